@@ -1,0 +1,66 @@
+"""Typed settings, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@localhost:5432/hotline"
+DEFAULT_REDIS_URL = "redis://localhost:6379/0"
+DEV_SECRET = "hotline-dev-secret-change-me"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    database_replica_url: str | None = None
+    redis_url: str = DEFAULT_REDIS_URL
+    secret_key: str = DEV_SECRET
+    demo_password: str = "hotline"
+    timezone: str = "Asia/Shanghai"
+    token_ttl_seconds: int = 8 * 3600
+    db_pool_min: int = 2
+    db_pool_max: int = 20
+    log_level: str = "INFO"
+    log_json: bool = True
+    webhook_urls: tuple[str, ...] = field(default_factory=tuple)
+    public_rate_limit_per_minute: int = 30
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+
+        def get(name: str, default: str) -> str:
+            value = env.get(name, "").strip()
+            return value or default
+
+        def get_int(name: str, default: int) -> int:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                return int(raw)
+            except ValueError as exc:
+                raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+        return cls(
+            database_url=get("HOTLINE_DATABASE_URL", DEFAULT_DATABASE_URL),
+            database_replica_url=env.get("HOTLINE_DATABASE_REPLICA_URL") or None,
+            redis_url=get("HOTLINE_REDIS_URL", DEFAULT_REDIS_URL),
+            secret_key=get("HOTLINE_SECRET_KEY", DEV_SECRET),
+            demo_password=get("HOTLINE_DEMO_PASSWORD", "hotline"),
+            timezone=get("HOTLINE_TIMEZONE", "Asia/Shanghai"),
+            token_ttl_seconds=get_int("HOTLINE_TOKEN_TTL_SECONDS", 8 * 3600),
+            db_pool_min=get_int("HOTLINE_DB_POOL_MIN", 2),
+            db_pool_max=get_int("HOTLINE_DB_POOL_MAX", 20),
+            log_level=get("HOTLINE_LOG_LEVEL", "INFO").upper(),
+            log_json=get("HOTLINE_LOG_FORMAT", "json") != "console",
+            webhook_urls=tuple(u for u in get("HOTLINE_WEBHOOK_URLS", "").split(",") if u.strip()),
+            public_rate_limit_per_minute=get_int("HOTLINE_PUBLIC_RATE_LIMIT", 30),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,1 @@
+"""Hotline: ticket dispatch and SLA tracking for city transport hotlines."""

@@ -1,0 +1,1 @@
+"""HTTP controllers: parse, call a service, return. Business rules live in the service modules."""

@@ -1,0 +1,87 @@
+"""Ticket intake, reading and routing explanation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
+from litestar.params import Body, Parameter
+
+from hotline import intake, jobs, live
+from hotline import tickets as ticket_service
+from hotline.auth import Principal
+from hotline.errors import InvalidInput
+from hotline.runtime import Runtime
+
+
+async def _after_intake(rt: Runtime, result: intake.IntakeResult, number: str) -> None:
+    await jobs.arm(rt.redis, result.armed)
+    await live.publish(rt.redis, "ticket", {"number": number, "status": "dispatched" if result.unit else "pending_dispatch",
+                                            "unit": result.unit, "units": [result.unit], "action": "create"})
+
+
+@post("/api/tickets", status_code=201)
+async def create_ticket(
+    data: Annotated[intake.TicketIn, Body()],
+    rt: Runtime,
+    principal: Principal,
+    idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key", required=False)] = None,
+) -> Response[dict[str, Any]]:
+    result = await intake.create_ticket(rt, principal, data, idempotency_key=idempotency_key)
+    async with rt.pool.acquire() as conn:
+        row = await ticket_service.fetch_by_id(conn, result.ticket_id)
+    body = ticket_service.serialize(row, principal, rt)
+    if not result.created:
+        return Response(body, status_code=200, headers={"Idempotent-Replay": "true"})
+    return Response(body, status_code=201, headers={"Location": f"/api/tickets/{body['number']}"},
+                    background=BackgroundTask(_after_intake, rt, result, body["number"]))
+
+
+@get("/api/tickets")
+async def list_tickets(
+    rt: Runtime,
+    principal: Principal,
+    status: str | None = None,
+    unit: str | None = None,
+    territory: str | None = None,
+    category: str | None = None,
+    kind: str | None = None,
+    channel: str | None = None,
+    phone: str | None = None,
+    q: str | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+    sort: str = "created",
+) -> dict[str, Any]:
+    query = ticket_service.ListQuery(status, unit, territory, category, kind, channel, phone, q, created_from,
+                                     created_to, limit, cursor, sort)
+    return await ticket_service.list_tickets(rt, principal, query)
+
+
+@get("/api/tickets/{number:str}")
+async def get_ticket(number: str, rt: Runtime, principal: Principal) -> dict[str, Any]:
+    return await ticket_service.detail(rt, principal, number)
+
+
+@get("/api/tickets/{number:str}/routing")
+async def get_routing(number: str, rt: Runtime, principal: Principal) -> dict[str, Any]:
+    async with rt.pool.acquire() as conn:
+        row = await ticket_service.fetch_row(conn, principal, number)
+    decision = row["routing"] or {}
+    rule = None
+    if decision.get("rule_id") is not None:
+        r = await rt.pool.fetchrow("SELECT id, category, territory, unit, bureau_template FROM routing_rules WHERE id = $1",
+                                   decision["rule_id"])
+        if r is not None:
+            rule = {"id": r["id"], "category": r["category"], "territory": r["territory"] or "*",
+                    "unit": "{territory}-bureau" if r["bureau_template"] else r["unit"]}
+    return {"number": number, "category": row["category"], "territory": row["territory"],
+            "unit": decision.get("unit"), "unit_name": rt.names.units.get(decision.get("unit") or ""),
+            "reason": decision.get("reason"), "rule": rule, "current_unit": row["unit"]}
+
+
+ROUTES = [create_ticket, list_tickets, get_ticket, get_routing]

@@ -1,0 +1,86 @@
+"""The app factory: all wiring in one place."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from config.logging import configure_logging
+from config.settings import Settings, get_settings
+from hotline.api import auth as auth_api
+from hotline.api import health, lifecycle as lifecycle_api, public, sla as sla_api, tickets as tickets_api
+from hotline.api.deps import DEPENDENCIES
+from hotline.errors import EXCEPTION_HANDLERS
+from hotline.runtime import Runtime
+
+log = structlog.get_logger("hotline.request")
+
+
+def request_context_middleware(app: ASGIApp) -> ASGIApp:
+    """Bind a request id to every log line of the request and write one canonical line when it ends."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_wrapper)
+        finally:
+            path = scope.get("path", "")
+            if not path.startswith(("/healthz", "/static", "/metrics")):
+                log.info("request", method=scope.get("method"), path=path, status=status,
+                         duration_ms=round((time.perf_counter() - started) * 1000, 2))
+
+    return middleware
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        runtime = await Runtime.start(settings)
+        app.state.runtime = runtime
+        app.state.settings = settings
+        app.state.redis = runtime.redis
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    route_handlers: list[Any] = [*health.ROUTES, *auth_api.ROUTES, *tickets_api.ROUTES, *lifecycle_api.ROUTES,
+                                 *sla_api.ROUTES, *public.ROUTES]
+    return Litestar(
+        route_handlers=route_handlers,
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_context_middleware],
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(title="Hotline", version="0.1.0", path="/schema",
+                                     render_plugins=[SwaggerRenderPlugin()]),
+        debug=False,
+    )

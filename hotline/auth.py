@@ -1,0 +1,120 @@
+"""Accounts, password hashing, bearer tokens and role checks.
+
+Tokens are signed JWTs (stateless, so API processes replicate freely); sign-out records the token id in Redis
+until the token would have expired anyway.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from litestar import Request
+from redis.asyncio import Redis
+
+from hotline.errors import Forbidden, NotAuthenticated
+
+SESSION_COOKIE = "hotline_session"
+_hasher = PasswordHasher()
+# A real hash of a random password: verifying against it makes unknown usernames cost the same as wrong passwords.
+_DUMMY_HASH = _hasher.hash(uuid.uuid4().hex)
+CALLBACK_ROLES = frozenset({"agent", "dispatcher", "manager", "admin"})  # roles that may see full phone numbers
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: int
+    username: str
+    role: str
+    display_name: str
+    unit: str | None = None
+    channel: str | None = None
+    token_id: str = ""
+    expires_at: int = 0
+
+    @property
+    def sees_phone(self) -> bool:
+        return self.role in CALLBACK_ROLES
+
+    def require(self, *roles: str) -> None:
+        if self.role not in roles:
+            raise Forbidden(f"role {self.role} may not do this (allowed: {', '.join(roles)})")
+
+
+def issue_token(principal: Principal, secret: str, ttl_seconds: int) -> tuple[str, int]:
+    now = int(time.time())
+    exp = now + ttl_seconds
+    claims = {"sub": str(principal.user_id), "usr": principal.username, "rol": principal.role,
+              "nam": principal.display_name, "unt": principal.unit, "chn": principal.channel,
+              "jti": uuid.uuid4().hex, "iat": now, "exp": exp}
+    return jwt.encode(claims, secret, algorithm="HS256"), exp
+
+
+def decode_token(token: str, secret: str) -> Principal:
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub", "jti"]})
+    except jwt.ExpiredSignatureError as exc:
+        raise NotAuthenticated("the session has expired; sign in again") from exc
+    except jwt.PyJWTError as exc:
+        raise NotAuthenticated("invalid token") from exc
+    return Principal(int(claims["sub"]), claims["usr"], claims["rol"], claims.get("nam", claims["usr"]),
+                     claims.get("unt"), claims.get("chn"), claims["jti"], int(claims["exp"]))
+
+
+def _revoked_key(token_id: str) -> str:
+    return f"hotline:revoked:{token_id}"
+
+
+async def revoke(redis: Redis, principal: Principal) -> None:
+    ttl = max(1, principal.expires_at - int(time.time()))
+    await redis.set(_revoked_key(principal.token_id), "1", ex=ttl)
+
+
+def token_from_request(request: Request[Any, Any, Any]) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise NotAuthenticated("Authorization header must be 'Bearer <token>'")
+        return value.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+async def principal_from_request(request: Request[Any, Any, Any]) -> Principal:
+    token = token_from_request(request)
+    if not token:
+        raise NotAuthenticated("sign in first: send 'Authorization: Bearer <token>'")
+    state = request.app.state
+    principal = decode_token(token, state.settings.secret_key)
+    if await state.redis.exists(_revoked_key(principal.token_id)):
+        raise NotAuthenticated("the session was signed out; sign in again")
+    return principal
+
+
+async def authenticate(pool: asyncpg.Pool, username: str, password: str) -> Principal:
+    row = await pool.fetchrow(
+        "SELECT id, username, password_hash, role, unit, channel, display_name, active FROM users WHERE username = $1",
+        username)
+    if row is None:
+        verify_password(_DUMMY_HASH, password)
+        raise NotAuthenticated("wrong username or password")
+    if not verify_password(row["password_hash"], password) or not row["active"]:
+        raise NotAuthenticated("wrong username or password")
+    return Principal(row["id"], row["username"], row["role"], row["display_name"], row["unit"], row["channel"])

@@ -1,0 +1,140 @@
+"""The `hotline` command: migrate, seed, serve, worker, dev (everything), services."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from config.logging import configure_logging
+from config.settings import get_settings
+
+
+async def _migrate() -> list[str]:
+    from hotline import db
+    from hotline.migrate import migrate
+
+    settings = get_settings()
+    await db.ensure_database(settings.database_url)
+    conn = await db.connect(settings.database_url)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()
+
+
+async def _seed(demo: bool) -> dict[str, int]:
+    from hotline import db
+    from hotline.seed import seed
+
+    settings = get_settings()
+    conn = await db.connect(settings.database_url)
+    try:
+        return await seed(conn, demo=demo, demo_password=settings.demo_password)
+    finally:
+        await conn.close()
+
+
+def cmd_migrate(_: argparse.Namespace) -> None:
+    applied = asyncio.run(_migrate())
+    print(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
+
+
+def cmd_seed(args: argparse.Namespace) -> None:
+    counts = asyncio.run(_seed(args.demo))
+    print("seeded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    uvicorn.run("hotline.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                log_config=None, access_log=False, loop="uvloop", http="httptools", lifespan="on")
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    from arq.worker import run_worker
+
+    from workers.settings import WorkerSettings
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    run_worker(WorkerSettings, burst=args.burst)  # type: ignore[arg-type]
+
+
+def cmd_services(_: argparse.Namespace) -> None:
+    from hotline.devservices import main
+
+    main()
+
+
+def cmd_dev(args: argparse.Namespace) -> None:
+    """make run: services, migrations, demo data, API and worker, until Ctrl-C."""
+    from hotline.devservices import ServiceError, discover
+
+    try:
+        os.environ.update(discover())
+    except ServiceError as exc:
+        sys.exit(f"hotline: {exc}")
+    get_settings.cache_clear()
+    print(f"migrations applied: {asyncio.run(_migrate()) or 'none (up to date)'}")
+    print("seeded: " + ", ".join(f"{k}={v}" for k, v in asyncio.run(_seed(True)).items()))
+    exe = [sys.executable, "-m", "hotline.cli"]
+    api = subprocess.Popen([*exe, "serve", "--port", str(args.port), "--host", args.host])
+    worker = subprocess.Popen([*exe, "worker"])
+    password = get_settings().demo_password
+    time.sleep(1.5)
+    print(f"\nHotline is running.\n  console: http://localhost:{args.port}/\n  API docs: http://localhost:{args.port}/schema\n"
+          f"  demo logins (password: {password}): agent, dispatcher, manager, admin, integration-12345, "
+          "handler-<unit>, e.g. handler-320612-bureau, handler-city-taxi\nPress Ctrl-C to stop.", flush=True)
+
+    def stop(*_: object) -> None:
+        for p in (api, worker):
+            if p.poll() is None:
+                p.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while api.poll() is None and worker.poll() is None:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for p in (api, worker):
+            p.wait(timeout=15)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="hotline", description="Hotline ticket dispatch and SLA tracking")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    p = sub.add_parser("seed", help="load reference data and policies")
+    p.add_argument("--demo", action="store_true", help="also create the demo accounts")
+    p.set_defaults(func=cmd_seed)
+    p = sub.add_parser("serve", help="run the API and console")
+    p.add_argument("--port", type=int, default=int(os.environ.get("HOTLINE_PORT", "8000")))
+    p.add_argument("--host", default=os.environ.get("HOTLINE_HOST", "127.0.0.1"))
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("worker", help="run the arq worker (escalation, sweep, reports)")
+    p.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    p.set_defaults(func=cmd_worker)
+    sub.add_parser("services", help="print env exports pointing at reachable PostgreSQL/Redis").set_defaults(
+        func=cmd_services)
+    p = sub.add_parser("dev", help="everything `make run` does")
+    p.add_argument("--port", type=int, default=int(os.environ.get("HOTLINE_PORT", "8000")))
+    p.add_argument("--host", default=os.environ.get("HOTLINE_HOST", "127.0.0.1"))
+    p.set_defaults(func=cmd_dev)
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

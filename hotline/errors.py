@@ -1,0 +1,131 @@
+"""Domain errors and their one mapping to HTTP problem details (RFC 9457)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger(__name__)
+
+
+class DomainError(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, fields: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.fields = fields or {}
+        self.extra = extra
+
+
+class InvalidInput(DomainError):
+    status = 422
+    title = "Invalid input"
+
+
+class NotAuthenticated(DomainError):
+    status = 401
+    title = "Not authenticated"
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+
+
+class TicketNotFound(NotFound):
+    title = "Ticket not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+
+
+class TransitionNotAllowed(Conflict):
+    title = "Action not allowed in this state"
+
+
+class StaleVersion(Conflict):
+    title = "Stale version"
+
+
+class RateLimited(DomainError):
+    status = 429
+    title = "Too many requests"
+
+
+def problem(status: int, title: str, detail: str, *, fields: dict[str, str] | None = None,
+            headers: dict[str, str] | None = None, **extra: Any) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {"type": "about:blank", "status": status, "title": title, "detail": detail}
+    if fields:
+        body["fields"] = fields
+        body["invalid_params"] = [{"name": k, "reason": v} for k, v in fields.items()]
+    body.update(extra)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def domain_error_handler(_: Request, exc: DomainError) -> Response[dict[str, Any]]:
+    return problem(exc.status, exc.title, exc.detail, fields=exc.fields, **exc.extra)
+
+
+def _field_name(key: str | None, message: str) -> str:
+    missing = re.search(r"missing required field `([^`]+)`", message)
+    if missing:
+        prefix = key.removeprefix("$.").removeprefix("data") .lstrip(".") if key else ""
+        return f"{prefix}.{missing.group(1)}" if prefix else missing.group(1)
+    if not key or key in ("data", "$"):
+        return "body"
+    return key.removeprefix("$.").removeprefix("data.")
+
+
+def validation_handler(_: Request, exc: ValidationException) -> Response[dict[str, Any]]:
+    fields: dict[str, str] = {}
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if isinstance(item, dict):
+            message = str(item.get("message", "invalid"))
+            fields[_field_name(item.get("key"), message)] = message
+    detail = "; ".join(f"{k}: {v}" for k, v in fields.items()) or str(exc.detail)
+    return problem(422 if fields else 400, "Invalid input", detail, fields=fields)
+
+
+def http_error_handler(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
+    headers = dict(exc.headers or {})
+    return problem(exc.status_code, type(exc).__name__.replace("Exception", "") or "Error", str(exc.detail),
+                   headers=headers or None)
+
+
+def auth_error_handler(_: Request, exc: NotAuthorizedException) -> Response[dict[str, Any]]:
+    return problem(401, "Not authenticated", str(exc.detail), headers={"WWW-Authenticate": "Bearer"})
+
+
+def forbidden_handler(_: Request, exc: PermissionDeniedException) -> Response[dict[str, Any]]:
+    return problem(403, "Forbidden", str(exc.detail))
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "Internal error", "An unexpected error occurred; it has been logged.")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: domain_error_handler,
+    ValidationException: validation_handler,
+    NotAuthorizedException: auth_error_handler,
+    PermissionDeniedException: forbidden_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}

@@ -1,0 +1,64 @@
+"""Territorial dispatch (属地管理、归口办理): pick the one unit for a category and territory.
+
+Rules are data (config/data/reference.toml, table routing_rules). The most specific rule wins: a rule naming the
+territory beats a "*" rule. The decision records the rule that made it, for display and audit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+BUREAU_TEMPLATE = "{territory}-bureau"
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    id: int
+    category: str
+    territory: str | None  # None = any territory
+    unit: str | None  # None = the local bureau of the ticket's territory
+
+
+@dataclass(frozen=True)
+class Decision:
+    unit: str | None
+    rule_id: int | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"unit": self.unit, "rule_id": self.rule_id, "reason": self.reason}
+
+
+class Router:
+    def __init__(self, rules: Iterable[RuleRow], units: Iterable[str], territories: Iterable[str]) -> None:
+        self._units = set(units)
+        self._territories = set(territories)
+        self._exact: dict[tuple[str, str], RuleRow] = {}
+        self._any: dict[str, RuleRow] = {}
+        for rule in rules:
+            if rule.territory is None:
+                self._any[rule.category] = rule
+            else:
+                self._exact[(rule.category, rule.territory)] = rule
+
+    def resolve(self, category: str | None, territory: str | None) -> Decision:
+        if category is None:
+            return Decision(None, None, "no category given: waiting for manual dispatch")
+        if territory is not None and territory not in self._territories:
+            return Decision(None, None, f"territory {territory} is not served here: waiting for manual dispatch")
+        rule = self._exact.get((category, territory)) if territory else None
+        if rule is None:
+            rule = self._any.get(category)
+        if rule is None:
+            where = f"territory {territory}" if territory else "an unknown territory"
+            return Decision(None, None, f"no routing rule for category {category} in {where}")
+        if rule.unit is not None:
+            scope = f"territory {rule.territory}" if rule.territory else "any territory"
+            return Decision(rule.unit, rule.id, f"rule #{rule.id}: category {category} in {scope} → {rule.unit}")
+        if territory is None:
+            return Decision(None, rule.id, f"rule #{rule.id} routes {category} to the local bureau, but no territory was given")
+        unit = BUREAU_TEMPLATE.format(territory=territory)
+        if unit not in self._units:
+            return Decision(None, rule.id, f"rule #{rule.id}: no local bureau {unit} for territory {territory}")
+        return Decision(unit, rule.id, f"rule #{rule.id}: category {category} handled by the local bureau of {territory} → {unit}")

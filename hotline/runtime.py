@@ -1,0 +1,92 @@
+"""The process-wide resources one API process or worker holds: settings, pools, reference data, calendar, policies.
+
+Nothing here is state that must survive a process: everything is rebuilt from PostgreSQL on start.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from arq import create_pool as create_arq_pool
+from arq.connections import ArqRedis, RedisSettings
+
+import sla
+from config.reference import load_toml
+from config.settings import Settings
+from hotline import db
+from hotline.routing import Router, RuleRow
+
+
+@dataclass
+class Names:
+    """Display names of reference codes (for the console and the citizen page)."""
+
+    channels: dict[str, str] = field(default_factory=dict)
+    channel_kinds: dict[str, str] = field(default_factory=dict)
+    territories: dict[str, str] = field(default_factory=dict)
+    categories: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    pool: asyncpg.Pool
+    redis: ArqRedis
+    names: Names
+    router: Router
+    calendar: sla.WorkCalendar
+    policies: sla.PolicySet
+    _policy_checked: float = 0.0
+
+    @classmethod
+    async def start(cls, settings: Settings) -> "Runtime":
+        await db.ensure_database(settings.database_url)
+        pool = await db.create_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        redis = await create_arq_pool(RedisSettings.from_dsn(settings.redis_url))
+        calendar = sla.build_calendar(load_toml("calendar.toml"), tz=settings.timezone)
+        rt = cls(settings, pool, redis, Names(), Router([], [], []), calendar, sla.PolicySet.from_config(
+            load_toml("sla_policies.toml"), version=0))
+        await rt.reload_reference()
+        await rt.reload_policies()
+        return rt
+
+    async def close(self) -> None:
+        await self.pool.close()
+        await self.redis.aclose()
+
+    async def reload_reference(self) -> None:
+        async with self.pool.acquire() as conn:
+            names = Names(
+                channels={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM channels")},
+                channel_kinds={r["code"]: r["kind"] for r in await conn.fetch("SELECT code, kind FROM channels")},
+                territories={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM territories")},
+                categories={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM categories")},
+                kinds={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM kinds")},
+                units={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM units WHERE active")},
+            )
+            rules = [RuleRow(r["id"], r["category"], r["territory"], r["unit"])
+                     for r in await conn.fetch("SELECT id, category, territory, unit FROM routing_rules")]
+        self.names = names
+        self.router = Router(rules, names.units, names.territories)
+
+    async def reload_policies(self) -> None:
+        row = await self.pool.fetchrow("SELECT version, rows FROM sla_policy_versions ORDER BY version DESC LIMIT 1")
+        if row is not None and row["version"] != self.policies.version:
+            self.policies = sla.PolicySet.from_config(row["rows"], version=row["version"],
+                                                      channels=self.names.channels, kinds=self.names.kinds)
+        self._policy_checked = time.monotonic()
+
+    async def current_policies(self) -> sla.PolicySet:
+        """Policies in force; another process's change is picked up within a second."""
+        if time.monotonic() - self._policy_checked > 1.0:
+            await self.reload_policies()
+        return self.policies
+
+
+def runtime_of(app_state: Any) -> Runtime:
+    return app_state.runtime

@@ -1,0 +1,60 @@
+"""Load reference data, SLA policies and (with --demo) demo accounts into the database. Idempotent."""
+
+from __future__ import annotations
+
+import asyncpg
+
+import sla
+from config.reference import BUREAU_TEMPLATE, Reference, load_reference, load_toml
+from hotline.auth import hash_password
+
+
+async def seed(conn: asyncpg.Connection, *, demo: bool, demo_password: str, reference: Reference | None = None) -> dict[str, int]:
+    ref = reference or load_reference()
+    policies_doc = load_toml("sla_policies.toml")
+    # Validate before writing anything: a bad policy file must not leave half a seed behind.
+    sla.PolicySet.from_config(policies_doc, version=1, channels=ref.channels, kinds=ref.kinds)
+    counts: dict[str, int] = {}
+    async with conn.transaction():
+        await conn.executemany(
+            """INSERT INTO channels (code, name, kind) VALUES ($1, $2, $3)
+               ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind""",
+            [(c.code, c.name, c.kind) for c in ref.channels.values()])
+        # Parents first so the self-reference holds.
+        ordered = sorted(ref.territories.values(), key=lambda t: t.parent is not None)
+        await conn.executemany(
+            """INSERT INTO territories (code, name, parent) VALUES ($1, $2, $3)
+               ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, parent = EXCLUDED.parent""",
+            [(t.code, t.name, t.parent) for t in ordered])
+        await conn.executemany(
+            "INSERT INTO categories (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name",
+            list(ref.categories.items()))
+        await conn.executemany(
+            "INSERT INTO kinds (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name",
+            list(ref.kinds.items()))
+        await conn.executemany(
+            """INSERT INTO units (code, name, territory) VALUES ($1, $2, $3)
+               ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, territory = EXCLUDED.territory""",
+            [(u.code, u.name, u.territory) for u in ref.units.values()])
+        # Rules are replaced as a set: the file is the source of truth.
+        await conn.execute("DELETE FROM routing_rules")
+        await conn.executemany(
+            "INSERT INTO routing_rules (id, category, territory, unit, bureau_template) VALUES ($1, $2, $3, $4, $5)",
+            [(r.id, r.category, None if r.territory == "*" else r.territory,
+              None if r.unit == BUREAU_TEMPLATE else r.unit, r.unit == BUREAU_TEMPLATE) for r in ref.rules])
+        current = await conn.fetchrow("SELECT version, rows FROM sla_policy_versions ORDER BY version DESC LIMIT 1")
+        if current is None:
+            await conn.execute("INSERT INTO sla_policy_versions (version, rows, source) VALUES (1, $1, 'config')",
+                               policies_doc)
+        counts.update(channels=len(ref.channels), territories=len(ref.territories), units=len(ref.units),
+                      rules=len(ref.rules))
+        if demo:
+            pw_hash = hash_password(demo_password)
+            await conn.executemany(
+                """INSERT INTO users (username, password_hash, role, unit, channel, display_name)
+                   VALUES ($1, $2, $3, $4, $5, $6)
+                   ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash, role = EXCLUDED.role,
+                       unit = EXCLUDED.unit, channel = EXCLUDED.channel, display_name = EXCLUDED.display_name""",
+                [(a.username, pw_hash, a.role, a.unit, a.channel, a.display_name) for a in ref.accounts])
+            counts["accounts"] = len(ref.accounts)
+    return counts

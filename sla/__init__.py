@@ -1,0 +1,38 @@
+"""SLA domain logic for the hotline, pure and without I/O: working calendars, working-time arithmetic, policies,
+deadlines and the escalation ladder. `now`, calendars and policies are always arguments; nothing here reads the
+clock, a file or a database.
+
+Modules: calendar (which days work, office hours), worktime (adding and measuring working time), policy (which
+limit applies), deadline (computing and moving a clock's deadline), escalation (warning / overdue / supervision).
+"""
+
+from sla.calendar import CalendarError, WorkCalendar, build_calendar
+from sla.deadline import Adjustment, Deadline, compute_deadline, extend_deadline, resume_deadline, suspend_deadline
+from sla.escalation import STEPS, ladder, remaining_seconds, step_due
+from sla.policy import CLOCKS, UNITS, PolicyError, PolicyRow, PolicySet
+from sla.worktime import add_working_days, add_working_seconds, next_working_moment, working_seconds_between
+
+__all__ = [
+    "CLOCKS",
+    "STEPS",
+    "UNITS",
+    "Adjustment",
+    "CalendarError",
+    "Deadline",
+    "PolicyError",
+    "PolicyRow",
+    "PolicySet",
+    "WorkCalendar",
+    "add_working_days",
+    "add_working_seconds",
+    "build_calendar",
+    "compute_deadline",
+    "extend_deadline",
+    "ladder",
+    "next_working_moment",
+    "remaining_seconds",
+    "resume_deadline",
+    "step_due",
+    "suspend_deadline",
+    "working_seconds_between",
+]

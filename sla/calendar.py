@@ -1,0 +1,388 @@
+"""Working calendars: which local dates are working days, and the office hours of a working day.
+
+This module owns the *data* side of working time: the official China schedule (statutory holidays and the
+make-up workdays of 调休) read from the `chinese_calendar` package, the local overrides of
+`config/data/calendar.toml`, and a precomputed, sorted table of working-day ordinals that `worktime` bisects.
+It knows nothing about deadlines or policies.
+
+Precedence for one date, highest first:
+  1. a local exception (`[[exceptions]]`: a typhoon day off, a declared working Saturday);
+  2. a `[years.YYYY]` table from the overrides (authoritative for that whole year, even over the package);
+  3. the package's official data for the years it covers;
+  4. plain Monday-Friday. Such a year is *not known*: deadlines touching it are provisional.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import chinese_calendar
+
+__all__ = ["CalendarError", "WorkCalendar", "build_calendar"]
+
+UTC = timezone.utc
+_US = 1_000_000
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+# Years precomputed when a calendar is built; anything outside is added on first use (see _cover).
+_PRELOAD_YEARS = (2000, 2060)
+_OVERRIDE_KEYS = {"format", "years", "exceptions"}
+_YEAR_KEYS = {"holidays", "workdays", "source", "note"}
+_EXCEPTION_KEYS = {"date", "working", "reason"}
+
+
+class CalendarError(ValueError):
+    """The calendar overrides, time zone or office hours are invalid; the message names the entry."""
+
+
+def _official_tables() -> tuple[dict[date, Any], dict[date, Any], int, int]:
+    """The package's holiday and make-up-workday tables and the years they cover.
+
+    We read the tables instead of calling `chinese_calendar.is_workday` per date: that function rescans its whole
+    table on every call and raises NotImplementedError outside its range, which must never reach intake.
+    """
+    holidays = dict(getattr(chinese_calendar, "holidays", {}))
+    workdays = dict(getattr(chinese_calendar, "workdays", {}))
+    if not holidays:
+        return {}, {}, 1, 0  # an empty range: every year falls back to Mon-Fri, unknown
+    years = [d.year for d in holidays]
+    return holidays, workdays, min(years), max(years)
+
+
+_CN_HOLIDAYS, _CN_WORKDAYS, _CN_FIRST_YEAR, _CN_LAST_YEAR = _official_tables()
+
+
+def _contiguous_span(known_years: frozenset[int], anchor: int) -> tuple[int, int]:
+    """Ordinal span of the run of consecutive known years around `anchor` (empty span when there is none)."""
+    if anchor not in known_years:
+        return 1, 0
+    first = last = anchor
+    while first - 1 in known_years:
+        first -= 1
+    while last + 1 in known_years:
+        last += 1
+    return date(first, 1, 1).toordinal(), date(last, 12, 31).toordinal()
+
+
+class _DayTable:
+    """An immutable snapshot: working-day ordinals for the whole years [first_year, last_year].
+
+    `worktime` computes every quantity of one call from a single snapshot, so a concurrent extension of the
+    table (which replaces the snapshot, never mutates it) cannot mix two numberings.
+    """
+
+    __slots__ = ("first_year", "last_year", "lo", "hi", "ords")
+
+    def __init__(self, first_year: int, last_year: int, ords: list[int]) -> None:
+        self.first_year = first_year
+        self.last_year = last_year
+        self.lo = date(first_year, 1, 1).toordinal()
+        self.hi = date(last_year, 12, 31).toordinal()
+        self.ords = ords
+
+
+def _parse_hhmm(text: str) -> int:
+    if not isinstance(text, str) or not _HHMM.match(text):
+        raise CalendarError(f"office hours: {text!r} is not HH:MM")
+    h, m = text.split(":")
+    return (int(h) * 3600 + int(m) * 60) * _US
+
+
+def _as_date(value: Any, where: str) -> date:
+    # tomllib gives datetime.date for a bare TOML date; JSON round-trips give ISO strings. Accept both.
+    if isinstance(value, datetime):
+        raise CalendarError(f"{where}: {value!r} is a date-time, expected a date")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise CalendarError(f"{where}: {value!r} is not a date (YYYY-MM-DD)")
+
+
+def _parse_overrides(
+    overrides: Mapping[str, Any] | None,
+) -> tuple[dict[int, tuple[frozenset[date], frozenset[date]]], dict[date, bool], dict[date, str]]:
+    """Validate the parsed calendar.toml; return per-year (holidays, workdays), exceptions and their reasons."""
+    years: dict[int, tuple[frozenset[date], frozenset[date]]] = {}
+    exceptions: dict[date, bool] = {}
+    reasons: dict[date, str] = {}
+    if not overrides:
+        return years, exceptions, reasons
+    if not isinstance(overrides, Mapping):
+        raise CalendarError("calendar overrides must be a table")
+    unknown = set(overrides) - _OVERRIDE_KEYS
+    if unknown:
+        raise CalendarError(f"calendar overrides: unknown keys {sorted(unknown)} (expected {sorted(_OVERRIDE_KEYS)})")
+    fmt = overrides.get("format", 1)
+    if fmt != 1:
+        raise CalendarError(f"calendar overrides: format {fmt!r} is not supported (expected 1)")
+
+    raw_years = overrides.get("years", {})
+    if not isinstance(raw_years, Mapping):
+        raise CalendarError("calendar overrides: [years] must be a table of [years.YYYY] tables")
+    for key, table in raw_years.items():
+        where = f"[years.{key}]"
+        if not (isinstance(key, int) or (isinstance(key, str) and key.isdigit() and len(key) == 4)):
+            raise CalendarError(f"{where}: the key must be a four-digit year")
+        year = int(key)
+        if not isinstance(table, Mapping):
+            raise CalendarError(f"{where}: must be a table with holidays and workdays lists")
+        extra = set(table) - _YEAR_KEYS
+        if extra:
+            raise CalendarError(f"{where}: unknown keys {sorted(extra)} (expected {sorted(_YEAR_KEYS)})")
+        sets: list[frozenset[date]] = []
+        for field in ("holidays", "workdays"):
+            values = table.get(field, [])
+            if not isinstance(values, list):
+                raise CalendarError(f"{where}.{field}: must be a list of dates")
+            parsed = frozenset(_as_date(v, f"{where}.{field}") for v in values)
+            stray = sorted(d.isoformat() for d in parsed if d.year != year)
+            if stray:
+                raise CalendarError(f"{where}.{field}: dates outside {year}: {stray}")
+            sets.append(parsed)
+        both = sorted(d.isoformat() for d in sets[0] & sets[1])
+        if both:
+            raise CalendarError(f"{where}: dates listed both as holiday and workday: {both}")
+        years[year] = (sets[0], sets[1])
+
+    raw_exc = overrides.get("exceptions", [])
+    if not isinstance(raw_exc, list):
+        raise CalendarError("calendar overrides: exceptions must be an array of tables ([[exceptions]])")
+    for i, entry in enumerate(raw_exc, start=1):
+        where = f"[[exceptions]] #{i}"
+        if not isinstance(entry, Mapping):
+            raise CalendarError(f"{where}: must be a table with date, working, reason")
+        extra = set(entry) - _EXCEPTION_KEYS
+        if extra:
+            raise CalendarError(f"{where}: unknown keys {sorted(extra)} (expected {sorted(_EXCEPTION_KEYS)})")
+        if "date" not in entry or "working" not in entry:
+            raise CalendarError(f"{where}: needs date and working")
+        d = _as_date(entry["date"], where)
+        if not isinstance(entry["working"], bool):
+            raise CalendarError(f"{where} ({d}): working must be true or false")
+        if d in exceptions:
+            raise CalendarError(f"{where}: {d} is listed twice")
+        exceptions[d] = entry["working"]
+        reasons[d] = str(entry.get("reason", ""))
+    return years, exceptions, reasons
+
+
+class WorkCalendar:
+    """A working calendar: working days (official schedule + overrides) and office hours in one time zone.
+
+    Immutable from the outside. Internally it keeps a snapshot table of working-day ordinals that grows by whole
+    years when an instant outside it is asked about; that growth is invisible to callers.
+    """
+
+    __slots__ = (
+        "name", "tz", "office_hours", "version",
+        "_periods", "_day_us", "_first_start_us", "_last_end_us",
+        "_years", "_exceptions", "_reasons", "_known_years", "_known_span", "_table", "_end_utc",
+    )
+
+    name: str
+    tz: ZoneInfo
+    office_hours: tuple[tuple[str, str], ...]
+    version: str
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        tz: ZoneInfo,
+        office_hours: tuple[tuple[str, str], ...],
+        years: dict[int, tuple[frozenset[date], frozenset[date]]],
+        exceptions: dict[date, bool],
+        reasons: dict[date, str],
+    ) -> None:
+        periods: list[tuple[int, int, int]] = []  # (start_us, end_us, working_us_before_this_period)
+        worked = 0
+        previous_end = -1
+        for start_text, end_text in office_hours:
+            start, end = _parse_hhmm(start_text), _parse_hhmm(end_text)
+            if start >= end or start < previous_end:
+                raise CalendarError(
+                    f"office hours: {office_hours!r} must be increasing, non-overlapping periods"
+                )
+            periods.append((start, end, worked))
+            worked += end - start
+            previous_end = end
+        if not periods:
+            raise CalendarError("office hours: at least one period is needed")
+        self.name = name
+        self.tz = tz
+        self.office_hours = office_hours
+        self._periods = tuple(periods)
+        self._day_us = worked
+        self._first_start_us = periods[0][0]
+        self._last_end_us = periods[-1][1]
+        self._years = years
+        self._exceptions = exceptions
+        self._reasons = reasons
+        self._known_years = frozenset(range(_CN_FIRST_YEAR, _CN_LAST_YEAR + 1)) | frozenset(years)
+        self._known_span = _contiguous_span(self._known_years, _CN_LAST_YEAR)
+        self.version = self._fingerprint()
+        self._table = self._build_table(*_PRELOAD_YEARS)
+        # End of office hours per working-day ordinal, in UTC: due dates and supervision dates reuse a few hundred.
+        self._end_utc: dict[int, datetime] = {}
+
+    # ---- public questions -------------------------------------------------------------------------------
+
+    def is_working_day(self, d: date) -> bool:
+        """True when `d` (a local date) is a working day; never raises for any year."""
+        if isinstance(d, datetime):
+            d = d.date()
+        t = self._table
+        o = d.toordinal()
+        if t.lo <= o <= t.hi:
+            i = bisect_left(t.ords, o)
+            return i < len(t.ords) and t.ords[i] == o
+        return self._classify(d)
+
+    def is_known(self, d: date) -> bool:
+        """True when the year of `d` has official data (package) or a whole-year override."""
+        return d.year in self._known_years
+
+    def is_known_year(self, year: int) -> bool:
+        return year in self._known_years
+
+    def unknown_years(self, first: date, last: date) -> tuple[int, ...]:
+        """Years in [first.year, last.year] with no official data and no whole-year override."""
+        return tuple(y for y in range(first.year, last.year + 1) if y not in self._known_years)
+
+    def exceptions_between(self, first: date, last: date) -> list[tuple[date, bool, str]]:
+        """Local exceptions (date, working, reason) falling in [first, last]."""
+        return [(d, w, self._reasons.get(d, "")) for d, w in sorted(self._exceptions.items()) if first <= d <= last]
+
+    def all_known(self, first_ordinal: int, last_ordinal: int) -> bool:
+        """True when every local date in [first_ordinal, last_ordinal] lies in a known year (hot path)."""
+        lo, hi = self._known_span
+        if lo <= first_ordinal and last_ordinal <= hi:
+            return True
+        return not self.unknown_years(date.fromordinal(first_ordinal), date.fromordinal(last_ordinal))
+
+    def exception_reason(self, d: date) -> str | None:
+        """The reason given for a local exception on `d`, or None when `d` has none."""
+        return self._reasons.get(d) if d in self._exceptions else None
+
+    def __repr__(self) -> str:
+        return (f"WorkCalendar(name={self.name!r}, tz={self.tz.key!r}, office_hours={self.office_hours!r}, "
+                f"version={self.version!r})")
+
+    # ---- classification ---------------------------------------------------------------------------------
+
+    def _classify(self, d: date) -> bool:
+        exception = self._exceptions.get(d)
+        if exception is not None:
+            return exception
+        year_data = self._years.get(d.year)
+        if year_data is not None:
+            holidays, workdays = year_data
+            return d in workdays or (d.weekday() < 5 and d not in holidays)
+        if _CN_FIRST_YEAR <= d.year <= _CN_LAST_YEAR:
+            return d in _CN_WORKDAYS or (d.weekday() < 5 and d not in _CN_HOLIDAYS)
+        return d.weekday() < 5
+
+    def _year_ordinals(self, year: int) -> list[int]:
+        first = date(year, 1, 1).toordinal()
+        last = date(year, 12, 31).toordinal()
+        classify = self._classify
+        return [o for o in range(first, last + 1) if classify(date.fromordinal(o))]
+
+    def _build_table(self, first_year: int, last_year: int) -> _DayTable:
+        ords: list[int] = []
+        for year in range(first_year, last_year + 1):
+            ords.extend(self._year_ordinals(year))
+        return _DayTable(first_year, last_year, ords)
+
+    def _cover(self, lo: int, hi: int) -> _DayTable:
+        """A snapshot covering local ordinals [lo, hi], extended by whole years (plus one spare) when needed."""
+        t = self._table
+        if t.lo <= lo and hi <= t.hi:
+            return t
+        want_first = min(t.first_year, max(1, date.fromordinal(max(lo, 1)).year - 1))
+        want_last = max(t.last_year, min(9998, date.fromordinal(min(hi, date.max.toordinal())).year + 1))
+        before: list[int] = []
+        for year in range(want_first, t.first_year):
+            before.extend(self._year_ordinals(year))
+        after: list[int] = []
+        for year in range(t.last_year + 1, want_last + 1):
+            after.extend(self._year_ordinals(year))
+        new = _DayTable(want_first, want_last, before + t.ords + after)
+        self._table = new  # replace, never mutate: readers holding the old snapshot stay consistent
+        return new
+
+    # ---- helpers for worktime ---------------------------------------------------------------------------
+
+    def _end_of_day_utc(self, o: int) -> datetime:
+        """End of the last office period of local ordinal `o`, as a UTC datetime (cached)."""
+        hit = self._end_utc.get(o)
+        if hit is None:
+            hit = self._to_utc(o, self._last_end_us)
+            if len(self._end_utc) < 100_000:  # bounded: a pathological caller cannot grow it forever
+                self._end_utc[o] = hit
+        return hit
+
+    def _to_utc(self, o: int, s_us: int) -> datetime:
+        d = date.fromordinal(o)
+        seconds, micro = divmod(s_us, _US)
+        if seconds >= 86400:  # a period ending at 24:00 ends at the next midnight
+            d = date.fromordinal(o + 1)
+            seconds -= 86400
+        h, rest = divmod(seconds, 3600)
+        m, s = divmod(rest, 60)
+        return datetime(d.year, d.month, d.day, h, m, s, micro, tzinfo=self.tz).astimezone(UTC)
+
+    def _fingerprint(self) -> str:
+        """A stable hash of everything that decides a deadline: name, zone, hours, official data, overrides."""
+        doc = {
+            "name": self.name,
+            "tz": self.tz.key,
+            "office_hours": [list(p) for p in self.office_hours],
+            "official": {
+                "years": [_CN_FIRST_YEAR, _CN_LAST_YEAR],
+                "holidays": sorted(d.isoformat() for d in _CN_HOLIDAYS),
+                "workdays": sorted(d.isoformat() for d in _CN_WORKDAYS),
+            },
+            "years": {
+                str(y): {"holidays": sorted(d.isoformat() for d in h), "workdays": sorted(d.isoformat() for d in w)}
+                for y, (h, w) in sorted(self._years.items())
+            },
+            "exceptions": {d.isoformat(): v for d, v in sorted(self._exceptions.items())},
+        }
+        blob = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def build_calendar(
+    overrides: dict[str, Any] | None = None,
+    *,
+    tz: str = "Asia/Shanghai",
+    office_hours: Iterable[Iterable[str]] = (("08:30", "12:00"), ("13:30", "17:30")),
+    name: str = "china",
+) -> WorkCalendar:
+    """Build the calendar: official China schedule + `overrides` (the parsed config/data/calendar.toml).
+
+    Raises CalendarError (a ValueError) naming the offending entry when the overrides, the zone or the office
+    hours are invalid. Never raises for dates outside the package's range: those years are plain Mon-Fri.
+    """
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise CalendarError(f"unknown time zone {tz!r}") from exc
+    try:
+        hours = tuple((str(a), str(b)) for a, b in office_hours)
+    except (TypeError, ValueError) as exc:
+        raise CalendarError(f"office hours: {office_hours!r} must be (start, end) pairs") from exc
+    years, exceptions, reasons = _parse_overrides(overrides)
+    return WorkCalendar(name=name, tz=zone, office_hours=hours, years=years, exceptions=exceptions, reasons=reasons)
+

@@ -1,0 +1,206 @@
+"""Working-time arithmetic on a WorkCalendar: add working days or seconds, measure working time, find the next
+working moment.
+
+Everything here reduces to one idea, a *working-time line*: W(t) is the number of working microseconds from the
+start of the calendar's table to the instant t. W is flat outside office hours (nights, lunch, holidays) and rises
+one-for-one inside them. Adding working time is inverting W; measuring it is subtracting two W values. Using the
+same function both ways is what makes "add, then measure" give back exactly what was added.
+
+Integers (microseconds, the resolution of datetime) are used throughout so the round trip is exact.
+Instants are converted to the calendar's zone on the way in and returned in UTC; the caller's offset never matters.
+Office hours are read as local wall-clock times: a daylight-saving jump inside an office period is not modelled
+(Asia/Shanghai has none).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from datetime import date, datetime, timezone
+
+from sla.calendar import WorkCalendar, _DayTable
+
+__all__ = [
+    "add_working_days",
+    "add_working_seconds",
+    "next_working_moment",
+    "working_seconds_between",
+    "require_aware",
+]
+
+UTC = timezone.utc
+_US = 1_000_000
+
+
+def require_aware(t: datetime, what: str = "datetime") -> None:
+    """Refuse naive datetimes: a wall-clock time without an offset is ambiguous across zones."""
+    if not isinstance(t, datetime):
+        raise TypeError(f"{what} must be a datetime, got {type(t).__name__}")
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware, got naive {t.isoformat()}")
+
+
+def local_position(cal: WorkCalendar, t: datetime) -> tuple[int, int]:
+    """(local date ordinal, microseconds since local midnight) of instant t in the calendar's zone."""
+    require_aware(t)
+    lt = t.astimezone(cal.tz)
+    return lt.toordinal(), ((lt.hour * 60 + lt.minute) * 60 + lt.second) * _US + lt.microsecond
+
+
+def _intra(cal: WorkCalendar, s_us: int) -> int:
+    """Working microseconds of a working day elapsed at local time s_us."""
+    for start, end, before in cal._periods:
+        if s_us < start:
+            return before
+        if s_us < end:
+            return before + s_us - start
+    return cal._day_us
+
+
+def _inverse_end(cal: WorkCalendar, rem: int) -> int:
+    """Local time at which `rem` (0 < rem <= day) working microseconds of the day have elapsed, the earliest such
+    moment: exactly a period's worth lands on that period's *end* (12:00, 17:30), not the next start."""
+    for start, end, before in cal._periods:
+        if rem <= before + (end - start):
+            return start + rem - before
+    return cal._last_end_us
+
+
+def _inverse_start(cal: WorkCalendar, rem: int) -> int:
+    """Like _inverse_end but the latest such moment that is a working moment: for 0 <= rem < day, a period's
+    worth lands on the next period's *start* (13:30). Used for "the next working moment"."""
+    for start, end, before in cal._periods:
+        if rem < before + (end - start):
+            return start + rem - before
+    return cal._last_end_us
+
+
+def position_w(cal: WorkCalendar, table: _DayTable, o: int, s_us: int) -> int:
+    """W at local (ordinal, time), relative to the table's first day."""
+    ords = table.ords
+    i = bisect_left(ords, o)
+    if i < len(ords) and ords[i] == o:
+        return i * cal._day_us + _intra(cal, s_us)
+    return i * cal._day_us
+
+
+def _table_for_index(cal: WorkCalendar, table: _DayTable, o: int, k: int) -> _DayTable | None:
+    """None when working-day index k is inside `table`; otherwise a table extended far enough past ordinal o
+    (the caller then recomputes everything from the new snapshot)."""
+    if k < len(table.ords):
+        return None
+    # Roughly 250 working days a year; over-extend a little so one extension is enough.
+    missing = k - len(table.ords) + 1
+    return cal._cover(o, table.hi + missing * 2 + 370)
+
+
+def advance_w(cal: WorkCalendar, o: int, s_us: int, added_us: int) -> tuple[int, int, int, int]:
+    """Local (ordinal, time) reached after `added_us` (> 0) working microseconds from local (o, s_us), plus
+    W at the start and at the result (from one table snapshot)."""
+    table = cal._cover(o, o)
+    while True:
+        w_start = position_w(cal, table, o, s_us)
+        target = w_start + added_us
+        k, rem = divmod(target, cal._day_us)
+        if rem == 0:  # exactly whole days: the end of the previous working day, not tomorrow's opening
+            k -= 1
+            rem = cal._day_us
+        bigger = _table_for_index(cal, table, o, k)
+        if bigger is None:
+            return table.ords[k], _inverse_end(cal, rem), w_start, target
+        table = bigger
+
+
+def nth_working_day_after(cal: WorkCalendar, o: int, n: int) -> int:
+    """Ordinal of the nth (n >= 1) working day strictly after local ordinal o."""
+    table = cal._cover(o, o)
+    while True:
+        k = bisect_right(table.ords, o) + n - 1
+        bigger = _table_for_index(cal, table, o, k)
+        if bigger is None:
+            return table.ords[k]
+        table = bigger
+
+
+def working_days_after_w(cal: WorkCalendar, o: int, s_us: int, days: float) -> tuple[int, int, int, int]:
+    """Deadline for a limit in (possibly fractional) working days, counted by Chinese law.
+
+    The day of receipt does not count: counting starts at the opening of the first working day after local
+    date o, and `days` whole days end at the close of the Nth working day. A fraction continues into the next
+    working day's office hours (1.5 days = day 2 at 13:45 with default hours).
+    Returns (due ordinal, due local time, W at start, W at due), W values from one table snapshot.
+    """
+    added = round(days * cal._day_us)
+    table = cal._cover(o, o)
+    while True:
+        w_start = position_w(cal, table, o, s_us)
+        target = bisect_right(table.ords, o) * cal._day_us + added
+        k, rem = divmod(target, cal._day_us)
+        if rem == 0:
+            k -= 1
+            rem = cal._day_us
+        bigger = _table_for_index(cal, table, o, k)
+        if bigger is None:
+            return table.ords[k], _inverse_end(cal, rem), w_start, target
+        table = bigger
+
+
+# ---- public API -----------------------------------------------------------------------------------------
+
+
+def add_working_days(cal: WorkCalendar, t: datetime, n: int) -> datetime:
+    """End of the last office period of the nth working day after t's local date (the day of receipt does not
+    count), as UTC. Works whatever t is: a holiday at 23:00, a make-up Saturday, lunch, a second before closing.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be an integer >= 1, got {n!r}")
+    o, _ = local_position(cal, t)
+    return cal._end_of_day_utc(nth_working_day_after(cal, o, n))
+
+
+def add_working_seconds(cal: WorkCalendar, t: datetime, seconds: float) -> datetime:
+    """The instant at which `seconds` of office time have passed since t, as UTC.
+
+    Time outside office hours does not count, so a t outside them effectively starts at the next working
+    moment. A total that ends exactly at a period's close gives that close (17:30), not the next opening;
+    adding 0 returns next_working_moment(t).
+    """
+    if seconds < 0:
+        raise ValueError(f"seconds must be >= 0, got {seconds!r}")
+    added = round(seconds * _US)
+    if added == 0:
+        return next_working_moment(cal, t)
+    o, s = local_position(cal, t)
+    day, local, _, _ = advance_w(cal, o, s, added)
+    return cal._to_utc(day, local)
+
+
+def working_seconds_between(cal: WorkCalendar, a: datetime, b: datetime) -> float:
+    """Office-time seconds from a to b; negative when b is before a."""
+    oa, sa = local_position(cal, a)
+    ob, sb = local_position(cal, b)
+    table = cal._cover(min(oa, ob), max(oa, ob))
+    return (position_w(cal, table, ob, sb) - position_w(cal, table, oa, sa)) / _US
+
+
+def next_working_moment(cal: WorkCalendar, t: datetime) -> datetime:
+    """t itself (in UTC) when it is inside an office period of a working day, else the next period's opening."""
+    o, s = local_position(cal, t)
+    table = cal._cover(o, o)
+    while True:
+        k, rem = divmod(position_w(cal, table, o, s), cal._day_us)
+        bigger = _table_for_index(cal, table, o, k)
+        if bigger is None:
+            break
+        table = bigger
+    day, local = table.ords[k], _inverse_start(cal, rem)
+    if day == o and local == s:
+        return t.astimezone(UTC)
+    return cal._to_utc(day, local)
+
+
+def working_days_in(cal: WorkCalendar, first: date, last: date) -> list[date]:
+    """Working dates in [first, last] (for explanations)."""
+    table = cal._cover(first.toordinal(), last.toordinal())
+    i = bisect_left(table.ords, first.toordinal())
+    j = bisect_right(table.ords, last.toordinal())
+    return [date.fromordinal(o) for o in table.ords[i:j]]

@@ -1,0 +1,79 @@
+"""Migrations, schema constraints, and the append-only event log."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+import pytest
+
+from hotline import db
+from hotline.migrate import discover, migrate
+
+
+async def test_migrations_are_recorded_and_idempotent(settings, database):
+    conn = await db.connect(database)
+    try:
+        versions = [r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations ORDER BY version")]
+        assert versions == [m.version for m in discover()]
+        assert await migrate(conn) == []
+    finally:
+        await conn.close()
+
+
+async def test_two_processes_migrating_at_once_do_not_collide(settings, database):
+    url = db.with_database(database, f"hotline_migtest_{uuid.uuid4().hex[:8]}")
+    await db.ensure_database(url)
+    a, b = await db.connect(url), await db.connect(url)
+    try:
+        applied = await asyncio.gather(migrate(a), migrate(b))
+        assert sorted(map(len, applied)) == [0, len(discover())]
+        assert await a.fetchval("SELECT count(*) FROM schema_migrations") == len(discover())
+    finally:
+        await a.close()
+        await b.close()
+        admin = await db.connect(db.with_database(database, "postgres"))
+        await admin.execute(f"DROP DATABASE {db.database_name(url)}")
+        await admin.close()
+
+
+async def test_schema_has_the_designed_tables_and_constraints(runtime):
+    tables = {r["table_name"] for r in await runtime.pool.fetch(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")}
+    assert {"channels", "territories", "categories", "kinds", "units", "routing_rules", "users", "tickets",
+            "assignments", "clocks", "escalation_steps", "events", "extension_requests", "callbacks",
+            "sla_policy_versions", "schema_migrations"} <= tables
+    uniques = {r["def"] for r in await runtime.pool.fetch(
+        "SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'tickets'::regclass")}
+    assert "UNIQUE (channel, external_ref)" in uniques
+    assert any("status = ANY" in d and "pending_dispatch" in d for d in uniques)
+
+
+async def test_database_refuses_bad_rows(runtime):
+    async with runtime.pool.acquire() as conn:
+        with pytest.raises(asyncpg.CheckViolationError):
+            await conn.execute(
+                """INSERT INTO tickets (number, channel, kind, title, content, status, received_at)
+                   VALUES ($1, '96196', 'help', 't', 'c', 'lost', now())""", uuid.uuid4().hex)
+        with pytest.raises(asyncpg.ForeignKeyViolationError):
+            await conn.execute(
+                """INSERT INTO tickets (number, channel, kind, title, content, status, received_at)
+                   VALUES ($1, 'fax', 'help', 't', 'c', 'pending_dispatch', now())""", uuid.uuid4().hex)
+        with pytest.raises(asyncpg.CheckViolationError):
+            await conn.execute(
+                """INSERT INTO tickets (number, channel, kind, title, content, status, received_at)
+                   VALUES ($1, '96196', 'help', 't', 'c', 'closed', now())""", uuid.uuid4().hex)  # closed needs a closure
+
+
+async def test_events_are_append_only(api, runtime):
+    t = await api.create("agent")
+    async with runtime.pool.acquire() as conn:
+        ticket_id = await conn.fetchval("SELECT id FROM tickets WHERE number = $1", t["number"])
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await conn.execute("UPDATE events SET actor = 'mallory' WHERE ticket_id = $1", ticket_id)
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await conn.execute("DELETE FROM events WHERE ticket_id = $1", ticket_id)
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await conn.execute("TRUNCATE events CASCADE")
+        assert await conn.fetchval("SELECT count(*) FROM events WHERE ticket_id = $1", ticket_id) == 2

@@ -1,0 +1,128 @@
+"""Intake: creation, numbering, routing, idempotent replays under concurrency, and refused bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from tests.conftest import ticket_body
+
+
+async def test_agent_logs_a_call_that_routes_to_the_district_bureau(api):
+    t = await api.create("agent")
+    assert re.fullmatch(r"96196-\d{8}-\d{6}", t["number"])
+    assert t["status"] == "dispatched" and t["unit"] == "320612-bureau" and t["closure"] is None
+    assert t["version"] == 1 and t["channel"] == "96196" and t["kind"] == "complaint"
+    assert t["deadlines"]["sign"] and t["deadlines"]["reply"] and t["deadlines"]["callback"] is None
+    assert datetime.fromisoformat(t["deadlines"]["reply"]) > datetime.fromisoformat(t["deadlines"]["sign"])
+    assert t["caller"]["phone"] == "13812345678"  # agents call back: they see the number
+    detail = (await api.get("agent", f"/api/tickets/{t['number']}")).json()
+    assert [e["action"] for e in detail["events"]] == ["create", "route"]
+    assert detail["events"][1]["status_before"] == "pending_dispatch"
+    assert detail["events"][1]["status_after"] == "dispatched"
+    routing = (await api.get("agent", f"/api/tickets/{t['number']}/routing")).json()
+    assert routing["unit"] == "320612-bureau" and routing["rule"] == {
+        "id": routing["rule"]["id"], "category": "taxi", "territory": "*", "unit": "{territory}-bureau"}
+
+
+async def test_numbers_sort_by_time(api):
+    first = await api.create("agent")
+    second = await api.create("agent")
+    assert first["number"] < second["number"]
+
+
+async def test_unroutable_ticket_waits_for_dispatch(api):
+    t = await api.create("agent", territory="110101", category="taxi")
+    assert t["status"] == "pending_dispatch" and t["unit"] is None
+    assert t["deadlines"] == {"sign": None, "reply": None, "callback": None}
+    routing = (await api.get("dispatcher", f"/api/tickets/{t['number']}/routing")).json()
+    assert "not served" in routing["reason"]
+    t2 = await api.create("agent", category=None)
+    assert t2["status"] == "pending_dispatch"
+
+
+async def test_transfer_replay_returns_the_same_ticket(api):
+    ref = f"SZ12345-{uuid.uuid4().hex[:10]}"
+    body = ticket_body(channel="12345", external_ref=ref, external_due_at="2030-01-10T17:00:00+08:00")
+    r1 = await api.post("integration-12345", "/api/tickets", json=body)
+    r2 = await api.post("integration-12345", "/api/tickets", json=body)
+    assert r1.status_code == 201 and r2.status_code == 200
+    assert r1.json()["number"] == r2.json()["number"] and r1.json()["number"].startswith("12345-")
+    assert r1.json()["external_ref"] == ref
+
+
+async def test_idempotency_key_replay(api):
+    key = uuid.uuid4().hex
+    r1 = await api.post("agent", "/api/tickets", json=ticket_body(), headers={"Idempotency-Key": key})
+    r2 = await api.post("agent", "/api/tickets", json=ticket_body(), headers={"Idempotency-Key": key})
+    assert (r1.status_code, r2.status_code) == (201, 200)
+    assert r1.json()["number"] == r2.json()["number"]
+
+
+async def test_twenty_simultaneous_submissions_of_one_external_ref_make_one_ticket(api, runtime):
+    ref = f"SZ-{uuid.uuid4().hex}"
+    body = ticket_body(channel="12345", external_ref=ref)
+    await api.token("integration-12345")
+    responses = await asyncio.gather(*[api.post("integration-12345", "/api/tickets", json=body) for _ in range(20)])
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] * 19 + [201]
+    assert len({r.json()["number"] for r in responses}) == 1
+    count = await runtime.pool.fetchval("SELECT count(*) FROM tickets WHERE external_ref = $1", ref)
+    assert count == 1
+    events = await runtime.pool.fetchval(
+        "SELECT count(*) FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE t.external_ref = $1", ref)
+    assert events == 2
+
+
+async def test_upstream_deadline_caps_the_reply_deadline(api):
+    due = datetime.now(timezone.utc) + timedelta(days=3)
+    t = (await api.post("integration-12345", "/api/tickets", json=ticket_body(
+        channel="12345", external_ref=uuid.uuid4().hex, external_due_at=due.isoformat()))).json()
+    assert datetime.fromisoformat(t["deadlines"]["reply"]) <= due
+
+
+def _problem(r, status: int, field: str | None = None) -> dict:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    if field is not None:
+        assert field in body["fields"], body
+    return body
+
+
+async def test_bad_inputs_are_refused_naming_the_field(api, runtime):
+    before = await runtime.pool.fetchval("SELECT count(*) FROM tickets")
+    cases = [
+        (ticket_body(kind="rumour"), 422, "kind"),
+        (ticket_body(channel="99999"), 422, "channel"),
+        (ticket_body(category="spaceship"), 422, "category"),
+        (ticket_body(territory="32061"), 422, "territory"),
+        (ticket_body(title=""), 422, "title"),
+        (ticket_body(title="   "), 422, "title"),
+        (ticket_body(content="x" * 10001), 422, "content"),
+        (ticket_body(caller={"name": "李", "phone": "not-a-phone"}), 422, "caller.phone"),
+        (ticket_body(location={"lat": 123, "lng": 0}), 422, "location.lat"),
+        (ticket_body(urgent="yes"), 422, "urgent"),
+        ({k: v for k, v in ticket_body().items() if k != "title"}, 422, "title"),
+        (ticket_body(external_ref="X-1"), 422, "external_ref"),
+    ]
+    for body, status, field in cases:
+        _problem(await api.post("agent", "/api/tickets", json=body), status, field)
+    naive = ticket_body(channel="12345", external_ref=uuid.uuid4().hex, external_due_at="2030-01-10T17:00:00")
+    _problem(await api.post("integration-12345", "/api/tickets", json=naive), 422, "external_due_at")
+    r = await api.post("agent", "/api/tickets", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
+    r = await api.post("agent", "/api/tickets", json=[1, 2])
+    assert 400 <= r.status_code < 500
+    assert await runtime.pool.fetchval("SELECT count(*) FROM tickets") == before
+
+
+async def test_channels_are_bound_to_roles(api):
+    _problem(await api.post("integration-12328", "/api/tickets", json=ticket_body(channel="12345")), 403, "channel")
+    _problem(await api.post("agent", "/api/tickets", json=ticket_body(channel="12345")), 403, "channel")
+    _problem(await api.post("handler-320612-bureau", "/api/tickets", json=ticket_body()), 403)
+    _problem(await api.post("manager", "/api/tickets", json=ticket_body()), 403)
+    _problem(await api.post(None, "/api/tickets", json=ticket_body()), 401)

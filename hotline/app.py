@@ -17,7 +17,11 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
 from hotline.api import auth as auth_api
-from hotline.api import health, lifecycle as lifecycle_api, public, sla as sla_api, tickets as tickets_api
+from hotline.api import admin, escalations, health, live, notifications, public, reports
+from hotline.api import lifecycle as lifecycle_api
+from hotline.api import sla as sla_api
+from hotline.api import tickets as tickets_api
+from hotline.console import pages
 from hotline.api.deps import DEPENDENCIES
 from hotline.errors import EXCEPTION_HANDLERS
 from hotline.runtime import Runtime
@@ -72,8 +76,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await runtime.close()
 
-    route_handlers: list[Any] = [*health.ROUTES, *auth_api.ROUTES, *tickets_api.ROUTES, *lifecycle_api.ROUTES,
-                                 *sla_api.ROUTES, *public.ROUTES]
+    route_handlers: list[Any] = [
+        *health.ROUTES, *auth_api.ROUTES, *tickets_api.ROUTES, *lifecycle_api.ROUTES, *sla_api.ROUTES,
+        *public.ROUTES, *live.ROUTES, *escalations.ROUTES, *notifications.ROUTES, *reports.ROUTES, *admin.ROUTES,
+        *pages.ROUTES,
+    ]
     return Litestar(
         route_handlers=route_handlers,
         dependencies=DEPENDENCIES,

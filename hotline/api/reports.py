@@ -1,0 +1,7 @@
+"""Routes for reports (being built; see the issue tracker)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ROUTES: list[Any] = []

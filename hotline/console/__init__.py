@@ -1,0 +1,1 @@
+"""The web console (zh-CN): server-rendered pages and vendored static assets, no CDN."""

@@ -1,0 +1,1 @@
+"""arq worker: thin jobs that call hotline's services."""

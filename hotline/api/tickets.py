@@ -9,7 +9,7 @@ from litestar import Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.params import Body, Parameter
 
-from hotline import intake, jobs, live
+from hotline import hints, intake, jobs, live
 from hotline import tickets as ticket_service
 from hotline.auth import Principal
 from hotline.errors import InvalidInput
@@ -62,6 +62,13 @@ async def list_tickets(
     return await ticket_service.list_tickets(rt, principal, query)
 
 
+@get("/api/tickets/hints")
+async def ticket_hints(rt: Runtime, principal: Principal, phone: str | None = None, category: str | None = None,
+                       territory: str | None = None, text: str | None = None) -> dict[str, Any]:
+    """While logging a call: the caller's earlier tickets and likely duplicates (merge instead of duplicating)."""
+    return await hints.hints(rt, principal, phone=phone, category=category, territory=territory, text=text)
+
+
 @get("/api/tickets/{number:str}")
 async def get_ticket(number: str, rt: Runtime, principal: Principal) -> dict[str, Any]:
     return await ticket_service.detail(rt, principal, number)
@@ -84,4 +91,4 @@ async def get_routing(number: str, rt: Runtime, principal: Principal) -> dict[st
             "reason": decision.get("reason"), "rule": rule, "current_unit": row["unit"]}
 
 
-ROUTES = [create_ticket, list_tickets, get_ticket, get_routing]
+ROUTES = [create_ticket, list_tickets, ticket_hints, get_ticket, get_routing]

@@ -1,0 +1,74 @@
+"""The live feed over a real HTTP server: committed changes arrive as server-sent events, filtered by scope."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import httpx
+import pytest
+import uvicorn
+
+
+@pytest.fixture(scope="module")
+async def server_url(client):
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    config = uvicorn.Config(client.app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
+    server = uvicorn.Server(config)
+    task = asyncio.ensure_future(server.serve())
+    for _ in range(100):
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+async def _collect(url: str, token: str, into: list[dict], ready: asyncio.Event) -> None:
+    async with httpx.AsyncClient(timeout=None) as http:
+        async with http.stream("GET", f"{url}/api/live", headers={"Authorization": f"Bearer {token}"}) as r:
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+            event = None
+            async for line in r.aiter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event:
+                    if event == "ready":
+                        ready.set()
+                    else:
+                        into.append({"event": event, **json.loads(line.split(":", 1)[1])})
+
+
+async def test_changes_reach_subscribers_filtered_by_unit(api, server_url):
+    own, other, manager = [], [], []
+    readies = [asyncio.Event() for _ in range(3)]
+    tasks = [asyncio.create_task(_collect(server_url, await api.token(user), box, ready))
+             for user, box, ready in (("handler-320612-bureau", own, readies[0]),
+                                      ("handler-320614-bureau", other, readies[1]), ("manager", manager, readies[2]))]
+    try:
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in readies)), 10)
+        t = await api.create("agent")  # routes to 320612-bureau
+        await api.act("handler-320612-bureau", t["number"], "sign")
+        for _ in range(100):
+            if len(own) >= 2 and len(manager) >= 2:
+                break
+            await asyncio.sleep(0.05)
+        mine = [m for m in own if m["number"] == t["number"]]
+        assert [m["action"] for m in mine] == ["create", "sign"]
+        assert [m["action"] for m in manager if m["number"] == t["number"]] == ["create", "sign"]
+        assert not [m for m in other if m["number"] == t["number"]]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_live_feed_needs_a_staff_role(api, client):
+    r = await api.get("integration-12345", "/api/live")
+    assert r.status_code == 403
+    assert (await client.get("/api/live")).status_code == 401

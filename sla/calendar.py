@@ -19,7 +19,7 @@ import json
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -185,8 +185,8 @@ class WorkCalendar:
 
     __slots__ = (
         "name", "tz", "office_hours", "version",
-        "_periods", "_day_us", "_first_start_us", "_last_end_us",
-        "_years", "_exceptions", "_reasons", "_known_years", "_known_span", "_table", "_end_utc",
+        "_periods", "_day_us", "_last_end_us",
+        "_years", "_exceptions", "_reasons", "_known_years", "_known_span", "_table", "_end_utc", "_midnight_utc",
     )
 
     name: str
@@ -223,7 +223,6 @@ class WorkCalendar:
         self.office_hours = office_hours
         self._periods = tuple(periods)
         self._day_us = worked
-        self._first_start_us = periods[0][0]
         self._last_end_us = periods[-1][1]
         self._years = years
         self._exceptions = exceptions
@@ -234,6 +233,7 @@ class WorkCalendar:
         self._table = self._build_table(*_PRELOAD_YEARS)
         # End of office hours per working-day ordinal, in UTC: due dates and supervision dates reuse a few hundred.
         self._end_utc: dict[int, datetime] = {}
+        self._midnight_utc: dict[int, datetime | None] = {}
 
     # ---- public questions -------------------------------------------------------------------------------
 
@@ -251,9 +251,6 @@ class WorkCalendar:
     def is_known(self, d: date) -> bool:
         """True when the year of `d` has official data (package) or a whole-year override."""
         return d.year in self._known_years
-
-    def is_known_year(self, year: int) -> bool:
-        return year in self._known_years
 
     def unknown_years(self, first: date, last: date) -> tuple[int, ...]:
         """Years in [first.year, last.year] with no official data and no whole-year override."""
@@ -333,6 +330,27 @@ class WorkCalendar:
         return hit
 
     def _to_utc(self, o: int, s_us: int) -> datetime:
+        """Local (ordinal, microseconds since midnight) as a UTC datetime."""
+        if o in self._midnight_utc:
+            base = self._midnight_utc[o]
+        else:
+            base = self._linear_midnight(o)
+            if len(self._midnight_utc) < 100_000:
+                self._midnight_utc[o] = base
+        if base is not None:
+            return base + timedelta(microseconds=s_us)
+        return self._to_utc_exact(o, s_us)
+
+    def _linear_midnight(self, o: int) -> datetime | None:
+        """UTC instant of local midnight of `o` when the zone's offset is the same from midnight to the close of
+        office hours (every day in China), so that a local time is midnight plus an offset; else None."""
+        midnight = self._to_utc_exact(o, 0)
+        close = self._to_utc_exact(o, self._last_end_us)
+        if close - midnight == timedelta(microseconds=self._last_end_us):
+            return midnight
+        return None
+
+    def _to_utc_exact(self, o: int, s_us: int) -> datetime:
         d = date.fromordinal(o)
         seconds, micro = divmod(s_us, _US)
         if seconds >= 86400:  # a period ending at 24:00 ends at the next midnight

@@ -16,11 +16,13 @@ from typing import Any, Literal
 from sla.calendar import WorkCalendar
 from sla.policy import PolicyRow, PolicySet
 from sla.worktime import (
+    Reach,
     add_working_days,
     add_working_seconds,
     advance_w,
     local_position,
     nth_working_day_after,
+    landing,
     require_aware,
     working_days_after_w,
     working_seconds_between,
@@ -234,11 +236,10 @@ def _warning(cal: WorkCalendar, basis: str, start: datetime, due: datetime, rati
     return allowed, min(warning, due)
 
 
-def _supervision(cal: WorkCalendar, due: datetime, days: int) -> tuple[datetime, int]:
-    """Supervision instant (end of office hours of the Nth working day after due's local date) and its ordinal."""
+def _supervision(cal: WorkCalendar, due: datetime, days: int) -> datetime:
+    """Supervision (督办) instant: the close of office hours of the Nth working day after due's local date."""
     o, _ = local_position(cal, due)
-    sup_o = nth_working_day_after(cal, o, days)
-    return cal._end_of_day_utc(sup_o), sup_o
+    return cal._end_of_day_utc(nth_working_day_after(cal, o, days))
 
 
 def compute_deadline(
@@ -259,20 +260,25 @@ def compute_deadline(
         require_aware(cap, "cap")
     row = policies.select(clock, channel, kind, urgent)
     cal = calendar
-    o, s = local_position(cal, start)
+    o, s = local_position(cal, start, checked=True)
     start_utc = start.astimezone(UTC)
     unit = row.unit
     ratio = row.warning_ratio
-    due_o: int | None = None
+    days_after = row.supervision_after_working_days
+    reach: Reach | None = None
 
     if unit == "working_days" or unit == "working_hours":
         basis: Literal["working", "natural"] = "working"
         if unit == "working_days":
-            due_o, due_s, w_start, w_due = working_days_after_w(cal, o, s, row.limit)
+            reach = working_days_after_w(cal, o, s, row.limit)
         else:
-            due_o, due_s, w_start, w_due = advance_w(cal, o, s, max(1, round(row.limit * 3600 * _US)))
-        due = cal._end_of_day_utc(due_o) if due_s == cal._last_end_us else cal._to_utc(due_o, due_s)
-        allowed_us = w_due - w_start
+            reach = advance_w(cal, o, s, max(1, round(row.limit * 3600 * _US)))
+        due_o = reach.table.ords[reach.k]
+        if reach.local_us == cal._last_end_us:
+            due = cal._end_of_day_utc(due_o)
+        else:
+            due = cal._to_utc(due_o, reach.local_us)
+        allowed_us = reach.w_end - reach.w_start
     else:
         basis = "natural"
         allowed_s = row.limit * _NATURAL_SECONDS[unit]
@@ -284,24 +290,27 @@ def compute_deadline(
     if capped:
         assert cap is not None
         due = cap.astimezone(UTC)
-        due_o = None
         allowed, warning = _warning(cal, basis, start_utc, due, ratio)
-    elif basis == "working":
+        due_o, _ = local_position(cal, due)
+        sup_o = nth_working_day_after(cal, due_o, days_after)
+    elif reach is not None:
+        # Hot path: the warning and the supervision day come from the same table snapshot as the due.
         allowed = allowed_us / _US
         warn_us = round(ratio * allowed_us)
         if warn_us > 0:
-            w_o, w_s, _, _ = advance_w(cal, o, s, warn_us)
-            warning = cal._to_utc(w_o, w_s)
+            warning = min(cal._to_utc(*landing(cal, reach.table, reach.w_start + warn_us)), due)
         else:
-            warning = add_working_seconds(cal, start_utc, 0)
-        warning = min(warning, due)
+            warning = min(add_working_seconds(cal, start_utc, 0), due)
+        k_sup = reach.k + days_after  # the due day is ords[k]; the Nth working day after it is ords[k + N]
+        if k_sup < len(reach.table.ords):
+            sup_o = reach.table.ords[k_sup]
+        else:
+            sup_o = nth_working_day_after(cal, due_o, days_after)
     else:
         allowed = allowed_us / _US
         warning = start_utc + timedelta(seconds=ratio * allowed)
-
-    if due_o is None:
         due_o, _ = local_position(cal, due)
-    sup_o = nth_working_day_after(cal, due_o, row.supervision_after_working_days)
+        sup_o = nth_working_day_after(cal, due_o, days_after)
     supervision = cal._end_of_day_utc(sup_o)
 
     return Deadline(
@@ -312,7 +321,7 @@ def compute_deadline(
         supervision,
         basis,
         allowed,
-        not cal.all_known(min(o, due_o), sup_o),
+        not cal.all_known(min(o, due_o), max(o, sup_o)),
         capped,
         row.id,
         policies.version,
@@ -338,7 +347,7 @@ def _provisional(cal: WorkCalendar, start: datetime, supervision: datetime) -> b
 
 
 def _moved(d: Deadline, cal: WorkCalendar, new_due: datetime, adjustment: Adjustment, **changes: Any) -> Deadline:
-    supervision, _ = _supervision(cal, new_due, d.supervision_after_working_days)
+    supervision = _supervision(cal, new_due, d.supervision_after_working_days)
     return replace(
         d,
         due_at=new_due,

@@ -15,7 +15,9 @@ Office hours are read as local wall-clock times: a daylight-saving jump inside a
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from datetime import date, datetime, timezone
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import NamedTuple
 
 from sla.calendar import WorkCalendar, _DayTable
 
@@ -39,9 +41,11 @@ def require_aware(t: datetime, what: str = "datetime") -> None:
         raise ValueError(f"{what} must be timezone-aware, got naive {t.isoformat()}")
 
 
-def local_position(cal: WorkCalendar, t: datetime) -> tuple[int, int]:
-    """(local date ordinal, microseconds since local midnight) of instant t in the calendar's zone."""
-    require_aware(t)
+def local_position(cal: WorkCalendar, t: datetime, *, checked: bool = False) -> tuple[int, int]:
+    """(local date ordinal, microseconds since local midnight) of instant t in the calendar's zone.
+    `checked=True` skips the awareness check when the caller has just made it."""
+    if not checked:
+        require_aware(t)
     lt = t.astimezone(cal.tz)
     return lt.toordinal(), ((lt.hour * 60 + lt.minute) * 60 + lt.second) * _US + lt.microsecond
 
@@ -66,8 +70,8 @@ def _inverse_end(cal: WorkCalendar, rem: int) -> int:
 
 
 def _inverse_start(cal: WorkCalendar, rem: int) -> int:
-    """Like _inverse_end but the latest such moment that is a working moment: for 0 <= rem < day, a period's
-    worth lands on the next period's *start* (13:30). Used for "the next working moment"."""
+    """Like _inverse_end but always a working moment: for 0 <= rem < day, exactly a period's worth lands on the
+    next period's *start* (13:30), not on the close. Used for "the next working moment"."""
     for start, end, before in cal._periods:
         if rem < before + (end - start):
             return start + rem - before
@@ -93,21 +97,59 @@ def _table_for_index(cal: WorkCalendar, table: _DayTable, o: int, k: int) -> _Da
     return cal._cover(o, table.hi + missing * 2 + 370)
 
 
-def advance_w(cal: WorkCalendar, o: int, s_us: int, added_us: int) -> tuple[int, int, int, int]:
-    """Local (ordinal, time) reached after `added_us` (> 0) working microseconds from local (o, s_us), plus
-    W at the start and at the result (from one table snapshot)."""
+class Reach(NamedTuple):
+    """Where adding working time lands: the table snapshot used, the index `k` of the landing working day in it,
+    the local time there, and W at the start and at the landing (so callers can place the warning and the
+    supervision day in the same snapshot without converting instants again)."""
+
+    table: _DayTable
+    k: int
+    local_us: int
+    w_start: int
+    w_end: int
+
+
+def split_end(cal: WorkCalendar, target: int) -> tuple[int, int]:
+    """(working-day index, working microseconds into that day) of W = target (> 0), preferring a day's close:
+    exactly whole days land on the close of the last of them, not on the next day's opening."""
+    k, rem = divmod(target, cal._day_us)
+    if rem == 0:
+        return k - 1, cal._day_us
+    return k, rem
+
+
+def landing(cal: WorkCalendar, table: _DayTable, target: int) -> tuple[int, int]:
+    """Local (ordinal, time) where W = target (> 0) is reached, for a target inside `table`."""
+    k, rem = split_end(cal, target)
+    return table.ords[k], _inverse_end(cal, rem)
+
+
+def _reach(cal: WorkCalendar, o: int, s_us: int, target_of: Callable[[_DayTable, int], int]) -> Reach:
     table = cal._cover(o, o)
     while True:
         w_start = position_w(cal, table, o, s_us)
-        target = w_start + added_us
-        k, rem = divmod(target, cal._day_us)
-        if rem == 0:  # exactly whole days: the end of the previous working day, not tomorrow's opening
-            k -= 1
-            rem = cal._day_us
+        target = target_of(table, w_start)
+        k, rem = split_end(cal, target)
         bigger = _table_for_index(cal, table, o, k)
         if bigger is None:
-            return table.ords[k], _inverse_end(cal, rem), w_start, target
+            return Reach(table, k, _inverse_end(cal, rem), w_start, target)
         table = bigger
+
+
+def advance_w(cal: WorkCalendar, o: int, s_us: int, added_us: int) -> Reach:
+    """Where `added_us` (> 0) working microseconds from local (o, s_us) run out."""
+    return _reach(cal, o, s_us, lambda table, w_start: w_start + added_us)
+
+
+def working_days_after_w(cal: WorkCalendar, o: int, s_us: int, days: float) -> Reach:
+    """Deadline for a limit in (possibly fractional) working days, counted by Chinese law.
+
+    The day of receipt does not count: counting starts at the opening of the first working day after local
+    date o, and `days` whole days end at the close of the Nth working day. A fraction continues into the next
+    working day's office hours (1.5 days = day 2 at 13:45 with default hours).
+    """
+    added = round(days * cal._day_us)
+    return _reach(cal, o, s_us, lambda table, w_start: bisect_right(table.ords, o) * cal._day_us + added)
 
 
 def nth_working_day_after(cal: WorkCalendar, o: int, n: int) -> int:
@@ -118,29 +160,6 @@ def nth_working_day_after(cal: WorkCalendar, o: int, n: int) -> int:
         bigger = _table_for_index(cal, table, o, k)
         if bigger is None:
             return table.ords[k]
-        table = bigger
-
-
-def working_days_after_w(cal: WorkCalendar, o: int, s_us: int, days: float) -> tuple[int, int, int, int]:
-    """Deadline for a limit in (possibly fractional) working days, counted by Chinese law.
-
-    The day of receipt does not count: counting starts at the opening of the first working day after local
-    date o, and `days` whole days end at the close of the Nth working day. A fraction continues into the next
-    working day's office hours (1.5 days = day 2 at 13:45 with default hours).
-    Returns (due ordinal, due local time, W at start, W at due), W values from one table snapshot.
-    """
-    added = round(days * cal._day_us)
-    table = cal._cover(o, o)
-    while True:
-        w_start = position_w(cal, table, o, s_us)
-        target = bisect_right(table.ords, o) * cal._day_us + added
-        k, rem = divmod(target, cal._day_us)
-        if rem == 0:
-            k -= 1
-            rem = cal._day_us
-        bigger = _table_for_index(cal, table, o, k)
-        if bigger is None:
-            return table.ords[k], _inverse_end(cal, rem), w_start, target
         table = bigger
 
 
@@ -170,8 +189,8 @@ def add_working_seconds(cal: WorkCalendar, t: datetime, seconds: float) -> datet
     if added == 0:
         return next_working_moment(cal, t)
     o, s = local_position(cal, t)
-    day, local, _, _ = advance_w(cal, o, s, added)
-    return cal._to_utc(day, local)
+    reach = advance_w(cal, o, s, added)
+    return cal._to_utc(reach.table.ords[reach.k], reach.local_us)
 
 
 def working_seconds_between(cal: WorkCalendar, a: datetime, b: datetime) -> float:
@@ -197,10 +216,3 @@ def next_working_moment(cal: WorkCalendar, t: datetime) -> datetime:
         return t.astimezone(UTC)
     return cal._to_utc(day, local)
 
-
-def working_days_in(cal: WorkCalendar, first: date, last: date) -> list[date]:
-    """Working dates in [first, last] (for explanations)."""
-    table = cal._cover(first.toordinal(), last.toordinal())
-    i = bisect_left(table.ords, first.toordinal())
-    j = bisect_right(table.ords, last.toordinal())
-    return [date.fromordinal(o) for o in table.ords[i:j]]

@@ -14,9 +14,13 @@ import tomllib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import sla
+ROOT = Path(__file__).resolve().parents[2]
+# Benchmark the working tree, whatever the state of the installed package.
+sys.path.insert(0, str(ROOT))
 
-DATA = Path(__file__).resolve().parents[2] / "config" / "data"
+import sla  # noqa: E402
+
+DATA = ROOT / "config" / "data"
 CHANNELS = ("96196", "12345", "12328", "12319", "web")
 KINDS = ("consultation", "help", "complaint", "report", "suggestion", "praise")
 
@@ -35,17 +39,20 @@ def main() -> None:
         cases.append((start, rng.choice(CHANNELS), rng.choice(KINDS), rng.random() < 0.1, cap))
 
     compute = sla.compute_deadline
-    best = float("inf")
+    best_wall = best_cpu = float("inf")
     for _ in range(3):  # best of three: the figure should not depend on a noisy neighbour
-        t0 = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.process_time()
         for start, channel, kind, urgent, cap in cases:
             compute(policies, calendar, clock="reply", start=start, channel=channel, kind=kind, urgent=urgent,
                     cap=cap)
-        best = min(best, time.perf_counter() - t0)
+        best_wall = min(best_wall, time.perf_counter() - w0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
     sample = compute(policies, calendar, clock="reply", start=datetime(2026, 9, 30, 10, tzinfo=year_start.tzinfo),
                      channel="96196", kind="consultation", urgent=False)
-    print(f"{count} reply deadlines in {best:.3f} s: {count / best:,.0f} deadlines/s "
-          f"(sample: received 2026-09-30 10:00 +08, consultation -> due {sample.due_at.astimezone(year_start.tzinfo)})")
+    # CPU time is the one-core figure; wall time also counts whatever else the machine is doing.
+    print(f"{count} reply deadlines: {count / best_cpu:,.0f} deadlines/s of CPU time on one core "
+          f"({count / best_wall:,.0f}/s wall clock; target >= 50,000/s)")
+    print(f"sample: received 2026-09-30 10:00 +08, consultation -> due {sample.due_at.astimezone(year_start.tzinfo)}")
 
 
 if __name__ == "__main__":

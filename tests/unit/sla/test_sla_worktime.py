@@ -25,8 +25,9 @@ CST = timezone(timedelta(hours=8))
 HOUR = 3600
 
 
-def cst(*args: int) -> datetime:
-    return datetime(*args, tzinfo=CST)  # type: ignore[misc]
+def cst(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    """A wall-clock time in China Standard Time (+08:00)."""
+    return datetime(year, month, day, hour, minute, second, tzinfo=CST)
 
 
 # ---- add_working_days: the day of receipt does not count --------------------------------------------------

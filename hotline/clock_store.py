@@ -65,5 +65,13 @@ async def move(conn: asyncpg.Connection, clock_id: int, new: sla.Deadline) -> Ar
     return ArmedStep(clock_id, rec["version"], nxt[0], nxt[1])
 
 
+async def pause(conn: asyncpg.Connection, clock_id: int, paused: sla.Deadline, at: datetime) -> None:
+    """A suspended clock keeps running=true (not stopped) but has no next step, so nothing escalates while paused;
+    its version moves so jobs armed before the pause are stale."""
+    await conn.execute(
+        """UPDATE clocks SET deadline = $2, suspended_at = $3, version = version + 1, next_step = NULL,
+                  next_step_at = NULL WHERE id = $1""", clock_id, paused.to_dict(), at)
+
+
 def deadline_of(record: asyncpg.Record | dict[str, Any]) -> sla.Deadline:
     return sla.Deadline.from_dict(record["deadline"])

@@ -2,11 +2,12 @@
 
 A transfer is idempotent on (channel, external_ref), any submission on its Idempotency-Key: a replay returns the
 ticket already made. The ticket, its routing decision, the first assignment, its clocks and the events are written
-by one SQL statement, so a failure leaves nothing behind.
+by one SQL statement (hotline.intake_writer, which groups concurrent intakes), so a failure leaves nothing behind.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -15,8 +16,10 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
+from arq.connections import ArqRedis
 
 from hotline import clocks as clock_rows
+from hotline import intake_writer, jobs, live
 from hotline.auth import Principal
 from hotline.errors import Forbidden, InvalidInput
 from hotline.jobs import ArmedStep
@@ -56,50 +59,8 @@ class IntakeResult:
     created: bool
     armed: list[ArmedStep]
     unit: str | None
+    ticket: asyncpg.Record | None = None  # the new ticket's row (tickets.TICKET_COLUMNS), when created
 
-
-INSERT_SQL = """
-WITH t AS (
-    INSERT INTO tickets (number, channel, kind, category, territory, title, content, caller_name, caller_phone,
-                         urgent, address, lat, lng, external_ref, external_due_at, idempotency_key, status, unit,
-                         current_assignment_id, routing, created_by, received_at, created_at, updated_at,
-                         sign_due_at, reply_due_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-            $22, $22, $23, $24)
-    ON CONFLICT DO NOTHING
-    RETURNING id, received_at
-), a AS (
-    INSERT INTO assignments (id, ticket_id, seq, unit, origin, started_at)
-    OVERRIDING SYSTEM VALUE
-    SELECT $19, t.id, 1, $18, 'route', t.received_at FROM t WHERE $18::text IS NOT NULL
-    RETURNING id, ticket_id
-), c AS (
-    INSERT INTO clocks (ticket_id, assignment_id, clock, unit, started_at, due_at, warning_at, supervision_at,
-                        deadline, provisional, policy_version, calendar_version, next_step, next_step_at)
-    SELECT a.ticket_id, a.id, k.clock, $18, $22, k.due_at, k.warning_at, k.supervision_at, k.deadline,
-           k.provisional, $31, $32, 'warning', k.warning_at
-    FROM a, unnest($25::text[], $26::timestamptz[], $27::timestamptz[], $28::timestamptz[], $29::jsonb[],
-                   $30::boolean[]) AS k(clock, due_at, warning_at, supervision_at, deadline, provisional)
-    RETURNING id, clock, version, warning_at
-), e AS (
-    INSERT INTO events (ticket_id, assignment_id, at, actor_id, actor, role, unit, action, status_before,
-                        status_after, version, payload)
-    SELECT t.id, CASE WHEN ev.action = 'route' THEN $19 END, $22, $21, $33, $34, $35, ev.action, ev.status_b,
-           ev.status_a, 1, ev.payload
-    FROM t, unnest($36::text[], $37::text[], $38::text[], $39::jsonb[]) AS ev(action, status_b, status_a, payload)
-)
-SELECT t.id, (SELECT coalesce(array_agg(c.id || ':' || c.version || ':' || c.clock), '{}') FROM c) AS clocks
-FROM t
-"""
-
-NEXT_NUMBER_SQL = """
-WITH n AS (
-    INSERT INTO ticket_counters AS tc (channel, day, last) VALUES ($1, $2, 1)
-    ON CONFLICT (channel, day) DO UPDATE SET last = tc.last + 1
-    RETURNING last
-)
-SELECT n.last, nextval(pg_get_serial_sequence('assignments', 'id')) AS assignment_id FROM n
-"""
 
 FIND_EXISTING_SQL = """
 SELECT id FROM tickets
@@ -135,6 +96,12 @@ def validate(rt: Runtime, principal: Principal, data: TicketIn, now: datetime) -
         fields["title"] = "must not be blank"
     if not data.content.strip():
         fields["content"] = "must not be blank"
+    # PostgreSQL text cannot hold NUL: refused here as bad input rather than failing in the database.
+    texts = {"title": data.title, "content": data.content, "address": data.address,
+             "caller.name": data.caller.name if data.caller else None, "external_ref": data.external_ref}
+    for name, text in texts.items():
+        if text is not None and "\x00" in text:
+            fields[name] = "must not contain NUL characters"
     if data.external_due_at is not None and data.external_due_at.tzinfo is None:
         fields["external_due_at"] = "must carry a UTC offset, e.g. 2026-11-30T17:30:00+08:00"
     if data.external_ref is not None and names.channel_kinds.get(data.channel) != "transfer":
@@ -151,55 +118,106 @@ async def create_ticket(rt: Runtime, principal: Principal, data: TicketIn, *, id
     validate(rt, principal, data, now)
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 200):
         raise InvalidInput("Idempotency-Key must be 1 to 200 characters", fields={"Idempotency-Key": "1 to 200 characters"})
-    async with rt.pool.acquire() as conn:
-        if data.external_ref is not None or idempotency_key is not None:
-            existing = await conn.fetchval(FIND_EXISTING_SQL, data.external_ref, data.channel, idempotency_key,
-                                           principal.user_id)
-            if existing is not None:
-                return IntakeResult(existing, False, [], None)
-        decision = rt.router.resolve(data.category, data.territory)
-        policies = await rt.current_policies()
-        caller = data.caller or Caller()
-        phone = _normalise_phone(caller.phone)
-        rows: list[clock_rows.ClockRow] = []
-        if decision.unit is not None:
-            for clock in ("sign", "reply"):
-                rows.append(clock_rows.compute(policies, rt.calendar, clock=clock, start=now, channel=data.channel,
-                                               kind=data.kind, urgent=data.urgent, cap=data.external_due_at))
-        local_day = now.astimezone(ZoneInfo(rt.settings.timezone)).date()
-        status = "dispatched" if decision.unit else "pending_dispatch"
-        events: list[tuple[str, str | None, str, dict[str, Any]]] = [
-            ("create", None, "pending_dispatch",
-             {"channel": data.channel, "external_ref": data.external_ref, "urgent": data.urgent})]
-        if decision.unit:
-            events.append(("route", "pending_dispatch", "dispatched", {"routing": decision.to_dict()}))
-        for _attempt in range(3):
-            seq, assignment_id = await conn.fetchrow(NEXT_NUMBER_SQL, data.channel, local_day)
-            number = f"{data.channel}-{local_day:%Y%m%d}-{seq:06d}"
-            unit = decision.unit
-            row = await conn.fetchrow(
-                INSERT_SQL, number, data.channel, data.kind, data.category, data.territory, data.title.strip(),
-                data.content.strip(), caller.name, phone, data.urgent, data.address,
-                data.location.lat if data.location else None, data.location.lng if data.location else None,
-                data.external_ref, data.external_due_at, idempotency_key, status, unit,
-                assignment_id if unit else None, decision.to_dict(), principal.user_id, now,
-                rows[0].deadline.due_at if rows else None, rows[1].deadline.due_at if rows else None,
-                [r.clock for r in rows], [r.deadline.due_at for r in rows], [r.deadline.warning_at for r in rows],
-                [r.deadline.supervision_at for r in rows], [r.deadline.to_dict() for r in rows],
-                [r.deadline.provisional for r in rows], policies.version, rt.calendar.version,
-                principal.display_name, principal.role, principal.unit,
-                [e[0] for e in events], [e[1] for e in events], [e[2] for e in events], [e[3] for e in events])
-            if row is not None:
-                armed = []
-                by_clock = {r.clock: r.deadline for r in rows}
-                for item in row["clocks"]:
-                    cid, version, clock = item.split(":")
-                    armed.append(ArmedStep(int(cid), int(version), "warning", by_clock[clock].warning_at))
-                return IntakeResult(row["id"], True, armed, unit)
-            # ON CONFLICT DO NOTHING: a concurrent twin won (same external_ref or key), or, after a crash lost a
-            # counter increment, the number was taken; find the twin or retry with a fresh number.
-            existing = await conn.fetchval(FIND_EXISTING_SQL, data.external_ref, data.channel, idempotency_key,
-                                           principal.user_id)
-            if existing is not None:
-                return IntakeResult(existing, False, [], None)
+    # Prepared before any connection is taken: current_policies() may itself need one, and holding a connection
+    # while waiting for another can starve the pool under load.
+    decision = rt.router.resolve(data.category, data.territory)
+    policies = await rt.current_policies()
+    caller = data.caller or Caller()
+    phone = _normalise_phone(caller.phone)
+    rows: list[clock_rows.ClockRow] = []
+    if decision.unit is not None:
+        for clock in ("sign", "reply"):
+            rows.append(clock_rows.compute(policies, rt.calendar, clock=clock, start=now, channel=data.channel,
+                                           kind=data.kind, urgent=data.urgent, cap=data.external_due_at))
+    local_day = now.astimezone(ZoneInfo(rt.settings.timezone)).date()
+    status = "dispatched" if decision.unit else "pending_dispatch"
+    events = [{"action": "create", "status_before": None, "status_after": "pending_dispatch",
+               "payload": {"channel": data.channel, "external_ref": data.external_ref, "urgent": data.urgent}}]
+    if decision.unit:
+        events.append({"action": "route", "status_before": "pending_dispatch", "status_after": "dispatched",
+                       "payload": {"routing": decision.to_dict()}})
+    actor = {"actor_id": principal.user_id, "actor": principal.display_name, "role": principal.role,
+             "unit": principal.unit}
+    new = intake_writer.NewTicket(
+        data.channel, local_day,
+        {"channel": data.channel, "kind": data.kind, "category": data.category, "territory": data.territory,
+         "title": data.title.strip(), "content": data.content.strip(), "caller_name": caller.name,
+         "caller_phone": phone, "urgent": data.urgent, "address": data.address,
+         "lat": data.location.lat if data.location else None, "lng": data.location.lng if data.location else None,
+         "external_ref": data.external_ref, "external_due_at": data.external_due_at,
+         "idempotency_key": idempotency_key, "status": status, "unit": decision.unit,
+         "routing": decision.to_dict(), "created_by": principal.user_id, "received_at": now,
+         "sign_due_at": rows[0].deadline.due_at if rows else None,
+         "reply_due_at": rows[1].deadline.due_at if rows else None},
+        [{"clock": r.clock, "due_at": r.deadline.due_at, "warning_at": r.deadline.warning_at,
+          "supervision_at": r.deadline.supervision_at, "deadline": r.deadline.to_dict(),
+          "provisional": r.deadline.provisional, "policy_version": policies.version,
+          "calendar_version": rt.calendar.version} for r in rows],
+        [{**e, **actor} for e in events])
+    if data.external_ref is not None or idempotency_key is not None:
+        existing = await _find_existing(rt, principal, data, idempotency_key)
+        if existing is not None:
+            return IntakeResult(existing, False, [], None)
+    writer = intake_writer.writer_for(rt.pool)
+    for _attempt in range(3):
+        row = await writer.write(new)
+        if row is not None:
+            by_clock = {r.clock: r.deadline for r in rows}
+            armed = []
+            for item in row["clocks"]:
+                cid, version, clock = item.split(":")
+                armed.append(ArmedStep(int(cid), int(version), "warning", by_clock[clock].warning_at))
+            return IntakeResult(row["id"], True, armed, decision.unit, row)
+        # Skipped on conflict: a concurrent twin won (same external_ref or key), or, after a crash lost a counter
+        # increment, the number was taken; find the twin or retry with a fresh number.
+        existing = await _find_existing(rt, principal, data, idempotency_key)
+        if existing is not None:
+            return IntakeResult(existing, False, [], None)
     raise RuntimeError("could not allocate a ticket number after 3 attempts")
+
+
+async def _find_existing(rt: Runtime, principal: Principal, data: TicketIn, idempotency_key: str | None) -> int | None:
+    async with rt.pool.acquire() as conn:
+        return await conn.fetchval(FIND_EXISTING_SQL, data.external_ref, data.channel, idempotency_key,
+                                   principal.user_id)
+
+
+class _Announcer:
+    """Arms new tickets' escalation jobs and tells the live feed, for the tickets of one process in groups: those
+    that come while a group is being sent go in the next, as one script call and one pipeline instead of two round
+    trips a ticket. announce() returns once its ticket's group is sent, as a direct call would."""
+
+    def __init__(self, redis: ArqRedis) -> None:
+        self.redis = redis
+        self._pending: list[tuple[IntakeResult, dict[str, Any], asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def announce(self, result: IntakeResult, message: dict[str, Any]) -> None:
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((result, message, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+        await asyncio.shield(future)
+
+    async def _drain(self) -> None:
+        while self._pending:
+            group, self._pending = self._pending, []
+            try:  # both are best effort and log their own failures
+                await jobs.arm(self.redis, [step for result, _, _ in group for step in result.armed])
+                await live.publish_many(self.redis, "ticket", [message for _, message, _ in group])
+            finally:
+                for _, _, future in group:
+                    if not future.done():
+                        future.set_result(None)
+
+
+_announcers: dict[int, _Announcer] = {}
+
+
+async def announce(rt: Runtime, result: IntakeResult, number: str) -> None:
+    """After commit: arm the new ticket's first escalation steps and publish it on the live feed."""
+    announcer = _announcers.get(id(rt.redis))
+    if announcer is None or announcer.redis is not rt.redis:
+        announcer = _announcers[id(rt.redis)] = _Announcer(rt.redis)
+    await announcer.announce(result, {"number": number, "status": "dispatched" if result.unit else "pending_dispatch",
+                                      "unit": result.unit, "units": [result.unit], "action": "create"})

@@ -309,13 +309,53 @@ async def decide_extension(c: Ctx) -> None:
                  "until": req["until_date"].isoformat() if req["until_date"] else None}
 
 
+@action("suspend", {"dispatcher", "manager", "admin"}, {"in_progress"}, ReasonBody)
+async def suspend(c: Ctx) -> None:
+    """挂起: pause the reply clock (e.g. waiting on a court or another authority); no escalation while paused."""
+    a = c.assignment
+    assert a is not None
+    if c.ticket["suspended_at"] is not None:
+        raise Conflict("the ticket is already suspended")
+    clock = await clock_store.running(c.conn, a["id"], "reply")
+    if clock is None:
+        raise Conflict("the reply clock is not running")
+    paused = sla.suspend_deadline(clock_store.deadline_of(clock), c.rt.calendar, suspended_at=c.now)
+    await clock_store.pause(c.conn, clock["id"], paused, c.now)
+    c.updates["suspended_at"] = c.now
+    c.status_after = c.ticket["status"]
+    c.units.add(a["unit"])
+    c.payload = {"reason": c.body.reason, "remaining_seconds": paused.suspended_remaining_seconds}
+
+
+@action("resume", {"dispatcher", "manager", "admin"}, {"in_progress"}, NoteBody)
+async def resume(c: Ctx) -> None:
+    """Resume a suspended ticket: the reply deadline is now plus the working time that was left."""
+    a = c.assignment
+    assert a is not None
+    if c.ticket["suspended_at"] is None:
+        raise Conflict("the ticket is not suspended")
+    clock = await clock_store.running(c.conn, a["id"], "reply")
+    if clock is None:
+        raise Conflict("the reply clock is not running")
+    resumed = sla.resume_deadline(clock_store.deadline_of(clock), c.rt.calendar, resumed_at=c.now)
+    await c.conn.execute("UPDATE clocks SET suspended_at = NULL WHERE id = $1", clock["id"])
+    step = await clock_store.move(c.conn, clock["id"], resumed)
+    if step:
+        c.armed.append(step)
+    c.updates.update(suspended_at=None, reply_due_at=resumed.due_at)
+    c.status_after = c.ticket["status"]
+    c.units.add(a["unit"])
+    c.payload = {"note": c.body.text, "new_due_at": resumed.due_at.isoformat()}
+
+
 @action("reply", {"handler"}, {"in_progress"}, ReplyBody)
 async def reply(c: Ctx) -> None:
     """办结答复: the unit's answer; its clocks stop and the call center's callback clock starts."""
     b: ReplyBody = c.body
     a = c.assignment
     assert a is not None
-    await c.conn.execute("UPDATE assignments SET replied_at = $2 WHERE id = $1", a["id"], c.now)
+    await c.conn.execute("UPDATE assignments SET replied_at = $2, reply_working_seconds = $3 WHERE id = $1", a["id"], c.now,
+                         sla.working_seconds_between(c.rt.calendar, a["started_at"], c.now))  # for report p50/p90
     await _end_assignment(c, "replied")
     await c.conn.execute("UPDATE extension_requests SET status = 'void' WHERE assignment_id = $1 AND status = 'pending'",
                          a["id"])
@@ -419,7 +459,7 @@ async def merge(c: Ctx) -> None:
 
 # --- execution -----------------------------------------------------------------------------------------------------
 
-UPDATABLE = {"unit", "current_assignment_id", "sign_due_at", "reply_due_at", "callback_due_at", "closure", "closed_at",
+UPDATABLE = {"suspended_at", "unit", "current_assignment_id", "sign_due_at", "reply_due_at", "callback_due_at", "closure", "closed_at",
              "answer", "merged_into", "reply_content", "reply_outcome", "replied_at", "reopen_count"}
 
 

@@ -21,6 +21,17 @@ async def publish(redis: Redis, kind: str, payload: dict[str, Any]) -> None:
         log.warning("live_publish_failed", kind=kind, error=type(exc).__name__)
 
 
+async def publish_many(redis: Redis, kind: str, payloads: list[dict[str, Any]]) -> None:
+    """publish() for several messages in one round trip."""
+    try:
+        async with redis.pipeline(transaction=False) as pipe:
+            for payload in payloads:
+                pipe.publish(CHANNEL, _encode({"type": kind, **payload}))
+            await pipe.execute()
+    except Exception as exc:
+        log.warning("live_publish_failed", kind=kind, messages=len(payloads), error=type(exc).__name__)
+
+
 def visible_to(message: dict[str, Any], role: str, unit: str | None) -> bool:
     """A handler sees messages about its own unit's tickets only; other staff roles see everything."""
     if role == "handler":

@@ -22,7 +22,7 @@ TICKET_COLUMNS = """t.id, t.number, t.status, t.closure, t.channel, t.kind, t.ca
     t.content, t.caller_name, t.caller_phone, t.urgent, t.address, t.lat, t.lng, t.external_ref, t.external_due_at,
     t.unit, t.current_assignment_id, t.routing, t.merged_into, t.reply_content, t.reply_outcome, t.answer,
     t.reopen_count, t.version, t.received_at, t.created_at, t.updated_at, t.replied_at, t.closed_at,
-    t.sign_due_at, t.reply_due_at, t.callback_due_at,
+    t.sign_due_at, t.reply_due_at, t.callback_due_at, t.suspended_at,
     (SELECT m.number FROM tickets m WHERE m.id = t.merged_into) AS merged_into_number"""
 
 OPEN_STATUSES = ("pending_dispatch", "dispatched", "in_progress", "return_requested", "replied")
@@ -71,6 +71,7 @@ def serialize(row: asyncpg.Record | dict[str, Any], principal: Principal, rt: Ru
                   if row["reply_content"] is not None else None),
         "answer": row["answer"],
         "reopen_count": row["reopen_count"],
+        "suspended": row["suspended_at"] is not None,
         "version": row["version"],
         "received_at": _iso(row["received_at"]),
         "created_at": _iso(row["created_at"]),

@@ -9,17 +9,11 @@ from litestar import Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.params import Body, Parameter
 
-from hotline import hints, intake, jobs, live
+from hotline import hints, intake
 from hotline import tickets as ticket_service
 from hotline.auth import Principal
 from hotline.errors import InvalidInput
 from hotline.runtime import Runtime
-
-
-async def _after_intake(rt: Runtime, result: intake.IntakeResult, number: str) -> None:
-    await jobs.arm(rt.redis, result.armed)
-    await live.publish(rt.redis, "ticket", {"number": number, "status": "dispatched" if result.unit else "pending_dispatch",
-                                            "unit": result.unit, "units": [result.unit], "action": "create"})
 
 
 @post("/api/tickets", status_code=201)
@@ -30,13 +24,15 @@ async def create_ticket(
     idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key", required=False)] = None,
 ) -> Response[dict[str, Any]]:
     result = await intake.create_ticket(rt, principal, data, idempotency_key=idempotency_key)
-    async with rt.pool.acquire() as conn:
-        row = await ticket_service.fetch_by_id(conn, result.ticket_id)
+    row = result.ticket
+    if row is None:  # a replay: the ticket made earlier
+        async with rt.pool.acquire() as conn:
+            row = await ticket_service.fetch_by_id(conn, result.ticket_id)
     body = ticket_service.serialize(row, principal, rt)
     if not result.created:
         return Response(body, status_code=200, headers={"Idempotent-Replay": "true"})
     return Response(body, status_code=201, headers={"Location": f"/api/tickets/{body['number']}"},
-                    background=BackgroundTask(_after_intake, rt, result, body["number"]))
+                    background=BackgroundTask(intake.announce, rt, result, body["number"]))
 
 
 @get("/api/tickets")

@@ -273,3 +273,41 @@ async def test_failed_action_leaves_nothing(api, runtime):
         "SELECT count(*) FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE t.number = $1", t["number"])
     assert before == after
     assert (await _detail(api, t["number"]))["version"] == t["version"]
+
+
+async def test_suspension_pauses_the_reply_clock_and_resume_restores_the_time_left(runtime):
+    """A complaint signed Mon 2026-11-02 09:00 +08 is due in 15 working days from its receipt at 09:00.
+    Suspended at Tue 2026-11-03 10:00 with T working seconds left and resumed Mon 2026-11-09 10:00, the new due is
+    the resume instant plus T working seconds: the pause (4 working days) is added back, exactly."""
+    import sla
+    from hotline import intake, lifecycle
+    from hotline.auth import Principal
+
+    tz = timezone(timedelta(hours=8))
+    async def principal(username, role, unit=None):
+        row = await runtime.pool.fetchrow("SELECT id, display_name FROM users WHERE username = $1", username)
+        return Principal(row["id"], username, role, row["display_name"], unit=unit)
+    agent, handler = await principal("agent", "agent"), await principal(H, "handler", "320612-bureau")
+    dispatcher = await principal("dispatcher", "dispatcher")
+    received = datetime(2026, 11, 2, 9, 0, tzinfo=tz)
+    result = await intake.create_ticket(runtime, agent, intake.TicketIn(
+        channel="96196", kind="complaint", category="taxi", territory="320612", title="投诉", content="绕路"),
+        idempotency_key=None, now=received)
+    number = await runtime.pool.fetchval("SELECT number FROM tickets WHERE id = $1", result.ticket_id)
+    t = await lifecycle.perform(runtime, handler, number, "sign", b"{}", now=received + timedelta(minutes=5))
+    due = datetime.fromisoformat(t["deadlines"]["reply"])
+    paused_at, resumed_at = datetime(2026, 11, 3, 10, 0, tzinfo=tz), datetime(2026, 11, 9, 10, 0, tzinfo=tz)
+    left = sla.working_seconds_between(runtime.calendar, paused_at, due)
+    t = await lifecycle.perform(runtime, dispatcher, number, "suspend", '{"reason": "等待公安部门调查结论"}'.encode(),
+                                now=paused_at)
+    assert t["suspended"] is True
+    clock = await runtime.pool.fetchrow("SELECT c.next_step, c.suspended_at FROM clocks c JOIN tickets t ON t.id = c.ticket_id "
+                                        "WHERE t.number = $1 AND c.clock = 'reply' AND c.stopped_at IS NULL", number)
+    assert clock["next_step"] is None and clock["suspended_at"] is not None  # nothing escalates while paused
+    t = await lifecycle.perform(runtime, dispatcher, number, "resume", '{"text": "已收到调查结论"}'.encode(), now=resumed_at)
+    new_due = datetime.fromisoformat(t["deadlines"]["reply"])
+    assert t["suspended"] is False
+    assert sla.working_seconds_between(runtime.calendar, resumed_at, new_due) == pytest.approx(left)
+    assert new_due > due
+    with pytest.raises(Exception, match="not suspended"):
+        await lifecycle.perform(runtime, dispatcher, number, "resume", b'{"text": "again"}', now=resumed_at)

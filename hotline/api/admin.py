@@ -1,7 +1,28 @@
-"""Routes for admin (being built; see the issue tracker)."""
+"""Admin: GET/PUT /api/admin/sla-policies, the SLA policy set in force (same shape as sla_policies.toml)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-ROUTES: list[Any] = []
+from litestar import get, put
+from litestar.params import Body
+
+from hotline import policies
+from hotline.auth import Principal
+from hotline.runtime import Runtime
+
+
+@get("/api/admin/sla-policies")
+async def get_sla_policies(rt: Runtime, principal: Principal) -> dict[str, Any]:
+    principal.require("admin")
+    return await policies.current(rt)
+
+
+@put("/api/admin/sla-policies", status_code=200)
+async def put_sla_policies(data: Annotated[dict[str, Any], Body()], rt: Runtime, principal: Principal,
+                           recompute_open: bool = False, expected_version: int | None = None) -> dict[str, Any]:
+    return await policies.replace(rt, principal, data, expected_version=expected_version,
+                                  recompute_open=recompute_open)
+
+
+ROUTES = [get_sla_policies, put_sla_policies]

@@ -1,0 +1,235 @@
+"""Helpers for the worker tests: a real arq worker (burst mode) on the test Redis DB and test database, tickets
+whose steps are already due, taps on the live feed and a webhook receiver."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from arq.connections import RedisSettings
+from arq.constants import default_queue_name
+from arq.worker import Worker
+
+from config.settings import Settings
+
+UTC = timezone.utc
+ROOT = Path(__file__).resolve().parents[3]
+FAST_ROWS = [  # urgent praise on 96196: sign due in 3 s (warning 2.25 s), reply in 6 s (warning 4.5 s)
+    {"id": "test-fast-sign", "clock": "sign", "channel": "96196", "kind": "praise", "urgent": True,
+     "limit": 0.05, "unit": "minutes"},
+    {"id": "test-fast-reply", "clock": "reply", "channel": "96196", "kind": "praise", "urgent": True,
+     "limit": 0.1, "unit": "minutes"},
+]
+FAST = {"kind": "praise", "urgent": True, "category": "taxi", "territory": "320612"}  # -> 320612-bureau
+UNIT = "320612-bureau"
+
+
+def worker_for(settings: Settings, **overrides: Any) -> Worker:
+    """The production WorkerSettings, pointed at the test services, in burst mode, without signal handlers."""
+    from workers.settings import WorkerSettings
+
+    kwargs: dict[str, Any] = {
+        "functions": WorkerSettings.functions, "cron_jobs": WorkerSettings.cron_jobs,
+        "on_startup": WorkerSettings.on_startup, "on_shutdown": WorkerSettings.on_shutdown,
+        "on_job_start": WorkerSettings.on_job_start, "after_job_end": WorkerSettings.after_job_end,
+        "max_jobs": WorkerSettings.max_jobs, "job_timeout": WorkerSettings.job_timeout,
+        "keep_result": WorkerSettings.keep_result, "allow_abort_jobs": WorkerSettings.allow_abort_jobs,
+        "health_check_interval": WorkerSettings.health_check_interval,
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url), "burst": True, "poll_delay": 0.05,
+        "handle_signals": False, "ctx": {"settings": settings},
+    }
+    kwargs.update(overrides)
+    return Worker(**kwargs)
+
+
+async def nothing_due(worker: Worker) -> bool:
+    """Burst mode would wait for far-future steps (supervision is days away): idle means started, nothing due soon
+    and nothing running."""
+    if worker._pool is None or "rt" not in worker.ctx or not worker._last_health_check:
+        return False
+    soon = int((time.time() + 1) * 1000)
+    return not worker.tasks and await worker.pool.zcount(default_queue_name, "-inf", soon) == 0
+
+
+async def run_workers(settings: Settings, *, until: Callable[[], Awaitable[bool]] | None = None,
+                      timeout: float = 30.0, count: int = 1, **overrides: Any) -> list[Worker]:
+    """Run `count` burst workers at once until `until()` holds (default: nothing due) or `timeout`; then close."""
+    workers = [worker_for(settings, **overrides) for _ in range(count)]
+    tasks = [asyncio.create_task(w.async_run()) for w in workers]
+    deadline = time.monotonic() + timeout
+    try:
+        await asyncio.sleep(0.3)
+        while time.monotonic() < deadline and not all(t.done() for t in tasks):
+            if until is not None:
+                if await until():
+                    break
+            elif all([await nothing_due(w) for w in workers]) and sum(w.jobs_complete for w in workers):
+                break  # at least the start-up sweep has run
+            await asyncio.sleep(0.1)
+    finally:
+        await asyncio.gather(*(stop_worker(w, t) for w, t in zip(workers, tasks)))
+    return workers
+
+
+async def stop_worker(worker: Worker, task: asyncio.Task[None]) -> None:
+    """Let running jobs finish (as a graceful shutdown would), then stop polling and run the shutdown hook."""
+    worker.allow_pick_jobs = False
+    for _ in range(300):
+        if all(t.done() for t in worker.tasks.values()):
+            break
+        await asyncio.sleep(0.05)
+    if task.done() and not task.cancelled() and task.exception() is not None:
+        raise task.exception()  # type: ignore[misc]
+    await worker.close()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+
+
+async def principal(runtime: Any, username: str) -> Any:
+    from hotline.auth import Principal
+
+    row = await runtime.pool.fetchrow("SELECT id, role, unit, channel, display_name FROM users WHERE username = $1",
+                                      username)
+    return Principal(row["id"], username, row["role"], row["display_name"], row["unit"], row["channel"])
+
+
+async def past_tickets(runtime: Any, n: int, *, days_ago: int = 40, kind: str = "consultation") -> list[int]:
+    """`n` tickets received long ago whose clocks' steps are all due now; no job is armed (as if Redis lost them)."""
+    from hotline import intake
+
+    agent = await principal(runtime, "agent")
+    received = datetime.now(UTC) - timedelta(days=days_ago)
+    ids = []
+    for i in range(n):
+        body = intake.TicketIn(channel="96196", kind=kind, category="taxi", territory="320612",
+                               title=f"历史工单 {i}", content="用于测试补漏扫描的历史工单")
+        result = await intake.create_ticket(runtime, agent, body, idempotency_key=None,
+                                            now=received + timedelta(seconds=i))
+        ids.append(result.ticket_id)
+    return ids
+
+
+async def arm_next_steps(runtime: Any, ticket_ids: list[int]) -> int:
+    from hotline import jobs
+
+    rows = await runtime.pool.fetch(
+        "SELECT id, version, next_step, next_step_at FROM clocks WHERE ticket_id = any($1::bigint[]) "
+        "AND next_step IS NOT NULL", ticket_ids)
+    await jobs.arm(runtime.redis, [jobs.ArmedStep(r["id"], r["version"], r["next_step"], r["next_step_at"])
+                                   for r in rows])
+    return len(rows)
+
+
+async def steps_of(runtime: Any, ticket_ids: list[int]) -> list[Any]:
+    return await runtime.pool.fetch(
+        """SELECT s.id, s.clock_id, s.ticket_id, s.clock, s.step, s.due_at, s.recorded_at, s.source, s.unit
+           FROM escalation_steps s WHERE s.ticket_id = any($1::bigint[]) ORDER BY s.id""", ticket_ids)
+
+
+async def expected_recipients(runtime: Any, step: Any) -> set[int]:
+    from hotline.notifications import AUDIENCE_SQL
+
+    rows = await runtime.pool.fetch(
+        f"SELECT u.id FROM users u, (SELECT $1::text AS step, $2::text AS unit) s WHERE {AUDIENCE_SQL}",
+        step["step"], step["unit"])
+    return {r["id"] for r in rows}
+
+
+class LiveTap:
+    """Collects every message published on the live feed channel while it runs."""
+
+    def __init__(self, redis: Any) -> None:
+        self.redis = redis
+        self.messages: list[dict[str, Any]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> "LiveTap":
+        from hotline.live import CHANNEL
+
+        self._pubsub = self.redis.pubsub()
+        await self._pubsub.subscribe(CHANNEL)
+        self._task = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        async for message in self._pubsub.listen():
+            if message["type"] == "message":
+                self.messages.append(json.loads(message["data"]))
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await asyncio.sleep(0.2)
+        assert self._task is not None
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+        await self._pubsub.unsubscribe()
+        await self._pubsub.aclose()
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m.get("type") == kind]
+
+
+class WebhookReceiver:
+    """A tiny HTTP server that records POSTed JSON bodies; `fail_first` requests get a 500."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.bodies: list[tuple[dict[str, str], dict[str, Any]]] = []
+        self.fail_first = fail_first
+        self.requests = 0
+
+    async def __aenter__(self) -> "WebhookReceiver":
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/hook"
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self.server.close()
+        await self.server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+            headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in head[1:] if h)}
+            body = await reader.readexactly(int(headers.get("content-length", "0")))
+            self.requests += 1
+            if self.requests <= self.fail_first:
+                writer.write(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            else:
+                self.bodies.append((headers, json.loads(body)))
+                writer.write(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+            await writer.drain()
+        finally:
+            writer.close()
+
+
+def with_webhooks(settings: Settings, *urls: str) -> Settings:
+    return dataclasses.replace(settings, webhook_urls=tuple(urls))
+
+
+def worker_process(settings: Settings, log_path: Path, *args: str) -> subprocess.Popen[bytes]:
+    """`hotline worker` as its own process, on the test database and Redis DB, logging to `log_path`."""
+    env = {**os.environ, "HOTLINE_DATABASE_URL": settings.database_url, "HOTLINE_REDIS_URL": settings.redis_url,
+           "HOTLINE_LOG_LEVEL": "INFO", "HOTLINE_LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"}
+    with open(log_path, "wb") as out:  # a file, not a pipe: a full pipe would stall the worker
+        return subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker", *args], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+
+
+def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    proc.wait(timeout=30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ from hotline.errors import EXCEPTION_HANDLERS
 from hotline.runtime import Runtime
 
 log = structlog.get_logger("hotline.request")
+_request_log = logging.getLogger("hotline.request")
 
 
 def request_context_middleware(app: ASGIApp) -> ASGIApp:
@@ -54,7 +56,8 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send_wrapper)
         finally:
             path = scope.get("path", "")
-            if not path.startswith(("/healthz", "/static", "/metrics")):
+            # Checked first: structlog runs its whole processor chain before stdlib logging drops a filtered line.
+            if _request_log.isEnabledFor(logging.INFO) and not path.startswith(("/healthz", "/static", "/metrics")):
                 log.info("request", method=scope.get("method"), path=path, status=status,
                          duration_ms=round((time.perf_counter() - started) * 1000, 2))
 
@@ -89,5 +92,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(title="Hotline", version="0.1.0", path="/schema",
                                      render_plugins=[SwaggerRenderPlugin()]),
+        # Litestar's default logging config would replace config/logging.py's on the root logger (plain-text lines
+        # at INFO through a queue thread, whatever HOTLINE_LOG_LEVEL says); errors are logged by hotline.errors.
+        logging_config=None,
         debug=False,
     )

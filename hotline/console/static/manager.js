@@ -1,0 +1,97 @@
+/* The manager's page: a live dashboard, server-drawn SVG charts, and the closure-rate report with its exports. */
+(function () {
+  'use strict';
+  var $ = function (sel) { return document.querySelector(sel); };
+  var dash = $('#dashboard'), trend = $('#trend'), heat = $('#heatmap');
+  var form = $('#report-form'), table = $('#report-table');
+
+  // ---- live dashboard ---------------------------------------------------------------------------------------
+  function values() {
+    var out = {};
+    dash.querySelectorAll('[data-value]').forEach(function (el, i) { out[el.id || i] = el.dataset.value; });
+    return out;
+  }
+  function refreshDashboard() {
+    var before = values();
+    return HL.refresh(dash).then(function () {
+      dash.querySelectorAll('.tile b[id]').forEach(function (el) {
+        if (before[el.id] !== undefined && before[el.id] !== el.dataset.value) el.parentNode.classList.add('bump');
+      });
+    });
+  }
+  function refreshSvg(el) {
+    return fetch(el.dataset.src, {credentials: 'same-origin'}).then(function (r) {
+      if (r.status === 401) { HL.toLogin(); return null; }
+      return r.ok ? r.text() : null;
+    }).then(function (svg) { if (svg) el.innerHTML = svg; }, function () {});
+  }
+  function refreshCharts() { return Promise.all([refreshSvg(trend), refreshSvg(heat)]); }
+  var dashSoon = HL.debounce(refreshDashboard, 300);
+  var chartsSoon = HL.debounce(refreshCharts, 3000);
+  HL.live(function (type) {
+    if (type === 'ticket' || type === 'escalation') { dashSoon(); chartsSoon(); }
+  }, function () { refreshDashboard(); refreshCharts(); });
+  setInterval(function () { refreshDashboard(); refreshCharts(); }, 60000);
+  document.addEventListener('visibilitychange', function () { if (!document.hidden) { refreshDashboard(); } });
+
+  // ---- closure-rate report ----------------------------------------------------------------------------------
+  var columns = Array.prototype.map.call(table.querySelectorAll('thead th'), function (th) { return th.dataset.k; });
+  function esc(s) { return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) { return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]; }); }
+  function cell(key, value) {
+    if (value === null || value === undefined) return '—';
+    // Half-up on tenths of a percent, as a manager rounds by hand (toFixed alone gives 86.25 -> 86.2 or 86.3
+    // depending on the float); the epsilon absorbs binary noise of exact ratios such as 69/80.
+    if (/_rate$/.test(key)) return (Math.floor(value * 1000 + 0.5 + 1e-9) / 10).toFixed(1) + '%';
+    return esc(value);
+  }
+  function rowHTML(r, label) {
+    return '<tr data-group="' + esc(r.group) + '">' + columns.map(function (k, i) {
+      return '<td data-k="' + k + '">' + (i === 0 ? esc(label) : cell(k, r[k])) + '</td>';
+    }).join('') + '</tr>';
+  }
+  function query() {
+    var q = new URLSearchParams();
+    q.set('from', form.elements.from.value);
+    q.set('to', form.elements.to.value);
+    q.set('group_by', form.elements.group_by.value);
+    return q;
+  }
+  function setExports() {
+    ['csv', 'xlsx'].forEach(function (f) {
+      var q = query(); q.set('format', f);
+      $('#export-' + f).href = '/api/reports/closure?' + q.toString();
+    });
+  }
+  function empty(text) {
+    table.tBodies[0].innerHTML = '<tr class="empty"><td colspan="' + columns.length + '">' + esc(text) + '</td></tr>';
+    table.tFoot.innerHTML = '';
+  }
+  function runReport() {
+    HL.clearErrors(form);
+    var err = $('#report-error'); err.hidden = true;
+    var from = form.elements.from.value, to = form.elements.to.value;
+    if (!from) { HL.fieldError(form, 'from', '请选择起始日期'); return Promise.resolve(); }
+    if (!to) { HL.fieldError(form, 'to', '请选择截止日期'); return Promise.resolve(); }
+    if (to <= from) { HL.fieldError(form, 'to', '截止日期应晚于起始日期'); return Promise.resolve(); }
+    setExports();
+    empty('查询中…');
+    var q = query(); q.set('format', 'json');
+    return HL.api('GET', '/api/reports/closure?' + q.toString()).then(function (res) {
+      table.dataset.loaded = '1';
+      if (res.status === 404 || res.status === 405) { empty('暂无数据（统计服务暂不可用）'); table.dataset.state = 'unavailable'; return; }
+      if (!res.ok) {
+        if (res.status === 422) HL.showProblem(form, res);
+        else { err.textContent = HL.problemMessage(res); err.hidden = false; }
+        empty('暂无数据'); table.dataset.state = 'error'; return;
+      }
+      var rows = res.data.rows || [];
+      table.dataset.state = 'ok';
+      if (!rows.length) empty('暂无数据（所选期间没有受理工单）');
+      else table.tBodies[0].innerHTML = rows.map(function (r) { return rowHTML(r, r.group_name || r.group || '（未填写）'); }).join('');
+      table.tFoot.innerHTML = res.data.totals ? rowHTML(res.data.totals, '合计') : '';
+    });
+  }
+  form.addEventListener('submit', function (ev) { ev.preventDefault(); runReport(); });
+  form.addEventListener('change', setExports);
+  runReport().then(function () { document.body.dataset.ready = '1'; });
+})();

@@ -1,0 +1,53 @@
+"""Make the browser tests' database from nothing: drop and create it, migrate, seed the demo accounts, add demo tickets.
+
+Run as a child process (its own event loop, nothing shared with pytest's):
+    python -m tests.e2e.prepare --tickets 1200
+with HOTLINE_DATABASE_URL, HOTLINE_REDIS_URL and HOTLINE_DEMO_PASSWORD set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from config.settings import get_settings
+from hotline import db
+from hotline.migrate import migrate
+from hotline.runtime import Runtime
+from hotline.seed import seed
+from tests.e2e.demo_data import populate
+
+
+async def prepare(tickets: int) -> None:
+    settings = get_settings()
+    name = db.database_name(settings.database_url)
+    admin = await db.connect(db.with_database(settings.database_url, "postgres"))
+    try:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+        quoted = await admin.fetchval("SELECT quote_ident($1)", name)
+        await admin.execute(f"DROP DATABASE IF EXISTS {quoted}")
+        await admin.execute(f"CREATE DATABASE {quoted}")
+        # A throwaway test database: no need to wait for the disk on every commit.
+        await admin.execute(f"ALTER DATABASE {quoted} SET synchronous_commit = off")
+    finally:
+        await admin.close()
+    conn = await db.connect(settings.database_url)
+    try:
+        await migrate(conn)
+        await seed(conn, demo=True, demo_password=settings.demo_password)
+    finally:
+        await conn.close()
+    rt = await Runtime.start(settings)
+    try:
+        await rt.redis.flushdb()  # this database number belongs to the browser tests alone
+        counts = await populate(rt, tickets) if tickets else {}
+    finally:
+        await rt.close()
+    print("prepared " + name + ": " + ", ".join(f"{k}={v}" for k, v in counts.items()), flush=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=1200)
+    asyncio.run(prepare(parser.parse_args().tickets))

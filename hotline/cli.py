@@ -59,13 +59,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
-    from arq.worker import run_worker
-
-    from workers.settings import WorkerSettings
-
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_json)
-    run_worker(WorkerSettings, burst=args.burst)  # type: ignore[arg-type]
+    # exec, not import: the worker package builds on hotline, never the other way round. Same pid, so SIGTERM from a
+    # supervisor reaches arq directly.
+    os.execv(sys.executable, [sys.executable, "-m", "workers", *(["--burst"] if args.burst else [])])
 
 
 def cmd_services(_: argparse.Namespace) -> None:
@@ -92,7 +88,8 @@ def cmd_dev(args: argparse.Namespace) -> None:
     time.sleep(1.5)
     print(f"\nHotline is running.\n  console: http://localhost:{args.port}/\n  API docs: http://localhost:{args.port}/schema\n"
           f"  demo logins (password: {password}): agent, dispatcher, manager, admin, integration-12345, "
-          "handler-<unit>, e.g. handler-320612-bureau, handler-city-taxi\nPress Ctrl-C to stop.", flush=True)
+          "integration-12328, integration-12319,\n    and one handler per unit: handler-<unit code>, e.g. "
+          "handler-320612-bureau, handler-city-taxi (all: hotline users)\nPress Ctrl-C to stop.", flush=True)
 
     def stop(*_: object) -> None:
         for p in (api, worker):

@@ -107,6 +107,7 @@ class Ctx:
     armed: list[jobs.ArmedStep] = field(default_factory=list)
     units: set[str] = field(default_factory=set)
     event_assignment_id: int | None = None
+    also_changed: list[dict[str, Any]] = field(default_factory=list)  # other tickets' live-feed messages
 
 
 Handler = Callable[[Ctx], Awaitable[None]]
@@ -168,6 +169,11 @@ async def _end_assignment(c: Ctx, reason: str, *, charged: bool | None = None, c
         "UPDATE assignments SET ended_at = $2, end_reason = $3, charged = coalesce($4, charged) WHERE id = $1",
         a["id"], c.now, reason, charged)
     await clock_store.stop(c.conn, assignment_id=a["id"], at=c.now, reason=clock_reason or reason)
+    # What belonged to this assignment ends with it: a suspension (挂起) and an undecided extension request.
+    await c.conn.execute("UPDATE extension_requests SET status = 'void' WHERE assignment_id = $1 AND status = 'pending'",
+                         a["id"])
+    if c.ticket["suspended_at"] is not None:
+        c.updates["suspended_at"] = None
     c.units.add(a["unit"])
 
 
@@ -207,10 +213,11 @@ async def sign(c: Ctx) -> None:
 
 @action("return", {"handler"}, {"dispatched", "in_progress"}, ReasonBody)
 async def return_ticket(c: Ctx) -> None:
-    """退单: the unit says the ticket is not theirs. Its clocks keep running until the dispatcher rules."""
+    """退单: the unit says the ticket is not theirs. Its clocks keep running until the dispatcher rules; a proper
+    return stops them at the moment of this (the latest) return."""
     a = c.assignment
     assert a is not None
-    await c.conn.execute("UPDATE assignments SET returned_at = coalesce(returned_at, $2), return_reason = $3 "
+    await c.conn.execute("UPDATE assignments SET returned_at = $2, return_reason = $3 "
                          "WHERE id = $1", a["id"], c.now, c.body.reason)
     c.status_after = "return_requested"
     c.payload = {"reason": c.body.reason, "signed": a["signed_at"] is not None}
@@ -263,6 +270,14 @@ async def request_extension(c: Ctx) -> None:
         local_due = current.astimezone(c.rt.calendar.tz).date()
         if b.until <= local_due:
             raise InvalidInput(f"until must be after the current reply deadline {local_due}", fields={"until": "after the current deadline"})
+    clock = await clock_store.running(c.conn, a["id"], "reply")
+    if clock is not None:
+        # Checked now, not at the decision: a date that can never be approved (a holiday, say) is the handler's to fix.
+        try:
+            sla.extend_deadline(clock_store.deadline_of(clock), c.rt.calendar, working_days=b.working_days, until=b.until)
+        except ValueError as exc:
+            field_name = "until" if b.until is not None else "working_days"
+            raise InvalidInput(str(exc), fields={field_name: str(exc)}) from exc
     try:
         await c.conn.execute(
             """INSERT INTO extension_requests (ticket_id, assignment_id, requested_by, requested_at, working_days,
@@ -337,7 +352,10 @@ async def resume(c: Ctx) -> None:
     clock = await clock_store.running(c.conn, a["id"], "reply")
     if clock is None:
         raise Conflict("the reply clock is not running")
-    resumed = sla.resume_deadline(clock_store.deadline_of(clock), c.rt.calendar, resumed_at=c.now)
+    try:
+        resumed = sla.resume_deadline(clock_store.deadline_of(clock), c.rt.calendar, resumed_at=c.now)
+    except ValueError as exc:
+        raise Conflict(f"the reply clock cannot be resumed: {exc}") from exc
     await c.conn.execute("UPDATE clocks SET suspended_at = NULL WHERE id = $1", clock["id"])
     step = await clock_store.move(c.conn, clock["id"], resumed)
     if step:
@@ -357,8 +375,6 @@ async def reply(c: Ctx) -> None:
     await c.conn.execute("UPDATE assignments SET replied_at = $2, reply_working_seconds = $3 WHERE id = $1", a["id"], c.now,
                          sla.working_seconds_between(c.rt.calendar, a["started_at"], c.now))  # for report p50/p90
     await _end_assignment(c, "replied")
-    await c.conn.execute("UPDATE extension_requests SET status = 'void' WHERE assignment_id = $1 AND status = 'pending'",
-                         a["id"])
     policies = await c.rt.current_policies()
     t = c.ticket
     row = clocks.compute(policies, c.rt.calendar, clock="callback", start=c.now, channel=t["channel"], kind=t["kind"],
@@ -407,7 +423,7 @@ async def callback(c: Ctx) -> None:
         c.status_after = "closed"
 
 
-@action("urge", {"dispatcher", "manager", "admin"}, {"dispatched", "in_progress", "return_requested"}, UrgeBody)
+@action("urge", {"dispatcher", "manager", "admin"}, set(OPEN), UrgeBody)
 async def urge(c: Ctx) -> None:
     """催办: recorded, counted and pushed to the unit."""
     c.status_after = c.ticket["status"]
@@ -441,7 +457,9 @@ async def merge(c: Ctx) -> None:
     b: MergeBody = c.body
     if b.into == c.ticket["number"]:
         raise InvalidInput("a ticket cannot be merged into itself", fields={"into": "another ticket's number"})
-    target = await c.conn.fetchrow("SELECT id, status FROM tickets WHERE number = $1", b.into)
+    # Locked like the source: two crossed merges (A into B, B into A) then wait on each other, and the loser of
+    # PostgreSQL's deadlock check gets a 409 from perform() instead of a half-merged pair.
+    target = await c.conn.fetchrow("SELECT id, status, version, unit FROM tickets WHERE number = $1 FOR UPDATE", b.into)
     if target is None:
         raise InvalidInput(f"no ticket {b.into}", fields={"into": "unknown ticket number"})
     if target["status"] == "closed":
@@ -450,11 +468,15 @@ async def merge(c: Ctx) -> None:
     c.updates.update(closure="merged", merged_into=target["id"], closed_at=c.now, sign_due_at=None, reply_due_at=None)
     c.status_after = "closed"
     c.payload = {"into": b.into}
+    await c.conn.execute("UPDATE tickets SET version = version + 1, updated_at = now() WHERE id = $1", target["id"])
     await c.conn.execute(
         """INSERT INTO events (ticket_id, at, actor_id, actor, role, unit, action, status_before, status_after, version, payload)
            SELECT id, $2, $3, $4, $5, $6, 'merged_from', status, status, version, $7 FROM tickets WHERE id = $1""",
         target["id"], c.now, c.principal.user_id, c.principal.display_name, c.principal.role, c.principal.unit,
         {"from": c.ticket["number"]})
+    c.also_changed.append({"number": b.into, "action": "merged_from", "status": target["status"],
+                           "unit": target["unit"], "units": [target["unit"]] if target["unit"] else [],
+                           "version": target["version"] + 1})
 
 
 # --- execution -----------------------------------------------------------------------------------------------------
@@ -486,6 +508,14 @@ async def perform(rt: Runtime, principal: Principal, number: str, name: str, raw
     if principal.role not in act.roles:
         raise Forbidden(f"role {principal.role} may not {name} (allowed: {', '.join(sorted(act.roles))})")
     now = now or datetime.now(timezone.utc)
+    try:
+        return await _perform(rt, principal, number, name, act, body, now)
+    except asyncpg.DeadlockDetectedError as exc:
+        raise Conflict("another action changed these tickets at the same moment; reload and try again") from exc
+
+
+async def _perform(rt: Runtime, principal: Principal, number: str, name: str, act: Action, body: Body,
+                   now: datetime) -> dict[str, Any]:
     async with rt.pool.acquire() as conn:
         async with conn.transaction():
             clause, params = ticket_service.scope_clause(principal, 2)
@@ -509,7 +539,12 @@ async def perform(rt: Runtime, principal: Principal, number: str, name: str, raw
                                                  ticket["current_assignment_id"])
             c = Ctx(rt, conn, principal, now, ticket, assignment, body)
             c.event_assignment_id = ticket["current_assignment_id"]
-            await act.run(c)
+            try:
+                await act.run(c)
+            except Conflict as exc:
+                exc.extra.setdefault("allowed_actions", allowed)
+                exc.extra.setdefault("ticket_status", ticket["status"])
+                raise
             updates = {k: v for k, v in c.updates.items() if k in UPDATABLE}
             sets = ", ".join(f"{k} = ${i + 4}" for i, k in enumerate(updates))
             new_version = ticket["version"] + 1
@@ -528,4 +563,6 @@ async def perform(rt: Runtime, principal: Principal, number: str, name: str, raw
     units = sorted(u for u in (c.units | {row["unit"]}) if u)
     await live.publish(rt.redis, "ticket", {"number": number, "action": name, "status": c.status_after,
                                             "unit": row["unit"], "units": units, "version": new_version})
+    for message in c.also_changed:
+        await live.publish(rt.redis, "ticket", message)
     return ticket_service.serialize(row, principal, rt)

@@ -34,11 +34,10 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def scope_clause(principal: Principal, param_index: int) -> tuple[str, list[Any]]:
-    """SQL restricting tickets to what the principal may see: handlers only their unit's current tickets and the
-    tickets their unit held before (its assignments)."""
+    """SQL restricting tickets to what the principal may see: a handler only the tickets its unit holds now. A unit
+    that returned a ticket or had it re-dispatched away no longer sees it (nor the next unit's work on it)."""
     if principal.role == "handler":
-        return (f"(t.unit = ${param_index} OR EXISTS (SELECT 1 FROM assignments sa WHERE sa.ticket_id = t.id "
-                f"AND sa.unit = ${param_index}))", [principal.unit])
+        return f"t.unit = ${param_index}", [principal.unit]
     if principal.role == "integration":
         return f"t.channel = ${param_index}", [principal.channel]
     return "TRUE", []
@@ -95,6 +94,9 @@ async def fetch_by_id(conn: asyncpg.Connection, ticket_id: int) -> asyncpg.Recor
     return await conn.fetchrow(f"SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.id = $1", ticket_id)
 
 
+EVENT_FIELDS = frozenset({"action", "at", "actor", "role", "status_before", "status_after", "version"})
+
+
 async def detail(rt: Runtime, principal: Principal, number: str, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(timezone.utc)
     async with rt.pool.acquire() as conn:
@@ -118,7 +120,8 @@ async def detail(rt: Runtime, principal: Principal, number: str, now: datetime |
     body["events"] = [
         {"action": e["action"], "at": e["at"].isoformat(), "actor": e["actor"], "role": e["role"], "unit": e["unit"],
          "status_before": e["status_before"], "status_after": e["status_after"], "version": e["version"],
-         **{k: v for k, v in e["payload"].items() if k not in {"action", "at", "actor", "role"}}}
+         # The payload's own fields follow, but never over the event's: a dispatch's target unit is `to_unit`.
+         **{("to_unit" if k == "unit" else k): v for k, v in e["payload"].items() if k not in EVENT_FIELDS}}
         for e in events]
     by_assignment: dict[int, list[dict[str, Any]]] = {}
     for c in clocks:
@@ -157,13 +160,20 @@ def _encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(msgspec.json.encode(values)).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> list[Any]:
+def _decode_cursor(cursor: str) -> tuple[datetime | None, int]:
+    """The (sort key, id) pair of a cursor this service issued; anything else is the client's mistake (422)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = msgspec.json.decode(base64.urlsafe_b64decode(padded))
         if not isinstance(values, list) or len(values) != 2:
-            raise ValueError
-        return values
+            raise ValueError("not a pair")
+        key, last_id = values
+        if not isinstance(last_id, int) or isinstance(last_id, bool):
+            raise ValueError("id is not an integer")
+        moment = None if key is None else datetime.fromisoformat(key)
+        if moment is not None and moment.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return moment, last_id
     except Exception as exc:
         raise InvalidInput("cursor is not one this service issued", fields={"cursor": "invalid"}) from exc
 
@@ -210,18 +220,20 @@ async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> d
         if query.cursor:
             due, last_id = _decode_cursor(query.cursor)
             if due is None:
-                add("(t.reply_due_at IS NULL AND t.id > ?)", int(last_id))
+                add("(t.reply_due_at IS NULL AND t.id > ?)", last_id)
             else:
-                params.append(datetime.fromisoformat(due))
-                params.append(int(last_id))
+                params.append(due)
+                params.append(last_id)
                 where.append(f"(t.reply_due_at > ${len(params) - 1} OR t.reply_due_at IS NULL "
                              f"OR (t.reply_due_at = ${len(params) - 1} AND t.id > ${len(params)}))")
     else:
         order = "t.created_at DESC, t.id DESC"
         if query.cursor:
             created, last_id = _decode_cursor(query.cursor)
-            params.append(datetime.fromisoformat(created))
-            params.append(int(last_id))
+            if created is None:
+                raise InvalidInput("cursor is not one this service issued", fields={"cursor": "invalid"})
+            params.append(created)
+            params.append(last_id)
             where.append(f"(t.created_at, t.id) < (${len(params) - 1}, ${len(params)})")
     params.append(query.limit + 1)
     sql = f"SELECT {TICKET_COLUMNS} FROM tickets t WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ${len(params)}"

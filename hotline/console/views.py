@@ -86,9 +86,9 @@ def event_text(e: dict[str, Any], rt: Runtime) -> str:
         routing = e.get("routing") or {}
         return f"派至{unit(routing.get('unit'))}" if routing.get("unit") else "无匹配规则，转人工派单"
     if a == "dispatch":
-        text = f"派至{unit(e.get('unit'))}"
+        text = f"派至{unit(e.get('to_unit'))}"
         if e.get("from_unit"):
-            text = f"由{unit(e['from_unit'])}改派至{unit(e.get('unit'))}"
+            text = f"由{unit(e['from_unit'])}改派至{unit(e.get('to_unit'))}"
         return text + (f"；{e['note']}" if e.get("note") else "")
     if a == "sign":
         return {True: "按时签收", False: "超时签收"}.get(e.get("on_time"), "")
@@ -96,7 +96,7 @@ def event_text(e: dict[str, Any], rt: Runtime) -> str:
         return f"退单理由：{e.get('reason', '')}"
     if a == "decide-return":
         if e.get("accept"):
-            text = f"同意退单，改派至{unit(e.get('unit'))}" + ("（退单合理，不计入原单位时限）" if e.get("proper") else "")
+            text = f"同意退单，改派至{unit(e.get('to_unit'))}" + ("（退单合理，不计入原单位时限）" if e.get("proper") else "")
         else:
             text = f"不同意退单，退回{unit(e.get('returned_by'))}继续办理"
         return text + (f"；{e['note']}" if e.get("note") else "")

@@ -27,16 +27,27 @@ async def _migrate() -> list[str]:
         await conn.close()
 
 
-async def _seed(demo: bool) -> dict[str, int]:
+async def _seed(demo: bool, demo_tickets: int = 0, only_if_empty: bool = False) -> dict[str, int]:
     from hotline import db
     from hotline.seed import seed
 
     settings = get_settings()
     conn = await db.connect(settings.database_url)
     try:
-        return await seed(conn, demo=demo, demo_password=settings.demo_password)
+        counts = await seed(conn, demo=demo, demo_password=settings.demo_password)
+        has_tickets = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM tickets)")
     finally:
         await conn.close()
+    if demo_tickets and not (only_if_empty and has_tickets):
+        from hotline.demo import populate
+        from hotline.runtime import Runtime
+
+        rt = await Runtime.start(settings)
+        try:
+            counts["demo_tickets"] = (await populate(rt, demo_tickets))["tickets"]
+        finally:
+            await rt.close()
+    return counts
 
 
 def cmd_migrate(_: argparse.Namespace) -> None:
@@ -45,7 +56,9 @@ def cmd_migrate(_: argparse.Namespace) -> None:
 
 
 def cmd_seed(args: argparse.Namespace) -> None:
-    counts = asyncio.run(_seed(args.demo))
+    if args.demo_tickets and not args.demo:
+        sys.exit("hotline seed: --demo-tickets needs --demo (the tickets are logged by the demo accounts)")
+    counts = asyncio.run(_seed(args.demo, args.demo_tickets))
     print("seeded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
 
 
@@ -80,7 +93,9 @@ def cmd_dev(args: argparse.Namespace) -> None:
         sys.exit(f"hotline: {exc}")
     get_settings.cache_clear()
     print(f"migrations applied: {asyncio.run(_migrate()) or 'none (up to date)'}")
-    print("seeded: " + ", ".join(f"{k}={v}" for k, v in asyncio.run(_seed(True)).items()))
+    # A console with nothing in it shows nothing: a first start fills twelve weeks of demo history (once).
+    counts = asyncio.run(_seed(True, demo_tickets=args.demo_tickets, only_if_empty=True))
+    print("seeded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     exe = [sys.executable, "-m", "hotline.cli"]
     api = subprocess.Popen([*exe, "serve", "--port", str(args.port), "--host", args.host])
     worker = subprocess.Popen([*exe, "worker"])
@@ -114,6 +129,8 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     p = sub.add_parser("seed", help="load reference data and policies")
     p.add_argument("--demo", action="store_true", help="also create the demo accounts")
+    p.add_argument("--demo-tickets", type=int, default=0, metavar="N",
+                   help="with --demo: also log N demo tickets with twelve weeks of history")
     p.set_defaults(func=cmd_seed)
     p = sub.add_parser("serve", help="run the API and console")
     p.add_argument("--port", type=int, default=int(os.environ.get("HOTLINE_PORT", "8000")))
@@ -126,6 +143,8 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("services", help="print env exports pointing at reachable PostgreSQL/Redis").set_defaults(
         func=cmd_services)
     p = sub.add_parser("dev", help="everything `make run` does")
+    p.add_argument("--demo-tickets", type=int, default=int(os.environ.get("HOTLINE_DEMO_TICKETS", "400")),
+                   help="demo tickets logged on a first start, when the database has none (default 400; 0: none)")
     p.add_argument("--port", type=int, default=int(os.environ.get("HOTLINE_PORT", "8000")))
     p.add_argument("--host", default=os.environ.get("HOTLINE_HOST", "127.0.0.1"))
     p.set_defaults(func=cmd_dev)

@@ -510,7 +510,7 @@ async def closure_report(rt: Runtime, principal: Principal, q: ReportQuery, *,
     """GET /api/reports/closure as JSON: rows per group with display names, and totals."""
     unit = unit_scope(principal)
     started = time.perf_counter()
-    async with rt.pool.acquire() as conn:
+    async with rt.reports_pool.acquire() as conn:
         result = await compute(conn, rt.settings.timezone, q, unit=unit, use_rollups=use_rollups)
     rows = [{"group": r["group"], "group_name": group_name(rt, q.group_by, r["group"]),
              **{m: r[m] for m in METRICS}} for r in result["rows"]]

@@ -42,6 +42,8 @@ class Runtime:
     calendar: sla.WorkCalendar
     policies: sla.PolicySet
     _policy_checked: float = 0.0
+    # Reports read here: a streaming replica when HOTLINE_DATABASE_REPLICA_URL is set, else the primary's pool.
+    report_pool: asyncpg.Pool | None = None
 
     @classmethod
     async def start(cls, settings: Settings) -> "Runtime":
@@ -51,11 +53,20 @@ class Runtime:
         calendar = sla.build_calendar(load_toml("calendar.toml"), tz=settings.timezone)
         rt = cls(settings, pool, redis, Names(), Router([], [], []), calendar, sla.PolicySet.from_config(
             load_toml("sla_policies.toml"), version=0))
+        if settings.database_replica_url:
+            rt.report_pool = await db.create_pool(settings.database_replica_url, min_size=1,
+                                                  max_size=max(2, settings.db_pool_max // 2))
         await rt.reload_reference()
         await rt.reload_policies()
         return rt
 
+    @property
+    def reports_pool(self) -> asyncpg.Pool:
+        return self.report_pool or self.pool
+
     async def close(self) -> None:
+        if self.report_pool is not None:
+            await self.report_pool.close()
         await self.pool.close()
         await self.redis.aclose()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 
 import sla
@@ -9,9 +11,14 @@ from config.reference import BUREAU_TEMPLATE, Reference, load_reference, load_to
 from hotline.auth import hash_password
 
 
-async def seed(conn: asyncpg.Connection, *, demo: bool, demo_password: str, reference: Reference | None = None) -> dict[str, int]:
+def _without_version(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k != "version"}
+
+
+async def seed(conn: asyncpg.Connection, *, demo: bool, demo_password: str, reference: Reference | None = None,
+               policies: dict[str, Any] | None = None) -> dict[str, int]:
     ref = reference or load_reference()
-    policies_doc = load_toml("sla_policies.toml")
+    policies_doc = policies if policies is not None else load_toml("sla_policies.toml")
     # Validate before writing anything: a bad policy file must not leave half a seed behind.
     sla.PolicySet.from_config(policies_doc, version=1, channels=ref.channels, kinds=ref.kinds)
     counts: dict[str, int] = {}
@@ -42,10 +49,17 @@ async def seed(conn: asyncpg.Connection, *, demo: bool, demo_password: str, refe
             "INSERT INTO routing_rules (id, category, territory, unit, bureau_template) VALUES ($1, $2, $3, $4, $5)",
             [(r.id, r.category, None if r.territory == "*" else r.territory,
               None if r.unit == BUREAU_TEMPLATE else r.unit, r.unit == BUREAU_TEMPLATE) for r in ref.rules])
-        current = await conn.fetchrow("SELECT version, rows FROM sla_policy_versions ORDER BY version DESC LIMIT 1")
-        if current is None:
-            await conn.execute("INSERT INTO sla_policy_versions (version, rows, source) VALUES (1, $1, 'config')",
-                               policies_doc)
+        # The file in force is the newest version that came from it. An edited file is a new version (a running
+        # service picks it up on reload, open clocks keep theirs until recomputed); an unchanged one is not, so
+        # seeding twice, or over a version an admin put in through the API, changes nothing.
+        await conn.execute("LOCK TABLE sla_policy_versions IN SHARE ROW EXCLUSIVE MODE")
+        from_file = await conn.fetchrow("SELECT rows FROM sla_policy_versions WHERE source = 'config' "
+                                        "ORDER BY version DESC LIMIT 1")
+        if from_file is None or _without_version(from_file["rows"]) != _without_version(policies_doc):
+            version = await conn.fetchval("SELECT coalesce(max(version), 0) + 1 FROM sla_policy_versions")
+            await conn.execute("INSERT INTO sla_policy_versions (version, rows, source) VALUES ($1, $2, 'config')",
+                               version, {**policies_doc, "version": version})
+            counts["policy_version"] = version
         counts.update(channels=len(ref.channels), territories=len(ref.territories), units=len(ref.units),
                       rules=len(ref.rules))
         if demo:

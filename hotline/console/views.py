@@ -179,7 +179,6 @@ async def ticket_context(rt: Runtime, principal: Principal, number: str, now: da
         "actions": actions,
         "extension": extension,
         "routing_text": labels.routing_text(routing, rule, rt.names, t["category"], t["territory"]),
-        "routing_reason": routing.get("reason"),
         "suggested_unit": routing.get("unit"),
         "clocks": clocks,
         "events": list(reversed(events)),

@@ -15,7 +15,7 @@ from hotline import db
 from hotline.migrate import migrate
 from hotline.runtime import Runtime
 from hotline.seed import seed
-from tests.e2e.demo_data import populate
+from hotline.demo import populate
 
 
 async def prepare(tickets: int) -> None:

@@ -506,6 +506,37 @@ def test_the_manager_report_matches_its_csv_and_xlsx_exports_and_the_charts_are_
     assert page.errors == []
 
 
+def test_the_dashboard_breaks_overdue_items_down_by_unit_and_territory_and_lists_supervision(browser, server):
+    page = browser("manager")
+    _live(page)
+    total = _value(page, "#overdue-total")
+    assert total > 0  # the demo history has late tickets
+
+    def rows(table: str) -> dict[str, int]:
+        cells = page.locator(f"{table} tr").evaluate_all(
+            "trs => trs.filter(tr => tr.cells.length === 2).map(tr => [tr.cells[0].innerText, +tr.cells[1].innerText])")
+        return dict(cells)
+
+    by_unit, by_territory = rows("#overdue-by-unit"), rows("#overdue-by-territory")
+    assert sum(by_unit.values()) == total and sum(by_territory.values()) == total
+    names = server.api("manager", "GET", "/api/reference")
+    unit_names = {u["name"] for u in names["units"]} | {"回访（呼叫中心）"}
+    territory_names = {t["name"] for t in names["territories"]} | {"未填写属地"}
+    assert set(by_unit) <= unit_names and set(by_territory) <= territory_names
+    assert list(by_unit.values()) == sorted(by_unit.values(), reverse=True)  # the worst first
+    # 督办: the items two working days past their deadline, the longest overdue first (at most 50 listed; the tile
+    # counts them all), each with its unit and how late it is.
+    supervised = _value(page, "#supervision-total")
+    links = page.locator("#supervision-list tr a")
+    assert supervised > 0 and links.count() == min(50, supervised)
+    texts = page.locator("#supervision-list tr").evaluate_all(
+        "trs => trs.map(tr => [tr.cells[2].innerText, tr.cells[3].innerText])")
+    assert all(unit in unit_names | {"回访"} and "超期" in late for unit, late in texts), texts[:3]
+    warning = _ladder(server, "warning")
+    expect(page.locator(f'#supervision-list a[href="/tickets/{warning}"]')).to_have_count(0)
+    assert page.errors == []
+
+
 # --- speed and layout ----------------------------------------------------------------------------------------------
 
 NAV_TIMING = """() => { const n = performance.getEntriesByType('navigation')[0];

@@ -210,3 +210,22 @@ async def test_steps_recorded_by_a_process_that_died_before_telling_are_told_by_
     await _assert_each_step_once_and_notified_once(runtime, ids)
     announced = collections.Counter(m["id"] for m in tap.of("escalation"))
     assert all(announced[s["id"]] == 1 for s in steps)
+
+
+async def test_two_workers_share_exact_time_jobs_falling_due_while_they_run(api, runtime, settings, redis_clean,
+                                                                          fast_policies):
+    """Steps that fall due while two workers run are split between them, by job, and each is recorded and told once:
+    the queue and the database's constraints (not luck) keep the effects single."""
+    created = [await api.create("agent", **FAST) for _ in range(30)]
+    ids = [await runtime.pool.fetchval("SELECT id FROM tickets WHERE number = $1", t["number"]) for t in created]
+
+    async def all_overdue() -> bool:
+        return sum(s["step"] == "overdue" for s in await steps_of(runtime, ids)) == 2 * len(ids)
+
+    workers = await run_workers(settings, count=2, until=all_overdue, timeout=30)
+    await _assert_each_step_once_and_notified_once(runtime, ids, per_clock=("warning", "overdue"),
+                                                   next_step="supervision")
+    steps = await steps_of(runtime, ids)
+    assert len(steps) == 4 * len(ids)
+    assert sum(s["source"] == "job" for s in steps) >= len(steps) // 2  # at their instants, not left to a sweep
+    assert all(w.jobs_complete > 0 for w in workers), [w.jobs_complete for w in workers]

@@ -1,22 +1,20 @@
-"""Fill a migrated, seeded database with twelve weeks of plausible tickets for the console to show and be timed on.
+"""Demo tickets: twelve weeks of plausible history for the console to show (`make run`, `hotline seed --demo-tickets
+N`) and for the browser tests to be timed on.
 
 Runs the real service functions (intake and lifecycle with `now=` in the past), so every ticket has its assignments,
 clocks and events exactly as the service would have written them: some closed, some late, some returned, some
 waiting for an extension decision, some dissatisfied and reopened, some still open past their deadline.
 
-    python -m tests.e2e.demo_data --tickets 1200      (HOTLINE_DATABASE_URL / HOTLINE_REDIS_URL from the environment)
+    hotline seed --demo --demo-tickets 1200      (HOTLINE_DATABASE_URL / HOTLINE_REDIS_URL from the environment)
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import random
 from datetime import datetime, time, timedelta, timezone
 
 import msgspec
 
-from config.settings import get_settings
 import sla
 from hotline import clocks, intake, jobs, lifecycle
 from hotline.auth import Principal
@@ -92,8 +90,18 @@ async def _not_armed(redis: object, steps: object) -> None:
 
 
 async def populate(rt: Runtime, count: int, seed: int = 7, weeks: int = 12) -> dict[str, int]:
-    # History needs no escalation jobs (their instants are mostly past, and no worker runs beside the browser tests).
+    """Write `count` tickets' histories through the real intake and lifecycle. History arms no exact-time jobs
+    (their instants are mostly past): the worker's catch-up sweep records what is due from PostgreSQL, as it would
+    after any outage."""
+    saved = jobs.arm
     jobs.arm = _not_armed  # type: ignore[assignment]
+    try:
+        return await _populate(rt, count, seed, weeks)
+    finally:
+        jobs.arm = saved  # type: ignore[assignment]
+
+
+async def _populate(rt: Runtime, count: int, seed: int, weeks: int) -> dict[str, int]:
     rng = random.Random(seed)
     tz = rt.calendar.tz
     now = datetime.now(timezone.utc)
@@ -199,18 +207,3 @@ async def populate(rt: Runtime, count: int, seed: int = 7, weeks: int = 12) -> d
             if done is None or done["status"] == "closed" or rng.random() < 0.5:
                 break
     return counts
-
-
-async def main(count: int) -> None:
-    rt = await Runtime.start(get_settings())
-    try:
-        counts = await populate(rt, count)
-    finally:
-        await rt.close()
-    print("demo tickets: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tickets", type=int, default=1200)
-    asyncio.run(main(parser.parse_args().tickets))

@@ -14,7 +14,7 @@ import asyncio
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -95,8 +95,10 @@ async def replace(rt: Runtime, principal: Principal, doc: Any, *, expected_versi
                                    version=latest)
             version = latest + 1
             await conn.execute(
-                "INSERT INTO sla_policy_versions (version, rows, source, created_by) VALUES ($1, $2, 'api', $3)",
-                version, {"version": version, **clean}, principal.user_id)
+                """INSERT INTO sla_policy_versions (version, rows, source, created_by, recompute_requested,
+                                                    recompute_progress_at)
+                   VALUES ($1, $2, 'api', $3, $4, CASE WHEN $4 THEN now() END)""",
+                version, {"version": version, **clean}, principal.user_id, recompute_open)
     await rt.reload_policies()
     queued = False
     if recompute_open:
@@ -291,6 +293,26 @@ async def recompute_open(rt: Runtime, *, version: int, after_id: int, now_fn: An
             more = False
             break
         await asyncio.sleep(pause_seconds)
+    await rt.pool.execute(
+        """UPDATE sla_policy_versions SET recompute_last_id = greatest(recompute_last_id, $2), recompute_progress_at = $3,
+                  recompute_done_at = CASE WHEN $4 THEN recompute_done_at ELSE $3 END
+           WHERE version = $1""", version, last_id, now_fn(), more)
     log.info("recompute_open", version=version, examined=examined, moved=moved, skipped=skipped, last_id=last_id,
              more=more)
     return RecomputeProgress(version, last_id, examined, moved, skipped, more)
+
+
+# A recomputation makes progress at least every RECOMPUTE_BUDGET_SECONDS while its jobs run; one silent for this long
+# lost its job (Redis flushed, enqueue failed, worker gone): resume it from where PostgreSQL says it got to.
+RECOMPUTE_STALLED_AFTER_SECONDS = 300
+
+
+async def stalled_recomputation(rt: Runtime, *, now: datetime) -> tuple[int, int] | None:
+    """(version, last clock id) of the policy version in force if its requested recomputation stalled."""
+    row = await rt.pool.fetchrow(
+        """SELECT version, recompute_last_id FROM sla_policy_versions
+           WHERE version = (SELECT max(version) FROM sla_policy_versions)
+             AND recompute_requested AND recompute_done_at IS NULL
+             AND (recompute_progress_at IS NULL OR recompute_progress_at < $1)""",
+        now - timedelta(seconds=RECOMPUTE_STALLED_AFTER_SECONDS))
+    return (row["version"], row["recompute_last_id"]) if row else None

@@ -108,6 +108,7 @@ TABLE clocks (
   INDEX clocks_next_step_idx: CREATE INDEX clocks_next_step_idx ON public.clocks USING btree (next_step_at) WHERE (next_step_at IS NOT NULL)
   INDEX clocks_open_provisional_idx: CREATE INDEX clocks_open_provisional_idx ON public.clocks USING btree (id) WHERE ((stopped_at IS NULL) AND provisional)
   INDEX clocks_reply_due_idx: CREATE INDEX clocks_reply_due_idx ON public.clocks USING btree (due_at) INCLUDE (assignment_id, ticket_id) WHERE (clock = 'reply'::text)
+  INDEX clocks_running_idx: CREATE INDEX clocks_running_idx ON public.clocks USING btree (id) WHERE (stopped_at IS NULL)
   TRIGGER clocks_report_changes: CREATE TRIGGER clocks_report_changes AFTER UPDATE OF due_at ON public.clocks FOR EACH ROW WHEN ((old.due_at IS DISTINCT FROM new.due_at)) EXECUTE FUNCTION report_queue_clock()
 
 TABLE escalation_outbox (
@@ -336,6 +337,10 @@ TABLE sla_policy_versions (
     source text NOT NULL
     created_by bigint
     created_at timestamp with time zone NOT NULL DEFAULT now()
+    recompute_requested boolean NOT NULL DEFAULT false
+    recompute_last_id bigint NOT NULL DEFAULT 0
+    recompute_progress_at timestamp with time zone
+    recompute_done_at timestamp with time zone
 );
   CONSTRAINT sla_policy_versions_created_by_fkey: FOREIGN KEY (created_by) REFERENCES users(id)
   CONSTRAINT sla_policy_versions_pkey: PRIMARY KEY (version)

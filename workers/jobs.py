@@ -79,3 +79,17 @@ async def recompute_open_clocks(ctx: dict[str, Any], version: int, after_id: int
                            job_id=f"recompute:{version}:{progress.last_id}")
     return (f"version={version} examined={progress.examined} moved={progress.moved} skipped={progress.skipped} "
             f"more={progress.more} superseded={progress.superseded}")
+
+
+async def resume_recomputation(ctx: dict[str, Any]) -> str:
+    """Cron: a requested recomputation whose jobs were lost (Redis flushed, a worker gone) goes on from PostgreSQL's
+    record of how far it got. The job id carries that point, so every worker's tick enqueues it once."""
+    rt = _rt(ctx)
+    stalled = await policies.stalled_recomputation(rt, now=_now())
+    if stalled is None:
+        return "none stalled"
+    version, last_id = stalled
+    queued = await jobs.enqueue(rt.redis, jobs.RECOMPUTE_JOB, version, last_id,
+                                job_id=f"recompute:{version}:{last_id}:resumed")
+    return f"version={version} resumed_after={last_id} queued={queued}"
+

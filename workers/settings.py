@@ -61,6 +61,7 @@ CRON_JOBS = [
     cron(jobs.sweep, name="sweep", second=set(range(0, 60, int(SWEEP_EVERY.total_seconds()))), run_at_startup=True,
          max_tries=1, timeout=120),
     cron(jobs.deliver_webhooks, name="webhooks_retry", second={7}, max_tries=1, timeout=120),
+    cron(jobs.resume_recomputation, name="resume_recomputation", second={37}, max_tries=1, timeout=30),
 ]
 
 

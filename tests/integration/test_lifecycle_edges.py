@@ -138,3 +138,66 @@ async def test_a_cursor_from_elsewhere_is_a_422_not_a_500(api):
                 assert r.status_code == 200, r.text  # a due-sorted page may end on tickets without a deadline
                 continue
             assert r.status_code == 422 and "cursor" in r.json()["fields"], (bad, sort, r.text)
+
+
+async def test_a_failure_after_the_first_write_leaves_neither_the_change_nor_the_event(api, runtime):
+    """Sign writes the assignment, stops the sign clock and updates the ticket before it appends its event. Make the
+    event's INSERT fail (a fault injected in the database for this one ticket): none of the earlier writes stay."""
+    import asyncpg
+    import pytest
+
+    from hotline import lifecycle
+    from hotline.auth import Principal
+
+    t = await api.create("agent")
+    tid = await runtime.pool.fetchval("SELECT id FROM tickets WHERE number = $1", t["number"])
+    await runtime.pool.execute(f"""
+        CREATE FUNCTION fail_sign_{tid}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'injected fault'; END $$;
+        CREATE TRIGGER fail_sign_{tid} BEFORE INSERT ON events FOR EACH ROW
+            WHEN (NEW.ticket_id = {tid} AND NEW.action = 'sign') EXECUTE FUNCTION fail_sign_{tid}();""")
+    try:
+        row = await runtime.pool.fetchrow("SELECT id, display_name FROM users WHERE username = $1", H)
+        handler = Principal(row["id"], H, "handler", row["display_name"], unit="320612-bureau")
+        with pytest.raises(asyncpg.RaiseError, match="injected fault"):
+            await lifecycle.perform(runtime, handler, t["number"], "sign", b"{}")
+    finally:
+        await runtime.pool.execute(f"DROP TRIGGER fail_sign_{tid} ON events; DROP FUNCTION fail_sign_{tid}();")
+    state = await runtime.pool.fetchrow(
+        """SELECT t.status, t.version, a.signed_at,
+                  (SELECT stopped_at FROM clocks c WHERE c.assignment_id = a.id AND c.clock = 'sign') AS sign_stopped,
+                  (SELECT count(*) FROM events e WHERE e.ticket_id = t.id) AS events
+           FROM tickets t JOIN assignments a ON a.id = t.current_assignment_id WHERE t.id = $1""", tid)
+    assert dict(state) == {"status": "dispatched", "version": t["version"], "signed_at": None, "sign_stopped": None,
+                           "events": 2}
+    signed = await api.act(H, t["number"], "sign")  # and the action works once the fault is gone
+    assert signed["status"] == "in_progress"
+
+
+async def test_a_reopened_ticket_gets_a_fresh_reply_deadline_from_the_callback(runtime):
+    """A complaint received Mon 2026-11-02 09:00 +08 is due 15 working days later: Nov 3-6 (4), 9-13 (9), 16-20 (14),
+    Mon 23 (15) -> 2026-11-23 17:30. Replied Wed 11-04, called back Thu 11-05 10:00 dissatisfied: reopened (重办) with
+    15 working days from the callback: Fri 6 (1), 9-13 (6), 16-20 (11), 23-26 (15) -> Thu 2026-11-26 17:30 +08."""
+    from hotline import intake, lifecycle
+    from hotline.auth import Principal
+
+    async def principal(username, role, unit=None):
+        row = await runtime.pool.fetchrow("SELECT id, display_name FROM users WHERE username = $1", username)
+        return Principal(row["id"], username, role, row["display_name"], unit=unit)
+
+    agent, handler = await principal("agent", "agent"), await principal(H, "handler", "320612-bureau")
+    received = datetime(2026, 11, 2, 9, 0, tzinfo=TZ)
+    result = await intake.create_ticket(runtime, agent, intake.TicketIn(
+        channel="96196", kind="complaint", category="taxi", territory="320612", title="投诉", content="拒载"),
+        idempotency_key=None, now=received)
+    number = await runtime.pool.fetchval("SELECT number FROM tickets WHERE id = $1", result.ticket_id)
+    t = await lifecycle.perform(runtime, handler, number, "sign", b"{}", now=received + timedelta(hours=1))
+    assert datetime.fromisoformat(t["deadlines"]["reply"]) == datetime(2026, 11, 23, 17, 30, tzinfo=TZ)
+    await lifecycle.perform(runtime, handler, number, "reply", '{"content": "已处理", "outcome": "explained"}'.encode(),
+                            now=datetime(2026, 11, 4, 10, 0, tzinfo=TZ))
+    t = await lifecycle.perform(runtime, agent, number, "callback", json.dumps(
+        {"contacted": True, "resolved": "unresolved", "satisfaction": "dissatisfied"}).encode(),
+        now=datetime(2026, 11, 5, 10, 0, tzinfo=TZ))
+    assert t["status"] == "in_progress" and t["reopen_count"] == 1
+    assert datetime.fromisoformat(t["deadlines"]["reply"]) == datetime(2026, 11, 26, 17, 30, tzinfo=TZ)
+    assert t["deadlines"]["sign"] is None and t["deadlines"]["callback"] is None

@@ -151,3 +151,42 @@ async def test_recompute_keeps_approved_extensions_and_steps_already_recorded(ap
         assert stale.superseded and stale.examined == 0
     finally:
         await _put(api, {"defaults": before["defaults"], "policy": rows})
+
+
+async def test_a_recomputation_whose_job_redis_lost_is_resumed_from_postgresql(api, runtime, settings, redis_clean):
+    before = await _current(api)
+    rows = [dict(r) for r in before["policy"]]
+    t = await api.create("agent", kind="praise")
+    tid = await runtime.pool.fetchval("SELECT id FROM tickets WHERE number = $1", t["number"])
+    longer = [{**r, "limit": 12} if r["id"] == "reply-praise" else r for r in rows]
+    try:
+        result = await _put(api, {"defaults": before["defaults"], "policy": longer}, recompute_open="true")
+        version = result["version"]
+        await runtime.redis.flushdb()  # the queued job is gone with Redis' data
+        stored = await runtime.pool.fetchrow("SELECT recompute_requested, recompute_done_at FROM sla_policy_versions "
+                                             "WHERE version = $1", version)
+        assert stored["recompute_requested"] and stored["recompute_done_at"] is None
+        now = datetime.now(UTC)
+        assert await policies.stalled_recomputation(runtime, now=now) is None  # not stalled yet: just asked
+        later = now + timedelta(seconds=policies.RECOMPUTE_STALLED_AFTER_SECONDS + 1)
+        assert await policies.stalled_recomputation(runtime, now=later) == (version, 0)
+        # The cron job, run as the worker runs it, re-queues the work; a worker then finishes it.
+        from workers.jobs import resume_recomputation
+
+        await runtime.pool.execute("UPDATE sla_policy_versions SET recompute_progress_at = now() - interval '1 hour' "
+                                   "WHERE version = $1", version)
+        summary = await resume_recomputation({"rt": runtime})
+        assert f"version={version}" in summary and "queued=True" in summary
+
+        async def done() -> bool:
+            return await runtime.pool.fetchval("SELECT recompute_done_at IS NOT NULL FROM sla_policy_versions "
+                                               "WHERE version = $1", version)
+
+        await run_workers(settings, until=done, timeout=30)
+        assert await done()
+        clock = await runtime.pool.fetchrow("SELECT policy_version, deadline FROM clocks WHERE ticket_id = $1 "
+                                            "AND clock = 'reply'", tid)
+        assert clock["policy_version"] == version and clock["deadline"]["limit"] == 12
+        assert await policies.stalled_recomputation(runtime, now=later + timedelta(hours=1)) is None
+    finally:
+        await _put(api, {"defaults": before["defaults"], "policy": rows})

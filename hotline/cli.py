@@ -104,7 +104,7 @@ def cmd_dev(args: argparse.Namespace) -> None:
     print(f"\nHotline is running.\n  console: http://localhost:{args.port}/\n  API docs: http://localhost:{args.port}/schema\n"
           f"  demo logins (password: {password}): agent, dispatcher, manager, admin, integration-12345, "
           "integration-12328, integration-12319,\n    and one handler per unit: handler-<unit code>, e.g. "
-          "handler-320612-bureau, handler-city-taxi (all: hotline users)\nPress Ctrl-C to stop.", flush=True)
+          "handler-320612-bureau, handler-city-taxi\nPress Ctrl-C to stop.", flush=True)
 
     def stop(*_: object) -> None:
         for p in (api, worker):

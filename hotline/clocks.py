@@ -31,8 +31,10 @@ def next_step_of(d: sla.Deadline, recorded: set[str] | frozenset[str] = frozense
 
 def compute(policies: sla.PolicySet, calendar: sla.WorkCalendar, *, clock: str, start: datetime, channel: str,
             kind: str, urgent: bool, cap: datetime | None = None) -> ClockRow:
+    """A transfer's upstream deadline caps the unit's clocks (sign and reply): a unit cannot be given longer to sign
+    a case than the upstream platform gives to close it. The callback clock is the call center's own."""
     return ClockRow(clock, sla.compute_deadline(policies, calendar, clock=clock, start=start, channel=channel,
-                                                kind=kind, urgent=urgent, cap=cap if clock == "reply" else None))
+                                                kind=kind, urgent=urgent, cap=cap if clock in ("sign", "reply") else None))
 
 
 def view(row: dict[str, Any], calendar: sla.WorkCalendar, now: datetime, recorded_steps: list[str]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from hotline.auth import Principal
 from hotline.errors import InvalidInput
 from hotline.runtime import Runtime
 
-MEDIA = {"csv": "text/csv; charset=utf-8",
+MEDIA = {"csv": "text/csv",  # Litestar adds "; charset=utf-8" to text types
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 

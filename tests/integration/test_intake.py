@@ -126,3 +126,19 @@ async def test_channels_are_bound_to_roles(api):
     _problem(await api.post("handler-320612-bureau", "/api/tickets", json=ticket_body()), 403)
     _problem(await api.post("manager", "/api/tickets", json=ticket_body()), 403)
     _problem(await api.post(None, "/api/tickets", json=ticket_body()), 401)
+
+
+async def test_an_upstream_deadline_caps_both_the_sign_and_the_reply_clock(api):
+    """A 12345 transfer due upstream in two hours: the unit's reply deadline is the upstream one, and so is its sign
+    deadline (it cannot have until tomorrow 17:30 to sign a case that must be closed in two hours)."""
+    upstream = (datetime.now(timezone.utc) + timedelta(hours=2)).replace(microsecond=0)
+    body = ticket_body(channel="12345", external_ref=f"CAP-{uuid.uuid4().hex[:8]}", external_due_at=upstream.isoformat())
+    t = (await api.post("integration-12345", "/api/tickets", json=body)).json()
+    assert datetime.fromisoformat(t["deadlines"]["reply"]) == upstream
+    assert datetime.fromisoformat(t["deadlines"]["sign"]) == upstream
+    d = (await api.get("dispatcher", f"/api/tickets/{t['number']}")).json()
+    assert d["clocks"]["reply"]["explanation"]["capped"] is True
+    # A re-dispatch to another unit keeps the cap.
+    t = await api.act("dispatcher", t["number"], "dispatch", unit="320614-bureau")
+    assert datetime.fromisoformat(t["deadlines"]["sign"]) <= upstream
+    assert datetime.fromisoformat(t["deadlines"]["reply"]) == upstream

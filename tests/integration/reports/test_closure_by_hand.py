@@ -158,7 +158,7 @@ async def test_bad_input_is_a_422_naming_the_field(api, params, field):
 
 async def test_csv_has_a_bom_metric_headers_names_and_totals(api, week, runtime):
     r = await api.get("manager", "/api/reports/closure", params={**PERIOD, "as_of": AS_OF, "format": "csv"})
-    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
     assert "attachment" in r.headers["content-disposition"]
     assert r.content.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))

@@ -203,3 +203,19 @@ def load_reference(data_dir: Path = DATA_DIR) -> Reference:
 
 def load_toml(name: str, data_dir: Path = DATA_DIR) -> dict[str, Any]:
     return _read(data_dir / name)
+
+
+DEFAULT_OFFICE_HOURS = (("08:30", "12:00"), ("13:30", "17:30"))
+
+
+def load_calendar_config(data_dir: Path = DATA_DIR) -> tuple[dict[str, Any], tuple[tuple[str, str], ...]]:
+    """calendar.toml split into the overrides sla.build_calendar validates and the office hours (optional key
+    `office_hours`, a list of [start, end] pairs in local time; default 08:30-12:00 and 13:30-17:30)."""
+    doc = dict(load_toml("calendar.toml", data_dir))
+    raw = doc.pop("office_hours", None)
+    if raw is None:
+        return doc, DEFAULT_OFFICE_HOURS
+    if not isinstance(raw, list) or not all(isinstance(p, list) and len(p) == 2 for p in raw):
+        raise ConfigError("calendar.toml: office_hours must be a list of [start, end] pairs, e.g. [[\"08:30\", \"12:00\"]]")
+    return doc, tuple((str(a), str(b)) for a, b in raw)
+

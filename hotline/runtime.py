@@ -14,7 +14,7 @@ from arq import create_pool as create_arq_pool
 from arq.connections import ArqRedis, RedisSettings
 
 import sla
-from config.reference import load_toml
+from config.reference import load_calendar_config, load_toml
 from config.settings import Settings
 from hotline import db
 from hotline.routing import Router, RuleRow
@@ -50,7 +50,8 @@ class Runtime:
         await db.ensure_database(settings.database_url)
         pool = await db.create_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
         redis = await create_arq_pool(RedisSettings.from_dsn(settings.redis_url))
-        calendar = sla.build_calendar(load_toml("calendar.toml"), tz=settings.timezone)
+        overrides, office_hours = load_calendar_config()
+        calendar = sla.build_calendar(overrides, tz=settings.timezone, office_hours=office_hours)
         rt = cls(settings, pool, redis, Names(), Router([], [], []), calendar, sla.PolicySet.from_config(
             load_toml("sla_policies.toml"), version=0))
         if settings.database_replica_url:

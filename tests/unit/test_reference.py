@@ -70,3 +70,25 @@ def test_account_validation():
         parse_reference(ref_data, {"account": [{"username": "h", "role": "handler", "unit": "nope"}]})
     with pytest.raises(ConfigError, match="unknown role"):
         parse_reference(ref_data, {"account": [{"username": "x", "role": "king"}]})
+
+
+def test_office_hours_come_from_calendar_toml_with_the_default_when_absent(tmp_path):
+    import sla
+    from config.reference import DEFAULT_OFFICE_HOURS, ConfigError, load_calendar_config
+
+    (tmp_path / "calendar.toml").write_text("format = 1\n", encoding="utf-8")
+    overrides, hours = load_calendar_config(tmp_path)
+    assert hours == DEFAULT_OFFICE_HOURS and overrides == {"format": 1}
+    (tmp_path / "calendar.toml").write_text('format = 1\noffice_hours = [["09:00", "12:00"], ["14:00", "18:00"]]\n',
+                                            encoding="utf-8")
+    overrides, hours = load_calendar_config(tmp_path)
+    assert hours == (("09:00", "12:00"), ("14:00", "18:00")) and "office_hours" not in overrides
+    cal = sla.build_calendar(overrides, office_hours=hours)
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    tz = ZoneInfo("Asia/Shanghai")
+    # Wed 2026-11-04 08:45 is before opening on this timetable: the next working moment is 09:00.
+    assert sla.next_working_moment(cal, datetime(2026, 11, 4, 8, 45, tzinfo=tz)) == datetime(2026, 11, 4, 9, 0, tzinfo=tz)
+    (tmp_path / "calendar.toml").write_text('format = 1\noffice_hours = "08:30-17:30"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="office_hours"):
+        load_calendar_config(tmp_path)

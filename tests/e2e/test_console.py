@@ -555,13 +555,17 @@ def test_every_page_renders_in_under_300_ms_and_fits_1366_by_768(browser, server
         samples = []
         for _ in range(6):  # the first visit warms caches; the median of the rest is reported
             page.goto(server.base_url + path)
-            page.wait_for_function("document.body.dataset.ready === '1'")
+            page.wait_for_function("document.body.dataset.ready === '1'", polling=5)
+            # Ready: the page's own data requests are in too (the manager's report, the queues' refresh), within
+            # a 5 ms poll of the moment the page said so.
+            ready = page.evaluate("performance.now()")
             page.wait_for_load_state("load")
-            samples.append(page.evaluate(NAV_TIMING))
+            samples.append({**page.evaluate(NAV_TIMING), "ready": ready})
         warm = samples[1:]
-        timing = {k: round(statistics.median(s[k] for s in warm), 1) for k in ("server", "dcl", "load")}
+        timing = {k: round(statistics.median(s[k] for s in warm), 1) for k in ("server", "dcl", "load", "ready")}
         timings[f"{username} {path}"] = timing
         assert timing["dcl"] < 300, (path, timing)
+        assert timing["ready"] < 300, (path, timing)
         assert timing["server"] < 300, (path, timing)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 1366, (path, width)
@@ -571,4 +575,4 @@ def test_every_page_renders_in_under_300_ms_and_fits_1366_by_768(browser, server
     (ROOT / "artifacts" / "page-timings.json").write_text(json.dumps(timings, ensure_ascii=False, indent=1))
     print("\npage timings (ms, median of 5 warm loads):")
     for key, t in timings.items():
-        print(f"  {key}: server {t['server']}, DOMContentLoaded {t['dcl']}, load {t['load']}")
+        print(f"  {key}: server {t['server']}, DOMContentLoaded {t['dcl']}, load {t['load']}, ready {t['ready']}")

@@ -7,7 +7,9 @@ from typing import Any
 
 from litestar import Response, get
 from litestar.datastructures import State
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from hotline import metrics as hotline_metrics
 
 
 @get("/healthz", sync_to_thread=False, include_in_schema=False)
@@ -36,9 +38,9 @@ async def readyz(state: State) -> Response[dict[str, Any]]:
     return Response({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
 
 
-@get("/metrics", include_in_schema=False, sync_to_thread=False)
-def metrics() -> Response[bytes]:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+@get("/metrics", include_in_schema=False)
+async def metrics(state: State) -> Response[bytes]:
+    return Response(await hotline_metrics.exposition(state.runtime), media_type=CONTENT_TYPE_LATEST)
 
 
 ROUTES = [healthz, readyz, metrics]

@@ -42,3 +42,19 @@ async def test_progress_check_is_rate_limited_per_client(client, settings):
                  for _ in range(settings.public_rate_limit_per_minute + 1)]
     assert codes[:-1] == [404] * settings.public_rate_limit_per_minute
     assert codes[-1] == 429
+
+
+async def test_web_form_submissions_are_rate_limited_per_client_and_a_refused_one_writes_nothing(client, settings,
+                                                                                                runtime):
+    limit = max(1, settings.public_rate_limit_per_minute // 6)
+    body = {"kind": "suggestion", "title": "建议", "content": "建议增加夜班公交", "caller": {"phone": "13700009999"}}
+    transport = httpx.ASGITransport(app=client.app, client=("10.9.8.6", 40001))
+    before = await runtime.pool.fetchval("SELECT count(*) FROM tickets WHERE channel = 'web'")
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as flooder:
+        codes = [(await flooder.post("/public/tickets", json=body)).status_code for _ in range(limit + 2)]
+    assert codes == [201] * limit + [429, 429]
+    assert await runtime.pool.fetchval("SELECT count(*) FROM tickets WHERE channel = 'web'") == before + limit
+    # Another client is not held back by the first one's limit.
+    other = httpx.ASGITransport(app=client.app, client=("10.9.8.5", 40002))
+    async with httpx.AsyncClient(transport=other, base_url="http://testserver") as neighbour:
+        assert (await neighbour.post("/public/tickets", json=body)).status_code == 201

@@ -48,6 +48,25 @@ async def ensure_database(url: str) -> bool:
         await conn.close()
 
 
+async def drop_database(url: str) -> None:
+    """Drop the database named in `url` if it exists, ending its sessions first (benchmarks, tests, demo resets)."""
+    name = database_name(url)
+    conn = await asyncpg.connect(with_database(url, "postgres"))
+    try:
+        await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+        quoted = await conn.fetchval("SELECT quote_ident($1)", name)
+        await conn.execute(f"DROP DATABASE IF EXISTS {quoted}")
+    finally:
+        await conn.close()
+
+
+async def recreate_database(url: str) -> None:
+    """An empty database named as in `url`: dropped (sessions ended) and created again."""
+    await drop_database(url)
+    await ensure_database(url)
+
+
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=_init_connection,
                                      command_timeout=60)

@@ -59,16 +59,7 @@ async def database(settings: Settings) -> str:
     from hotline.migrate import migrate
     from hotline.seed import seed
 
-    name = db.database_name(settings.database_url)
-    admin = await db.connect(db.with_database(settings.database_url, "postgres"))
-    try:
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)
-        quoted = await admin.fetchval("SELECT quote_ident($1)", name)
-        await admin.execute(f"DROP DATABASE IF EXISTS {quoted}")
-        await admin.execute(f"CREATE DATABASE {quoted}")
-    finally:
-        await admin.close()
+    await db.recreate_database(settings.database_url)
     conn = await db.connect(settings.database_url)
     try:
         await migrate(conn)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 from hotline import db
+from tests.scratch import scratch_database
 
 HOTLINE = str(Path(sys.executable).with_name("hotline"))
 
@@ -18,10 +18,9 @@ def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 async def test_migrate_then_seed_with_demo_tickets_from_the_command_line(settings, database):
-    url = db.with_database(database, f"hotline_clitest_{uuid.uuid4().hex[:8]}")
-    env = {**os.environ, "HOTLINE_DATABASE_URL": url, "HOTLINE_REDIS_URL": settings.redis_url,
-           "HOTLINE_DEMO_PASSWORD": "pw", "HOTLINE_LOG_LEVEL": "WARNING"}
-    try:
+    async with scratch_database(database, "clitest") as url:
+        env = {**os.environ, "HOTLINE_DATABASE_URL": url, "HOTLINE_REDIS_URL": settings.redis_url,
+               "HOTLINE_DEMO_PASSWORD": "pw", "HOTLINE_LOG_LEVEL": "WARNING"}
         done = _run("migrate", env=env)
         assert done.returncode == 0 and "migrations applied: 0001_core" in done.stdout, done.stderr
         assert "none (up to date)" in _run("migrate", env=env).stdout
@@ -37,12 +36,6 @@ async def test_migrate_then_seed_with_demo_tickets_from_the_command_line(setting
             assert await conn.fetchval("SELECT count(DISTINCT status) FROM tickets") >= 3
         finally:
             await conn.close()
-    finally:
-        admin = await db.connect(db.with_database(database, "postgres"))
-        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
-                            db.database_name(url))
-        await admin.execute(f"DROP DATABASE IF EXISTS {db.database_name(url)}")
-        await admin.close()
 
 
 def test_services_prints_exports_for_the_reachable_servers():

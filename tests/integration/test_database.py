@@ -10,6 +10,7 @@ import pytest
 
 from hotline import db
 from hotline.migrate import discover, migrate
+from tests.scratch import scratch_database
 
 
 async def test_migrations_are_recorded_and_idempotent(settings, database):
@@ -23,31 +24,15 @@ async def test_migrations_are_recorded_and_idempotent(settings, database):
 
 
 async def test_two_processes_migrating_at_once_do_not_collide(settings, database):
-    url = db.with_database(database, f"hotline_migtest_{uuid.uuid4().hex[:8]}")
-    await db.ensure_database(url)
-    a, b = await db.connect(url), await db.connect(url)
-    try:
-        applied = await asyncio.gather(migrate(a), migrate(b))
-        assert sorted(map(len, applied)) == [0, len(discover())]
-        assert await a.fetchval("SELECT count(*) FROM schema_migrations") == len(discover())
-    finally:
-        await a.close()
-        await b.close()
-        admin = await db.connect(db.with_database(database, "postgres"))
-        await admin.execute(f"DROP DATABASE {db.database_name(url)}")
-        await admin.close()
-
-
-async def test_schema_has_the_designed_tables_and_constraints(runtime):
-    tables = {r["table_name"] for r in await runtime.pool.fetch(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")}
-    assert {"channels", "territories", "categories", "kinds", "units", "routing_rules", "users", "tickets",
-            "assignments", "clocks", "escalation_steps", "events", "extension_requests", "callbacks",
-            "sla_policy_versions", "schema_migrations"} <= tables
-    uniques = {r["def"] for r in await runtime.pool.fetch(
-        "SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'tickets'::regclass")}
-    assert "UNIQUE (channel, external_ref)" in uniques
-    assert any("status = ANY" in d and "pending_dispatch" in d for d in uniques)
+    async with scratch_database(database, "migtest") as url:
+        a, b = await db.connect(url), await db.connect(url)
+        try:
+            applied = await asyncio.gather(migrate(a), migrate(b))
+            assert sorted(map(len, applied)) == [0, len(discover())]
+            assert await a.fetchval("SELECT count(*) FROM schema_migrations") == len(discover())
+        finally:
+            await a.close()
+            await b.close()
 
 
 async def test_migrations_produce_exactly_the_committed_schema(runtime):

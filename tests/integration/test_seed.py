@@ -3,38 +3,33 @@
 from __future__ import annotations
 
 import copy
-import uuid
 
 from config.reference import load_toml
 from hotline import db
-from hotline.migrate import migrate
 from hotline.seed import seed
+from tests.scratch import scratch_database
 
 
 async def test_seeding_twice_changes_nothing_and_an_edited_policy_file_is_a_new_version(database):
-    url = db.with_database(database, f"hotline_seedtest_{uuid.uuid4().hex[:8]}")
-    await db.ensure_database(url)
-    conn = await db.connect(url)
-    try:
-        await migrate(conn)
-        first = await seed(conn, demo=True, demo_password="pw")
-        users = await conn.fetchval("SELECT count(*) FROM users")
-        assert first["policy_version"] == 1 and users == first["accounts"]
-        again = await seed(conn, demo=True, demo_password="pw")
-        assert "policy_version" not in again
-        assert await conn.fetchval("SELECT count(*) FROM sla_policy_versions") == 1
-        assert await conn.fetchval("SELECT count(*) FROM users") == users
+    async with scratch_database(database, "seedtest", migrated=True) as url:
+        conn = await db.connect(url)
+        try:
+            first = await seed(conn, demo=True, demo_password="pw")
+            users = await conn.fetchval("SELECT count(*) FROM users")
+            assert first["policy_version"] == 1 and users == first["accounts"]
+            again = await seed(conn, demo=True, demo_password="pw")
+            assert "policy_version" not in again
+            assert await conn.fetchval("SELECT count(*) FROM sla_policy_versions") == 1
+            assert await conn.fetchval("SELECT count(*) FROM users") == users
 
-        edited = copy.deepcopy(load_toml("sla_policies.toml"))
-        row = next(p for p in edited["policy"] if p.get("kind") == "complaint" and p.get("clock") == "reply")
-        row["limit"] = row["limit"] + 5
-        assert (await seed(conn, demo=False, demo_password="pw", policies=edited))["policy_version"] == 2
-        stored = await conn.fetchrow("SELECT version, rows, source FROM sla_policy_versions ORDER BY version DESC LIMIT 1")
-        assert stored["version"] == 2 and stored["source"] == "config"
-        assert next(p for p in stored["rows"]["policy"] if p["id"] == row["id"])["limit"] == row["limit"]
-        assert "policy_version" not in await seed(conn, demo=False, demo_password="pw", policies=edited)
-    finally:
-        await conn.close()
-        admin = await db.connect(db.with_database(database, "postgres"))
-        await admin.execute(f"DROP DATABASE {db.database_name(url)}")
-        await admin.close()
+            edited = copy.deepcopy(load_toml("sla_policies.toml"))
+            row = next(p for p in edited["policy"] if p.get("kind") == "complaint" and p.get("clock") == "reply")
+            row["limit"] = row["limit"] + 5
+            assert (await seed(conn, demo=False, demo_password="pw", policies=edited))["policy_version"] == 2
+            stored = await conn.fetchrow(
+                "SELECT version, rows, source FROM sla_policy_versions ORDER BY version DESC LIMIT 1")
+            assert stored["version"] == 2 and stored["source"] == "config"
+            assert next(p for p in stored["rows"]["policy"] if p["id"] == row["id"])["limit"] == row["limit"]
+            assert "policy_version" not in await seed(conn, demo=False, demo_password="pw", policies=edited)
+        finally:
+            await conn.close()

@@ -73,14 +73,7 @@ def bench_urls() -> tuple[str, str]:
 
 
 async def fresh_database(url: str) -> None:
-    name = db.database_name(url)
-    admin = await db.connect(db.with_database(url, "postgres"))
-    try:
-        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
-        await admin.execute(f"DROP DATABASE IF EXISTS {name}")
-        await admin.execute(f"CREATE DATABASE {name}")
-    finally:
-        await admin.close()
+    await db.recreate_database(url)
     conn = await db.connect(url)
     try:
         await migrate(conn)

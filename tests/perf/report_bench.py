@@ -286,12 +286,7 @@ async def main() -> None:
                         secret_key="report-bench-secret-key-0123456789abcdef", log_level="WARNING", db_pool_min=1,
                         db_pool_max=4)
     if not args.keep:
-        admin = await db.connect(db.with_database(url, "postgres"))
-        name = db.database_name(url)
-        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
-        await admin.execute(f"DROP DATABASE IF EXISTS {name}")
-        await admin.execute(f"CREATE DATABASE {name}")
-        await admin.close()
+        await db.recreate_database(url)
         conn = await db.connect(url)
         await migrate(conn)
         await seed(conn, demo=False, demo_password="bench")

@@ -5,28 +5,23 @@ was read from the replica, and every write still goes to the primary."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
-from hotline import db, intake, reports
+from hotline import intake, reports
 from hotline.auth import Principal
-from hotline.migrate import migrate
 from hotline.runtime import Runtime
-from hotline.seed import seed
+from tests.scratch import scratch_database
 
 TZ = timezone(timedelta(hours=8))
 
 
 async def test_the_closure_report_reads_the_replica_and_writes_go_to_the_primary(settings, database, runtime):
-    replica_url = db.with_database(database, f"hotline_replica_{uuid.uuid4().hex[:8]}")
-    await db.ensure_database(replica_url)
-    conn = await db.connect(replica_url)
-    try:
-        await migrate(conn)
-        await seed(conn, demo=True, demo_password="pw")
-    finally:
-        await conn.close()
+    async with scratch_database(database, "replica", seeded=True) as replica_url:
+        await _reports_read_the_replica(settings, runtime, replica_url)
+
+
+async def _reports_read_the_replica(settings, runtime, replica_url):
     only_replica = await Runtime.start(replace(settings, database_url=replica_url))
     both = await Runtime.start(replace(settings, database_replica_url=replica_url))
     try:
@@ -53,8 +48,3 @@ async def test_the_closure_report_reads_the_replica_and_writes_go_to_the_primary
     finally:
         await only_replica.close()
         await both.close()
-        admin = await db.connect(db.with_database(database, "postgres"))
-        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
-                            db.database_name(replica_url))
-        await admin.execute(f"DROP DATABASE IF EXISTS {db.database_name(replica_url)}")
-        await admin.close()

@@ -108,7 +108,6 @@ TABLE clocks (
   INDEX clocks_next_step_idx: CREATE INDEX clocks_next_step_idx ON public.clocks USING btree (next_step_at) WHERE (next_step_at IS NOT NULL)
   INDEX clocks_open_provisional_idx: CREATE INDEX clocks_open_provisional_idx ON public.clocks USING btree (id) WHERE ((stopped_at IS NULL) AND provisional)
   INDEX clocks_reply_due_idx: CREATE INDEX clocks_reply_due_idx ON public.clocks USING btree (due_at) INCLUDE (assignment_id, ticket_id) WHERE (clock = 'reply'::text)
-  INDEX clocks_running_idx: CREATE INDEX clocks_running_idx ON public.clocks USING btree (id) WHERE (stopped_at IS NULL)
   TRIGGER clocks_report_changes: CREATE TRIGGER clocks_report_changes AFTER UPDATE OF due_at ON public.clocks FOR EACH ROW WHEN ((old.due_at IS DISTINCT FROM new.due_at)) EXECUTE FUNCTION report_queue_clock()
 
 TABLE escalation_outbox (

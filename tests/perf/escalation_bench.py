@@ -155,10 +155,19 @@ async def main() -> None:
         per_clock = await rt.pool.fetchval(
             "SELECT count(*) FROM (SELECT clock_id FROM escalation_steps WHERE clock_id = any($1::bigint[]) "
             "GROUP BY clock_id, step HAVING count(*) > 1) x", ids)
-        told = await rt.pool.fetchrow(
-            """SELECT count(*) AS n, count(DISTINCT (n.user_id, n.step_id)) AS distinct_n
-               FROM notifications n JOIN escalation_steps s ON s.id = n.step_id
-               WHERE s.clock_id = any($1::bigint[])""", ids)
+        # Notifications are written right after the steps' commit (a second transaction, a moment later): the
+        # figure is read once they have settled (nothing new for half a second, at most 10 s), so a check racing
+        # the last batch's telling does not count it as missing.
+        told, settle_until, last_n = None, time.monotonic() + 10, -1
+        while True:
+            told = await rt.pool.fetchrow(
+                """SELECT count(*) AS n, count(DISTINCT (n.user_id, n.step_id)) AS distinct_n
+                   FROM notifications n JOIN escalation_steps s ON s.id = n.step_id
+                   WHERE s.clock_id = any($1::bigint[])""", ids)
+            if told["n"] == last_n or told["n"] >= len(ids) or time.monotonic() > settle_until:
+                break
+            last_n = told["n"]
+            await asyncio.sleep(0.5)
         handlers = await rt.pool.fetchval("SELECT count(*) FROM users WHERE role = 'handler' AND unit = any($1)",
                                           list(UNITS))
         lags = [float(r["lag"]) for r in stats]

@@ -40,7 +40,7 @@ async def prepare(tickets: int) -> None:
         counts = await populate(rt, tickets) if tickets else {}
     finally:
         await rt.close()
-    print("prepared " + name + ": " + ", ".join(f"{k}={v}" for k, v in counts.items()), flush=True)
+    print("prepared " + db.database_name(settings.database_url) + ": " + ", ".join(f"{k}={v}" for k, v in counts.items()), flush=True)
 
 
 if __name__ == "__main__":

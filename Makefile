@@ -17,12 +17,14 @@ install: $(STAMP)
 run: install
 	$(BIN)/hotline dev
 
-# Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser).
+# Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser), and a CJK font so
+# the screenshots they save show the console's Chinese rather than empty boxes.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing chromium from Debian's packages for the browser tests"; \
+	@command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  echo "installing chromium and a Chinese font from Debian's packages for the browser tests"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium \
+	    fonts-wqy-microhei >/dev/null; }
 
 test: install browser
 	@eval "$$($(BIN)/hotline services)" && $(BIN)/pytest $(PYTEST_ARGS)

@@ -126,9 +126,10 @@ KIND = {"consultation": "咨询", "help": "求助", "complaint": "投诉", "repo
 
 def policy_text(policy: dict[str, Any]) -> str:
     """A policy row's match in words: which clock, for which channel, kind and urgency."""
-    channel = policy.get("channel")
-    kind = policy.get("kind")
-    urgent = policy.get("urgent")
+    def given(value: Any) -> Any:  # "*" (and None) match anything
+        return None if value in (None, "*") else value
+
+    channel, kind, urgent = given(policy.get("channel")), given(policy.get("kind")), given(policy.get("urgent"))
     return "，".join([
         f"{CLOCK.get(policy.get('clock') or '', '')}时限",
         f"{channel}渠道" if channel else "各渠道",

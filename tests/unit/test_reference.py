@@ -92,3 +92,12 @@ def test_office_hours_come_from_calendar_toml_with_the_default_when_absent(tmp_p
     (tmp_path / "calendar.toml").write_text('format = 1\noffice_hours = "08:30-17:30"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="office_hours"):
         load_calendar_config(tmp_path)
+
+
+def test_a_policy_row_reads_in_chinese_with_wildcards_as_any():
+    from hotline.console.labels import policy_text
+
+    assert policy_text({"clock": "reply", "channel": "*", "kind": "complaint", "urgent": False}) == \
+        "办结时限，各渠道，投诉类，非紧急件"
+    assert policy_text({"clock": "sign", "channel": "12345", "kind": "*", "urgent": "*"}) == \
+        "签收时限，12345渠道，各类诉求，不分缓急"

@@ -311,6 +311,36 @@ def test_intake_shows_chinese_errors_by_the_field_earlier_calls_duplicates_and_a
     assert agent.errors == []
 
 
+def test_an_urgent_call_gets_the_urgent_clocks_in_the_preview_and_on_the_ticket(browser, server):
+    agent = browser("agent")
+    _live(agent)
+    agent.keyboard.type(_phone())
+    agent.keyboard.press("Alt+C")
+    agent.keyboard.type("公交")
+    agent.keyboard.press("Enter")
+    agent.keyboard.press("Alt+T")
+    agent.keyboard.type("崇川")
+    agent.keyboard.press("Enter")
+    agent.locator("input[name=kind]").first.focus()
+    agent.keyboard.press("2")  # 求助
+    expect(agent.locator("#sla-preview")).to_contain_text("办结时限")
+    expect(agent.locator("#sla-preview .badge.urgent")).to_have_count(0)
+    agent.keyboard.press("Alt+U")
+    expect(agent.locator("#f-urgent")).to_be_checked()
+    expect(agent.locator("#sla-preview .badge.urgent")).to_have_text("紧急")
+    agent.locator("#f-content").focus()
+    agent.keyboard.type("公交车上有乘客突发疾病，司机已停车，请求协调。")
+    agent.keyboard.press("Control+Enter")
+    expect(agent.locator("#created-number")).to_be_visible()
+    t = server.api("dispatcher", "GET", f"/api/tickets/{agent.locator('#created-number').inner_text()}")
+    assert t["urgent"] is True and t["unit"] == "city-bus"
+    received = datetime.fromisoformat(t["received_at"])
+    # Urgent: 30 natural minutes to sign, 24 natural hours to reply, whatever the hour of the call.
+    assert datetime.fromisoformat(t["deadlines"]["sign"]) - received == timedelta(minutes=30)
+    assert datetime.fromisoformat(t["deadlines"]["reply"]) - received == timedelta(hours=24)
+    assert agent.errors == []
+
+
 # --- handler queue -------------------------------------------------------------------------------------------------
 
 def test_the_handler_queue_is_sorted_by_time_left_with_escalation_colours(browser, server):
@@ -366,6 +396,33 @@ def test_the_handler_queue_is_sorted_by_time_left_with_escalation_colours(browse
 
 
 # --- dispatcher ----------------------------------------------------------------------------------------------------
+
+def test_the_handler_asks_for_an_extension_and_is_told_in_chinese_when_the_date_is_a_holiday(browser, server):
+    t = server.create(title="出租车不打表（申请延期演示）")
+    server.act(BUREAU, t["number"], "sign")
+    due = datetime.fromisoformat(server.api(BUREAU, "GET", f"/api/tickets/{t['number']}")["deadlines"]["reply"])
+    local_due = due.astimezone(TZ).date()
+    sunday = local_due + timedelta(days=(6 - local_due.weekday()) % 7 or 7)
+    page = browser(BUREAU)
+    _live(page)
+    row = page.locator(f'#handler-queue .row[data-number="{t["number"]}"]')
+    _open(page, row, t["number"])
+    ext = page.locator("#panel form[data-action=request-extension]")
+    ext.locator("summary").click()
+    ext.locator("input[name=until]").fill(sunday.isoformat())
+    ext.locator("textarea[name=reason]").fill("需调取营运记录")
+    ext.locator("button[type=submit]").click()
+    expect(ext.locator('.err[data-for="until"]')).to_contain_text("应为工作日")
+    ext.locator("input[name=until]").fill("")
+    ext.locator("input[name=working_days]").fill("5")
+    ext.locator("button[type=submit]").click()
+    expect(page.locator("#toast")).to_be_visible()
+    expect(row).to_contain_text("延期审批中")
+    requested = [e for e in server.api("dispatcher", "GET", f"/api/tickets/{t['number']}")["events"]
+                 if e["action"] == "request-extension"]
+    assert len(requested) == 1 and requested[0]["working_days"] == 5 and requested[0]["reason"] == "需调取营运记录"
+    assert page.errors == []
+
 
 def test_the_dispatcher_dispatches_rules_on_returns_and_extensions_and_urges(browser, server):
     pending = server.create(territory=None, title="出租车拒载（未填属地）")
@@ -438,6 +495,42 @@ def test_the_dispatcher_dispatches_rules_on_returns_and_extensions_and_urges(bro
     late = server.create(territory=None, title="出租车拒载（实时到达）")
     expect(page.locator(f'#pending-queue .row[data-number="{late["number"]}"]')).to_be_visible(timeout=10_000)
     assert page.evaluate("window.__sameDocument") is True
+    assert page.errors == []
+
+
+def test_the_dispatcher_refuses_a_return_and_denies_an_extension(browser, server):
+    refused = server.create(title="出租车拒载（退单不同意演示）")
+    server.act(BUREAU, refused["number"], "sign")
+    server.act(BUREAU, refused["number"], "return", reason="认为应由市客运出租汽车管理处办理。")
+    denied = server.create(title="出租车绕路（延期不同意演示）")
+    server.act(BUREAU, denied["number"], "sign")
+    server.act(BUREAU, denied["number"], "request-extension", working_days=10, reason="工作量大")
+    old_due = server.api("dispatcher", "GET", f"/api/tickets/{denied['number']}")["deadlines"]["reply"]
+
+    page = browser("dispatcher")
+    _live(page)
+    page.click('.group-tabs [data-group="returns-group"]')
+    row = page.locator(f'#returns-queue .row[data-number="{refused["number"]}"]')
+    _open(page, row, refused["number"])
+    form = page.locator("#panel form[data-action=decide-return]")
+    form.locator("input[name=accept][value=false]").check()
+    form.locator("input[name=note]").fill("属地管理，请继续办理")
+    form.locator("button[type=submit]").click()
+    expect(row).to_have_count(0)
+    after = server.api("dispatcher", "GET", f"/api/tickets/{refused['number']}")
+    assert after["status"] == "in_progress" and after["unit"] == "320612-bureau"
+    assert after["assignments"][0]["return_proper"] is False and len(after["assignments"]) == 1
+
+    page.click('.group-tabs [data-group="extensions-group"]')
+    row = page.locator(f'#extensions-queue .row[data-number="{denied["number"]}"]')
+    _open(page, row, denied["number"])
+    form = page.locator("#panel form[data-action=decide-extension]")
+    form.locator("input[name=approve][value=false]").check()
+    form.locator("button[type=submit]").click()
+    expect(row).to_have_count(0)
+    after = server.api("dispatcher", "GET", f"/api/tickets/{denied['number']}")
+    assert after["deadlines"]["reply"] == old_due
+    assert [e for e in after["events"] if e["action"] == "decide-extension"][-1]["approve"] is False
     assert page.errors == []
 
 

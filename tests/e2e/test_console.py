@@ -599,6 +599,33 @@ def test_the_manager_report_matches_its_csv_and_xlsx_exports_and_the_charts_are_
     assert page.errors == []
 
 
+def test_the_report_groups_by_territory_channel_category_and_kind_like_the_api(browser, server):
+    page = browser("manager")
+    _live(page)
+    table = page.locator("#report-table")
+    expect(table).to_have_attribute("data-state", "ok")
+    today = datetime.now(TZ).date()
+    start, end = (today - timedelta(days=60)).isoformat(), (today + timedelta(days=1)).isoformat()
+    page.fill("#r-from", start)
+    page.fill("#r-to", end)
+    for group in ("territory", "channel", "category", "kind"):
+        page.select_option("#r-group", group)
+        page.click("#report-run")
+        expect(table).to_have_attribute("data-state", "ok")
+        report = page.context.request.get(
+            f"{server.base_url}/api/reports/closure?from={start}&to={end}&group_by={group}&format=json").json()
+        assert report["rows"], group
+        expect(table.locator("tbody tr")).to_have_count(len(report["rows"]))
+        for r in report["rows"]:
+            tr = table.locator(f'tbody tr[data-group="{r["group"] or ""}"]')
+            expect(tr.locator("td").first).to_have_text(r["group_name"] or r["group"] or "（未填写）")
+            expect(tr.locator('td[data-k="received"]')).to_have_text(str(r["received"]))
+            expect(tr.locator('td[data-k="closure_rate"]')).to_have_text(
+                "—" if r["closure_rate"] is None else _percent(r["closure_rate"]))
+        expect(table.locator('tfoot td[data-k="received"]')).to_have_text(str(report["totals"]["received"]))
+    assert page.errors == []
+
+
 def test_the_dashboard_breaks_overdue_items_down_by_unit_and_territory_and_lists_supervision(browser, server):
     page = browser("manager")
     _live(page)

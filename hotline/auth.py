@@ -1,7 +1,9 @@
 """Accounts, password hashing, bearer tokens and role checks.
 
 Tokens are signed JWTs (stateless, so API processes replicate freely); sign-out records the token id in Redis
-until the token would have expired anyway.
+until the token would have expired anyway. While Redis is down the revocation list cannot be read: requests are
+let through (logged), because stopping every call-center seat and unit is worse than a signed-out token living on
+for the outage; sign-out itself then answers 503 so the user knows it did not take.
 """
 
 from __future__ import annotations
@@ -13,12 +15,16 @@ from typing import Any
 
 import asyncpg
 import jwt
+import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from litestar import Request
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from hotline.errors import Forbidden, NotAuthenticated
+from hotline.errors import Forbidden, NotAuthenticated, ServiceUnavailable
+
+log = structlog.get_logger(__name__)
 
 SESSION_COOKIE = "hotline_session"
 CSRF_HEADER = "x-requested-with"
@@ -102,7 +108,11 @@ def _revoked_key(token_id: str) -> str:
 
 async def revoke(redis: Redis, principal: Principal) -> None:
     ttl = max(1, principal.expires_at - int(time.time()))
-    await redis.set(_revoked_key(principal.token_id), "1", ex=ttl)
+    try:
+        await redis.set(_revoked_key(principal.token_id), "1", ex=ttl)
+    except (RedisError, OSError) as exc:
+        raise ServiceUnavailable("sign-out could not be recorded right now (session store unreachable); "
+                                 "try again in a moment") from exc
 
 
 def token_from_request(request: Request[Any, Any, Any]) -> str | None:
@@ -126,7 +136,12 @@ async def principal_from_request(request: Request[Any, Any, Any]) -> Principal:
         raise Forbidden(f"a cookie-authenticated change needs the header '{CSRF_HEADER}: {CSRF_VALUE}'")
     state = request.app.state
     principal = decode_token(token, state.settings.secret_key)
-    if await state.redis.exists(_revoked_key(principal.token_id)):
+    try:
+        revoked = await state.redis.exists(_revoked_key(principal.token_id))
+    except (RedisError, OSError) as exc:
+        log.warning("revocation_check_unavailable", error=type(exc).__name__)
+        revoked = False
+    if revoked:
         raise NotAuthenticated("the session was signed out; sign in again")
     return principal
 

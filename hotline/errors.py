@@ -62,6 +62,11 @@ class StaleVersion(Conflict):
     title = "Stale version"
 
 
+class ServiceUnavailable(DomainError):
+    status = 503
+    title = "Service unavailable"
+
+
 class RateLimited(DomainError):
     status = 429
     title = "Too many requests"

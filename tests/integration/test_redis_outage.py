@@ -1,0 +1,100 @@
+"""Redis down, then back: intake, reading and handling go on (PostgreSQL is the truth); what needs Redis says so
+with a 503, never a 500; after the restart everything works again without restarting the API.
+
+A private redis-server is started for this test (the shared one must stay up for the others) and killed mid-test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import PASSWORD, ticket_body
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_redis(port: int, tmp_path) -> subprocess.Popen[bytes]:
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is needed for the Redis outage test (it comes with the Redis the suite uses)"
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    pytest.fail(f"a private redis-server did not start on port {port}")
+
+
+async def test_the_service_keeps_taking_calls_while_redis_is_down_and_recovers_when_it_is_back(settings, database,
+                                                                                              tmp_path):
+    from hotline.app import create_app
+    from hotline.runtime import Runtime
+
+    port = _free_port()
+    redis_proc = _start_redis(port, tmp_path)
+    mine = dataclasses.replace(settings, redis_url=f"redis://127.0.0.1:{port}/0")
+    app = create_app(mine)
+    runtime = await Runtime.start(mine)
+    app.state.runtime, app.state.settings, app.state.redis = runtime, mine, runtime.redis
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            async def token(user: str) -> dict[str, str]:
+                r = await c.post("/api/auth/token", json={"username": user, "password": PASSWORD})
+                assert r.status_code == 200, r.text
+                return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+            agent, handler = await token("agent"), await token("handler-320612-bureau")
+            before = await c.post("/api/tickets", json=ticket_body(), headers=agent)
+            assert before.status_code == 201
+
+            redis_proc.kill()
+            redis_proc.wait(timeout=10)
+            during = await c.post("/api/tickets", json=ticket_body(), headers=agent)
+            assert during.status_code == 201, during.text  # 统一受理 does not stop for a cache
+            n = during.json()["number"]
+            assert (await c.get(f"/api/tickets/{n}", headers=agent)).status_code == 200
+            signed = await c.post(f"/api/tickets/{n}/sign", json={}, headers=handler)
+            assert signed.status_code == 200 and signed.json()["status"] == "in_progress"
+            tail = ticket_body()["caller"]["phone"][-4:]
+            assert (await c.get(f"/public/tickets/{n}", params={"phone_tail": tail})).status_code == 200
+            out = await c.post("/api/auth/logout", headers=agent)
+            assert out.status_code == 503 and out.headers["content-type"].startswith("application/problem+json")
+            assert (await c.get("/readyz")).status_code == 503
+            # The deadlines are in PostgreSQL whatever became of their jobs: the sweep will find them.
+            due = await runtime.pool.fetchval(
+                "SELECT count(*) FROM clocks c JOIN tickets t ON t.id = c.ticket_id "
+                "WHERE t.number = $1 AND c.next_step_at IS NOT NULL", n)
+            assert due >= 1
+
+            redis_proc = _start_redis(port, tmp_path)  # back, empty
+            after = None
+            for _ in range(20):  # the client reconnects by itself; the first command may still see the old socket
+                after = await c.post("/api/tickets", json=ticket_body(), headers=agent)
+                if after.status_code == 201:
+                    break
+            assert after is not None and after.status_code == 201
+            assert (await c.get("/readyz")).status_code == 200
+            out = await c.post("/api/auth/logout", headers=agent)
+            assert out.status_code in (200, 204), out.text
+            assert (await c.get(f"/api/tickets/{n}", headers=agent)).status_code == 401  # sign-out holds again
+            armed = await runtime.redis.zcard("arq:queue")
+            assert armed >= 1  # the new ticket's first escalation steps are queued again
+    finally:
+        await runtime.close()
+        if redis_proc.poll() is None:
+            redis_proc.kill()
+            redis_proc.wait(timeout=10)

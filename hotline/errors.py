@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
+
+import asyncpg
 
 import structlog
 from litestar import Request, Response
@@ -121,6 +124,19 @@ def forbidden_handler(_: Request, exc: PermissionDeniedException) -> Response[di
     return problem(403, "Forbidden", str(exc.detail))
 
 
+# The database unreachable, restarting or out of connections is an outage, not a bug: 503 with Retry-After, so
+# clients and load balancers back off and retry instead of reporting an error in the service.
+DATABASE_UNAVAILABLE = (asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+                        asyncpg.TooManyConnectionsError, asyncpg.AdminShutdownError, ConnectionRefusedError,
+                        asyncio.TimeoutError)
+
+
+def unavailable_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
+    return problem(503, "Service unavailable", "the database is unreachable or too slow right now; try again shortly",
+                   headers={"Retry-After": "5"})
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "Internal error", "An unexpected error occurred; it has been logged.")
@@ -132,5 +148,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     NotAuthorizedException: auth_error_handler,
     PermissionDeniedException: forbidden_handler,
     HTTPException: http_error_handler,
+    **{error: unavailable_handler for error in DATABASE_UNAVAILABLE},
     Exception: internal_error_handler,
 }

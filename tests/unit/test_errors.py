@@ -1,0 +1,32 @@
+"""Problem details: a database outage is a 503 with Retry-After (clients back off), not a 500."""
+
+from __future__ import annotations
+
+import asyncpg
+import msgspec
+from litestar import Litestar, get
+from litestar.testing import TestClient
+
+from hotline.errors import EXCEPTION_HANDLERS
+
+
+def _app(exc: Exception) -> Litestar:
+    @get("/boom", sync_to_thread=False)
+    def boom() -> None:
+        raise exc
+
+    return Litestar([boom], exception_handlers=EXCEPTION_HANDLERS, logging_config=None)
+
+
+def test_database_outages_are_503_with_retry_after_and_bugs_are_500():
+    for exc in (asyncpg.AdminShutdownError("terminating connection due to administrator command"),
+                asyncpg.CannotConnectNowError("the database system is starting up"),
+                asyncpg.TooManyConnectionsError("too many clients"), ConnectionRefusedError(111, "refused")):
+        with TestClient(_app(exc)) as client:
+            r = client.get("/boom")
+        body = msgspec.json.decode(r.content)
+        assert r.status_code == 503 and r.headers["retry-after"] == "5", exc
+        assert r.headers["content-type"].startswith("application/problem+json") and body["status"] == 503
+    with TestClient(_app(KeyError("bug"))) as client:
+        r = client.get("/boom")
+    assert r.status_code == 500 and "bug" not in r.text  # nothing internal leaks

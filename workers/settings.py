@@ -25,16 +25,30 @@ from workers import jobs, report_jobs
 log = structlog.get_logger("hotline.worker")
 
 
+# The runtime of the worker started last in this process. arq skips on_shutdown when Redis is gone by the time it
+# closes, and `python -m workers` then starts a new worker: the new start-up closes what the old one left open.
+_previous: list[Runtime] = []
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx.get("settings") or get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    while _previous:
+        stale = _previous.pop()
+        try:
+            await stale.close()
+        except Exception as exc:  # noqa: BLE001 - its event loop is gone; the connections die with it
+            log.info("stale_runtime_dropped", error=type(exc).__name__)
     ctx["rt"] = await Runtime.start(settings)
+    _previous.append(ctx["rt"])
     log.info("worker_started", policy_version=ctx["rt"].policies.version)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     rt: Runtime | None = ctx.pop("rt", None)
     if rt is not None:
+        if rt in _previous:
+            _previous.remove(rt)
         await rt.close()
     log.info("worker_stopped")
 

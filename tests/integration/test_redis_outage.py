@@ -7,36 +7,11 @@ A private redis-server is started for this test (the shared one must stay up for
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import socket
-import subprocess
-import time
 
 import httpx
-import pytest
 
 from tests.conftest import PASSWORD, ticket_body
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_redis(port: int, tmp_path) -> subprocess.Popen[bytes]:
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server is needed for the Redis outage test (it comes with the Redis the suite uses)"
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    pytest.fail(f"a private redis-server did not start on port {port}")
+from tests.scratch import free_port, start_redis, stop_redis
 
 
 async def test_the_service_keeps_taking_calls_while_redis_is_down_and_recovers_when_it_is_back(settings, database,
@@ -44,8 +19,8 @@ async def test_the_service_keeps_taking_calls_while_redis_is_down_and_recovers_w
     from hotline.app import create_app
     from hotline.runtime import Runtime
 
-    port = _free_port()
-    redis_proc = _start_redis(port, tmp_path)
+    port = free_port()
+    redis_proc = start_redis(port, tmp_path)
     mine = dataclasses.replace(settings, redis_url=f"redis://127.0.0.1:{port}/0")
     app = create_app(mine)
     runtime = await Runtime.start(mine)
@@ -61,8 +36,7 @@ async def test_the_service_keeps_taking_calls_while_redis_is_down_and_recovers_w
             before = await c.post("/api/tickets", json=ticket_body(), headers=agent)
             assert before.status_code == 201
 
-            redis_proc.kill()
-            redis_proc.wait(timeout=10)
+            stop_redis(redis_proc)
             during = await c.post("/api/tickets", json=ticket_body(), headers=agent)
             assert during.status_code == 201, during.text  # 统一受理 does not stop for a cache
             n = during.json()["number"]
@@ -80,7 +54,7 @@ async def test_the_service_keeps_taking_calls_while_redis_is_down_and_recovers_w
                 "WHERE t.number = $1 AND c.next_step_at IS NOT NULL", n)
             assert due >= 1
 
-            redis_proc = _start_redis(port, tmp_path)  # back, empty
+            redis_proc = start_redis(port, tmp_path)  # back, empty
             after = None
             for _ in range(20):  # the client reconnects by itself; the first command may still see the old socket
                 after = await c.post("/api/tickets", json=ticket_body(), headers=agent)
@@ -95,6 +69,4 @@ async def test_the_service_keeps_taking_calls_while_redis_is_down_and_recovers_w
             assert armed >= 1  # the new ticket's first escalation steps are queued again
     finally:
         await runtime.close()
-        if redis_proc.poll() is None:
-            redis_proc.kill()
-            redis_proc.wait(timeout=10)
+        stop_redis(redis_proc)

@@ -51,3 +51,48 @@ async def test_worker_logs_jobs_keeps_its_health_key_and_stops_cleanly_on_sigter
     assert job_lines and all(line["job_try"] == 1 for line in job_lines)
     assert any("escalate_clock" in line["event"] for line in job_lines)  # arq's own line, through our logging
     assert not await runtime.redis.exists(health)  # removed on a clean shutdown
+
+
+async def test_a_worker_outlives_a_redis_restart_and_stops_cleanly_on_sigterm(settings, tmp_path):
+    """arq stops its worker when Redis goes away; `hotline worker` starts it again once Redis is back, so an
+    operator never has to restart workers after a Redis restart."""
+    import dataclasses
+
+    import redis.asyncio as aioredis
+
+    from tests.scratch import free_port, start_redis, stop_redis
+
+    port = free_port()
+    server = start_redis(port, tmp_path)
+    mine = dataclasses.replace(settings, redis_url=f"redis://127.0.0.1:{port}/0")
+    proc = worker_process(mine, tmp_path / "worker.log")
+    client = aioredis.from_url(mine.redis_url)
+    try:
+        async def healthy(timeout: float) -> bool:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                try:
+                    if await client.exists("arq:queue:health-check"):
+                        return True
+                except OSError:
+                    pass
+                except Exception:  # noqa: BLE001 - redis' own ConnectionError while it is down
+                    pass
+                await asyncio.sleep(0.2)
+            return False
+
+        assert await healthy(20), (tmp_path / "worker.log").read_text()
+        stop_redis(server)
+        await asyncio.sleep(3)
+        assert proc.poll() is None, "the worker died with Redis"
+        server = start_redis(port, tmp_path)  # back, and empty
+        assert await healthy(40), (tmp_path / "worker.log").read_text()[-3000:]
+        assert proc.poll() is None
+        log_text = (tmp_path / "worker.log").read_text()
+        assert "worker_redis_unavailable" in log_text and log_text.count("worker_started") >= 2
+        stop_process(proc, signal.SIGTERM)
+        assert proc.returncode == 0
+    finally:
+        await client.aclose()
+        stop_process(proc)
+        stop_redis(server)

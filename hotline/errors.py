@@ -137,6 +137,17 @@ def unavailable_handler(request: Request, exc: Exception) -> Response[dict[str, 
                    headers={"Retry-After": "5"})
 
 
+# The last line of defence for text PostgreSQL cannot store (NUL in a query parameter, say): the input's fault, a
+# 422. Bodies are checked field by field before they get this far.
+UNSTORABLE_TEXT = (asyncpg.CharacterNotInRepertoireError, asyncpg.UntranslatableCharacterError)
+
+
+def unstorable_text_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    log.info("unstorable_text_refused", path=request.url.path, error=type(exc).__name__)
+    return problem(422, "Invalid input", "the request contains text that cannot be stored (a NUL character?)",
+                   fields={"body": "text must not contain NUL characters"})
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "Internal error", "An unexpected error occurred; it has been logged.")
@@ -149,5 +160,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     PermissionDeniedException: forbidden_handler,
     HTTPException: http_error_handler,
     **{error: unavailable_handler for error in DATABASE_UNAVAILABLE},
+    **{error: unstorable_text_handler for error in UNSTORABLE_TEXT},
     Exception: internal_error_handler,
 }

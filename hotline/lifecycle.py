@@ -487,7 +487,7 @@ UPDATABLE = {"suspended_at", "unit", "current_assignment_id", "sign_due_at", "re
 
 def decode_body(act: Action, raw: bytes) -> Any:
     try:
-        return msgspec.json.decode(raw or b"{}", type=act.body)
+        body = msgspec.json.decode(raw or b"{}", type=act.body)
     except msgspec.ValidationError as exc:
         message = str(exc)
         field_name = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else "body"
@@ -497,6 +497,12 @@ def decode_body(act: Action, raw: bytes) -> Any:
         raise InvalidInput(message, fields={field_name: message}) from exc
     except msgspec.DecodeError as exc:
         raise InvalidInput(f"the body is not valid JSON: {exc}", fields={"body": "invalid JSON"}) from exc
+    # PostgreSQL text cannot hold NUL: refused here, naming the field, rather than failing in the database.
+    nul = {f: "must not contain NUL characters" for f in act.body.__struct_fields__
+           if isinstance(getattr(body, f), str) and "\x00" in getattr(body, f)}
+    if nul:
+        raise InvalidInput("; ".join(f"{k}: {v}" for k, v in nul.items()), fields=nul)
+    return body
 
 
 async def perform(rt: Runtime, principal: Principal, number: str, name: str, raw_body: bytes,

@@ -10,7 +10,7 @@ managers. For the callback clock, which the call center runs and no unit holds, 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import msgspec
@@ -97,8 +97,12 @@ LIMIT $4
 """
 
 
+BIGINT_MAX = 2**63 - 1
+NotificationId = Annotated[int, msgspec.Meta(ge=1, le=BIGINT_MAX)]
+
+
 class MarkRead(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    ids: list[int] | None = None
+    ids: Annotated[list[NotificationId], msgspec.Meta(max_length=1000)] | None = None
     all: bool = False
 
 
@@ -176,6 +180,8 @@ async def mark_read(rt: Runtime, principal: Principal, body: MarkRead, now: date
 
 async def mark_one(rt: Runtime, principal: Principal, notification_id: int,
                    now: datetime | None = None) -> dict[str, Any]:
+    if not 1 <= notification_id <= BIGINT_MAX:  # no such id can exist (and PostgreSQL could not even compare it)
+        raise NotFound(f"no notification {notification_id}")
     now = now or datetime.now(timezone.utc)
     await rt.pool.execute("UPDATE notifications SET read_at = $3 WHERE id = $1 AND user_id = $2 AND read_at IS NULL",
                           notification_id, principal.user_id, now)

@@ -185,6 +185,10 @@ async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> d
         raise InvalidInput(f"unknown status {query.status!r}", fields={"status": f"one of {', '.join(STATUSES)}, open"})
     if query.sort not in ("created", "due"):
         raise InvalidInput("sort must be 'created' or 'due'", fields={"sort": "created or due"})
+    for name in ("status", "unit", "territory", "category", "kind", "channel", "phone", "q", "cursor"):
+        value = getattr(query, name)
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidInput(f"{name} must not contain NUL characters", fields={name: "must not contain NUL"})
     for name in ("created_from", "created_to"):
         value = getattr(query, name)
         if value is not None and value.tzinfo is None:

@@ -201,3 +201,18 @@ async def test_a_reopened_ticket_gets_a_fresh_reply_deadline_from_the_callback(r
     assert t["status"] == "in_progress" and t["reopen_count"] == 1
     assert datetime.fromisoformat(t["deadlines"]["reply"]) == datetime(2026, 11, 26, 17, 30, tzinfo=TZ)
     assert t["deadlines"]["sign"] is None and t["deadlines"]["callback"] is None
+
+
+async def test_a_nul_character_anywhere_is_a_422_naming_the_field(api):
+    t = await api.create("agent")
+    n = t["number"]
+    for action, body, field in (("note", {"text": "a\u0000b"}, "text"), ("reject", {"reason": "\u0000"}, "reason"),
+                                ("close", {"answer": "x\u0000"}, "answer"), ("urge", {"note": "\u0000"}, "note")):
+        user = "agent" if action in ("close", "reject") else "dispatcher"
+        r = await api.post(user, f"/api/tickets/{n}/{action}", json=body)
+        assert r.status_code == 422 and field in r.json()["fields"], (action, r.text)
+    r = await api.get("dispatcher", "/api/tickets", params={"q": "拒载\u0000"})
+    assert r.status_code == 422 and "q" in r.json()["fields"]
+    r = await api.get("dispatcher", "/api/tickets/hints", params={"text": "拒载\u0000", "phone": "13812345678"})
+    assert r.status_code == 422, r.text
+    assert (await _detail(api, n))["version"] == t["version"]  # nothing was written

@@ -100,3 +100,12 @@ async def test_notifications_are_each_persons_own_and_can_be_marked_read(api, ru
     page = (await api.get(H, "/api/notifications", params={"limit": 1})).json()
     nxt = (await api.get(H, "/api/notifications", params={"limit": 1, "cursor": page["next_cursor"]})).json()
     assert nxt["items"][0]["id"] < page["items"][0]["id"]
+
+
+async def test_notification_ids_no_database_could_hold_are_a_404_or_422_not_a_500(api):
+    huge = 2**81
+    r = await api.post("dispatcher", f"/api/notifications/{huge}/read")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+    assert (await api.post("dispatcher", "/api/notifications/0/read")).status_code == 404
+    r = await api.post("dispatcher", "/api/notifications/read", json={"ids": [1, huge]})
+    assert r.status_code == 422 and "ids" in " ".join(r.json()["fields"])

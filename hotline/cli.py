@@ -74,7 +74,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def cmd_worker(args: argparse.Namespace) -> None:
     # exec, not import: the worker package builds on hotline, never the other way round. Same pid, so SIGTERM from a
     # supervisor reaches arq directly.
-    os.execv(sys.executable, [sys.executable, "-m", "workers", *(["--burst"] if args.burst else [])])
+    flags = [*(["--burst"] if args.burst else []), *(["--check"] if args.check else [])]
+    os.execv(sys.executable, [sys.executable, "-m", "workers", *flags])
 
 
 def cmd_services(_: argparse.Namespace) -> None:
@@ -139,6 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("worker", help="run the arq worker (escalation, sweep, reports)")
     p.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    p.add_argument("--check", action="store_true", help="health check for supervisors: exit 0 if a worker is alive")
     p.set_defaults(func=cmd_worker)
     sub.add_parser("services", help="print env exports pointing at reachable PostgreSQL/Redis").set_defaults(
         func=cmd_services)

@@ -9,10 +9,11 @@ Redis is back: an operator should not have to restart workers after a Redis rest
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import structlog
-from arq.worker import run_worker
+from arq.worker import check_health, run_worker
 from redis.exceptions import RedisError
 
 from config.logging import configure_logging
@@ -26,9 +27,13 @@ MAX_BACKOFF_SECONDS = 30.0
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="hotline worker", description="run the arq worker")
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 0 if a worker refreshed its health key in Redis within the last ~11 s, else 1")
     args = parser.parse_args(argv)
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    if args.check:
+        sys.exit(check_health(WorkerSettings))  # type: ignore[arg-type]
     if args.burst:
         run_worker(WorkerSettings, burst=True)  # type: ignore[arg-type]
         return

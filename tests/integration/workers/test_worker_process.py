@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
+import subprocess
+import sys
 import time
 
 from arq.constants import default_queue_name, health_check_key_suffix
@@ -82,6 +85,9 @@ async def test_a_worker_outlives_a_redis_restart_and_stops_cleanly_on_sigterm(se
             return False
 
         assert await healthy(20), (tmp_path / "worker.log").read_text()
+        check = subprocess.run([sys.executable, "-m", "hotline.cli", "worker", "--check"], capture_output=True,
+                               env={**os.environ, "HOTLINE_REDIS_URL": mine.redis_url}, timeout=60)
+        assert check.returncode == 0, check.stdout + check.stderr  # what a supervisor's liveness probe runs
         stop_redis(server)
         await asyncio.sleep(3)
         assert proc.poll() is None, "the worker died with Redis"
@@ -92,6 +98,10 @@ async def test_a_worker_outlives_a_redis_restart_and_stops_cleanly_on_sigterm(se
         assert "worker_redis_unavailable" in log_text and log_text.count("worker_started") >= 2
         stop_process(proc, signal.SIGTERM)
         assert proc.returncode == 0
+        await client.delete("arq:queue:health-check")
+        check = subprocess.run([sys.executable, "-m", "hotline.cli", "worker", "--check"], capture_output=True,
+                               env={**os.environ, "HOTLINE_REDIS_URL": mine.redis_url}, timeout=60)
+        assert check.returncode == 1  # no worker: the probe says so
     finally:
         await client.aclose()
         stop_process(proc)

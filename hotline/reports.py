@@ -730,15 +730,20 @@ async def daily_digest(rt: Runtime, now: datetime | None = None, *, urls: tuple[
     return {"stored": made, "pushed": pushed}
 
 
+DIGEST_RETRY_DAYS = 7
+
+
 async def _push_digests(rt: Runtime, conn: asyncpg.Connection, day: date, urls: tuple[str, ...],
                         http: httpx.AsyncClient | None) -> int:
     """POST the day's digests to every webhook URL that has not accepted them yet, with hotline.webhooks' headers
-    (X-Hotline-Delivery "digest:<id>" lets a receiver drop a repeat). A URL that fails is tried again by the next
-    hourly run of the day; pushed_at is set once every URL has taken the digest."""
+    (X-Hotline-Delivery "digest:<id>" lets a receiver drop a repeat). A URL that fails is tried again by every
+    hourly run for a week (a receiver down over a weekend still gets Friday's digest); pushed_at is set once every
+    URL has taken the digest."""
     if not urls:
         return 0
     rows = await conn.fetch("SELECT id, audience, unit, body, pushed_urls FROM report_digests "
-                            "WHERE day = $1 AND pushed_at IS NULL ORDER BY id", day)
+                            "WHERE day > $1::date - $2::int AND day <= $1 AND pushed_at IS NULL ORDER BY id",
+                            day, DIGEST_RETRY_DAYS)
     todo = [(r, url) for r in rows for url in urls if url not in r["pushed_urls"]]
     if not todo:
         return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 
 import httpx
@@ -103,3 +104,23 @@ async def test_replies_measured_before_the_column_are_backfilled(runtime, week):
     assert await reports.backfill_reply_hours(runtime) >= 1
     assert await runtime.pool.fetchval("SELECT reply_working_seconds FROM assignments WHERE id = $1", aid) == 16 * 3600
     assert await runtime.pool.fetchval("SELECT count(*) FROM report_changes") >= 1
+
+
+async def test_a_digest_a_receiver_missed_is_pushed_on_later_days_too(runtime, week):
+    """A receiver down from Thursday morning to Saturday still gets Wednesday's digest, once, from Saturday's run."""
+    rx = Receiver()
+    rx.failing.add("http://hooks.test/down")
+    http = httpx.AsyncClient(transport=httpx.MockTransport(rx))
+    urls = ("http://hooks.test/down",)
+    units = len(runtime.names.units)
+    await reports.daily_digest(runtime, at(5, 19, 8), urls=urls, http=http)  # Thu: Wednesday 05-18's, refused
+    await reports.daily_digest(runtime, at(5, 20, 8), urls=urls, http=http)  # Fri: Thursday's too, refused
+    assert rx.posts == []
+    rx.failing.clear()
+    await reports.daily_digest(runtime, at(5, 21, 8), urls=urls, http=http)  # Sat: the receiver is back
+    days = collections.Counter(body["day"] for _, _, body in rx.posts)
+    assert days == {"2033-05-18": units + 1, "2033-05-19": units + 1, "2033-05-20": units + 1}
+    assert await runtime.pool.fetchval("SELECT count(*) FROM report_digests WHERE day BETWEEN '2033-05-18' "
+                                       "AND '2033-05-20' AND pushed_at IS NULL") == 0
+    await reports.daily_digest(runtime, at(5, 21, 9), urls=urls, http=http)  # nothing twice
+    assert len(rx.posts) == 3 * (units + 1)

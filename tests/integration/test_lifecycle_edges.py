@@ -147,7 +147,7 @@ async def test_a_failure_after_the_first_write_leaves_neither_the_change_nor_the
     import pytest
 
     from hotline import lifecycle
-    from hotline.auth import Principal
+    from tests.integration.workers.support import principal
 
     t = await api.create("agent")
     tid = await runtime.pool.fetchval("SELECT id FROM tickets WHERE number = $1", t["number"])
@@ -157,8 +157,7 @@ async def test_a_failure_after_the_first_write_leaves_neither_the_change_nor_the
         CREATE TRIGGER fail_sign_{tid} BEFORE INSERT ON events FOR EACH ROW
             WHEN (NEW.ticket_id = {tid} AND NEW.action = 'sign') EXECUTE FUNCTION fail_sign_{tid}();""")
     try:
-        row = await runtime.pool.fetchrow("SELECT id, display_name FROM users WHERE username = $1", H)
-        handler = Principal(row["id"], H, "handler", row["display_name"], unit="320612-bureau")
+        handler = await principal(runtime, H)
         with pytest.raises(asyncpg.RaiseError, match="injected fault"):
             await lifecycle.perform(runtime, handler, t["number"], "sign", b"{}")
     finally:
@@ -179,13 +178,9 @@ async def test_a_reopened_ticket_gets_a_fresh_reply_deadline_from_the_callback(r
     Mon 23 (15) -> 2026-11-23 17:30. Replied Wed 11-04, called back Thu 11-05 10:00 dissatisfied: reopened (重办) with
     15 working days from the callback: Fri 6 (1), 9-13 (6), 16-20 (11), 23-26 (15) -> Thu 2026-11-26 17:30 +08."""
     from hotline import intake, lifecycle
-    from hotline.auth import Principal
+    from tests.integration.workers.support import principal
 
-    async def principal(username, role, unit=None):
-        row = await runtime.pool.fetchrow("SELECT id, display_name FROM users WHERE username = $1", username)
-        return Principal(row["id"], username, role, row["display_name"], unit=unit)
-
-    agent, handler = await principal("agent", "agent"), await principal(H, "handler", "320612-bureau")
+    agent, handler = await principal(runtime, "agent"), await principal(runtime, H)
     received = datetime(2026, 11, 2, 9, 0, tzinfo=TZ)
     result = await intake.create_ticket(runtime, agent, intake.TicketIn(
         channel="96196", kind="complaint", category="taxi", territory="320612", title="投诉", content="拒载"),

@@ -93,7 +93,8 @@ def cmd_dev(args: argparse.Namespace) -> None:
     except ServiceError as exc:
         sys.exit(f"hotline: {exc}")
     get_settings.cache_clear()
-    print(f"migrations applied: {asyncio.run(_migrate()) or 'none (up to date)'}")
+    applied = asyncio.run(_migrate())
+    print(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
     # A console with nothing in it shows nothing: a first start fills twelve weeks of demo history (once).
     counts = asyncio.run(_seed(True, demo_tickets=args.demo_tickets, only_if_empty=True))
     print("seeded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))

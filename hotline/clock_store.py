@@ -50,16 +50,18 @@ async def running(conn: asyncpg.Connection, assignment_id: int, clock: str) -> a
 
 
 async def move(conn: asyncpg.Connection, clock_id: int, new: sla.Deadline) -> ArmedStep | None:
-    """Replace a running clock's deadline (extension, policy change): new version, next step recomputed from the
-    steps already recorded, so a step is never recorded twice and old jobs see a stale version."""
+    """Replace a running clock's deadline (extension, resumption): new version, next step recomputed from the
+    steps already recorded, so a step is never recorded twice and old jobs see a stale version. The clock's pause
+    follows the deadline's (a resumed deadline is no longer suspended)."""
     recorded = {r["step"] for r in await conn.fetch("SELECT step FROM escalation_steps WHERE clock_id = $1", clock_id)}
     nxt = next_step_of(new, recorded)
     rec = await conn.fetchrow(
         """UPDATE clocks SET due_at = $2, warning_at = $3, supervision_at = $4, deadline = $5, provisional = $6,
-                  policy_version = $7, calendar_version = $8, version = version + 1, next_step = $9, next_step_at = $10
+                  policy_version = $7, calendar_version = $8, version = version + 1, next_step = $9, next_step_at = $10,
+                  suspended_at = $11
            WHERE id = $1 RETURNING version""",
         clock_id, new.due_at, new.warning_at, new.supervision_at, new.to_dict(), new.provisional, new.policy_version,
-        new.calendar_version, nxt[0] if nxt else None, nxt[1] if nxt else None)
+        new.calendar_version, nxt[0] if nxt else None, nxt[1] if nxt else None, new.suspended_at)
     if nxt is None:
         return None
     return ArmedStep(clock_id, rec["version"], nxt[0], nxt[1])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
-
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, ValidationException
@@ -31,6 +31,13 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     status = 422
     title = "Invalid input"
+
+
+def nul_fields(values: Mapping[str, object]) -> dict[str, str]:
+    """The fields whose text holds a NUL character, which PostgreSQL text cannot store: refused as bad input, by
+    name, rather than failing in the database."""
+    return {name: "must not contain NUL characters" for name, value in values.items()
+            if isinstance(value, str) and "\x00" in value}
 
 
 class NotAuthenticated(DomainError):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -182,22 +182,14 @@ async def tell(rt: Runtime, steps: list[RecordedStep], *, now: datetime) -> list
         async with conn.transaction():
             counts = await notifications.tell(conn, [(s.id, s.number, s.territory) for s in steps], now=now,
                                               webhook_urls=rt.settings.webhook_urls)
-    told = [_with_counts(s, counts[s.id]) for s in steps if s.id in counts]
+    told = [replace(s, notified=counts[s.id][0], hooks=counts[s.id][1]) for s in steps if s.id in counts]
     await _publish(rt, told)
     return told
 
 
-def _with_counts(step: RecordedStep, counts: tuple[int, int]) -> RecordedStep:
-    return RecordedStep(step.id, step.clock_id, step.number, step.territory, step.unit, step.clock, step.step,
-                        step.due_at, step.recorded_at, step.source, counts[0], counts[1])
-
-
-async def _publish(rt: Runtime, told: list[RecordedStep], lanes: int = 8) -> None:
-    async def lane(steps: list[RecordedStep]) -> None:
-        for step in steps:
-            await live.publish(rt.redis, "escalation", step.message())
-
-    await asyncio.gather(*(lane(told[i::lanes]) for i in range(min(lanes, len(told)))))
+async def _publish(rt: Runtime, told: list[RecordedStep]) -> None:
+    if told:  # one pipeline for the whole batch
+        await live.publish_many(rt.redis, "escalation", [s.message() for s in told])
     if any(s.hooks for s in told):
         now = datetime.now(UTC)
         await jobs.enqueue(rt.redis, jobs.WEBHOOK_JOB, job_id=f"webhooks:{int(now.timestamp())}")
@@ -216,12 +208,6 @@ async def tell_untold(rt: Runtime, *, now: datetime, older_than: timedelta = SWE
     return len(told)
 
 
-async def arm_all(rt: Runtime, steps: list[jobs.ArmedStep], lanes: int = 8) -> None:
-    """Arm many steps over a few concurrent Redis round trips (each arming is one small pipeline)."""
-    if steps:
-        await asyncio.gather(*(jobs.arm(rt.redis, steps[i::lanes]) for i in range(min(lanes, len(steps)))))
-
-
 async def after_recording(rt: Runtime, out: Outcome, *, now: datetime, batch: bool = False) -> Outcome:
     """After the commit: tell, and arm each clock's following step. A batch pass arms only the steps falling due
     before the sweep's re-arming window has passed (the sweep arms the later ones as they come near, so a burst
@@ -230,10 +216,10 @@ async def after_recording(rt: Runtime, out: Outcome, *, now: datetime, batch: bo
     out.recorded = await tell(rt, out.recorded, now=now)
     if batch:
         soon = now + REARM_WINDOW
-        await arm_all(rt, [a for a in out.armed if a.at <= soon])
+        await jobs.arm(rt.redis, [a for a in out.armed if a.at <= soon])
         await jobs.retire(rt.redis, out.done)
     else:
-        await arm_all(rt, out.armed)
+        await jobs.arm(rt.redis, out.armed)
     return out
 
 
@@ -346,7 +332,7 @@ async def rearm_upcoming(rt: Runtime, *, now: datetime, within: timedelta = REAR
     """Arm the jobs of steps falling due in the next `within` (armed ones are deduplicated by their id), so that
     after Redis lost its jobs the steps still fire at their instant rather than at the next sweep."""
     rows = await rt.pool.fetch(UPCOMING_SQL, now - SWEEP_GRACE, now + within, limit)
-    await arm_all(rt, [jobs.ArmedStep(r["id"], r["version"], r["next_step"], r["next_step_at"]) for r in rows])
+    await jobs.arm(rt.redis, [jobs.ArmedStep(r["id"], r["version"], r["next_step"], r["next_step_at"]) for r in rows])
     return len(rows)
 
 
@@ -388,7 +374,9 @@ async def list_open(rt: Runtime, principal: Principal, *, unit: str | None = Non
         try:
             micros, _, last = cursor.partition("-")
             after = (EPOCH + timedelta(microseconds=int(micros)), int(last))
-        except ValueError:
+            if not 0 < after[1] < 2**63:
+                raise ValueError("id out of range")
+        except (ValueError, OverflowError):
             fields["cursor"] = "not one this service issued"
     if fields:
         raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)

@@ -21,7 +21,7 @@ from arq.connections import ArqRedis
 from hotline import clocks as clock_rows
 from hotline import intake_writer, jobs, live
 from hotline.auth import Principal
-from hotline.errors import Forbidden, InvalidInput
+from hotline.errors import Forbidden, InvalidInput, nul_fields
 from hotline.jobs import ArmedStep
 from hotline.runtime import Runtime
 
@@ -96,12 +96,9 @@ def validate(rt: Runtime, principal: Principal, data: TicketIn, now: datetime) -
         fields["title"] = "must not be blank"
     if not data.content.strip():
         fields["content"] = "must not be blank"
-    # PostgreSQL text cannot hold NUL: refused here as bad input rather than failing in the database.
-    texts = {"title": data.title, "content": data.content, "address": data.address,
-             "caller.name": data.caller.name if data.caller else None, "external_ref": data.external_ref}
-    for name, text in texts.items():
-        if text is not None and "\x00" in text:
-            fields[name] = "must not contain NUL characters"
+    fields.update(nul_fields({"title": data.title, "content": data.content, "address": data.address,
+                              "caller.name": data.caller.name if data.caller else None,
+                              "external_ref": data.external_ref}))
     if data.external_due_at is not None and data.external_due_at.tzinfo is None:
         fields["external_due_at"] = "must carry a UTC offset, e.g. 2026-11-30T17:30:00+08:00"
     if data.external_ref is not None and names.channel_kinds.get(data.channel) != "transfer":
@@ -149,10 +146,7 @@ async def create_ticket(rt: Runtime, principal: Principal, data: TicketIn, *, id
          "routing": decision.to_dict(), "created_by": principal.user_id, "received_at": now,
          "sign_due_at": rows[0].deadline.due_at if rows else None,
          "reply_due_at": rows[1].deadline.due_at if rows else None},
-        [{"clock": r.clock, "due_at": r.deadline.due_at, "warning_at": r.deadline.warning_at,
-          "supervision_at": r.deadline.supervision_at, "deadline": r.deadline.to_dict(),
-          "provisional": r.deadline.provisional, "policy_version": policies.version,
-          "calendar_version": rt.calendar.version} for r in rows],
+        [r.params() for r in rows],
         [{**e, **actor} for e in events])
     if data.external_ref is not None or idempotency_key is not None:
         existing = await _find_existing(rt, principal, data, idempotency_key)

@@ -20,7 +20,8 @@ import sla
 from hotline import clock_store, clocks, jobs, live
 from hotline import tickets as ticket_service
 from hotline.auth import Principal
-from hotline.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion, TicketNotFound, TransitionNotAllowed
+from hotline.errors import (Conflict, Forbidden, InvalidInput, NotFound, StaleVersion, TicketNotFound,
+                            TransitionNotAllowed, nul_fields)
 from hotline.runtime import Runtime
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
@@ -120,7 +121,6 @@ class Action:
     statuses: frozenset[str]
     body: type[Body]
     run: Handler
-    own_unit: bool = True  # a handler may act only on its unit's current tickets
 
 
 ACTIONS: dict[str, Action] = {}
@@ -175,6 +175,14 @@ async def _end_assignment(c: Ctx, reason: str, *, charged: bool | None = None, c
     if c.ticket["suspended_at"] is not None:
         c.updates["suspended_at"] = None
     c.units.add(a["unit"])
+
+
+async def _running_reply_clock(c: Ctx) -> asyncpg.Record:
+    assert c.assignment is not None
+    clock = await clock_store.running(c.conn, c.assignment["id"], "reply")
+    if clock is None:
+        raise Conflict("the reply clock is not running")
+    return clock
 
 
 def _unit_known(c: Ctx, unit: str) -> None:
@@ -301,9 +309,7 @@ async def decide_extension(c: Ctx) -> None:
         raise Conflict("there is no pending extension request on this ticket")
     new_due = None
     if b.approve:
-        clock = await clock_store.running(c.conn, a["id"], "reply")
-        if clock is None:
-            raise Conflict("the reply clock is not running")
+        clock = await _running_reply_clock(c)
         old = clock_store.deadline_of(clock)
         try:
             new = sla.extend_deadline(old, c.rt.calendar, working_days=req["working_days"], until=req["until_date"])
@@ -331,9 +337,7 @@ async def suspend(c: Ctx) -> None:
     assert a is not None
     if c.ticket["suspended_at"] is not None:
         raise Conflict("the ticket is already suspended")
-    clock = await clock_store.running(c.conn, a["id"], "reply")
-    if clock is None:
-        raise Conflict("the reply clock is not running")
+    clock = await _running_reply_clock(c)
     paused = sla.suspend_deadline(clock_store.deadline_of(clock), c.rt.calendar, suspended_at=c.now)
     await clock_store.pause(c.conn, clock["id"], paused, c.now)
     c.updates["suspended_at"] = c.now
@@ -349,14 +353,11 @@ async def resume(c: Ctx) -> None:
     assert a is not None
     if c.ticket["suspended_at"] is None:
         raise Conflict("the ticket is not suspended")
-    clock = await clock_store.running(c.conn, a["id"], "reply")
-    if clock is None:
-        raise Conflict("the reply clock is not running")
+    clock = await _running_reply_clock(c)
     try:
         resumed = sla.resume_deadline(clock_store.deadline_of(clock), c.rt.calendar, resumed_at=c.now)
     except ValueError as exc:
         raise Conflict(f"the reply clock cannot be resumed: {exc}") from exc
-    await c.conn.execute("UPDATE clocks SET suspended_at = NULL WHERE id = $1", clock["id"])
     step = await clock_store.move(c.conn, clock["id"], resumed)
     if step:
         c.armed.append(step)
@@ -497,9 +498,7 @@ def decode_body(act: Action, raw: bytes) -> Any:
         raise InvalidInput(message, fields={field_name: message}) from exc
     except msgspec.DecodeError as exc:
         raise InvalidInput(f"the body is not valid JSON: {exc}", fields={"body": "invalid JSON"}) from exc
-    # PostgreSQL text cannot hold NUL: refused here, naming the field, rather than failing in the database.
-    nul = {f: "must not contain NUL characters" for f in act.body.__struct_fields__
-           if isinstance(getattr(body, f), str) and "\x00" in getattr(body, f)}
+    nul = nul_fields({f: getattr(body, f) for f in act.body.__struct_fields__})
     if nul:
         raise InvalidInput("; ".join(f"{k}: {v}" for k, v in nul.items()), fields=nul)
     return body
@@ -525,8 +524,6 @@ async def _perform(rt: Runtime, principal: Principal, number: str, name: str, ac
     async with rt.pool.acquire() as conn:
         async with conn.transaction():
             clause, params = ticket_service.scope_clause(principal, 2)
-            if principal.role == "handler":
-                clause, params = "t.unit = $2", [principal.unit]
             ticket = await conn.fetchrow(f"SELECT t.* FROM tickets t WHERE t.number = $1 AND {clause} FOR UPDATE",
                                          number, *params)
             if ticket is None:
@@ -567,8 +564,7 @@ async def _perform(rt: Runtime, principal: Principal, number: str, name: str, ac
             row = await ticket_service.fetch_by_id(conn, ticket["id"])
     await jobs.arm(rt.redis, c.armed)
     units = sorted(u for u in (c.units | {row["unit"]}) if u)
-    await live.publish(rt.redis, "ticket", {"number": number, "action": name, "status": c.status_after,
-                                            "unit": row["unit"], "units": units, "version": new_version})
-    for message in c.also_changed:
-        await live.publish(rt.redis, "ticket", message)
+    await live.publish_many(rt.redis, "ticket", [{"number": number, "action": name, "status": c.status_after,
+                                                  "unit": row["unit"], "units": units, "version": new_version},
+                                                 *c.also_changed])
     return ticket_service.serialize(row, principal, rt)

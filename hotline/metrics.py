@@ -10,10 +10,9 @@ from __future__ import annotations
 import asyncio
 import math
 from datetime import datetime, timezone
-from typing import Any
 
 from arq.constants import default_queue_name
-from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Gauge, generate_latest
 
 from hotline.runtime import Runtime
 
@@ -27,7 +26,8 @@ SELECT
     (SELECT count(*) FROM report_changes) AS report_changes_queued
 """
 
-HELP = {
+# PostgreSQL gauges: the columns of GAUGES_SQL. One Redis gauge beside them.
+DATABASE_GAUGES = {
     "steps_due": "Escalation steps whose instant has passed and that are not recorded yet (the sweep's backlog)",
     "oldest_due_seconds": "How long the oldest unrecorded escalation step has been due (scan lag), seconds",
     "steps_untold": "Recorded escalation steps whose notifications are not written yet",
@@ -35,14 +35,15 @@ HELP = {
     "webhooks_due": "Webhook deliveries due for an attempt now",
     "report_changes_queued": "Ticket changes waiting for the report rollups to be refreshed",
 }
+GAUGES = {**DATABASE_GAUGES, "job_queue_depth": "Jobs queued or deferred in arq (Redis)"}
 
 
 async def collect(rt: Runtime, now: datetime | None = None) -> dict[str, float]:
     now = now or datetime.now(timezone.utc)
-    values: dict[str, float] = {k: math.nan for k in (*HELP, "job_queue_depth")}
+    values: dict[str, float] = dict.fromkeys(GAUGES, math.nan)
     try:
         row = await asyncio.wait_for(rt.pool.fetchrow(GAUGES_SQL, now), 2)
-        values.update({k: float(row[k]) if row[k] is not None else 0.0 for k in HELP})
+        values.update({k: float(row[k]) if row[k] is not None else 0.0 for k in DATABASE_GAUGES})
     except Exception:  # noqa: BLE001 - a scrape reports what it can
         pass
     try:
@@ -54,20 +55,8 @@ async def collect(rt: Runtime, now: datetime | None = None) -> dict[str, float]:
 
 async def exposition(rt: Runtime) -> bytes:
     """The process's default metrics (CPU, memory, GC) plus the shared gauges, in Prometheus text format."""
-    from prometheus_client import REGISTRY
-
     values = await collect(rt)
     registry = CollectorRegistry()
-    for key, help_text in {**HELP, "job_queue_depth": "Jobs queued or deferred in arq (Redis)"}.items():
+    for key, help_text in GAUGES.items():
         Gauge(f"hotline_{key}", help_text, registry=registry).set(values[key])
     return generate_latest(REGISTRY) + generate_latest(registry)
-
-
-def parse(text: str) -> dict[str, Any]:
-    """name -> value of a Prometheus text exposition (for tests and `hotline` tooling)."""
-    out: dict[str, Any] = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, _, value = line.rpartition(" ")
-            out[name] = float(value)
-    return out

@@ -15,7 +15,7 @@ import msgspec
 from config.logging import mask_phone
 from hotline import clocks as clock_view
 from hotline.auth import Principal
-from hotline.errors import InvalidInput, TicketNotFound
+from hotline.errors import InvalidInput, TicketNotFound, nul_fields
 from hotline.runtime import Runtime
 
 TICKET_COLUMNS = """t.id, t.number, t.status, t.closure, t.channel, t.kind, t.category, t.territory, t.title,
@@ -185,10 +185,10 @@ async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> d
         raise InvalidInput(f"unknown status {query.status!r}", fields={"status": f"one of {', '.join(STATUSES)}, open"})
     if query.sort not in ("created", "due"):
         raise InvalidInput("sort must be 'created' or 'due'", fields={"sort": "created or due"})
-    for name in ("status", "unit", "territory", "category", "kind", "channel", "phone", "q", "cursor"):
-        value = getattr(query, name)
-        if isinstance(value, str) and "\x00" in value:
-            raise InvalidInput(f"{name} must not contain NUL characters", fields={name: "must not contain NUL"})
+    nul = nul_fields({name: getattr(query, name) for name in
+                      ("status", "unit", "territory", "category", "kind", "channel", "phone", "q", "cursor")})
+    if nul:
+        raise InvalidInput("; ".join(f"{k}: {v}" for k, v in nul.items()), fields=nul)
     for name in ("created_from", "created_to"):
         value = getattr(query, name)
         if value is not None and value.tzinfo is None:

@@ -132,7 +132,7 @@ async def main() -> None:
         print(f"inserted {len(rows)} running clocks, all warning at {at.isoformat()} "
               f"({time.perf_counter() - t0:.1f} s)")
         t0 = time.perf_counter()
-        await escalation.arm_all(rt, [jobs.ArmedStep(r["id"], r["version"], "warning", at) for r in rows])
+        await jobs.arm(rt.redis, [jobs.ArmedStep(r["id"], r["version"], "warning", at) for r in rows])
         print(f"armed {len(rows)} exact-time jobs in {time.perf_counter() - t0:.1f} s")
         procs = [start_worker(db_url, redis_url, logs / f"worker-{i}.log") for i in range(args.workers)]
         ids = [r["id"] for r in rows]

@@ -6,10 +6,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from hotline import escalation
-from hotline.metrics import parse
 from tests.integration.workers.support import arm_next_steps, past_tickets
 
 UTC = timezone.utc
+
+
+def parse(text: str) -> dict[str, float]:
+    """name -> value of a Prometheus text exposition."""
+    pairs = (line.rpartition(" ") for line in text.splitlines() if line and not line.startswith("#"))
+    return {name: float(value) for name, _, value in pairs}
 
 
 async def _scrape(client):

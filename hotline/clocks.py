@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 import sla
-from hotline.jobs import ArmedStep
 
 
 @dataclass(frozen=True, slots=True)

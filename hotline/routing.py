@@ -30,17 +30,29 @@ class Decision:
         return {"unit": self.unit, "rule_id": self.rule_id, "reason": self.reason}
 
 
+def rule_view(rule: RuleRow) -> dict[str, Any]:
+    """A rule as the API and console show it: "*" for any territory, the bureau template for the local bureau."""
+    return {"id": rule.id, "category": rule.category, "territory": rule.territory or "*",
+            "unit": rule.unit or BUREAU_TEMPLATE}
+
+
 class Router:
     def __init__(self, rules: Iterable[RuleRow], units: Iterable[str], territories: Iterable[str]) -> None:
         self._units = set(units)
         self._territories = set(territories)
         self._exact: dict[tuple[str, str], RuleRow] = {}
         self._any: dict[str, RuleRow] = {}
+        self._by_id: dict[int, RuleRow] = {}
         for rule in rules:
+            self._by_id[rule.id] = rule
             if rule.territory is None:
                 self._any[rule.category] = rule
             else:
                 self._exact[(rule.category, rule.territory)] = rule
+
+    def rule(self, rule_id: int | None) -> RuleRow | None:
+        """The rule in force with this id (a decision names the rule that made it)."""
+        return self._by_id.get(rule_id) if rule_id is not None else None
 
     def resolve(self, category: str | None, territory: str | None) -> Decision:
         if category is None:

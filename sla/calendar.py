@@ -237,6 +237,11 @@ class WorkCalendar:
 
     # ---- public questions -------------------------------------------------------------------------------
 
+    @property
+    def day_seconds(self) -> int:
+        """Length of one working day's office hours, in seconds."""
+        return self._day_us // _US
+
     def is_working_day(self, d: date) -> bool:
         """True when `d` (a local date) is a working day; never raises for any year."""
         if isinstance(d, datetime):

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.params import Body, Parameter
 
 from hotline import hints, intake
 from hotline import tickets as ticket_service
 from hotline.auth import Principal
-from hotline.errors import InvalidInput
+from hotline.routing import rule_view
 from hotline.runtime import Runtime
 
 
@@ -75,16 +75,10 @@ async def get_routing(number: str, rt: Runtime, principal: Principal) -> dict[st
     async with rt.pool.acquire() as conn:
         row = await ticket_service.fetch_row(conn, principal, number)
     decision = row["routing"] or {}
-    rule = None
-    if decision.get("rule_id") is not None:
-        r = await rt.pool.fetchrow("SELECT id, category, territory, unit, bureau_template FROM routing_rules WHERE id = $1",
-                                   decision["rule_id"])
-        if r is not None:
-            rule = {"id": r["id"], "category": r["category"], "territory": r["territory"] or "*",
-                    "unit": "{territory}-bureau" if r["bureau_template"] else r["unit"]}
+    rule = rt.router.rule(decision.get("rule_id"))
     return {"number": number, "category": row["category"], "territory": row["territory"],
             "unit": decision.get("unit"), "unit_name": rt.names.units.get(decision.get("unit") or ""),
-            "reason": decision.get("reason"), "rule": rule, "current_unit": row["unit"]}
+            "reason": decision.get("reason"), "rule": rule_view(rule) if rule else None, "current_unit": row["unit"]}
 
 
 ROUTES = [create_ticket, list_tickets, ticket_hints, get_ticket, get_routing]

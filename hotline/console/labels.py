@@ -6,6 +6,7 @@ The API speaks codes and English; everything a console user reads goes through h
 from __future__ import annotations
 
 from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -120,11 +121,7 @@ def routing_text(routing: dict[str, Any] | None, rule: dict[str, Any] | None, na
     return f"没有「{cat}」类诉求在{ter or '未知属地'}的派单规则，需人工派单。"
 
 
-KIND = {"consultation": "咨询", "help": "求助", "complaint": "投诉", "report": "举报", "suggestion": "建议",
-        "praise": "表扬"}
-
-
-def policy_text(policy: dict[str, Any]) -> str:
+def policy_text(policy: dict[str, Any], kinds: Mapping[str, str]) -> str:
     """A policy row's match in words: which clock, for which channel, kind and urgency."""
     def given(value: Any) -> Any:  # "*" (and None) match anything
         return None if value in (None, "*") else value
@@ -133,12 +130,12 @@ def policy_text(policy: dict[str, Any]) -> str:
     return "，".join([
         f"{CLOCK.get(policy.get('clock') or '', '')}时限",
         f"{channel}渠道" if channel else "各渠道",
-        f"{KIND.get(kind, kind)}类" if kind else "各类诉求",
+        f"{kinds.get(kind, kind)}类" if kind else "各类诉求",
         {True: "紧急件", False: "非紧急件"}.get(urgent, "不分缓急"),
     ])
 
 
-def deadline_text(explanation: dict[str, Any] | None, tz: ZoneInfo) -> dict[str, Any]:
+def deadline_text(explanation: dict[str, Any] | None, tz: ZoneInfo, kinds: Mapping[str, str]) -> dict[str, Any]:
     """The deadline explanation of a clock, in Chinese sentences plus the facts behind them."""
     if not explanation:
         return {"rule": "", "facts": []}
@@ -185,7 +182,7 @@ def deadline_text(explanation: dict[str, Any] | None, tz: ZoneInfo) -> dict[str,
             facts.append(f"恢复计时：{local_with_weekday(adj.get('at'), tz)}")
     policy = explanation.get("policy") or {}
     if policy.get("id"):
-        facts.append(f"适用时限规则：{policy_text(policy)}（规则编号{policy['id']}，版本{explanation.get('policy_version')}）")
+        facts.append(f"适用时限规则：{policy_text(policy, kinds)}（规则编号{policy['id']}，版本{explanation.get('policy_version')}）")
     return {"rule": rule, "facts": facts}
 
 

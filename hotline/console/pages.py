@@ -49,15 +49,22 @@ def _allowed(principal: Principal, path: str) -> bool:
     return principal.role in labels.PAGE_ROLES.get(page, set())
 
 
-async def _page(request: Request[Any, Any, Any], rt: Runtime, page: str) -> Principal | Response[Any]:
+async def _page(request: Request[Any, Any, Any], rt: Runtime, page: str) -> dict[str, Any] | Response[Any]:
+    """The page's base context (the signed-in user is ctx["user"]), or the response that stands instead of the
+    page: the sign-in redirect, or the Chinese 403 page for a role the page is not for."""
     principal = await _session(request)
     if principal is None:
         expired = "&expired=1" if request.cookies.get(SESSION_COOKIE) else ""
         return Redirect(f"/login?next={quote(request.url.path)}{expired}", status_code=303)
+    ctx = views.base_context(rt, principal, page)
     if principal.role not in labels.PAGE_ROLES[page]:
-        ctx = views.base_context(rt, principal, page)
         return _html(views.render("denied.html", **ctx, home=labels.HOME.get(principal.role, "/login")), 403)
-    return principal
+    return ctx
+
+
+async def _dashboard_context(rt: Runtime, now: datetime) -> dict[str, Any]:
+    """What the manager page and its live fragment both render the dashboard from."""
+    return {"d": await queries.dashboard(rt, now), "updated_at": labels.local(now, rt.calendar.tz, "%H:%M:%S")}
 
 
 # --- sign-in and sign-out -----------------------------------------------------------------------------------------
@@ -124,11 +131,10 @@ async def login_submit(request: Request[Any, Any, Any], rt: Runtime) -> Response
 
 @get("/agent", include_in_schema=False)
 async def agent_page(request: Request[Any, Any, Any], rt: Runtime) -> Response[Any]:
-    principal = await _page(request, rt, "agent")
-    if not isinstance(principal, Principal):
-        return principal
+    ctx = await _page(request, rt, "agent")
+    if not isinstance(ctx, dict):
+        return ctx
     now = datetime.now(timezone.utc)
-    ctx = views.base_context(rt, principal, "agent")
     ctx["callbacks"] = await queries.callback_queue(rt, now)
     ctx["phone_channels"] = [(c, n) for c, n in rt.names.channels.items() if rt.names.channel_kinds.get(c) == "phone"]
     return _html(views.render("agent.html", **ctx))
@@ -136,49 +142,44 @@ async def agent_page(request: Request[Any, Any, Any], rt: Runtime) -> Response[A
 
 @get("/handler", include_in_schema=False)
 async def handler_page(request: Request[Any, Any, Any], rt: Runtime) -> Response[Any]:
-    principal = await _page(request, rt, "handler")
-    if not isinstance(principal, Principal):
-        return principal
-    ctx = views.base_context(rt, principal, "handler")
-    ctx["items"] = await queries.handler_queue(rt, principal.unit or "", datetime.now(timezone.utc))
+    ctx = await _page(request, rt, "handler")
+    if not isinstance(ctx, dict):
+        return ctx
+    ctx["items"] = await queries.handler_queue(rt, ctx["user"].unit or "", datetime.now(timezone.utc))
     return _html(views.render("handler.html", **ctx))
 
 
 @get("/dispatcher", include_in_schema=False)
 async def dispatcher_page(request: Request[Any, Any, Any], rt: Runtime) -> Response[Any]:
-    principal = await _page(request, rt, "dispatcher")
-    if not isinstance(principal, Principal):
-        return principal
-    ctx = views.base_context(rt, principal, "dispatcher")
+    ctx = await _page(request, rt, "dispatcher")
+    if not isinstance(ctx, dict):
+        return ctx
     ctx.update(await _dispatcher_lists(rt))
     return _html(views.render("dispatcher.html", **ctx))
 
 
 @get("/manager", include_in_schema=False)
 async def manager_page(request: Request[Any, Any, Any], rt: Runtime) -> Response[Any]:
-    principal = await _page(request, rt, "manager")
-    if not isinstance(principal, Principal):
-        return principal
+    ctx = await _page(request, rt, "manager")
+    if not isinstance(ctx, dict):
+        return ctx
     now = datetime.now(timezone.utc)
-    ctx = views.base_context(rt, principal, "manager")
-    ctx["d"] = await queries.dashboard(rt, now)
+    ctx.update(await _dashboard_context(rt, now))
     ctx["trend_svg"] = charts.trend_svg(await queries.weekly_trend(rt, now))
     ctx["heatmap_svg"] = charts.heatmap_svg(await queries.overdue_heatmap(rt, now))
     today = now.astimezone(rt.calendar.tz).date()
     ctx["report_from"] = today.replace(day=1).isoformat()
     ctx["report_to"] = (today + timedelta(days=1)).isoformat()
-    ctx["updated_at"] = labels.local(now, rt.calendar.tz, "%H:%M:%S")
     return _html(views.render("manager.html", **ctx))
 
 
 @get("/tickets/{number:str}", include_in_schema=False)
 async def ticket_page(request: Request[Any, Any, Any], rt: Runtime, number: str) -> Response[Any]:
-    principal = await _page(request, rt, "ticket")
-    if not isinstance(principal, Principal):
-        return principal
-    ctx = views.base_context(rt, principal, "ticket")
+    ctx = await _page(request, rt, "ticket")
+    if not isinstance(ctx, dict):
+        return ctx
     try:
-        ctx.update(await views.ticket_context(rt, principal, number))
+        ctx.update(await views.ticket_context(rt, ctx["user"], number))
     except TicketNotFound:
         return _html(views.render("not_found.html", **ctx, number=number), 404)
     ctx["full"] = True
@@ -190,19 +191,10 @@ async def ticket_page(request: Request[Any, Any, Any], rt: Runtime, number: str)
 async def _dispatcher_lists(rt: Runtime) -> dict[str, Any]:
     now = datetime.now(timezone.utc)
     pending = await queries.pending_dispatch(rt)
-    rules = {}
-    for item in pending:
-        rid = (item["routing"] or {}).get("rule_id")
-        if rid is not None and rid not in rules:
-            rules[rid] = await queries.routing_rule(rt, rid)
-        item["routing_text"] = labels.routing_text(item["routing"], rules.get(rid), rt.names, item["category"],
-                                                   item["territory"])
     returns = await queries.return_requests(rt)
-    for item in returns:
-        rid = (item["routing"] or {}).get("rule_id")
-        if rid is not None and rid not in rules:
-            rules[rid] = await queries.routing_rule(rt, rid)
-        item["routing_text"] = labels.routing_text(item["routing"], rules.get(rid), rt.names, item["category"],
+    for item in (*pending, *returns):
+        rule = queries.routing_rule(rt, (item["routing"] or {}).get("rule_id"))
+        item["routing_text"] = labels.routing_text(item["routing"], rule, rt.names, item["category"],
                                                    item["territory"])
     return {"pending": pending, "returns": returns, "extensions": await queries.extension_requests(rt),
             "risk": await queries.at_risk(rt, now)}
@@ -210,7 +202,7 @@ async def _dispatcher_lists(rt: Runtime) -> dict[str, Any]:
 
 @get("/console/fragments/handler-queue", include_in_schema=False)
 async def handler_queue_fragment(rt: Runtime, principal: Principal) -> Response[str]:
-    principal.require("handler")
+    principal.require(*labels.PAGE_ROLES["handler"])
     ctx = views.base_context(rt, principal, "handler")
     ctx["items"] = await queries.handler_queue(rt, principal.unit or "", datetime.now(timezone.utc))
     return _html(views.render("_handler_queue.html", **ctx))
@@ -226,7 +218,7 @@ async def callback_queue_fragment(rt: Runtime, principal: Principal) -> Response
 
 @get("/console/fragments/dispatcher-lists", include_in_schema=False)
 async def dispatcher_fragment(rt: Runtime, principal: Principal) -> Response[str]:
-    principal.require("dispatcher", "manager", "admin")
+    principal.require(*sorted(labels.PAGE_ROLES["dispatcher"]))
     ctx = views.base_context(rt, principal, "dispatcher")
     ctx.update(await _dispatcher_lists(rt))
     return _html(views.render("_dispatcher_lists.html", **ctx))
@@ -234,11 +226,9 @@ async def dispatcher_fragment(rt: Runtime, principal: Principal) -> Response[str
 
 @get("/console/fragments/dashboard", include_in_schema=False)
 async def dashboard_fragment(rt: Runtime, principal: Principal) -> Response[str]:
-    principal.require("manager", "admin", "dispatcher")
-    now = datetime.now(timezone.utc)
+    principal.require(*sorted(labels.PAGE_ROLES["manager"]))
     ctx = views.base_context(rt, principal, "manager")
-    ctx["d"] = await queries.dashboard(rt, now)
-    ctx["updated_at"] = labels.local(now, rt.calendar.tz, "%H:%M:%S")
+    ctx.update(await _dashboard_context(rt, datetime.now(timezone.utc)))
     return _html(views.render("_dashboard.html", **ctx))
 
 
@@ -256,7 +246,7 @@ async def route_preview(rt: Runtime, principal: Principal, category: str | None 
     """Where a call being typed would go, explained, before it is submitted."""
     principal.require("agent", "dispatcher", "manager", "admin")
     decision = rt.router.resolve(category or None, territory or None)
-    rule = await queries.routing_rule(rt, decision.rule_id)
+    rule = queries.routing_rule(rt, decision.rule_id)
     return {"unit": decision.unit, "unit_name": rt.names.units.get(decision.unit or ""),
             "text": labels.routing_text(decision.to_dict(), rule, rt.names, category or None, territory or None)}
 
@@ -269,7 +259,7 @@ def _svg(body: str) -> Response[str]:
 
 @get("/console/charts/trend.svg", include_in_schema=False)
 async def trend_chart(rt: Runtime, principal: Principal, weeks: int = 12) -> Response[str]:
-    principal.require("manager", "admin", "dispatcher")
+    principal.require(*sorted(labels.PAGE_ROLES["manager"]))
     if not 2 <= weeks <= 104:
         raise InvalidInput("weeks must be between 2 and 104", fields={"weeks": "2 到 104 之间"})
     return _svg(charts.trend_svg(await queries.weekly_trend(rt, datetime.now(timezone.utc), weeks)))
@@ -277,7 +267,7 @@ async def trend_chart(rt: Runtime, principal: Principal, weeks: int = 12) -> Res
 
 @get("/console/charts/heatmap.svg", include_in_schema=False)
 async def heatmap_chart(rt: Runtime, principal: Principal) -> Response[str]:
-    principal.require("manager", "admin", "dispatcher")
+    principal.require(*sorted(labels.PAGE_ROLES["manager"]))
     return _svg(charts.heatmap_svg(await queries.overdue_heatmap(rt, datetime.now(timezone.utc))))
 
 

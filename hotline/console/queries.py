@@ -7,25 +7,23 @@ Time left is measured in working time on the service's calendar, the same way th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
 import asyncpg
 
 import sla
 from hotline.console import labels
+from hotline.routing import rule_view
 from hotline.runtime import Runtime
+from hotline.tickets import OPEN_STATUSES
 
 QUEUE_LIMIT = 200
 
 
 def day_seconds(rt: Runtime) -> int:
     """Length of one working day's office hours, for turning working seconds into '2个工作日3小时'."""
-    total = 0
-    for start, end in rt.calendar.office_hours:
-        (h1, m1), (h2, m2) = (map(int, start.split(":")), map(int, end.split(":")))
-        total += (h2 * 60 + m2 - h1 * 60 - m1) * 60
-    return total or 8 * 3600
+    return rt.calendar.day_seconds
 
 
 def in_office(rt: Runtime, now: datetime) -> bool:
@@ -186,15 +184,10 @@ async def pending_extension(conn: asyncpg.Connection | asyncpg.Pool, number: str
     return dict(row) if row else None
 
 
-async def routing_rule(rt: Runtime, rule_id: int | None) -> dict[str, Any] | None:
-    if rule_id is None:
-        return None
-    r = await rt.pool.fetchrow("SELECT id, category, territory, unit, bureau_template FROM routing_rules WHERE id = $1",
-                               rule_id)
-    if r is None:
-        return None
-    return {"id": r["id"], "category": r["category"], "territory": r["territory"] or "*",
-            "unit": "{territory}-bureau" if r["bureau_template"] else r["unit"]}
+def routing_rule(rt: Runtime, rule_id: int | None) -> dict[str, Any] | None:
+    """The rule a routing decision names, from the router's rules in memory (no query per row)."""
+    rule = rt.router.rule(rule_id)
+    return rule_view(rule) if rule else None
 
 
 async def units(rt: Runtime) -> list[dict[str, Any]]:
@@ -262,7 +255,7 @@ async def dashboard(rt: Runtime, now: datetime) -> dict[str, Any]:
         "today": [(code, names.channels.get(code, code), int(today.get(code, 0))) for code in names.channels],
         "today_total": sum(int(v) for v in today.values()),
         "open_by_status": [(s, labels.STATUS[s], int(row["open_by_status"].get(s, 0)))
-                           for s in ("pending_dispatch", "dispatched", "in_progress", "return_requested", "replied")],
+                           for s in OPEN_STATUSES],
         "open_total": sum(int(v) for v in row["open_by_status"].values()),
         "closed_today": row["closed_today"],
         "reopened_open": row["reopened_open"],
@@ -334,9 +327,3 @@ async def overdue_heatmap(rt: Runtime, now: datetime) -> dict[str, Any]:
         "territories": [(t, rt.names.territories.get(t, "未填写")) for t in territories],
         "cells": cells,
     }
-
-
-def parse_day(value: str | None, default: date) -> date:
-    if not value:
-        return default
-    return date.fromisoformat(value)

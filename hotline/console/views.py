@@ -152,7 +152,7 @@ async def ticket_context(rt: Runtime, principal: Principal, number: str, now: da
         allowed.discard("request-extension")
     actions = [a for a in PANEL_ACTIONS.get(principal.role, []) if a in allowed]
     routing = t.get("routing") or {}
-    rule = await queries.routing_rule(rt, routing.get("rule_id"))
+    rule = queries.routing_rule(rt, routing.get("rule_id"))
     office = queries.in_office(rt, now)
     ds = queries.day_seconds(rt)
     clocks = []
@@ -167,7 +167,7 @@ async def ticket_context(rt: Runtime, principal: Principal, number: str, now: da
                                                 past_due=past_due)
                        if c["running"] else f"已于{labels.local(c['stopped_at'], tz)}停止计时",
                        "ticking": c["running"] and (office or not working), "working": working,
-                       "explain": labels.deadline_text(c["explanation"], tz)})
+                       "explain": labels.deadline_text(c["explanation"], tz, rt.names.kinds)})
     events = [{**e, "label": labels.ACTION.get(e["action"], e["action"]),
                "role_label": labels.ROLE.get(e["role"], e["role"]),
                "unit_name": rt.names.units.get(e.get("unit") or "", ""),

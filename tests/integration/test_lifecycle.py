@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.conftest import ticket_body
 
 H = "handler-320612-bureau"  # taxi complaints in 通州区 go to the local bureau
 OTHER = "handler-320614-bureau"

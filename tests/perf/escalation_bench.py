@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))  # benchmark the working tree
 import sla  # noqa: E402
 from config.reference import load_toml  # noqa: E402
 from config.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, Settings  # noqa: E402
-from hotline import db, escalation, jobs  # noqa: E402
+from hotline import db, jobs  # noqa: E402
 from hotline.migrate import migrate  # noqa: E402
 from hotline.runtime import Runtime  # noqa: E402
 from hotline.seed import seed  # noqa: E402

@@ -97,7 +97,8 @@ def test_office_hours_come_from_calendar_toml_with_the_default_when_absent(tmp_p
 def test_a_policy_row_reads_in_chinese_with_wildcards_as_any():
     from hotline.console.labels import policy_text
 
-    assert policy_text({"clock": "reply", "channel": "*", "kind": "complaint", "urgent": False}) == \
+    kinds = load_reference().kinds
+    assert policy_text({"clock": "reply", "channel": "*", "kind": "complaint", "urgent": False}, kinds) == \
         "办结时限，各渠道，投诉类，非紧急件"
-    assert policy_text({"clock": "sign", "channel": "12345", "kind": "*", "urgent": "*"}) == \
+    assert policy_text({"clock": "sign", "channel": "12345", "kind": "*", "urgent": "*"}, kinds) == \
         "签收时限，12345渠道，各类诉求，不分缓急"

@@ -16,7 +16,7 @@
   var ter = HL.picker($('.picker[data-name=territory]', form), function () { routePreview(); hintsSoon(); });
 
   function newKey() { return 'console-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 10); }
-  function esc(s) { return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) { return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]; }); }
+  var esc = HL.esc;
   function kind() { var k = form.querySelector('[name=kind]:checked'); return k ? k.value : ''; }
   function digits() { return phone.value.replace(/[\s-]/g, ''); }
 

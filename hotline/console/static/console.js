@@ -132,6 +132,12 @@
       return parse.then(function (data) { return {ok: r.ok, status: r.status, data: data}; });
     }, function () { return {ok: false, status: 0, data: {}}; });
   };
+  // Text for innerHTML built from data: everything a user or peer system typed goes through this.
+  HL.esc = function (s) {
+    return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) {
+      return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
+    });
+  };
   HL.getHTML = function (path) {
     return fetch(path, {credentials: 'same-origin', headers: {'Accept': 'text/html'}}).then(function (r) {
       if (r.status === 401) { HL.toLogin(); return null; }

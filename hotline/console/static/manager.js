@@ -20,10 +20,7 @@
     });
   }
   function refreshSvg(el) {
-    return fetch(el.dataset.src, {credentials: 'same-origin'}).then(function (r) {
-      if (r.status === 401) { HL.toLogin(); return null; }
-      return r.ok ? r.text() : null;
-    }).then(function (svg) { if (svg) el.innerHTML = svg; }, function () {});
+    return HL.getHTML(el.dataset.src).then(function (res) { if (res && res.ok) el.innerHTML = res.html; });
   }
   function refreshCharts() { return Promise.all([refreshSvg(trend), refreshSvg(heat)]); }
   var dashSoon = HL.debounce(refreshDashboard, 300);
@@ -36,7 +33,7 @@
 
   // ---- closure-rate report ----------------------------------------------------------------------------------
   var columns = Array.prototype.map.call(table.querySelectorAll('thead th'), function (th) { return th.dataset.k; });
-  function esc(s) { return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) { return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]; }); }
+  var esc = HL.esc;
   function cell(key, value) {
     if (value === null || value === undefined) return '—';
     // Half-up on tenths of a percent, as a manager rounds by hand (toFixed alone gives 86.25 -> 86.2 or 86.3

@@ -72,3 +72,20 @@ async def seed(conn: asyncpg.Connection, *, demo: bool, demo_password: str, refe
                 [(a.username, pw_hash, a.role, a.unit, a.channel, a.display_name) for a in ref.accounts])
             counts["accounts"] = len(ref.accounts)
     return counts
+
+
+async def fresh_database(url: str, *, demo_password: str | None, demo: bool = True) -> None:
+    """An empty database at `url`, dropped (sessions ended) and created again, migrated, and, unless demo_password
+    is None, seeded (demo accounts too when `demo`): the starting point of the test suite and of each benchmark."""
+    from hotline import db
+    from hotline.migrate import migrate
+
+    await db.recreate_database(url)
+    conn = await db.connect(url)
+    try:
+        await migrate(conn)
+        if demo_password is not None:
+            await seed(conn, demo=demo, demo_password=demo_password)
+    finally:
+        await conn.close()
+

@@ -55,17 +55,9 @@ def settings() -> Settings:
 @pytest.fixture(scope="session")
 async def database(settings: Settings) -> str:
     """Drop and recreate the test database, migrate and seed it with the demo data."""
-    from hotline import db
-    from hotline.migrate import migrate
-    from hotline.seed import seed
+    from hotline.seed import fresh_database
 
-    await db.recreate_database(settings.database_url)
-    conn = await db.connect(settings.database_url)
-    try:
-        await migrate(conn)
-        await seed(conn, demo=True, demo_password=PASSWORD)
-    finally:
-        await conn.close()
+    await fresh_database(settings.database_url, demo_password=PASSWORD)
     return settings.database_url
 
 
@@ -139,6 +131,15 @@ class Api:
         r = await self.post(username, f"/api/tickets/{number}/{action}", json=body)
         assert r.status_code == expect, f"{action} by {username}: {r.status_code} {r.text}"
         return r.json()
+
+
+async def principal(runtime: Any, username: str) -> Any:
+    """A user as the service sees a signed-in one, for tests that call services directly (with `now=`)."""
+    from hotline.auth import Principal
+
+    row = await runtime.pool.fetchrow("SELECT id, role, unit, channel, display_name FROM users WHERE username = $1",
+                                      username)
+    return Principal(row["id"], username, row["role"], row["display_name"], row["unit"], row["channel"])
 
 
 def ticket_body(**fields: Any) -> dict[str, Any]:

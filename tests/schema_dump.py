@@ -68,26 +68,18 @@ async def _main() -> None:
     sys.path.insert(0, os.getcwd())
     from config.settings import get_settings
     from hotline import db
-    from hotline.migrate import migrate
+    from tests.scratch import scratch_database
 
-    url = db.with_database(get_settings().database_url, "hotline_schema_dump")
-    admin = await db.connect(db.with_database(url, "postgres"))
-    try:
-        await admin.execute("DROP DATABASE IF EXISTS hotline_schema_dump")
-        await admin.execute("CREATE DATABASE hotline_schema_dump")
+    async with scratch_database(get_settings().database_url, "schema_dump", migrated=True) as url:
         conn = await db.connect(url)
         try:
-            await migrate(conn)
             text = await describe(conn)
-            if len(sys.argv) > 1:
-                Path(sys.argv[1]).write_text(text, encoding="utf-8")
-            else:
-                sys.stdout.write(text)
         finally:
             await conn.close()
-    finally:
-        await admin.execute("DROP DATABASE IF EXISTS hotline_schema_dump")
-        await admin.close()
+    if len(sys.argv) > 1:
+        Path(sys.argv[1]).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
 
 
 if __name__ == "__main__":

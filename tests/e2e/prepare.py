@@ -12,15 +12,14 @@ import asyncio
 
 from config.settings import get_settings
 from hotline import db
-from hotline.migrate import migrate
-from hotline.runtime import Runtime
-from hotline.seed import seed
 from hotline.demo import populate
+from hotline.runtime import Runtime
+from hotline.seed import fresh_database
 
 
 async def prepare(tickets: int) -> None:
     settings = get_settings()
-    await db.recreate_database(settings.database_url)
+    await fresh_database(settings.database_url, demo_password=settings.demo_password)
     admin = await db.connect(db.with_database(settings.database_url, "postgres"))
     try:
         # A throwaway test database: no need to wait for the disk on every commit.
@@ -28,19 +27,14 @@ async def prepare(tickets: int) -> None:
         await admin.execute(f"ALTER DATABASE {quoted} SET synchronous_commit = off")
     finally:
         await admin.close()
-    conn = await db.connect(settings.database_url)
-    try:
-        await migrate(conn)
-        await seed(conn, demo=True, demo_password=settings.demo_password)
-    finally:
-        await conn.close()
     rt = await Runtime.start(settings)
     try:
         await rt.redis.flushdb()  # this database number belongs to the browser tests alone
         counts = await populate(rt, tickets) if tickets else {}
     finally:
         await rt.close()
-    print("prepared " + db.database_name(settings.database_url) + ": " + ", ".join(f"{k}={v}" for k, v in counts.items()), flush=True)
+    print(f"prepared {db.database_name(settings.database_url)}: " + ", ".join(f"{k}={v}" for k, v in counts.items()),
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -536,6 +536,31 @@ def test_the_dispatcher_refuses_a_return_and_denies_an_extension(browser, server
 
 # --- manager -------------------------------------------------------------------------------------------------------
 
+RATES = ("on_time_sign_rate", "on_time_reply_rate", "closure_rate", "satisfaction_rate", "resolution_rate")
+
+
+def _run_report(page: Any, server: Server, start: str, end: str, group: str) -> dict[str, Any]:
+    """Run the report from the form for the period and grouping; return what the API says for the same query."""
+    page.select_option("#r-group", group)
+    page.click("#report-run")
+    expect(page.locator("#report-table")).to_have_attribute("data-state", "ok")
+    return page.context.request.get(
+        f"{server.base_url}/api/reports/closure?from={start}&to={end}&group_by={group}&format=json").json()
+
+
+def _expect_rows(page: Any, report: dict[str, Any], rates: tuple[str, ...], *, names: bool = False) -> None:
+    """The table shows the report's rows: received counts and the given rates as the console prints them."""
+    table = page.locator("#report-table")
+    expect(table.locator("tbody tr")).to_have_count(len(report["rows"]))
+    for r in report["rows"]:
+        tr = table.locator(f'tbody tr[data-group="{r["group"] or ""}"]')
+        if names:
+            expect(tr.locator("td").first).to_have_text(r["group_name"] or r["group"] or "（未填写）")
+        expect(tr.locator('td[data-k="received"]')).to_have_text(str(r["received"]))
+        for k in rates:
+            expect(tr.locator(f'td[data-k="{k}"]')).to_have_text("—" if r[k] is None else _percent(r[k]))
+
+
 def test_the_manager_report_matches_its_csv_and_xlsx_exports_and_the_charts_are_drawn(browser, server):
     page = browser("manager")
     _live(page)
@@ -549,18 +574,9 @@ def test_the_manager_report_matches_its_csv_and_xlsx_exports_and_the_charts_are_
     expect(page.locator('#report-form .err[data-for="to"]')).to_have_text("截止日期应晚于起始日期")
     page.fill("#r-from", start)
     page.fill("#r-to", end)
-    page.select_option("#r-group", "unit")
-    page.click("#report-run")
-    expect(table).to_have_attribute("data-state", "ok")
-    query = f"from={start}&to={end}&group_by=unit"
-    report = page.context.request.get(f"{server.base_url}/api/reports/closure?{query}&format=json").json()
+    report = _run_report(page, server, start, end, "unit")
     assert len(report["rows"]) >= 10
-    expect(table.locator("tbody tr")).to_have_count(len(report["rows"]))
-    for r in report["rows"]:
-        tr = table.locator(f'tbody tr[data-group="{r["group"] or ""}"]')
-        expect(tr.locator('td[data-k="received"]')).to_have_text(str(r["received"]))
-        for k in ("on_time_sign_rate", "on_time_reply_rate", "closure_rate", "satisfaction_rate", "resolution_rate"):
-            expect(tr.locator(f'td[data-k="{k}"]')).to_have_text("—" if r[k] is None else _percent(r[k]))
+    _expect_rows(page, report, RATES)
     shot(page, "manager-report")
 
     with page.expect_download() as download:
@@ -609,19 +625,9 @@ def test_the_report_groups_by_territory_channel_category_and_kind_like_the_api(b
     page.fill("#r-from", start)
     page.fill("#r-to", end)
     for group in ("territory", "channel", "category", "kind"):
-        page.select_option("#r-group", group)
-        page.click("#report-run")
-        expect(table).to_have_attribute("data-state", "ok")
-        report = page.context.request.get(
-            f"{server.base_url}/api/reports/closure?from={start}&to={end}&group_by={group}&format=json").json()
+        report = _run_report(page, server, start, end, group)
         assert report["rows"], group
-        expect(table.locator("tbody tr")).to_have_count(len(report["rows"]))
-        for r in report["rows"]:
-            tr = table.locator(f'tbody tr[data-group="{r["group"] or ""}"]')
-            expect(tr.locator("td").first).to_have_text(r["group_name"] or r["group"] or "（未填写）")
-            expect(tr.locator('td[data-k="received"]')).to_have_text(str(r["received"]))
-            expect(tr.locator('td[data-k="closure_rate"]')).to_have_text(
-                "—" if r["closure_rate"] is None else _percent(r["closure_rate"]))
+        _expect_rows(page, report, ("closure_rate",), names=True)
         expect(table.locator('tfoot td[data-k="received"]')).to_have_text(str(report["totals"]["received"]))
     assert page.errors == []
 

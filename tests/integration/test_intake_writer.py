@@ -11,14 +11,13 @@ from arq.constants import job_key_prefix
 from hotline import intake, intake_writer
 from hotline.auth import Principal
 from hotline.jobs import escalation_job_id
-from tests.conftest import ticket_body
+from tests.conftest import principal, ticket_body
 
 PLACES = [("320612", "road"), ("320614", "taxi"), ("320613", "bus"), ("320600", "highway"), ("320681", "coach")]
 
 
 async def _agent(runtime: Any) -> Principal:
-    row = await runtime.pool.fetchrow("SELECT id, display_name FROM users WHERE username = 'agent'")
-    return Principal(row["id"], "agent", "agent", row["display_name"])
+    return await principal(runtime, "agent")
 
 
 def _spy_on_groups(monkeypatch: Any) -> list[int]:

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from tests.conftest import principal
+
 
 H = "handler-320612-bureau"  # taxi complaints in 通州区 go to the local bureau
 OTHER = "handler-320614-bureau"
@@ -142,15 +144,10 @@ async def test_extension_across_national_day_worked_by_hand(runtime):
     2026-09-30 17:30. Extended by 3 working days: Oct 1-7 are the National Day holidays, so Thu Oct 8 (1),
     Fri Oct 9 (2), and Sat Oct 10, a make-up working day (调休) (3) -> 2026-10-10 17:30 +08:00."""
     from hotline import intake, lifecycle
-    from hotline.auth import Principal
 
     tz = timezone(timedelta(hours=8))
-    row = await runtime.pool.fetchrow("SELECT id, display_name FROM users WHERE username = 'agent'")
-    agent = Principal(row["id"], "agent", "agent", row["display_name"])
-    hrow = await runtime.pool.fetchrow("SELECT id, display_name FROM users WHERE username = $1", H)
-    handler = Principal(hrow["id"], H, "handler", hrow["display_name"], unit="320612-bureau")
-    drow = await runtime.pool.fetchrow("SELECT id, display_name FROM users WHERE username = 'dispatcher'")
-    dispatcher = Principal(drow["id"], "dispatcher", "dispatcher", drow["display_name"])
+    agent, handler = await principal(runtime, "agent"), await principal(runtime, H)
+    dispatcher = await principal(runtime, "dispatcher")
     received = datetime(2026, 9, 28, 9, 0, tzinfo=tz)
     body = intake.TicketIn(channel="96196", kind="consultation", category="taxi", territory="320612",
                            title="咨询", content="国庆期间出租车运价咨询")
@@ -281,14 +278,10 @@ async def test_suspension_pauses_the_reply_clock_and_resume_restores_the_time_le
     the resume instant plus T working seconds: the pause (4 working days) is added back, exactly."""
     import sla
     from hotline import intake, lifecycle
-    from hotline.auth import Principal
 
     tz = timezone(timedelta(hours=8))
-    async def principal(username, role, unit=None):
-        row = await runtime.pool.fetchrow("SELECT id, display_name FROM users WHERE username = $1", username)
-        return Principal(row["id"], username, role, row["display_name"], unit=unit)
-    agent, handler = await principal("agent", "agent"), await principal(H, "handler", "320612-bureau")
-    dispatcher = await principal("dispatcher", "dispatcher")
+    agent, handler = await principal(runtime, "agent"), await principal(runtime, H)
+    dispatcher = await principal(runtime, "dispatcher")
     received = datetime(2026, 11, 2, 9, 0, tzinfo=tz)
     result = await intake.create_ticket(runtime, agent, intake.TicketIn(
         channel="96196", kind="complaint", category="taxi", territory="320612", title="投诉", content="绕路"),

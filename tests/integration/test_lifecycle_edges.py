@@ -8,6 +8,7 @@ import base64
 import json
 from datetime import datetime, timedelta, timezone
 
+from tests.conftest import principal
 from tests.integration.test_lifecycle import H, OTHER, _detail
 
 TZ = timezone(timedelta(hours=8))
@@ -147,7 +148,6 @@ async def test_a_failure_after_the_first_write_leaves_neither_the_change_nor_the
     import pytest
 
     from hotline import lifecycle
-    from tests.integration.workers.support import principal
 
     t = await api.create("agent")
     tid = await runtime.pool.fetchval("SELECT id FROM tickets WHERE number = $1", t["number"])
@@ -178,7 +178,6 @@ async def test_a_reopened_ticket_gets_a_fresh_reply_deadline_from_the_callback(r
     Mon 23 (15) -> 2026-11-23 17:30. Replied Wed 11-04, called back Thu 11-05 10:00 dissatisfied: reopened (重办) with
     15 working days from the callback: Fri 6 (1), 9-13 (6), 16-20 (11), 23-26 (15) -> Thu 2026-11-26 17:30 +08."""
     from hotline import intake, lifecycle
-    from tests.integration.workers.support import principal
 
     agent, handler = await principal(runtime, "agent"), await principal(runtime, H)
     received = datetime(2026, 11, 2, 9, 0, tzinfo=TZ)

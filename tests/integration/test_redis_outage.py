@@ -10,7 +10,8 @@ import dataclasses
 
 import httpx
 
-from tests.conftest import PASSWORD, ticket_body
+from tests.conftest import Api, ticket_body
+from tests.integration.test_lifecycle import H
 from tests.scratch import free_port, start_redis, stop_redis
 
 
@@ -27,25 +28,21 @@ async def test_the_service_keeps_taking_calls_while_redis_is_down_and_recovers_w
     app.state.runtime, app.state.settings, app.state.redis = runtime, mine, runtime.redis
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-            async def token(user: str) -> dict[str, str]:
-                r = await c.post("/api/auth/token", json={"username": user, "password": PASSWORD})
-                assert r.status_code == 200, r.text
-                return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-            agent, handler = await token("agent"), await token("handler-320612-bureau")
-            before = await c.post("/api/tickets", json=ticket_body(), headers=agent)
-            assert before.status_code == 201
+            api = Api(c, {})
+            await api.token("agent")  # signed in while Redis is up; the tokens are kept for the outage
+            await api.token(H)
+            assert (await api.post("agent", "/api/tickets", json=ticket_body())).status_code == 201
 
             stop_redis(redis_proc)
-            during = await c.post("/api/tickets", json=ticket_body(), headers=agent)
+            during = await api.post("agent", "/api/tickets", json=ticket_body())
             assert during.status_code == 201, during.text  # 统一受理 does not stop for a cache
             n = during.json()["number"]
-            assert (await c.get(f"/api/tickets/{n}", headers=agent)).status_code == 200
-            signed = await c.post(f"/api/tickets/{n}/sign", json={}, headers=handler)
+            assert (await api.get("agent", f"/api/tickets/{n}")).status_code == 200
+            signed = await api.post(H, f"/api/tickets/{n}/sign", json={})
             assert signed.status_code == 200 and signed.json()["status"] == "in_progress"
             tail = ticket_body()["caller"]["phone"][-4:]
             assert (await c.get(f"/public/tickets/{n}", params={"phone_tail": tail})).status_code == 200
-            out = await c.post("/api/auth/logout", headers=agent)
+            out = await api.post("agent", "/api/auth/logout")
             assert out.status_code == 503 and out.headers["content-type"].startswith("application/problem+json")
             assert (await c.get("/readyz")).status_code == 503
             # The deadlines are in PostgreSQL whatever became of their jobs: the sweep will find them.
@@ -57,14 +54,14 @@ async def test_the_service_keeps_taking_calls_while_redis_is_down_and_recovers_w
             redis_proc = start_redis(port, tmp_path)  # back, empty
             after = None
             for _ in range(20):  # the client reconnects by itself; the first command may still see the old socket
-                after = await c.post("/api/tickets", json=ticket_body(), headers=agent)
+                after = await api.post("agent", "/api/tickets", json=ticket_body())
                 if after.status_code == 201:
                     break
             assert after is not None and after.status_code == 201
             assert (await c.get("/readyz")).status_code == 200
-            out = await c.post("/api/auth/logout", headers=agent)
+            out = await api.post("agent", "/api/auth/logout")
             assert out.status_code in (200, 204), out.text
-            assert (await c.get(f"/api/tickets/{n}", headers=agent)).status_code == 401  # sign-out holds again
+            assert (await api.get("agent", f"/api/tickets/{n}")).status_code == 401  # sign-out holds again
             armed = await runtime.redis.zcard("arq:queue")
             assert armed >= 1  # the new ticket's first escalation steps are queued again
     finally:

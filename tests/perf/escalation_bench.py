@@ -24,18 +24,17 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # benchmark the working tree
 
 import sla  # noqa: E402
 from config.reference import load_toml  # noqa: E402
-from config.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, Settings  # noqa: E402
-from hotline import db, jobs  # noqa: E402
-from hotline.migrate import migrate  # noqa: E402
+from config.settings import Settings  # noqa: E402
+from hotline import jobs  # noqa: E402
 from hotline.runtime import Runtime  # noqa: E402
-from hotline.seed import seed  # noqa: E402
+from tests.perf import common  # noqa: E402
+from hotline import seed  # noqa: E402
 
 UTC = timezone.utc
 UNITS = ("320612-bureau", "320613-bureau", "320614-bureau", "320623-bureau", "320681-bureau", "320682-bureau",
@@ -64,22 +63,11 @@ RETURNING id, version
 
 
 def bench_urls() -> tuple[str, str]:
-    parts = urlsplit(os.environ.get("HOTLINE_DATABASE_URL") or DEFAULT_DATABASE_URL)
-    db_url = urlunsplit((parts.scheme, parts.netloc, "/hotline_bench_escalation", parts.query, ""))
-    rparts = urlsplit(os.environ.get("HOTLINE_REDIS_URL") or DEFAULT_REDIS_URL)
-    redis_url = urlunsplit((rparts.scheme, rparts.netloc, "/" + os.environ.get("HOTLINE_BENCH_REDIS_DB", "13"),
-                            rparts.query, ""))
-    return db_url, redis_url
+    return common.bench_urls("hotline_bench_escalation", os.environ.get("HOTLINE_BENCH_REDIS_DB", "13"))
 
 
 async def fresh_database(url: str) -> None:
-    await db.recreate_database(url)
-    conn = await db.connect(url)
-    try:
-        await migrate(conn)
-        await seed(conn, demo=True, demo_password="bench")
-    finally:
-        await conn.close()
+    await seed.fresh_database(url, demo_password="bench")
 
 
 def one_deadline(rt: Runtime, at: datetime) -> sla.Deadline:

@@ -40,6 +40,8 @@ from typing import Any
 import msgspec
 import pytest
 
+from tests.conftest import principal
+
 TZ = timezone(timedelta(hours=8))
 A, B, C = "320681-bureau", "city-taxi", "city-bus"
 
@@ -56,13 +58,8 @@ class Desk:
         self.people: dict[str, Any] = {}
 
     async def who(self, username: str) -> Any:
-        from hotline.auth import Principal
-
         if username not in self.people:
-            r = await self.rt.pool.fetchrow(
-                "SELECT id, username, role, display_name, unit, channel FROM users WHERE username = $1", username)
-            self.people[username] = Principal(r["id"], r["username"], r["role"], r["display_name"], r["unit"],
-                                              r["channel"])
+            self.people[username] = await principal(self.rt, username)
         return self.people[username]
 
     async def create(self, when: datetime, user: str = "agent", **fields: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+from datetime import datetime, timezone
 
 import httpx
 
@@ -90,6 +91,9 @@ async def test_worker_jobs_refresh_and_digest(runtime, desk, week):
     assert (await report_jobs.refresh_report_rollups({"rt": runtime})).startswith("days=")
     assert await runtime.pool.fetchval("SELECT count(*) FROM report_changes") == 0
     assert (await report_jobs.send_daily_digest({"rt": runtime})).startswith("stored=")
+    day = reports.digest_day(datetime.now(timezone.utc), TZ)  # the job reports on yesterday, as of now
+    assert await runtime.pool.fetchval("SELECT count(*) FROM report_digests WHERE day = $1", day) == \
+        len(runtime.names.units) + 1
     names = {c.name for c in report_jobs.CRON_JOBS} | {f.name for f in report_jobs.FUNCTIONS}
     assert {"cron:report_rollups", "cron:daily_digest", "refresh_report_rollups", "send_daily_digest"} <= names
 

@@ -21,6 +21,7 @@ from arq.constants import default_queue_name
 from arq.worker import Worker
 
 from config.settings import Settings
+from tests.conftest import principal  # noqa: F401  (re-exported: the worker tests import it from here)
 
 UTC = timezone.utc
 ROOT = Path(__file__).resolve().parents[3]
@@ -95,14 +96,6 @@ async def stop_worker(worker: Worker, task: asyncio.Task[None]) -> None:
         await task
     except asyncio.CancelledError:
         pass
-
-
-async def principal(runtime: Any, username: str) -> Any:
-    from hotline.auth import Principal
-
-    row = await runtime.pool.fetchrow("SELECT id, role, unit, channel, display_name FROM users WHERE username = $1",
-                                      username)
-    return Principal(row["id"], username, row["role"], row["display_name"], row["unit"], row["channel"])
 
 
 async def past_tickets(runtime: Any, n: int, *, days_ago: int = 40, kind: str = "consultation") -> list[int]:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.conftest import principal
+from tests.conftest import create_at, principal
 
 
 H = "handler-320612-bureau"  # taxi complaints in 通州区 go to the local bureau
@@ -143,16 +143,13 @@ async def test_extension_across_national_day_worked_by_hand(runtime):
     """A consultation received Mon 2026-09-28 09:00 is due in 2 working days: Tue 29 (1), Wed 30 (2) ->
     2026-09-30 17:30. Extended by 3 working days: Oct 1-7 are the National Day holidays, so Thu Oct 8 (1),
     Fri Oct 9 (2), and Sat Oct 10, a make-up working day (调休) (3) -> 2026-10-10 17:30 +08:00."""
-    from hotline import intake, lifecycle
+    from hotline import lifecycle
 
     tz = timezone(timedelta(hours=8))
     agent, handler = await principal(runtime, "agent"), await principal(runtime, H)
     dispatcher = await principal(runtime, "dispatcher")
     received = datetime(2026, 9, 28, 9, 0, tzinfo=tz)
-    body = intake.TicketIn(channel="96196", kind="consultation", category="taxi", territory="320612",
-                           title="咨询", content="国庆期间出租车运价咨询")
-    result = await intake.create_ticket(runtime, agent, body, idempotency_key=None, now=received)
-    number = await runtime.pool.fetchval("SELECT number FROM tickets WHERE id = $1", result.ticket_id)
+    number = await create_at(runtime, agent, received, kind="consultation", title="咨询", content="国庆期间出租车运价咨询")
     t = await lifecycle.perform(runtime, handler, number, "sign", b"{}", now=received + timedelta(hours=1))
     assert datetime.fromisoformat(t["deadlines"]["reply"]) == datetime(2026, 9, 30, 17, 30, tzinfo=tz)
     await lifecycle.perform(runtime, handler, number, "request-extension",
@@ -277,16 +274,13 @@ async def test_suspension_pauses_the_reply_clock_and_resume_restores_the_time_le
     Suspended at Tue 2026-11-03 10:00 with T working seconds left and resumed Mon 2026-11-09 10:00, the new due is
     the resume instant plus T working seconds: the pause (4 working days) is added back, exactly."""
     import sla
-    from hotline import intake, lifecycle
+    from hotline import lifecycle
 
     tz = timezone(timedelta(hours=8))
     agent, handler = await principal(runtime, "agent"), await principal(runtime, H)
     dispatcher = await principal(runtime, "dispatcher")
     received = datetime(2026, 11, 2, 9, 0, tzinfo=tz)
-    result = await intake.create_ticket(runtime, agent, intake.TicketIn(
-        channel="96196", kind="complaint", category="taxi", territory="320612", title="投诉", content="绕路"),
-        idempotency_key=None, now=received)
-    number = await runtime.pool.fetchval("SELECT number FROM tickets WHERE id = $1", result.ticket_id)
+    number = await create_at(runtime, agent, received, content="绕路")
     t = await lifecycle.perform(runtime, handler, number, "sign", b"{}", now=received + timedelta(minutes=5))
     due = datetime.fromisoformat(t["deadlines"]["reply"])
     paused_at, resumed_at = datetime(2026, 11, 3, 10, 0, tzinfo=tz), datetime(2026, 11, 9, 10, 0, tzinfo=tz)

@@ -8,7 +8,7 @@ import base64
 import json
 from datetime import datetime, timedelta, timezone
 
-from tests.conftest import principal
+from tests.conftest import create_at, principal
 from tests.integration.test_lifecycle import H, OTHER, _detail
 
 TZ = timezone(timedelta(hours=8))
@@ -177,14 +177,11 @@ async def test_a_reopened_ticket_gets_a_fresh_reply_deadline_from_the_callback(r
     """A complaint received Mon 2026-11-02 09:00 +08 is due 15 working days later: Nov 3-6 (4), 9-13 (9), 16-20 (14),
     Mon 23 (15) -> 2026-11-23 17:30. Replied Wed 11-04, called back Thu 11-05 10:00 dissatisfied: reopened (重办) with
     15 working days from the callback: Fri 6 (1), 9-13 (6), 16-20 (11), 23-26 (15) -> Thu 2026-11-26 17:30 +08."""
-    from hotline import intake, lifecycle
+    from hotline import lifecycle
 
     agent, handler = await principal(runtime, "agent"), await principal(runtime, H)
     received = datetime(2026, 11, 2, 9, 0, tzinfo=TZ)
-    result = await intake.create_ticket(runtime, agent, intake.TicketIn(
-        channel="96196", kind="complaint", category="taxi", territory="320612", title="投诉", content="拒载"),
-        idempotency_key=None, now=received)
-    number = await runtime.pool.fetchval("SELECT number FROM tickets WHERE id = $1", result.ticket_id)
+    number = await create_at(runtime, agent, received)
     t = await lifecycle.perform(runtime, handler, number, "sign", b"{}", now=received + timedelta(hours=1))
     assert datetime.fromisoformat(t["deadlines"]["reply"]) == datetime(2026, 11, 23, 17, 30, tzinfo=TZ)
     await lifecycle.perform(runtime, handler, number, "reply", '{"content": "已处理", "outcome": "explained"}'.encode(),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from config.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL
@@ -16,3 +18,17 @@ def bench_urls(db_name: str, redis_db: int | str, *, database_url: str | None = 
     rparts = urlsplit(redis_url or os.environ.get("HOTLINE_REDIS_URL") or DEFAULT_REDIS_URL)
     return (urlunsplit((parts.scheme, parts.netloc, "/" + db_name, parts.query, "")),
             urlunsplit((rparts.scheme, rparts.netloc, f"/{redis_db}", rparts.query, "")))
+
+
+async def drop_secondary_indexes(conn: Any, tables: Iterable[str]) -> list[str]:
+    """Drop the indexes of `tables` that no key or constraint needs (a bulk load is faster without them) and
+    return their definitions, to be run again after the load."""
+    rows = await conn.fetch(
+        """SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
+           FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+           WHERE c.relname = any($1::text[]) AND NOT i.indisprimary
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)""", list(tables))
+    for r in rows:
+        await conn.execute(f"DROP INDEX {r['name']}")
+    return [r["def"] for r in rows]
+

@@ -45,7 +45,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import asyncpg  # noqa: E402
 
 from config.logging import configure_logging  # noqa: E402
 from config.settings import Settings  # noqa: E402
@@ -53,6 +52,7 @@ from hotline import db, reports  # noqa: E402
 from hotline.auth import Principal, issue_token  # noqa: E402
 from hotline.runtime import Runtime  # noqa: E402
 from hotline.seed import fresh_database  # noqa: E402
+from tests.perf import common  # noqa: E402
 
 TZ = timezone(timedelta(hours=8))
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=TZ)
@@ -235,17 +235,6 @@ def stories(rng: random.Random, first_id: int, count: int, n_open: int, routes: 
                hours, reply_s, sign_s)
 
 
-async def drop_secondary_indexes(conn: asyncpg.Connection) -> list[str]:
-    rows = await conn.fetch(
-        """SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
-           FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
-           WHERE c.relname = any($1::text[]) AND NOT i.indisprimary
-             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)""", list(TABLES))
-    for r in rows:
-        await conn.execute(f"DROP INDEX {r['name']}")
-    return [r["def"] for r in rows]
-
-
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
@@ -310,7 +299,7 @@ async def load(rt: Runtime, args: argparse.Namespace) -> None:
     started = time.perf_counter()
     for k in (0, 1):
         await copier.execute(STORY_SQL.replace("bench_story", f"bench_story_{k}"))
-    index_defs = await drop_secondary_indexes(copier)
+    index_defs = await common.drop_secondary_indexes(copier, TABLES)
     next_id, loaded_open, loaded_closed = 1, 0, 0
     slice_seconds = 0.0
 

@@ -148,13 +148,7 @@ async def load(url: str, plan: Plan) -> dict[str, float]:
     try:
         await conn.execute("SET maintenance_work_mem = '512MB'")
         await conn.execute("SET synchronous_commit = off")  # a benchmark's data set: nothing to lose on a crash
-        indexes = await conn.fetch(
-            """SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
-               FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
-               WHERE c.relname = any($1::text[]) AND NOT i.indisprimary
-                 AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)""", list(LOADED))
-        for ix in indexes:
-            await conn.execute(f"DROP INDEX {ix['name']}")
+        indexes = await common.drop_secondary_indexes(conn, LOADED)
         # A generated data set is consistent by construction: skip FK and trigger checks row by row.
         await conn.execute("SET session_replication_role = replica")
         for table in LOADED:
@@ -166,8 +160,8 @@ async def load(url: str, plan: Plan) -> dict[str, float]:
             print(f"  generated {table} in {timings[f'generate {table}']:.0f} s", flush=True)
         await conn.execute("RESET session_replication_role")
         started = time.perf_counter()
-        for ix in indexes:
-            await conn.execute(ix["def"])
+        for definition in indexes:
+            await conn.execute(definition)
         timings["indexes"] = time.perf_counter() - started
         print(f"  rebuilt {len(indexes)} indexes in {timings['indexes']:.0f} s", flush=True)
         for table in LOADED:

@@ -10,6 +10,7 @@ asked: compute_deadline runs on every intake and every reprojection and must sta
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
@@ -124,6 +125,8 @@ class Deadline:
     policy: PolicyRow | None = field(default=None, compare=False, repr=False)
     calendar: WorkCalendar | None = field(default=None, compare=False, repr=False)
     _explanation: dict[str, Any] | None = field(default=None, init=False, compare=False, repr=False)
+    # The calendar's part of the explanation, as stored (see to_dict); the rest is rebuilt from the fields.
+    _facts: dict[str, Any] | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def suspended(self) -> bool:
@@ -140,20 +143,31 @@ class Deadline:
         cached = self._explanation
         if cached is not None and calendar is None:
             return cached
-        cal = calendar or self.calendar
-        if cal is None:
-            if cached is not None:
-                return cached
-            built = _explain(self, None)
-        else:
-            built = _explain(self, cal)
+        built = _assemble(self, self._calendar_part(calendar))
         object.__setattr__(self, "_explanation", built)  # a cache on a frozen value: same inputs, same output
         return built
+
+    def _calendar_part(self, calendar: WorkCalendar | None = None) -> dict[str, Any]:
+        """What the explanation takes from the calendar: from `calendar`, else the one computed on, else as stored."""
+        cal = calendar or self.calendar
+        if cal is not None:
+            if calendar is not None and calendar is not self.calendar:
+                return _calendar_facts(self, cal)
+            if self._facts is None:
+                object.__setattr__(self, "_facts", _calendar_facts(self, cal))
+        elif self._facts is None:
+            legacy = self._explanation  # a deadline stored whole, before the calendar's part was split out
+            facts = {key: legacy[key] for key in _FACT_KEYS} if legacy else _calendar_facts(self, None)
+            object.__setattr__(self, "_facts", facts)
+        assert self._facts is not None
+        return self._facts
 
     # ---- storage ---------------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serializable form for a JSONB column; includes the explanation so it survives the calendar."""
+        """JSON-serializable form for a JSONB column. It keeps what the explanation took from the calendar
+        (`explained`: the rule, local times, holidays and make-up days, exceptions), so the explanation survives
+        a change of calendar; the rest of it is rebuilt from the fields on reading, not stored twice."""
         return {
             "clock": self.clock,
             "start": self.start.isoformat(),
@@ -177,7 +191,7 @@ class Deadline:
             "suspended_remaining_seconds": self.suspended_remaining_seconds,
             "adjustments": [a.to_dict() for a in self.adjustments],
             "policy": self.policy.to_dict() if self.policy is not None else None,
-            "explanation": self.explain(),
+            "explained": self._calendar_part(),
         }
 
     @classmethod
@@ -209,8 +223,11 @@ class Deadline:
             policy=PolicyRow.from_dict(policy) if policy else None,
             calendar=calendar,
         )
-        if calendar is None and data.get("explanation") is not None:
-            object.__setattr__(d, "_explanation", data["explanation"])
+        if calendar is None:
+            if data.get("explained") is not None:
+                object.__setattr__(d, "_facts", data["explained"])
+            elif data.get("explanation") is not None:  # stored whole before the calendar's part was split out
+                object.__setattr__(d, "_explanation", data["explanation"])
         return d
 
 
@@ -461,34 +478,72 @@ def _rule_text(d: Deadline, cal: WorkCalendar | None) -> str:
     return f"{limit} {d.unit} of natural time (nights, weekends and holidays count)"
 
 
+# What an explanation takes from the calendar, as opposed to the deadline's own fields.
+_FACT_KEYS = ("calendar", "rule", "start_local", "due_local", "holidays_skipped", "makeup_workdays_counted",
+              "local_exceptions", "provisional_reason")
+
+
 def _explain(d: Deadline, cal: WorkCalendar | None) -> dict[str, Any]:
+    return _assemble(d, _calendar_facts(d, cal))
+
+
+@lru_cache(maxsize=4096)
+def _days_between(cal: WorkCalendar, first: date, last: date, start_day: date, sup_day: date) -> tuple[
+        tuple[str, ...], tuple[str, ...], tuple[tuple[str, bool, str], ...], tuple[int, ...]]:
+    """Weekdays off and weekend days worked from `first` to `last`, the calendar's exceptions and unknown years from
+    receipt to supervision: the same for every ticket of a day, so computed once per calendar and day span."""
+    skipped: list[str] = []
+    counted: list[str] = []
+    day = first
+    while day <= last:
+        working = cal.is_working_day(day)
+        if day.weekday() < 5 and not working:
+            skipped.append(day.isoformat())
+        elif day.weekday() >= 5 and working:
+            counted.append(day.isoformat())
+        day += timedelta(days=1)
+    excepted = tuple((x.isoformat(), w, r) for x, w, r in cal.exceptions_between(start_day, sup_day))
+    unknown = cal.unknown_years(min(start_day, sup_day), max(start_day, sup_day))
+    return tuple(skipped), tuple(counted), excepted, unknown
+
+
+def _calendar_facts(d: Deadline, cal: WorkCalendar | None) -> dict[str, Any]:
     holidays_skipped: list[str] = []
     makeup_counted: list[str] = []
     exceptions: list[dict[str, Any]] = []
     unknown: tuple[int, ...] = ()
     if cal is not None:
         start_day = d.start.astimezone(cal.tz).date()
-        due_day = d.due_at.astimezone(cal.tz).date()
-        if d.basis == "working":
-            # The receipt day never counts for day limits, so a holiday on it was not "skipped".
-            first = start_day + timedelta(days=1) if d.unit == "working_days" else start_day
-            day = first
-            while day <= due_day:
-                working = cal.is_working_day(day)
-                if day.weekday() < 5 and not working:
-                    holidays_skipped.append(day.isoformat())
-                elif day.weekday() >= 5 and working:
-                    makeup_counted.append(day.isoformat())
-                day += timedelta(days=1)
-        sup_day = d.supervision_at.astimezone(cal.tz).date()
-        exceptions = [{"date": x.isoformat(), "working": w, "reason": r}
-                      for x, w, r in cal.exceptions_between(start_day, sup_day)]
-        unknown = cal.unknown_years(min(start_day, sup_day), max(start_day, sup_day))
+        # The receipt day never counts for day limits, so a holiday on it was not "skipped".
+        first = start_day + timedelta(days=1) if d.unit == "working_days" else start_day
+        last = d.due_at.astimezone(cal.tz).date() if d.basis == "working" else first - timedelta(days=1)
+        skipped, counted, excepted, unknown = _days_between(cal, first, last, start_day,
+                                                            d.supervision_at.astimezone(cal.tz).date())
+        holidays_skipped, makeup_counted = list(skipped), list(counted)
+        exceptions = [{"date": x, "working": w, "reason": r} for x, w, r in excepted]
     provisional_reason = None
     if d.provisional:
         years = ", ".join(str(y) for y in unknown) or "a year in range"
         provisional_reason = (f"no official holiday data for {years}: counted Monday-Friday; "
                               "recompute when the schedule is published")
+    return {
+        "calendar": {
+            "name": cal.name if cal else None,
+            "version": d.calendar_version,
+            "tz": cal.tz.key if cal else None,
+            "office_hours": [list(p) for p in cal.office_hours] if cal else None,
+        },
+        "rule": _rule_text(d, cal),
+        "start_local": _local_iso(cal, d.start),
+        "due_local": _local_iso(cal, d.due_at),
+        "holidays_skipped": holidays_skipped,
+        "makeup_workdays_counted": makeup_counted,
+        "local_exceptions": exceptions,
+        "provisional_reason": provisional_reason,
+    }
+
+
+def _assemble(d: Deadline, facts: dict[str, Any]) -> dict[str, Any]:
     cap_reason = None
     if d.cap is not None:
         if d.capped:
@@ -503,30 +558,25 @@ def _explain(d: Deadline, cal: WorkCalendar | None) -> dict[str, Any]:
         "policy": d.policy.to_dict() if d.policy is not None else {"id": d.policy_id, "limit": d.limit,
                                                                    "unit": d.unit},
         "policy_version": d.policy_version,
-        "calendar": {
-            "name": cal.name if cal else None,
-            "version": d.calendar_version,
-            "tz": cal.tz.key if cal else None,
-            "office_hours": [list(p) for p in cal.office_hours] if cal else None,
-        },
-        "rule": _rule_text(d, cal),
+        "calendar": facts["calendar"],
+        "rule": facts["rule"],
         "basis": d.basis,
         "limit": d.limit,
         "unit": d.unit,
         "start": d.start.isoformat(),
-        "start_local": _local_iso(cal, d.start),
+        "start_local": facts["start_local"],
         "due_at": d.due_at.isoformat(),
-        "due_local": _local_iso(cal, d.due_at),
+        "due_local": facts["due_local"],
         "warning_at": d.warning_at.isoformat(),
         "warning_ratio": d.warning_ratio,
         "supervision_at": d.supervision_at.isoformat(),
         "supervision_after_working_days": d.supervision_after_working_days,
         "allowed_seconds": d.allowed_seconds,
-        "holidays_skipped": holidays_skipped,
-        "makeup_workdays_counted": makeup_counted,
-        "local_exceptions": exceptions,
+        "holidays_skipped": facts["holidays_skipped"],
+        "makeup_workdays_counted": facts["makeup_workdays_counted"],
+        "local_exceptions": facts["local_exceptions"],
         "provisional": d.provisional,
-        "provisional_reason": provisional_reason,
+        "provisional_reason": facts["provisional_reason"],
         "capped": d.capped,
         "cap": _iso(d.cap),
         "cap_reason": cap_reason,

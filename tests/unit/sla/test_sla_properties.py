@@ -183,3 +183,21 @@ def test_a_longer_limit_is_never_earlier(t: datetime, unit: str, x: float, y: fl
     due = [compute_deadline(policies_with(limit, unit), CALENDAR, clock="reply", start=t, channel="web",
                             kind="help", urgent=False).due_at for limit in (short, long)]
     assert due[0] <= due[1]
+
+
+@props
+@given(instants, st.sampled_from(["sign", "reply", "callback"]), st.one_of(st.none(), instants),
+       st.sampled_from(["complaint", "help", "report"]))
+def test_a_stored_deadline_explains_itself_as_when_computed(t: datetime, clock: str, cap: datetime | None,
+                                                            kind: str) -> None:
+    import json
+
+    from sla import Deadline
+
+    d = compute_deadline(POLICIES, CALENDAR, clock=clock, start=t, channel="12345", kind=kind, urgent=False, cap=cap)
+    stored = json.loads(json.dumps(d.to_dict()))  # what a JSONB column gives back
+    assert "explanation" not in stored  # the calendar's part only: the rest is not stored twice
+    again = Deadline.from_dict(stored)
+    assert again == d
+    assert again.explain() == d.explain()  # without the calendar
+    assert json.loads(json.dumps(again.to_dict())) == stored  # stored again unchanged

@@ -1,9 +1,7 @@
 """Accounts, password hashing, bearer tokens and role checks.
 
 Tokens are signed JWTs (stateless, so API processes replicate freely); sign-out records the token id in Redis
-until the token would have expired anyway. While Redis is down the revocation list cannot be read: requests are
-let through (logged), because stopping every call-center seat and unit is worse than a signed-out token living on
-for the outage; sign-out itself then answers 503 so the user knows it did not take.
+until the token would have expired anyway, and every process holds that list in memory (hotline.revocation).
 """
 
 from __future__ import annotations
@@ -15,16 +13,12 @@ from typing import Any
 
 import asyncpg
 import jwt
-import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from litestar import Request
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
 from hotline.errors import Forbidden, NotAuthenticated, ServiceUnavailable
+from hotline.revocation import RevocationList, Unreachable
 
-log = structlog.get_logger(__name__)
 
 SESSION_COOKIE = "hotline_session"
 CSRF_HEADER = "x-requested-with"
@@ -77,7 +71,7 @@ def issue_token(principal: Principal, secret: str, ttl_seconds: int) -> tuple[st
 
 # Tokens whose signature this process has already verified: a client sends the same token on every request, and
 # verifying it again costs more than the rest of authentication. Expiry is still checked on every use (as
-# jwt.decode does: expired once exp <= now); revocation is checked in Redis by principal_from_request.
+# jwt.decode does: expired once exp <= now); revocation is checked by principal_from_request.
 _verified: dict[tuple[str, str], Principal] = {}
 _VERIFIED_MAX = 10_000
 
@@ -102,15 +96,10 @@ def decode_token(token: str, secret: str) -> Principal:
     return principal
 
 
-def _revoked_key(token_id: str) -> str:
-    return f"hotline:revoked:{token_id}"
-
-
-async def revoke(redis: Redis, principal: Principal) -> None:
-    ttl = max(1, principal.expires_at - int(time.time()))
+async def revoke(revocations: RevocationList, principal: Principal) -> None:
     try:
-        await redis.set(_revoked_key(principal.token_id), "1", ex=ttl)
-    except (RedisError, OSError) as exc:
+        await revocations.revoke(principal.token_id, principal.expires_at)
+    except Unreachable as exc:
         raise ServiceUnavailable("sign-out could not be recorded right now (session store unreachable); "
                                  "try again in a moment") from exc
 
@@ -136,12 +125,7 @@ async def principal_from_request(request: Request[Any, Any, Any]) -> Principal:
         raise Forbidden(f"a cookie-authenticated change needs the header '{CSRF_HEADER}: {CSRF_VALUE}'")
     state = request.app.state
     principal = decode_token(token, state.settings.secret_key)
-    try:
-        revoked = await state.redis.exists(_revoked_key(principal.token_id))
-    except (RedisError, OSError) as exc:
-        log.warning("revocation_check_unavailable", error=type(exc).__name__)
-        revoked = False
-    if revoked:
+    if await state.runtime.revocations.is_revoked(principal.token_id):
         raise NotAuthenticated("the session was signed out; sign in again")
     return principal
 

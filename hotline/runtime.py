@@ -17,6 +17,7 @@ import sla
 from config.reference import load_calendar_config, load_toml
 from config.settings import Settings
 from hotline import db
+from hotline.revocation import RevocationList
 from hotline.routing import Router, RuleRow
 
 
@@ -44,6 +45,11 @@ class Runtime:
     _policy_checked: float = 0.0
     # Reports read here: a streaming replica when HOTLINE_DATABASE_REPLICA_URL is set, else the primary's pool.
     report_pool: asyncpg.Pool | None = None
+    # Signed-out tokens: followed from Redis once a request first asks (API processes only, in practice).
+    revocations: RevocationList = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.revocations = RevocationList(self.redis)
 
     @classmethod
     async def start(cls, settings: Settings) -> "Runtime":
@@ -66,6 +72,7 @@ class Runtime:
         return self.report_pool or self.pool
 
     async def close(self) -> None:
+        await self.revocations.close()
         if self.report_pool is not None:
             await self.report_pool.close()
         await self.pool.close()

@@ -28,7 +28,7 @@ async def token(data: Annotated[Credentials, Body()], rt: Runtime) -> Response[d
 
 @post("/api/auth/logout", status_code=200)
 async def logout(principal: Principal, rt: Runtime) -> Response[dict[str, str]]:
-    await revoke(rt.redis, principal)
+    await revoke(rt.revocations, principal)
     response = Response({"status": "signed_out"})
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -1,0 +1,99 @@
+"""Sign-out across API processes: each holds the signed-out tokens in memory, kept current over Redis pub/sub, and
+catches up after Redis comes back. Two Runtimes stand for two API processes on one Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from tests.scratch import free_port, start_redis, stop_redis
+
+
+async def _until(check: Callable[[], Awaitable[bool] | bool], seconds: float = 15.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = check()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+def _token() -> tuple[str, int]:
+    return uuid.uuid4().hex, int(time.time()) + 3600
+
+
+async def _following(rt) -> bool:
+    await rt.revocations.is_revoked("probe")  # the first check starts following
+    return await _until(lambda: rt.revocations.following)
+
+
+async def test_a_sign_out_in_one_process_is_refused_by_the_others_from_memory(settings, database):
+    from hotline.runtime import Runtime
+
+    before_id, before_exp = _token()
+    a = await Runtime.start(settings)
+    b = None
+    try:
+        await a.revocations.revoke(before_id, before_exp)  # signed out before the other process started
+        b = await Runtime.start(settings)
+        assert await _following(b)
+        # While following, a check never asks Redis: True can only come from what b loaded or was told.
+        assert await b.revocations.is_revoked(before_id)
+        token_id, exp = _token()
+        assert not await b.revocations.is_revoked(token_id)
+        await a.revocations.revoke(token_id, exp)
+        assert await a.revocations.is_revoked(token_id)  # at once where it was recorded
+        assert await _until(lambda: b.revocations.is_revoked(token_id), 3.0)
+        assert b.revocations.following
+        # An expired token's entry is pruned from Redis by the next sign-out.
+        old_id = uuid.uuid4().hex
+        await a.redis.zadd("hotline:revoked", {old_id: time.time() - 1})
+        await a.revocations.revoke(*_token())
+        assert await a.redis.zscore("hotline:revoked", old_id) is None
+    finally:
+        if b is not None:
+            await b.close()
+        await a.close()
+
+
+async def test_after_a_redis_restart_the_processes_follow_again_and_keep_what_they_knew(settings, database, tmp_path):
+    from hotline.runtime import Runtime
+
+    port = free_port()
+    redis_proc = start_redis(port, tmp_path)
+    mine = dataclasses.replace(settings, redis_url=f"redis://127.0.0.1:{port}/0")
+    a = await Runtime.start(mine)
+    b = await Runtime.start(mine)
+    try:
+        assert await _following(b)
+        known_id, exp = _token()
+        await a.revocations.revoke(known_id, exp)
+        assert await _until(lambda: b.revocations.is_revoked(known_id), 3.0)
+
+        stop_redis(redis_proc)  # Redis keeps nothing on disk: the list in Redis is gone with it
+        assert await _until(lambda: not b.revocations.following)
+        assert await b.revocations.is_revoked(known_id)  # still refused: held in memory
+        assert not await b.revocations.is_revoked(uuid.uuid4().hex)  # unknown ones go through (fail open), no error
+
+        redis_proc = start_redis(port, tmp_path)
+        assert await _until(lambda: b.revocations.following, 20.0)
+        new_id, new_exp = _token()
+        for _ in range(20):  # a's pool may first hit its dead socket
+            try:
+                await a.revocations.revoke(new_id, new_exp)
+                break
+            except Exception:
+                await asyncio.sleep(0.1)
+        assert await _until(lambda: b.revocations.is_revoked(new_id), 3.0)
+        assert b.revocations.following
+        assert await b.revocations.is_revoked(known_id)
+    finally:
+        await b.close()
+        await a.close()
+        stop_redis(redis_proc)

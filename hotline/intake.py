@@ -19,7 +19,7 @@ import msgspec
 from arq.connections import ArqRedis
 
 from hotline import clocks as clock_rows
-from hotline import intake_writer, jobs, live
+from hotline import escalation, intake_writer, jobs, live
 from hotline.auth import Principal
 from hotline.errors import Forbidden, InvalidInput, nul_fields
 from hotline.jobs import ArmedStep
@@ -179,7 +179,11 @@ async def _find_existing(rt: Runtime, principal: Principal, data: TicketIn, idem
 class _Announcer:
     """Arms new tickets' escalation jobs and tells the live feed, for the tickets of one process in groups: those
     that come while a group is being sent go in the next, as one script call and one pipeline instead of two round
-    trips a ticket. announce() returns once its ticket's group is sent, as a direct call would."""
+    trips a ticket. announce() returns once its ticket's group is sent, as a direct call would.
+
+    Only steps falling due within the sweep's re-arming window are armed here (a transfer whose upstream deadline
+    is minutes away); the others, hours or days away, are armed by the sweep as they come near (rearm_upcoming),
+    at their exact instant all the same, so intake spends no Redis call on them."""
 
     def __init__(self, redis: ArqRedis) -> None:
         self.redis = redis
@@ -197,7 +201,10 @@ class _Announcer:
         while self._pending:
             group, self._pending = self._pending, []
             try:  # both are best effort and log their own failures
-                await jobs.arm(self.redis, [step for result, _, _ in group for step in result.armed])
+                soon = datetime.now(timezone.utc) + escalation.REARM_WINDOW
+                near = [step for result, _, _ in group for step in result.armed if step.at <= soon]
+                if near:
+                    await jobs.arm(self.redis, near)
                 await live.publish_many(self.redis, "ticket", [message for _, message, _ in group])
             finally:
                 for _, _, future in group:

@@ -1,14 +1,16 @@
 """Grouped intake (hotline.intake_writer): concurrent tickets share statements, keep their numbering, rows,
-clocks, events and armed jobs, and a ticket that fails in a group fails alone."""
+clocks, events and armed jobs (those falling due soon at once, the rest by the sweep), and a ticket that fails in a group fails alone."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from arq.constants import job_key_prefix
 
-from hotline import intake, intake_writer
+from hotline import escalation, intake, intake_writer
 from hotline.auth import Principal
 from hotline.jobs import escalation_job_id
 from tests.conftest import principal, ticket_body
@@ -54,13 +56,33 @@ async def test_concurrent_intakes_go_in_groups_and_lose_nothing(api, runtime, mo
            FROM tickets t JOIN assignments a ON a.id = t.current_assignment_id
            WHERE t.id = any($1::bigint[])""", ids)
     assert len(rows) == len(ids)
+    jobs_of = []
     for row in rows:
         assert row["assignment_unit"] == row["unit"] and row["actions"] == ["create", "route"]
         assert [c.split(":")[0] for c in row["clocks"]] == ["sign", "reply"]
-        for clock in row["clocks"]:  # each clock's first escalation step is armed once announced
+        for clock in row["clocks"]:
             _, clock_id, version = clock.split(":")
-            assert await runtime.redis.exists(job_key_prefix + escalation_job_id(int(clock_id), int(version),
-                                                                                 "warning"))
+            jobs_of.append(job_key_prefix + escalation_job_id(int(clock_id), int(version), "warning"))
+    # Warnings hours away are not armed at intake (no Redis call for them) but by the sweep as they come near.
+    assert not any([await runtime.redis.exists(key) for key in jobs_of])
+    first = await runtime.pool.fetchval("SELECT min(next_step_at) FROM clocks WHERE ticket_id = any($1::bigint[])", ids)
+    await escalation.rearm_upcoming(runtime, now=first - timedelta(seconds=1), within=timedelta(days=30),
+                                    limit=100_000)
+    assert all([await runtime.redis.exists(key) for key in jobs_of])
+
+
+async def test_a_step_falling_due_within_minutes_is_armed_at_intake(api, runtime):
+    """A transfer whose upstream deadline is seconds away: its steps cannot wait for the sweep."""
+    due = datetime.now(timezone.utc) + timedelta(seconds=20)
+    r = await api.post("integration-12345", "/api/tickets", json=ticket_body(
+        channel="12345", external_ref=f"near-{uuid.uuid4().hex}", external_due_at=due.isoformat()))
+    assert r.status_code == 201, r.text
+    rows = await runtime.pool.fetch("SELECT c.id, c.version, c.next_step, c.next_step_at FROM clocks c "
+                                    "JOIN tickets t ON t.id = c.ticket_id WHERE t.number = $1", r.json()["number"])
+    assert len(rows) == 2 and all(row["next_step_at"] <= due for row in rows)
+    for row in rows:
+        key = job_key_prefix + escalation_job_id(row["id"], row["version"], row["next_step"])
+        assert await runtime.redis.exists(key), row
 
 
 async def test_numbers_follow_arrival_within_a_group(runtime, monkeypatch):

@@ -7,9 +7,11 @@ A private redis-server is started for this test (the shared one must stay up for
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 import httpx
 
+from hotline import escalation
 from tests.conftest import Api, ticket_body
 from tests.integration.test_lifecycle import H
 from tests.scratch import free_port, start_redis, stop_redis
@@ -62,8 +64,11 @@ async def test_the_service_keeps_taking_calls_while_redis_is_down_and_recovers_w
             out = await api.post("agent", "/api/auth/logout")
             assert out.status_code in (200, 204), out.text
             assert (await api.get("agent", f"/api/tickets/{n}")).status_code == 401  # sign-out holds again
-            armed = await runtime.redis.zcard("arq:queue")
-            assert armed >= 1  # the new ticket's first escalation steps are queued again
+            # Jobs are armed again in the new Redis: the ticket's warning, by the sweep as it comes near.
+            warning_at = await runtime.pool.fetchval(
+                "SELECT min(c.next_step_at) FROM clocks c JOIN tickets t ON t.id = c.ticket_id WHERE t.number = $1", n)
+            await escalation.rearm_upcoming(runtime, now=warning_at - timedelta(seconds=5))
+            assert await runtime.redis.zcard("arq:queue") >= 1
     finally:
         await runtime.close()
         stop_redis(redis_proc)

@@ -179,7 +179,7 @@ async def _find_existing(rt: Runtime, principal: Principal, data: TicketIn, idem
 class _Announcer:
     """Arms new tickets' escalation jobs and tells the live feed, for the tickets of one process in groups: those
     that come while a group is being sent go in the next, as one script call and one pipeline instead of two round
-    trips a ticket. announce() returns once its ticket's group is sent, as a direct call would.
+    trips a ticket. announce() only queues (the response does not wait for Redis); sent() waits for what is queued.
 
     Only steps falling due within the sweep's re-arming window are armed here (a transfer whose upstream deadline
     is minutes away); the others, hours or days away, are armed by the sweep as they come near (rearm_upcoming),
@@ -187,38 +187,46 @@ class _Announcer:
 
     def __init__(self, redis: ArqRedis) -> None:
         self.redis = redis
-        self._pending: list[tuple[IntakeResult, dict[str, Any], asyncio.Future[None]]] = []
+        self._pending: list[tuple[IntakeResult, dict[str, Any]]] = []
         self._task: asyncio.Task[None] | None = None
 
-    async def announce(self, result: IntakeResult, message: dict[str, Any]) -> None:
-        future = asyncio.get_running_loop().create_future()
-        self._pending.append((result, message, future))
+    def announce(self, result: IntakeResult, message: dict[str, Any]) -> None:
+        self._pending.append((result, message))
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain())
-        await asyncio.shield(future)
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def sent(self) -> None:
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
 
     async def _drain(self) -> None:
         while self._pending:
             group, self._pending = self._pending, []
-            try:  # both are best effort and log their own failures
-                soon = datetime.now(timezone.utc) + escalation.REARM_WINDOW
-                near = [step for result, _, _ in group for step in result.armed if step.at <= soon]
-                if near:
-                    await jobs.arm(self.redis, near)
-                await live.publish_many(self.redis, "ticket", [message for _, message, _ in group])
-            finally:
-                for _, _, future in group:
-                    if not future.done():
-                        future.set_result(None)
+            # Both are best effort and log their own failures: PostgreSQL holds the truth, the sweep arms what a
+            # lost call did not, and a screen that missed a message catches up on its next read.
+            soon = datetime.now(timezone.utc) + escalation.REARM_WINDOW
+            near = [step for result, _ in group for step in result.armed if step.at <= soon]
+            if near:
+                await jobs.arm(self.redis, near)
+            await live.publish_many(self.redis, "ticket", [message for _, message in group])
 
 
 _announcers: dict[int, _Announcer] = {}
 
 
-async def announce(rt: Runtime, result: IntakeResult, number: str) -> None:
-    """After commit: arm the new ticket's first escalation steps and publish it on the live feed."""
+def _announcer(rt: Runtime) -> _Announcer:
     announcer = _announcers.get(id(rt.redis))
     if announcer is None or announcer.redis is not rt.redis:
         announcer = _announcers[id(rt.redis)] = _Announcer(rt.redis)
-    await announcer.announce(result, {"number": number, "status": "dispatched" if result.unit else "pending_dispatch",
-                                      "unit": result.unit, "units": [result.unit], "action": "create"})
+    return announcer
+
+
+def announce(rt: Runtime, result: IntakeResult, number: str) -> None:
+    """After commit: arm the new ticket's first escalation steps and publish it on the live feed (queued)."""
+    _announcer(rt).announce(result, {"number": number, "status": "dispatched" if result.unit else "pending_dispatch",
+                                     "unit": result.unit, "units": [result.unit], "action": "create"})
+
+
+async def announced(rt: Runtime) -> None:
+    """Wait until what this process queued to announce has been sent (tests, shutdown)."""
+    await _announcer(rt).sent()

@@ -137,8 +137,10 @@ class TicketWriter:
         try:
             while self._queue:
                 try:
+                    # One connection for as long as tickets keep coming: no pool round trip between groups.
                     async with self.pool.acquire() as conn:
-                        await self._write_next(conn)
+                        while self._queue:
+                            await self._write_next(conn)
                 except Exception as exc:
                     # No connection to be had: what is still queued fails, as a lone request would.
                     _fail(self._take(len(self._queue)), exc)

@@ -94,8 +94,12 @@ class Runtime:
         self.router = Router(rules, names.units, names.territories)
 
     async def reload_policies(self) -> None:
-        row = await self.pool.fetchrow("SELECT version, rows FROM sla_policy_versions ORDER BY version DESC LIMIT 1")
-        if row is not None and row["version"] != self.policies.version:
+        # The version first: the rows (a JSON document) are read only when they changed.
+        latest = await self.pool.fetchval("SELECT max(version) FROM sla_policy_versions")
+        row = None
+        if latest is not None and latest != self.policies.version:
+            row = await self.pool.fetchrow("SELECT version, rows FROM sla_policy_versions WHERE version = $1", latest)
+        if row is not None:
             self.policies = sla.PolicySet.from_config(row["rows"], version=row["version"],
                                                       channels=self.names.channels, kinds=self.names.kinds)
         self._policy_checked = time.monotonic()

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Response, get, post
-from litestar.background_tasks import BackgroundTask
 from litestar.params import Body, Parameter
 
 from hotline import hints, intake
@@ -31,8 +30,8 @@ async def create_ticket(
     body = ticket_service.serialize(row, principal, rt)
     if not result.created:
         return Response(body, status_code=200, headers={"Idempotent-Replay": "true"})
-    return Response(body, status_code=201, headers={"Location": f"/api/tickets/{body['number']}"},
-                    background=BackgroundTask(intake.announce, rt, result, body["number"]))
+    intake.announce(rt, result, body["number"])  # queued: sent with the other tickets of the moment
+    return Response(body, status_code=201, headers={"Location": f"/api/tickets/{body['number']}"})
 
 
 @get("/api/tickets")

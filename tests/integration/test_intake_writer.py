@@ -77,6 +77,7 @@ async def test_a_step_falling_due_within_minutes_is_armed_at_intake(api, runtime
     r = await api.post("integration-12345", "/api/tickets", json=ticket_body(
         channel="12345", external_ref=f"near-{uuid.uuid4().hex}", external_due_at=due.isoformat()))
     assert r.status_code == 201, r.text
+    await intake.announced(runtime)  # the response does not wait for Redis
     rows = await runtime.pool.fetch("SELECT c.id, c.version, c.next_step, c.next_step_at FROM clocks c "
                                     "JOIN tickets t ON t.id = c.ticket_id WHERE t.number = $1", r.json()["number"])
     assert len(rows) == 2 and all(row["next_step_at"] <= due for row in rows)

@@ -190,7 +190,7 @@ class Deadline:
             "suspended_at": _iso(self.suspended_at),
             "suspended_remaining_seconds": self.suspended_remaining_seconds,
             "adjustments": [a.to_dict() for a in self.adjustments],
-            "policy": self.policy.to_dict() if self.policy is not None else None,
+            "policy": dict(_policy_dict(self.policy)) if self.policy is not None else None,
             "explained": self._calendar_part(),
         }
 
@@ -465,17 +465,20 @@ def _ordinal_suffix(n: int) -> str:
     return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th') }"
 
 
-def _rule_text(d: Deadline, cal: WorkCalendar | None) -> str:
-    limit = d.limit if not float(d.limit).is_integer() else int(d.limit)
-    if d.unit == "working_days":
-        close = cal.office_hours[-1][1] if cal is not None else "the close of office hours"
-        start_day = d.start.astimezone(cal.tz).date().isoformat() if cal is not None else "the day of receipt"
+def _rule_text(unit: str, limit_value: float, start_day: str, close: str) -> str:
+    limit = limit_value if not float(limit_value).is_integer() else int(limit_value)
+    if unit == "working_days":
         nth = _ordinal_suffix(int(limit)) if isinstance(limit, int) else f"{limit}"
         return (f"{limit} working day(s): the day of receipt ({start_day}) does not count; due at {close} on the "
                 f"{nth} working day after it")
-    if d.unit == "working_hours":
+    if unit == "working_hours":
         return f"{limit} working hour(s), counted inside office hours on working days only"
-    return f"{limit} {d.unit} of natural time (nights, weekends and holidays count)"
+    return f"{limit} {unit} of natural time (nights, weekends and holidays count)"
+
+
+@lru_cache(maxsize=1024)
+def _policy_dict(row: PolicyRow) -> dict[str, Any]:
+    return row.to_dict()
 
 
 # What an explanation takes from the calendar, as opposed to the deadline's own fields.
@@ -487,60 +490,65 @@ def _explain(d: Deadline, cal: WorkCalendar | None) -> dict[str, Any]:
     return _assemble(d, _calendar_facts(d, cal))
 
 
+def _calendar_facts(d: Deadline, cal: WorkCalendar | None) -> dict[str, Any]:
+    if cal is None:
+        facts = _facts_without_calendar(d)
+    else:
+        start_day = d.start.astimezone(cal.tz).date()
+        facts = dict(_day_facts(cal, d.basis, d.unit, d.limit, d.provisional, d.calendar_version, start_day,
+                                d.due_at.astimezone(cal.tz).date(), d.supervision_at.astimezone(cal.tz).date()))
+    facts["start_local"] = _local_iso(cal, d.start)
+    facts["due_local"] = _local_iso(cal, d.due_at)
+    return facts
+
+
 @lru_cache(maxsize=4096)
-def _days_between(cal: WorkCalendar, first: date, last: date, start_day: date, sup_day: date) -> tuple[
-        tuple[str, ...], tuple[str, ...], tuple[tuple[str, bool, str], ...], tuple[int, ...]]:
-    """Weekdays off and weekend days worked from `first` to `last`, the calendar's exceptions and unknown years from
-    receipt to supervision: the same for every ticket of a day, so computed once per calendar and day span."""
-    skipped: list[str] = []
-    counted: list[str] = []
-    day = first
+def _day_facts(cal: WorkCalendar, basis: str, unit: str, limit: float, provisional: bool, version: str,
+               start_day: date, due_day: date, sup_day: date) -> dict[str, Any]:
+    """The explanation's part that depends on the days only, not the instants: the same for every ticket of a day
+    under one policy row, so computed once per calendar, row and day span. Callers copy it before adding to it."""
+    # The receipt day never counts for day limits, so a holiday on it was not "skipped".
+    day = start_day + timedelta(days=1) if unit == "working_days" else start_day
+    last = due_day if basis == "working" else day - timedelta(days=1)
+    holidays_skipped: list[str] = []
+    makeup_counted: list[str] = []
     while day <= last:
         working = cal.is_working_day(day)
         if day.weekday() < 5 and not working:
-            skipped.append(day.isoformat())
+            holidays_skipped.append(day.isoformat())
         elif day.weekday() >= 5 and working:
-            counted.append(day.isoformat())
+            makeup_counted.append(day.isoformat())
         day += timedelta(days=1)
-    excepted = tuple((x.isoformat(), w, r) for x, w, r in cal.exceptions_between(start_day, sup_day))
+    exceptions = [{"date": x.isoformat(), "working": w, "reason": r}
+                  for x, w, r in cal.exceptions_between(start_day, sup_day)]
     unknown = cal.unknown_years(min(start_day, sup_day), max(start_day, sup_day))
-    return tuple(skipped), tuple(counted), excepted, unknown
-
-
-def _calendar_facts(d: Deadline, cal: WorkCalendar | None) -> dict[str, Any]:
-    holidays_skipped: list[str] = []
-    makeup_counted: list[str] = []
-    exceptions: list[dict[str, Any]] = []
-    unknown: tuple[int, ...] = ()
-    if cal is not None:
-        start_day = d.start.astimezone(cal.tz).date()
-        # The receipt day never counts for day limits, so a holiday on it was not "skipped".
-        first = start_day + timedelta(days=1) if d.unit == "working_days" else start_day
-        last = d.due_at.astimezone(cal.tz).date() if d.basis == "working" else first - timedelta(days=1)
-        skipped, counted, excepted, unknown = _days_between(cal, first, last, start_day,
-                                                            d.supervision_at.astimezone(cal.tz).date())
-        holidays_skipped, makeup_counted = list(skipped), list(counted)
-        exceptions = [{"date": x, "working": w, "reason": r} for x, w, r in excepted]
-    provisional_reason = None
-    if d.provisional:
-        years = ", ".join(str(y) for y in unknown) or "a year in range"
-        provisional_reason = (f"no official holiday data for {years}: counted Monday-Friday; "
-                              "recompute when the schedule is published")
     return {
-        "calendar": {
-            "name": cal.name if cal else None,
-            "version": d.calendar_version,
-            "tz": cal.tz.key if cal else None,
-            "office_hours": [list(p) for p in cal.office_hours] if cal else None,
-        },
-        "rule": _rule_text(d, cal),
-        "start_local": _local_iso(cal, d.start),
-        "due_local": _local_iso(cal, d.due_at),
+        "calendar": {"name": cal.name, "version": version, "tz": cal.tz.key,
+                     "office_hours": [list(p) for p in cal.office_hours]},
+        "rule": _rule_text(unit, limit, start_day.isoformat(), cal.office_hours[-1][1]),
         "holidays_skipped": holidays_skipped,
         "makeup_workdays_counted": makeup_counted,
         "local_exceptions": exceptions,
-        "provisional_reason": provisional_reason,
+        "provisional_reason": _provisional_reason(provisional, unknown),
     }
+
+
+def _facts_without_calendar(d: Deadline) -> dict[str, Any]:
+    return {
+        "calendar": {"name": None, "version": d.calendar_version, "tz": None, "office_hours": None},
+        "rule": _rule_text(d.unit, d.limit, "the day of receipt", "the close of office hours"),
+        "holidays_skipped": [],
+        "makeup_workdays_counted": [],
+        "local_exceptions": [],
+        "provisional_reason": _provisional_reason(d.provisional, ()),
+    }
+
+
+def _provisional_reason(provisional: bool, unknown: tuple[int, ...]) -> str | None:
+    if not provisional:
+        return None
+    years = ", ".join(str(y) for y in unknown) or "a year in range"
+    return f"no official holiday data for {years}: counted Monday-Friday; recompute when the schedule is published"
 
 
 def _assemble(d: Deadline, facts: dict[str, Any]) -> dict[str, Any]:
@@ -558,7 +566,7 @@ def _assemble(d: Deadline, facts: dict[str, Any]) -> dict[str, Any]:
         "policy": d.policy.to_dict() if d.policy is not None else {"id": d.policy_id, "limit": d.limit,
                                                                    "unit": d.unit},
         "policy_version": d.policy_version,
-        "calendar": facts["calendar"],
+        "calendar": dict(facts["calendar"]),  # copies: the facts may be shared with other deadlines of the day
         "rule": facts["rule"],
         "basis": d.basis,
         "limit": d.limit,
@@ -572,9 +580,9 @@ def _assemble(d: Deadline, facts: dict[str, Any]) -> dict[str, Any]:
         "supervision_at": d.supervision_at.isoformat(),
         "supervision_after_working_days": d.supervision_after_working_days,
         "allowed_seconds": d.allowed_seconds,
-        "holidays_skipped": facts["holidays_skipped"],
-        "makeup_workdays_counted": facts["makeup_workdays_counted"],
-        "local_exceptions": facts["local_exceptions"],
+        "holidays_skipped": list(facts["holidays_skipped"]),
+        "makeup_workdays_counted": list(facts["makeup_workdays_counted"]),
+        "local_exceptions": [dict(x) for x in facts["local_exceptions"]],
         "provisional": d.provisional,
         "provisional_reason": facts["provisional_reason"],
         "capped": d.capped,

@@ -9,15 +9,29 @@ import asyncpg
 import msgspec
 
 _encoder = msgspec.json.Encoder()
+_decode = msgspec.json.decode
+_JSONB_VERSION = b"\x01"  # jsonb's binary form: a version byte, then the JSON text
 
 
-def _encode_json(value: Any) -> str:
-    return _encoder.encode(value).decode()
+def _encode_json(value: Any) -> bytes:
+    return _encoder.encode(value)
+
+
+def _encode_jsonb(value: Any) -> bytes:
+    return _JSONB_VERSION + _encoder.encode(value)
+
+
+def _decode_jsonb(data: bytes) -> Any:
+    if data[:1] != _JSONB_VERSION:
+        raise ValueError(f"unknown jsonb format version {data[:1]!r}")
+    return _decode(memoryview(data)[1:])
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    for typename in ("json", "jsonb"):
-        await conn.set_type_codec(typename, encoder=_encode_json, decoder=msgspec.json.decode, schema="pg_catalog")
+    # Binary format: msgspec's UTF-8 bytes go to the wire as they are, and come back without a text decoding.
+    await conn.set_type_codec("json", encoder=_encode_json, decoder=_decode, schema="pg_catalog", format="binary")
+    await conn.set_type_codec("jsonb", encoder=_encode_jsonb, decoder=_decode_jsonb, schema="pg_catalog",
+                              format="binary")
 
 
 def database_name(url: str) -> str:

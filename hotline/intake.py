@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import msgspec
 from arq.connections import ArqRedis
 
@@ -59,7 +58,7 @@ class IntakeResult:
     created: bool
     armed: list[ArmedStep]
     unit: str | None
-    ticket: asyncpg.Record | None = None  # the new ticket's row (tickets.TICKET_COLUMNS), when created
+    ticket: dict[str, Any] | None = None  # the new ticket's row (the columns of tickets.TICKET_COLUMNS), when created
 
 
 FIND_EXISTING_SQL = """

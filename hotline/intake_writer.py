@@ -14,12 +14,11 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timezone
 from typing import Any
 
 import asyncpg
 
-from hotline import tickets as ticket_service
 
 # Statements at once per process: more overlap their commit waits, fewer make larger (cheaper) groups. On the
 # 2-core bench machine 1 was clearly slower and 2 to 16 were alike within its noise; 3 leaves most of the pool
@@ -92,10 +91,17 @@ WITH r AS (
     JOIN t ON t.number = ev.number
     ORDER BY ev.i
 )
-SELECT t.*, (SELECT coalesce(array_agg(c.id || ':' || c.version || ':' || c.clock ORDER BY c.id), '{{}}')
+SELECT t.*, (SELECT coalesce(array_agg(c.id || ':' || c.version || ':' || c.clock ORDER BY c.id), '{}')
              FROM c WHERE c.ticket_id = t.id) AS clocks
 FROM t
-""".format(columns=ticket_service.TICKET_COLUMNS)
+"""
+
+# What the database decides of a new ticket; the rest of its row is what was written (see _row).
+RETURNED = ("id", "number", "unit", "received_at", "current_assignment_id", "closure", "reopen_count", "version")
+INSERT_SQL = INSERT_SQL.replace("RETURNING {columns}", "RETURNING " + ", ".join(f"t.{c}" for c in RETURNED))
+# Columns of tickets.TICKET_COLUMNS a ticket is born without.
+_UNSET = ("merged_into", "reply_content", "reply_outcome", "answer", "replied_at", "closed_at", "callback_due_at",
+          "suspended_at", "merged_into_number")
 
 
 @dataclass(slots=True)
@@ -108,7 +114,7 @@ class NewTicket:
     ticket: dict[str, Any]
     clocks: list[dict[str, Any]]
     events: list[dict[str, Any]]
-    future: asyncio.Future[asyncpg.Record | None] | None = field(default=None, repr=False)
+    future: asyncio.Future[dict[str, Any] | None] | None = field(default=None, repr=False)
 
 
 class TicketWriter:
@@ -121,8 +127,9 @@ class TicketWriter:
         self._numbering = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def write(self, item: NewTicket) -> asyncpg.Record | None:
-        """The ticket's row (tickets.TICKET_COLUMNS plus `clocks`), or None when it conflicted and was skipped."""
+    async def write(self, item: NewTicket) -> dict[str, Any] | None:
+        """The ticket's row (the columns of tickets.TICKET_COLUMNS plus `clocks`), or None when it conflicted and
+        was skipped."""
         item.future = asyncio.get_running_loop().create_future()
         self._queue.append(item)
         if self._running < MAX_STATEMENTS:
@@ -201,7 +208,23 @@ class TicketWriter:
         by_number = {r["number"]: r for r in rows}
         for item in group:
             if item.future is not None and not item.future.done():
-                item.future.set_result(by_number.get(item.ticket["number"]))
+                returned = by_number.get(item.ticket["number"])
+                item.future.set_result(_row(item, returned) if returned is not None else None)
+
+
+def _row(item: NewTicket, returned: asyncpg.Record) -> dict[str, Any]:
+    """The new ticket's row as tickets.TICKET_COLUMNS reads it, from what was written and what the database
+    returned: decoding the whole row back would cost more than the rest of writing it."""
+    row: dict[str, Any] = dict.fromkeys(_UNSET)
+    row.update(item.ticket)
+    row.update(zip(RETURNED, returned))
+    received = row["received_at"]
+    row["created_at"] = row["updated_at"] = received
+    due = row["external_due_at"]
+    if due is not None:
+        row["external_due_at"] = due.astimezone(timezone.utc)  # as timestamptz comes back
+    row["clocks"] = returned["clocks"]
+    return row
 
 
 def _fail(group: list[NewTicket], exc: BaseException) -> None:

@@ -5,23 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Response, get, post
+from litestar import Request, Response, get, post
 from litestar.params import Body, Parameter
 
 from hotline import hints, intake
 from hotline import tickets as ticket_service
+from hotline.api.deps import signed_in
 from hotline.auth import Principal
 from hotline.routing import rule_view
 from hotline.runtime import Runtime
 
 
-@post("/api/tickets", status_code=201)
+@post("/api/tickets", status_code=201, guards=[signed_in])
 async def create_ticket(
     data: Annotated[intake.TicketIn, Body()],
-    rt: Runtime,
-    principal: Principal,
+    request: Request[Any, Any, Any],
     idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key", required=False)] = None,
 ) -> Response[dict[str, Any]]:
+    rt: Runtime = request.app.state.runtime
+    principal: Principal = request.state.principal
     result = await intake.create_ticket(rt, principal, data, idempotency_key=idempotency_key)
     row = result.ticket
     if row is None:  # a replay: the ticket made earlier

@@ -142,3 +142,20 @@ async def test_an_upstream_deadline_caps_both_the_sign_and_the_reply_clock(api):
     t = await api.act("dispatcher", t["number"], "dispatch", unit="320614-bureau")
     assert datetime.fromisoformat(t["deadlines"]["sign"]) <= upstream
     assert datetime.fromisoformat(t["deadlines"]["reply"]) == upstream
+
+
+async def test_the_created_ticket_is_answered_as_it_is_stored(api):
+    """201's body is built from what was written, not read back: it must equal what reading the ticket shows."""
+    due = (datetime.now(timezone(timedelta(hours=8))) + timedelta(days=3)).replace(microsecond=123456)
+    bodies = [
+        ("integration-12345", ticket_body(channel="12345", external_ref=f"same-{uuid.uuid4().hex}",
+                                          external_due_at=due.isoformat(), urgent=True, address="通州区万达广场北门",
+                                          location={"lat": 32.0123, "lng": 120.8765}, title="  前后有空格  ")),
+        ("agent", ticket_body(category=None, territory=None, caller=None)),  # left pending for a dispatcher
+    ]
+    for who, body in bodies:
+        r = await api.post(who, "/api/tickets", json=body)
+        assert r.status_code == 201, r.text
+        created = r.json()
+        read = (await api.get(who, f"/api/tickets/{created['number']}")).json()
+        assert {k: read[k] for k in created} == created

@@ -431,7 +431,7 @@ TABLE tickets (
   INDEX tickets_reply_due_idx: CREATE INDEX tickets_reply_due_idx ON public.tickets USING btree (unit, reply_due_at) WHERE (status <> 'closed'::text)
   INDEX tickets_similar_idx: CREATE INDEX tickets_similar_idx ON public.tickets USING btree (category, territory, created_at DESC)
   INDEX tickets_status_idx: CREATE INDEX tickets_status_idx ON public.tickets USING btree (status, created_at DESC, id DESC)
-  INDEX tickets_text_trgm_idx: CREATE INDEX tickets_text_trgm_idx ON public.tickets USING gin ((((title || ' '::text) || content)) gin_trgm_ops)
+  INDEX tickets_text_trgm_idx: CREATE INDEX tickets_text_trgm_idx ON public.tickets USING gin ((((title || ' '::text) || content)) gin_trgm_ops) WITH (gin_pending_list_limit='256')
   INDEX tickets_unit_idx: CREATE INDEX tickets_unit_idx ON public.tickets USING btree (unit, created_at DESC, id DESC)
   TRIGGER tickets_report_changes: CREATE TRIGGER tickets_report_changes AFTER INSERT OR UPDATE ON public.tickets FOR EACH ROW EXECUTE FUNCTION report_queue_ticket()
 

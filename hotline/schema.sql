@@ -4,7 +4,7 @@
 EXTENSION pg_trgm;
 FUNCTION events_refuse_change() RETURNS trigger;
 FUNCTION report_queue_clock() RETURNS trigger;
-FUNCTION report_queue_ticket() RETURNS trigger;
+FUNCTION report_queue_tickets() RETURNS trigger;
 
 TABLE assignments (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL
@@ -37,7 +37,6 @@ TABLE assignments (
   INDEX assignments_one_open_idx: CREATE UNIQUE INDEX assignments_one_open_idx ON public.assignments USING btree (ticket_id) WHERE (ended_at IS NULL)
   INDEX assignments_reply_hours_missing_idx: CREATE INDEX assignments_reply_hours_missing_idx ON public.assignments USING btree (id) WHERE ((replied_at IS NOT NULL) AND (reply_working_seconds IS NULL))
   INDEX assignments_started_idx: CREATE INDEX assignments_started_idx ON public.assignments USING btree (started_at)
-  INDEX assignments_ticket_idx: CREATE INDEX assignments_ticket_idx ON public.assignments USING btree (ticket_id)
   INDEX assignments_unit_idx: CREATE INDEX assignments_unit_idx ON public.assignments USING btree (unit, started_at)
 
 TABLE callbacks (
@@ -433,7 +432,8 @@ TABLE tickets (
   INDEX tickets_status_idx: CREATE INDEX tickets_status_idx ON public.tickets USING btree (status, created_at DESC, id DESC)
   INDEX tickets_text_trgm_idx: CREATE INDEX tickets_text_trgm_idx ON public.tickets USING gin ((((title || ' '::text) || content)) gin_trgm_ops) WITH (gin_pending_list_limit='256')
   INDEX tickets_unit_idx: CREATE INDEX tickets_unit_idx ON public.tickets USING btree (unit, created_at DESC, id DESC)
-  TRIGGER tickets_report_changes: CREATE TRIGGER tickets_report_changes AFTER INSERT OR UPDATE ON public.tickets FOR EACH ROW EXECUTE FUNCTION report_queue_ticket()
+  TRIGGER tickets_report_inserted: CREATE TRIGGER tickets_report_inserted AFTER INSERT ON public.tickets REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION report_queue_tickets()
+  TRIGGER tickets_report_updated: CREATE TRIGGER tickets_report_updated AFTER UPDATE ON public.tickets REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION report_queue_tickets()
 
 TABLE units (
     code text NOT NULL

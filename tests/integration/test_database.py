@@ -75,3 +75,23 @@ async def test_events_are_append_only(api, runtime):
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
             await conn.execute("TRUNCATE events CASCADE")
         assert await conn.fetchval("SELECT count(*) FROM events WHERE ticket_id = $1", ticket_id) == 2
+
+
+async def test_changed_tickets_queue_their_days_once_per_statement_and_minute(runtime):
+    """The report rollups learn which receipt days changed from report_changes, filled by a statement trigger."""
+    from datetime import datetime, timedelta, timezone
+
+    from tests.conftest import create_at, principal
+
+    cst = timezone(timedelta(hours=8))
+    agent = await principal(runtime, "agent")
+    whens = [datetime(2025, 3, 3, 23, 59, s, tzinfo=cst) for s in (10, 20, 30)] + [datetime(2025, 3, 4, 0, 0, 5,
+                                                                                           tzinfo=cst)]
+    numbers = [await create_at(runtime, agent, w) for w in whens]
+    lo, hi = whens[0] - timedelta(minutes=1), whens[-1] + timedelta(minutes=1)
+    queued = "SELECT received_at FROM report_changes WHERE received_at >= $1 AND received_at < $2 ORDER BY 1"
+    assert len(await runtime.pool.fetch(queued, lo, hi)) >= 2  # the inserts queued both days
+    await runtime.pool.execute("DELETE FROM report_changes WHERE received_at >= $1 AND received_at < $2", lo, hi)
+    await runtime.pool.execute("UPDATE tickets SET updated_at = updated_at WHERE number = any($1::text[])", numbers)
+    rows = [r["received_at"] for r in await runtime.pool.fetch(queued, lo, hi)]
+    assert rows == [whens[0], whens[3]]  # one row per minute of receipt: both local days, in two rows for four

@@ -259,7 +259,7 @@ async def _apply(conn: asyncpg.Connection, changes: list[_Change], version: int,
     updated = await conn.fetch(
         UPDATE_CLOCKS_SQL, [c.row["id"] for c in changes], [c.new.due_at for c in changes],
         [c.new.warning_at for c in changes], [c.new.supervision_at for c in changes],
-        [c.new.to_dict() for c in changes], [c.new.provisional for c in changes],
+        [c.new.to_dict(datetimes=True) for c in changes], [c.new.provisional for c in changes],
         [c.new.calendar_version for c in changes], [c.moved for c in changes], version)
     moved = [c for c in changes if c.moved]
     if moved:

@@ -47,6 +47,10 @@ def _iso(t: datetime | None) -> str | None:
     return t.isoformat() if t is not None else None
 
 
+def _same(t: datetime | None) -> datetime | None:
+    return t
+
+
 def _parse_dt(value: str | None) -> datetime | None:
     if value is None:
         return None
@@ -164,16 +168,20 @@ class Deadline:
 
     # ---- storage ---------------------------------------------------------------------------------------
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, datetimes: bool = False) -> dict[str, Any]:
         """JSON-serializable form for a JSONB column. It keeps what the explanation took from the calendar
         (`explained`: the rule, local times, holidays and make-up days, exceptions), so the explanation survives
-        a change of calendar; the rest of it is rebuilt from the fields on reading, not stored twice."""
+        a change of calendar; the rest of it is rebuilt from the fields on reading, not stored twice.
+
+        With `datetimes` the instants stay datetime objects, for an encoder that writes them itself (msgspec, the
+        database codec: the same RFC 3339 instants, "Z" for UTC, at a tenth of the cost of isoformat())."""
+        t = _same if datetimes else _iso
         return {
             "clock": self.clock,
-            "start": self.start.isoformat(),
-            "due_at": self.due_at.isoformat(),
-            "warning_at": self.warning_at.isoformat(),
-            "supervision_at": self.supervision_at.isoformat(),
+            "start": t(self.start),
+            "due_at": t(self.due_at),
+            "warning_at": t(self.warning_at),
+            "supervision_at": t(self.supervision_at),
             "basis": self.basis,
             "allowed_seconds": self.allowed_seconds,
             "provisional": self.provisional,
@@ -185,9 +193,9 @@ class Deadline:
             "supervision_after_working_days": self.supervision_after_working_days,
             "limit": self.limit,
             "unit": self.unit,
-            "cap": _iso(self.cap),
-            "computed_due_at": _iso(self.computed_due_at),
-            "suspended_at": _iso(self.suspended_at),
+            "cap": t(self.cap),
+            "computed_due_at": t(self.computed_due_at),
+            "suspended_at": t(self.suspended_at),
             "suspended_remaining_seconds": self.suspended_remaining_seconds,
             "adjustments": [a.to_dict() for a in self.adjustments],
             "policy": dict(_policy_dict(self.policy)) if self.policy is not None else None,

@@ -201,3 +201,20 @@ def test_a_stored_deadline_explains_itself_as_when_computed(t: datetime, clock: 
     assert again == d
     assert again.explain() == d.explain()  # without the calendar
     assert json.loads(json.dumps(again.to_dict())) == stored  # stored again unchanged
+
+
+@props
+@given(instants, st.sampled_from(["sign", "reply", "callback"]), st.one_of(st.none(), instants))
+def test_the_database_form_reads_back_as_the_json_form(t: datetime, clock: str, cap: datetime | None) -> None:
+    """to_dict(datetimes=True), written by msgspec (the database codec), is the same deadline as to_dict()."""
+    import json
+
+    import msgspec
+
+    from sla import Deadline
+
+    d = compute_deadline(POLICIES, CALENDAR, clock=clock, start=t, channel="12345", kind="help", urgent=True, cap=cap)
+    stored = msgspec.json.decode(msgspec.json.encode(d.to_dict(datetimes=True)))
+    again = Deadline.from_dict(stored)
+    assert again == d and again.explain() == d.explain()
+    assert json.loads(json.dumps(again.to_dict())) == json.loads(json.dumps(d.to_dict()))

@@ -26,6 +26,8 @@ class Settings:
     log_json: bool = True
     webhook_urls: tuple[str, ...] = field(default_factory=tuple)
     public_rate_limit_per_minute: int = 30
+    # API processes `hotline serve` starts: one per core, at most 4 (each holds up to db_pool_max connections).
+    web_workers: int = field(default_factory=lambda: default_web_workers())
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -58,7 +60,12 @@ class Settings:
             log_json=get("HOTLINE_LOG_FORMAT", "json") != "console",
             webhook_urls=tuple(u for u in get("HOTLINE_WEBHOOK_URLS", "").split(",") if u.strip()),
             public_rate_limit_per_minute=get_int("HOTLINE_PUBLIC_RATE_LIMIT", 30),
+            web_workers=get_int("HOTLINE_WEB_WORKERS", default_web_workers()),
         )
+
+
+def default_web_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
 
 
 @lru_cache(maxsize=1)

@@ -67,7 +67,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    uvicorn.run("hotline.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+    workers = args.workers or settings.web_workers
+    if workers < 1:
+        sys.exit("hotline serve: --workers / HOTLINE_WEB_WORKERS must be at least 1")
+    uvicorn.run("hotline.app:create_app", factory=True, host=args.host, port=args.port, workers=workers,
                 log_config=None, access_log=False, loop="uvloop", http="httptools", lifespan="on")
 
 
@@ -137,7 +140,8 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("serve", help="run the API and console")
     p.add_argument("--port", type=int, default=int(os.environ.get("HOTLINE_PORT", "8000")))
     p.add_argument("--host", default=os.environ.get("HOTLINE_HOST", "127.0.0.1"))
-    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    p.add_argument("--workers", type=int, default=None,
+                   help="API worker processes (default: HOTLINE_WEB_WORKERS, else one per core, at most 4)")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("worker", help="run the arq worker (escalation, sweep, reports)")
     p.add_argument("--burst", action="store_true", help="exit when the queue is empty")

@@ -1,0 +1,22 @@
+"""Settings from the environment: one typed object, with clear errors."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from config.settings import Settings
+
+
+def test_settings_come_from_the_environment_with_defaults() -> None:
+    s = Settings.from_env({"HOTLINE_DB_POOL_MAX": "7", "HOTLINE_WEB_WORKERS": "3", "HOTLINE_LOG_LEVEL": "debug"})
+    assert (s.db_pool_max, s.web_workers, s.log_level) == (7, 3, "DEBUG")
+    default = Settings.from_env({})
+    assert default.web_workers == max(1, min(os.cpu_count() or 1, 4))  # one API process per core, at most 4
+    assert default.db_pool_max == 20 and default.timezone == "Asia/Shanghai"
+
+
+def test_a_bad_number_names_the_variable() -> None:
+    with pytest.raises(ValueError, match="HOTLINE_WEB_WORKERS must be an integer"):
+        Settings.from_env({"HOTLINE_WEB_WORKERS": "two"})

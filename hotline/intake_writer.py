@@ -137,8 +137,9 @@ class TicketWriter:
             task = asyncio.create_task(self._drain())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        # Shielded: a request cancelled while its group is being written must not break the group.
-        return await asyncio.shield(item.future)
+        # A request cancelled meanwhile cancels only its own future, which the group then leaves alone (every
+        # answer checks done() first): the ticket is still written with its group.
+        return await item.future
 
     async def _drain(self) -> None:
         try:

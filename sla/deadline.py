@@ -47,10 +47,6 @@ def _iso(t: datetime | None) -> str | None:
     return t.isoformat() if t is not None else None
 
 
-def _same(t: datetime | None) -> datetime | None:
-    return t
-
-
 def _parse_dt(value: str | None) -> datetime | None:
     if value is None:
         return None
@@ -175,13 +171,17 @@ class Deadline:
 
         With `datetimes` the instants stay datetime objects, for an encoder that writes them itself (msgspec, the
         database codec: the same RFC 3339 instants, "Z" for UTC, at a tenth of the cost of isoformat())."""
-        t = _same if datetimes else _iso
+        instants: tuple[Any, ...] = (self.start, self.due_at, self.warning_at, self.supervision_at, self.cap,
+                                     self.computed_due_at, self.suspended_at)
+        if not datetimes:
+            instants = tuple(_iso(t) for t in instants)
+        start, due_at, warning_at, supervision_at, cap, computed_due_at, suspended_at = instants
         return {
             "clock": self.clock,
-            "start": t(self.start),
-            "due_at": t(self.due_at),
-            "warning_at": t(self.warning_at),
-            "supervision_at": t(self.supervision_at),
+            "start": start,
+            "due_at": due_at,
+            "warning_at": warning_at,
+            "supervision_at": supervision_at,
             "basis": self.basis,
             "allowed_seconds": self.allowed_seconds,
             "provisional": self.provisional,
@@ -193,9 +193,9 @@ class Deadline:
             "supervision_after_working_days": self.supervision_after_working_days,
             "limit": self.limit,
             "unit": self.unit,
-            "cap": t(self.cap),
-            "computed_due_at": t(self.computed_due_at),
-            "suspended_at": t(self.suspended_at),
+            "cap": cap,
+            "computed_due_at": computed_due_at,
+            "suspended_at": suspended_at,
             "suspended_remaining_seconds": self.suspended_remaining_seconds,
             "adjustments": [a.to_dict() for a in self.adjustments],
             "policy": dict(_policy_dict(self.policy)) if self.policy is not None else None,

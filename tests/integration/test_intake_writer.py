@@ -124,3 +124,22 @@ async def test_nul_characters_are_refused_as_bad_input(api):
     r = await api.post("agent", "/api/tickets", json=ticket_body(title="拒载\u0000投诉"))
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
     assert "title" in r.json()["fields"]
+
+
+async def test_a_request_cancelled_while_queued_leaves_its_group_whole(runtime):
+    """A caller that gives up (client gone) must not break the tickets written with its own."""
+    agent = await _agent(runtime)
+    tag = uuid.uuid4().hex[:8]
+    bodies = [intake.TicketIn(channel="96196", kind="help", category="bus", territory="320613",
+                              title=f"取消 {tag} {i}", content="公交线路咨询") for i in range(6)]
+    await runtime.current_policies()  # fresh: every call below goes straight to the writer's queue
+    tasks = [asyncio.create_task(intake.create_ticket(runtime, agent, b, idempotency_key=None)) for b in bodies]
+    await asyncio.sleep(0)  # all six queued, none written yet
+    tasks[2].cancel()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(results[2], asyncio.CancelledError)
+    assert all(r.created for i, r in enumerate(results) if i != 2)
+    titles = await runtime.pool.fetch("SELECT title FROM tickets WHERE title LIKE $1 ORDER BY number", f"取消 {tag} %")
+    assert [t["title"] for t in titles] == [b.title for b in bodies]  # the cancelled one too, with its group
+    # And the writer goes on.
+    assert (await intake.create_ticket(runtime, agent, bodies[0], idempotency_key=None)).created

@@ -40,23 +40,37 @@ class Clock:
     step: str | None
     ticking: bool
     past_due: bool
+    suspended: bool = False
 
 
-def clock_of(rt: Runtime, now: datetime, office: bool, clock: str | None, due_at: datetime | None,
-             warning_at: datetime | None, supervision_at: datetime | None, basis: str | None) -> Clock | None:
+# What the queues select of a clock, besides its instants: its basis and, while suspended (挂起), when it paused and
+# the time it had left then.
+CLOCK_EXTRA = """c.deadline->>'basis' AS basis, c.suspended_at,
+       (c.deadline->>'suspended_remaining_seconds')::float8 AS suspended_remaining"""
+
+
+def clock_of(rt: Runtime, now: datetime, office: bool, row: Any, clock: str | None = None) -> Clock | None:
+    """A queue row's clock as the console shows it. A suspended clock stands still: the step it had reached and the
+    time it had left when it paused, not ticking (as sla.step_due and sla.remaining_seconds count it)."""
+    clock = clock or row["clock"]
+    due_at = row["due_at"]
     if clock is None or due_at is None:
         return None
-    working = basis == "working"
-    remaining = sla.working_seconds_between(rt.calendar, now, due_at) if working else (due_at - now).total_seconds()
-    return Clock(clock, due_at, remaining, working, labels.step_of(now, warning_at, due_at, supervision_at),
-                 office or not working, now >= due_at)
+    working = row["basis"] == "working"
+    paused = row["suspended_at"]
+    at = min(now, paused) if paused is not None else now
+    remaining = row["suspended_remaining"] if paused is not None else None
+    if remaining is None:
+        remaining = sla.working_seconds_between(rt.calendar, at, due_at) if working else (due_at - at).total_seconds()
+    return Clock(clock, due_at, remaining, working, labels.step_of(at, row["warning_at"], due_at, row["supervision_at"]),
+                 paused is None and (office or not working), at >= due_at, paused is not None)
 
 
 # --- handler: the unit's queue ------------------------------------------------------------------------------------
 
 HANDLER_QUEUE_SQL = f"""
 SELECT t.id, t.number, t.title, t.status, t.urgent, t.kind, t.category, t.territory, t.received_at, t.reopen_count,
-       t.version, c.clock, c.due_at, c.warning_at, c.supervision_at, c.deadline->>'basis' AS basis,
+       t.version, c.clock, c.due_at, c.warning_at, c.supervision_at, {CLOCK_EXTRA},
        (SELECT count(*) FROM events e WHERE e.ticket_id = t.id AND e.action = 'urge'
           AND e.at >= a.started_at) AS urges,
        EXISTS (SELECT 1 FROM extension_requests x WHERE x.assignment_id = t.current_assignment_id
@@ -66,7 +80,7 @@ SELECT t.id, t.number, t.title, t.status, t.urgent, t.kind, t.category, t.territ
 FROM tickets t
 JOIN assignments a ON a.id = t.current_assignment_id
 LEFT JOIN LATERAL (
-    SELECT k.clock, k.due_at, k.warning_at, k.supervision_at, k.deadline FROM clocks k
+    SELECT k.clock, k.due_at, k.warning_at, k.supervision_at, k.deadline, k.suspended_at FROM clocks k
     WHERE k.assignment_id = t.current_assignment_id AND k.stopped_at IS NULL AND k.clock IN ('sign', 'reply')
     ORDER BY k.due_at LIMIT 1) c ON true
 WHERE t.unit = $1 AND t.status = any($2::text[])
@@ -81,8 +95,7 @@ async def handler_queue(rt: Runtime, unit: str, now: datetime) -> list[dict[str,
     items = []
     for r in rows:
         item = dict(r)
-        item["clock_view"] = clock_of(rt, now, office, r["clock"], r["due_at"], r["warning_at"], r["supervision_at"],
-                                      r["basis"])
+        item["clock_view"] = clock_of(rt, now, office, r)
         step = item["clock_view"].step if item["clock_view"] else None
         if r["supervised"]:
             step = "supervision"
@@ -96,7 +109,7 @@ async def handler_queue(rt: Runtime, unit: str, now: datetime) -> list[dict[str,
 CALLBACK_QUEUE_SQL = f"""
 SELECT t.id, t.number, t.title, t.content, t.kind, t.category, t.territory, t.caller_name, t.caller_phone, t.unit,
        t.reply_content, t.reply_outcome, t.replied_at, t.callback_due_at, t.reopen_count, t.version, t.urgent,
-       c.due_at, c.warning_at, c.supervision_at, c.deadline->>'basis' AS basis,
+       c.due_at, c.warning_at, c.supervision_at, {CLOCK_EXTRA},
        (SELECT count(*) FROM callbacks b WHERE b.assignment_id = t.current_assignment_id AND NOT b.contacted)
          AS unanswered
 FROM tickets t
@@ -113,8 +126,7 @@ async def callback_queue(rt: Runtime, now: datetime) -> list[dict[str, Any]]:
     out = []
     for r in rows:
         item = dict(r)
-        item["clock_view"] = clock_of(rt, now, office, "callback", r["due_at"], r["warning_at"], r["supervision_at"],
-                                      r["basis"])
+        item["clock_view"] = clock_of(rt, now, office, r, "callback")
         out.append(item)
     return out
 
@@ -150,7 +162,7 @@ async def extension_requests(rt: Runtime) -> list[dict[str, Any]]:
 
 AT_RISK_SQL = f"""
 SELECT t.number, t.title, t.unit, t.status, t.urgent, t.version, c.clock, c.due_at, c.warning_at, c.supervision_at,
-       c.deadline->>'basis' AS basis,
+       {CLOCK_EXTRA},
        (SELECT count(*) FROM events e WHERE e.ticket_id = t.id AND e.action = 'urge') AS urges,
        (SELECT max(e.at) FROM events e WHERE e.ticket_id = t.id AND e.action = 'urge') AS last_urge
 FROM clocks c JOIN tickets t ON t.id = c.ticket_id AND t.current_assignment_id = c.assignment_id
@@ -170,8 +182,7 @@ async def at_risk(rt: Runtime, now: datetime) -> list[dict[str, Any]]:
         if r["number"] in out:
             continue
         item = dict(r)
-        item["clock_view"] = clock_of(rt, now, office, r["clock"], r["due_at"], r["warning_at"], r["supervision_at"],
-                                      r["basis"])
+        item["clock_view"] = clock_of(rt, now, office, r)
         out[r["number"]] = item
     return list(out.values())
 

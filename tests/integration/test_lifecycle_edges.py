@@ -207,3 +207,30 @@ async def test_a_nul_character_anywhere_is_a_422_naming_the_field(api):
     r = await api.get("dispatcher", "/api/tickets/hints", params={"text": "拒载\u0000", "phone": "13812345678"})
     assert r.status_code == 422, r.text
     assert (await _detail(api, n))["version"] == t["version"]  # nothing was written
+
+
+async def test_a_suspended_clock_stands_still_in_the_console_queues(api, runtime):
+    """Suspended (挂起): the handler queue shows the step reached and the time left when it paused, not ticking,
+    however long the suspension lasts; a running clock of the same age goes on to overdue."""
+    from datetime import datetime, timedelta, timezone
+
+    from hotline.console import queries
+
+    paused, running = await api.create("agent"), await api.create("agent")
+    for t in (paused, running):
+        await api.act(H, t["number"], "sign")
+    await api.act("dispatcher", paused["number"], "suspend", reason="等待公安部门调查结论")
+    now = datetime.now(timezone.utc)
+    later = now + timedelta(days=60)  # far past both reply deadlines
+    queue = {it["number"]: it for it in await queries.handler_queue(runtime, "320612-bureau", later)}
+    still, going = queue[paused["number"]]["clock_view"], queue[running["number"]]["clock_view"]
+    assert going.step in ("overdue", "supervision") and going.past_due and going.remaining < 0
+    assert still.suspended and not still.ticking and not still.past_due and still.step is None
+    stored = await runtime.pool.fetchval(
+        "SELECT (c.deadline->>'suspended_remaining_seconds')::float8 FROM clocks c JOIN tickets t "
+        "ON t.id = c.ticket_id AND c.assignment_id = t.current_assignment_id "
+        "WHERE t.number = $1 AND c.clock = 'reply'", paused["number"])
+    assert stored is not None and still.remaining == stored > 0
+    # The same in the rendered queue: the countdown carries the frozen time and does not tick.
+    html = (await api.get(H, "/handler")).text
+    assert "已挂起" in html

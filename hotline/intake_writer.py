@@ -1,12 +1,12 @@
 """Writing new tickets in groups (group commit): the SQL of intake.
 
 Every ticket is written with its routing decision, first assignment, clocks and events by one statement, so a
-failure leaves nothing half-made. Under load the requests of one API process that arrive while a statement is
-running wait for the next one and go in together: one counter update, one INSERT statement and one commit for
-the group instead of one each. PostgreSQL's cost per ticket falls by more than half at ten tickets a statement,
-a lone request still goes at once, and a group that fails is written again ticket by ticket, so one bad ticket
-fails only its own request. Numbers are taken for the whole group in arrival order, so within a process they
-follow receipt time, as with one ticket at a time.
+failure leaves nothing half-made, its number included. Under load the requests of one API process that arrive
+while a statement is running wait for the next one and go in together: one statement (numbering included) and one
+commit for the group instead of one each. PostgreSQL's cost per ticket falls by more than half at ten tickets a
+statement, a lone request still goes at once, and a group that fails is written again ticket by ticket, so one bad
+ticket fails only its own request. Numbers are taken for the whole group in arrival order, and groups take the
+counter in turn, so numbers follow receipt time, as with one ticket at a time.
 """
 
 from __future__ import annotations
@@ -29,32 +29,36 @@ import asyncpg
 MAX_STATEMENTS = 1
 MAX_GROUP = 100
 
-# One counter row per channel and day is what every intake updates. Its increment is committed on its own with
-# synchronous_commit off (for this statement's transaction only), so the row lock is released without waiting
-# for a WAL flush and the hot row does not serialise intake at one disk flush per group. Tickets stay durable:
-# a ticket's own commit is synchronous and flushes the WAL up to it, which includes the increment that gave it
-# its number. A crash can only lose increments whose tickets never committed; a number reused that way is unused,
-# and ON CONFLICT below turns any collision into a retry with a fresh number.
-NUMBERS_SQL = """
-WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)), n AS (
-    INSERT INTO ticket_counters AS tc (channel, day, last)
-    SELECT g.channel, g.day, g.count FROM unnest($1::text[], $2::date[], $3::integer[]) AS g(channel, day, count)
-    ON CONFLICT (channel, day) DO UPDATE SET last = tc.last + EXCLUDED.last
-    RETURNING channel, day, last
-)
-SELECT n.channel, n.day, n.last FROM n, async_commit
-"""
-
 # $1 tickets, $2 clocks, $3 events: JSON arrays of objects (one document each instead of dozens of array
-# parameters; PostgreSQL parses JSON faster than quoted array literals of JSON). A ticket that conflicts (a twin
-# with the same external_ref or Idempotency-Key, or a number taken) is skipped with everything that hangs on it.
+# parameters; PostgreSQL parses JSON faster than quoted array literals of JSON); clocks and events name their
+# ticket by its ordinal `ti` in the group.
+#
+# Numbers come from one counter row per channel and local day, incremented by this same statement: a group's
+# tickets are numbered in arrival order, a group that fails leaves no gap, and groups of different API processes
+# take the counter in turn (its row lock is held to the commit), so numbers follow the order in which groups are
+# written, across processes too. The counter rows are taken in (channel, day) order: two groups needing the same
+# two counters cannot deadlock. A ticket that conflicts (a twin with the same external_ref or Idempotency-Key) is
+# skipped with everything that hangs on it; its number is a gap.
 INSERT_SQL = """
 WITH r AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
-        i integer, number text, channel text, kind text, category text, territory text, title text, content text,
+        i integer, day date, channel text, kind text, category text, territory text, title text, content text,
         caller_name text, caller_phone text, urgent boolean, address text, lat double precision, lng double precision,
         external_ref text, external_due_at timestamptz, idempotency_key text, status text, unit text, routing jsonb,
         created_by bigint, received_at timestamptz, sign_due_at timestamptz, reply_due_at timestamptz)
+), wanted AS (
+    SELECT channel, day, count(*)::integer AS n FROM r GROUP BY channel, day
+), counter AS (
+    INSERT INTO ticket_counters AS tc (channel, day, last)
+    SELECT channel, day, n FROM wanted ORDER BY channel, day
+    ON CONFLICT (channel, day) DO UPDATE SET last = tc.last + EXCLUDED.last
+    RETURNING channel, day, last
+), numbered AS (
+    SELECT q.*, q.channel || '-' || to_char(q.day, 'YYYYMMDD') || '-' ||
+           CASE WHEN q.seq < 1000000 THEN lpad(q.seq::text, 6, '0') ELSE q.seq::text END AS number
+    FROM (SELECT r.*, k.last - w.n + row_number() OVER (PARTITION BY r.channel, r.day ORDER BY r.i) AS seq
+          FROM r JOIN counter k ON k.channel = r.channel AND k.day = r.day
+          JOIN wanted w ON w.channel = r.channel AND w.day = r.day) q
 ), t AS (
     INSERT INTO tickets AS t (number, channel, kind, category, territory, title, content, caller_name, caller_phone,
                               urgent, address, lat, lng, external_ref, external_due_at, idempotency_key, status, unit,
@@ -64,7 +68,7 @@ WITH r AS (
            r.urgent, r.address, r.lat, r.lng, r.external_ref, r.external_due_at, r.idempotency_key, r.status, r.unit,
            CASE WHEN r.unit IS NOT NULL THEN nextval(pg_get_serial_sequence('assignments', 'id')) END, r.routing,
            r.created_by, r.received_at, r.received_at, r.received_at, r.sign_due_at, r.reply_due_at
-    FROM r ORDER BY r.i
+    FROM numbered r ORDER BY r.i
     ON CONFLICT DO NOTHING
     RETURNING {columns}
 ), a AS (
@@ -78,9 +82,9 @@ WITH r AS (
     SELECT a.ticket_id, a.id, k.clock, a.unit, a.started_at, k.due_at, k.warning_at, k.supervision_at, k.deadline,
            k.provisional, k.policy_version, k.calendar_version, 'warning', k.warning_at
     FROM jsonb_to_recordset($2::jsonb) AS k(
-        i integer, number text, clock text, due_at timestamptz, warning_at timestamptz, supervision_at timestamptz,
+        i integer, ti integer, clock text, due_at timestamptz, warning_at timestamptz, supervision_at timestamptz,
         deadline jsonb, provisional boolean, policy_version integer, calendar_version text)
-    JOIN t ON t.number = k.number JOIN a ON a.ticket_id = t.id
+    JOIN numbered nb ON nb.i = k.ti JOIN t ON t.number = nb.number JOIN a ON a.ticket_id = t.id
     ORDER BY k.i
     RETURNING id, ticket_id, clock, version
 ), e AS (
@@ -89,14 +93,14 @@ WITH r AS (
     SELECT t.id, CASE WHEN ev.action = 'route' THEN t.current_assignment_id END, t.received_at, ev.actor_id,
            ev.actor, ev.role, ev.unit, ev.action, ev.status_before, ev.status_after, 1, ev.payload
     FROM jsonb_to_recordset($3::jsonb) AS ev(
-        i integer, number text, actor_id bigint, actor text, role text, unit text, action text, status_before text,
+        i integer, ti integer, actor_id bigint, actor text, role text, unit text, action text, status_before text,
         status_after text, payload jsonb)
-    JOIN t ON t.number = ev.number
+    JOIN numbered nb ON nb.i = ev.ti JOIN t ON t.number = nb.number
     ORDER BY ev.i
 )
-SELECT t.*, (SELECT coalesce(array_agg(c.id || ':' || c.version || ':' || c.clock ORDER BY c.id), '{}')
-             FROM c WHERE c.ticket_id = t.id) AS clocks
-FROM t
+SELECT t.*, nb.i, (SELECT coalesce(array_agg(c.id || ':' || c.version || ':' || c.clock ORDER BY c.id), '{}')
+                   FROM c WHERE c.ticket_id = t.id) AS clocks
+FROM t JOIN numbered nb ON nb.number = t.number
 """
 
 # What the database decides of a new ticket; the rest of its row is what was written (see _row).
@@ -127,7 +131,6 @@ class TicketWriter:
         self.pool = pool
         self._queue: deque[NewTicket] = deque()
         self._running = 0
-        self._numbering = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def write(self, item: NewTicket) -> dict[str, Any] | None:
@@ -162,12 +165,8 @@ class TicketWriter:
         return [self._queue.popleft() for _ in range(min(len(self._queue), count))]
 
     async def _write_next(self, conn: asyncpg.Connection) -> None:
-        group: list[NewTicket] = []
+        group = self._take(MAX_GROUP)  # taken once a connection is at hand: all that queued meanwhile
         try:
-            async with self._numbering:  # numbers in arrival order within this process
-                group = self._take(MAX_GROUP)  # taken once a connection is at hand: all that queued meanwhile
-                if group:
-                    await self._number(conn, group)
             if group:
                 await self._insert(conn, group)
         except Exception as exc:
@@ -175,44 +174,30 @@ class TicketWriter:
         finally:  # whatever happened, no request is left waiting (answered ones are untouched)
             _fail(group, RuntimeError("intake was interrupted before the ticket was written"))
 
-    @staticmethod
-    async def _number(conn: asyncpg.Connection, group: list[NewTicket]) -> None:
-        counts: dict[tuple[str, date], int] = {}
-        for item in group:
-            counts[(item.channel, item.day)] = counts.get((item.channel, item.day), 0) + 1
-        keys = list(counts)
-        rows = await conn.fetch(NUMBERS_SQL, [k[0] for k in keys], [k[1] for k in keys], [counts[k] for k in keys])
-        next_seq = {(r["channel"], r["day"]): r["last"] - counts[(r["channel"], r["day"])] + 1 for r in rows}
-        for item in group:
-            key = (item.channel, item.day)
-            item.ticket["number"] = f"{item.channel}-{item.day:%Y%m%d}-{next_seq[key]:06d}"
-            next_seq[key] += 1
-
     async def _insert(self, conn: asyncpg.Connection, group: list[NewTicket]) -> None:
         tickets, clocks, events = [], [], []
-        for item in group:
-            number = item.ticket["number"]
-            item.ticket["i"] = len(tickets)
+        for ti, item in enumerate(group):
+            item.ticket["i"] = ti
+            item.ticket["day"] = item.day
             tickets.append(item.ticket)
             for c in item.clocks:
-                clocks.append({**c, "i": len(clocks), "number": number})
+                clocks.append({**c, "i": len(clocks), "ti": ti})
             for e in item.events:
-                events.append({**e, "i": len(events), "number": number})
+                events.append({**e, "i": len(events), "ti": ti})
         try:
             rows = await conn.fetch(INSERT_SQL, tickets, clocks, events)
         except Exception as exc:
             if len(group) == 1:
                 _fail(group, exc)
                 return
-            # Written again one by one with the numbers they have, so the ticket at fault fails alone (its number
-            # is spent: a gap, as after any failed intake).
+            # Written again one by one, so the ticket at fault fails alone (the failed statement took no number).
             for item in group:
                 await self._insert(conn, [item])
             return
-        by_number = {r["number"]: r for r in rows}
-        for item in group:
+        by_ordinal = {r["i"]: r for r in rows}
+        for ti, item in enumerate(group):
             if item.future is not None and not item.future.done():
-                returned = by_number.get(item.ticket["number"])
+                returned = by_ordinal.get(ti)
                 item.future.set_result(_row(item, returned) if returned is not None else None)
 
 

@@ -16,6 +16,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from litestar import Request
+
 from hotline.errors import Forbidden, NotAuthenticated, ServiceUnavailable
 from hotline.revocation import RevocationList, Unreachable
 

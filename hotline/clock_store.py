@@ -25,8 +25,8 @@ async def start(conn: asyncpg.Connection, *, ticket_id: int, assignment_id: int,
     for row in rows:
         d = row.deadline
         rec = await conn.fetchrow(INSERT_CLOCK, ticket_id, assignment_id, row.clock, unit, d.start, d.due_at,
-                                  d.warning_at, d.supervision_at, d.to_dict(datetimes=True), d.provisional, d.policy_version,
-                                  d.calendar_version)
+                                  d.warning_at, d.supervision_at, d.to_dict(datetimes=True), d.provisional,
+                                  d.policy_version, d.calendar_version)
         armed.append(ArmedStep(rec["id"], rec["version"], "warning", d.warning_at))
     return armed
 
@@ -60,8 +60,8 @@ async def move(conn: asyncpg.Connection, clock_id: int, new: sla.Deadline) -> Ar
                   policy_version = $7, calendar_version = $8, version = version + 1, next_step = $9, next_step_at = $10,
                   suspended_at = $11
            WHERE id = $1 RETURNING version""",
-        clock_id, new.due_at, new.warning_at, new.supervision_at, new.to_dict(datetimes=True), new.provisional, new.policy_version,
-        new.calendar_version, nxt[0] if nxt else None, nxt[1] if nxt else None, new.suspended_at)
+        clock_id, new.due_at, new.warning_at, new.supervision_at, new.to_dict(datetimes=True), new.provisional,
+        new.policy_version, new.calendar_version, nxt[0] if nxt else None, nxt[1] if nxt else None, new.suspended_at)
     if nxt is None:
         return None
     return ArmedStep(clock_id, rec["version"], nxt[0], nxt[1])

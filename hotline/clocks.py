@@ -17,7 +17,8 @@ class ClockRow:
     def params(self) -> dict[str, Any]:
         d = self.deadline
         return {"clock": self.clock, "due_at": d.due_at, "warning_at": d.warning_at,
-                "supervision_at": d.supervision_at, "deadline": d.to_dict(datetimes=True), "provisional": d.provisional,
+                "supervision_at": d.supervision_at, "deadline": d.to_dict(datetimes=True),
+                "provisional": d.provisional,
                 "policy_version": d.policy_version, "calendar_version": d.calendar_version}
 
 

@@ -18,7 +18,7 @@ import msgspec
 from arq.connections import ArqRedis
 
 from hotline import clocks as clock_rows
-from hotline import escalation, intake_writer, jobs, live
+from hotline import escalation, intake_writer, live
 from hotline.auth import Principal
 from hotline.errors import Forbidden, InvalidInput, nul_fields
 from hotline.jobs import ArmedStep
@@ -177,12 +177,9 @@ async def _find_existing(rt: Runtime, principal: Principal, data: TicketIn, idem
 
 class _Announcer:
     """Arms new tickets' escalation jobs and tells the live feed, for the tickets of one process in groups: those
-    that come while a group is being sent go in the next, as one script call and one pipeline instead of two round
-    trips a ticket. announce() only queues (the response does not wait for Redis); sent() waits for what is queued.
-
-    Only steps falling due within the sweep's re-arming window are armed here (a transfer whose upstream deadline
-    is minutes away); the others, hours or days away, are armed by the sweep as they come near (rearm_upcoming),
-    at their exact instant all the same, so intake spends no Redis call on them."""
+    that come while a group is being sent go in the next, as at most two script calls for the group instead of two
+    round trips a ticket. announce() only queues (the response does not wait for Redis); sent() waits for what is
+    queued. Only steps falling due soon are armed here (escalation.arm_near: a transfer due in minutes)."""
 
     def __init__(self, redis: ArqRedis) -> None:
         self.redis = redis
@@ -203,10 +200,8 @@ class _Announcer:
             group, self._pending = self._pending, []
             # Both are best effort and log their own failures: PostgreSQL holds the truth, the sweep arms what a
             # lost call did not, and a screen that missed a message catches up on its next read.
-            soon = datetime.now(timezone.utc) + escalation.REARM_WINDOW
-            near = [step for result, _ in group for step in result.armed if step.at <= soon]
-            if near:
-                await jobs.arm(self.redis, near)
+            await escalation.arm_near(self.redis, [step for result, _ in group for step in result.armed],
+                                      now=datetime.now(timezone.utc))
             await live.publish_many(self.redis, "ticket", [message for _, message in group])
 
 

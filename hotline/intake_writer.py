@@ -70,7 +70,7 @@ WITH r AS (
            r.created_by, r.received_at, r.received_at, r.received_at, r.sign_due_at, r.reply_due_at
     FROM numbered r ORDER BY r.i
     ON CONFLICT DO NOTHING
-    RETURNING {columns}
+    RETURNING t.id, t.number, t.unit, t.received_at, t.current_assignment_id, t.closure, t.reopen_count, t.version
 ), a AS (
     INSERT INTO assignments (id, ticket_id, seq, unit, origin, started_at)
     OVERRIDING SYSTEM VALUE
@@ -103,9 +103,10 @@ SELECT t.*, nb.i, (SELECT coalesce(array_agg(c.id || ':' || c.version || ':' || 
 FROM t JOIN numbered nb ON nb.number = t.number
 """
 
-# What the database decides of a new ticket; the rest of its row is what was written (see _row).
+# What the database decides of a new ticket (INSERT_SQL's RETURNING, in order); the rest of its row is what was
+# written (see _row).
 RETURNED = ("id", "number", "unit", "received_at", "current_assignment_id", "closure", "reopen_count", "version")
-INSERT_SQL = INSERT_SQL.replace("RETURNING {columns}", "RETURNING " + ", ".join(f"t.{c}" for c in RETURNED))
+assert f"RETURNING {', '.join(f't.{c}' for c in RETURNED)}" in INSERT_SQL
 # Columns of tickets.TICKET_COLUMNS a ticket is born without.
 _UNSET = ("merged_into", "reply_content", "reply_outcome", "answer", "replied_at", "closed_at", "callback_due_at",
           "suspended_at", "merged_into_number")

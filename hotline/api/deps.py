@@ -6,9 +6,9 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.handlers.base import BaseRouteHandler
 
 from hotline.auth import Principal, principal_from_request
 from hotline.runtime import Runtime

@@ -28,6 +28,7 @@ from hotline.api import tickets as tickets_api
 from hotline.console import pages
 from hotline.api.deps import DEPENDENCIES
 from hotline.errors import EXCEPTION_HANDLERS
+from hotline.headers import security_headers_middleware
 from hotline.runtime import Runtime
 
 log = structlog.get_logger("hotline.request")
@@ -113,7 +114,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_context_middleware],
+        middleware=[request_context_middleware, security_headers_middleware],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(title="Hotline", version="0.1.0", path="/schema",
                                      render_plugins=[SwaggerRenderPlugin()]),

@@ -1,0 +1,11 @@
+"use strict";
+// Say what is missing before the round trip; the server checks again.
+document.getElementById('login-form').addEventListener('submit', function (ev) {
+  var ok = true;
+  [['username', '请输入用户名'], ['password', '请输入密码']].forEach(function (f) {
+    var input = document.getElementById(f[0]), err = document.getElementById(f[0] + '-error');
+    if (!input.value.trim()) { err.textContent = f[1]; input.setAttribute('aria-invalid', 'true'); if (ok) input.focus(); ok = false; }
+    else { err.textContent = ''; input.removeAttribute('aria-invalid'); }
+  });
+  if (!ok) ev.preventDefault();
+});

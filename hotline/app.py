@@ -21,7 +21,7 @@ from config.logging import configure_logging
 from config.settings import Settings, get_settings
 from hotline import intake
 from hotline.api import auth as auth_api
-from hotline.api import admin, escalations, health, live, notifications, public, reference, reports
+from hotline.api import admin, escalations, exports, health, live, notifications, public, reference, reports
 from hotline.api import lifecycle as lifecycle_api
 from hotline.api import sla as sla_api
 from hotline.api import tickets as tickets_api
@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     route_handlers: list[Any] = [
         *health.ROUTES, *auth_api.ROUTES, *tickets_api.ROUTES, *lifecycle_api.ROUTES, *sla_api.ROUTES,
-        *public.ROUTES, *reference.ROUTES, *live.ROUTES, *escalations.ROUTES, *notifications.ROUTES, *reports.ROUTES, *admin.ROUTES,
+        *public.ROUTES, *reference.ROUTES, *live.ROUTES, *escalations.ROUTES, *notifications.ROUTES, *reports.ROUTES, *exports.ROUTES, *admin.ROUTES,
         *pages.ROUTES,
     ]
     return Litestar(

@@ -161,6 +161,28 @@ TABLE events (
   TRIGGER events_no_truncate: CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON public.events FOR EACH STATEMENT EXECUTE FUNCTION events_refuse_change()
   TRIGGER events_no_update: CREATE TRIGGER events_no_update BEFORE DELETE OR UPDATE ON public.events FOR EACH ROW EXECUTE FUNCTION events_refuse_change()
 
+TABLE export_audit (
+    id bigint GENERATED ALWAYS AS IDENTITY NOT NULL
+    at timestamp with time zone NOT NULL DEFAULT now()
+    actor_id bigint NOT NULL
+    actor text NOT NULL
+    role text NOT NULL
+    unit text
+    report text NOT NULL
+    format text NOT NULL
+    query jsonb NOT NULL
+    row_count integer NOT NULL
+    client text
+);
+  CONSTRAINT export_audit_actor_id_fkey: FOREIGN KEY (actor_id) REFERENCES users(id)
+  CONSTRAINT export_audit_format_check: CHECK ((format = ANY (ARRAY['csv'::text, 'xlsx'::text])))
+  CONSTRAINT export_audit_pkey: PRIMARY KEY (id)
+  CONSTRAINT export_audit_row_count_check: CHECK ((row_count >= 0))
+  INDEX export_audit_actor_idx: CREATE INDEX export_audit_actor_idx ON public.export_audit USING btree (actor_id, at DESC)
+  INDEX export_audit_at_idx: CREATE INDEX export_audit_at_idx ON public.export_audit USING btree (at DESC, id DESC)
+  TRIGGER export_audit_no_change: CREATE TRIGGER export_audit_no_change BEFORE DELETE OR UPDATE ON public.export_audit FOR EACH ROW EXECUTE FUNCTION events_refuse_change()
+  TRIGGER export_audit_no_truncate: CREATE TRIGGER export_audit_no_truncate BEFORE TRUNCATE ON public.export_audit FOR EACH STATEMENT EXECUTE FUNCTION events_refuse_change()
+
 TABLE extension_requests (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL
     ticket_id bigint NOT NULL

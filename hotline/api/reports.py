@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.params import Parameter
 
-from hotline import reports
+from hotline import export_audit, reports
 from hotline.auth import Principal
 from hotline.errors import InvalidInput
 from hotline.runtime import Runtime
@@ -21,6 +21,7 @@ MEDIA = {"csv": "text/csv",  # Litestar adds "; charset=utf-8" to text types
 async def closure(
     rt: Runtime,
     principal: Principal,
+    request: Request[Any, Any, Any],
     from_: Annotated[str | None, Parameter(query="from", required=False)] = None,
     to: str | None = None,
     as_of: str | None = None,
@@ -32,6 +33,10 @@ async def closure(
     body = await reports.closure_report(rt, principal, q)
     if q.format == "json":
         return Response(body)
+    await export_audit.record(rt, principal, report="closure", format=q.format, row_count=len(body["rows"]),
+                              query={"from": body["from"], "to": body["to"], "as_of": body["as_of"],
+                                     "group_by": q.group_by, "unit": body["unit"]},
+                              client=request.client.host if request.client else None)
     content = reports.to_csv(body) if q.format == "csv" else reports.to_xlsx(body)
     name = f"closure-{q.group_by}-{q.start.date():%Y%m%d}-{q.end.date():%Y%m%d}.{q.format}"
     return Response(content, media_type=MEDIA[q.format],

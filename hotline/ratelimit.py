@@ -60,7 +60,9 @@ class AccountLimiter:
         self._window = 0
         self._pending: dict[int, int] = {}  # account -> requests not yet added in Redis, this window
         self._known: dict[int, int] = {}  # account -> the total Redis answered at the last flush, this window
+        self._inflight: dict[int, int] = {}  # account -> requests being added by the flush under way
         self._task: asyncio.Task[None] | None = None
+        self._flushing_lock = asyncio.Lock()  # one flush at a time: each owns `_inflight` until it has the totals
         self._unreachable = False
 
     def hit(self, user_id: int) -> None:
@@ -68,9 +70,9 @@ class AccountLimiter:
             return
         window = int(time.time()) // WINDOW_SECONDS
         if window != self._window:
-            self._window, self._pending, self._known = window, {}, {}
+            self._window, self._pending, self._known, self._inflight = window, {}, {}, {}
         pending = self._pending.get(user_id, 0) + 1
-        if self._known.get(user_id, 0) + pending > self.limit:
+        if self._known.get(user_id, 0) + self._inflight.get(user_id, 0) + pending > self.limit:
             left = _left(WINDOW_SECONDS)
             raise RateLimited(f"too many requests for this account; try again in {left} s", retry_after=left)
         self._pending[user_id] = pending
@@ -93,7 +95,12 @@ class AccountLimiter:
                 await self.flush()
 
     async def flush(self) -> None:
+        async with self._flushing_lock:
+            await self._flush()
+
+    async def _flush(self) -> None:
         window, batch, self._pending = self._window, self._pending, {}
+        self._inflight = batch
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for user_id, count in batch.items():
@@ -111,3 +118,4 @@ class AccountLimiter:
         if window == self._window:
             for user_id, total in zip(batch, totals):
                 self._known[user_id] = int(total)
+            self._inflight = {}

@@ -118,3 +118,26 @@ def test_hotline_serve_does_not_believe_forwarded_addresses_from_an_untrusted_pe
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+async def test_requests_taken_while_a_flush_is_under_way_still_count(runtime):
+    import asyncio
+
+    import pytest
+
+    from hotline.errors import RateLimited
+    from hotline.ratelimit import AccountLimiter
+
+    _clear_of_a_minute_edge()
+    limiter = AccountLimiter(runtime.redis, 10)
+    account = 10**12 + int(time.time() * 1000) % 10**9  # no real account: its own counter in Redis
+    for _ in range(10):
+        limiter.hit(account)
+    flushing = asyncio.create_task(limiter.flush())
+    await asyncio.sleep(0)  # the flush has taken the counts and waits for Redis
+    with pytest.raises(RateLimited):
+        limiter.hit(account)
+    await flushing
+    with pytest.raises(RateLimited):
+        limiter.hit(account)
+    await limiter.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,6 +29,12 @@ class Settings:
     public_rate_limit_per_minute: int = 30
     # API processes `hotline serve` starts: one per core, at most 4 (each holds up to db_pool_max connections).
     web_workers: int = field(default_factory=lambda: default_web_workers())
+    # Peers whose X-Forwarded-For is believed (CIDRs); anyone else's address is the client's own.
+    trusted_proxies: tuple[str, ...] = ()
+    api_rate_limit_per_minute: int = 600  # per signed-in account; 0: off
+    signin_free_failures: int = 5  # failed sign-ins in a row before an account must wait (1 s, then doubling)
+    signin_client_free_failures: int = 20  # the same for a client address (a call centre may share one)
+    signin_max_backoff_seconds: int = 900
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -61,7 +68,24 @@ class Settings:
             webhook_urls=tuple(u for u in get("HOTLINE_WEBHOOK_URLS", "").split(",") if u.strip()),
             public_rate_limit_per_minute=get_int("HOTLINE_PUBLIC_RATE_LIMIT", 30),
             web_workers=get_int("HOTLINE_WEB_WORKERS", default_web_workers()),
+            trusted_proxies=parse_networks("HOTLINE_TRUSTED_PROXIES", env.get("HOTLINE_TRUSTED_PROXIES", "")),
+            api_rate_limit_per_minute=get_int("HOTLINE_API_RATE_LIMIT", 600),
+            signin_free_failures=get_int("HOTLINE_SIGNIN_FREE_FAILURES", 5),
+            signin_client_free_failures=get_int("HOTLINE_SIGNIN_CLIENT_FREE_FAILURES", 20),
+            signin_max_backoff_seconds=get_int("HOTLINE_SIGNIN_MAX_BACKOFF", 900),
         )
+
+
+def parse_networks(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDR networks, normalized; a typo is refused at start, not silently ignored."""
+    networks = []
+    for item in (part.strip() for part in raw.split(",")):
+        if item:
+            try:
+                networks.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError as exc:
+                raise ValueError(f"{name}: {item!r} is not an IP address or CIDR network") from exc
+    return tuple(networks)
 
 
 def default_web_workers() -> int:

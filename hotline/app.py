@@ -13,9 +13,11 @@ from typing import Any
 
 import structlog
 from litestar import Litestar
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
@@ -114,7 +116,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_context_middleware, security_headers_middleware],
+        # The client's address from X-Forwarded-For (right-most untrusted entry) only when the peer is a configured
+        # proxy; `hotline serve` leaves uvicorn's own handling off so this is the one place that decides.
+        middleware=[*([DefineMiddleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]
+                      if settings.trusted_proxies else []), request_context_middleware, security_headers_middleware],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(title="Hotline", version="0.1.0", path="/schema",
                                      render_plugins=[SwaggerRenderPlugin()]),

@@ -1,7 +1,9 @@
 """Accounts, password hashing, bearer tokens and role checks.
 
-Tokens are signed JWTs (stateless, so API processes replicate freely); sign-out records the token id in Redis
-until the token would have expired anyway, and every process holds that list in memory (hotline.revocation).
+Tokens are signed JWTs (stateless, so API processes replicate freely). A signature alone is not enough: every
+request also checks that the token was not signed out and that its account is still active with the role, unit and
+channel the token names, both from per-process memory kept current over Redis (hotline.revocation). Sign-in is
+throttled after failures (hotline.throttle) and each attempt is logged, never with its password.
 """
 
 from __future__ import annotations
@@ -9,17 +11,22 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import jwt
+import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from litestar import Request
 
-from hotline.errors import Forbidden, NotAuthenticated, ServiceUnavailable
-from hotline.revocation import RevocationList, Unreachable
+from hotline.errors import Forbidden, NotAuthenticated, RateLimited
+from hotline.revocation import RevocationList
 
+if TYPE_CHECKING:
+    from hotline.runtime import Runtime
+
+log = structlog.get_logger(__name__)
 
 SESSION_COOKIE = "hotline_session"
 CSRF_HEADER = "x-requested-with"
@@ -98,11 +105,7 @@ def decode_token(token: str, secret: str) -> Principal:
 
 
 async def revoke(revocations: RevocationList, principal: Principal) -> None:
-    try:
-        await revocations.revoke(principal.token_id, principal.expires_at)
-    except Unreachable as exc:
-        raise ServiceUnavailable("sign-out could not be recorded right now (session store unreachable); "
-                                 "try again in a moment") from exc
+    await revocations.revoke(principal.token_id, principal.expires_at, principal.user_id)
 
 
 def token_from_request(request: Request[Any, Any, Any]) -> str | None:
@@ -126,8 +129,15 @@ async def principal_from_request(request: Request[Any, Any, Any]) -> Principal:
         raise Forbidden(f"a cookie-authenticated change needs the header '{CSRF_HEADER}: {CSRF_VALUE}'")
     state = request.app.state
     principal = decode_token(token, state.settings.secret_key)
-    if await state.runtime.revocations.is_revoked(principal.token_id):
+    sessions: RevocationList = state.runtime.revocations
+    if await sessions.is_revoked(principal.token_id):
         raise NotAuthenticated("the session was signed out; sign in again")
+    # The signing key proves who issued the token, not that its account still exists or still has those powers.
+    account = await sessions.account(principal.user_id)
+    if account is None or not account.active:
+        raise NotAuthenticated("this account is not active; ask an administrator")
+    if (account.role, account.unit, account.channel) != (principal.role, principal.unit, principal.channel):
+        raise NotAuthenticated("this account was changed since sign-in; sign in again")
     return principal
 
 
@@ -141,3 +151,20 @@ async def authenticate(pool: asyncpg.Pool, username: str, password: str) -> Prin
     if not verify_password(row["password_hash"], password) or not row["active"]:
         raise NotAuthenticated("wrong username or password")
     return Principal(row["id"], row["username"], row["role"], row["display_name"], row["unit"], row["channel"])
+
+
+async def sign_in(rt: Runtime, username: str, password: str, client: str) -> Principal:
+    """authenticate, throttled per account and per client address, every attempt logged (without the password)."""
+    wait = await rt.sign_ins.wait_needed(username, client)
+    if wait:
+        log.warning("sign_in_throttled", username=username[:100], client=client, retry_after_s=wait)
+        raise RateLimited(f"too many failed sign-ins; try again in {wait} s", retry_after=wait)
+    try:
+        principal = await authenticate(rt.pool, username, password)
+    except NotAuthenticated:
+        failures = await rt.sign_ins.failed(username, client)
+        log.warning("sign_in_failed", username=username[:100], client=client, failures=failures)
+        raise
+    await rt.sign_ins.succeeded(username)
+    log.info("sign_in", username=principal.username, client=client, role=principal.role)
+    return principal

@@ -71,7 +71,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if workers < 1:
         sys.exit("hotline serve: --workers / HOTLINE_WEB_WORKERS must be at least 1")
     uvicorn.run("hotline.app:create_app", factory=True, host=args.host, port=args.port, workers=workers,
-                log_config=None, access_log=False, loop="uvloop", http="httptools", lifespan="on")
+                log_config=None, access_log=False, loop="uvloop", http="httptools", lifespan="on",
+                proxy_headers=False)  # the app trusts X-Forwarded-For from HOTLINE_TRUSTED_PROXIES only
 
 
 def cmd_worker(args: argparse.Namespace) -> None:

@@ -93,7 +93,10 @@ def problem(status: int, title: str, detail: str, *, fields: dict[str, str] | No
 
 
 def domain_error_handler(_: Request, exc: DomainError) -> Response[dict[str, Any]]:
-    return problem(exc.status, exc.title, exc.detail, fields=exc.fields, **exc.extra)
+    # A client told to wait (429, 503) is told how long where clients and proxies look: the Retry-After header.
+    retry = exc.extra.get("retry_after")
+    return problem(exc.status, exc.title, exc.detail, fields=exc.fields,
+                   headers={"Retry-After": str(retry)} if retry is not None else None, **exc.extra)
 
 
 def _field_name(key: str | None, message: str) -> str:

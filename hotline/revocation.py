@@ -1,43 +1,61 @@
-"""Signed-out tokens, known to every API process without a Redis round trip per request.
+"""Whether a validly signed token still stands: signed-out tokens and the current state of accounts, known to every
+API process without a round trip per request.
 
-Sign-out records the token id in one Redis sorted set (scored by the token's expiry, so the set prunes itself)
-and publishes it. Each process follows the channel and holds the set in memory: a request is checked against a
-Python set. Whenever the process (re)subscribes, which redis-py also does by itself after a reconnect, it reads
-the whole set again, so a sign-out published while it was not listening is not missed. While it is not
-subscribed (start-up, Redis down or reconnecting) each check asks Redis directly, and while Redis cannot answer
-requests are let through (logged), as before: stopping every seat for a cache outage is worse than a signed-out
-token living on for the outage; sign-out itself then answers 503 so the user knows it did not take.
+Sign-out writes the token id to PostgreSQL (`revoked_tokens`) first: that is the record, and it survives Redis
+losing its data and every process restarting. Then the news is published over Redis so the other processes learn
+it at once. Each process follows the channel and holds the unexpired ids in memory, loaded from PostgreSQL whenever
+it (re)subscribes (redis-py resubscribes by itself after a reconnect), so a sign-out published while it was not
+listening is not missed. While Redis is down a process reloads the list from PostgreSQL every few seconds instead,
+and a check made when the list is not current asks PostgreSQL about that one token.
 
-A sign-out takes effect at once in the process that recorded it and, in the others, as soon as the message
-reaches them (Redis pushes it before answering the publisher).
+A token carries the role, unit and channel its account had at sign-in; every request checks them against the
+account (active, role, unit, channel), read from PostgreSQL and cached per process. A change of an account publishes
+its id and every process drops its entry at once; entries also age out after `account_ttl` seconds (the net for a
+change made behind the service's back, in SQL, or one whose news was lost), sooner while not following, and the
+cache is emptied whenever the process resubscribes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 
+import asyncpg
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 log = structlog.get_logger(__name__)
 
-KEY = "hotline:revoked"
 CHANNEL = "hotline:revocations"
+ACCOUNTS_CHANNEL = "hotline:accounts"
 PING_SECONDS = 10.0  # a silent connection (no message, no error) is probed this often
-RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+POLL_SECONDS = 5.0  # while not following, the list is reloaded from PostgreSQL this often
+RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, POLL_SECONDS)
+ACCOUNT_TTL_SECONDS = 30.0
+ACCOUNT_TTL_UNFOLLOWED_SECONDS = 5.0
+ACCOUNTS_MAX = 10_000
 
 
-class Unreachable(Exception):
-    """Redis could not record a sign-out."""
+@dataclass(frozen=True, slots=True)
+class Account:
+    active: bool
+    role: str
+    unit: str | None
+    channel: str | None
 
 
 class RevocationList:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, pool: asyncpg.Pool) -> None:
         self.redis = redis
+        self.pool = pool
+        self.account_ttl = ACCOUNT_TTL_SECONDS
         self._revoked: dict[str, float] = {}  # token id -> its expiry (epoch seconds)
         self._synced = False  # subscribed and loaded: the dict is complete
+        self._loaded_at = float("-inf")  # monotonic time of the last full load from PostgreSQL
+        self._accounts: dict[int, tuple[float, Account | None]] = {}  # user id -> (read at, monotonic; account)
+        self._account_epoch = 0  # bumped by every invalidation: a read that raced one is not cached
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -58,29 +76,31 @@ class RevocationList:
             self._task = None
         self._synced = False
 
+    # --- signed-out tokens ----------------------------------------------------------------------------------------
+
     async def is_revoked(self, token_id: str) -> bool:
         if token_id in self._revoked:
             return True
         if self._synced:
             return False
         self.start()
-        try:  # not following yet, or lost it: ask Redis itself
-            return await self.redis.zscore(KEY, token_id) is not None
-        except (RedisError, OSError) as exc:
-            log.warning("revocation_check_unavailable", error=type(exc).__name__)
-            return False
+        if time.monotonic() - self._loaded_at < 2 * POLL_SECONDS:
+            return False  # polled from PostgreSQL lately: another process's sign-out reaches us within seconds
+        return bool(await self.pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE token_id = $1 AND expires_at > now())", token_id))
 
-    async def revoke(self, token_id: str, expires_at: int) -> None:
-        now = time.time()
-        try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.zadd(KEY, {token_id: expires_at})
-                pipe.zremrangebyscore(KEY, "-inf", now)  # tokens expired by now need no list
-                pipe.publish(CHANNEL, f"{token_id} {expires_at}")
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise Unreachable(str(exc)) from exc
+    async def revoke(self, token_id: str, expires_at: int, user_id: int) -> None:
+        """Recorded in PostgreSQL (raises if it cannot be), then told to the other processes if Redis is there."""
+        await self.pool.execute(
+            """WITH expired AS (DELETE FROM revoked_tokens WHERE expires_at <= now())
+               INSERT INTO revoked_tokens (token_id, user_id, expires_at) VALUES ($1, $2, to_timestamp($3))
+               ON CONFLICT (token_id) DO NOTHING""", token_id, user_id, float(expires_at))
         self._revoked[token_id] = float(expires_at)
+        try:
+            await self.redis.publish(CHANNEL, f"{token_id} {expires_at}")
+        except (RedisError, OSError) as exc:
+            # Recorded all the same: the others read it from PostgreSQL when they poll or resubscribe.
+            log.warning("revocation_not_published", error=type(exc).__name__)
 
     def _prune(self) -> None:
         now = time.time()
@@ -88,18 +108,67 @@ class RevocationList:
             del self._revoked[token_id]
 
     async def _load(self) -> None:
+        started = time.monotonic()
+        rows = await self.pool.fetch("SELECT token_id, extract(epoch FROM expires_at)::float8 AS expires_at "
+                                     "FROM revoked_tokens WHERE expires_at > now()")
         now = time.time()
-        rows = await self.redis.zrangebyscore(KEY, now, "+inf", withscores=True)
-        loaded = {(m.decode() if isinstance(m, bytes) else str(m)): float(score) for m, score in rows}
-        # Merged, not replaced: what was recorded here stays even if Redis lost it (a restart keeps nothing).
-        self._revoked = {**{k: v for k, v in self._revoked.items() if v > now}, **loaded}
+        # Merged, not replaced: a sign-out recorded here while the rows were read stays.
+        self._revoked = {**{k: v for k, v in self._revoked.items() if v > now},
+                         **{r["token_id"]: r["expires_at"] for r in rows}}
+        self._loaded_at = started
+
+    # --- accounts -------------------------------------------------------------------------------------------------
+
+    async def account(self, user_id: int) -> Account | None:
+        """The account as it is now (None: there is none), from the cache while it is fresh."""
+        now = time.monotonic()
+        cached = self._accounts.get(user_id)
+        ttl = self.account_ttl if self._synced else min(self.account_ttl, ACCOUNT_TTL_UNFOLLOWED_SECONDS)
+        if cached is not None and now - cached[0] < ttl:
+            return cached[1]
+        self.start()
+        epoch = self._account_epoch
+        row = await self.pool.fetchrow("SELECT active, role, unit, channel FROM users WHERE id = $1", user_id)
+        account = Account(row["active"], row["role"], row["unit"], row["channel"]) if row is not None else None
+        if epoch == self._account_epoch:
+            if len(self._accounts) >= ACCOUNTS_MAX:
+                self._accounts.clear()
+            self._accounts[user_id] = (now, account)
+        return account
+
+    def _forget(self, user_id: int | None) -> None:
+        self._account_epoch += 1
+        if user_id is None:
+            self._accounts.clear()
+        else:
+            self._accounts.pop(user_id, None)
+
+    async def account_changed(self, user_id: int | None) -> None:
+        """Call after changing an account (None: any number of them): every process reads it again at once."""
+        self._forget(user_id)
+        try:
+            await self.redis.publish(ACCOUNTS_CHANNEL, "*" if user_id is None else str(user_id))
+        except (RedisError, OSError) as exc:
+            log.warning("account_change_not_published", error=type(exc).__name__)
+
+    # --- following ------------------------------------------------------------------------------------------------
+
+    def _on_message(self, channel: str, data: str) -> None:
+        if channel == ACCOUNTS_CHANNEL:
+            self._forget(None if data == "*" else int(data) if data.isdigit() else None)
+            return
+        token_id, _, expires = data.partition(" ")
+        try:
+            self._revoked[token_id] = float(expires)
+        except ValueError:  # not ours: an expiry must come with it
+            log.warning("revocation_message_ignored")
 
     async def _follow(self) -> None:
         failures = 0
         while True:
             pubsub = self.redis.pubsub()
             try:
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(CHANNEL, ACCOUNTS_CHANNEL)
                 last_ping = time.monotonic()
                 while True:
                     message = await pubsub.get_message(timeout=PING_SECONDS)
@@ -109,16 +178,17 @@ class RevocationList:
                         self._prune()
                     if message is None:
                         continue
+                    channel = message.get("channel")
+                    channel = channel.decode() if isinstance(channel, bytes) else str(channel)
                     if message["type"] == "subscribe":  # also after redis-py reconnected and subscribed again
-                        await self._load()
-                        self._synced, failures = True, 0
+                        if channel == CHANNEL:
+                            await self._load()
+                            self._synced, failures = True, 0
+                        else:
+                            self._forget(None)  # changes may have gone by unheard
                     elif message["type"] == "message":
                         data = message["data"]
-                        token_id, _, expires = (data.decode() if isinstance(data, bytes) else str(data)).partition(" ")
-                        try:
-                            self._revoked[token_id] = float(expires)
-                        except ValueError:  # not ours: an expiry must come with it
-                            log.warning("revocation_message_ignored")
+                        self._on_message(channel, data.decode() if isinstance(data, bytes) else str(data))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -127,6 +197,10 @@ class RevocationList:
                 failures += 1
                 if failures == 1 or failures % 20 == 0:
                     log.warning("revocations_unfollowed", error=type(exc).__name__, retry_in_s=delay)
+                try:  # no news while Redis is away: poll the record instead
+                    await self._load()
+                except (asyncpg.PostgresError, OSError, asyncio.TimeoutError) as db_exc:
+                    log.warning("revocations_not_loaded", error=type(db_exc).__name__)
                 await asyncio.sleep(delay)
             finally:
                 self._synced = False

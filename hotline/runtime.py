@@ -17,8 +17,10 @@ import sla
 from config.reference import load_calendar_config, load_toml
 from config.settings import Settings
 from hotline import db
+from hotline.ratelimit import AccountLimiter
 from hotline.revocation import RevocationList
 from hotline.routing import Router, RuleRow
+from hotline.throttle import SignInThrottle
 
 
 @dataclass
@@ -45,11 +47,18 @@ class Runtime:
     _policy_checked: float = 0.0
     # Reports read here: a streaming replica when HOTLINE_DATABASE_REPLICA_URL is set, else the primary's pool.
     report_pool: asyncpg.Pool | None = None
-    # Signed-out tokens: followed from Redis once a request first asks (API processes only, in practice).
+    # Signed-out tokens and accounts' state: followed from Redis once a request first asks (API processes only).
     revocations: RevocationList = field(init=False)
+    api_limits: AccountLimiter = field(init=False)
+    sign_ins: SignInThrottle = field(init=False)
 
     def __post_init__(self) -> None:
-        self.revocations = RevocationList(self.redis)
+        s = self.settings
+        self.revocations = RevocationList(self.redis, self.pool)
+        self.api_limits = AccountLimiter(self.redis, s.api_rate_limit_per_minute)
+        self.sign_ins = SignInThrottle(self.redis, free_failures=s.signin_free_failures,
+                                       client_free_failures=s.signin_client_free_failures,
+                                       max_backoff=s.signin_max_backoff_seconds)
 
     @classmethod
     async def start(cls, settings: Settings) -> "Runtime":
@@ -73,6 +82,7 @@ class Runtime:
 
     async def close(self) -> None:
         await self.revocations.close()
+        await self.api_limits.close()
         if self.report_pool is not None:
             await self.report_pool.close()
         await self.pool.close()

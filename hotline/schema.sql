@@ -330,6 +330,18 @@ TABLE report_pending_monthly (
   CONSTRAINT report_pending_monthly_month_check: CHECK ((EXTRACT(day FROM month) = (1)::numeric))
   INDEX report_pending_monthly_key_idx: CREATE UNIQUE INDEX report_pending_monthly_key_idx ON public.report_pending_monthly USING btree (month, unit, territory, channel, category, kind, due_on) NULLS NOT DISTINCT
 
+TABLE revoked_tokens (
+    token_id text NOT NULL
+    user_id bigint NOT NULL
+    expires_at timestamp with time zone NOT NULL
+    revoked_at timestamp with time zone NOT NULL DEFAULT now()
+);
+  CONSTRAINT revoked_tokens_pkey: PRIMARY KEY (token_id)
+  CONSTRAINT revoked_tokens_token_id_check: CHECK (((length(token_id) >= 1) AND (length(token_id) <= 64)))
+  CONSTRAINT revoked_tokens_user_id_fkey: FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
+  INDEX revoked_tokens_expires_idx: CREATE INDEX revoked_tokens_expires_idx ON public.revoked_tokens USING btree (expires_at)
+  INDEX revoked_tokens_user_idx: CREATE INDEX revoked_tokens_user_idx ON public.revoked_tokens USING btree (user_id)
+
 TABLE routing_rules (
     id integer NOT NULL
     category text NOT NULL

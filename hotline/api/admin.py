@@ -1,13 +1,14 @@
-"""Admin: GET/PUT /api/admin/sla-policies, the SLA policy set in force (same shape as sla_policies.toml)."""
+"""Admin: GET/PUT /api/admin/sla-policies, the SLA policy set in force (same shape as sla_policies.toml), and
+PATCH /api/admin/accounts/{username} (active, role, unit, channel, display_name)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import get, put
+from litestar import get, patch, put
 from litestar.params import Body
 
-from hotline import policies
+from hotline import accounts, policies
 from hotline.auth import Principal
 from hotline.runtime import Runtime
 
@@ -25,4 +26,10 @@ async def put_sla_policies(data: Annotated[dict[str, Any], Body()], rt: Runtime,
                                   recompute_open=recompute_open)
 
 
-ROUTES = [get_sla_policies, put_sla_policies]
+@patch("/api/admin/accounts/{username:str}")
+async def change_account(username: str, data: Annotated[accounts.AccountChange, Body()], rt: Runtime,
+                         principal: Principal) -> dict[str, Any]:
+    return await accounts.change(rt, principal, username, data)
+
+
+ROUTES = [get_sla_policies, put_sla_policies, change_account]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Response, get, post
+from litestar import Request, Response, get, post
 from litestar.params import Body
 
-from hotline.auth import SESSION_COOKIE, Principal, authenticate, issue_token, revoke
+from hotline.auth import SESSION_COOKIE, Principal, issue_token, revoke, sign_in
 from hotline.runtime import Runtime
 
 
@@ -18,8 +18,9 @@ class Credentials(msgspec.Struct):
 
 
 @post("/api/auth/token", status_code=200)
-async def token(data: Annotated[Credentials, Body()], rt: Runtime) -> Response[dict[str, Any]]:
-    principal = await authenticate(rt.pool, data.username, data.password)
+async def token(data: Annotated[Credentials, Body()], request: Request[Any, Any, Any],
+                rt: Runtime) -> Response[dict[str, Any]]:
+    principal = await sign_in(rt, data.username, data.password, request.client.host if request.client else "unknown")
     access_token, exp = issue_token(principal, rt.settings.secret_key, rt.settings.token_ttl_seconds)
     return Response({"access_token": access_token, "token_type": "bearer", "role": principal.role,
                      "unit": principal.unit, "channel": principal.channel, "username": principal.username,

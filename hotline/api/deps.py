@@ -21,14 +21,18 @@ async def provide_runtime(state: State) -> Runtime:
 async def provide_principal(request: Request[Any, Any, Any], rt: Runtime) -> Principal:
     # `rt` is unused but orders the two: Litestar resolves dependencies of one level in an anyio task group, which
     # cost more per request than resolving both (measured on POST /api/tickets).
-    return await principal_from_request(request)
+    principal = await principal_from_request(request)
+    rt.api_limits.hit(principal.user_id)
+    return principal
 
 
 async def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """A guard doing provide_principal's work for the busiest route, before its body is parsed (so a request
     without a valid token is told 401 first, as with the dependency): the handler reads `request.state.principal`.
     Resolving dependencies cost POST /api/tickets about 5% of its CPU (py-spy under the intake benchmark)."""
-    connection.state.principal = await principal_from_request(connection)  # type: ignore[arg-type]
+    principal = await principal_from_request(connection)  # type: ignore[arg-type]
+    connection.app.state.runtime.api_limits.hit(principal.user_id)
+    connection.state.principal = principal
 
 
 DEPENDENCIES = {"rt": Provide(provide_runtime), "principal": Provide(provide_principal)}

@@ -29,6 +29,8 @@ class PublicTicketIn(msgspec.Struct):
 
 
 def _client(request: Request[Any, Any, Any]) -> str:
+    # The peer's address, or the forwarded one when the peer is a trusted proxy (HOTLINE_TRUSTED_PROXIES, applied
+    # by the app's middleware): a header a client writes itself is never the key of its own limit.
     return request.client.host if request.client else "unknown"
 
 

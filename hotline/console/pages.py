@@ -16,8 +16,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
-from hotline import ratelimit
-from hotline.auth import SESSION_COOKIE, Principal, authenticate, issue_token, principal_from_request
+from hotline.auth import SESSION_COOKIE, Principal, issue_token, principal_from_request, sign_in
 from hotline.console import charts, labels, queries, views
 from hotline.errors import DomainError, InvalidInput, NotAuthenticated, RateLimited, TicketNotFound
 from hotline.runtime import Runtime
@@ -103,14 +102,13 @@ async def login_submit(request: Request[Any, Any, Any], rt: Runtime) -> Response
     if not password:
         errors["password"] = "请输入密码"
     principal = None
+    retry_after = None
     if not errors:
         try:
-            # Per account and address: a call centre behind one NAT address signs in together at 08:30.
-            client = request.client.host if request.client else "unknown"
-            await ratelimit.hit(rt.redis, "console-login", f"{client}:{username[:100]}", 10)
-            principal = await authenticate(rt.pool, username, password)
-        except RateLimited:
-            errors["form"] = "登录尝试过于频繁，请一分钟后再试。"
+            principal = await sign_in(rt, username, password, request.client.host if request.client else "unknown")
+        except RateLimited as exc:
+            retry_after = exc.extra.get("retry_after")
+            errors["form"] = f"登录失败次数过多，请 {retry_after} 秒后再试。"
         except NotAuthenticated:
             errors["password"] = "用户名或密码错误"
         if principal is not None and principal.role not in labels.HOME:
@@ -118,6 +116,9 @@ async def login_submit(request: Request[Any, Any, Any], rt: Runtime) -> Response
             principal = None
     if principal is None:
         body = views.render("login.html", next=target or "", notice=None, errors=errors, username=username)
+        if retry_after is not None:
+            return Response(body, media_type=HTML, status_code=429,
+                            headers={**NO_STORE, "Retry-After": str(retry_after)})
         return _html(body, 401 if "password" in errors or "form" in errors else 422)
     token, _exp = issue_token(principal, rt.settings.secret_key, rt.settings.token_ttl_seconds)
     destination = target if target and _allowed(principal, target) else labels.HOME[principal.role]

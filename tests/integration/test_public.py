@@ -40,8 +40,10 @@ async def test_progress_check_is_rate_limited_per_client(client, settings):
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as guesser:
         codes = [(await guesser.get("/public/tickets/web-20260101-000001", params={"phone_tail": "1234"})).status_code
                  for _ in range(settings.public_rate_limit_per_minute + 1)]
+        refused = await guesser.get("/public/tickets/web-20260101-000001", params={"phone_tail": "1234"})
     assert codes[:-1] == [404] * settings.public_rate_limit_per_minute
-    assert codes[-1] == 429
+    assert codes[-1] == 429 and refused.status_code == 429
+    assert 0 < int(refused.headers["retry-after"]) <= 60
 
 
 async def test_web_form_submissions_are_rate_limited_per_client_and_a_refused_one_writes_nothing(client, settings,

@@ -1,5 +1,5 @@
-"""Redis down, then back: intake, reading and handling go on (PostgreSQL is the truth); what needs Redis says so
-with a 503, never a 500; after the restart everything works again without restarting the API.
+"""Redis down, then back: intake, reading, handling and sign-out go on (PostgreSQL is the truth); what needs Redis
+(the citizen side's rate limit) says so with a 503 and Retry-After, never a 500; after the restart everything works again without restarting the API.
 
 A private redis-server is started for this test (the shared one must stay up for the others) and killed mid-test.
 """
@@ -42,10 +42,20 @@ async def test_the_service_keeps_taking_calls_while_redis_is_down_and_recovers_w
             assert (await api.get("agent", f"/api/tickets/{n}")).status_code == 200
             signed = await api.post(H, f"/api/tickets/{n}/sign", json={})
             assert signed.status_code == 200 and signed.json()["status"] == "in_progress"
+            # The citizen side fails closed: its rate limit is what keeps a guesser from the phone tails.
             tail = ticket_body()["caller"]["phone"][-4:]
-            assert (await c.get(f"/public/tickets/{n}", params={"phone_tail": tail})).status_code == 200
-            out = await api.post("agent", "/api/auth/logout")
-            assert out.status_code == 503 and out.headers["content-type"].startswith("application/problem+json")
+            public = await c.get(f"/public/tickets/{n}", params={"phone_tail": tail})
+            assert public.status_code == 503 and int(public.headers["retry-after"]) > 0, public.text
+            web_before = await runtime.pool.fetchval("SELECT count(*) FROM tickets WHERE channel = 'web'")
+            form = await c.post("/public/tickets", json={"kind": "help", "title": "求助", "content": "需要帮助",
+                                                         "caller": {"phone": "13700001111"}})
+            assert form.status_code == 503 and int(form.headers["retry-after"]) > 0
+            assert await runtime.pool.fetchval("SELECT count(*) FROM tickets WHERE channel = 'web'") == web_before
+            # Sign-out is recorded in PostgreSQL: it works, and holds, without Redis.
+            await api.token("manager")
+            out = await api.post("manager", "/api/auth/logout")
+            assert out.status_code == 200, out.text
+            assert (await api.get("manager", "/api/auth/me")).status_code == 401
             assert (await c.get("/readyz")).status_code == 503
             # The deadlines are in PostgreSQL whatever became of their jobs: the sweep will find them.
             due = await runtime.pool.fetchval(

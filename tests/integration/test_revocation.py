@@ -1,5 +1,5 @@
-"""Sign-out across API processes: each holds the signed-out tokens in memory, kept current over Redis pub/sub, and
-catches up after Redis comes back. Two Runtimes stand for two API processes on one Redis."""
+"""Sign-out across API processes: recorded in PostgreSQL, each process holds the signed-out tokens in memory, kept
+current over Redis pub/sub, and catches up after Redis comes back. Two Runtimes stand for two API processes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
+from hotline import revocation
 from tests.scratch import free_port, start_redis, stop_redis
 
 
@@ -28,6 +29,10 @@ def _token() -> tuple[str, int]:
     return uuid.uuid4().hex, int(time.time()) + 3600
 
 
+async def _uid(rt) -> int:
+    return await rt.pool.fetchval("SELECT id FROM users WHERE username = 'agent'")
+
+
 async def _following(rt) -> bool:
     await rt.revocations.is_revoked("probe")  # the first check starts following
     return await _until(lambda: rt.revocations.following)
@@ -40,22 +45,24 @@ async def test_a_sign_out_in_one_process_is_refused_by_the_others_from_memory(se
     a = await Runtime.start(settings)
     b = None
     try:
-        await a.revocations.revoke(before_id, before_exp)  # signed out before the other process started
+        uid = await _uid(a)
+        await a.revocations.revoke(before_id, before_exp, uid)  # signed out before the other process started
         b = await Runtime.start(settings)
         assert await _following(b)
         # While following, a check never asks Redis: True can only come from what b loaded or was told.
         assert await b.revocations.is_revoked(before_id)
         token_id, exp = _token()
         assert not await b.revocations.is_revoked(token_id)
-        await a.revocations.revoke(token_id, exp)
+        await a.revocations.revoke(token_id, exp, uid)
         assert await a.revocations.is_revoked(token_id)  # at once where it was recorded
         assert await _until(lambda: b.revocations.is_revoked(token_id), 3.0)
         assert b.revocations.following
-        # An expired token's entry is pruned from Redis by the next sign-out.
+        # An expired token's row is pruned by the next sign-out.
         old_id = uuid.uuid4().hex
-        await a.redis.zadd("hotline:revoked", {old_id: time.time() - 1})
-        await a.revocations.revoke(*_token())
-        assert await a.redis.zscore("hotline:revoked", old_id) is None
+        await a.pool.execute("INSERT INTO revoked_tokens (token_id, user_id, expires_at) "
+                             "VALUES ($1, $2, now() - interval '1 second')", old_id, uid)
+        await a.revocations.revoke(*_token(), uid)
+        assert await a.pool.fetchval("SELECT count(*) FROM revoked_tokens WHERE token_id = $1", old_id) == 0
     finally:
         if b is not None:
             await b.close()
@@ -72,27 +79,33 @@ async def test_after_a_redis_restart_the_processes_follow_again_and_keep_what_th
     b = await Runtime.start(mine)
     try:
         assert await _following(b)
+        uid = await _uid(a)
         known_id, exp = _token()
-        await a.revocations.revoke(known_id, exp)
+        await a.revocations.revoke(known_id, exp, uid)
         assert await _until(lambda: b.revocations.is_revoked(known_id), 3.0)
 
-        stop_redis(redis_proc)  # Redis keeps nothing on disk: the list in Redis is gone with it
+        stop_redis(redis_proc)  # Redis keeps nothing on disk
         assert await _until(lambda: not b.revocations.following)
-        assert await b.revocations.is_revoked(known_id)  # still refused: held in memory
-        assert not await b.revocations.is_revoked(uuid.uuid4().hex)  # unknown ones go through (fail open), no error
+        assert await b.revocations.is_revoked(known_id)  # still refused
+        assert not await b.revocations.is_revoked(uuid.uuid4().hex)  # others go through, no error
+        # Signed out while Redis is down: recorded all the same, and the other process learns it by polling.
+        during_id, during_exp = _token()
+        await a.revocations.revoke(during_id, during_exp, uid)
+        assert await a.revocations.is_revoked(during_id)
+        assert await _until(lambda: b.revocations.is_revoked(during_id), 3 * revocation.POLL_SECONDS)
 
         redis_proc = start_redis(port, tmp_path)
         assert await _until(lambda: b.revocations.following, 20.0)
         new_id, new_exp = _token()
         for _ in range(20):  # a's pool may first hit its dead socket
             try:
-                await a.revocations.revoke(new_id, new_exp)
+                await a.revocations.revoke(new_id, new_exp, uid)
                 break
             except Exception:
                 await asyncio.sleep(0.1)
         assert await _until(lambda: b.revocations.is_revoked(new_id), 3.0)
         assert b.revocations.following
-        assert await b.revocations.is_revoked(known_id)
+        assert await b.revocations.is_revoked(known_id) and await b.revocations.is_revoked(during_id)
     finally:
         await b.close()
         await a.close()

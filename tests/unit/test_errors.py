@@ -30,3 +30,11 @@ def test_database_outages_are_503_with_retry_after_and_bugs_are_500():
     with TestClient(_app(KeyError("bug"))) as client:
         r = client.get("/boom")
     assert r.status_code == 500 and "bug" not in r.text  # nothing internal leaks
+
+
+def test_a_refusal_that_says_when_to_retry_carries_retry_after() -> None:
+    from hotline.errors import RateLimited, ServiceUnavailable, domain_error_handler
+
+    for exc in (RateLimited("slow down", retry_after=7), ServiceUnavailable("later", retry_after=7)):
+        response = domain_error_handler(None, exc)  # type: ignore[arg-type]
+        assert response.headers["Retry-After"] == "7" and response.status_code in (429, 503)

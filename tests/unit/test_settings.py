@@ -20,3 +20,11 @@ def test_settings_come_from_the_environment_with_defaults() -> None:
 def test_a_bad_number_names_the_variable() -> None:
     with pytest.raises(ValueError, match="HOTLINE_WEB_WORKERS must be an integer"):
         Settings.from_env({"HOTLINE_WEB_WORKERS": "two"})
+
+
+def test_trusted_proxies_are_networks_and_a_typo_is_refused_by_name() -> None:
+    s = Settings.from_env({"HOTLINE_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,::1"})
+    assert s.trusted_proxies == ("10.0.0.0/8", "192.168.1.7/32", "::1/128")
+    assert Settings.from_env({}).trusted_proxies == ()
+    with pytest.raises(ValueError, match="HOTLINE_TRUSTED_PROXIES: '10.0.0.300' is not"):
+        Settings.from_env({"HOTLINE_TRUSTED_PROXIES": "10.0.0.300"})

@@ -57,7 +57,10 @@ class TicketIn(msgspec.Struct):
     address: Annotated[str, msgspec.Meta(max_length=300)] | None = None
     location: Location | None = None
     external_ref: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
-    external_due_at: datetime | None = None
+    external_due_at: Annotated[datetime, msgspec.Meta(description=(
+        "Transfers only: the upstream platform's deadline, with a UTC offset, between 2000 and 2100. It caps the "
+        "unit's sign and reply deadlines and no extension may pass it. One already past on arrival is accepted as "
+        "breached upstream: the clocks get one working day (or their policy's limit if shorter)."))] | None = None
     received_at: Annotated[datetime, msgspec.Meta(description=(
         "Transfers only: when the upstream platform (12345, 12328, 12319) received the case, with a UTC offset. "
         "Stored and shown as the ticket's upstream_received_at; the upstream deadline external_due_at runs from "

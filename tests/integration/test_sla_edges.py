@@ -146,8 +146,11 @@ async def test_a_transfers_upstream_receipt_is_stored_and_shown(api, runtime):
     stored = await runtime.pool.fetchval("SELECT upstream_received_at FROM tickets WHERE number = $1",
                                          created["number"])
     assert stored == upstream
-    assert (await api.get("dispatcher", "/api/tickets", params={"limit": 1})).json()["items"][0][
-        "upstream_received_at"] == shown["upstream_received_at"]
+    at = datetime.fromisoformat(shown["created_at"])
+    listed = (await api.get("dispatcher", "/api/tickets", params={
+        "created_from": at.isoformat(), "created_to": (at + timedelta(microseconds=1)).isoformat()})).json()["items"]
+    [item] = [i for i in listed if i["number"] == created["number"]]
+    assert item["upstream_received_at"] == shown["upstream_received_at"]
 
 
 async def test_a_bad_upstream_receipt_is_refused_by_name(api):

@@ -1,5 +1,12 @@
 """Unified intake (统一受理): one ticket store, one numbering, one set of rules for every channel.
 
+A transfer may carry its upstream deadline (`external_due_at`) and its upstream receipt (`received_at`: when the
+citizen called 12345). The unit's sign and reply clocks start at local receipt (now) and are capped by the
+upstream deadline, which the upstream counted from its own receipt. An upstream deadline already past on arrival
+is accepted (统一受理: a late transfer is still the citizen's case), as breached upstream: the clocks get their
+minimum (sla.UPSTREAM_BREACH_MINIMUM_WORKING_DAYS) and each escalation step fires once, in turn; one before the
+upstream receipt, or outside sla.SUPPORTED_YEARS, is refused (422 naming the field).
+
 A transfer is idempotent on (channel, external_ref), any submission on its Idempotency-Key: a replay returns the
 ticket already made. The ticket, its routing decision, the first assignment, its clocks and the events are written
 by one SQL statement (hotline.intake_writer, which groups concurrent intakes), so a failure leaves nothing behind.
@@ -17,6 +24,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from arq.connections import ArqRedis
 
+import sla
 from hotline import clocks as clock_rows
 from hotline import escalation, intake_writer, live
 from hotline.auth import Principal
@@ -49,7 +57,14 @@ class TicketIn(msgspec.Struct):
     address: Annotated[str, msgspec.Meta(max_length=300)] | None = None
     location: Location | None = None
     external_ref: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
-    external_due_at: datetime | None = None
+    external_due_at: Annotated[datetime, msgspec.Meta(description=(
+        "Transfers only: the upstream platform's deadline, with a UTC offset, between 2000 and 2100. It caps the "
+        "unit's sign and reply deadlines and no extension may pass it. One already past on arrival is accepted as "
+        "breached upstream: the clocks get one working day (or their policy's limit if shorter)."))] | None = None
+    received_at: Annotated[datetime, msgspec.Meta(description=(
+        "Transfers only: when the upstream platform (12345, 12328, 12319) received the case, with a UTC offset. "
+        "Stored and shown as the ticket's upstream_received_at; the upstream deadline external_due_at runs from "
+        "it, while the unit's sign and reply clocks start at local receipt (the ticket's received_at)."))] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +115,21 @@ def validate(rt: Runtime, principal: Principal, data: TicketIn, now: datetime) -
                               "external_ref": data.external_ref}))
     if data.external_due_at is not None and data.external_due_at.tzinfo is None:
         fields["external_due_at"] = "must carry a UTC offset, e.g. 2026-11-30T17:30:00+08:00"
+    elif data.external_due_at is not None and sla.out_of_range(data.external_due_at):
+        fields["external_due_at"] = sla.out_of_range(data.external_due_at)  # type: ignore[assignment]
+    upstream = data.received_at
+    if upstream is not None:
+        if upstream.tzinfo is None:
+            fields["received_at"] = "must carry a UTC offset, e.g. 2026-11-30T09:15:00+08:00"
+        elif sla.out_of_range(upstream):
+            fields["received_at"] = sla.out_of_range(upstream)  # type: ignore[assignment]
+        elif data.external_ref is None:
+            fields["received_at"] = "the upstream receipt time comes with a transfer's external_ref"
+        elif upstream > now:
+            fields["received_at"] = f"the upstream receipt cannot be after the local receipt {now.isoformat()}"
+        elif ("external_due_at" not in fields and data.external_due_at is not None
+              and data.external_due_at < upstream):
+            fields["external_due_at"] = "the upstream deadline cannot be before the upstream receipt (received_at)"
     if data.external_ref is not None and names.channel_kinds.get(data.channel) != "transfer":
         fields["external_ref"] = "only transfers from another platform carry an external reference"
     if data.external_due_at is not None and data.external_ref is None:
@@ -127,8 +157,12 @@ async def create_ticket(rt: Runtime, principal: Principal, data: TicketIn, *, id
                                            kind=data.kind, urgent=data.urgent, cap=data.external_due_at))
     local_day = now.astimezone(ZoneInfo(rt.settings.timezone)).date()
     status = "dispatched" if decision.unit else "pending_dispatch"
-    events = [{"action": "create", "status_before": None, "status_after": "pending_dispatch",
-               "payload": {"channel": data.channel, "external_ref": data.external_ref, "urgent": data.urgent}}]
+    created: dict[str, Any] = {"channel": data.channel, "external_ref": data.external_ref, "urgent": data.urgent}
+    if data.received_at is not None:
+        created["upstream_received_at"] = data.received_at.isoformat()
+    if data.external_due_at is not None and data.external_due_at <= now:
+        created["upstream_breached"] = True  # breached before it got here: upstream's, not any unit's
+    events = [{"action": "create", "status_before": None, "status_after": "pending_dispatch", "payload": created}]
     if decision.unit:
         events.append({"action": "route", "status_before": "pending_dispatch", "status_after": "dispatched",
                        "payload": {"routing": decision.to_dict()}})
@@ -141,6 +175,7 @@ async def create_ticket(rt: Runtime, principal: Principal, data: TicketIn, *, id
          "caller_phone": phone, "urgent": data.urgent, "address": data.address,
          "lat": data.location.lat if data.location else None, "lng": data.location.lng if data.location else None,
          "external_ref": data.external_ref, "external_due_at": data.external_due_at,
+         "upstream_received_at": data.received_at,
          "idempotency_key": idempotency_key, "status": status, "unit": decision.unit,
          "routing": decision.to_dict(), "created_by": principal.user_id, "received_at": now,
          "sign_due_at": rows[0].deadline.due_at if rows else None,

@@ -45,7 +45,8 @@ WITH r AS (
         i integer, day date, channel text, kind text, category text, territory text, title text, content text,
         caller_name text, caller_phone text, urgent boolean, address text, lat double precision, lng double precision,
         external_ref text, external_due_at timestamptz, idempotency_key text, status text, unit text, routing jsonb,
-        created_by bigint, received_at timestamptz, sign_due_at timestamptz, reply_due_at timestamptz)
+        created_by bigint, received_at timestamptz, sign_due_at timestamptz, reply_due_at timestamptz,
+        upstream_received_at timestamptz)
 ), wanted AS (
     SELECT channel, day, count(*)::integer AS n FROM r GROUP BY channel, day
 ), counter AS (
@@ -63,11 +64,12 @@ WITH r AS (
     INSERT INTO tickets AS t (number, channel, kind, category, territory, title, content, caller_name, caller_phone,
                               urgent, address, lat, lng, external_ref, external_due_at, idempotency_key, status, unit,
                               current_assignment_id, routing, created_by, received_at, created_at, updated_at,
-                              sign_due_at, reply_due_at)
+                              sign_due_at, reply_due_at, upstream_received_at)
     SELECT r.number, r.channel, r.kind, r.category, r.territory, r.title, r.content, r.caller_name, r.caller_phone,
            r.urgent, r.address, r.lat, r.lng, r.external_ref, r.external_due_at, r.idempotency_key, r.status, r.unit,
            CASE WHEN r.unit IS NOT NULL THEN nextval(pg_get_serial_sequence('assignments', 'id')) END, r.routing,
-           r.created_by, r.received_at, r.received_at, r.received_at, r.sign_due_at, r.reply_due_at
+           r.created_by, r.received_at, r.received_at, r.received_at, r.sign_due_at, r.reply_due_at,
+           r.upstream_received_at
     FROM numbered r ORDER BY r.i
     ON CONFLICT DO NOTHING
     RETURNING t.id, t.number, t.unit, t.received_at, t.current_assignment_id, t.closure, t.reopen_count, t.version
@@ -210,9 +212,9 @@ def _row(item: NewTicket, returned: asyncpg.Record) -> dict[str, Any]:
     row.update(zip(RETURNED, returned))
     received = row["received_at"]
     row["created_at"] = row["updated_at"] = received
-    due = row["external_due_at"]
-    if due is not None:
-        row["external_due_at"] = due.astimezone(timezone.utc)  # as timestamptz comes back
+    for name in ("external_due_at", "upstream_received_at"):
+        if row.get(name) is not None:
+            row[name] = row[name].astimezone(timezone.utc)  # as timestamptz comes back
     row["clocks"] = returned["clocks"]
     return row
 

@@ -59,7 +59,7 @@ class NoteBody(Body, kw_only=True):
 
 class ExtensionBody(Body, kw_only=True):
     reason: Text
-    working_days: Annotated[int, msgspec.Meta(ge=1, le=60)] | None = None
+    working_days: Annotated[int, msgspec.Meta(ge=1, le=sla.MAX_EXTENSION_WORKING_DAYS)] | None = None
     until: date | None = None
 
 
@@ -185,6 +185,21 @@ async def _running_reply_clock(c: Ctx) -> asyncpg.Record:
     return clock
 
 
+async def _upstream_breach(c: Ctx) -> dict[str, Any]:
+    """For the event of a (re-)dispatch after the transfer's upstream deadline: the breach is recorded and charged
+    to the unit that held the ticket when that deadline passed; the new assignment's
+    clocks get their minimum instead of starting overdue (sla.UPSTREAM_BREACH_MINIMUM_WORKING_DAYS)."""
+    due = c.ticket["external_due_at"]
+    if due is None or due > c.now:
+        return {}
+    holder = await c.conn.fetchval(
+        """SELECT unit FROM assignments WHERE ticket_id = $1 AND started_at < $2 AND (ended_at IS NULL OR ended_at >= $2)
+           ORDER BY seq DESC LIMIT 1""", c.ticket["id"], due)
+    # No unit held it then: it arrived late (upstream's breach) or waited for a dispatcher (pending_dispatch).
+    charged = holder or ("upstream" if c.ticket["received_at"] >= due else "pending_dispatch")
+    return {"upstream_breach": {"upstream_due_at": due.isoformat(), "charged_to": charged}}
+
+
 def _unit_known(c: Ctx, unit: str) -> None:
     if unit not in c.rt.names.units:
         raise InvalidInput(f"unknown unit {unit!r}", fields={"unit": "not a known, active unit"})
@@ -201,10 +216,11 @@ async def dispatch(c: Ctx) -> None:
         if c.assignment["unit"] == b.unit:
             raise Conflict(f"the ticket is already with {b.unit}", fields={"unit": "already holds the ticket"})
         await _end_assignment(c, "withdrawn", clock_reason="redispatched")
+    breach = await _upstream_breach(c)
     origin = "dispatch" if c.ticket["status"] == "pending_dispatch" else "redispatch"
     await _new_assignment(c, b.unit, origin)
     c.status_after = "dispatched"
-    c.payload = {"unit": b.unit, "note": b.note, "from_unit": c.ticket["unit"]}
+    c.payload = {"unit": b.unit, "note": b.note, "from_unit": c.ticket["unit"], **breach}
 
 
 @action("sign", {"handler"}, {"dispatched"}, EmptyBody)
@@ -249,14 +265,16 @@ async def decide_return(c: Ctx) -> None:
         if b.proper:
             await c.conn.execute("UPDATE clocks SET stopped_at = $2 WHERE assignment_id = $1 AND stopped_at > $2",
                                  a["id"], a["returned_at"])
+        breach = await _upstream_breach(c)
         await _new_assignment(c, b.unit, "redispatch")
         c.status_after = "dispatched"
     else:
+        breach = {}
         await c.conn.execute("UPDATE assignments SET return_proper = false WHERE id = $1", a["id"])
         c.status_after = "in_progress" if a["signed_at"] is not None else "dispatched"
         c.units.add(a["unit"])
     c.payload = {"accept": b.accept, "proper": b.proper if b.accept else False, "unit": b.unit, "note": b.note,
-                 "returned_by": a["unit"]}
+                 "returned_by": a["unit"], **breach}
 
 
 @action("note", {"handler", "agent", "dispatcher", "manager", "admin"}, set(OPEN), NoteBody)
@@ -273,6 +291,8 @@ async def request_extension(c: Ctx) -> None:
         raise InvalidInput("give either working_days or until", fields={"working_days": "exactly one of working_days, until"})
     a = c.assignment
     assert a is not None
+    if b.until is not None and sla.out_of_range(b.until):
+        raise InvalidInput(f"until {b.until} {sla.out_of_range(b.until)}", fields={"until": sla.out_of_range(b.until)})
     current = c.ticket["reply_due_at"]
     if b.until is not None and current is not None:
         local_due = current.astimezone(c.rt.calendar.tz).date()
@@ -314,7 +334,8 @@ async def decide_extension(c: Ctx) -> None:
         try:
             new = sla.extend_deadline(old, c.rt.calendar, working_days=req["working_days"], until=req["until_date"])
         except ValueError as exc:
-            raise InvalidInput(str(exc), fields={"until": str(exc)}) from exc
+            field_name = "until" if req["until_date"] is not None else "working_days"
+            raise InvalidInput(str(exc), fields={field_name: str(exc)}) from exc
         step = await clock_store.move(c.conn, clock["id"], new)
         if step:
             c.armed.append(step)

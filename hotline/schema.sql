@@ -434,6 +434,7 @@ TABLE tickets (
     reply_due_at timestamp with time zone
     callback_due_at timestamp with time zone
     suspended_at timestamp with time zone
+    upstream_received_at timestamp with time zone
 );
   CONSTRAINT tickets_category_fkey: FOREIGN KEY (category) REFERENCES categories(code)
   CONSTRAINT tickets_channel_external_ref_key: UNIQUE (channel, external_ref)
@@ -458,6 +459,7 @@ TABLE tickets (
   CONSTRAINT tickets_territory_check: CHECK ((territory ~ '^[0-9]{6}$'::text))
   CONSTRAINT tickets_title_check: CHECK (((length(title) >= 1) AND (length(title) <= 200)))
   CONSTRAINT tickets_unit_fkey: FOREIGN KEY (unit) REFERENCES units(code)
+  CONSTRAINT tickets_upstream_received_check: CHECK (((upstream_received_at IS NULL) OR ((external_ref IS NOT NULL) AND (upstream_received_at <= received_at) AND ((external_due_at IS NULL) OR (upstream_received_at <= external_due_at)))))
   INDEX tickets_created_idx: CREATE INDEX tickets_created_idx ON public.tickets USING btree (created_at DESC, id DESC)
   INDEX tickets_phone_idx: CREATE INDEX tickets_phone_idx ON public.tickets USING btree (caller_phone, created_at DESC)
   INDEX tickets_received_idx: CREATE INDEX tickets_received_idx ON public.tickets USING btree (received_at)

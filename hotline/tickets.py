@@ -22,7 +22,7 @@ TICKET_COLUMNS = """t.id, t.number, t.status, t.closure, t.channel, t.kind, t.ca
     t.content, t.caller_name, t.caller_phone, t.urgent, t.address, t.lat, t.lng, t.external_ref, t.external_due_at,
     t.unit, t.current_assignment_id, t.routing, t.merged_into, t.reply_content, t.reply_outcome, t.answer,
     t.reopen_count, t.version, t.received_at, t.created_at, t.updated_at, t.replied_at, t.closed_at,
-    t.sign_due_at, t.reply_due_at, t.callback_due_at, t.suspended_at,
+    t.sign_due_at, t.reply_due_at, t.callback_due_at, t.suspended_at, t.upstream_received_at,
     (SELECT m.number FROM tickets m WHERE m.id = t.merged_into) AS merged_into_number"""
 
 OPEN_STATUSES = ("pending_dispatch", "dispatched", "in_progress", "return_requested", "replied")
@@ -62,6 +62,8 @@ def serialize(row: asyncpg.Record | dict[str, Any], principal: Principal, rt: Ru
         "location": loc,
         "external_ref": row["external_ref"],
         "external_due_at": _iso(row["external_due_at"]),
+        # A transfer's receipt upstream (the citizen's call to 12345), from which its upstream deadline runs.
+        "upstream_received_at": _iso(row["upstream_received_at"]),
         "unit": row["unit"],
         "unit_name": rt.names.units.get(row["unit"]) if row["unit"] else None,
         "routing": row["routing"],

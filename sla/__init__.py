@@ -6,19 +6,25 @@ Modules: calendar (which days work, office hours), worktime (adding and measurin
 limit applies), deadline (computing and moving a clock's deadline), escalation (warning / overdue / supervision).
 """
 
+from sla.bounds import SUPPORTED_YEARS, OutOfRange, out_of_range
 from sla.calendar import CalendarError, WorkCalendar, build_calendar
-from sla.deadline import Adjustment, Deadline, compute_deadline, extend_deadline, resume_deadline, suspend_deadline
+from sla.deadline import (MAX_EXTENSION_WORKING_DAYS, UPSTREAM_BREACH_MINIMUM_WORKING_DAYS, Adjustment, Deadline, compute_deadline, extend_deadline, resume_deadline,
+                          suspend_deadline)
 from sla.escalation import STEPS, ladder, remaining_seconds, step_due
 from sla.policy import CLOCKS, UNITS, PolicyError, PolicyRow, PolicySet
 from sla.worktime import add_working_days, add_working_seconds, next_working_moment, working_seconds_between
 
 __all__ = [
     "CLOCKS",
+    "MAX_EXTENSION_WORKING_DAYS",
+    "SUPPORTED_YEARS",
+    "UPSTREAM_BREACH_MINIMUM_WORKING_DAYS",
     "STEPS",
     "UNITS",
     "Adjustment",
     "CalendarError",
     "Deadline",
+    "OutOfRange",
     "PolicyError",
     "PolicyRow",
     "PolicySet",
@@ -30,6 +36,7 @@ __all__ = [
     "extend_deadline",
     "ladder",
     "next_working_moment",
+    "out_of_range",
     "remaining_seconds",
     "resume_deadline",
     "step_due",

@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import chinese_calendar
 
+from sla.bounds import HORIZON_YEARS, OutOfRange
+
 __all__ = ["CalendarError", "WorkCalendar", "build_calendar"]
 
 UTC = timezone.utc
@@ -311,8 +313,12 @@ class WorkCalendar:
         t = self._table
         if t.lo <= lo and hi <= t.hi:
             return t
-        want_first = min(t.first_year, max(1, date.fromordinal(max(lo, 1)).year - 1))
-        want_last = max(t.last_year, min(9998, date.fromordinal(min(hi, date.max.toordinal())).year + 1))
+        first_ok, last_ok = HORIZON_YEARS
+        if lo < date(first_ok, 1, 1).toordinal() or hi > date(last_ok, 12, 31).toordinal():
+            # Growing without bound is what once made a far instant loop for ever: refuse instead.
+            raise OutOfRange(f"working time is counted only between {first_ok} and {last_ok}")
+        want_first = min(t.first_year, max(first_ok, date.fromordinal(lo).year - 1))
+        want_last = max(t.last_year, min(last_ok, date.fromordinal(hi).year + 1))
         before: list[int] = []
         for year in range(want_first, t.first_year):
             before.extend(self._year_ordinals(year))

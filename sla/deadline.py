@@ -14,6 +14,7 @@ from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
+from sla.bounds import OutOfRange, check_date, check_instant
 from sla.calendar import WorkCalendar
 from sla.policy import PolicyRow, PolicySet
 from sla.worktime import (
@@ -30,6 +31,8 @@ from sla.worktime import (
 )
 
 __all__ = [
+    "MAX_EXTENSION_WORKING_DAYS",
+    "UPSTREAM_BREACH_MINIMUM_WORKING_DAYS",
     "Adjustment",
     "Deadline",
     "compute_deadline",
@@ -41,6 +44,12 @@ __all__ = [
 UTC = timezone.utc
 _US = 1_000_000
 _NATURAL_SECONDS = {"hours": 3600.0, "minutes": 60.0}
+# An extension moves a deadline by at most this many working days, given as a count or as a date.
+MAX_EXTENSION_WORKING_DAYS = 60
+# What a clock gets when its upstream deadline had already passed as it started (a late transfer, a re-dispatch
+# after the upstream deadline): the close of the Nth working day after it starts, or the policy's own limit if
+# that is shorter. The upstream breach is the earlier holder's (or upstream's), not this unit's.
+UPSTREAM_BREACH_MINIMUM_WORKING_DAYS = 1
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -121,6 +130,8 @@ class Deadline:
     suspended_at: datetime | None = None
     suspended_remaining_seconds: float | None = None
     adjustments: tuple[Adjustment, ...] = ()
+    # The upstream deadline had passed when the clock started: not binding, the clock got its minimum instead.
+    upstream_breached: bool = False
     # Not part of the value: what the explanation is built from (a stored deadline may come back without them).
     policy: PolicyRow | None = field(default=None, compare=False, repr=False)
     calendar: WorkCalendar | None = field(default=None, compare=False, repr=False)
@@ -198,6 +209,7 @@ class Deadline:
             "suspended_at": suspended_at,
             "suspended_remaining_seconds": self.suspended_remaining_seconds,
             "adjustments": [a.to_dict() for a in self.adjustments],
+            "upstream_breached": self.upstream_breached,
             "policy": dict(_policy_dict(self.policy)) if self.policy is not None else None,
             "explained": self._calendar_part(),
         }
@@ -228,6 +240,7 @@ class Deadline:
             suspended_at=_parse_dt(data.get("suspended_at")),
             suspended_remaining_seconds=data.get("suspended_remaining_seconds"),
             adjustments=tuple(Adjustment.from_dict(a) for a in data.get("adjustments", ())),
+            upstream_breached=bool(data.get("upstream_breached", False)),
             policy=PolicyRow.from_dict(policy) if policy else None,
             calendar=calendar,
         )
@@ -255,10 +268,16 @@ def _advance(cal: WorkCalendar, basis: str, t: datetime, seconds: float) -> date
 
 
 def _warning(cal: WorkCalendar, basis: str, start: datetime, due: datetime, ratio: float) -> tuple[float, datetime]:
-    """(allowed seconds, warning instant) for a clock from `start` to `due`; the warning never passes the due."""
+    """(allowed seconds, warning instant) for a clock from `start` to `due`. Whenever any time is allowed the
+    warning falls strictly before the due; when none is (a cap before the next opening), it falls at `start`:
+    waiting for the next working moment would put it on or after the due, and the warning would say nothing."""
     allowed = max(0.0, _measure(cal, basis, start, due))
+    if allowed <= 0:
+        return 0.0, start.astimezone(UTC)
     warning = _advance(cal, basis, start, ratio * allowed)
-    return allowed, min(warning, due)
+    if warning >= due:  # a microsecond or so allowed: rounding reached the due
+        warning = _advance(cal, basis, start, 0)
+    return allowed, warning
 
 
 def _supervision(cal: WorkCalendar, due: datetime, days: int) -> datetime:
@@ -281,8 +300,10 @@ def compute_deadline(
     """The deadline of `clock` for a ticket started at `start` (aware, any offset). `cap`, an upstream deadline
     (e.g. the one 12345 sets on a transfer), wins when it is earlier. Results are UTC."""
     require_aware(start, "start")
+    check_instant(start, "start")
     if cap is not None:
         require_aware(cap, "cap")
+        check_instant(cap, "cap")
     row = policies.select(clock, channel, kind, urgent)
     cal = calendar
     o, s = local_position(cal, start, checked=True)
@@ -311,17 +332,22 @@ def compute_deadline(
         allowed_us = round(allowed_s * _US)
 
     computed = due
-    capped = cap is not None and cap < due
-    if capped:
-        assert cap is not None
-        due = cap.astimezone(UTC)
+    # An upstream deadline already past at the start cannot be met by this clock: it gets its minimum instead
+    # (UPSTREAM_BREACH_MINIMUM_WORKING_DAYS) rather than starting overdue with every step due at once.
+    breached = cap is not None and cap <= start_utc
+    capped = cap is not None and not breached and cap < due
+    floor = None
+    if breached:
+        floor = cal._end_of_day_utc(nth_working_day_after(cal, o, UPSTREAM_BREACH_MINIMUM_WORKING_DAYS))
+    if capped or (floor is not None and floor < due):
+        due = cap.astimezone(UTC) if capped else floor  # type: ignore[union-attr,assignment]
         allowed, warning = _warning(cal, basis, start_utc, due, ratio)
         due_o, _ = local_position(cal, due)
         sup_o = nth_working_day_after(cal, due_o, days_after)
     elif reach is not None:
         # Hot path: the warning and the supervision day come from the same table snapshot as the due.
         allowed = allowed_us / _US
-        warn_us = round(ratio * allowed_us)
+        warn_us = min(round(ratio * allowed_us), allowed_us - 1)  # strictly before the due, even for 1 us
         if warn_us > 0:
             warning = min(cal._to_utc(*landing(cal, reach.table, reach.w_start + warn_us)), due)
         else:
@@ -360,6 +386,7 @@ def compute_deadline(
         None,
         None,
         (),
+        breached,
         row,
         cal,
     )
@@ -394,7 +421,12 @@ def extend_deadline(
 ) -> Deadline:
     """An approved extension (延期): exactly one of `working_days` (due moves to the close of the Nth working
     day after the old due's day) or `until` (due moves to the close of that working date). The warning is
-    recomputed from start with the same ratio; the extension is recorded."""
+    recomputed from start with the same ratio; the extension is recorded.
+
+    Refused (ValueError): a move of more than MAX_EXTENSION_WORKING_DAYS working days, an `until` outside the
+    supported years (OutOfRange), and a new due past the upstream deadline (`cap`) of a transfer: the upstream
+    platform's deadline binds whoever holds the case, and only the upstream can move it (the transfer would
+    then come again with a new external_due_at)."""
     if (working_days is None) == (until is None):
         raise ValueError("give exactly one of working_days or until")
     if d.suspended_at is not None:
@@ -402,20 +434,30 @@ def extend_deadline(
     cal = calendar
     until_date: date | None = None
     if working_days is not None:
+        if not 1 <= working_days <= MAX_EXTENSION_WORKING_DAYS:
+            raise ValueError(f"working_days must be between 1 and {MAX_EXTENSION_WORKING_DAYS}")
         new_due = add_working_days(cal, d.due_at, working_days)
     else:
         if isinstance(until, datetime):
             require_aware(until, "until")
+            check_instant(until, "until")
             until_date = until.astimezone(cal.tz).date()
         elif isinstance(until, date):
             until_date = until
         else:
             raise TypeError(f"until must be a date or datetime, got {type(until).__name__}")
+        check_date(until_date, "until")
         if not cal.is_working_day(until_date):
             raise ValueError(f"until {until_date} is not a working day on calendar {cal.name!r}")
         new_due = cal._end_of_day_utc(until_date.toordinal())
+        if new_due > add_working_days(cal, d.due_at, MAX_EXTENSION_WORKING_DAYS):
+            raise ValueError(f"until {until_date} is more than {MAX_EXTENSION_WORKING_DAYS} working days after the "
+                             f"current deadline {d.due_at.astimezone(cal.tz).date()}")
     if new_due <= d.due_at:
         raise ValueError(f"the new due {new_due.isoformat()} is not later than the current {d.due_at.isoformat()}")
+    if d.cap is not None and new_due > d.cap:
+        raise ValueError(f"the new due {new_due.astimezone(cal.tz).isoformat()} is past the upstream deadline "
+                         f"{d.cap.astimezone(cal.tz).isoformat()}: only the upstream platform can grant that")
     allowed, warning = _warning(cal, d.basis, d.start, new_due, d.warning_ratio)
     adjustment = Adjustment("extension", d.due_at, new_due, working_days=working_days, until=until_date)
     # The due no longer comes from the cap; the cap itself stays on record for the explanation.
@@ -562,7 +604,12 @@ def _provisional_reason(provisional: bool, unknown: tuple[int, ...]) -> str | No
 def _assemble(d: Deadline, facts: dict[str, Any]) -> dict[str, Any]:
     cap_reason = None
     if d.cap is not None:
-        if d.capped:
+        if d.upstream_breached:
+            cap_reason = (f"the upstream deadline {d.cap.isoformat()} had already passed when this clock started "
+                          f"({d.start.isoformat()}): a breach upstream or by an earlier unit, not this one's; this "
+                          f"clock gets its minimum, {UPSTREAM_BREACH_MINIMUM_WORKING_DAYS} working day(s) or the "
+                          f"policy's limit if shorter")
+        elif d.capped:
             cap_reason = (f"capped by the upstream deadline {d.cap.isoformat()}, earlier than the policy's "
                           f"{_iso(d.computed_due_at)}")
         elif any(a.kind == "extension" for a in d.adjustments) and d.computed_due_at and d.cap < d.computed_due_at:
@@ -596,6 +643,9 @@ def _assemble(d: Deadline, facts: dict[str, Any]) -> dict[str, Any]:
         "capped": d.capped,
         "cap": _iso(d.cap),
         "cap_reason": cap_reason,
+        "upstream_breached": d.upstream_breached,
+        "warning_reason": ("no working time is allowed before the deadline: the warning falls at receipt"
+                           if d.allowed_seconds <= 0 else None),
         "computed_due_at": _iso(d.computed_due_at),
         "suspended": d.suspended,
         "suspended_at": _iso(d.suspended_at),

@@ -21,6 +21,10 @@ UNITS = ("working_days", "working_hours", "hours", "minutes")
 WILDCARD = "*"
 DEFAULT_WARNING_RATIO = 0.75
 DEFAULT_SUPERVISION_AFTER_WORKING_DAYS = 2
+# The longest limit per unit, about a year: a policy may not put a deadline past what the working-time arithmetic
+# covers (sla.bounds), and no hotline limit comes near it.
+MAX_LIMIT = {"working_days": 250, "working_hours": 2000, "hours": 8784, "minutes": 527040}
+MAX_SUPERVISION_AFTER_WORKING_DAYS = 60
 
 _REQUIRED = ("id", "clock", "channel", "kind", "urgent", "limit", "unit")
 _OPTIONAL = ("warning_ratio", "supervision_after_working_days")
@@ -103,7 +107,7 @@ def _check_ratio(value: Any) -> bool:
 
 
 def _check_days(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SUPERVISION_AFTER_WORKING_DAYS
 
 
 def _resolved_defaults(defaults: Mapping[str, Any] | None, problems: list[str]) -> dict[str, Any]:
@@ -130,7 +134,7 @@ def _resolved_defaults(defaults: Mapping[str, Any] | None, problems: list[str]) 
         else:
             problems.append(
                 f"defaults: supervision_after_working_days {defaults['supervision_after_working_days']!r} "
-                "must be an integer >= 1"
+                "must be an integer from 1 to {MAX_SUPERVISION_AFTER_WORKING_DAYS}"
             )
     return resolved
 
@@ -171,12 +175,14 @@ def _parse_row(
         problems.append(f"{name}: limit {raw['limit']!r} must be a positive number")
     if raw["unit"] not in UNITS:
         problems.append(f"{name}: unit {raw['unit']!r} is not one of {', '.join(UNITS)}")
+    elif _is_number(raw["limit"]) and raw["limit"] > MAX_LIMIT[raw["unit"]]:
+        problems.append(f"{name}: limit {raw['limit']!r} is more than {MAX_LIMIT[raw['unit']]} {raw['unit']}")
     ratio = raw.get("warning_ratio", defaults["warning_ratio"])
     if not _check_ratio(ratio):
         problems.append(f"{name}: warning_ratio {ratio!r} must be a number in (0, 1)")
     days = raw.get("supervision_after_working_days", defaults["supervision_after_working_days"])
     if not _check_days(days):
-        problems.append(f"{name}: supervision_after_working_days {days!r} must be an integer >= 1")
+        problems.append(f"{name}: supervision_after_working_days {days!r} must be an integer from 1 to {MAX_SUPERVISION_AFTER_WORKING_DAYS}")
     if problems:
         return None, problems
     limit = raw["limit"]

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import NamedTuple
 
+from sla.bounds import HORIZON_YEARS, OutOfRange
 from sla.calendar import WorkCalendar, _DayTable
 
 __all__ = [
@@ -46,7 +47,10 @@ def local_position(cal: WorkCalendar, t: datetime, *, checked: bool = False) -> 
     `checked=True` skips the awareness check when the caller has just made it."""
     if not checked:
         require_aware(t)
-    lt = t.astimezone(cal.tz)
+    try:
+        lt = t.astimezone(cal.tz)
+    except OverflowError as exc:  # year 1 or 9999 with an offset that pushes it past datetime's range
+        raise OutOfRange(f"{t.isoformat()} is outside the range working time is counted in") from exc
     return lt.toordinal(), ((lt.hour * 60 + lt.minute) * 60 + lt.second) * _US + lt.microsecond
 
 
@@ -92,9 +96,14 @@ def _table_for_index(cal: WorkCalendar, table: _DayTable, o: int, k: int) -> _Da
     (the caller then recomputes everything from the new snapshot)."""
     if k < len(table.ords):
         return None
-    # Roughly 250 working days a year; over-extend a little so one extension is enough.
+    # Roughly 250 working days a year; over-extend a little so one extension is enough, but never past the
+    # horizon: a calendar with no working day left before it has no answer, and searching on would not end.
     missing = k - len(table.ords) + 1
-    return cal._cover(o, table.hi + missing * 2 + 370)
+    horizon = date(HORIZON_YEARS[1], 12, 31).toordinal()
+    hi = min(table.hi + missing * 2 + 370, horizon)
+    if hi <= table.hi:
+        raise OutOfRange(f"no working day left before the end of {HORIZON_YEARS[1]} on calendar {cal.name!r}")
+    return cal._cover(o, hi)
 
 
 class Reach(NamedTuple):

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import get
 
+import sla
 from hotline import clocks
 from hotline.auth import Principal
 from hotline.errors import InvalidInput
@@ -23,6 +24,9 @@ async def deadlines(rt: Runtime, principal: Principal, channel: str = "96196", k
         fields["kind"] = f"unknown kind {kind!r}"
     if received_at is not None and received_at.tzinfo is None:
         fields["received_at"] = "must carry a UTC offset"
+    elif received_at is not None and sla.out_of_range(received_at):
+        # Refused before any working time is counted: 9999-12-31 once looped for ever, year 1 overflowed.
+        fields["received_at"] = sla.out_of_range(received_at)  # type: ignore[assignment]
     if fields:
         raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
     at = received_at or datetime.now(timezone.utc)

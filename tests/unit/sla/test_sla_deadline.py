@@ -192,11 +192,42 @@ def test_a_later_upstream_deadline_does_not_bind(policies: PolicySet, calendar: 
     assert "not binding" in d.explain()["cap_reason"]
 
 
-def test_an_upstream_deadline_already_past_gives_an_overdue_clock(policies: PolicySet,
-                                                                   calendar: WorkCalendar) -> None:
+def test_an_upstream_deadline_already_past_gives_the_clock_its_minimum(policies: PolicySet,
+                                                                        calendar: WorkCalendar) -> None:
+    """A transfer that arrives (or is re-dispatched) after its upstream deadline does not start overdue with every
+    step due at once: the clock gets one working day (UPSTREAM_BREACH_MINIMUM_WORKING_DAYS), recorded as a breach
+    upstream, and its steps fall one after another."""
     d = reply(policies, calendar, cst(2026, 3, 2, 9, 0), "complaint", cap=cst(2026, 3, 1, 12, 0))
-    assert d.capped and d.due_at == cst(2026, 3, 1, 12, 0)
-    assert d.allowed_seconds == 0 and d.warning_at <= d.due_at
+    assert d.upstream_breached and not d.capped
+    assert d.due_at == cst(2026, 3, 3, 17, 30)  # Mon Mar 2 does not count: Tue Mar 3 (1)
+    assert d.start < d.warning_at < d.due_at < d.supervision_at
+    # 7h on Mar 2 + 7.5h on Mar 3 = 14.5h allowed; 75% = 10.875h: 7h Mar 2, 3.5h to 12:00 Mar 3, then 22.5 min.
+    assert d.allowed_seconds == 14.5 * HOUR and d.warning_at == cst(2026, 3, 3, 13, 52, 30)
+    why = d.explain()
+    assert why["upstream_breached"] is True and "had already passed" in why["cap_reason"]
+    # A cap exactly at the start is just as breached; a shorter policy limit (urgent: 24 h) is kept.
+    assert reply(policies, calendar, cst(2026, 3, 2, 9, 0), "complaint", cap=cst(2026, 3, 2, 9, 0)).upstream_breached
+    urgent = reply(policies, calendar, cst(2026, 3, 6, 16, 0), "complaint", urgent=True, cap=cst(2026, 3, 1, 12, 0))
+    assert urgent.upstream_breached and urgent.due_at == cst(2026, 3, 7, 16, 0)
+    again = Deadline.from_dict(json.loads(json.dumps(d.to_dict())))
+    assert again == d and again.explain() == d.explain()
+
+
+def test_a_capped_transfer_received_outside_office_hours_warns_before_it_is_overdue(
+        policies: PolicySet, calendar: WorkCalendar) -> None:
+    # Received Fri Mar 6 20:00; upstream due Mon Mar 9 10:00: 1.5 working hours allowed, warning at 75% strictly
+    # before the deadline (Mon 09:37:30).
+    d = reply(policies, calendar, cst(2026, 3, 6, 20, 0), "complaint", cap=cst(2026, 3, 9, 10, 0))
+    assert d.capped and d.allowed_seconds == 1.5 * HOUR
+    assert d.warning_at == cst(2026, 3, 9, 9, 37, 30) < d.due_at
+    assert d.explain()["warning_reason"] is None
+    # Upstream due Mon 08:30 (the next opening): no working time at all. The warning falls at receipt and the
+    # explanation says so; before, it fell on the deadline itself, and warning and overdue fired together.
+    for cap in (cst(2026, 3, 9, 8, 30), cst(2026, 3, 7, 12, 0)):
+        d = reply(policies, calendar, cst(2026, 3, 6, 20, 0), "complaint", cap=cap)
+        assert d.capped and d.allowed_seconds == 0
+        assert d.warning_at == cst(2026, 3, 6, 20, 0) < d.due_at
+        assert "no working time" in d.explain()["warning_reason"]
 
 
 # ---- years without data ------------------------------------------------------------------------------------
@@ -242,9 +273,11 @@ def test_to_dict_from_dict_round_trip(policies: PolicySet, calendar: WorkCalenda
     assert again == d
     assert again.explain() == d.explain()  # the stored explanation, no calendar needed
     assert again.policy == d.policy
-    # With the calendar it can be moved again.
-    moved = extend_deadline(Deadline.from_dict(stored, calendar), calendar, working_days=1)
-    assert moved.due_at == cst(2026, 3, 16, 17, 30)
+    # With the calendar it can be moved again (within its upstream deadline).
+    d = reply(policies, calendar, cst(2026, 3, 2, 9, 0), "complaint", cap=cst(2026, 4, 30, 17, 30))
+    moved = extend_deadline(Deadline.from_dict(json.loads(json.dumps(d.to_dict())), calendar), calendar,
+                            working_days=1)
+    assert moved.due_at == cst(2026, 3, 24, 17, 30)
 
 
 def test_a_deadline_stored_with_its_whole_explanation_still_reads(policies: PolicySet, calendar: WorkCalendar) -> None:
@@ -296,11 +329,38 @@ def test_extension_until_a_date(policies: PolicySet, calendar: WorkCalendar) -> 
         extend_deadline(d, calendar)
 
 
-def test_extension_of_a_capped_deadline_records_the_cap(policies: PolicySet, calendar: WorkCalendar) -> None:
-    d = reply(policies, calendar, cst(2026, 3, 2, 9, 0), "complaint", cap=cst(2026, 3, 13, 17, 0))
+def test_an_extension_never_passes_the_upstream_deadline(policies: PolicySet, calendar: WorkCalendar) -> None:
+    """The upstream (12345) deadline binds whoever holds the case: an extension up to it is the dispatcher's to
+    grant, one beyond it only the upstream's."""
+    capped = reply(policies, calendar, cst(2026, 3, 2, 9, 0), "complaint", cap=cst(2026, 3, 13, 17, 0))
+    with pytest.raises(ValueError, match="past the upstream deadline"):
+        extend_deadline(capped, calendar, working_days=2)
+    # A consultation (2 working days: Mar 4 17:30) under the same upstream deadline may be extended up to it.
+    d = reply(policies, calendar, cst(2026, 3, 2, 9, 0), "consultation", cap=cst(2026, 3, 13, 17, 0))
+    assert not d.capped and d.due_at == cst(2026, 3, 4, 17, 30)
     e = extend_deadline(d, calendar, working_days=2)
-    assert e.due_at == cst(2026, 3, 17, 17, 30) and not e.capped
-    assert "before an extension moved it" in e.explain()["cap_reason"]
+    assert e.due_at == cst(2026, 3, 6, 17, 30) and e.cap == d.cap
+    assert extend_deadline(d, calendar, until=date(2026, 3, 12)).due_at == cst(2026, 3, 12, 17, 30)
+    for beyond in ({"until": date(2026, 3, 13)}, {"working_days": 7}):  # Mar 13 17:30 is past 17:00
+        with pytest.raises(ValueError, match="only the upstream platform"):
+            extend_deadline(d, calendar, **beyond)
+    # Past the upstream deadline already (the clock got its minimum): no extension at all from here.
+    late = reply(policies, calendar, cst(2026, 3, 16, 9, 0), "consultation", cap=cst(2026, 3, 13, 17, 0))
+    with pytest.raises(ValueError, match="past the upstream deadline"):
+        extend_deadline(late, calendar, working_days=1)
+
+
+def test_an_extension_is_bounded(policies: PolicySet, calendar: WorkCalendar) -> None:
+    from sla import MAX_EXTENSION_WORKING_DAYS, OutOfRange
+
+    d = reply(policies, calendar, cst(2026, 9, 10, 10, 0), "complaint")  # due Oct 8 17:30
+    with pytest.raises(OutOfRange, match="must fall between 2000-01-01 and 2100-12-31"):
+        extend_deadline(d, calendar, until=date(5000, 1, 3))
+    with pytest.raises(ValueError, match=f"more than {MAX_EXTENSION_WORKING_DAYS} working days"):
+        extend_deadline(d, calendar, until=date(2027, 6, 1))
+    with pytest.raises(ValueError, match="working_days must be between"):
+        extend_deadline(d, calendar, working_days=MAX_EXTENSION_WORKING_DAYS + 1)
+    assert extend_deadline(d, calendar, working_days=MAX_EXTENSION_WORKING_DAYS).due_at > d.due_at
 
 
 # ---- suspension (挂起) --------------------------------------------------------------------------------------

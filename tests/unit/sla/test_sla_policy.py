@@ -198,3 +198,14 @@ def test_config_format_errors() -> None:
         PolicySet.from_config({"policies": []})
     with pytest.raises(PolicyError, match="defaults: warning_ratio 0 must be a number in \\(0, 1\\)"):
         PolicySet.from_config({"defaults": {"warning_ratio": 0}, "policy": FALLBACKS})
+
+
+def test_limits_past_what_the_arithmetic_covers_are_refused() -> None:
+    """A policy recompute (PUT /api/admin/sla-policies) is an entry point too: a limit of a billion working days
+    would put every deadline past the working-day horizon, so the set is refused at load, naming the row."""
+    for unit, limit in (("working_days", 251), ("working_hours", 2001), ("hours", 8785), ("minutes", 527041)):
+        with pytest.raises(PolicyError, match=f"reply-all.*limit {limit} is more than"):
+            PolicySet.from_rows([FALLBACKS[0], row("reply-all", limit=limit, unit=unit), FALLBACKS[2]])
+    with pytest.raises(PolicyError, match="supervision_after_working_days 61"):
+        PolicySet.from_rows([FALLBACKS[0], row("reply-all", supervision_after_working_days=61), FALLBACKS[2]])
+    PolicySet.from_rows([FALLBACKS[0], row("reply-all", limit=250), FALLBACKS[2]])

@@ -143,8 +143,14 @@ def test_ladder_is_ordered_and_day_limits_end_at_close(t: datetime, clock: str, 
     d = compute_deadline(POLICIES, CALENDAR, clock=clock, start=t, channel="12345", kind="report", urgent=True,
                          cap=cap)
     assert d.warning_at <= d.due_at < d.supervision_at
-    assert d.due_at == (min(d.computed_due_at, cap) if cap else d.computed_due_at)  # type: ignore[type-var]
-    assert d.capped is (cap is not None and cap < d.computed_due_at)  # type: ignore[operator]
+    assert d.upstream_breached is (cap is not None and cap <= d.start)
+    if d.upstream_breached:  # the upstream deadline had passed: the clock's minimum, or its policy if shorter
+        assert d.due_at == min(d.computed_due_at, add_working_days(CALENDAR, d.start, 1))  # type: ignore[type-var]
+    else:
+        assert d.due_at == (min(d.computed_due_at, cap) if cap else d.computed_due_at)  # type: ignore[type-var]
+    assert d.capped is (cap is not None and not d.upstream_breached and cap < d.computed_due_at)  # type: ignore[operator]
+    # The warning falls strictly before the due whenever any time is allowed, and at receipt when none is.
+    assert d.warning_at < d.due_at if d.allowed_seconds > 0 else d.warning_at == d.start
     if not d.capped:
         assert d.warning_at >= d.start
         if d.unit == "working_days":

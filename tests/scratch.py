@@ -29,6 +29,21 @@ async def scratch_database(like_url: str, prefix: str, *, migrated: bool = False
         yield url
     finally:
         await db.drop_database(url)
+        await drop_roles(url)
+
+
+async def drop_roles(url: str, *names: str) -> None:
+    """Drop the roles `hotline migrate` made for the database of `url` (and `names`): roles belong to the whole
+    server and would outlive the throwaway database."""
+    from hotline.roles import owner_role, runtime_role
+
+    name = db.database_name(url)
+    conn = await db.connect(db.with_database(url, "postgres"))
+    try:
+        for role in (runtime_role(name), owner_role(name), *names):
+            await conn.execute(await conn.fetchval("SELECT format('DROP ROLE IF EXISTS %I', $1::text)", role))
+    finally:
+        await conn.close()
 
 
 def free_port() -> int:

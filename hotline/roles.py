@@ -192,11 +192,17 @@ async def service_url(url: str, runtime_url: str | None = None) -> str:
             from exc
     try:
         role = runtime_role(name)
-        row = await conn.fetchrow("SELECT rolsuper, EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1 AND rolcanlogin) "
-                                  "AS has_role FROM pg_roles WHERE rolname = current_user", role)
+        row = await conn.fetchrow(
+            """SELECT rolsuper, EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1 AND rolcanlogin) AS has_role,
+                      coalesce((SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class
+                                WHERE oid = to_regclass('public.events')), false) AS owns_events
+               FROM pg_roles WHERE rolname = current_user""", role)
     finally:
         await conn.close()
     if not row["rolsuper"]:
+        if row["owns_events"]:  # served as asked, but the operator should know the trigger is not a wall for it
+            log.warning("service_owns_events", database=name,
+                        detail="the service's role owns the events table and could switch its triggers off")
         return url  # a role the operator made for the service: used as it is
     if not row["has_role"]:
         raise NotReady(f"the runtime role {role} does not exist: run `hotline migrate` (it makes the roles the "

@@ -150,7 +150,11 @@ def cmd_dev(args: argparse.Namespace) -> None:
     finally:
         stop()
         for p in (api, worker):
-            p.wait(timeout=15)
+            try:
+                p.wait(timeout=25)  # the worker lets running jobs finish for up to 20 s
+            except subprocess.TimeoutExpired:
+                p.kill()  # never left behind, serving on after `make run` is gone
+                p.wait(timeout=5)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -81,13 +81,18 @@ async def _backend_users(url: str) -> set[str]:
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then whatever of its process group is left (the API and worker `hotline dev` starts)."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout=30)
+            proc.wait(timeout=40)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 async def test_migrate_seed_and_serve_with_a_superuser_url_serve_as_the_runtime_role(settings, database, tmp_path):
@@ -103,7 +108,7 @@ async def test_migrate_seed_and_serve_with_a_superuser_url_serve_as_the_runtime_
         port, log = free_port(), tmp_path / "serve.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen([HOTLINE, "serve", "--port", str(port)], env=env, stdout=out,
-                                    stderr=subprocess.STDOUT)
+                                    stderr=subprocess.STDOUT, start_new_session=True)
         try:
             token = _until_signed_in(proc, f"http://127.0.0.1:{port}", log)
             r = httpx.post(f"http://127.0.0.1:{port}/api/tickets", headers={"Authorization": f"Bearer {token}"},
@@ -118,7 +123,7 @@ async def test_serve_refuses_to_start_without_a_secret_key_outside_development(s
     async with scratch_database(database, "clikey", migrated=True) as url:
         env = _operator_env(url, settings.redis_url)
         proc = subprocess.Popen([HOTLINE, "serve", "--port", str(free_port())], env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
             _, err = proc.communicate(timeout=30)
         except subprocess.TimeoutExpired:
@@ -135,7 +140,7 @@ async def test_dev_runs_with_nothing_configured_and_its_processes_use_the_runtim
         port, log = free_port(), tmp_path / "dev.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen([HOTLINE, "dev", "--demo-tickets", "0", "--port", str(port)], env=env, stdout=out,
-                                    stderr=subprocess.STDOUT)
+                                    stderr=subprocess.STDOUT, start_new_session=True)
         try:
             _until_signed_in(proc, f"http://127.0.0.1:{port}", log)
             deadline = time.monotonic() + 60  # the worker has connected once it logs its start

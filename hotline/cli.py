@@ -63,6 +63,9 @@ def _ready_to_serve(command: str, *, signs_tokens: bool) -> None:
         asyncio.run(service_url(settings.database_url, settings.database_runtime_url))
     except (InsecureSecretKey, NotReady) as exc:
         sys.exit(f"hotline {command}: {exc}")
+    except (OSError, asyncio.TimeoutError) as exc:
+        # PostgreSQL not up yet: the process's own start deals with it as before (the worker waits and tries again).
+        print(f"hotline {command}: PostgreSQL not reachable yet ({exc})", file=sys.stderr)
 
 
 def cmd_migrate(_: argparse.Namespace) -> None:

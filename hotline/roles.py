@@ -93,12 +93,16 @@ async def provide(conn: asyncpg.Connection, runtime_url: str | None = None) -> t
     database = await conn.fetchval("SELECT current_database()")
     named, password = user_of(runtime_url) if runtime_url else (None, None)
     owner, app = owner_role(database), named or runtime_role(database)
+    if app == owner:
+        raise RoleError(f"HOTLINE_DATABASE_RUNTIME_URL names {owner}, the owner of the schema: the service needs a "
+                        "role of its own")
     async with conn.transaction():
         for role, login in ((owner, "NOLOGIN"), (app, "LOGIN")):
             if await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = $1", role):
-                raise RoleError(f"role {role} is a superuser: it cannot be the {'owner' if role == owner else 'runtime'}"
-                                " role (a superuser can switch the events table's triggers off); name another role in"
-                                " HOTLINE_DATABASE_RUNTIME_URL, or take SUPERUSER from it by hand")
+                kind = "owner" if role == owner else "runtime"
+                raise RoleError(f"role {role} is a superuser: it cannot be the {kind} role (a superuser can switch "
+                                "the events table's triggers off); name another role in HOTLINE_DATABASE_RUNTIME_URL, "
+                                "or take SUPERUSER from it by hand")
             if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
                 await _ddl(conn, "CREATE ROLE %I", role)
             await _ddl(conn, f"ALTER ROLE %I {login} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
@@ -140,7 +144,8 @@ async def _hand_over(conn: asyncpg.Connection, database: str, owner: str) -> Non
     for r in routines:
         await _ddl(conn, f"ALTER ROUTINE {r['name']} OWNER TO %I", owner)
     types = await conn.fetch(
-        """SELECT format('%I.%I', n.nspname, t.typname) AS name FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+        """SELECT format('%I.%I', n.nspname, t.typname) AS name
+           FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
            WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'r', 'c') AND pg_get_userbyid(t.typowner) <> $1
              AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid

@@ -75,7 +75,8 @@ async def _backend_users(url: str) -> set[str]:
     conn = await db.connect(db.with_database(url, "postgres"))
     try:
         return {r["usename"] for r in await conn.fetch(
-            "SELECT usename FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", db.database_name(url))}
+            "SELECT usename FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            db.database_name(url))}
     finally:
         await conn.close()
 

@@ -124,7 +124,8 @@ async def test_migrate_makes_the_roles_and_hands_every_object_to_the_owner(setti
                    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                    CROSS JOIN unnest('{SELECT,INSERT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER}'::text[])
                         AS p(privilege)
-                   WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND has_table_privilege($1, c.oid, p.privilege)
+                   WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+                     AND has_table_privilege($1, c.oid, p.privilege)
                    GROUP BY c.relname""", app)
             granted = {r["relname"]: r["granted"] for r in privileges}
             assert granted.pop("events") == ["INSERT", "SELECT"]
@@ -148,8 +149,8 @@ async def test_migrate_takes_back_what_was_changed_by_hand_on_an_install_from_be
                                f"OWNER TO CURRENT_USER; GRANT UPDATE, DELETE, TRUNCATE ON events TO {app}; "
                                f"GRANT {owner} TO {app}; ALTER ROLE {app} CREATEDB")
             assert await migrate(conn) == []
-            assert await conn.fetchval("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'events'::regclass") \
-                == owner
+            events_owner = "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'events'::regclass"
+            assert await conn.fetchval(events_owner) == owner
             assert await conn.fetchval("SELECT pg_get_userbyid(datdba) FROM pg_database "
                                        "WHERE datname = current_database()") == owner
             assert [await conn.fetchval("SELECT has_table_privilege($1, 'events', $2)", app, p)

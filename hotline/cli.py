@@ -54,13 +54,13 @@ async def _seed(demo: bool, demo_tickets: int = 0, only_if_empty: bool = False) 
 def _ready_to_serve(command: str, *, signs_tokens: bool) -> None:
     """Say what is missing before any process starts (uvicorn would start, fail and log each worker's traceback)."""
     from config.settings import InsecureSecretKey, require_secret_key
-    from hotline.roles import NotReady, service_url
+    from hotline.roles import NotReady, check_service_login
 
     settings = get_settings()
     try:
         if signs_tokens:
             require_secret_key(settings)
-        asyncio.run(service_url(settings.database_url, settings.database_runtime_url))
+        asyncio.run(check_service_login(settings.database_url, settings.database_runtime_url))
     except (InsecureSecretKey, NotReady) as exc:
         sys.exit(f"hotline {command}: {exc}")
     except (OSError, asyncio.TimeoutError) as exc:

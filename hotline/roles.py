@@ -213,3 +213,25 @@ async def service_url(url: str, runtime_url: str | None = None) -> str:
         raise NotReady(f"the runtime role {role} does not exist: run `hotline migrate` (it makes the roles the "
                        "service connects as instead of the superuser in HOTLINE_DATABASE_URL)")
     return as_role(url, role)
+
+
+LOGIN_ERRORS = (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError)
+
+
+def login_refused(url: str, runtime_url: str | None, exc: Exception) -> NotReady:
+    role, _ = user_of(url)
+    if url == runtime_url:
+        return NotReady(f"cannot connect with HOTLINE_DATABASE_RUNTIME_URL as {role}: {exc}")
+    return NotReady(f"cannot connect as the runtime role {role} ({exc}): with password authentication set "
+                    "HOTLINE_DATABASE_RUNTIME_URL (its user and password) for `hotline migrate` and the service")
+
+
+async def check_service_login(url: str, runtime_url: str | None = None) -> None:
+    """What a service start will do, once, so `hotline serve` / `hotline worker` can say what is missing before
+    any process starts."""
+    target = await service_url(url, runtime_url)
+    try:
+        conn = await asyncpg.connect(target)
+    except LOGIN_ERRORS as exc:
+        raise login_refused(target, runtime_url, exc) from exc
+    await conn.close()

@@ -116,13 +116,8 @@ class Runtime:
 async def _pool(url: str, settings: Settings, *, min_size: int, max_size: int) -> asyncpg.Pool:
     try:
         return await db.create_pool(url, min_size=min_size, max_size=max_size)
-    except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError) as exc:
-        if url == settings.database_runtime_url:
-            raise
-        role, _ = roles.user_of(url)
-        raise roles.NotReady(
-            f"cannot connect as the runtime role {role} ({exc}): with password authentication set "
-            "HOTLINE_DATABASE_RUNTIME_URL (its user and password) for `hotline migrate` and the service") from exc
+    except roles.LOGIN_ERRORS as exc:
+        raise roles.login_refused(url, settings.database_runtime_url, exc) from exc
 
 
 def runtime_of(app_state: Any) -> Runtime:

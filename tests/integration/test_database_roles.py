@@ -226,3 +226,30 @@ async def test_a_database_migrated_without_the_roles_is_refused_rather_than_serv
     async with scratch_database(database, "roles_none") as url:
         with pytest.raises(NotReady, match=f"{db.database_name(url)}_app.*hotline migrate"):
             await Runtime.start(replace(settings, database_url=url))
+
+
+async def test_with_password_authentication_the_runtime_url_gives_the_role_its_password(settings):
+    """A server that asks for passwords: the runtime role has none until HOTLINE_DATABASE_RUNTIME_URL gives one to
+    `hotline migrate`; without it the service says to set it, with it the service logs in as that role."""
+    from tests.scratch import private_postgres
+
+    with private_postgres(password="super-pw") as url:
+        await db.ensure_database(url)
+        conn = await db.connect(url)
+        try:
+            await migrate(conn)
+            with pytest.raises(NotReady, match="hotline_app.*set HOTLINE_DATABASE_RUNTIME_URL"):
+                await Runtime.start(replace(settings, database_url=url))
+            runtime_url = as_role(url, "hotline_svc", password="svc-pw")
+            await migrate(conn, runtime_url=runtime_url)
+            rt = await Runtime.start(replace(settings, database_url=url, database_runtime_url=runtime_url))
+            try:
+                assert await rt.pool.fetchval("SELECT current_user") == "hotline_svc"
+                assert not await rt.pool.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            finally:
+                await rt.close()
+            wrong = as_role(url, "hotline_svc", password="guessed")
+            with pytest.raises(NotReady, match="HOTLINE_DATABASE_RUNTIME_URL as hotline_svc"):
+                await Runtime.start(replace(settings, database_url=url, database_runtime_url=wrong))
+        finally:
+            await conn.close()

@@ -16,8 +16,10 @@ DEV_SECRET = "hotline-dev-secret-change-me"
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     database_replica_url: str | None = None
+    database_runtime_url: str | None = None  # the role the service connects as, if not `<db>_app` (hotline/roles.py)
     redis_url: str = DEFAULT_REDIS_URL
     secret_key: str = DEV_SECRET
+    development: bool = False  # HOTLINE_ENV=development: the development secret is allowed (`make run`, tests)
     demo_password: str = "hotline"
     timezone: str = "Asia/Shanghai"
     token_ttl_seconds: int = 8 * 3600
@@ -56,8 +58,10 @@ class Settings:
         return cls(
             database_url=get("HOTLINE_DATABASE_URL", DEFAULT_DATABASE_URL),
             database_replica_url=env.get("HOTLINE_DATABASE_REPLICA_URL") or None,
+            database_runtime_url=env.get("HOTLINE_DATABASE_RUNTIME_URL", "").strip() or None,
             redis_url=get("HOTLINE_REDIS_URL", DEFAULT_REDIS_URL),
             secret_key=get("HOTLINE_SECRET_KEY", DEV_SECRET),
+            development=get("HOTLINE_ENV", "production").lower() == "development",
             demo_password=get("HOTLINE_DEMO_PASSWORD", "hotline"),
             timezone=get("HOTLINE_TIMEZONE", "Asia/Shanghai"),
             token_ttl_seconds=get_int("HOTLINE_TOKEN_TTL_SECONDS", 8 * 3600),
@@ -86,6 +90,19 @@ def parse_networks(name: str, raw: str) -> tuple[str, ...]:
             except ValueError as exc:
                 raise ValueError(f"{name}: {item!r} is not an IP address or CIDR network") from exc
     return tuple(networks)
+
+
+class InsecureSecretKey(ValueError):
+    pass
+
+
+def require_secret_key(settings: Settings) -> None:
+    """Outside development, refuse the key in the repository: anyone could sign tokens with it (any user, any role)."""
+    if settings.secret_key == DEV_SECRET and not settings.development:
+        raise InsecureSecretKey(
+            "HOTLINE_SECRET_KEY is not set (or is the development key from the repository), so anyone could forge "
+            "session tokens: set it to a long random value, e.g. `python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'`, or set HOTLINE_ENV=development on a development machine")
 
 
 def default_web_workers() -> int:

@@ -20,7 +20,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from config.logging import configure_logging
-from config.settings import Settings, get_settings
+from config.settings import Settings, get_settings, require_secret_key
 from hotline import intake
 from hotline.api import auth as auth_api
 from hotline.api import admin, escalations, exports, health, live, notifications, public, reference, reports
@@ -92,6 +92,7 @@ def _tune_gc() -> None:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    require_secret_key(settings)
     configure_logging(settings.log_level, settings.log_json)
 
     @asynccontextmanager

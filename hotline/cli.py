@@ -19,10 +19,11 @@ async def _migrate() -> list[str]:
     from hotline.migrate import migrate
 
     settings = get_settings()
+    # The one step that creates the database, and the roles the service connects as (with a superuser URL).
     await db.ensure_database(settings.database_url)
     conn = await db.connect(settings.database_url)
     try:
-        return await migrate(conn)
+        return await migrate(conn, runtime_url=settings.database_runtime_url)
     finally:
         await conn.close()
 
@@ -50,8 +51,30 @@ async def _seed(demo: bool, demo_tickets: int = 0, only_if_empty: bool = False) 
     return counts
 
 
+def _ready_to_serve(command: str, *, signs_tokens: bool) -> None:
+    """Say what is missing before any process starts (uvicorn would start, fail and log each worker's traceback)."""
+    from config.settings import InsecureSecretKey, require_secret_key
+    from hotline.roles import NotReady, check_service_login
+
+    settings = get_settings()
+    try:
+        if signs_tokens:
+            require_secret_key(settings)
+        asyncio.run(check_service_login(settings.database_url, settings.database_runtime_url))
+    except (InsecureSecretKey, NotReady) as exc:
+        sys.exit(f"hotline {command}: {exc}")
+    except (OSError, asyncio.TimeoutError) as exc:
+        # PostgreSQL not up yet: the process's own start deals with it as before (the worker waits and tries again).
+        print(f"hotline {command}: PostgreSQL not reachable yet ({exc})", file=sys.stderr)
+
+
 def cmd_migrate(_: argparse.Namespace) -> None:
-    applied = asyncio.run(_migrate())
+    from hotline.migrate import MigrationError
+
+    try:
+        applied = asyncio.run(_migrate())
+    except MigrationError as exc:
+        sys.exit(f"hotline migrate: {exc}")
     print(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
 
 
@@ -70,6 +93,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     workers = args.workers or settings.web_workers
     if workers < 1:
         sys.exit("hotline serve: --workers / HOTLINE_WEB_WORKERS must be at least 1")
+    _ready_to_serve("serve", signs_tokens=True)
     uvicorn.run("hotline.app:create_app", factory=True, host=args.host, port=args.port, workers=workers,
                 log_config=None, access_log=False, loop="uvloop", http="httptools", lifespan="on",
                 proxy_headers=False)  # the app trusts X-Forwarded-For from HOTLINE_TRUSTED_PROXIES only
@@ -79,6 +103,8 @@ def cmd_worker(args: argparse.Namespace) -> None:
     # exec, not import: the worker package builds on hotline, never the other way round. Same pid, so SIGTERM from a
     # supervisor reaches arq directly.
     flags = [*(["--burst"] if args.burst else []), *(["--check"] if args.check else [])]
+    if not args.check:
+        _ready_to_serve("worker", signs_tokens=False)
     os.execv(sys.executable, [sys.executable, "-m", "workers", *flags])
 
 
@@ -96,6 +122,8 @@ def cmd_dev(args: argparse.Namespace) -> None:
         os.environ.update(discover())
     except ServiceError as exc:
         sys.exit(f"hotline: {exc}")
+    # This is a development machine: the API may sign with the development key (and says so in its settings).
+    os.environ.setdefault("HOTLINE_ENV", "development")
     get_settings.cache_clear()
     applied = asyncio.run(_migrate())
     print(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
@@ -126,7 +154,11 @@ def cmd_dev(args: argparse.Namespace) -> None:
     finally:
         stop()
         for p in (api, worker):
-            p.wait(timeout=15)
+            try:
+                p.wait(timeout=25)  # the worker lets running jobs finish for up to 20 s
+            except subprocess.TimeoutExpired:
+                p.kill()  # never left behind, serving on after `make run` is gone
+                p.wait(timeout=5)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,5 @@
-"""Forward-only SQL migrations (hotline/migrations/NNNN_name.sql), applied in order under an advisory lock."""
+"""Forward-only SQL migrations (hotline/migrations/NNNN_name.sql), applied in order under an advisory lock, then, when
+connected as a superuser, the owner and runtime roles (hotline/roles.py) made and granted again."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import asyncpg
 import structlog
+
+from hotline import roles
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 LOCK_KEY = 0x686F746C696E65  # "hotline": one lock id shared by every process that migrates
@@ -40,8 +43,10 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return [Migration(p.stem, p) for p in found]
 
 
-async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
-    """Apply pending migrations; returns the versions applied. Safe to run from several processes at once."""
+async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR, *,
+                  runtime_url: str | None = None) -> list[str]:
+    """Apply pending migrations; returns the versions applied. Safe to run from several processes at once.
+    `runtime_url` (HOTLINE_DATABASE_RUNTIME_URL) names the runtime role and its password instead of `<db>_app`."""
     await conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
     try:
         await conn.execute(
@@ -62,6 +67,15 @@ async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) ->
                                    m.version, m.checksum)
             log.info("migration_applied", version=m.version)
             done.append(m.version)
+        if await roles.is_superuser(conn):
+            try:
+                owner, app = await roles.provide(conn, runtime_url)
+            except roles.RoleError as exc:
+                raise MigrationError(str(exc)) from exc
+            log.info("roles_granted", owner=owner, runtime=app)
+        else:
+            # Not ours to make: the operator's roles are used as they are (the service connects as this one).
+            log.info("roles_skipped", reason="not a superuser")
         return done
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)

@@ -16,7 +16,7 @@ from arq.connections import ArqRedis, RedisSettings
 import sla
 from config.reference import load_calendar_config, load_toml
 from config.settings import Settings
-from hotline import db
+from hotline import db, roles
 from hotline.ratelimit import AccountLimiter
 from hotline.revocation import RevocationList
 from hotline.routing import Router, RuleRow
@@ -62,16 +62,18 @@ class Runtime:
 
     @classmethod
     async def start(cls, settings: Settings) -> "Runtime":
-        await db.ensure_database(settings.database_url)
-        pool = await db.create_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        # Never creates the database: that needs CREATEDB, which only `hotline migrate` uses. Connects as the runtime
+        # role when the configured URL names a superuser (one that could switch the events table's triggers off).
+        url = await roles.service_url(settings.database_url, settings.database_runtime_url)
+        pool = await _pool(url, settings, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
         redis = await create_arq_pool(RedisSettings.from_dsn(settings.redis_url))
         overrides, office_hours = load_calendar_config()
         calendar = sla.build_calendar(overrides, tz=settings.timezone, office_hours=office_hours)
         rt = cls(settings, pool, redis, Names(), Router([], [], []), calendar, sla.PolicySet.from_config(
             load_toml("sla_policies.toml"), version=0))
         if settings.database_replica_url:
-            rt.report_pool = await db.create_pool(settings.database_replica_url, min_size=1,
-                                                  max_size=max(2, settings.db_pool_max // 2))
+            rt.report_pool = await _pool(await roles.service_url(settings.database_replica_url), settings, min_size=1,
+                                         max_size=max(2, settings.db_pool_max // 2))
         await rt.reload_reference()
         await rt.reload_policies()
         return rt
@@ -119,6 +121,13 @@ class Runtime:
         if time.monotonic() - self._policy_checked > 1.0:
             await self.reload_policies()
         return self.policies
+
+
+async def _pool(url: str, settings: Settings, *, min_size: int, max_size: int) -> asyncpg.Pool:
+    try:
+        return await db.create_pool(url, min_size=min_size, max_size=max_size)
+    except roles.LOGIN_ERRORS as exc:
+        raise roles.login_refused(url, settings.database_runtime_url, exc) from exc
 
 
 def runtime_of(app_state: Any) -> Runtime:

@@ -16,6 +16,8 @@ import pytest
 
 from config.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, Settings
 
+# The suite is development: a `hotline serve` a test starts may sign with the development key.
+os.environ.setdefault("HOTLINE_ENV", "development")
 TEST_DB_SUFFIX = "_test"
 TEST_REDIS_DB = int(os.environ.get("HOTLINE_TEST_REDIS_DB", "15"))
 PASSWORD = "test-password"

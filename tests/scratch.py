@@ -1,5 +1,6 @@
 """Throwaway services for tests that need their own: a database (migrations racing, seeding, the CLI, a replica)
-and a private redis-server that a test may kill and start again (outages)."""
+a private redis-server that a test may kill and start again (outages), and a private PostgreSQL with password
+authentication (the runtime role)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from hotline import db
 from hotline.seed import fresh_database
@@ -29,6 +30,21 @@ async def scratch_database(like_url: str, prefix: str, *, migrated: bool = False
         yield url
     finally:
         await db.drop_database(url)
+        await drop_roles(url)
+
+
+async def drop_roles(url: str, *names: str) -> None:
+    """Drop the roles `hotline migrate` made for the database of `url` (and `names`): roles belong to the whole
+    server and would outlive the throwaway database."""
+    from hotline.roles import owner_role, runtime_role
+
+    name = db.database_name(url)
+    conn = await db.connect(db.with_database(url, "postgres"))
+    try:
+        for role in (runtime_role(name), owner_role(name), *names):
+            await conn.execute(await conn.fetchval("SELECT format('DROP ROLE IF EXISTS %I', $1::text)", role))
+    finally:
+        await conn.close()
 
 
 def free_port() -> int:
@@ -60,3 +76,39 @@ def stop_redis(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
     proc.wait(timeout=10)
 
+
+
+@contextmanager
+def private_postgres(auth: str = "scram-sha-256", password: str = "pw") -> Iterator[str]:
+    """A PostgreSQL server of the test's own, on a free port, whose `postgres` superuser logs in with `password`
+    (the shared server trusts everyone): its URL, the server stopped and removed afterwards."""
+    import os
+    import tempfile
+
+    import pytest
+
+    from hotline.devservices import _as_postgres_user, _find
+
+    initdb, pg_ctl = _find("initdb"), _find("pg_ctl")
+    assert initdb and pg_ctl, "initdb/pg_ctl are needed (they come with the PostgreSQL the suite uses)"
+    base = Path(tempfile.mkdtemp(prefix="hotline-pg-"))
+    base.chmod(0o755)
+    (base / "pw").write_text(password + "\n")
+    if os.geteuid() == 0:
+        subprocess.run(["chown", "-R", "postgres", str(base)], check=True)
+    port = free_port()
+    data = base / "data"
+    try:
+        subprocess.run(_as_postgres_user([initdb, "-D", str(data), "-U", "postgres", f"--auth={auth}",
+                                          f"--pwfile={base / 'pw'}", "-E", "UTF8", "--locale=C.UTF-8"]),
+                       check=True, stdout=subprocess.DEVNULL)
+        started = subprocess.run(_as_postgres_user(
+            [pg_ctl, "-D", str(data), "-l", str(base / "log"), "-w", "start", "-o",
+             f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"]), stdout=subprocess.DEVNULL)
+        if started.returncode != 0:
+            pytest.fail(f"a private PostgreSQL did not start: {(base / 'log').read_text()[-2000:]}")
+        yield f"postgresql://postgres:{password}@127.0.0.1:{port}/hotline"
+    finally:
+        subprocess.run(_as_postgres_user([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"]),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(base, ignore_errors=True)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from hotline import db
-from tests.scratch import scratch_database
+from tests.conftest import ticket_body
+from tests.scratch import free_port, scratch_database
 
 HOTLINE = str(Path(sys.executable).with_name("hotline"))
 
@@ -43,3 +46,108 @@ def test_services_prints_exports_for_the_reachable_servers():
                           env={k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")})
     assert done.returncode == 0, done.stderr
     assert "export HOTLINE_DATABASE_URL=" in done.stdout and "export HOTLINE_REDIS_URL=" in done.stdout
+
+
+def _operator_env(url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """The environment of an install: no development marker unless a test adds one."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    return {**env, "HOTLINE_DATABASE_URL": url, "HOTLINE_REDIS_URL": redis_url, "HOTLINE_DEMO_PASSWORD": "pw",
+            "HOTLINE_LOG_LEVEL": "WARNING", "HOTLINE_WEB_WORKERS": "1", "PYTHONUNBUFFERED": "1", **extra}
+
+
+def _until_signed_in(proc: subprocess.Popen[bytes], base: str, log: Path, seconds: float = 90) -> str:
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"exited with {proc.returncode}:\n{log.read_text()[-3000:]}"
+        try:
+            r = httpx.post(base + "/api/auth/token", json={"username": "agent", "password": "pw"}, timeout=2)
+            if r.status_code == 200:
+                return r.json()["access_token"]
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"no sign-in within {seconds:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+async def _backend_users(url: str) -> set[str]:
+    conn = await db.connect(db.with_database(url, "postgres"))
+    try:
+        return {r["usename"] for r in await conn.fetch(
+            "SELECT usename FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            db.database_name(url))}
+    finally:
+        await conn.close()
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then whatever of its process group is left (the API and worker `hotline dev` starts)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+async def test_migrate_seed_and_serve_with_a_superuser_url_serve_as_the_runtime_role(settings, database, tmp_path):
+    """What an operator (and the external tests) run: a superuser URL and a secret key, nothing else configured."""
+    import httpx
+
+    async with scratch_database(database, "cliserve") as url:
+        await db.drop_database(url)  # from nothing: `hotline migrate` creates the database
+        env = _operator_env(url, settings.redis_url, HOTLINE_SECRET_KEY="an-install-key-for-the-cli-test-0123456789")
+        for step in (("migrate",), ("seed", "--demo")):
+            done = _run(*step, env=env)
+            assert done.returncode == 0, done.stderr
+        port, log = free_port(), tmp_path / "serve.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen([HOTLINE, "serve", "--port", str(port)], env=env, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            token = _until_signed_in(proc, f"http://127.0.0.1:{port}", log)
+            r = httpx.post(f"http://127.0.0.1:{port}/api/tickets", headers={"Authorization": f"Bearer {token}"},
+                           json=ticket_body(), timeout=10)
+            assert r.status_code == 201, r.text
+            assert await _backend_users(url) == {f"{db.database_name(url)}_app"}
+        finally:
+            _stop(proc)
+
+
+async def test_serve_refuses_to_start_without_a_secret_key_outside_development(settings, database, tmp_path):
+    async with scratch_database(database, "clikey", migrated=True) as url:
+        env = _operator_env(url, settings.redis_url)
+        proc = subprocess.Popen([HOTLINE, "serve", "--port", str(free_port())], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            _stop(proc)
+            raise AssertionError("hotline serve started with the development key and no HOTLINE_ENV") from None
+        assert proc.returncode != 0 and "HOTLINE_SECRET_KEY is not set" in err, err
+
+
+async def test_dev_runs_with_nothing_configured_and_its_processes_use_the_runtime_role(settings, database, tmp_path):
+    """`make run` on a fresh machine: no secret key, no HOTLINE_ENV; `hotline dev` says it is development."""
+    async with scratch_database(database, "clidev") as url:
+        await db.drop_database(url)
+        env = _operator_env(url, settings.redis_url, HOTLINE_LOG_LEVEL="INFO")
+        port, log = free_port(), tmp_path / "dev.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen([HOTLINE, "dev", "--demo-tickets", "0", "--port", str(port)], env=env, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            _until_signed_in(proc, f"http://127.0.0.1:{port}", log)
+            deadline = time.monotonic() + 60  # the worker has connected once it logs its start
+            while "worker_started" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.3)
+            assert "worker_started" in log.read_text(), log.read_text()[-3000:]
+            assert await _backend_users(url) == {f"{db.database_name(url)}_app"}
+        finally:
+            _stop(proc)

@@ -147,11 +147,13 @@ async def test_a_failure_after_the_first_write_leaves_neither_the_change_nor_the
     import asyncpg
     import pytest
 
-    from hotline import lifecycle
+    from hotline import db, lifecycle
 
     t = await api.create("agent")
     tid = await runtime.pool.fetchval("SELECT id FROM tickets WHERE number = $1", t["number"])
-    await runtime.pool.execute(f"""
+    # A trigger on events takes its owner (the service's own role may not add one): the superuser of the suite.
+    owner = await db.connect(runtime.settings.database_url)
+    await owner.execute(f"""
         CREATE FUNCTION fail_sign_{tid}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE EXCEPTION 'injected fault'; END $$;
         CREATE TRIGGER fail_sign_{tid} BEFORE INSERT ON events FOR EACH ROW
@@ -161,7 +163,8 @@ async def test_a_failure_after_the_first_write_leaves_neither_the_change_nor_the
         with pytest.raises(asyncpg.RaiseError, match="injected fault"):
             await lifecycle.perform(runtime, handler, t["number"], "sign", b"{}")
     finally:
-        await runtime.pool.execute(f"DROP TRIGGER fail_sign_{tid} ON events; DROP FUNCTION fail_sign_{tid}();")
+        await owner.execute(f"DROP TRIGGER fail_sign_{tid} ON events; DROP FUNCTION fail_sign_{tid}();")
+        await owner.close()
     state = await runtime.pool.fetchrow(
         """SELECT t.status, t.version, a.signed_at,
                   (SELECT stopped_at FROM clocks c WHERE c.assignment_id = a.id AND c.clock = 'sign') AS sign_stopped,

@@ -32,3 +32,16 @@ async def drop_secondary_indexes(conn: Any, tables: Iterable[str]) -> list[str]:
         await conn.execute(f"DROP INDEX {r['name']}")
     return [r["def"] for r in rows]
 
+
+
+async def as_owner(url: str, *statements: str) -> None:
+    """Maintenance the service's runtime role may not do (ANALYZE, VACUUM, TRUNCATE need the tables' owner): run
+    with the configured superuser URL, as `hotline migrate` is."""
+    from hotline import db
+
+    conn = await db.connect(url)
+    try:
+        for sql in statements:
+            await conn.execute(sql)
+    finally:
+        await conn.close()

@@ -116,7 +116,7 @@ async def main() -> None:
         async with rt.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(INSERT_SQL, base, d.start, d.due_at, list(UNITS), args.clocks, d.warning_at,
                                     d.supervision_at, d.to_dict(), d.calendar_version)
-        await rt.pool.execute("ANALYZE")
+        await common.as_owner(db_url, "ANALYZE")
         print(f"inserted {len(rows)} running clocks, all warning at {at.isoformat()} "
               f"({time.perf_counter() - t0:.1f} s)")
         t0 = time.perf_counter()

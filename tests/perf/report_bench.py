@@ -357,8 +357,7 @@ async def load(rt: Runtime, args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     days = await reports.rebuild_all(rt)
     rollup_s = time.perf_counter() - t0
-    await rt.pool.execute("VACUUM ANALYZE report_daily")
-    await rt.pool.execute("VACUUM ANALYZE report_pending")
+    await common.as_owner(rt.settings.database_url, "VACUUM ANALYZE report_daily", "VACUUM ANALYZE report_pending")
     counts = await rt.pool.fetchrow(
         "SELECT (SELECT count(*) FROM tickets WHERE status <> 'closed') AS open, "
         "(SELECT count(*) FROM tickets WHERE status = 'closed') AS closed, (SELECT count(*) FROM assignments) AS a, "
@@ -380,7 +379,7 @@ async def measure(rt: Runtime, settings: Settings, runs: int) -> None:
                             group_by="unit", format=None)
     month_tickets = await rt.pool.fetchval("SELECT count(*) FROM tickets WHERE received_at >= $1 AND received_at < $2",
                                            q.start, q.end)
-    await rt.pool.execute("TRUNCATE report_changes")
+    await common.as_owner(rt.settings.database_url, "TRUNCATE report_changes")
     print(f"\nreport: {MONTH[0]} .. {MONTH[1]} by unit, as_of {NOW.isoformat()}; {month_tickets:,} tickets received "
           f"in the month")
 
@@ -417,7 +416,7 @@ async def measure(rt: Runtime, settings: Settings, runs: int) -> None:
                           datetime(2026, 10, 30, 12, tzinfo=TZ))
     _, warm = await timed(service, max(5, runs // 3))
     print(f"service, 3 days queued as changed (live): warm {summary(warm)}")
-    await rt.pool.execute("TRUNCATE report_changes")
+    await common.as_owner(rt.settings.database_url, "TRUNCATE report_changes")
 
     t0 = time.perf_counter()
     scratch = await reports.closure_report(rt, manager, q, use_rollups=False)

@@ -15,15 +15,17 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import msgspec
+import structlog
 from arq.connections import ArqRedis
 
 from hotline import clocks as clock_rows
 from hotline import escalation, intake_writer, live
 from hotline.auth import Principal
-from hotline.errors import Forbidden, InvalidInput, nul_fields
+from hotline.errors import Forbidden, InvalidInput, ServiceUnavailable, nul_fields
 from hotline.jobs import ArmedStep
 from hotline.runtime import Runtime
 
+log = structlog.get_logger(__name__)
 PHONE_RE = r"^\+?[0-9][0-9\- ]{2,19}$"
 
 
@@ -175,18 +177,31 @@ async def _find_existing(rt: Runtime, principal: Principal, data: TicketIn, idem
                                    principal.user_id)
 
 
+# Announcements queued per process while Redis is slow to take them. Each is small, but a Redis that hangs
+# (rather than refuses) would otherwise let them pile up without end; past this new tickets get a 503.
+MAX_PENDING_ANNOUNCEMENTS = 5000
+
+
 class _Announcer:
     """Arms new tickets' escalation jobs and tells the live feed, for the tickets of one process in groups: those
     that come while a group is being sent go in the next, as at most two script calls for the group instead of two
     round trips a ticket. announce() only queues (the response does not wait for Redis); sent() waits for what is
     queued. Only steps falling due soon are armed here (escalation.arm_near: a transfer due in minutes)."""
 
-    def __init__(self, redis: ArqRedis) -> None:
+    def __init__(self, redis: ArqRedis, *, max_pending: int = MAX_PENDING_ANNOUNCEMENTS) -> None:
         self.redis = redis
+        self.max_pending = max_pending
         self._pending: list[tuple[IntakeResult, dict[str, Any]]] = []
         self._task: asyncio.Task[None] | None = None
 
+    def full(self) -> bool:
+        return len(self._pending) >= self.max_pending
+
     def announce(self, result: IntakeResult, message: dict[str, Any]) -> None:
+        if self.full():
+            # Only when tickets raced past ensure_room(): the sweep arms its steps and screens catch up on reading.
+            log.warning("announcement_dropped", pending=len(self._pending), number=message.get("number"))
+            return
         self._pending.append((result, message))
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._drain())
@@ -213,6 +228,14 @@ def _announcer(rt: Runtime) -> _Announcer:
     if announcer is None or announcer.redis is not rt.redis:
         announcer = _announcers[id(rt.redis)] = _Announcer(rt.redis)
     return announcer
+
+
+def ensure_room(rt: Runtime) -> None:
+    """Before writing a ticket that will be announced: 503 with Retry-After while the announcements are backed up."""
+    announcer = _announcer(rt)
+    if announcer.full():
+        raise ServiceUnavailable(f"new tickets cannot be announced right now ({len(announcer._pending)} waiting for "
+                                 "the job queue); try again shortly")
 
 
 def announce(rt: Runtime, result: IntakeResult, number: str) -> None:

@@ -28,6 +28,7 @@ from hotline.api import tickets as tickets_api
 from hotline.console import pages
 from hotline.api.deps import DEPENDENCIES
 from hotline.errors import EXCEPTION_HANDLERS
+from hotline.limits import ApiRequest
 from hotline.runtime import Runtime
 
 log = structlog.get_logger("hotline.request")
@@ -113,6 +114,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
+        # JSON bodies only on /api and /public, nested sanely (hotline.limits); the largest body the service takes
+        # is an SLA policy document of a few kB, so 1 MiB is ample and a bigger one is refused (413) unread.
+        request_class=ApiRequest,
+        request_max_body_size=1024 * 1024,
         middleware=[request_context_middleware],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(title="Hotline", version="0.1.0", path="/schema",

@@ -127,8 +127,9 @@ def validation_handler(_: Request, exc: ValidationException) -> Response[dict[st
 
 def http_error_handler(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
     headers = dict(exc.headers or {})
+    fields = {"body": "too large"} if exc.status_code == 413 else None
     return problem(exc.status_code, type(exc).__name__.replace("Exception", "") or "Error", str(exc.detail),
-                   headers=headers or None)
+                   fields=fields, headers=headers or None)
 
 
 def auth_error_handler(_: Request, exc: NotAuthorizedException) -> Response[dict[str, Any]]:

@@ -70,7 +70,7 @@ import httpx
 import structlog
 
 import sla
-from hotline import webhooks
+from hotline import limits, webhooks
 from hotline.auth import Principal
 from hotline.errors import Forbidden, InvalidInput
 from hotline.runtime import Runtime
@@ -311,6 +311,9 @@ def _instant(raw: str, name: str, tz: ZoneInfo, fields: dict[str, str], *,
         except ValueError:
             fields[name] = f"{text!r} is not a calendar date"
             return None
+        if not limits.instant_in_range(d):
+            fields[name] = limits.INSTANT_RANGE
+            return None
         return _midnight(d + timedelta(days=1) if date_is_end else d, tz)
     # An unencoded '+' in a query string arrives as a space: "2031-03-01T00:00:00 08:00".
     text = re.sub(r"(T[\d:.]+) (\d{2}:?\d{2})$", r"\1+\2", text)
@@ -322,8 +325,8 @@ def _instant(raw: str, name: str, tz: ZoneInfo, fields: dict[str, str], *,
     if value.tzinfo is None or value.utcoffset() is None:
         fields[name] = "a datetime must carry a UTC offset, e.g. +08:00"
         return None
-    if not 1970 <= value.year <= 2200:
-        fields[name] = "year between 1970 and 2200"
+    if not limits.instant_in_range(value):
+        fields[name] = limits.INSTANT_RANGE
         return None
     return value.astimezone(timezone.utc)
 

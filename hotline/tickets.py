@@ -14,6 +14,7 @@ import msgspec
 
 from config.logging import mask_phone
 from hotline import clocks as clock_view
+from hotline import limits
 from hotline.auth import Principal
 from hotline.errors import InvalidInput, TicketNotFound, nul_fields
 from hotline.runtime import Runtime
@@ -170,9 +171,11 @@ def _decode_cursor(cursor: str) -> tuple[datetime | None, int]:
         key, last_id = values
         if not isinstance(last_id, int) or isinstance(last_id, bool):
             raise ValueError("id is not an integer")
+        if not limits.is_int64(last_id):
+            raise ValueError("id out of range")
         moment = None if key is None else datetime.fromisoformat(key)
-        if moment is not None and moment.tzinfo is None:
-            raise ValueError("naive timestamp")
+        if moment is not None and (moment.tzinfo is None or not limits.instant_in_range(moment)):
+            raise ValueError("naive or out-of-range timestamp")
         return moment, last_id
     except Exception as exc:
         raise InvalidInput("cursor is not one this service issued", fields={"cursor": "invalid"}) from exc
@@ -193,6 +196,7 @@ async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> d
         value = getattr(query, name)
         if value is not None and value.tzinfo is None:
             raise InvalidInput(f"{name} must carry a UTC offset", fields={name: "ISO 8601 with offset"})
+    limits.require_instants({"created_from": query.created_from, "created_to": query.created_to})
     where: list[str] = []
     params: list[Any] = []
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import get
 
-from hotline import clocks
+from hotline import clocks, limits
 from hotline.auth import Principal
 from hotline.errors import InvalidInput
 from hotline.runtime import Runtime
@@ -23,6 +23,8 @@ async def deadlines(rt: Runtime, principal: Principal, channel: str = "96196", k
         fields["kind"] = f"unknown kind {kind!r}"
     if received_at is not None and received_at.tzinfo is None:
         fields["received_at"] = "must carry a UTC offset"
+    elif received_at is not None:
+        fields.update(limits.out_of_range({"received_at": received_at}))
     if fields:
         raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
     at = received_at or datetime.now(timezone.utc)

@@ -105,3 +105,44 @@ async def test_requests_during_a_database_restart_and_stop_are_answered_503_with
     assert any(s in (200, 201) for _, s, _ in phases["before"])
     tail = phases["start"][len(phases["start"]) // 2:]
     assert any(name == "intake" and s == 201 for name, s, _ in tail), tail[-10:]
+
+
+async def test_only_failures_of_the_database_connection_are_called_a_database_outage(runtime):
+    import asyncpg
+    from litestar.testing import RequestFactory
+
+    from hotline import errors
+
+    request = RequestFactory().get("/api/x")
+    # A statement timeout raised inside asyncpg: the database is too slow, a 503 saying so.
+    async with runtime.pool.acquire() as conn:
+        try:
+            await conn.execute("SELECT pg_sleep(2)", timeout=0.05)
+        except TimeoutError as exc:
+            db_timeout = exc
+    assert errors.database_gone(db_timeout)
+    r = errors.unavailable_handler(request, db_timeout)
+    assert r.status_code == 503 and "database" in r.content["detail"] and r.headers["Retry-After"]
+
+    # A timeout elsewhere (Redis, an outbound call): still a 503 to retry, but not blamed on the database.
+    try:
+        await asyncio.wait_for(asyncio.sleep(1), timeout=0.01)
+    except TimeoutError as exc:
+        other_timeout = exc
+    assert not errors.database_gone(other_timeout)
+    r = errors.unavailable_handler(request, other_timeout)
+    assert r.status_code == 503 and "database" not in r.content["detail"] and r.headers["Retry-After"]
+
+    # The same asyncpg exception types report misuse in the code too: that stays a 500.
+    misuse = asyncpg.InterfaceError("cannot perform operation: another transaction is in progress")
+    assert not errors.database_gone(misuse)
+    assert errors.unavailable_handler(request, misuse).status_code == 500
+    lost = asyncpg.InterfaceError("cannot call Transaction.__aexit__(): the underlying connection is closed")
+    assert errors.database_gone(lost) and errors.unavailable_handler(request, lost).status_code == 503
+    try:
+        try:
+            raise ConnectionResetError("Connection reset by peer")
+        except ConnectionResetError:
+            raise asyncpg.InternalClientError("cannot switch to state 12; another operation (2) is in progress")
+    except asyncpg.InternalClientError as exc:
+        assert errors.database_gone(exc)

@@ -31,6 +31,7 @@ from hotline.console import pages
 from hotline.api.deps import DEPENDENCIES
 from hotline.errors import EXCEPTION_HANDLERS
 from hotline.headers import security_headers_middleware
+from hotline.limits import ApiRequest
 from hotline.runtime import Runtime
 
 log = structlog.get_logger("hotline.request")
@@ -117,6 +118,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
+        # JSON bodies only on /api and /public, nested sanely (hotline.limits); the largest body the service takes
+        # is an SLA policy document of a few kB, so 1 MiB is ample and a bigger one is refused (413) unread.
+        request_class=ApiRequest,
+        request_max_body_size=1024 * 1024,
         # The client's address from X-Forwarded-For (right-most untrusted entry) only when the peer is a configured
         # proxy; `hotline serve` leaves uvicorn's own handling off so this is the one place that decides.
         middleware=[*([DefineMiddleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -72,9 +71,17 @@ class StaleVersion(Conflict):
     title = "Stale version"
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+    title = "Unsupported media type"
+
+
 class ServiceUnavailable(DomainError):
+    """Answered with Retry-After: a client backs off and retries instead of reporting an error."""
+
     status = 503
     title = "Service unavailable"
+    retry_after = 5
 
 
 class RateLimited(DomainError):
@@ -95,6 +102,8 @@ def problem(status: int, title: str, detail: str, *, fields: dict[str, str] | No
 def domain_error_handler(_: Request, exc: DomainError) -> Response[dict[str, Any]]:
     # A client told to wait (429, 503) is told how long where clients and proxies look: the Retry-After header.
     retry = exc.extra.get("retry_after")
+    if retry is None and isinstance(exc, ServiceUnavailable):
+        retry = exc.retry_after
     return problem(exc.status, exc.title, exc.detail, fields=exc.fields,
                    headers={"Retry-After": str(retry)} if retry is not None else None, **exc.extra)
 
@@ -122,8 +131,9 @@ def validation_handler(_: Request, exc: ValidationException) -> Response[dict[st
 
 def http_error_handler(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
     headers = dict(exc.headers or {})
+    fields = {"body": "too large"} if exc.status_code == 413 else None
     return problem(exc.status_code, type(exc).__name__.replace("Exception", "") or "Error", str(exc.detail),
-                   headers=headers or None)
+                   fields=fields, headers=headers or None)
 
 
 def auth_error_handler(_: Request, exc: NotAuthorizedException) -> Response[dict[str, Any]]:
@@ -137,14 +147,59 @@ def forbidden_handler(_: Request, exc: PermissionDeniedException) -> Response[di
 # The database unreachable, restarting or out of connections is an outage, not a bug: 503 with Retry-After, so
 # clients and load balancers back off and retry instead of reporting an error in the service.
 DATABASE_UNAVAILABLE = (asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
-                        asyncpg.TooManyConnectionsError, asyncpg.AdminShutdownError, ConnectionRefusedError,
-                        asyncio.TimeoutError)
+                        asyncpg.TooManyConnectionsError, asyncpg.AdminShutdownError, ConnectionError)
+# What asyncpg says when a statement meets a connection the server has just dropped (a restart mid-request): the
+# connection closed under an open transaction, a proxy the pool already took back, a protocol left mid-operation.
+# The same exception types also report misuse in the code, which stays a 500: only these messages are an outage.
+_LOST_CONNECTION = re.compile(r"connection is closed|connection was closed|released back to the pool|"
+                              r"another operation .*is in progress")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 20:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _from_database(exc: BaseException) -> bool:
+    """Whether the exception was raised inside asyncpg (a statement or pool timeout), not elsewhere."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith("asyncpg"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def database_gone(exc: BaseException) -> bool:
+    """Whether `exc` means the database connection failed or went away (an outage), rather than a bug."""
+    for e in _chain(exc):
+        if isinstance(e, DATABASE_UNAVAILABLE):
+            return True
+        if isinstance(e, (asyncpg.InterfaceError, asyncpg.InternalClientError)) and _LOST_CONNECTION.search(str(e)):
+            return True
+        if isinstance(e, OSError) and _from_database(e):  # TimeoutError included: a statement or acquire timeout
+            return True
+    return False
+
+
+def _unavailable(detail: str) -> Response[dict[str, Any]]:
+    return problem(503, "Service unavailable", detail, headers={"Retry-After": str(ServiceUnavailable.retry_after)})
 
 
 def unavailable_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
-    log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
-    return problem(503, "Service unavailable", "the database is unreachable or too slow right now; try again shortly",
-                   headers={"Retry-After": "5"})
+    if database_gone(exc):
+        log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
+        return _unavailable("the database is unreachable or too slow right now; try again shortly")
+    if isinstance(exc, TimeoutError):
+        # Something else did not answer in time (Redis, an outbound call): still worth a retry, but not a database
+        # outage, which is what operators would go looking for.
+        log.warning("dependency_timeout", path=request.url.path, error=type(exc).__name__)
+        return _unavailable("a service this request needs did not answer in time; try again shortly")
+    return internal_error_handler(request, exc)
 
 
 # The last line of defence for text PostgreSQL cannot store (NUL in a query parameter, say): the input's fault, a
@@ -169,7 +224,8 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     NotAuthorizedException: auth_error_handler,
     PermissionDeniedException: forbidden_handler,
     HTTPException: http_error_handler,
-    **{error: unavailable_handler for error in DATABASE_UNAVAILABLE},
+    **{error: unavailable_handler for error in (*DATABASE_UNAVAILABLE, OSError, asyncpg.InterfaceError,
+                                                asyncpg.InternalClientError)},
     **{error: unstorable_text_handler for error in UNSTORABLE_TEXT},
     Exception: internal_error_handler,
 }

@@ -22,16 +22,18 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import msgspec
+import structlog
 from arq.connections import ArqRedis
 
 import sla
 from hotline import clocks as clock_rows
 from hotline import escalation, intake_writer, live
 from hotline.auth import Principal
-from hotline.errors import Forbidden, InvalidInput, nul_fields
+from hotline.errors import Forbidden, InvalidInput, ServiceUnavailable, nul_fields
 from hotline.jobs import ArmedStep
 from hotline.runtime import Runtime
 
+log = structlog.get_logger(__name__)
 PHONE_RE = r"^\+?[0-9][0-9\- ]{2,19}$"
 
 
@@ -41,8 +43,15 @@ class Caller(msgspec.Struct):
 
 
 class Location(msgspec.Struct):
-    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
-    lng: Annotated[float, msgspec.Meta(ge=-180, le=180)]
+    # `| str` only so that text is caught here: Litestar converts bodies leniently, which would read "32.0" as a
+    # number; a coordinate is a JSON number.
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)] | str
+    lng: Annotated[float, msgspec.Meta(ge=-180, le=180)] | str
+
+    def __post_init__(self) -> None:
+        for name in ("lat", "lng"):
+            if isinstance(getattr(self, name), str):
+                raise ValueError(f"location.{name} must be a JSON number, not text")
 
 
 class TicketIn(msgspec.Struct):
@@ -76,8 +85,13 @@ class IntakeResult:
     ticket: dict[str, Any] | None = None  # the new ticket's row (the columns of tickets.TICKET_COLUMNS), when created
 
 
-FIND_EXISTING_SQL = """
-SELECT id FROM tickets
+# What a replay is compared on: the fields of the request as intake writes them.
+REPLAYED_FIELDS = ("channel", "kind", "category", "territory", "title", "content", "caller_name", "caller_phone",
+                   "urgent", "address", "lat", "lng", "external_ref", "external_due_at")
+FIND_EXISTING_SQL = f"""
+SELECT id, number, ($3::text IS NOT NULL AND created_by = $4 AND idempotency_key = $3) AS by_key,
+       {", ".join(REPLAYED_FIELDS)}
+FROM tickets
 WHERE ($1::text IS NOT NULL AND channel = $2 AND external_ref = $1)
    OR ($3::text IS NOT NULL AND created_by = $4 AND idempotency_key = $3)
 LIMIT 1
@@ -183,7 +197,7 @@ async def create_ticket(rt: Runtime, principal: Principal, data: TicketIn, *, id
         [r.params() for r in rows],
         [{**e, **actor} for e in events])
     if data.external_ref is not None or idempotency_key is not None:
-        existing = await _find_existing(rt, principal, data, idempotency_key)
+        existing = await _find_existing(rt, principal, data, idempotency_key, new.ticket)
         if existing is not None:
             return IntakeResult(existing, False, [], None)
     writer = intake_writer.writer_for(rt.pool)
@@ -198,16 +212,32 @@ async def create_ticket(rt: Runtime, principal: Principal, data: TicketIn, *, id
             return IntakeResult(row["id"], True, armed, decision.unit, row)
         # Skipped on conflict: a concurrent twin won (same external_ref or key), or, after a crash lost a counter
         # increment, the number was taken; find the twin or retry with a fresh number.
-        existing = await _find_existing(rt, principal, data, idempotency_key)
+        existing = await _find_existing(rt, principal, data, idempotency_key, new.ticket)
         if existing is not None:
             return IntakeResult(existing, False, [], None)
     raise RuntimeError("could not allocate a ticket number after 3 attempts")
 
 
-async def _find_existing(rt: Runtime, principal: Principal, data: TicketIn, idempotency_key: str | None) -> int | None:
+async def _find_existing(rt: Runtime, principal: Principal, data: TicketIn, idempotency_key: str | None,
+                         wanted: dict[str, Any]) -> int | None:
     async with rt.pool.acquire() as conn:
-        return await conn.fetchval(FIND_EXISTING_SQL, data.external_ref, data.channel, idempotency_key,
-                                   principal.user_id)
+        row = await conn.fetchrow(FIND_EXISTING_SQL, data.external_ref, data.channel, idempotency_key,
+                                  principal.user_id)
+    if row is None:
+        return None
+    # A key reused for another request is the client's mistake, as payment APIs treat it: replaying the first
+    # ticket would silently lose the second.
+    if row["by_key"] and any(row[f] != wanted[f] for f in REPLAYED_FIELDS):
+        differ = [f for f in REPLAYED_FIELDS if row[f] != wanted[f]]
+        raise InvalidInput(f"this Idempotency-Key was used for ticket {row['number']} with a different request "
+                           f"({', '.join(differ)} differ); use a new key for a new ticket",
+                           fields={"Idempotency-Key": "already used with a different request body"})
+    return row["id"]
+
+
+# Announcements queued per process while Redis is slow to take them. Each is small, but a Redis that hangs
+# (rather than refuses) would otherwise let them pile up without end; past this new tickets get a 503.
+MAX_PENDING_ANNOUNCEMENTS = 5000
 
 
 class _Announcer:
@@ -216,12 +246,20 @@ class _Announcer:
     round trips a ticket. announce() only queues (the response does not wait for Redis); sent() waits for what is
     queued. Only steps falling due soon are armed here (escalation.arm_near: a transfer due in minutes)."""
 
-    def __init__(self, redis: ArqRedis) -> None:
+    def __init__(self, redis: ArqRedis, *, max_pending: int = MAX_PENDING_ANNOUNCEMENTS) -> None:
         self.redis = redis
+        self.max_pending = max_pending
         self._pending: list[tuple[IntakeResult, dict[str, Any]]] = []
         self._task: asyncio.Task[None] | None = None
 
+    def full(self) -> bool:
+        return len(self._pending) >= self.max_pending
+
     def announce(self, result: IntakeResult, message: dict[str, Any]) -> None:
+        if self.full():
+            # Only when tickets raced past ensure_room(): the sweep arms its steps and screens catch up on reading.
+            log.warning("announcement_dropped", pending=len(self._pending), number=message.get("number"))
+            return
         self._pending.append((result, message))
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._drain())
@@ -248,6 +286,14 @@ def _announcer(rt: Runtime) -> _Announcer:
     if announcer is None or announcer.redis is not rt.redis:
         announcer = _announcers[id(rt.redis)] = _Announcer(rt.redis)
     return announcer
+
+
+def ensure_room(rt: Runtime) -> None:
+    """Before writing a ticket that will be announced: 503 with Retry-After while the announcements are backed up."""
+    announcer = _announcer(rt)
+    if announcer.full():
+        raise ServiceUnavailable(f"new tickets cannot be announced right now ({len(announcer._pending)} waiting for "
+                                 "the job queue); try again shortly")
 
 
 def announce(rt: Runtime, result: IntakeResult, number: str) -> None:

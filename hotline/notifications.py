@@ -155,7 +155,7 @@ async def list_for(rt: Runtime, principal: Principal, *, unread: bool = False, l
         raise InvalidInput("limit must be between 1 and 200", fields={"limit": "between 1 and 200"})
     before = None
     if cursor:
-        if not cursor.isdigit():
+        if not cursor.isdigit() or len(cursor) > 19 or int(cursor) > 2**63 - 1:  # an int8 id
             raise InvalidInput("cursor is not one this service issued", fields={"cursor": "invalid"})
         before = int(cursor)
     rows = await rt.pool.fetch(LIST_SQL, principal.user_id, unread, before, limit + 1)

@@ -70,7 +70,7 @@ import httpx
 import structlog
 
 import sla
-from hotline import webhooks
+from hotline import limits, webhooks
 from hotline.auth import Principal
 from hotline.errors import Forbidden, InvalidInput
 from hotline.runtime import Runtime
@@ -311,6 +311,9 @@ def _instant(raw: str, name: str, tz: ZoneInfo, fields: dict[str, str], *,
         except ValueError:
             fields[name] = f"{text!r} is not a calendar date"
             return None
+        if not limits.instant_in_range(d):
+            fields[name] = limits.INSTANT_RANGE
+            return None
         return _midnight(d + timedelta(days=1) if date_is_end else d, tz)
     # An unencoded '+' in a query string arrives as a space: "2031-03-01T00:00:00 08:00".
     text = re.sub(r"(T[\d:.]+) (\d{2}:?\d{2})$", r"\1+\2", text)
@@ -322,8 +325,8 @@ def _instant(raw: str, name: str, tz: ZoneInfo, fields: dict[str, str], *,
     if value.tzinfo is None or value.utcoffset() is None:
         fields[name] = "a datetime must carry a UTC offset, e.g. +08:00"
         return None
-    if not 1970 <= value.year <= 2200:
-        fields[name] = "year between 1970 and 2200"
+    if not limits.instant_in_range(value):
+        fields[name] = limits.INSTANT_RANGE
         return None
     return value.astimezone(timezone.utc)
 
@@ -724,7 +727,9 @@ async def daily_digest(rt: Runtime, now: datetime | None = None, *, urls: tuple[
                        AS x (audience, unit, body)
                    ON CONFLICT DO NOTHING RETURNING id""",
                 day, [r[0] for r in records], [r[1] for r in records], [r[2] for r in records]))
-        pushed = await _push_digests(rt, conn, day, rt.settings.webhook_urls if urls is None else urls, http)
+    # After the connection went back: the push waits on receivers (up to their timeout each), and a pool
+    # connection held meanwhile is one the API and the other jobs cannot have.
+    pushed = await _push_digests(rt, day, rt.settings.webhook_urls if urls is None else urls, http)
     if made:
         log.info("daily_digest_stored", day=day.isoformat(), digests=made, pushed=pushed)
     return {"stored": made, "pushed": pushed}
@@ -733,17 +738,16 @@ async def daily_digest(rt: Runtime, now: datetime | None = None, *, urls: tuple[
 DIGEST_RETRY_DAYS = 7
 
 
-async def _push_digests(rt: Runtime, conn: asyncpg.Connection, day: date, urls: tuple[str, ...],
-                        http: httpx.AsyncClient | None) -> int:
+async def _push_digests(rt: Runtime, day: date, urls: tuple[str, ...], http: httpx.AsyncClient | None) -> int:
     """POST the day's digests to every webhook URL that has not accepted them yet, with hotline.webhooks' headers
     (X-Hotline-Delivery "digest:<id>" lets a receiver drop a repeat). A URL that fails is tried again by every
     hourly run for a week (a receiver down over a weekend still gets Friday's digest); pushed_at is set once every
     URL has taken the digest."""
     if not urls:
         return 0
-    rows = await conn.fetch("SELECT id, audience, unit, body, pushed_urls FROM report_digests "
-                            "WHERE day > $1::date - $2::int AND day <= $1 AND pushed_at IS NULL ORDER BY id",
-                            day, DIGEST_RETRY_DAYS)
+    rows = await rt.pool.fetch("SELECT id, audience, unit, body, pushed_urls FROM report_digests "
+                               "WHERE day > $1::date - $2::int AND day <= $1 AND pushed_at IS NULL ORDER BY id",
+                               day, DIGEST_RETRY_DAYS)
     todo = [(r, url) for r in rows for url in urls if url not in r["pushed_urls"]]
     if not todo:
         return 0
@@ -760,7 +764,7 @@ async def _push_digests(rt: Runtime, conn: asyncpg.Connection, day: date, urls: 
     for (r, url), error in zip(todo, errors):
         if error is not None:
             log.warning("digest_push_failed", digest_id=r["id"], error=error)
-    await conn.execute(
+    await rt.pool.execute(
         """UPDATE report_digests d SET pushed_urls = d.pushed_urls || a.urls,
                   pushed_at = CASE WHEN $3::text[] <@ (d.pushed_urls || a.urls) THEN $4::timestamptz END
            FROM (SELECT id, array_agg(url) AS urls FROM unnest($1::bigint[], $2::text[]) AS x (id, url) GROUP BY id) a

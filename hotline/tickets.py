@@ -14,6 +14,7 @@ import msgspec
 
 from config.logging import mask_phone
 from hotline import clocks as clock_view
+from hotline import limits
 from hotline.auth import Principal
 from hotline.errors import Forbidden, InvalidInput, TicketNotFound, nul_fields
 from hotline.runtime import Runtime
@@ -98,6 +99,21 @@ async def fetch_by_id(conn: asyncpg.Connection, ticket_id: int) -> asyncpg.Recor
 
 EVENT_FIELDS = frozenset({"action", "at", "actor", "role", "status_before", "status_after", "version"})
 
+# The history an integration account (the 12345/12328/12319 platform that transferred the ticket) reads: what its
+# own citizens may be told (外网反馈) - status changes, dates, the reply and the answers given - never the internal
+# side (内网办理): handlers' notes, urges, return and extension reasons, who on the staff did what.
+INTERNAL_ACTIONS = frozenset({"note", "urge"})
+PUBLIC_PAYLOAD = {"dispatch": ("unit",), "reply": ("content", "outcome"), "close": ("answer",),
+                  "reject": ("reason",), "merge": ("into",), "decide-extension": ("approve", "new_due_at")}
+
+
+def public_event(e: asyncpg.Record) -> dict[str, Any]:
+    payload = e["payload"]
+    return {"action": e["action"], "at": e["at"].isoformat(), "status_before": e["status_before"],
+            "status_after": e["status_after"], "version": e["version"],
+            **{("to_unit" if k == "unit" else k): payload[k] for k in PUBLIC_PAYLOAD.get(e["action"], ())
+               if k in payload}}
+
 
 async def detail(rt: Runtime, principal: Principal, number: str, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(timezone.utc)
@@ -119,12 +135,16 @@ async def detail(rt: Runtime, principal: Principal, number: str, now: datetime |
                                '{}') AS steps
                FROM clocks c WHERE c.ticket_id = $1 ORDER BY c.id""", row["id"])
     body = serialize(row, principal, rt)
-    body["events"] = [
-        {"action": e["action"], "at": e["at"].isoformat(), "actor": e["actor"], "role": e["role"], "unit": e["unit"],
-         "status_before": e["status_before"], "status_after": e["status_after"], "version": e["version"],
-         # The payload's own fields follow, but never over the event's: a dispatch's target unit is `to_unit`.
-         **{("to_unit" if k == "unit" else k): v for k, v in e["payload"].items() if k not in EVENT_FIELDS}}
-        for e in events]
+    if principal.role == "integration":
+        body["events"] = [public_event(e) for e in events if e["action"] not in INTERNAL_ACTIONS]
+    else:
+        body["events"] = [
+            {"action": e["action"], "at": e["at"].isoformat(), "actor": e["actor"], "role": e["role"],
+             "unit": e["unit"], "status_before": e["status_before"], "status_after": e["status_after"],
+             "version": e["version"],
+             # The payload's own fields follow, but never over the event's: a dispatch's target unit is `to_unit`.
+             **{("to_unit" if k == "unit" else k): v for k, v in e["payload"].items() if k not in EVENT_FIELDS}}
+            for e in events]
     by_assignment: dict[int, list[dict[str, Any]]] = {}
     for c in clocks:
         by_assignment.setdefault(c["assignment_id"], []).append(
@@ -132,7 +152,8 @@ async def detail(rt: Runtime, principal: Principal, number: str, now: datetime |
     body["assignments"] = [
         {"seq": a["seq"], "unit": a["unit"], "unit_name": rt.names.units.get(a["unit"]), "origin": a["origin"],
          "started_at": _iso(a["started_at"]), "signed_at": _iso(a["signed_at"]), "replied_at": _iso(a["replied_at"]),
-         "returned_at": _iso(a["returned_at"]), "return_reason": a["return_reason"],
+         "returned_at": _iso(a["returned_at"]),
+         "return_reason": None if principal.role == "integration" else a["return_reason"],
          "return_proper": a["return_proper"], "ended_at": _iso(a["ended_at"]), "end_reason": a["end_reason"],
          "charged": a["charged"], "current": a["id"] == row["current_assignment_id"],
          "clocks": by_assignment.get(a["id"], [])}
@@ -172,9 +193,11 @@ def _decode_cursor(cursor: str) -> tuple[datetime | None, int]:
         key, last_id = values
         if not isinstance(last_id, int) or isinstance(last_id, bool):
             raise ValueError("id is not an integer")
+        if not limits.is_int64(last_id):
+            raise ValueError("id out of range")
         moment = None if key is None else datetime.fromisoformat(key)
-        if moment is not None and moment.tzinfo is None:
-            raise ValueError("naive timestamp")
+        if moment is not None and (moment.tzinfo is None or not limits.instant_in_range(moment)):
+            raise ValueError("naive or out-of-range timestamp")
         return moment, last_id
     except Exception as exc:
         raise InvalidInput("cursor is not one this service issued", fields={"cursor": "invalid"}) from exc
@@ -195,6 +218,7 @@ async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> d
         value = getattr(query, name)
         if value is not None and value.tzinfo is None:
             raise InvalidInput(f"{name} must carry a UTC offset", fields={name: "ISO 8601 with offset"})
+    limits.require_instants({"created_from": query.created_from, "created_to": query.created_to})
     where: list[str] = []
     params: list[Any] = []
 

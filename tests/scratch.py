@@ -112,3 +112,54 @@ def private_postgres(auth: str = "scram-sha-256", password: str = "pw") -> Itera
         subprocess.run(_as_postgres_user([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"]),
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(base, ignore_errors=True)
+
+
+class PrivatePostgres:
+    """A private PostgreSQL cluster under `directory` (initdb'd on first start), which a test may stop, restart and
+    start again: the database going away under load, as in a failover or a restart for maintenance."""
+
+    def __init__(self, port: int) -> None:
+        import tempfile
+
+        # Not under pytest's tmp_path: the postgres user must reach the directory, and pytest's is root's only.
+        self.directory = Path(tempfile.mkdtemp(prefix="hotline-pg-"))
+        self.directory.chmod(0o755)
+        self.data = self.directory / "pg"
+        self.port = port
+        self.url = f"postgresql://postgres@127.0.0.1:{port}/hotline"
+
+    def _run(self, *cmd: str) -> None:
+        import os
+
+        binaries = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+        path = ":".join([*map(str, binaries), os.environ.get("PATH", "")])
+        runner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*runner, "env", f"PATH={path}", *cmd], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=60)
+
+    def start(self) -> None:
+        import os
+
+        if not (self.data / "PG_VERSION").exists():
+            self.data.mkdir(parents=True)
+            if os.geteuid() == 0:
+                shutil.chown(self.data, "postgres")
+            self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                      "--locale=C.UTF-8")
+        opts = (f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off")
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.data / "server.log"), "-o", opts, "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def restart(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "restart")
+
+    def close(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            try:
+                self.stop("immediate")
+            except subprocess.SubprocessError:
+                pass
+        shutil.rmtree(self.directory, ignore_errors=True)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Request, Response, get
 from litestar.params import Parameter
 
-from hotline import export_audit, reports
+from hotline import export_audit, limits, reports
 from hotline.auth import Principal
 from hotline.errors import InvalidInput
 from hotline.runtime import Runtime
@@ -49,6 +49,7 @@ async def digests(rt: Runtime, principal: Principal, day: str | None = None, lim
         on = date.fromisoformat(day) if day else None
     except ValueError as exc:
         raise InvalidInput("day must be YYYY-MM-DD", fields={"day": "YYYY-MM-DD"}) from exc
+    limits.require_instants({"day": on})
     if not 1 <= limit <= 500:
         raise InvalidInput("limit must be between 1 and 500", fields={"limit": "between 1 and 500"})
     return {"items": await reports.list_digests(rt, principal, on, limit)}

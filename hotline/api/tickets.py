@@ -24,6 +24,7 @@ async def create_ticket(
 ) -> Response[dict[str, Any]]:
     rt: Runtime = request.app.state.runtime
     principal: Principal = request.state.principal
+    intake.ensure_room(rt)
     result = await intake.create_ticket(rt, principal, data, idempotency_key=idempotency_key)
     row = result.ticket
     if row is None:  # a replay: the ticket made earlier

@@ -33,3 +33,13 @@ async def test_seeding_twice_changes_nothing_and_an_edited_policy_file_is_a_new_
             assert "policy_version" not in await seed(conn, demo=False, demo_password="pw", policies=edited)
         finally:
             await conn.close()
+
+
+async def test_every_demo_account_has_its_own_salted_hash_of_the_demo_password(runtime):
+    from hotline.auth import verify_password
+    from tests.conftest import PASSWORD
+
+    rows = await runtime.pool.fetch("SELECT username, password_hash FROM users WHERE password_hash <> '!'")
+    assert len(rows) >= 7
+    assert len({r["password_hash"] for r in rows}) == len(rows)  # no two accounts share a hash (or a salt)
+    assert all(verify_password(r["password_hash"], PASSWORD) for r in rows)

@@ -128,3 +128,19 @@ async def test_a_digest_a_receiver_missed_is_pushed_on_later_days_too(runtime, w
                                        "AND '2033-05-20' AND pushed_at IS NULL") == 0
     await reports.daily_digest(runtime, at(5, 21, 9), urls=urls, http=http)  # nothing twice
     assert len(rx.posts) == 3 * (units + 1)
+
+
+async def test_a_digest_push_holds_no_database_connection_while_it_waits_on_receivers(runtime, week):
+    """Receivers may take their full timeout: the pool must not lose a connection to each of them meanwhile."""
+    pool = runtime.pool
+    in_use: list[int] = []
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        in_use.append(pool.get_size() - pool.get_idle_size())
+        return httpx.Response(204)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(slow))
+    busy_before = pool.get_size() - pool.get_idle_size()
+    result = await reports.daily_digest(runtime, at(5, 24, 8), urls=("http://hooks.test/slow",), http=http)
+    assert result["pushed"] >= 1 and in_use
+    assert max(in_use) == busy_before, in_use  # nothing of the digest's held while the receiver answers

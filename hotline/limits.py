@@ -13,12 +13,13 @@ from typing import Any
 from litestar import Request
 
 from hotline.errors import InvalidInput, UnsupportedMediaType
+from sla.bounds import SUPPORTED_YEARS
 
-# No hotline record is older than the service or due after the century: a wide margin around every real instant,
-# far from where datetime arithmetic and time zone shifts overflow.
-EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
-INSTANT_RANGE = "between 2000-01-01 and 2100-01-01"
+# The SLA arithmetic's range (sla.bounds) is the whole service's: no hotline record is older than the service or due
+# after the century, a wide margin around every real instant, far from where datetime arithmetic overflows.
+EARLIEST = datetime(SUPPORTED_YEARS[0], 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(SUPPORTED_YEARS[1] + 1, 1, 1, tzinfo=timezone.utc)  # exclusive
+INSTANT_RANGE = f"between {SUPPORTED_YEARS[0]}-01-01 and {SUPPORTED_YEARS[1]}-12-31 (UTC)"
 INT64_MAX = 2**63 - 1
 # JSON bodies here are a few levels deep (a ticket's caller, an SLA policy document's rows); deeper is an attack
 # or a mistake, and msgspec would raise RecursionError near a thousand levels.

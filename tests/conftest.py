@@ -51,7 +51,10 @@ def settings() -> Settings:
     _require(db_url, 5432, "PostgreSQL")
     _require(redis_url, 6379, "Redis")
     return Settings(database_url=db_url, redis_url=redis_url, secret_key="test-secret-key-for-the-hotline-suite-0123456789", demo_password=PASSWORD,
-                    log_level="WARNING", db_pool_min=1, db_pool_max=10)
+                    log_level="WARNING", db_pool_min=1, db_pool_max=10,
+                    # The suite signs in a few accounts and sends thousands of requests a minute as each; the
+                    # per-account limit itself is tested with its own settings (test_rate_limits.py).
+                    api_rate_limit_per_minute=10_000_000)
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from hotline.api import admin, escalations, exports, health, live, notifications
 from hotline.api import lifecycle as lifecycle_api
 from hotline.api import sla as sla_api
 from hotline.api import tickets as tickets_api
-from hotline.console import pages
+from hotline.console import error_pages, pages, public_pages
 from hotline.api.deps import DEPENDENCIES
 from hotline.errors import EXCEPTION_HANDLERS
 from hotline.headers import security_headers_middleware
@@ -108,12 +108,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         *health.ROUTES, *auth_api.ROUTES, *tickets_api.ROUTES, *lifecycle_api.ROUTES, *sla_api.ROUTES,
         *public.ROUTES, *reference.ROUTES, *live.ROUTES, *escalations.ROUTES, *notifications.ROUTES, *reports.ROUTES, *exports.ROUTES, *admin.ROUTES,
-        *pages.ROUTES,
+        *pages.ROUTES, *public_pages.ROUTES,
     ]
     return Litestar(
         route_handlers=route_handlers,
         dependencies=DEPENDENCIES,
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=error_pages.for_browsers(EXCEPTION_HANDLERS),
         middleware=[request_context_middleware, security_headers_middleware],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(title="Hotline", version="0.1.0", path="/schema",

@@ -71,6 +71,7 @@ async def seed(conn: asyncpg.Connection, *, demo: bool, demo_password: str, refe
                        unit = EXCLUDED.unit, channel = EXCLUDED.channel, display_name = EXCLUDED.display_name""",
                 [(a.username, pw_hash, a.role, a.unit, a.channel, a.display_name) for a in ref.accounts])
             counts["accounts"] = len(ref.accounts)
+            await conn.execute("INSERT INTO service_flags (name) VALUES ('demo_data') ON CONFLICT (name) DO NOTHING")
     return counts
 
 

@@ -25,8 +25,8 @@ def _choices(names: dict[str, str]) -> list[tuple[str, str]]:
 async def public_page(rt: Runtime) -> Response[str]:
     names = rt.names
     body = views.render("public/index.html", kinds=_choices(names.kinds), categories=_choices(names.categories),
-                        territories=_choices(names.territories), more_links=MORE_LINKS, honeypot=citizen.HONEYPOT,
-                        rate_limit=rt.settings.public_rate_limit_per_minute)
+                        territories=_choices(names.territories), more_links=MORE_LINKS,
+                        honeypot=citizen.HONEYPOT)
     # Shared caches may keep the page (nothing personal in it) only briefly: choices follow the reference data.
     return Response(body, media_type=MediaType.HTML, headers={"Cache-Control": "public, max-age=300"})
 

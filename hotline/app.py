@@ -25,9 +25,9 @@ from hotline.api import admin, escalations, exports, health, live, notifications
 from hotline.api import lifecycle as lifecycle_api
 from hotline.api import sla as sla_api
 from hotline.api import tickets as tickets_api
-from hotline.console import error_pages, pages, public_pages
+from hotline.console import pages, public_pages
 from hotline.api.deps import DEPENDENCIES
-from hotline.errors import EXCEPTION_HANDLERS
+from hotline.console.error_pages import EXCEPTION_HANDLERS  # hotline.errors' handlers; browsers get pages
 from hotline.headers import security_headers_middleware
 from hotline.runtime import Runtime
 
@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=route_handlers,
         dependencies=DEPENDENCIES,
-        exception_handlers=error_pages.for_browsers(EXCEPTION_HANDLERS),
+        exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_context_middleware, security_headers_middleware],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(title="Hotline", version="0.1.0", path="/schema",

@@ -11,20 +11,16 @@ from functools import lru_cache
 from typing import Any
 
 from config.reference import Account, load_reference
-from config.settings import DEV_SECRET, Settings
 from hotline.console import labels
 from hotline.runtime import Runtime
 
 _ROLE_ORDER = ("agent", "dispatcher", "manager", "admin")
 
 
-def production_mode(settings: Settings, env: dict[str, str] | None = None) -> bool:
-    """HOTLINE_ENV says it (`production` or `development`); unset, a service with its own secret key counts as
-    production, and one on the built-in development key as development."""
-    mode = (os.environ if env is None else env).get("HOTLINE_ENV", "").strip().lower()
-    if mode in ("production", "development"):
-        return mode == "production"
-    return settings.secret_key != DEV_SECRET
+def production_mode(env: dict[str, str] | None = None) -> bool:
+    """Production unless HOTLINE_ENV=development (`make run`/`hotline dev` and the test suites set it), the same
+    rule by which config/settings.py allows the development secret key."""
+    return (os.environ if env is None else env).get("HOTLINE_ENV", "").strip().lower() != "development"
 
 
 @lru_cache(maxsize=1)
@@ -33,7 +29,7 @@ def _accounts() -> tuple[Account, ...]:
 
 
 async def shown(rt: Runtime) -> bool:
-    if production_mode(rt.settings):
+    if production_mode():
         return False
     return bool(await rt.pool.fetchval("SELECT EXISTS (SELECT 1 FROM service_flags WHERE name = 'demo_data')"))
 

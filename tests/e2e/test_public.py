@@ -174,6 +174,31 @@ def test_the_page_works_from_the_keyboard_and_reflows_at_200_percent_zoom(browse
     assert page.errors == []
 
 
+def test_the_page_is_light_and_quick_on_a_slow_phone(browser, server):
+    """No framework, nothing from elsewhere: on a slow 3G line (400 ms round trips, 400 kbit/s) with the CPU
+    slowed 4x the page is usable well within 3 s, in under 40 kB."""
+    page = browser(None)
+    page.set_viewport_size(PHONE)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 400, "downloadThroughput": 50_000,
+                                                  "uploadThroughput": 50_000})
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(server.base_url + "/public/", wait_until="load")
+    timing = page.evaluate("""() => { const n = performance.getEntriesByType('navigation')[0];
+        const res = performance.getEntriesByType('resource');
+        return {dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd,
+                bytes: n.transferSize + res.reduce((a, r) => a + r.transferSize, 0)}; }""")
+    print("public page on slow 3G, CPU 4x:", timing)
+    assert all(url.startswith(server.base_url) for url in requests), requests
+    assert timing["bytes"] < 40_000, timing
+    assert timing["load"] < 3000, timing
+    expect(page.get_by_label("标题")).to_be_editable()
+    assert page.errors == []
+
+
 def test_unknown_pages_and_refusals_are_chinese_pages_with_a_way_back(browser, server):
     page = browser(None)
     page.set_viewport_size(PHONE)

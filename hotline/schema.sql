@@ -363,6 +363,13 @@ TABLE schema_migrations (
 );
   CONSTRAINT schema_migrations_pkey: PRIMARY KEY (version)
 
+TABLE service_flags (
+    name text NOT NULL
+    set_at timestamp with time zone NOT NULL DEFAULT now()
+);
+  CONSTRAINT service_flags_name_check: CHECK ((name = 'demo_data'::text))
+  CONSTRAINT service_flags_pkey: PRIMARY KEY (name)
+
 TABLE sla_policy_versions (
     version integer NOT NULL
     rows jsonb NOT NULL

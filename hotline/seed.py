@@ -85,6 +85,7 @@ async def seed(conn: asyncpg.Connection, *, demo: bool, demo_password: str, refe
                 [(a.username, pw_hash, a.role, a.unit, a.channel, a.display_name)
                  for a, pw_hash in zip(ref.accounts, hashes)])
             counts["accounts"] = len(ref.accounts)
+            await conn.execute("INSERT INTO service_flags (name) VALUES ('demo_data') ON CONFLICT (name) DO NOTHING")
     return counts
 
 

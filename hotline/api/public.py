@@ -9,7 +9,7 @@ import msgspec
 from litestar import Request, get, post
 from litestar.params import Body
 
-from hotline import intake, jobs, live, ratelimit
+from hotline import citizen, intake, jobs, live, ratelimit
 from hotline.auth import Principal
 from hotline.errors import InvalidInput, NotFound
 from hotline.runtime import Runtime
@@ -26,6 +26,8 @@ class PublicTicketIn(msgspec.Struct):
     category: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     territory: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")] | None = None
     address: Annotated[str, msgspec.Meta(max_length=300)] | None = None
+    location: intake.Location | None = None
+    website: str | None = None  # the honeypot (citizen.HONEYPOT): empty when a person fills the form in
 
 
 def _client(request: Request[Any, Any, Any]) -> str:
@@ -50,16 +52,18 @@ async def submit(data: Annotated[PublicTicketIn, Body()], request: Request[Any, 
     if not data.caller.phone:
         raise InvalidInput("a phone number is needed to check progress and to call you back",
                            fields={"caller.phone": "required"})
+    citizen.check_submission(data.caller.phone, data.website)
     principal = await _web_principal(rt)
     ticket_in = intake.TicketIn(channel="web", kind=data.kind, title=data.title, content=data.content,
                                 category=data.category, territory=data.territory, caller=data.caller,
-                                address=data.address)
+                                address=data.address, location=data.location)
     result = await intake.create_ticket(rt, principal, ticket_in, idempotency_key=None)
     number = await rt.pool.fetchval("SELECT number FROM tickets WHERE id = $1", result.ticket_id)
     await jobs.arm(rt.redis, result.armed)
     await live.publish(rt.redis, "ticket", {"number": number, "action": "create", "unit": result.unit,
                                             "units": [result.unit], "status": "dispatched" if result.unit else "pending_dispatch"})
-    return {"number": number, "message": "已受理，请凭受理编号和手机号后四位查询办理进度"}
+    return {"number": number, "message": "已受理，请凭受理编号和手机号后四位查询办理进度",
+            **await citizen.submitted(rt, number)}
 
 
 @get("/public/tickets/{number:str}")
@@ -83,6 +87,7 @@ async def progress(number: str, request: Request[Any, Any, Any], rt: Runtime, ph
         "reply": row["reply_content"] if row["reply_content"] is not None else row["answer"],
         "reply_outcome": row["reply_outcome"],
         "checked_at": datetime.now(timezone.utc).isoformat(),
+        **await citizen.progress(rt, row["number"]),
     }
 
 

@@ -17,7 +17,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from hotline.auth import SESSION_COOKIE, Principal, issue_token, principal_from_request, sign_in
-from hotline.console import charts, labels, queries, views
+from hotline.console import charts, demo_logins, labels, queries, views
 from hotline.errors import DomainError, InvalidInput, NotAuthenticated, RateLimited, TicketNotFound
 from hotline.runtime import Runtime
 
@@ -77,14 +77,16 @@ async def root(request: Request[Any, Any, Any]) -> Redirect:
 
 
 @get("/login", include_in_schema=False)
-async def login_page(request: Request[Any, Any, Any], next: str | None = None, expired: str | None = None) -> Response[Any]:
+async def login_page(request: Request[Any, Any, Any], rt: Runtime, next: str | None = None,
+                     expired: str | None = None) -> Response[Any]:
     principal = await _session(request)
     if principal is not None and principal.role in labels.HOME:
         target = _safe_next(next)
         return Redirect(target if target and _allowed(principal, target) else labels.HOME[principal.role],
                         status_code=303)
     notice = "登录已过期或已退出，请重新登录。" if expired else None
-    response = _html(views.render("login.html", next=_safe_next(next) or "", notice=notice, errors={}, username=""))
+    response = _html(views.render("login.html", next=_safe_next(next) or "", notice=notice, errors={}, username="",
+                                  demo=await demo_logins.listing(rt)))
     if request.cookies.get(SESSION_COOKIE):
         response.delete_cookie(SESSION_COOKIE)  # stale or revoked: do not keep sending it
     return response
@@ -115,7 +117,8 @@ async def login_submit(request: Request[Any, Any, Any], rt: Runtime) -> Response
             errors["username"] = "接口账号不能登录控制台"
             principal = None
     if principal is None:
-        body = views.render("login.html", next=target or "", notice=None, errors=errors, username=username)
+        body = views.render("login.html", next=target or "", notice=None, errors=errors, username=username,
+                            demo=await demo_logins.listing(rt))
         if retry_after is not None:
             return Response(body, media_type=HTML, status_code=429,
                             headers={**NO_STORE, "Retry-After": str(retry_after)})

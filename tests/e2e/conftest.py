@@ -100,7 +100,9 @@ def running_server(tickets: int = DEMO_TICKETS) -> Iterator[Server]:
     _reachable(redis_url, 6379, "Redis")
     env = {**os.environ, "HOTLINE_DATABASE_URL": db_url, "HOTLINE_REDIS_URL": redis_url,
            "HOTLINE_SECRET_KEY": SECRET, "HOTLINE_DEMO_PASSWORD": PASSWORD, "HOTLINE_LOG_LEVEL": "WARNING",
-           "HOTLINE_LOG_FORMAT": "console", "PYTHONUNBUFFERED": "1"}
+           "HOTLINE_LOG_FORMAT": "console", "PYTHONUNBUFFERED": "1",
+           # A development installation with the demo data: the sign-in page lists the demo logins.
+           "HOTLINE_ENV": "development"}
     env.pop("HOTLINE_DATABASE_REPLICA_URL", None)
     SHOTS.mkdir(parents=True, exist_ok=True)
     prep = subprocess.run([sys.executable, "-m", "tests.e2e.prepare", "--tickets", str(tickets)], cwd=ROOT,

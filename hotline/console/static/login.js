@@ -9,3 +9,19 @@ document.getElementById('login-form').addEventListener('submit', function (ev) {
   });
   if (!ok) ev.preventDefault();
 });
+
+// Demo installations list their logins (the page shows them only then): a click or a unit picked fills the form.
+(function () {
+  var demo = document.getElementById('demo-logins');
+  if (!demo) return;
+  function fill(username) {
+    if (!username) return;
+    document.getElementById('username').value = username;
+    document.getElementById('password').value = demo.getAttribute('data-password');
+    document.querySelector('#login-form button[type=submit]').focus();
+  }
+  demo.querySelectorAll('.demo-login').forEach(function (b) {
+    b.addEventListener('click', function () { fill(b.getAttribute('data-username')); });
+  });
+  document.getElementById('demo-unit').addEventListener('change', function (ev) { fill(ev.target.value); });
+})();

@@ -681,7 +681,7 @@ def test_every_page_renders_in_under_300_ms_and_fits_1366_by_768(browser, server
         samples = []
         for _ in range(6):  # the first visit warms caches; the median of the rest is reported
             page.goto(server.base_url + path)
-            page.wait_for_function("document.body.dataset.ready === '1'", polling=5)
+            page.wait_for_function("() => document.body.dataset.ready === '1'", polling=5)
             # Ready: the page's own data requests are in too (the manager's report, the queues' refresh), within
             # a 5 ms poll of the moment the page said so.
             ready = page.evaluate("performance.now()")

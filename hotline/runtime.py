@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from arq import create_pool as create_arq_pool
 from arq.connections import ArqRedis, RedisSettings
 
 import sla
@@ -18,6 +17,7 @@ from config.reference import load_calendar_config, load_toml
 from config.settings import Settings
 from hotline import db
 from hotline.revocation import RevocationList
+from hotline.redis_client import create_pool as create_arq_pool  # bounded: a burst waits, opens nothing
 from hotline.routing import Router, RuleRow
 
 

@@ -149,6 +149,8 @@ async def redis_clients(port: int) -> tuple[int, int]:
 async def test_many_open_feeds_in_one_process_share_one_redis_subscription(settings, database, tmp_path):
     async with served(settings, tmp_path) as (s, _):
         users = ["manager"] * 20 + [OWN] * 10 + [OTHER] * 10
+        for u in set(users):
+            await s.token(u)
         feeds = [Feed(s, u).start() for u in users]
         try:
             assert await wait_for(lambda: all(f.ready.is_set() for f in feeds), 20)

@@ -19,7 +19,9 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-PASSWORD_THREADS = max(1, min(4, os.cpu_count() or 1))
+# One a process: `hotline serve` runs one process per core, so a wave takes at most every core at low priority, and
+# argon2 being memory-hard, fewer at once also leave the memory bus to the rest.
+PASSWORD_THREADS = 1
 PASSWORD_NICE = 10  # CFS weight 110 against 1024 for the event loops: they win a contended core, but not always
 
 

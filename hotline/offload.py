@@ -2,9 +2,9 @@
 
 Verifying an argon2 hash costs about 124 ms of CPU by design; on the event loop it stalls every request of the
 process for that long, so a wave of sign-ins at the start of a shift froze intake for seconds. It runs here in a
-few threads instead (argon2 releases the GIL), bounded so a wave queues instead of taking 64 MiB per concurrent
-verification, and at a lowered OS priority so that, when the cores are all busy, intake and handling go first
-and sign-ins take what is left: a sign-in may take a second longer, a call being logged should not.
+worker thread instead (argon2 releases the GIL), one a process so a wave queues instead of taking 64 MiB per
+concurrent verification, at a lowered OS priority so that, when the cores are all busy, intake and handling go
+first and sign-ins take what is left: a sign-in may take a second longer, a call being logged should not.
 """
 
 from __future__ import annotations

@@ -131,9 +131,9 @@ class Hub:
             return False
 
     async def close(self) -> None:
+        task, self._task = self._task, None  # first: ending the last feed below would cancel it unawaited
         for client in [c for scope in self._scopes.values() for c in scope]:
             self._end(client, "shutdown")
-        task, self._task = self._task, None
         if task is not None:
             task.cancel()
             try:

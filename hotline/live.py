@@ -51,7 +51,7 @@ def visible_to(message: dict[str, Any], role: str, unit: str | None) -> bool:
 
 # --- fan-out: one subscription per process ------------------------------------------------------------------------
 
-QUEUE_SIZE = 256  # messages a client may fall behind before it is dropped
+QUEUE_SIZE = 1024  # messages a feed may fall behind before it is dropped (queues share each encoded message)
 PING_SECONDS = 10.0  # a silent subscription (no message, no error) is probed this often
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 END = b""  # queued last: the stream ends after the reconnect event queued before it

@@ -265,3 +265,17 @@ async def test_the_feed_subscribes_again_by_itself_after_redis_restarts(settings
             await before.stop()
             if after is not None:
                 await after.stop()
+
+
+async def test_a_burst_larger_than_a_queue_reaches_a_console_that_reads(settings, database, tmp_path):
+    async with served(settings, tmp_path) as (s, _):
+        reader = Feed(s, "manager").start()
+        try:
+            assert await asyncio.wait_for(reader.ready.wait(), 10) is True
+            burst = live.QUEUE_SIZE + 500  # in one command, as a batch pass publishes its messages
+            await live.publish_many(s.runtime.redis, "ticket", [
+                {"number": f"B{i:05d}", "action": "note", "unit": None} for i in range(burst)])
+            assert await wait_for(lambda: len(reader.numbers()) == burst, 20), len(reader.numbers())
+            assert s.hub().dropped == 0 and not reader.ended.is_set()
+        finally:
+            await reader.stop()

@@ -235,6 +235,8 @@ def main() -> None:
                         help="argon2 parameters of the wave's accounts: the service's (default) or OWASP's "
                              "m=19 MiB, t=2, p=1")
     parser.add_argument("--source", type=Path, default=ROOT, help="run the service from another checkout (A/B)")
+    parser.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
+                        help="first wait up to this long for the machine to be under 25%% busy")
     args = parser.parse_args()
 
     from hotline.seed import fresh_database
@@ -255,7 +257,7 @@ def main() -> None:
                                    args.source)
         try:
             intake.wait_ready(proc, port, log)
-            busy = intake.machine_busy()
+            busy = intake.wait_idle(args.wait_idle) if args.wait_idle else intake.machine_busy()
             print(f"sign-in wave: intake {args.rate:.0f}/s open-loop on {args.workers} API process(es), "
                   f"{args.signins} sign-ins in 1 s ({args.hash} argon2: {cost * 1000:.0f} ms a verification here, "
                   f"{args.signins * cost / (os.cpu_count() or 1):.1f} s of all {os.cpu_count()} cores for the "

@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             await intake.announced(runtime)  # new tickets queued for the live feed and their jobs
+            await live.close_hub(app.state)  # open feeds are told to reconnect (to another process)
             await runtime.close()
 
     route_handlers: list[Any] = [

@@ -20,6 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from litestar import Request
 
+from hotline import offload
 from hotline.errors import Forbidden, NotAuthenticated, RateLimited
 from hotline.revocation import RevocationList
 
@@ -146,9 +147,9 @@ async def authenticate(pool: asyncpg.Pool, username: str, password: str) -> Prin
         "SELECT id, username, password_hash, role, unit, channel, display_name, active FROM users WHERE username = $1",
         username)
     if row is None:
-        verify_password(_DUMMY_HASH, password)
+        await offload.password(verify_password, _DUMMY_HASH, password)
         raise NotAuthenticated("wrong username or password")
-    if not verify_password(row["password_hash"], password) or not row["active"]:
+    if not await offload.password(verify_password, row["password_hash"], password) or not row["active"]:
         raise NotAuthenticated("wrong username or password")
     return Principal(row["id"], row["username"], row["role"], row["display_name"], row["unit"], row["channel"])
 

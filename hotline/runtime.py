@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from arq import create_pool as create_arq_pool
 from arq.connections import ArqRedis, RedisSettings
 
 import sla
@@ -19,6 +18,7 @@ from config.settings import Settings
 from hotline import db, roles
 from hotline.ratelimit import AccountLimiter
 from hotline.revocation import RevocationList
+from hotline.redis_client import create_pool as create_arq_pool  # bounded: a burst waits, opens nothing
 from hotline.routing import Router, RuleRow
 from hotline.throttle import SignInThrottle
 

@@ -1,62 +1,67 @@
 """GET /api/live: the live feed as server-sent events, filtered by what the signed-in role may see.
 
-Every API process subscribes to the same Redis channel, so a change committed by any process reaches every
-browser, whichever process holds its connection.
+Every API process holds one subscription to the Redis channel (hotline.live.Hub), so a change committed by any
+process reaches every browser, whichever process holds its connection, and a thousand open consoles cost a
+process one Redis connection, not a thousand.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
-from litestar import get
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar import Request, get
+from litestar.datastructures import State
+from litestar.response import Stream
 
 from hotline import live
 from hotline.auth import Principal
 from hotline.runtime import Runtime
 
 KEEPALIVE_SECONDS = 15.0
+READY_WAIT_SECONDS = 5.0
+_KEEPALIVE = b": keepalive\r\n\r\n"
 
 
-async def _stream(rt: Runtime, principal: Principal) -> AsyncIterator[ServerSentEventMessage]:
-    pubsub = rt.redis.pubsub()
-    await pubsub.subscribe(live.CHANNEL)
+def hub_of(state: State, rt: Runtime) -> live.Hub:
+    hub: live.Hub | None = getattr(state, "live_hub", None)
+    if hub is None or hub.redis is not rt.redis:
+        hub = state.live_hub = live.Hub(rt.redis)
+    return hub
+
+
+async def close_hub(state: State) -> None:
+    hub: live.Hub | None = getattr(state, "live_hub", None)
+    if hub is not None:
+        await hub.close()
+
+
+async def _stream(hub: live.Hub, principal: Principal) -> AsyncIterator[bytes]:
+    client = hub.join(principal.role, principal.unit)
     try:
-        yield ServerSentEventMessage(event="ready", data=msgspec.json.encode(
-            {"role": principal.role, "unit": principal.unit}).decode(), retry=3000)
+        # Once subscribed, so what is committed after `ready` reaches this feed; with Redis down the feed opens
+        # anyway and is told to reconnect (and reload) when the subscription is back.
+        await hub.wait_ready(READY_WAIT_SECONDS)
+        ready = msgspec.json.encode({"role": principal.role, "unit": principal.unit}).decode()
+        yield f"event: ready\r\ndata: {ready}\r\nretry: 3000\r\n\r\n".encode()
         while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=KEEPALIVE_SECONDS)
-            if message is None:
-                yield ServerSentEventMessage(comment="keepalive")
-                continue
-            raw = message["data"]
-            try:
-                data: dict[str, Any] = msgspec.json.decode(raw)
-            except msgspec.DecodeError:
-                continue
-            if live.visible_to(data, principal.role, principal.unit):
-                text = raw.decode() if isinstance(raw, bytes) else str(raw)
-                yield ServerSentEventMessage(event=str(data.get("type", "message")), data=text)
+            chunk = await client.next(KEEPALIVE_SECONDS)
+            if chunk is None:
+                yield _KEEPALIVE
+            elif chunk == live.END:
+                return
+            else:
+                yield chunk
     finally:
-        # Shielded: the client went away and this generator is being cancelled.
-        await asyncio.shield(_close(pubsub))
-
-
-async def _close(pubsub: Any) -> None:
-    try:
-        await pubsub.unsubscribe(live.CHANNEL)
-        await pubsub.aclose()
-    except Exception:
-        pass
+        hub.leave(client)
 
 
 @get("/api/live")
-async def live_feed(rt: Runtime, principal: Principal) -> ServerSentEvent:
+async def live_feed(rt: Runtime, principal: Principal, request: Request[Any, Any, Any]) -> Stream:
     principal.require("agent", "dispatcher", "handler", "manager", "admin")
-    return ServerSentEvent(_stream(rt, principal), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    headers: dict[str, Any] = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return Stream(_stream(hub_of(request.app.state, rt), principal), media_type="text/event-stream", headers=headers)
 
 
 ROUTES = [live_feed]

@@ -25,6 +25,8 @@ FULL = [
     ("intake vs baseline", ["intake/run.py"]),
     ("sweep tick (b)", ["sweep_bench.py", "--sizes", "100000:5000000,1000000:5000000"]),
     ("closure report (c)", ["report_bench.py", "--load-budget", "100000"]),
+    ("live feed, 1,000 consoles", ["live_bench.py"]),
+    ("sign-in wave during intake", ["signin_wave_bench.py"]),
 ]
 QUICK = [
     ("sla deadlines", ["sla_bench.py"]),
@@ -32,6 +34,8 @@ QUICK = [
     ("intake vs baseline", ["intake/run.py", "--seconds", "10", "--workers", "2"]),
     ("sweep tick (b)", ["sweep_bench.py", "--sizes", "20000:100000"]),
     ("closure report (c)", ["report_bench.py", "--open", "20000", "--closed", "100000", "--runs", "5"]),
+    ("live feed, 1,000 consoles", ["live_bench.py", "--clients", "200", "--tickets", "10"]),
+    ("sign-in wave during intake", ["signin_wave_bench.py", "--seconds", "8", "--signins", "40", "--warmup", "2"]),
 ]
 
 

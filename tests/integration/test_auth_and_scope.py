@@ -67,3 +67,19 @@ async def test_handler_sees_only_its_units_tickets(api):
     # Asking for another unit explicitly yields nothing, not their tickets.
     listed = (await api.get(h, "/api/tickets", params={"unit": "320614-bureau"})).json()["items"]
     assert listed == []
+
+
+async def test_a_hash_made_with_older_parameters_is_replaced_at_the_next_sign_in(client, runtime):
+    from argon2 import PasswordHasher
+
+    from hotline.auth import needs_rehash
+
+    old = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4).hash(PASSWORD)  # the former default
+    assert needs_rehash(old)
+    await runtime.pool.execute("UPDATE users SET password_hash = $1 WHERE username = 'integration-12319'", old)
+    r = await client.post("/api/auth/token", json={"username": "integration-12319", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    stored = await runtime.pool.fetchval("SELECT password_hash FROM users WHERE username = 'integration-12319'")
+    assert stored != old and not needs_rehash(stored) and "m=19456,t=2,p=1" in stored
+    r = await client.post("/api/auth/token", json={"username": "integration-12319", "password": PASSWORD})
+    assert r.status_code == 200

@@ -5,8 +5,8 @@ A plain script, not collected by pytest:
     .venv/bin/python tests/perf/signin_wave_bench.py [--rate 500] [--signins 200] [--seconds 20] [--workers 2]
 
 It builds a fresh database `hotline_signin_bench` (migrated, demo seed, plus `--signins` agent accounts
-wave-001... with the service's own argon2 parameters, or OWASP's smaller ones with `--hash owasp` to show what the
-parameters cost), starts a private redis-server and `hotline serve --workers N` on free ports, and drives
+wave-001... with the service's own argon2 parameters, or argon2-cffi's larger default ones (RFC 9106 low-memory,
+which the service used before) with `--hash rfc9106` to show what the parameters cost), starts a private redis-server and `hotline serve --workers N` on free ports, and drives
 POST /api/tickets open-loop at `--rate` per second (each request has a scheduled instant and its latency is counted
 from it, so a stalled server cannot hide behind a client that waits for it) over raw keep-alive sockets on
 127.0.0.1. First `--seconds` without sign-ins (the baseline), then the same load with `--signins` sign-ins, one
@@ -62,9 +62,10 @@ async def add_wave_accounts(db_url: str, count: int, scheme: str) -> float:
 
     from hotline import db
 
-    hasher = PasswordHasher() if scheme == "default" else PasswordHasher(time_cost=2, memory_cost=19456,
-                                                                         parallelism=1)
-    stored = hasher.hash(PASSWORD)
+    from hotline.auth import hash_password
+
+    stored = hash_password(PASSWORD) if scheme == "default" else PasswordHasher().hash(PASSWORD)
+    hasher = PasswordHasher()
     started = time.perf_counter()
     hasher.verify(stored, PASSWORD)
     cost = time.perf_counter() - started
@@ -231,9 +232,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds of each phase (default 20)")
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=2, help="API processes (default 2: one per core here)")
-    parser.add_argument("--hash", choices=("default", "owasp"), default="default",
-                        help="argon2 parameters of the wave's accounts: the service's (default) or OWASP's "
-                             "m=19 MiB, t=2, p=1")
+    parser.add_argument("--hash", choices=("default", "rfc9106"), default="default",
+                        help="argon2 parameters of the wave's accounts: the service's (default: OWASP's m=19 MiB, "
+                             "t=2, p=1) or argon2-cffi's RFC 9106 low-memory profile (m=64 MiB, t=3, p=4)")
     parser.add_argument("--source", type=Path, default=ROOT, help="run the service from another checkout (A/B)")
     parser.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
                         help="first wait up to this long for the machine to be under 25%% busy")

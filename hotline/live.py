@@ -11,6 +11,8 @@ import msgspec
 import structlog
 from redis.asyncio import Redis
 
+from hotline import tasks
+
 CHANNEL = "hotline:live"
 log = structlog.get_logger(__name__)
 _encode = msgspec.json.Encoder().encode
@@ -134,12 +136,7 @@ class Hub:
         task, self._task = self._task, None  # first: ending the last feed below would cancel it unawaited
         for client in [c for scope in self._scopes.values() for c in scope]:
             self._end(client, "shutdown")
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await tasks.stop(task)
 
     def _end(self, client: Client, reason: str) -> None:
         self.leave(client)

@@ -16,6 +16,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from hotline import tasks
 from hotline.errors import RateLimited, ServiceUnavailable
 
 log = structlog.get_logger(__name__)
@@ -80,13 +81,8 @@ class AccountLimiter:
             self._task = asyncio.get_running_loop().create_task(self._flushing(), name="api-rate-limit")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
+        task, self._task = self._task, None
+        await tasks.stop(task)
 
     async def _flushing(self) -> None:
         while True:

@@ -26,6 +26,8 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from hotline import tasks
+
 log = structlog.get_logger(__name__)
 
 CHANNEL = "hotline:revocations"
@@ -67,13 +69,8 @@ class RevocationList:
             self._task = asyncio.get_running_loop().create_task(self._follow(), name="revocations")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
+        task, self._task = self._task, None
+        await tasks.stop(task)
         self._synced = False
 
     # --- signed-out tokens ----------------------------------------------------------------------------------------

@@ -1,0 +1,70 @@
+"""HOTLINE_SERVICES=private: private PostgreSQL and Redis under the state directory, on the ports asked for, even
+though this machine's own servers listen on the default ports and a URL is configured."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+
+from hotline import devservices
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def state_dir() -> Iterator[Path]:
+    # Not pytest's tmp_path: its parents are private to root, and the private PostgreSQL runs as `postgres` then.
+    path = Path(tempfile.mkdtemp(prefix="hotline-private-", dir="/tmp"))
+    path.chmod(0o755)
+    yield path
+    pg_ctl = devservices._find("pg_ctl")
+    if pg_ctl and (path / "pg" / "postmaster.pid").exists():
+        subprocess.run(devservices._as_postgres_user([pg_ctl, "-D", str(path / "pg"), "-m", "immediate", "stop"]),
+                       capture_output=True, check=False)
+    subprocess.run(["rm", "-rf", str(path)], check=False)
+
+
+async def test_private_mode_ignores_listening_defaults_and_uses_the_ports_asked_for(state_dir: Path) -> None:
+    assert socket.create_connection(("localhost", 5432), timeout=2)  # the premise: a system server is there
+    pg_port, redis_port = _free_port(), _free_port()
+    env = {**os.environ, "HOTLINE_SERVICES": "private", "HOTLINE_STATE_DIR": str(state_dir),
+           "HOTLINE_PRIVATE_PG_PORT": str(pg_port), "HOTLINE_PRIVATE_REDIS_PORT": str(redis_port),
+           "HOTLINE_DATABASE_URL": "postgresql://postgres@localhost:5432/hotline",
+           "HOTLINE_REDIS_URL": "redis://localhost:6379/0"}
+    out = subprocess.run([sys.executable, "-m", "hotline.cli", "services"], env=env, cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "installing" not in out.stderr  # this machine has the binaries
+    exports = dict(line.removeprefix("export ").split("=", 1) for line in out.stdout.splitlines())
+    assert exports["HOTLINE_DATABASE_URL"] == f"postgresql://postgres@127.0.0.1:{pg_port}/hotline"
+    assert exports["HOTLINE_REDIS_URL"] == f"redis://127.0.0.1:{redis_port}/0"
+    assert (state_dir / "pg" / "PG_VERSION").exists()
+
+    conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{pg_port}/postgres")
+    try:
+        assert await conn.fetchval("SELECT current_setting('data_directory')") == str(state_dir / "pg")
+    finally:
+        await conn.close()
+    r = aioredis.from_url(f"redis://127.0.0.1:{redis_port}/0")
+    try:
+        assert (await r.config_get("dir"))["dir"] == str(state_dir)
+        await r.shutdown(nosave=True)
+    except aioredis.ConnectionError:
+        pass  # SHUTDOWN closes the connection it came on
+    finally:
+        await r.aclose()

@@ -222,6 +222,8 @@ def test_make_run_and_make_test_unit_on_a_bare_debian() -> None:
                 log = docker("exec", "hotline-bare-run", "cat", "/src/run.log").stdout
                 assert ready, f"/readyz did not answer within {FIRST_RUN_LIMIT} s; make run said:\n{log[-4000:]}"
                 print(f"first make run until /readyz: {first_run:.0f} s", flush=True)
+                print("\n".join(line for line in log.splitlines()
+                                if line.startswith(("hotline:", "migrations applied", "seeded"))), flush=True)
                 assert "hotline: installing postgresql-15 postgresql-client-15" in log, log[-4000:]
                 assert "redis-server" in log, log[-4000:]
 
@@ -238,7 +240,7 @@ def test_make_run_and_make_test_unit_on_a_bare_debian() -> None:
                                      token=token)
                 assert status == 200 and read["number"] == ticket["number"], read
 
-                docker("exec", "hotline-bare-run", "sh", "-c", 'kill -TERM -- "-$(cat /src/run.pid)"')
+                docker("exec", "hotline-bare-run", "sh", "-c", 'kill -TERM "-$(cat /src/run.pid)"')
                 deadline = time.monotonic() + 60
                 while time.monotonic() < deadline and _listening(api_port):
                     time.sleep(1)
@@ -253,6 +255,11 @@ def test_make_run_and_make_test_unit_on_a_bare_debian() -> None:
                 unit = docker("exec", "hotline-bare-run", "sh", "-c", "cd /src/hotline && make test-unit",
                               timeout=1200)
                 assert " passed" in unit.stdout, unit.stdout[-3000:]
+            except BaseException:
+                log = subprocess.run(["docker", "-H", f"unix://{docker.sock}", "exec", "hotline-bare-run", "cat",
+                                      "/src/run.log"], capture_output=True, text=True, check=False).stdout
+                print(f"make run in the container said:\n{log[-4000:]}", flush=True)
+                raise
             finally:
                 # The private servers run inside the container; removing it stops them.
                 subprocess.run(["docker", "-H", f"unix://{docker.sock}", "rm", "-f", "hotline-bare-run"],

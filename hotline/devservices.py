@@ -107,10 +107,12 @@ def discover() -> dict[str, str]:
     def wants_private(configured: str, default: str, port: int) -> bool:
         return private or (not configured and not _listening(*_host_port(default, port)))
 
-    packages.ensure(_find, wants_private(os.environ.get("HOTLINE_DATABASE_URL", "").strip(), DEFAULT_DATABASE_URL,
-                                         5432),
-                    wants_private(os.environ.get("HOTLINE_REDIS_URL", "").strip(), DEFAULT_REDIS_URL, 6379), STATE_DIR)
-    db_url = "" if private else os.environ.get("HOTLINE_DATABASE_URL", "").strip()
+    configured_db = os.environ.get("HOTLINE_DATABASE_URL", "").strip()
+    configured_redis = os.environ.get("HOTLINE_REDIS_URL", "").strip()
+    # One install, one line, for both servers; nothing when they are configured, reachable or already installed.
+    packages.ensure(_find, wants_private(configured_db, DEFAULT_DATABASE_URL, 5432),
+                    wants_private(configured_redis, DEFAULT_REDIS_URL, 6379), STATE_DIR)
+    db_url = "" if private else configured_db
     if db_url:
         host, port = _host_port(db_url, 5432)
         if not _listening(host, port):
@@ -119,7 +121,7 @@ def discover() -> dict[str, str]:
         host, port = _host_port(DEFAULT_DATABASE_URL, 5432)
         db_url = DEFAULT_DATABASE_URL if not private and _listening(host, port) else start_private_postgres()
     env["HOTLINE_DATABASE_URL"] = db_url
-    redis_url = "" if private else os.environ.get("HOTLINE_REDIS_URL", "").strip()
+    redis_url = "" if private else configured_redis
     if redis_url:
         host, port = _host_port(redis_url, 6379)
         if not _listening(host, port):

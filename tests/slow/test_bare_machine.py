@@ -42,7 +42,8 @@ PASSWORD = "hotline"
 
 
 def _run(cmd: list[str], timeout: float = 600, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, **kwargs)  # type: ignore[call-overload]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False,
+                            **kwargs)  # type: ignore[call-overload]
     if result.returncode:
         pytest.fail(f"`{' '.join(cmd)}` exited {result.returncode}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result

@@ -1,5 +1,6 @@
-"""HOTLINE_SERVICES=private: private PostgreSQL and Redis under the state directory, on the ports asked for, even
-though this machine's own servers listen on the default ports and a URL is configured."""
+"""On this machine (its PostgreSQL and Redis installed and listening): nothing is installed, and
+HOTLINE_SERVICES=private starts private servers under the state directory, on the ports asked for, even though the
+defaults listen and a URL is configured."""
 
 from __future__ import annotations
 
@@ -15,9 +16,14 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
-from hotline import devservices
+from hotline import devservices, packages
+from tests.unit.test_packages import recording_apt  # noqa: F401 (fixture: an apt-get that records its calls)
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _no_postgres(_: str) -> None:
+    return None
 
 
 def _free_port() -> int:
@@ -68,3 +74,23 @@ async def test_private_mode_ignores_listening_defaults_and_uses_the_ports_asked_
         pass  # SHUTDOWN closes the connection it came on
     finally:
         await r.aclose()
+
+
+def test_nothing_is_installed_when_the_binaries_are_there(recording_apt: Path, tmp_path: Path) -> None:
+    assert devservices._find("initdb") and devservices._find("pg_ctl") and devservices._find("redis-server")
+    packages.ensure(devservices._find, True, True, tmp_path / "state")
+    assert not recording_apt.exists()
+
+
+def test_nothing_is_installed_when_the_services_are_configured_or_reachable(
+        recording_apt: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Binaries "missing", yet this machine's servers listen on the default ports: they are used, nothing installed.
+    monkeypatch.setattr(devservices, "_find", _no_postgres)
+    monkeypatch.delenv("HOTLINE_SERVICES", raising=False)
+    monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("HOTLINE_REDIS_URL", raising=False)
+    assert devservices.discover() == {"HOTLINE_DATABASE_URL": devservices.DEFAULT_DATABASE_URL,
+                                      "HOTLINE_REDIS_URL": devservices.DEFAULT_REDIS_URL}
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", "postgresql://postgres@localhost:5432/elsewhere")
+    assert devservices.discover()["HOTLINE_DATABASE_URL"].endswith("/elsewhere")
+    assert not recording_apt.exists()

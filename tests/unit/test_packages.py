@@ -1,7 +1,8 @@
 """What the private servers need installed, and how: from apt when there is one, else named per platform.
 
 apt-get here is a stand-in on PATH that records how it was called (the real one runs in tests/slow, in a bare
-Debian container); the binaries found are this machine's.
+Debian container). The cases that depend on this machine's own servers are in
+tests/integration/test_private_services.py.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline import devservices, packages
+from hotline import packages
 
 
 @pytest.fixture
@@ -58,12 +59,6 @@ def test_the_real_migrations_need_only_the_server() -> None:
         e for e in packages.migration_extensions() if e in packages.EXTENSION_PACKAGES)
 
 
-def test_nothing_is_installed_when_the_binaries_are_there(recording_apt: Path, tmp_path: Path) -> None:
-    assert devservices._find("initdb") and devservices._find("pg_ctl") and devservices._find("redis-server")
-    packages.ensure(devservices._find, True, True, tmp_path / "state")
-    assert not recording_apt.exists()
-
-
 def test_missing_binaries_are_installed_from_apt_saying_what_and_why(
         recording_apt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     packages.ensure(_no_postgres, True, False, tmp_path / "state")
@@ -80,12 +75,13 @@ def test_missing_binaries_are_installed_from_apt_saying_what_and_why(
 def test_a_missing_extension_alone_installs_its_package(recording_apt: Path, tmp_path: Path,
                                                         postgis_migration: None,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    # The server is this machine's; its extension directory is one where PostGIS is present and pg_partman not.
+    # A server is there; its extension directory is one where PostGIS is present and pg_partman not.
     extensions = tmp_path / "extension"
     extensions.mkdir()
     (extensions / "postgis.control").write_text("default_version = '3.3.2'\n")
     monkeypatch.setattr(packages, "_extension_dirs", lambda find: [extensions])
-    packages.ensure(devservices._find, True, False, tmp_path / "state")
+    packages.ensure(lambda binary: f"/opt/pg/bin/{binary}" if binary in ("initdb", "pg_ctl") else None, True, False,
+                    tmp_path / "state")
     install = recording_apt.read_text().splitlines()[1]
     assert install.endswith("--no-install-recommends postgresql-15-partman")
 
@@ -115,3 +111,4 @@ def test_services_mode_and_private_ports_are_checked(monkeypatch: pytest.MonkeyP
     assert packages.env_port("HOTLINE_PRIVATE_PG_PORT", 55432) == 45432
     monkeypatch.delenv("HOTLINE_PRIVATE_PG_PORT")
     assert packages.env_port("HOTLINE_PRIVATE_PG_PORT", 55432) == 55432
+

@@ -219,7 +219,8 @@ def test_make_run_and_make_test_unit_on_a_bare_debian() -> None:
                     if ready:
                         break
                     alive = subprocess.run(["docker", "-H", f"unix://{docker.sock}", "exec", "hotline-bare-run", "sh",
-                                            "-c", 'test ! -s /src/run.pid || kill -0 "$(cat /src/run.pid)"'], capture_output=True, check=False)
+                                            "-c", 'test ! -s /src/run.pid || kill -0 "$(cat /src/run.pid)"'],
+                                           capture_output=True, check=False)
                     if alive.returncode:
                         break  # make run gave up: its output says why, below
                     time.sleep(2)

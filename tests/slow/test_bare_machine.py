@@ -206,7 +206,7 @@ def test_make_run_and_make_test_unit_on_a_bare_debian() -> None:
                 docker("cp", str(clone), "hotline-bare-run:/src/hotline")
                 # Its own process group, so stopping it stops the API and worker it started.
                 docker("exec", "-d", "hotline-bare-run", "sh", "-c",
-                       "cd /src/hotline && exec setsid sh -c 'echo $$ > /src/run.pid; exec make run' "
+                       "cd /src/hotline && exec setsid sh -c 'echo $$ > /src/run.pid; make run; echo $? > /src/run.exit' "
                        "> /src/run.log 2>&1")
                 run_started = time.monotonic()
                 ready = False
@@ -218,10 +218,10 @@ def test_make_run_and_make_test_unit_on_a_bare_debian() -> None:
                         ready = False
                     if ready:
                         break
-                    alive = subprocess.run(["docker", "-H", f"unix://{docker.sock}", "exec", "hotline-bare-run", "sh",
-                                            "-c", 'test ! -s /src/run.pid || kill -0 "$(cat /src/run.pid)"'],
-                                           capture_output=True, check=False)
-                    if alive.returncode:
+                    # An exit status file, not `kill -0`: nothing reaps zombies under `sleep infinity`.
+                    gave_up = subprocess.run(["docker", "-H", f"unix://{docker.sock}", "exec", "hotline-bare-run",
+                                              "test", "-e", "/src/run.exit"], capture_output=True, check=False)
+                    if gave_up.returncode == 0:
                         break  # make run gave up: its output says why, below
                     time.sleep(2)
                 first_run = time.monotonic() - run_started

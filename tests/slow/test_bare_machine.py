@@ -206,8 +206,8 @@ def test_make_run_and_make_test_unit_on_a_bare_debian() -> None:
                 docker("cp", str(clone), "hotline-bare-run:/src/hotline")
                 # Its own process group, so stopping it stops the API and worker it started.
                 docker("exec", "-d", "hotline-bare-run", "sh", "-c",
-                       "cd /src/hotline && exec setsid sh -c 'echo $$ > /src/run.pid; make run; echo $? > /src/run.exit' "
-                       "> /src/run.log 2>&1")
+                       "cd /src/hotline && exec setsid sh -c "
+                       "'echo $$ > /src/run.pid; make run; echo $? > /src/run.exit' > /src/run.log 2>&1")
                 run_started = time.monotonic()
                 ready = False
                 while time.monotonic() - run_started < FIRST_RUN_LIMIT:
@@ -273,6 +273,10 @@ def test_make_run_and_make_test_unit_on_a_bare_debian() -> None:
                 subprocess.run(["docker", "-H", f"unix://{docker.sock}", "rmi", "-f", "hotline-bare",
                                 "hotline-bare-base"], capture_output=True, check=False, timeout=120)
     finally:
+        # dockerd leaves its network namespace mounted under the exec root even with --bridge=none.
+        mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
+        for mount in sorted((m for m in mounts if m.startswith(f"{work}/")), reverse=True):
+            subprocess.run(["umount", mount], capture_output=True, check=False)
         shutil.rmtree(work, ignore_errors=True)
         print(f"whole bare-machine test: {time.monotonic() - started:.0f} s", flush=True)
 

@@ -257,6 +257,8 @@ def test_make_run_and_make_test_unit_on_a_bare_debian() -> None:
                                "cd /src/hotline && .venv/bin/hotline services", timeout=120)
                 assert "installing" not in again.stderr, again.stderr
                 assert f"127.0.0.1:{pg_port}" in again.stdout, again.stdout
+                # The policy-rc.d that kept the packaged services from starting was the install's own, and is gone.
+                docker("exec", "hotline-bare-run", "test", "!", "-e", "/usr/sbin/policy-rc.d")
 
                 unit = docker("exec", "hotline-bare-run", "sh", "-c", "cd /src/hotline && make test-unit",
                               timeout=1200)

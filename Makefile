@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-unit browser bench schema clean
+.PHONY: install run test test-unit test-slow browser bench schema clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: install browser
 
 test-unit: install
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+# Minutes: `make run` and `make test-unit` in a bare Debian container (installs docker.io and debootstrap if missing).
+test-slow: install
+	$(BIN)/pytest tests/slow -m slow -s $(PYTEST_ARGS)
 
 bench: install
 	@eval "$$($(BIN)/hotline services)" && $(BIN)/python tests/perf/run_all.py

@@ -1,7 +1,9 @@
 """Find PostgreSQL and Redis for `make run` / `make test`, or start private ones under .hotline/.
 
 Order: the configured URLs (HOTLINE_DATABASE_URL / HOTLINE_REDIS_URL) if set; else the defaults on localhost if
-something listens there; else private servers from the system's initdb/pg_ctl/redis-server, on ports 55432/56379.
+something listens there; else private servers from the system's initdb/pg_ctl/redis-server, on ports 55432/56379
+(HOTLINE_PRIVATE_PG_PORT / HOTLINE_PRIVATE_REDIS_PORT), installed first when missing (hotline/packages.py).
+HOTLINE_SERVICES=private skips the first two.
 """
 
 from __future__ import annotations
@@ -16,14 +18,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from config.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL
+from hotline import packages
+from hotline.packages import ServiceError
 
 STATE_DIR = Path(os.environ.get("HOTLINE_STATE_DIR", ".hotline")).resolve()
-PRIVATE_PG_PORT = 55432
-PRIVATE_REDIS_PORT = 56379
-
-
-class ServiceError(RuntimeError):
-    pass
+PRIVATE_PG_PORT = packages.env_port("HOTLINE_PRIVATE_PG_PORT", 55432)
+PRIVATE_REDIS_PORT = packages.env_port("HOTLINE_PRIVATE_REDIS_PORT", 56379)
 
 
 def _listening(host: str, port: int, timeout: float = 0.5) -> bool:
@@ -97,25 +97,38 @@ def start_private_redis() -> str:
 
 
 def discover() -> dict[str, str]:
-    """Return the environment that points at reachable services, starting private ones if needed."""
+    """Return the environment that points at reachable services, starting private ones if needed.
+
+    HOTLINE_SERVICES=private: private servers even when URLs are set or something listens on the default ports.
+    """
     env: dict[str, str] = {}
-    db_url = os.environ.get("HOTLINE_DATABASE_URL", "").strip()
+    private = packages.services_mode() == "private"
+
+    def wants_private(configured: str, default: str, port: int) -> bool:
+        return private or (not configured and not _listening(*_host_port(default, port)))
+
+    configured_db = os.environ.get("HOTLINE_DATABASE_URL", "").strip()
+    configured_redis = os.environ.get("HOTLINE_REDIS_URL", "").strip()
+    # One install, one line, for both servers; nothing when they are configured, reachable or already installed.
+    packages.ensure(_find, wants_private(configured_db, DEFAULT_DATABASE_URL, 5432),
+                    wants_private(configured_redis, DEFAULT_REDIS_URL, 6379), STATE_DIR)
+    db_url = "" if private else configured_db
     if db_url:
         host, port = _host_port(db_url, 5432)
         if not _listening(host, port):
             raise ServiceError(f"HOTLINE_DATABASE_URL points at {host}:{port}, where nothing listens")
     else:
         host, port = _host_port(DEFAULT_DATABASE_URL, 5432)
-        db_url = DEFAULT_DATABASE_URL if _listening(host, port) else start_private_postgres()
+        db_url = DEFAULT_DATABASE_URL if not private and _listening(host, port) else start_private_postgres()
     env["HOTLINE_DATABASE_URL"] = db_url
-    redis_url = os.environ.get("HOTLINE_REDIS_URL", "").strip()
+    redis_url = "" if private else configured_redis
     if redis_url:
         host, port = _host_port(redis_url, 6379)
         if not _listening(host, port):
             raise ServiceError(f"HOTLINE_REDIS_URL points at {host}:{port}, where nothing listens")
     else:
         host, port = _host_port(DEFAULT_REDIS_URL, 6379)
-        redis_url = DEFAULT_REDIS_URL if _listening(host, port) else start_private_redis()
+        redis_url = DEFAULT_REDIS_URL if not private and _listening(host, port) else start_private_redis()
     env["HOTLINE_REDIS_URL"] = redis_url
     return env
 

@@ -1,0 +1,118 @@
+"""Browser tests of the administrator's console at /admin: accounts (a handler created, signing in with the
+one-time password, seeing the unit's queue, deactivated and signed out of the open page at once) and routing rules
+with the trial of the live router."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import Server, shot, sign_in
+
+WIDE = {"width": 1440, "height": 900}
+
+
+def _admin(browser: Any, server: Server) -> Any:
+    page = browser("admin")
+    page.set_viewport_size(WIDE)
+    expect(page).to_have_url(server.base_url + "/admin")
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+    page.on("dialog", lambda dialog: dialog.accept())
+    return page
+
+
+def test_an_admin_creates_a_handler_who_sees_the_units_queue_and_is_signed_out_when_deactivated(browser, server):
+    admin = _admin(browser, server)
+    username = f"e2e-{uuid.uuid4().hex[:8]}"
+    # Client checks first, in Chinese, naming the field.
+    admin.click("#account-save")
+    expect(admin.locator('#account-form .err[data-for="username"]')).not_to_be_empty()
+    admin.fill("#f-username", username)
+    admin.fill("#f-display", "通州区承办员（测试）")
+    admin.select_option("#f-role", "handler")
+    expect(admin.locator("#f-unit-field")).to_be_visible()
+    expect(admin.locator("#f-channel-field")).to_be_hidden()
+    admin.click("#account-save")
+    expect(admin.locator('#account-form .err[data-for="unit"]')).to_have_text("承办单位账号须选择单位")
+    admin.select_option("#f-unit", label="通州区交通运输局")
+    admin.click("#account-save")
+    expect(admin.locator("#secret")).to_be_visible()
+    expect(admin.locator("#secret-user")).to_have_text(username)
+    one_time = admin.locator("#secret-password").inner_text()
+    assert len(one_time) == 12
+    row = admin.locator(f'#accounts-table tr[data-username="{username}"]')
+    expect(row).to_contain_text("通州区交通运输局")
+    expect(row).to_contain_text("待改密码")
+    expect(admin.locator("#changes")).to_contain_text(f"新建账号 {username}")
+    # The same name again is refused by the server, next to the field.
+    admin.click("#secret-close")
+    admin.fill("#f-username", username)
+    admin.fill("#f-display", "重复")
+    admin.select_option("#f-role", "agent")
+    admin.click("#account-save")
+    expect(admin.locator('#account-form .err[data-for="username"]')).to_have_text("用户名已被使用")
+
+    ticket = server.create(title=f"管理员测试 {username}")  # a taxi call in 通州区: 通州区交通运输局's queue
+    handler = browser(None)
+    sign_in(handler, server, username, one_time)
+    expect(handler.locator("#pw-username")).to_have_text(username)
+    handler.fill("#password", one_time)
+    handler.fill("#new_password", "short")
+    handler.fill("#new_password2", "short")
+    handler.click("#password-form button[type=submit]")
+    expect(handler.locator("#new_password-error")).to_have_text("新密码至少10位")
+    handler.fill("#password", one_time)
+    handler.fill("#new_password", "e2e-own-password")
+    handler.fill("#new_password2", "e2e-own-password")
+    handler.click("#password-form button[type=submit]")
+    expect(handler).to_have_url(server.base_url + "/handler")
+    expect(handler.locator(".who .user")).to_contain_text("通州区承办员（测试）")
+    expect(handler.locator(f'#handler-queue .row[data-number="{ticket["number"]}"]')).to_be_visible()
+    expect(handler.locator("#live-status")).to_have_attribute("data-state", "connected")
+
+    admin.reload()
+    expect(admin.locator("body")).to_have_attribute("data-ready", "1")
+    admin.fill("#a-q", username)
+    admin.click("#account-search button[type=submit]")
+    expect(admin.locator("#accounts-table tbody tr")).to_have_count(1)
+    row = admin.locator(f'#accounts-table tr[data-username="{username}"]')
+    expect(row).not_to_contain_text("待改密码")
+    row.locator('button[data-act="deactivate"]').click()
+    expect(row).to_contain_text("已停用")
+    expect(admin.locator("#changes")).to_contain_text("状态：启用 → 停用")
+    # The handler's open page does nothing: its live feed ends and the page goes to sign-in by itself.
+    expect(handler).to_have_url(re.compile(r"/login\?expired=1"), timeout=8_000)
+    sign_in(handler, server, username, "e2e-own-password")
+    expect(handler.locator("#password-error")).to_have_text("用户名或密码错误")
+
+    row.locator('button[data-act="activate"]').click()
+    expect(row).to_contain_text("启用")
+    row.locator('button[data-act="reset"]').click()
+    expect(admin.locator("#secret")).to_be_visible()
+    assert admin.locator("#secret-password").inner_text() != one_time
+    assert admin.errors == [] and handler.errors == []
+
+
+def test_the_routing_rules_are_listed_in_order_and_the_trial_names_the_unit_and_the_rule(browser, server):
+    admin = _admin(browser, server)
+    admin.click('.admin-tabs .tab[data-tab="routing"]')
+    expect(admin.locator("#routing")).to_be_visible()
+    expect(admin.locator("#accounts")).to_be_hidden()
+    rules = admin.locator("#rules-table tbody tr")
+    assert rules.count() > 10
+    admin.click("#route-test button[type=submit]")
+    expect(admin.locator('#route-test .err[data-for="category"]')).to_have_text("请选择业务类别")
+    admin.select_option("#t-category", label="出租汽车")
+    admin.select_option("#t-territory", label="通州区")
+    admin.click("#route-test button[type=submit]")
+    expect(admin.locator("#route-unit")).to_have_text("通州区交通运输局")
+    rule_id = admin.locator("#route-result").get_attribute("data-rule")
+    decision = server.api("admin", "GET", "/api/admin/routing-test", params={"category": "taxi", "territory": "320612"})
+    assert rule_id == str(decision["rule"]["id"])
+    expect(admin.locator(f'#rules-table tr[data-rule="{rule_id}"]')).to_have_class("current")
+    expect(admin.locator("#route-rule")).to_contain_text(f"规则 #{rule_id}")
+    shot(admin, "admin-routing")
+    assert admin.errors == []

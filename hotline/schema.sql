@@ -393,6 +393,7 @@ TABLE sla_policy_versions (
     recompute_last_id bigint NOT NULL DEFAULT 0
     recompute_progress_at timestamp with time zone
     recompute_done_at timestamp with time zone
+    reason text
 );
   CONSTRAINT sla_policy_versions_created_by_fkey: FOREIGN KEY (created_by) REFERENCES users(id)
   CONSTRAINT sla_policy_versions_pkey: PRIMARY KEY (version)

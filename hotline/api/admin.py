@@ -12,6 +12,7 @@ from litestar.params import Body
 
 from hotline import accounts, admin_events, policies, routing_admin
 from hotline.auth import Principal
+from hotline.errors import InvalidInput
 from hotline.runtime import Runtime
 
 
@@ -24,8 +25,31 @@ async def get_sla_policies(rt: Runtime, principal: Principal) -> dict[str, Any]:
 @put("/api/admin/sla-policies", status_code=200)
 async def put_sla_policies(data: Annotated[dict[str, Any], Body()], rt: Runtime, principal: Principal,
                            recompute_open: bool = False, expected_version: int | None = None) -> dict[str, Any]:
+    """A new version of the set; an optional `reason` in the body is kept with it and in the admin events."""
+    reason = data.get("reason") if isinstance(data, dict) else None
+    if reason is not None and not isinstance(reason, str):
+        raise InvalidInput("reason: text", fields={"reason": "text"})
     return await policies.replace(rt, principal, data, expected_version=expected_version,
-                                  recompute_open=recompute_open)
+                                  recompute_open=recompute_open, reason=reason)
+
+
+@post("/api/admin/sla-policies/preview", status_code=200)
+async def preview_sla_policies(data: Annotated[dict[str, Any], Body()], rt: Runtime,
+                               principal: Principal) -> dict[str, Any]:
+    """Without saving: the diff against the set in force and how many running clocks a recomputation would move
+    (`would_move`) out of `open_clocks` (`would_skip`: paused clocks it leaves alone)."""
+    return await policies.preview(rt, principal, data)
+
+
+@get("/api/admin/sla-policies/versions")
+async def sla_policy_versions(rt: Runtime, principal: Principal) -> dict[str, Any]:
+    """Every version, newest first: who made it, when, why, and whether its recomputation finished."""
+    return await policies.versions(rt, principal)
+
+
+@get("/api/admin/sla-policies/versions/{number:int}")
+async def sla_policy_version(number: int, rt: Runtime, principal: Principal) -> dict[str, Any]:
+    return await policies.version(rt, principal, number)
 
 
 @get("/api/admin/accounts")
@@ -83,5 +107,5 @@ async def change_account(username: str, data: Annotated[accounts.AccountChange, 
     return await accounts.change(rt, principal, username, data)
 
 
-ROUTES = [get_sla_policies, put_sla_policies, list_accounts, create_account, change_account, reset_password,
+ROUTES = [get_sla_policies, put_sla_policies, preview_sla_policies, sla_policy_versions, sla_policy_version, list_accounts, create_account, change_account, reset_password,
           unlock_account, list_admin_events, list_routing_rules, test_routing]

@@ -13,3 +13,6 @@ CREATE INDEX admin_events_subject ON admin_events (what, subject, at DESC);
 
 -- A password an administrator set (a reset) is a one-time password: the account must choose its own at sign-in.
 ALTER TABLE users ADD COLUMN must_change_password boolean NOT NULL DEFAULT false;
+
+-- Why an administrator changed the SLA policies (asked for with each new version made in the console or API).
+ALTER TABLE sla_policy_versions ADD COLUMN reason text;

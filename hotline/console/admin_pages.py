@@ -30,6 +30,8 @@ async def admin_page(request: Request[Any, Any, Any], rt: Runtime) -> Response[A
         territories=sorted(names.territories.items()),
         rules=routing_admin.rules(rt, ctx["user"])["items"],
         bureau_template=BUREAU_TEMPLATE,
+        sla_names={"channel": dict(names.channels), "kind": dict(names.kinds), "clock": labels.CLOCK,
+                   "unit": {**labels.UNIT_TEXT, "minutes": "分钟（自然时间）"}},
     )
     return _html(views.render("admin/index.html", **ctx))
 

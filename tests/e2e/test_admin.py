@@ -5,12 +5,14 @@ with the trial of the live router."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import uuid
 from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Server, shot, sign_in
+from tests.e2e.conftest import ROOT, Server, shot, sign_in
 
 WIDE = {"width": 1440, "height": 900}
 
@@ -115,4 +117,55 @@ def test_the_routing_rules_are_listed_in_order_and_the_trial_names_the_unit_and_
     expect(admin.locator(f'#rules-table tr[data-rule="{rule_id}"]')).to_have_class("current")
     expect(admin.locator("#route-rule")).to_contain_text(f"规则 #{rule_id}")
     shot(admin, "admin-routing")
+    assert admin.errors == []
+
+
+def _recompute(server: Server, version: int) -> int:
+    done = subprocess.run([sys.executable, "-m", "tests.e2e.recompute", str(version)], cwd=ROOT, env=server.env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+def test_an_sla_edit_is_previewed_saved_as_a_version_with_its_reason_and_recomputes_as_many_clocks(browser, server):
+    original = server.api("admin", "GET", "/api/admin/sla-policies")
+    admin = _admin(browser, server)
+    admin.click('.admin-tabs .tab[data-tab="sla"]')
+    expect(admin.locator("#sla-version")).to_have_text(f"v{original['version']}")
+    row = admin.locator('#sla-table tr[data-id="reply-help"]')
+    old_limit = next(r["limit"] for r in original["policy"] if r["id"] == "reply-help")
+    new_limit = 3 if old_limit != 3 else 4
+    expect(admin.locator("#sla-save")).to_be_disabled()
+    row.locator(".sla-limit").fill("-1")
+    admin.click("#sla-preview")
+    expect(admin.locator('#sla-form .err[data-for="policy"]')).to_contain_text("标红的规则")
+    expect(row.locator(".sla-limit")).to_have_attribute("aria-invalid", "true")
+    row.locator(".sla-limit").fill(str(new_limit))
+    admin.click("#sla-preview")
+    expect(admin.locator('#sla-diff li[data-id="reply-help"]')).to_contain_text(f"→ {new_limit}个工作日")
+    expect(admin.locator("#sla-diff li")).to_have_count(1)
+    would_move = int(admin.locator("#sla-count").get_attribute("data-would-move"))
+    assert would_move > 0  # the demo data has running reply clocks of help requests
+    expect(admin.locator("#sla-count")).to_contain_text(f"{would_move} 个时限将改变")
+    admin.click("#sla-save")
+    expect(admin.locator('#sla-form .err[data-for="reason"]')).to_have_text("请填写修改理由")
+    admin.fill("#sla-reason", "求助件办理时限按新规压缩")
+    admin.click("#sla-save")
+    version = original["version"] + 1
+    expect(admin.locator("#sla-version")).to_have_text(f"v{version}")
+    expect(admin.locator(f'#sla-versions li[data-version="{version}"]')).to_contain_text("求助件办理时限按新规压缩")
+    shot(admin, "admin-sla")
+    try:
+        assert _recompute(server, version) == would_move
+        admin.reload()
+        admin.click('.admin-tabs .tab[data-tab="sla"]')
+        expect(admin.locator(f'#sla-versions li[data-version="{version}"]')).to_contain_text("已重算在办时限")
+        expect(admin.locator(f'#sla-versions li[data-version="{original["version"]}"]')).to_be_visible()
+        current = server.api("admin", "GET", "/api/admin/sla-policies")
+        assert next(r["limit"] for r in current["policy"] if r["id"] == "reply-help") == new_limit
+    finally:
+        restored = server.api("admin", "PUT", "/api/admin/sla-policies", params={"recompute_open": "true"},
+                              json={"defaults": original["defaults"], "policy": original["policy"],
+                                    "reason": "browser test: restore"})
+        _recompute(server, restored["version"])
     assert admin.errors == []

@@ -38,7 +38,8 @@
     document.querySelectorAll('.admin-pane').forEach(function (p) { p.hidden = p.id !== name; });
   }
   tabs.forEach(function (t) { t.addEventListener('click', function (ev) { ev.preventDefault(); history.replaceState(null, '', '#' + t.dataset.tab); show(t.dataset.tab); }); });
-  show((location.hash || '#accounts').slice(1) === 'routing' ? 'routing' : 'accounts');
+  var first = (location.hash || '#accounts').slice(1);
+  show(['routing', 'sla'].indexOf(first) >= 0 ? first : 'accounts');
 
   // ---- accounts ------------------------------------------------------------------------------------------------
   var table = $('#accounts-table'), search = $('#account-search'), form = $('#account-form');
@@ -210,4 +211,99 @@
   // The live feed ends when this account is deactivated or changed: the page then goes to sign-in.
   HL.live(function () {}, null);
   refresh().then(function () { document.body.dataset.ready = '1'; });
+})();
+
+/* SLA policies: the version in force as a table whose limits can be edited, a preview (the diff and how many
+ * running clocks would move) before saving as a new version with a reason, and the past versions. */
+(function () {
+  'use strict';
+  var $ = function (sel) { return document.querySelector(sel); };
+  var esc = HL.esc, pane = $('#sla');
+  if (!pane) return;
+  var names = JSON.parse(pane.dataset.names), table = $('#sla-table'), form = $('#sla-form');
+  var current = null, previewed = null;
+  function name(kind, code) { return code === '*' ? '全部' : (names[kind][code] || code); }
+  function urgent(v) { return v === '*' ? '全部' : v ? '紧急' : '非紧急'; }
+  function limitText(r) { return r.limit + (names.unit[r.unit] || r.unit); }
+  function draw(doc) {
+    table.tBodies[0].innerHTML = doc.policy.map(function (r, i) {
+      var units = Object.keys(names.unit).map(function (u) {
+        return '<option value="' + u + '"' + (u === r.unit ? ' selected' : '') + '>' + esc(names.unit[u]) + '</option>';
+      }).join('');
+      return '<tr data-id="' + esc(r.id) + '" data-i="' + i + '"><td><code>' + esc(r.id) + '</code></td><td>' + esc(name('clock', r.clock)) +
+        '</td><td>' + esc(name('channel', r.channel)) + '</td><td>' + esc(name('kind', r.kind)) + '</td><td>' + urgent(r.urgent) +
+        '</td><td><input type="number" class="sla-limit" min="0" step="any" value="' + esc(r.limit) + '" aria-label="' + esc(r.id) + ' 时限"></td>' +
+        '<td><select class="sla-unit" aria-label="' + esc(r.id) + ' 单位">' + units + '</select></td></tr>';
+    }).join('');
+  }
+  function edited() {
+    var rows = current.policy.map(function (r, i) {
+      var tr = table.querySelector('tr[data-i="' + i + '"]');
+      var limit = parseFloat(tr.querySelector('.sla-limit').value);
+      return Object.assign({}, r, {limit: isNaN(limit) ? tr.querySelector('.sla-limit').value : limit, unit: tr.querySelector('.sla-unit').value});
+    });
+    return {defaults: current.defaults, policy: rows};
+  }
+  function load() {
+    return Promise.all([HL.api('GET', '/api/admin/sla-policies'), HL.api('GET', '/api/admin/sla-policies/versions')]).then(function (res) {
+      if (!res[0].ok) { table.tBodies[0].innerHTML = '<tr class="empty"><td colspan="7">' + esc(HL.problemMessage(res[0])) + '</td></tr>'; return; }
+      current = res[0].data;
+      $('#sla-version').textContent = 'v' + current.version;
+      $('#sla-made').textContent = current.created_by ? current.created_by + ' 于 ' + HL.time(current.created_at) + (current.reason ? '：' + current.reason : '') : '初始配置';
+      draw(current);
+      if (res[1].ok) $('#sla-versions').innerHTML = res[1].data.items.map(function (v) {
+        var state = v.recompute_requested ? (v.recompute_done_at ? '，已重算在办时限' : '，正在重算在办时限') : '';
+        return '<li data-version="' + v.version + '"><b>v' + v.version + '</b> <span class="t">' + esc(v.created_by || '初始配置') + ' ' + esc(HL.time(v.created_at)) +
+          esc(state) + '</span>' + (v.reason ? '<br><small class="muted">' + esc(v.reason) + '</small>' : '') + '</li>';
+      }).join('');
+      table.dataset.version = current.version;
+    });
+  }
+  function invalidate() { previewed = null; $('#sla-save').disabled = true; }
+  table.addEventListener('input', invalidate);
+  table.addEventListener('change', invalidate);
+  function problem(res) {
+    var fields = (res.data && res.data.fields) || {};
+    var rows = Object.keys(fields).filter(function (f) { return /^policy\[\d+\]$/.test(f); });
+    rows.forEach(function (f) {
+      var tr = table.querySelector('tr[data-i="' + f.match(/\d+/)[0] + '"]');
+      if (tr) tr.querySelector('.sla-limit').setAttribute('aria-invalid', 'true');
+    });
+    if (fields.reason) HL.fieldError(form, 'reason', '修改理由过长（最多500字）');
+    else if (rows.length || fields.policy) HL.fieldError(form, 'policy', '标红的规则时限不正确：须大于0，且不超出可计算的范围');
+    else HL.formError(form, res.status === 409 ? '规则已被他人修改，页面已刷新，请重新修改。' : HL.problemMessage(res));
+    if (res.status === 409) load();
+  }
+  function clearMarks() { table.querySelectorAll('[aria-invalid]').forEach(function (e) { e.removeAttribute('aria-invalid'); }); }
+  $('#sla-preview').addEventListener('click', function () {
+    HL.clearErrors(form); clearMarks();
+    var doc = edited();
+    HL.api('POST', '/api/admin/sla-policies/preview', doc).then(function (res) {
+      if (!res.ok) { problem(res); return; }
+      var d = res.data;
+      $('#sla-diff').innerHTML = d.diff.length ? d.diff.map(function (c) {
+        var text = c.change === 'changed' && c.before && c.after && c.id !== 'defaults' ? limitText(c.before) + ' → ' + limitText(c.after) : {added: '新增', removed: '删除', changed: '修改'}[c.change];
+        return '<li data-id="' + esc(c.id) + '"><code>' + esc(c.id) + '</code> ' + esc(text) + '</li>';
+      }).join('') : '<li class="muted">与当前版本相同，没有变更</li>';
+      $('#sla-count').textContent = '在办计时 ' + d.open_clocks + ' 个，重新计算后 ' + d.would_move + ' 个时限将改变' + (d.would_skip ? '（' + d.would_skip + ' 个已挂起或恢复过的计时不重算）' : '') + '。';
+      $('#sla-count').dataset.wouldMove = d.would_move;
+      $('#sla-preview-result').hidden = false;
+      previewed = d.diff.length ? doc : null;
+      $('#sla-save').disabled = !previewed;
+    });
+  });
+  form.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    HL.clearErrors(form);
+    if (!previewed || !HL.validate(form)) return;
+    var q = new URLSearchParams({expected_version: current.version, recompute_open: $('#sla-recompute').checked ? 'true' : 'false'});
+    var body = Object.assign({}, previewed, {reason: form.elements.reason.value.trim()});
+    HL.api('PUT', '/api/admin/sla-policies?' + q.toString(), body).then(function (res) {
+      if (!res.ok) { problem(res); return; }
+      HL.toast('已保存为新版本 v' + res.data.version + (res.data.recompute_open ? '，正在重算在办工单时限' : ''));
+      form.reset(); $('#sla-recompute').checked = true; invalidate(); $('#sla-preview-result').hidden = true;
+      load();
+    });
+  });
+  load();
 })();

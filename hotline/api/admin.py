@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from litestar import get, patch, post, put
 from litestar.params import Body
 
-from hotline import accounts, admin_events, policies, routing_admin
+from hotline import accounts, admin_events, calendar_admin, policies, routing_admin
 from hotline.auth import Principal
 from hotline.errors import InvalidInput
 from hotline.runtime import Runtime
@@ -101,6 +101,21 @@ async def test_routing(rt: Runtime, principal: Principal, category: str | None =
     return routing_admin.test(rt, principal, category, territory)
 
 
+@get("/api/admin/calendar")
+async def calendar_overview(rt: Runtime, principal: Principal) -> dict[str, Any]:
+    """The working calendar in force: years with official data, whole-year overrides, local exceptions, office
+    hours (loaded from config/data/calendar.toml)."""
+    return calendar_admin.overview(rt, principal)
+
+
+@post("/api/admin/calendar/exception-preview", status_code=200)
+async def preview_calendar_exception(data: Annotated[calendar_admin.ExceptionPreview, Body()], rt: Runtime,
+                                     principal: Principal) -> dict[str, Any]:
+    """Without saving: how many running clocks' deadlines a local exception (`date`, `working`, `reason`) would
+    move, and the first of them (ticket, clock, due now, due with the exception)."""
+    return await calendar_admin.preview_exception(rt, principal, data)
+
+
 @patch("/api/admin/accounts/{username:str}")
 async def change_account(username: str, data: Annotated[accounts.AccountChange, Body()], rt: Runtime,
                          principal: Principal) -> dict[str, Any]:
@@ -108,4 +123,5 @@ async def change_account(username: str, data: Annotated[accounts.AccountChange, 
 
 
 ROUTES = [get_sla_policies, put_sla_policies, preview_sla_policies, sla_policy_versions, sla_policy_version, list_accounts, create_account, change_account, reset_password,
-          unlock_account, list_admin_events, list_routing_rules, test_routing]
+          unlock_account, list_admin_events, list_routing_rules, test_routing, calendar_overview,
+          preview_calendar_exception]

@@ -120,8 +120,23 @@ def admin(server: Any, p: Any) -> list[str]:
     page.locator("#rules-table tr.current").scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     page.screenshot(path=str(DOCS / "admin-routing.png"))
+    page.click('.admin-tabs .tab[data-tab="sla"]')
+    expect(page.locator('#sla-table tr[data-id="reply-help"]')).to_be_visible()
+    page.locator('#sla-table tr[data-id="reply-help"] .sla-limit').fill("8")
+    page.fill("#sla-reason", "求助件办理时限由10个工作日调整为8个工作日")
+    page.click("#sla-preview")
+    expect(page.locator("#sla-preview-result")).to_be_visible()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(DOCS / "admin-sla.png"))
+    page.click('.admin-tabs .tab[data-tab="calendar"]')
+    page.fill("#cal-date", "2026-12-09")
+    page.fill("#cal-reason", "台风红色预警，全市停工停课一天")
+    page.click("#cal-form button[type=submit]")
+    expect(page.locator("#cal-moved")).to_be_visible()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(DOCS / "admin-calendar.png"))
     context.close()
-    return ["admin-accounts", "admin-routing"]
+    return ["admin-accounts", "admin-routing", "admin-sla", "admin-calendar"]
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from playwright.sync_api import expect
@@ -168,4 +169,47 @@ def test_an_sla_edit_is_previewed_saved_as_a_version_with_its_reason_and_recompu
                               json={"defaults": original["defaults"], "policy": original["policy"],
                                     "reason": "browser test: restore"})
         _recompute(server, restored["version"])
+    assert admin.errors == []
+
+
+def test_a_typhoon_day_shows_the_deadlines_it_would_move_before_anything_is_saved(browser, server):
+    import sla
+    from config.reference import load_calendar_config
+
+    overrides, hours = load_calendar_config()
+    calendar = sla.build_calendar(overrides, office_hours=hours)
+    ticket = server.create(title="台风日预览测试")
+    day = datetime.fromisoformat(ticket["received_at"]).astimezone(calendar.tz).date()
+    for _ in range(3):  # the third working day after receipt: inside the new ticket's reply clock
+        day += timedelta(days=1)
+        while not calendar.is_working_day(day):
+            day += timedelta(days=1)
+    admin = _admin(browser, server)
+    admin.click('.admin-tabs .tab[data-tab="calendar"]')
+    expect(admin.locator("#cal-years")).to_contain_text("2004–2026")
+    admin.click("#cal-form button[type=submit]")
+    expect(admin.locator('#cal-form .err[data-for="date"]')).to_have_text("请选择日期")
+    admin.fill("#cal-date", day.isoformat())
+    admin.fill("#cal-reason", "台风红色预警，全市停工一天")
+    admin.click("#cal-form button[type=submit]")
+    expect(admin.locator("#cal-moved")).to_be_visible()
+    expected = server.api("admin", "POST", "/api/admin/calendar/exception-preview",
+                          json={"date": day.isoformat(), "reason": "台风"})
+    assert expected["would_move"] >= 1
+    expect(admin.locator("#cal-count")).to_contain_text(f"其中 {expected['would_move']} 个时限将改变")
+    first = admin.locator("#cal-moved tbody tr").first
+    number, clock = first.get_attribute("data-number"), first.get_attribute("data-clock")
+    shown = server.api("admin", "GET", f"/api/tickets/{number}")
+    due = datetime.fromisoformat(shown["deadlines"][clock]).astimezone(calendar.tz)
+    moved = datetime.fromisoformat(expected["moved"][0]["new_due_at"]).astimezone(calendar.tz)
+    assert moved > due
+    expect(first.locator("td").nth(2)).to_contain_text(due.strftime("%m-%d"))
+    expect(first.locator("td.new-due")).to_contain_text(moved.strftime("%m-%d"))
+    shot(admin, "admin-calendar")
+    # Nothing was saved: the same day is still a working day for a new call.
+    assert server.api("admin", "GET", "/api/admin/calendar")["exceptions"] == []
+    a_holiday = "2026-10-01"
+    admin.fill("#cal-date", a_holiday)
+    admin.click("#cal-form button[type=submit]")
+    expect(admin.locator('#cal-form .err[data-for="date"]')).to_contain_text("本来就是休息日")
     assert admin.errors == []

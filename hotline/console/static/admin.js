@@ -39,7 +39,7 @@
   }
   tabs.forEach(function (t) { t.addEventListener('click', function (ev) { ev.preventDefault(); history.replaceState(null, '', '#' + t.dataset.tab); show(t.dataset.tab); }); });
   var first = (location.hash || '#accounts').slice(1);
-  show(['routing', 'sla'].indexOf(first) >= 0 ? first : 'accounts');
+  show(['routing', 'sla', 'calendar'].indexOf(first) >= 0 ? first : 'accounts');
 
   // ---- accounts ------------------------------------------------------------------------------------------------
   var table = $('#accounts-table'), search = $('#account-search'), form = $('#account-form');
@@ -306,4 +306,57 @@
     });
   });
   load();
+})();
+
+/* The working calendar: years known, office hours, local exceptions; what a new exception (a typhoon day) would do
+ * to the running deadlines, shown before anything is saved. */
+(function () {
+  'use strict';
+  var $ = function (sel) { return document.querySelector(sel); };
+  var esc = HL.esc, form = $('#cal-form');
+  if (!form) return;
+  var CLOCK = {sign: '签收', reply: '办结', callback: '回访'};
+  var day = new Intl.DateTimeFormat('zh-CN', {timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit',
+                                               hour: '2-digit', minute: '2-digit', hour12: false, weekday: 'short'});
+  function when(iso) { return day.format(new Date(iso)).replace(/\//g, '-'); }
+  function ranges(years) {
+    var out = [], start = null;
+    years.forEach(function (y, i) {
+      if (start === null) start = y;
+      if (years[i + 1] !== y + 1) { out.push(start === y ? String(y) : start + '–' + y); start = null; }
+    });
+    return out.join('、');
+  }
+  HL.api('GET', '/api/admin/calendar').then(function (res) {
+    if (!res.ok) return;
+    var d = res.data;
+    $('#cal-years').textContent = ranges(d.known_years) + (d.known_years.length ? '（之后的年份按周一至周五计算，时限标为暂定）' : '');
+    $('#cal-hours').textContent = d.office_hours.map(function (p) { return p[0] + '–' + p[1]; }).join('，');
+    $('#cal-exceptions').tBodies[0].innerHTML = d.exceptions.length ? d.exceptions.map(function (e) {
+      return '<tr><td>' + esc(e.date) + '</td><td>' + (e.working ? '调为工作日' : '停工') + '</td><td>' + esc(e.reason) + '</td></tr>';
+    }).join('') : '<tr class="empty"><td colspan="3">暂无本地例外</td></tr>';
+  });
+  form.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    HL.clearErrors(form);
+    if (!HL.validate(form)) return;
+    var body = {date: form.elements.date.value, working: form.elements.working.value === 'true', reason: form.elements.reason.value.trim()};
+    HL.api('POST', '/api/admin/calendar/exception-preview', body).then(function (res) {
+      if (!res.ok) {
+        var f = (res.data && res.data.fields) || {};
+        if (f.date) HL.fieldError(form, 'date', /already/.test(f.date) ? '这一天本来就是' + (body.working ? '工作日' : '休息日') + '，设为例外不会改变任何时限' : '日期超出支持范围');
+        else HL.formError(form, HL.problemMessage(res));
+        return;
+      }
+      var d = res.data, table = $('#cal-moved');
+      $('#cal-count').textContent = '在办计时 ' + d.open_clocks + ' 个，其中 ' + d.would_move + ' 个时限将改变' + (d.would_move > d.moved.length ? '（下表列出前 ' + d.moved.length + ' 个）' : '') + '。';
+      $('#cal-count').dataset.wouldMove = d.would_move;
+      $('#cal-count').hidden = false;
+      table.tBodies[0].innerHTML = d.moved.map(function (m) {
+        return '<tr data-number="' + esc(m.number) + '" data-clock="' + esc(m.clock) + '"><td><a href="/tickets/' + encodeURIComponent(m.number) + '">' + esc(m.number) + '</a></td><td>' +
+          esc(CLOCK[m.clock] || m.clock) + '</td><td>' + esc(when(m.due_at)) + '</td><td class="new-due">' + esc(when(m.new_due_at)) + '</td></tr>';
+      }).join('');
+      table.hidden = $('#cal-moved-h').hidden = !d.moved.length;
+    });
+  });
 })();

@@ -27,7 +27,7 @@ from hotline.api import admin, escalations, exports, health, live, notifications
 from hotline.api import lifecycle as lifecycle_api
 from hotline.api import sla as sla_api
 from hotline.api import tickets as tickets_api
-from hotline.console import pages, public_pages
+from hotline.console import admin_pages, pages, password_pages, public_pages
 from hotline.api.deps import DEPENDENCIES
 from hotline.console.error_pages import EXCEPTION_HANDLERS  # hotline.errors' handlers; browsers get pages
 from hotline.headers import security_headers_middleware
@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         *health.ROUTES, *auth_api.ROUTES, *tickets_api.ROUTES, *lifecycle_api.ROUTES, *sla_api.ROUTES,
         *public.ROUTES, *reference.ROUTES, *live.ROUTES, *escalations.ROUTES, *notifications.ROUTES, *reports.ROUTES, *exports.ROUTES, *admin.ROUTES,
-        *pages.ROUTES, *public_pages.ROUTES,
+        *pages.ROUTES, *public_pages.ROUTES, *admin_pages.ROUTES, *password_pages.ROUTES,
     ]
     return Litestar(
         route_handlers=route_handlers,

@@ -21,7 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from litestar import Request
 
 from hotline import offload
-from hotline.errors import Forbidden, NotAuthenticated, RateLimited
+from hotline.errors import Forbidden, InvalidInput, NotAuthenticated, PasswordChangeRequired, RateLimited
 from hotline.revocation import RevocationList
 
 if TYPE_CHECKING:
@@ -153,15 +153,19 @@ async def principal_from_request(request: Request[Any, Any, Any]) -> Principal:
     return principal
 
 
-async def authenticate(pool: asyncpg.Pool, username: str, password: str) -> Principal:
+async def authenticate(pool: asyncpg.Pool, username: str, password: str, *, changing: bool = False) -> Principal:
     row = await pool.fetchrow(
-        "SELECT id, username, password_hash, role, unit, channel, display_name, active FROM users WHERE username = $1",
+        """SELECT id, username, password_hash, role, unit, channel, display_name, active, must_change_password
+           FROM users WHERE username = $1""",
         username)
     if row is None:
         await offload.password(verify_password, _DUMMY_HASH, password)
         raise NotAuthenticated("wrong username or password")
     if not await offload.password(verify_password, row["password_hash"], password) or not row["active"]:
         raise NotAuthenticated("wrong username or password")
+    if row["must_change_password"] and not changing:
+        raise PasswordChangeRequired("this is a one-time password: choose a new one at POST /api/auth/password",
+                                     fields={"password": "one-time password; change it first"})
     if needs_rehash(row["password_hash"]):
         fresh = await offload.password(hash_password, password)
         # Only if nobody changed the password meanwhile (a reset racing this sign-in keeps the reset).
@@ -170,18 +174,38 @@ async def authenticate(pool: asyncpg.Pool, username: str, password: str) -> Prin
     return Principal(row["id"], row["username"], row["role"], row["display_name"], row["unit"], row["channel"])
 
 
-async def sign_in(rt: Runtime, username: str, password: str, client: str) -> Principal:
+async def sign_in(rt: Runtime, username: str, password: str, client: str, *, changing: bool = False) -> Principal:
     """authenticate, throttled per account and per client address, every attempt logged (without the password)."""
     wait = await rt.sign_ins.wait_needed(username, client)
     if wait:
         log.warning("sign_in_throttled", username=username[:100], client=client, retry_after_s=wait)
         raise RateLimited(f"too many failed sign-ins; try again in {wait} s", retry_after=wait)
     try:
-        principal = await authenticate(rt.pool, username, password)
+        principal = await authenticate(rt.pool, username, password, changing=changing)
     except NotAuthenticated:
         failures = await rt.sign_ins.failed(username, client)
         log.warning("sign_in_failed", username=username[:100], client=client, failures=failures)
         raise
     await rt.sign_ins.succeeded(username)
     log.info("sign_in", username=principal.username, client=client, role=principal.role)
+    return principal
+
+
+MIN_PASSWORD = 10
+
+
+async def change_password(rt: Runtime, username: str, password: str, new_password: str, client: str) -> Principal:
+    """The account's own new password, proven by the current one (or the one-time one an administrator gave),
+    throttled like a sign-in. Ends the need to change it."""
+    fields = {}
+    if len(new_password) < MIN_PASSWORD:
+        fields["new_password"] = f"at least {MIN_PASSWORD} characters"
+    elif new_password == password:
+        fields["new_password"] = "must differ from the current password"
+    if fields:
+        raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
+    principal = await sign_in(rt, username, password, client, changing=True)
+    await rt.pool.execute("UPDATE users SET password_hash = $2, must_change_password = false WHERE id = $1",
+                          principal.user_id, await offload.password(hash_password, new_password))
+    log.info("password_changed", username=principal.username)
     return principal

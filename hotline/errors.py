@@ -49,6 +49,11 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
+class PasswordChangeRequired(Forbidden):
+    """The password was right but was set by an administrator: the account chooses its own before any session."""
+    title = "Password change required"
+
+
 class NotFound(DomainError):
     status = 404
     title = "Not found"

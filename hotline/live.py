@@ -11,7 +11,7 @@ import msgspec
 import structlog
 from redis.asyncio import Redis
 
-from hotline import tasks
+from hotline import revocation, tasks
 
 CHANNEL = "hotline:live"
 log = structlog.get_logger(__name__)
@@ -56,6 +56,7 @@ def visible_to(message: dict[str, Any], role: str, unit: str | None) -> bool:
 QUEUE_SIZE = 1024  # messages a feed may fall behind before it is dropped (queues share each encoded message)
 PING_SECONDS = 10.0  # a silent subscription (no message, no error) is probed this often
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+SESSION_CHANNELS = (revocation.CHANNEL, revocation.ACCOUNTS_CHANNEL)
 END = b""  # queued last: the stream ends after the reconnect event queued before it
 
 
@@ -67,10 +68,11 @@ def _sse(event: str, data: str) -> bytes:
 class Client:
     """One open live feed: what it may see and the messages waiting for its stream, already encoded."""
 
-    __slots__ = ("role", "unit", "queue", "reason")
+    __slots__ = ("role", "unit", "user_id", "token_id", "queue", "reason")
 
-    def __init__(self, role: str, unit: str | None) -> None:
+    def __init__(self, role: str, unit: str | None, user_id: int = 0, token_id: str = "") -> None:
         self.role, self.unit = role, unit
+        self.user_id, self.token_id = user_id, token_id  # whose session: it ends when that is signed out or changed
         self.queue: asyncio.Queue[bytes] = asyncio.Queue(QUEUE_SIZE + 1)  # + 1: room for the end marker
         self.reason: str | None = None  # why it was ended, once it was
 
@@ -104,8 +106,8 @@ class Hub:
     def clients(self) -> int:
         return sum(len(s) for s in self._scopes.values())
 
-    def join(self, role: str, unit: str | None) -> Client:
-        client = Client(role, unit)
+    def join(self, role: str, unit: str | None, user_id: int = 0, token_id: str = "") -> Client:
+        client = Client(role, unit, user_id, token_id)
         self._scopes.setdefault((role, unit), set()).add(client)
         if self._task is None:
             self._ready = asyncio.Event()
@@ -146,6 +148,24 @@ class Hub:
         client.queue.put_nowait(_sse("reconnect", _encode({"reason": reason}).decode()))
         client.queue.put_nowait(END)
 
+    def _session_changed(self, channel: bytes | str, raw: bytes | str) -> None:
+        """A sign-out or an account change (published by hotline.revocation): the feeds of that session or account
+        end at once, and the browser's reconnect is refused (401) if the session is no longer good, which sends the
+        open page to the sign-in page without waiting for a click. A change that leaves the account as it was (a new
+        display name) costs its feeds one reconnect."""
+        name = channel.decode() if isinstance(channel, bytes) else channel
+        text = raw.decode() if isinstance(raw, bytes) else str(raw)
+        clients = [c for scope in self._scopes.values() for c in scope]
+        if name == revocation.CHANNEL:
+            token_id = text.partition(" ")[0]
+            ended = [c for c in clients if c.token_id and c.token_id == token_id]
+        elif text == "*":
+            ended = clients
+        else:
+            ended = [c for c in clients if str(c.user_id) == text]
+        for client in ended:
+            self._end(client, "session_changed")
+
     def _dispatch(self, raw: bytes | str) -> None:
         try:
             data: dict[str, Any] = msgspec.json.decode(raw)
@@ -175,7 +195,7 @@ class Hub:
         while self._task is me:
             pubsub = self.redis.pubsub()
             try:
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(CHANNEL, *SESSION_CHANNELS)
                 last_ping = time.monotonic()
                 while self._task is me:
                     message = await pubsub.get_message(timeout=PING_SECONDS)
@@ -185,12 +205,16 @@ class Hub:
                     if message is None:
                         continue
                     if message["type"] == "message":
+                        channel = message["channel"]
+                        if (channel.decode() if isinstance(channel, bytes) else channel) != CHANNEL:
+                            self._session_changed(channel, message["data"])
+                            continue
                         self._dispatch(message["data"])
                         # Lets the feeds send what was queued before the next message is read: a burst (a batch
                         # published in one go) must not fill a healthy client's queue before it had a turn.
                         await asyncio.sleep(0)
                     elif message["type"] == "subscribe":  # also after redis-py reconnected by itself
-                        if lost:
+                        if lost and message["channel"] in (CHANNEL, CHANNEL.encode()):
                             for client in [c for scope in self._scopes.values() for c in scope]:
                                 self._end(client, "resubscribed")
                             log.info("live_resubscribed", after_failures=failures)

@@ -21,19 +21,19 @@ import asyncpg
 import structlog
 
 import sla
-from hotline import jobs
+from hotline import admin_events, jobs
 from hotline.auth import Principal
-from hotline.errors import InvalidInput, StaleVersion
+from hotline.errors import InvalidInput, NotFound, StaleVersion
 from hotline.runtime import Runtime
 
 log = structlog.get_logger(__name__)
-READ_ONLY_KEYS = ("version", "source", "created_at", "created_by")  # shown by GET, ignored by PUT
+READ_ONLY_KEYS = ("version", "source", "created_at", "created_by", "reason")  # shown by GET, ignored by PUT
 RECOMPUTE_BATCH = 500
 RECOMPUTE_PAUSE_SECONDS = 0.1  # between batches, so people acting on tickets keep the database
 RECOMPUTE_BUDGET_SECONDS = 10.0  # one job's share, short enough for a SIGTERM to wait for; then a continuation
 
 CURRENT_SQL = """
-SELECT v.version, v.rows, v.source, v.created_at, u.username AS created_by
+SELECT v.version, v.rows, v.source, v.created_at, u.username AS created_by, v.reason
 FROM sla_policy_versions v LEFT JOIN users u ON u.id = v.created_by
 ORDER BY v.version DESC LIMIT 1
 """
@@ -46,7 +46,8 @@ async def current(rt: Runtime) -> dict[str, Any]:
                 "created_at": None, "created_by": None}
     doc = row["rows"]
     return {"version": row["version"], "defaults": doc.get("defaults", {}), "policy": doc.get("policy", []),
-            "source": row["source"], "created_at": row["created_at"].isoformat(), "created_by": row["created_by"]}
+            "source": row["source"], "created_at": row["created_at"].isoformat(), "created_by": row["created_by"],
+            "reason": row["reason"]}
 
 
 def _fields(problems: tuple[str, ...], rows: Any) -> dict[str, str]:
@@ -81,10 +82,14 @@ def validate(rt: Runtime, doc: Any) -> dict[str, Any]:
 
 
 async def replace(rt: Runtime, principal: Principal, doc: Any, *, expected_version: int | None = None,
-                  recompute_open: bool = False) -> dict[str, Any]:
-    """Store a validated set as the next version and put it in force; optionally queue the recomputation."""
+                  recompute_open: bool = False, reason: str | None = None) -> dict[str, Any]:
+    """Store a validated set as the next version and put it in force; optionally queue the recomputation. The
+    change is an admin event (the rows added, removed and changed, the reason)."""
     principal.require("admin")
+    if reason is not None and len(reason) > 500:
+        raise InvalidInput("reason: at most 500 characters", fields={"reason": "at most 500 characters"})
     clean = validate(rt, doc)
+    before = await current(rt)
     async with rt.pool.acquire() as conn:
         async with conn.transaction():
             # Versions are numbered in order: one writer at a time, readers are not blocked.
@@ -96,15 +101,96 @@ async def replace(rt: Runtime, principal: Principal, doc: Any, *, expected_versi
             version = latest + 1
             await conn.execute(
                 """INSERT INTO sla_policy_versions (version, rows, source, created_by, recompute_requested,
-                                                    recompute_progress_at)
-                   VALUES ($1, $2, 'api', $3, $4, CASE WHEN $4 THEN now() END)""",
-                version, {"version": version, **clean}, principal.user_id, recompute_open)
+                                                    recompute_progress_at, reason)
+                   VALUES ($1, $2, 'api', $3, $4, CASE WHEN $4 THEN now() END, $5)""",
+                version, {"version": version, **clean}, principal.user_id, recompute_open, reason or None)
+            await admin_events.record(conn, principal, "sla_policy.version", str(version),
+                                      {"version": before["version"]},
+                                      {"version": version, "reason": reason or None, "recompute_open": recompute_open,
+                                       "diff": diff(before, clean)})
     await rt.reload_policies()
     queued = False
     if recompute_open:
         queued = await jobs.enqueue(rt.redis, jobs.RECOMPUTE_JOB, version, 0, job_id=f"recompute:{version}:0")
     log.info("sla_policies_replaced", version=version, rows=len(clean["policy"]), recompute_open=recompute_open)
     return {**await current(rt), "recompute_open": recompute_open, "recompute_queued": queued}
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows added, removed and changed between two policy sets, by row id (and the defaults as one entry)."""
+    old = {r.get("id"): r for r in before.get("policy", []) if isinstance(r, dict)}
+    new = {r.get("id"): r for r in after.get("policy", []) if isinstance(r, dict)}
+    out: list[dict[str, Any]] = []
+    if (before.get("defaults") or {}) != (after.get("defaults") or {}):
+        out.append({"id": "defaults", "change": "changed", "before": before.get("defaults") or {},
+                    "after": after.get("defaults") or {}})
+    for rid in [*old, *(k for k in new if k not in old)]:
+        if rid not in new:
+            out.append({"id": rid, "change": "removed", "before": old[rid], "after": None})
+        elif rid not in old:
+            out.append({"id": rid, "change": "added", "before": None, "after": new[rid]})
+        elif old[rid] != new[rid]:
+            out.append({"id": rid, "change": "changed", "before": old[rid], "after": new[rid]})
+    return out
+
+
+async def versions(rt: Runtime, principal: Principal) -> dict[str, Any]:
+    principal.require("admin")
+    rows = await rt.pool.fetch(
+        """SELECT v.version, v.source, v.created_at, u.username AS created_by, v.reason, v.recompute_requested,
+                  v.recompute_done_at, jsonb_array_length(coalesce(v.rows -> 'policy', '[]'::jsonb)) AS rows
+           FROM sla_policy_versions v LEFT JOIN users u ON u.id = v.created_by ORDER BY v.version DESC""")
+    return {"items": [{"version": r["version"], "source": r["source"], "created_at": r["created_at"].isoformat(),
+                       "created_by": r["created_by"], "reason": r["reason"], "rows": r["rows"],
+                       "recompute_requested": r["recompute_requested"],
+                       "recompute_done_at": r["recompute_done_at"].isoformat() if r["recompute_done_at"] else None}
+                      for r in rows]}
+
+
+async def version(rt: Runtime, principal: Principal, number: int) -> dict[str, Any]:
+    principal.require("admin")
+    row = await rt.pool.fetchrow(
+        """SELECT v.version, v.rows, v.source, v.created_at, u.username AS created_by, v.reason
+           FROM sla_policy_versions v LEFT JOIN users u ON u.id = v.created_by WHERE v.version = $1""", number)
+    if row is None:
+        raise NotFound(f"no SLA policy version {number}")
+    doc = row["rows"]
+    return {"version": row["version"], "defaults": doc.get("defaults", {}), "policy": doc.get("policy", []),
+            "source": row["source"], "created_at": row["created_at"].isoformat(), "created_by": row["created_by"],
+            "reason": row["reason"]}
+
+
+async def preview(rt: Runtime, principal: Principal, doc: Any) -> dict[str, Any]:
+    """What saving `doc` would do, without saving it: the diff against the set in force, and how many running
+    clocks a recomputation would move (and how many it would leave, being paused)."""
+    principal.require("admin")
+    clean = validate(rt, doc)
+    policies = sla.PolicySet.from_config(clean, version=rt.policies.version + 1, channels=rt.names.channels,
+                                         kinds=rt.names.kinds)
+    examined = moved = skipped = 0
+    after_id = 0
+    async with rt.pool.acquire() as conn:
+        while True:
+            rows = await conn.fetch(
+                """SELECT c.id, c.deadline, t.channel, t.kind, t.urgent FROM clocks c JOIN tickets t ON t.id = c.ticket_id
+                   WHERE c.stopped_at IS NULL AND c.id > $1 ORDER BY c.id LIMIT $2""", after_id, RECOMPUTE_BATCH)
+            if not rows:
+                break
+            after_id = rows[-1]["id"]
+            for row in rows:
+                examined += 1
+                old = sla.Deadline.from_dict(row["deadline"])
+                try:
+                    new = recomputed(old, policies, rt.calendar, channel=row["channel"], kind=row["kind"],
+                                     urgent=row["urgent"])
+                except (sla.PolicyError, ValueError):
+                    new = None
+                if new is None:
+                    skipped += 1
+                elif _Change(row, old, new).moved:
+                    moved += 1
+    return {"diff": diff(await current(rt), clean), "open_clocks": examined, "would_move": moved,
+            "would_skip": skipped}
 
 
 # --- recomputing running clocks --------------------------------------------------------------------------------------

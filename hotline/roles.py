@@ -26,7 +26,7 @@ import structlog
 from hotline.db import database_name
 
 # Tables whose rows stay as written (全程留痕): the runtime role may only add to them.
-APPEND_ONLY = ("events", "export_audit")
+APPEND_ONLY = ("events", "export_audit", "admin_events")
 # Rows that are never deleted (the record of a breach); they may still be updated (resolved_at).
 NEVER_DELETED = ("escalation_steps",)
 # Read by the service, written only by migrate.

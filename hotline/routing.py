@@ -54,6 +54,10 @@ class Router:
         """The rule in force with this id (a decision names the rule that made it)."""
         return self._by_id.get(rule_id) if rule_id is not None else None
 
+    def rules(self) -> list[RuleRow]:
+        """The rules in force in the order they are tried: by category, a territory's own rule before the "*" one."""
+        return sorted(self._by_id.values(), key=lambda r: (r.category, r.territory is None, r.territory or "", r.id))
+
     def resolve(self, category: str | None, territory: str | None) -> Decision:
         if category is None:
             return Decision(None, None, "no category given: waiting for manual dispatch")

@@ -6,6 +6,19 @@ FUNCTION events_refuse_change() RETURNS trigger;
 FUNCTION report_queue_clock() RETURNS trigger;
 FUNCTION report_queue_tickets() RETURNS trigger;
 
+TABLE admin_events (
+    id bigint GENERATED ALWAYS AS IDENTITY NOT NULL
+    at timestamp with time zone NOT NULL DEFAULT now()
+    actor bigint NOT NULL
+    what text NOT NULL
+    subject text NOT NULL
+    before jsonb
+    after jsonb
+);
+  CONSTRAINT admin_events_actor_fkey: FOREIGN KEY (actor) REFERENCES users(id)
+  CONSTRAINT admin_events_pkey: PRIMARY KEY (id)
+  INDEX admin_events_subject: CREATE INDEX admin_events_subject ON public.admin_events USING btree (what, subject, at DESC)
+
 TABLE assignments (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL
     ticket_id bigint NOT NULL
@@ -380,6 +393,7 @@ TABLE sla_policy_versions (
     recompute_last_id bigint NOT NULL DEFAULT 0
     recompute_progress_at timestamp with time zone
     recompute_done_at timestamp with time zone
+    reason text
 );
   CONSTRAINT sla_policy_versions_created_by_fkey: FOREIGN KEY (created_by) REFERENCES users(id)
   CONSTRAINT sla_policy_versions_pkey: PRIMARY KEY (version)
@@ -497,6 +511,7 @@ TABLE users (
     display_name text NOT NULL
     active boolean NOT NULL DEFAULT true
     created_at timestamp with time zone NOT NULL DEFAULT now()
+    must_change_password boolean NOT NULL DEFAULT false
 );
   CONSTRAINT users_channel_fkey: FOREIGN KEY (channel) REFERENCES channels(code)
   CONSTRAINT users_check: CHECK (((role = 'handler'::text) = (unit IS NOT NULL)))

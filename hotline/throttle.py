@@ -83,6 +83,31 @@ class SignInThrottle:
         except (RedisError, OSError) as exc:
             self._unavailable(exc)
 
+    async def unlock(self, username: str) -> None:
+        """An administrator's unlock: the account's failures and its wait are forgotten (a client address's are not,
+        so unlocking one account does not free a guesser working through many)."""
+        keys = [f"{PREFIX}:{part}:account:{username[:100]}" for part in ("fail", "wait")]
+        self._counts.pop(keys[0], None)
+        self._blocks.pop(keys[1], None)
+        try:
+            await self.redis.delete(*keys)
+        except (RedisError, OSError) as exc:
+            self._unavailable(exc)
+
+    async def locked(self, usernames: list[str]) -> dict[str, int]:
+        """Seconds each of these accounts must still wait before its next sign-in (only those that must)."""
+        keys = [f"{PREFIX}:wait:account:{u[:100]}" for u in usernames]
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.pttl(key)
+                ttls_ms = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._unavailable(exc)
+            now = time.time()
+            ttls_ms = [(self._blocks.get(key, 0.0) - now) * 1000 for key in keys]
+        return {u: -(-int(ms) // 1000) for u, ms in zip(usernames, ttls_ms) if ms > 0}
+
     def _failed_locally(self, kind: str, who: str) -> int:
         now = time.time()
         if len(self._counts) >= LOCAL_MAX:

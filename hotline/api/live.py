@@ -2,7 +2,9 @@
 
 Every API process holds one subscription to the Redis channel (hotline.live.Hub), so a change committed by any
 process reaches every browser, whichever process holds its connection, and a thousand open consoles cost a
-process one Redis connection, not a thousand.
+process one Redis connection, not a thousand. A stream also ends when its own session is signed out or its account
+deactivated or changed, and the browser's reconnect is refused (401), which sends the open page to the sign-in page
+at once rather than at its next click.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ async def close_hub(state: State) -> None:
 
 
 async def _stream(hub: live.Hub, principal: Principal) -> AsyncIterator[bytes]:
-    client = hub.join(principal.role, principal.unit)
+    client = hub.join(principal.role, principal.unit, principal.user_id, principal.token_id)
     try:
         # Once subscribed, so what is committed after `ready` reaches this feed; with Redis down the feed opens
         # anyway and is told to reconnect (and reload) when the subscription is back.

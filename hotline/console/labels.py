@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 ROLE = {"agent": "坐席", "handler": "承办单位", "dispatcher": "派单员", "manager": "管理", "admin": "系统管理员",
         "integration": "接口", "system": "系统"}
 HOME = {"agent": "/agent", "handler": "/handler", "dispatcher": "/dispatcher", "manager": "/manager",
-        "admin": "/manager"}
+        "admin": "/admin"}
 # Which roles may open which page; admin sees every page that needs no unit of its own.
 PAGE_ROLES = {
     "agent": {"agent", "admin"},
@@ -21,8 +21,10 @@ PAGE_ROLES = {
     "dispatcher": {"dispatcher", "manager", "admin"},
     "manager": {"manager", "admin", "dispatcher"},
     "ticket": {"agent", "handler", "dispatcher", "manager", "admin"},
+    "admin": {"admin"},
 }
-NAV = [("agent", "受理与回访"), ("handler", "承办工作台"), ("dispatcher", "派单调度"), ("manager", "监管看板")]
+NAV = [("agent", "受理与回访"), ("handler", "承办工作台"), ("dispatcher", "派单调度"), ("manager", "监管看板"),
+       ("admin", "系统管理")]
 
 STATUS = {"pending_dispatch": "待派单", "dispatched": "待签收", "in_progress": "办理中",
           "return_requested": "退单待审", "replied": "已答复待回访", "closed": "已办结"}

@@ -18,7 +18,9 @@ from litestar.static_files import create_static_files_router
 
 from hotline.auth import SESSION_COOKIE, Principal, issue_token, principal_from_request, sign_in
 from hotline.console import charts, demo_logins, labels, queries, views
-from hotline.errors import DomainError, InvalidInput, NotAuthenticated, RateLimited, TicketNotFound
+from hotline.console.password_pages import change_form
+from hotline.errors import (DomainError, InvalidInput, NotAuthenticated, PasswordChangeRequired, RateLimited,
+                            TicketNotFound)
 from hotline.runtime import Runtime
 
 HTML = MediaType.HTML
@@ -111,6 +113,8 @@ async def login_submit(request: Request[Any, Any, Any], rt: Runtime) -> Response
         except RateLimited as exc:
             retry_after = exc.extra.get("retry_after")
             errors["form"] = f"登录失败次数过多，请 {retry_after} 秒后再试。"
+        except PasswordChangeRequired:
+            return change_form(username, target or "", {})
         except NotAuthenticated:
             errors["password"] = "用户名或密码错误"
         if principal is not None and principal.role not in labels.HOME:

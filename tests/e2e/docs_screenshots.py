@@ -1,7 +1,8 @@
-"""Screenshots for the README: the agent, handler and manager pages (docs/screenshots/{agent,handler,manager}.png)
-and the citizen page on a 390 px phone screen (docs/screenshots/public-{submit,progress}.png).
+"""Screenshots for the README: the agent, handler and manager pages (docs/screenshots/{agent,handler,manager}.png),
+the citizen page on a 390 px phone screen (docs/screenshots/public-{submit,progress}.png) and the administrator's
+console at 1440 px (docs/screenshots/admin-*.png).
 
-    .venv/bin/python -m tests.e2e.docs_screenshots [--pages console|public]
+    .venv/bin/python -m tests.e2e.docs_screenshots [--pages console|public|admin]
 
 Uses the browser tests' database and server (the same demo data). Run pngquant over them when it is installed
 (Debian's `pngquant`), so the committed files stay small.
@@ -96,9 +97,51 @@ def console(server: Any, p: Any) -> list[str]:
     return ["agent", "handler", "manager"]
 
 
+def admin(server: Any, p: Any) -> list[str]:
+    """The administrator's console at 1440x900: accounts just after creating a handler, and the routing trial."""
+    context = launch(p, tempfile.mkdtemp(prefix="hotline-docs-"))
+    page = context.pages[0]
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_in(page, server, "admin")
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+    page.fill("#f-username", "zhang.wei")
+    page.fill("#f-display", "张伟（通州区交通运输局）")
+    page.select_option("#f-role", "handler")
+    page.select_option("#f-unit", label="通州区交通运输局")
+    page.click("#account-save")
+    expect(page.locator("#secret")).to_be_visible()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(DOCS / "admin-accounts.png"))
+    page.click('.admin-tabs .tab[data-tab="routing"]')
+    page.select_option("#t-category", label="出租汽车")
+    page.select_option("#t-territory", label="通州区")
+    page.click("#route-test button[type=submit]")
+    expect(page.locator("#route-result")).to_be_visible()
+    page.locator("#rules-table tr.current").scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(DOCS / "admin-routing.png"))
+    page.click('.admin-tabs .tab[data-tab="sla"]')
+    expect(page.locator('#sla-table tr[data-id="reply-help"]')).to_be_visible()
+    page.locator('#sla-table tr[data-id="reply-help"] .sla-limit').fill("8")
+    page.fill("#sla-reason", "求助件办理时限由10个工作日调整为8个工作日")
+    page.click("#sla-preview")
+    expect(page.locator("#sla-preview-result")).to_be_visible()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(DOCS / "admin-sla.png"))
+    page.click('.admin-tabs .tab[data-tab="calendar"]')
+    page.fill("#cal-date", "2026-12-09")
+    page.fill("#cal-reason", "台风红色预警，全市停工停课一天")
+    page.click("#cal-form button[type=submit]")
+    expect(page.locator("#cal-moved")).to_be_visible()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(DOCS / "admin-calendar.png"))
+    context.close()
+    return ["admin-accounts", "admin-routing", "admin-sla", "admin-calendar"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--pages", choices=["all", "console", "public"], default="all")
+    parser.add_argument("--pages", choices=["all", "console", "public", "admin"], default="all")
     which = parser.parse_args().pages
     DOCS.mkdir(parents=True, exist_ok=True)
     names: list[str] = []
@@ -107,6 +150,8 @@ def main() -> None:
             names += console(server, p)
         if which in ("all", "public"):
             names += public(server, p)
+        if which in ("all", "admin"):
+            names += admin(server, p)
     _finish(names)
 
 

@@ -130,6 +130,7 @@ async def test_migrate_makes_the_roles_and_hands_every_object_to_the_owner(setti
             granted = {r["relname"]: r["granted"] for r in privileges}
             assert granted.pop("events") == ["INSERT", "SELECT"]
             assert granted.pop("export_audit") == ["INSERT", "SELECT"]
+            assert granted.pop("admin_events") == ["INSERT", "SELECT"]
             assert granted.pop("escalation_steps") == ["INSERT", "SELECT", "UPDATE"]
             assert granted.pop("schema_migrations") == ["SELECT"]
             assert granted and set(map(tuple, granted.values())) == {("DELETE", "INSERT", "SELECT", "UPDATE")}

@@ -73,3 +73,37 @@ async def test_live_feed_needs_a_staff_role(api, client):
     r = await api.get("integration-12345", "/api/live")
     assert r.status_code == 403
     assert (await client.get("/api/live")).status_code == 401
+
+
+async def _stream_until_closed(url: str, token: str, ready: asyncio.Event) -> str:
+    async with httpx.AsyncClient(timeout=None) as http:
+        async with http.stream("GET", f"{url}/api/live", headers={"Authorization": f"Bearer {token}"}) as r:
+            async for line in r.aiter_lines():
+                if line.startswith("event:") and "ready" in line:
+                    ready.set()
+    return "closed"
+
+
+async def test_the_stream_of_a_deactivated_account_or_a_signed_out_session_ends_at_once(api, client, server_url):
+    from tests.integration.test_sessions import new_account
+
+    runtime = client.app.state.runtime
+    for how in ("deactivate", "sign-out"):
+        username = await new_account(runtime)
+        r = await client.post("/api/auth/token", json={"username": username, "password": "test-password"})
+        token = r.json()["access_token"]
+        ready = asyncio.Event()
+        task = asyncio.create_task(_stream_until_closed(server_url, token, ready))
+        try:
+            await asyncio.wait_for(ready.wait(), 10)
+            if how == "deactivate":
+                r = await api.request("admin", "PATCH", f"/api/admin/accounts/{username}", json={"active": False})
+            else:
+                r = await client.post("/api/auth/logout", headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 200, r.text
+            # Well before the 15 s keepalive would have run the loop again.
+            assert await asyncio.wait_for(task, 3) == "closed", how
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        assert (await client.get("/api/live", headers={"Authorization": f"Bearer {token}"})).status_code == 401

@@ -119,6 +119,7 @@
 
   // ---- API ---------------------------------------------------------------------------------------------------
   HL.toLogin = function () {
+    if (HL.signingOut) return;  // the sign-out itself ends the live feed: its own redirect is the one to follow
     location.assign('/login?expired=1&next=' + encodeURIComponent(location.pathname));
   };
   HL.api = function (method, path, payload, headers) {
@@ -470,6 +471,7 @@
   var logout = document.getElementById('logout');
   if (logout) logout.addEventListener('click', function () {
     logout.disabled = true;
+    HL.signingOut = true;
     HL.api('POST', '/api/auth/logout').then(function () { location.assign('/login'); });
   });
   var expires = parseInt(body.dataset.expires || '0', 10) * 1000;

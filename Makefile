@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-unit browser bench schema clean
+.PHONY: install run test test-slow test-unit browser bench schema clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ browser:
 
 test: install browser
 	@eval "$$($(BIN)/hotline services)" && $(BIN)/pytest $(PYTEST_ARGS)
+
+# The long runs (a 60 s load across a database restart, ...), left out of `make test`.
+test-slow: install
+	@eval "$$($(BIN)/hotline services)" && $(BIN)/pytest -m slow tests/integration $(PYTEST_ARGS)
 
 test-unit: install
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)

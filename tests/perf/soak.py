@@ -104,6 +104,99 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+class Response:
+    def __init__(self, status_code: int, body: bytes) -> None:
+        self.status_code, self.body = status_code, body
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Http:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams. The load generator shares the 2 cores with the
+    server it measures: httpx cost about 1.5 ms of CPU a request here, which at 300/s took a core from the server
+    and made the client itself the bottleneck; this costs a fraction of that."""
+
+    def __init__(self, port: int, size: int) -> None:
+        self.port = port
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.slots = asyncio.Semaphore(size)
+
+    async def request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
+                      json: Any = None, timeout: float = 30) -> Response:
+        body = b"" if json is None else _dumps(json)
+        head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}"]
+        if json is not None:
+            head.append("Content-Type: application/json")
+        head += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        data = ("\r\n".join(head) + "\r\n\r\n").encode() + body
+        async with self.slots:
+            for attempt in (1, 2):
+                reused = bool(self.idle) and attempt == 1
+                conn = self.idle.pop() if reused else await asyncio.open_connection("127.0.0.1", self.port)
+                try:
+                    status, payload, keep = await asyncio.wait_for(self._exchange(conn, data), timeout)
+                except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                    conn[1].close()
+                    if reused and attempt == 1:
+                        continue  # the server closed an idle keep-alive connection: what every client does
+                    raise ConnectionError(str(exc) or type(exc).__name__) from exc
+                except BaseException:
+                    conn[1].close()
+                    raise
+                if keep:
+                    self.idle.append(conn)
+                else:
+                    conn[1].close()
+                return Response(status, payload)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    async def _exchange(conn: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+                        data: bytes) -> tuple[int, bytes, bool]:
+        reader, writer = conn
+        writer.write(data)
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        status = int(head[0].split(" ", 2)[1])
+        fields = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in head[1:] if h)}
+        if "content-length" in fields:
+            payload = await reader.readexactly(int(fields["content-length"]))
+        elif fields.get("transfer-encoding", "").lower() == "chunked":
+            parts = []
+            while True:
+                size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                chunk = await reader.readexactly(size + 2)
+                if size == 0:
+                    break
+                parts.append(chunk[:-2])
+            payload = b"".join(parts)
+        else:
+            payload = await reader.read()
+            return status, payload, False
+        return status, payload, fields.get("connection", "").lower() != "close"
+
+    async def get(self, path: str, **kw: Any) -> Response:
+        return await self.request("GET", path, **kw)
+
+    async def post(self, path: str, **kw: Any) -> Response:
+        return await self.request("POST", path, **kw)
+
+    async def put(self, path: str, **kw: Any) -> Response:
+        return await self.request("PUT", path, **kw)
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode()
+
+
 class Traffic:
     """The mix. Tickets this run made wait in per-state queues for their next action, one action at a time."""
 
@@ -221,23 +314,31 @@ class Traffic:
             await self.call("other", t, "GET", "/readyz", "manager", (200,))
 
 
-async def live_client(client: Any, token: str, stats: Stats, stop: asyncio.Event, counts: list[int], i: int) -> None:
-    """One console holding the live feed open; a stream that ends or fails before the run does is an error."""
+async def live_client(port: int, token: str, stats: Stats, stop: asyncio.Event, counts: list[int], i: int) -> None:
+    """One console holding the live feed open; a stream that ends or fails before the run does is an error. Events
+    are counted in the raw bytes (no parsing: the client must stay cheap)."""
+    writer = None
     try:
-        async with client.stream("GET", "/api/live", headers={"Authorization": f"Bearer {token}"}) as r:
-            if r.status_code != 200:
-                stats.error("live", f"{r.status_code}")
-                return
-            async for line in r.aiter_lines():
-                if line.startswith("event:"):
-                    counts[i] += 1
-                if stop.is_set():
-                    return
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write((f"GET /api/live HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+                      "Accept: text/event-stream\r\n\r\n").encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        if b" 200 " not in head.split(b"\r\n", 1)[0]:
+            stats.error("live", head.split(b"\r\n", 1)[0].decode("latin-1"))
+            return
+        while not stop.is_set():
+            chunk = await reader.read(65536)
+            if not chunk:
+                break
+            counts[i] += chunk.count(b"event:")
         if not stop.is_set():
             stats.error("live", "stream ended")
     except Exception as exc:  # noqa: BLE001
         if not stop.is_set():
             stats.error("live", f"{type(exc).__name__} {exc}")
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 async def prepare(db_url: str, redis_url: str) -> None:
@@ -272,16 +373,11 @@ async def db_figures(db_url: str) -> dict[str, Any]:
 
 
 async def drive(args: argparse.Namespace, port: int, pids: dict[str, list[int]]) -> int:
-    import httpx
-
     from run import PASSWORD
 
     stats = Stats()
-    base = f"http://127.0.0.1:{port}"
-    limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as c, \
-            httpx.AsyncClient(base_url=base, limits=httpx.Limits(max_connections=args.live + 5),
-                              timeout=httpx.Timeout(30, read=None)) as live:
+    c = Http(port, args.connections)
+    try:
         tokens: dict[str, str] = {}
 
         async def sign_in(users: list[str]) -> None:
@@ -307,7 +403,7 @@ async def drive(args: argparse.Namespace, port: int, pids: dict[str, list[int]])
         stop = asyncio.Event()
         counts = [0] * args.live
         viewers = ["manager", "dispatcher", "agent", *(f"handler-{u}" for u in units)]
-        live_tasks = [asyncio.create_task(live_client(live, tokens[viewers[i % len(viewers)]], stats, stop, counts, i))
+        live_tasks = [asyncio.create_task(live_client(port, tokens[viewers[i % len(viewers)]], stats, stop, counts, i))
                       for i in range(args.live)]
 
         started = time.monotonic()
@@ -353,6 +449,8 @@ async def drive(args: argparse.Namespace, port: int, pids: dict[str, list[int]])
         for t in live_tasks:
             t.cancel()
         await asyncio.gather(*live_tasks, return_exceptions=True)
+    finally:
+        c.close()
 
     figures = await db_figures(args.db_url)
     measured = stats.latencies
@@ -435,7 +533,12 @@ def main() -> int:
             rc = asyncio.run(drive(args, port, pids))
             wall = time.monotonic() - started
             cpu = {p: (run.cpu_seconds([p]) - c) / wall for p, c in cpu0.items()}
-            print("CPU (cores) " + ", ".join(f"pid {p}: {v:.2f}" for p, v in cpu.items()))
+            import resource
+
+            me = resource.getrusage(resource.RUSAGE_SELF)
+            print("CPU (cores) " + ", ".join(f"pid {p}: {v:.2f}" for p, v in cpu.items())
+                  + f"; this load generator: {(me.ru_utime + me.ru_stime) / wall:.2f}"
+                  + f"; machine {100 * run.machine_busy():.0f} % busy after (other work on the box counts too)")
         finally:
             run.stop_server(server)
             run.stop_server(worker)

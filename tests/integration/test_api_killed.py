@@ -106,13 +106,14 @@ async def test_api_killed_mid_intake_leaves_no_half_written_ticket_and_retried_k
             tasks = [asyncio.create_task(one(k)) for k in during]
             blocked = 0
             for _ in range(200):  # the statements have inserted their rows and wait in their foreign-key checks
+                await lock.execute("SELECT pg_stat_clear_snapshot()")  # a transaction sees one snapshot otherwise
                 blocked = await lock.fetchval(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                     "AND wait_event_type = 'Lock' AND query LIKE '%jsonb_to_recordset%'")
                 if blocked >= 1:
                     break
                 await asyncio.sleep(0.05)
-            assert blocked >= 1, "no intake statement reached the lock"
+            assert blocked >= 1, f"no intake statement reached the lock: {answers}"
             await asyncio.sleep(0.3)  # the rest queue behind them in the writers
             kill_all(proc)
             await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
@@ -156,5 +157,8 @@ async def test_api_killed_mid_intake_leaves_no_half_written_ticket_and_retried_k
     assert not ledger.unfinished, ledger.unfinished
     assert set(ledger.acked) == set(bodies)
     replays = {k for k in during if ledger.acked[k][1] == 200}
+    print(f"\n{len(during)} intakes in flight at the kill ({blocked} statements held in their checks): "
+          f"{len(replays)} were written whole by a statement that ran on and were replayed, "
+          f"{len(during) - len(replays)} were written on the retry")
     assert replays == {r["key"] for r in after_kill} - set(before)  # left by the killed server: replayed, not doubled
     assert_every_key_once(rows, ledger)

@@ -29,12 +29,10 @@ browser:
 test: install browser
 	@eval "$$($(BIN)/hotline services)" && $(BIN)/pytest $(PYTEST_ARGS)
 
-# The long runs (a 60 s load across a database restart, ...), left out of `make test`.
 test-unit: install
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-# Minutes: `make run` and `make test-unit` in a bare Debian container (installs docker.io and debootstrap if missing).
-# The slow tier: the 60 s database-restart load and `make run` on a bare Debian container. CI runs it after `make test`.
+# The slow tier (minutes; installs docker.io and debootstrap if missing): the 60 s database-restart load and `make run` on a bare Debian container. CI runs it after `make test`.
 test-slow: install
 	@eval "$$($(BIN)/hotline services)" && $(BIN)/pytest tests/integration tests/slow -m slow -s $(PYTEST_ARGS)
 

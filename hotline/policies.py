@@ -149,6 +149,8 @@ async def versions(rt: Runtime, principal: Principal) -> dict[str, Any]:
 
 async def version(rt: Runtime, principal: Principal, number: int) -> dict[str, Any]:
     principal.require("admin")
+    if not 0 < number < 2**31:  # versions are int4: a number past that names no version (and would not bind)
+        raise NotFound(f"no SLA policy version {number}")
     row = await rt.pool.fetchrow(
         """SELECT v.version, v.rows, v.source, v.created_at, u.username AS created_by, v.reason
            FROM sla_policy_versions v LEFT JOIN users u ON u.id = v.created_by WHERE v.version = $1""", number)

@@ -63,3 +63,12 @@ async def test_a_bad_preview_names_the_row_and_only_an_admin_previews(api):
     r = await api.request("admin", "PUT", PATH, json={"defaults": before["defaults"], "policy": before["policy"],
                                                      "reason": "x" * 501})
     assert r.status_code == 422 and "reason" in r.json()["fields"]
+
+
+async def test_a_version_number_past_what_can_exist_is_not_found(api):
+    # The fuzz test found 86518316171 answering 500: versions are int4 and the number did not bind.
+    for number in (0, 2**31, 86518316171, 2**63 + 5):
+        r = await api.get("admin", f"/api/admin/sla-policies/versions/{number}")
+        assert r.status_code in (400, 404), (number, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+    assert (await api.get("admin", "/api/admin/sla-policies/versions/1")).status_code == 200

@@ -16,7 +16,7 @@ import sla
 from config.reference import load_calendar_config
 from hotline.auth import Principal
 from hotline.errors import InvalidInput
-from hotline.policies import RECOMPUTE_BATCH, recomputed
+from hotline.policies import recomputed, running_clocks
 from hotline.runtime import Runtime
 
 PREVIEW_LIST = 50  # moved deadlines listed one by one; the count covers all
@@ -63,32 +63,22 @@ async def preview_exception(rt: Runtime, principal: Principal, data: ExceptionPr
         raise InvalidInput(f"date: {exc}", fields={"date": str(exc)}) from exc
     moved: list[dict[str, Any]] = []
     count = examined = 0
-    after_id = 0
-    async with rt.pool.acquire() as conn:
-        while True:
-            rows = await conn.fetch(
-                """SELECT c.id, c.clock, c.deadline, t.number, t.channel, t.kind, t.urgent
-                   FROM clocks c JOIN tickets t ON t.id = c.ticket_id
-                   WHERE c.stopped_at IS NULL AND c.id > $1 ORDER BY c.id LIMIT $2""", after_id, RECOMPUTE_BATCH)
-            if not rows:
-                break
-            after_id = rows[-1]["id"]
-            for row in rows:
-                examined += 1
-                old = sla.Deadline.from_dict(row["deadline"])
-                try:
-                    now = recomputed(old, rt.policies, rt.calendar, channel=row["channel"], kind=row["kind"],
-                                     urgent=row["urgent"])
-                    new = recomputed(old, rt.policies, calendar, channel=row["channel"], kind=row["kind"],
-                                     urgent=row["urgent"])
-                except (sla.PolicyError, ValueError):
-                    continue
-                if now is None or new is None or now.due_at == new.due_at:
-                    continue
-                count += 1
-                if len(moved) < PREVIEW_LIST:
-                    moved.append({"number": row["number"], "clock": row["clock"], "due_at": now.due_at.isoformat(),
-                                  "new_due_at": new.due_at.isoformat()})
+    async for row in running_clocks(rt):
+        examined += 1
+        old = sla.Deadline.from_dict(row["deadline"])
+        try:
+            now = recomputed(old, rt.policies, rt.calendar, channel=row["channel"], kind=row["kind"],
+                             urgent=row["urgent"])
+            new = recomputed(old, rt.policies, calendar, channel=row["channel"], kind=row["kind"],
+                             urgent=row["urgent"])
+        except (sla.PolicyError, ValueError):
+            continue
+        if now is None or new is None or now.due_at == new.due_at:
+            continue
+        count += 1
+        if len(moved) < PREVIEW_LIST:
+            moved.append({"number": row["number"], "clock": row["clock"], "due_at": now.due_at.isoformat(),
+                          "new_due_at": new.due_at.isoformat()})
     moved.sort(key=lambda m: m["due_at"])
     return {"date": data.date.isoformat(), "working": data.working, "open_clocks": examined, "would_move": count,
             "moved": moved}

@@ -15,6 +15,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -162,6 +163,29 @@ async def version(rt: Runtime, principal: Principal, number: int) -> dict[str, A
             "reason": row["reason"]}
 
 
+RUNNING_CLOCKS_SQL = """
+SELECT c.id, c.clock, c.deadline, t.number, t.channel, t.kind, t.urgent
+FROM clocks c JOIN tickets t ON t.id = c.ticket_id
+WHERE c.stopped_at IS NULL AND c.id > $1
+ORDER BY c.id
+LIMIT $2
+"""
+
+
+async def running_clocks(rt: Runtime) -> AsyncIterator[asyncpg.Record]:
+    """Every running clock with what its deadline depends on, in id order and in batches (keyset), for the
+    previews of a policy or calendar change."""
+    after_id = 0
+    async with rt.pool.acquire() as conn:
+        while True:
+            rows = await conn.fetch(RUNNING_CLOCKS_SQL, after_id, RECOMPUTE_BATCH)
+            if not rows:
+                return
+            after_id = rows[-1]["id"]
+            for row in rows:
+                yield row
+
+
 async def preview(rt: Runtime, principal: Principal, doc: Any) -> dict[str, Any]:
     """What saving `doc` would do, without saving it: the diff against the set in force, and how many running
     clocks a recomputation would move (and how many it would leave, being paused)."""
@@ -170,27 +194,18 @@ async def preview(rt: Runtime, principal: Principal, doc: Any) -> dict[str, Any]
     policies = sla.PolicySet.from_config(clean, version=rt.policies.version + 1, channels=rt.names.channels,
                                          kinds=rt.names.kinds)
     examined = moved = skipped = 0
-    after_id = 0
-    async with rt.pool.acquire() as conn:
-        while True:
-            rows = await conn.fetch(
-                """SELECT c.id, c.deadline, t.channel, t.kind, t.urgent FROM clocks c JOIN tickets t ON t.id = c.ticket_id
-                   WHERE c.stopped_at IS NULL AND c.id > $1 ORDER BY c.id LIMIT $2""", after_id, RECOMPUTE_BATCH)
-            if not rows:
-                break
-            after_id = rows[-1]["id"]
-            for row in rows:
-                examined += 1
-                old = sla.Deadline.from_dict(row["deadline"])
-                try:
-                    new = recomputed(old, policies, rt.calendar, channel=row["channel"], kind=row["kind"],
-                                     urgent=row["urgent"])
-                except (sla.PolicyError, ValueError):
-                    new = None
-                if new is None:
-                    skipped += 1
-                elif _Change(row, old, new).moved:
-                    moved += 1
+    async for row in running_clocks(rt):
+        examined += 1
+        old = sla.Deadline.from_dict(row["deadline"])
+        try:
+            new = recomputed(old, policies, rt.calendar, channel=row["channel"], kind=row["kind"],
+                             urgent=row["urgent"])
+        except (sla.PolicyError, ValueError):
+            new = None
+        if new is None:
+            skipped += 1
+        elif _Change(row, old, new).moved:
+            moved += 1
     return {"diff": diff(await current(rt), clean), "open_clocks": examined, "would_move": moved,
             "would_skip": skipped}
 

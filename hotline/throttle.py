@@ -42,6 +42,10 @@ class SignInThrottle:
 
     async def wait_needed(self, username: str, client: str) -> int:
         keys = [f"{PREFIX}:wait:{kind}:{who}" for kind, who in self._subjects(username, client)]
+        return max((s for s in await self._waits(keys) if s > 0), default=0)
+
+    async def _waits(self, keys: list[str]) -> list[int]:
+        """Whole seconds left on each wait key (0 or less: none), from Redis or, while it is away, this process."""
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for key in keys:
@@ -51,7 +55,7 @@ class SignInThrottle:
             self._unavailable(exc)
             now = time.time()
             ttls_ms = [(self._blocks.get(key, 0.0) - now) * 1000 for key in keys]
-        return max((-(-int(ms) // 1000) for ms in ttls_ms if ms > 0), default=0)
+        return [-(-int(ms) // 1000) if ms > 0 else 0 for ms in ttls_ms]
 
     async def failed(self, username: str, client: str) -> dict[str, int]:
         """Counts a failure; returns the failures in a row per subject (account, client)."""
@@ -96,17 +100,8 @@ class SignInThrottle:
 
     async def locked(self, usernames: list[str]) -> dict[str, int]:
         """Seconds each of these accounts must still wait before its next sign-in (only those that must)."""
-        keys = [f"{PREFIX}:wait:account:{u[:100]}" for u in usernames]
-        try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    pipe.pttl(key)
-                ttls_ms = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            self._unavailable(exc)
-            now = time.time()
-            ttls_ms = [(self._blocks.get(key, 0.0) - now) * 1000 for key in keys]
-        return {u: -(-int(ms) // 1000) for u, ms in zip(usernames, ttls_ms) if ms > 0}
+        waits = await self._waits([f"{PREFIX}:wait:account:{u[:100]}" for u in usernames])
+        return {u: seconds for u, seconds in zip(usernames, waits) if seconds > 0}
 
     def _failed_locally(self, kind: str, who: str) -> int:
         now = time.time()

@@ -86,7 +86,9 @@ async def progress(number: str, request: Request[Any, Any, Any], rt: Runtime, ph
         "received_at": iso(row["received_at"]), "replied_at": iso(row["replied_at"]), "closed_at": iso(row["closed_at"]),
         "reply": row["reply_content"] if row["reply_content"] is not None else row["answer"],
         "reply_outcome": row["reply_outcome"],
-        "checked_at": datetime.now(timezone.utc).isoformat(),
+        "checked_at": (checked := datetime.now(timezone.utc)).isoformat(),
+        # In the calendar's zone and the timeline's format: the phone's own clock and locale may be anything.
+        "checked_at_text": checked.astimezone(rt.calendar.tz).strftime("%Y-%m-%d %H:%M:%S"),
         **await citizen.progress(rt, row["number"]),
     }
 

@@ -100,6 +100,8 @@ async def test_progress_shows_the_chinese_timeline_step_by_step_and_nothing_pers
                       "replied": "todo", "callback": "todo", "closed": "todo"}
     received = datetime.fromisoformat(body["received_at"]).astimezone(TZ)
     assert body["timeline"][0]["at_text"] == received.strftime("%Y-%m-%d %H:%M")
+    checked = datetime.fromisoformat(body["checked_at"]).astimezone(TZ)
+    assert body["checked_at_text"] == checked.strftime("%Y-%m-%d %H:%M:%S")  # local time, the timeline's format
     assert body["reply_due_text"] and body["overdue"] is False and body["unit_name"] == "通州区交通运输局"
     await api.act("handler-320612-bureau", number, "sign")
     body, states = await check()

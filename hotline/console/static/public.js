@@ -170,7 +170,7 @@
     var reply = $('r-reply');
     reply.hidden = !t.reply;
     $('r-reply-text').textContent = t.reply || '';
-    $('r-checked').textContent = '查询时间：' + new Date(t.checked_at).toLocaleString('zh-CN', {hour12: false});
+    $('r-checked').textContent = '查询时间：' + t.checked_at_text;
     var result = $('progress-result');
     result.hidden = false;
     result.focus();

@@ -127,6 +127,13 @@ async def login_submit(request: Request[Any, Any, Any], rt: Runtime) -> Response
             return Response(body, media_type=HTML, status_code=429,
                             headers={**NO_STORE, "Retry-After": str(retry_after)})
         return _html(body, 401 if "password" in errors or "form" in errors else 422)
+    return signed_in_redirect(request, rt, principal, target)
+
+
+def signed_in_redirect(request: Request[Any, Any, Any], rt: Runtime, principal: Principal,
+                       target: str | None) -> Response[Any]:
+    """A new session: its cookie (HttpOnly, SameSite=Lax, Secure over HTTPS) and the way to the page asked for, if
+    the role may open it, else the role's home."""
     token, _exp = issue_token(principal, rt.settings.secret_key, rt.settings.token_ttl_seconds)
     destination = target if target and _allowed(principal, target) else labels.HOME[principal.role]
     response = Redirect(destination, status_code=303)

@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import MediaType, Request, Response, post
-from litestar.response import Redirect
 
-from hotline.auth import MIN_PASSWORD, SESSION_COOKIE, change_password, issue_token
+from hotline.auth import MIN_PASSWORD, change_password
 from hotline.console import labels, views
 from hotline.errors import InvalidInput, NotAuthenticated, RateLimited
 from hotline.runtime import Runtime
@@ -21,7 +20,7 @@ def change_form(username: str, next_: str, errors: dict[str, str], status: int =
 
 @post("/console/password", include_in_schema=False, status_code=303)
 async def password_submit(request: Request[Any, Any, Any], rt: Runtime) -> Response[Any]:
-    from hotline.console.pages import _allowed, _safe_next
+    from hotline.console.pages import _safe_next, signed_in_redirect  # pages imports this module
 
     form = await request.form()
     username = str(form.get("username") or "").strip()
@@ -50,12 +49,7 @@ async def password_submit(request: Request[Any, Any, Any], rt: Runtime) -> Respo
             errors["new_password"] = "新密码不符合要求"
     if principal is None or principal.role not in labels.HOME:
         return change_form(username, target or "", errors or {"form": "接口账号不能登录控制台"}, 422)
-    token, _exp = issue_token(principal, rt.settings.secret_key, rt.settings.token_ttl_seconds)
-    destination = target if target and _allowed(principal, target) else labels.HOME[principal.role]
-    response = Redirect(destination, status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, max_age=rt.settings.token_ttl_seconds, httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https", path="/")
-    return response
+    return signed_in_redirect(request, rt, principal, target)
 
 
 ROUTES: list[Any] = [password_submit]

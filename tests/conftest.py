@@ -63,6 +63,16 @@ async def database(settings: Settings) -> str:
     from hotline.seed import fresh_database
 
     await fresh_database(settings.database_url, demo_password=PASSWORD)
+    # Redis database TEST_REDIS_DB is the suite's alone: empty it too, so a run starts from nothing whatever an
+    # earlier run left there (sign-in failures counted for 15 minutes, rate-limit windows, jobs armed for tickets of
+    # a database that no longer exists).
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        await redis.flushdb()
+    finally:
+        await redis.aclose()
     return settings.database_url
 
 

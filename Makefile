@@ -40,7 +40,7 @@ bench: install
 	@eval "$$($(BIN)/hotline services)" && $(BIN)/python tests/perf/run_all.py
 
 schema: install
-	@eval "$$($(BIN)/hotline services)" && $(BIN)/python -m tests.schema_dump hotline/schema.sql
+	@eval "$$($(BIN)/hotline services)" && $(BIN)/python -m tests.schema_dump hotline/infra/schema.sql
 
 clean:
 	rm -rf $(VENV) .hotline .pytest_cache .hypothesis

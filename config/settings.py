@@ -16,7 +16,7 @@ DEV_SECRET = "hotline-dev-secret-change-me"
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     database_replica_url: str | None = None
-    database_runtime_url: str | None = None  # the role the service connects as, if not `<db>_app` (hotline/roles.py)
+    database_runtime_url: str | None = None  # the role the service connects as, if not `<db>_app` (hotline/infra/db_roles.py)
     redis_url: str = DEFAULT_REDIS_URL
     secret_key: str = DEV_SECRET
     development: bool = False  # HOTLINE_ENV=development: the development secret is allowed (`make run`, tests)

@@ -60,7 +60,7 @@ def settings() -> Settings:
 @pytest.fixture(scope="session")
 async def database(settings: Settings) -> str:
     """Drop and recreate the test database, migrate and seed it with the demo data."""
-    from hotline.seed import fresh_database
+    from hotline.ops.seed import fresh_database
 
     await fresh_database(settings.database_url, demo_password=PASSWORD)
     # Redis database TEST_REDIS_DB is the suite's alone: empty it too, so a run starts from nothing whatever an
@@ -78,7 +78,7 @@ async def database(settings: Settings) -> str:
 
 @pytest.fixture(scope="session")
 async def app(settings: Settings, database: str) -> Any:
-    from hotline.app import create_app
+    from hotline.web.app import create_app
 
     app = create_app(settings)
     app.state.settings = settings
@@ -90,7 +90,7 @@ async def client(app: Any) -> AsyncIterator[Any]:
     """An HTTP client calling the app in the test's own event loop, so tests may share the app's pools."""
     import httpx
 
-    from hotline.runtime import Runtime
+    from hotline.infra.runtime import Runtime
 
     # The same start-up as the app's lifespan, done here so the pools live in the tests' event loop.
     runtime = await Runtime.start(app.state.settings)
@@ -150,7 +150,7 @@ class Api:
 
 async def principal(runtime: Any, username: str) -> Any:
     """A user as the service sees a signed-in one, for tests that call services directly (with `now=`)."""
-    from hotline.auth import Principal
+    from hotline.auth.tokens import Principal
 
     row = await runtime.pool.fetchrow("SELECT id, role, unit, channel, display_name FROM users WHERE username = $1",
                                       username)
@@ -160,7 +160,7 @@ async def principal(runtime: Any, username: str) -> Any:
 async def create_at(runtime: Any, who: Any, when: Any, **fields: Any) -> str:
     """Log a ticket through intake as `who` (a principal) received at `when`, for worked examples in time; returns
     its number. Defaults: a taxi complaint in 通州区 by phone."""
-    from hotline import intake
+    from hotline.tickets import intake
 
     body = {"channel": "96196", "kind": "complaint", "category": "taxi", "territory": "320612", "title": "投诉",
             "content": "拒载", **fields}

@@ -1,4 +1,4 @@
-"""The schema the migrations produce, as stable text: `make schema` writes it to hotline/schema.sql and
+"""The schema the migrations produce, as stable text: `make schema` writes it to hotline/infra/schema.sql and
 tests/integration/test_database.py checks that a freshly migrated database matches it exactly.
 
 Read from the catalogs (not pg_dump, whose output varies with its version): tables and columns, constraints,
@@ -67,7 +67,7 @@ async def _main() -> None:
     logging.disable(logging.INFO)  # the migration log lines are not the schema
     sys.path.insert(0, os.getcwd())
     from config.settings import get_settings
-    from hotline import db
+    from hotline.infra import db
     from tests.scratch import scratch_database
 
     async with scratch_database(get_settings().database_url, "schema_dump", migrated=True) as url:

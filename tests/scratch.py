@@ -13,8 +13,8 @@ from pathlib import Path
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
-from hotline import db
-from hotline.seed import fresh_database
+from hotline.infra import db
+from hotline.ops.seed import fresh_database
 
 
 @asynccontextmanager
@@ -36,7 +36,7 @@ async def scratch_database(like_url: str, prefix: str, *, migrated: bool = False
 async def drop_roles(url: str, *names: str) -> None:
     """Drop the roles `hotline migrate` made for the database of `url` (and `names`): roles belong to the whole
     server and would outlive the throwaway database."""
-    from hotline.roles import owner_role, runtime_role
+    from hotline.infra.db_roles import owner_role, runtime_role
 
     name = db.database_name(url)
     conn = await db.connect(db.with_database(url, "postgres"))
@@ -87,7 +87,7 @@ def private_postgres(auth: str = "scram-sha-256", password: str = "pw") -> Itera
 
     import pytest
 
-    from hotline.devservices import _as_postgres_user, _find
+    from hotline.ops.devservices import _as_postgres_user, _find
 
     initdb, pg_ctl = _find("initdb"), _find("pg_ctl")
     assert initdb and pg_ctl, "initdb/pg_ctl are needed (they come with the PostgreSQL the suite uses)"

@@ -11,8 +11,14 @@ from typing import Any
 import asyncpg
 from arq import Retry
 
-from hotline import escalation, jobs, policies, webhooks
-from hotline.runtime import Runtime
+from hotline.escalation import steps as escalation
+
+from hotline.infra import queue as jobs
+
+from hotline.policies import store as policies
+
+from hotline.infra import webhooks
+from hotline.infra.runtime import Runtime
 
 UTC = timezone.utc
 # Failures worth another try: the database restarting, a deadlock or lock timeout, a dropped connection.

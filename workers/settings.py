@@ -17,9 +17,9 @@ from arq.worker import func
 
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
-from hotline import jobs as job_names
-from hotline.escalation import SWEEP_EVERY
-from hotline.runtime import Runtime
+from hotline.infra import queue as job_names
+from hotline.escalation.steps import SWEEP_EVERY
+from hotline.infra.runtime import Runtime
 from workers import jobs, report_jobs
 
 log = structlog.get_logger("hotline.worker")

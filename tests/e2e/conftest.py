@@ -110,7 +110,7 @@ def running_server(tickets: int = DEMO_TICKETS) -> Iterator[Server]:
     assert prep.returncode == 0, f"preparing the browser tests' database failed:\n{prep.stdout}\n{prep.stderr}"
     port = _free_port()
     log = open(ROOT / "artifacts" / "e2e-server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "hotline.cli", "serve", "--port", str(port), "--host", "127.0.0.1"],
+    proc = subprocess.Popen([sys.executable, "-m", "hotline.ops.cli", "serve", "--port", str(port), "--host", "127.0.0.1"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

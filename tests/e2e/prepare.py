@@ -11,10 +11,10 @@ import argparse
 import asyncio
 
 from config.settings import get_settings
-from hotline import db
-from hotline.demo import populate
-from hotline.runtime import Runtime
-from hotline.seed import fresh_database
+from hotline.infra import db
+from hotline.ops.demo import populate
+from hotline.infra.runtime import Runtime
+from hotline.ops.seed import fresh_database
 
 
 async def prepare(tickets: int) -> None:

@@ -11,8 +11,8 @@ import sys
 from datetime import UTC, datetime
 
 from config.settings import get_settings
-from hotline import policies
-from hotline.runtime import Runtime
+from hotline.policies import store as policies
+from hotline.infra.runtime import Runtime
 
 
 async def main(version: int) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from hotline import db
+from hotline.infra import db
 from tests.conftest import PASSWORD, ticket_body
 from tests.integration.test_database_restart_keys import (
     TERRITORIES,
@@ -40,7 +40,7 @@ def serve(settings, port: int, log: Path) -> subprocess.Popen[bytes]:
            "HOTLINE_SECRET_KEY": settings.secret_key, "HOTLINE_LOG_LEVEL": "WARNING",
            "HOTLINE_API_RATE_LIMIT": str(settings.api_rate_limit_per_minute), "PYTHONUNBUFFERED": "1"}
     with open(log, "ab") as out:  # a file, not a pipe: a full pipe would stall the server
-        return subprocess.Popen([sys.executable, "-m", "hotline.cli", "serve", "--host", "127.0.0.1", "--port",
+        return subprocess.Popen([sys.executable, "-m", "hotline.ops.cli", "serve", "--host", "127.0.0.1", "--port",
                                  str(port), "--workers", "2"], cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
 

@@ -72,7 +72,7 @@ async def test_handler_sees_only_its_units_tickets(api):
 async def test_a_hash_made_with_older_parameters_is_replaced_at_the_next_sign_in(client, runtime):
     from argon2 import PasswordHasher
 
-    from hotline.auth import needs_rehash
+    from hotline.auth.tokens import needs_rehash
 
     old = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4).hash(PASSWORD)  # the former default
     assert needs_rehash(old)

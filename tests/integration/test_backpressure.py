@@ -8,7 +8,11 @@ from datetime import date
 
 import pytest
 
-from hotline import db, intake, intake_writer
+from hotline.infra import db
+
+from hotline.tickets import intake
+
+from hotline.tickets import writer as intake_writer
 from hotline.errors import ServiceUnavailable
 from tests.conftest import ticket_body
 

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from hotline import citizen as citizen_side
-from hotline.console import demo_logins
+from hotline.tickets import citizen as citizen_side
+from hotline.web.console import demo_logins
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 TZ = ZoneInfo("Asia/Shanghai")
@@ -156,7 +156,7 @@ async def test_forbidden_and_failures_are_chinese_pages_for_a_browser_with_a_way
     import httpx
     from litestar import Litestar, get
 
-    from hotline.console import error_pages
+    from hotline.web.console import error_pages
     from hotline.errors import EXCEPTION_HANDLERS, Forbidden, ServiceUnavailable
 
     @get("/agent/refused")
@@ -217,7 +217,7 @@ async def test_the_sign_in_page_lists_the_demo_logins_only_for_demo_data_outside
 
 
 async def test_seeding_the_demo_data_sets_its_mark(runtime):
-    from hotline.seed import seed
+    from hotline.ops.seed import seed
 
     await runtime.pool.execute("DELETE FROM service_flags WHERE name = 'demo_data'")
     async with runtime.pool.acquire() as conn:

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from hotline import db
+from hotline.infra import db
 from tests.conftest import ticket_body
 from tests.scratch import free_port, scratch_database
 

@@ -7,7 +7,9 @@ import asyncio
 import threading
 import time
 
-from hotline import auth, reports
+from hotline.auth import tokens as auth
+
+from hotline.reports import core as reports
 from tests.conftest import PASSWORD
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from hotline.seed import fresh_database
+from hotline.ops.seed import fresh_database
 from tests.conftest import PASSWORD, Api, ticket_body
 from tests.scratch import PrivatePostgres, free_port
 
@@ -50,8 +50,8 @@ async def _load(api: Api, numbers: list[str], seen: list[tuple[str, int, str | N
 
 async def test_requests_during_a_database_restart_and_stop_are_answered_503_with_retry_after_never_500(
         settings):
-    from hotline.app import create_app
-    from hotline.runtime import Runtime
+    from hotline.web.app import create_app
+    from hotline.infra.runtime import Runtime
 
     pg = PrivatePostgres(free_port())
     pg.start()

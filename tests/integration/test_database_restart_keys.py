@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hotline.seed import fresh_database
+from hotline.ops.seed import fresh_database
 from tests.conftest import PASSWORD, Api, ticket_body
 from tests.scratch import PrivatePostgres, free_port
 
@@ -93,9 +93,9 @@ def assert_every_key_once(rows: list[Any], ledger: Ledger) -> None:
 
 
 async def _run(settings: Any, seconds: float) -> None:
-    from hotline import db
-    from hotline.app import create_app
-    from hotline.runtime import Runtime
+    from hotline.infra import db
+    from hotline.web.app import create_app
+    from hotline.infra.runtime import Runtime
 
     pg = PrivatePostgres(free_port())
     pg.start()

@@ -8,10 +8,10 @@ from dataclasses import replace
 import asyncpg
 import pytest
 
-from hotline import db
-from hotline.migrate import migrate
-from hotline.roles import NotReady, as_role
-from hotline.runtime import Runtime
+from hotline.infra import db
+from hotline.infra.migrate import migrate
+from hotline.infra.db_roles import NotReady, as_role
+from hotline.infra.runtime import Runtime
 from tests.scratch import drop_roles, scratch_database
 
 
@@ -166,7 +166,7 @@ async def test_migrate_takes_back_what_was_changed_by_hand_on_an_install_from_be
 async def test_migrate_refuses_a_runtime_role_that_is_a_superuser(settings, database):
     """A runtime URL that names a superuser (by mistake, say the same one as HOTLINE_DATABASE_URL) must not be
     stripped of its rights, nor used: migrate stops and says why."""
-    from hotline.migrate import MigrationError
+    from hotline.infra.migrate import MigrationError
 
     async with scratch_database(database, "roles_super") as url:
         conn = await db.connect(url)

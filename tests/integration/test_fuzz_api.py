@@ -31,8 +31,10 @@ import msgspec
 import pytest
 import requests
 
-from hotline import db, lifecycle
-from hotline.seed import fresh_database
+from hotline.infra import db
+
+from hotline.tickets import lifecycle
+from hotline.ops.seed import fresh_database
 from tests.conftest import PASSWORD, ticket_body
 from tests.scratch import drop_roles, free_port
 

@@ -1,4 +1,4 @@
-"""Grouped intake (hotline.intake_writer): concurrent tickets share statements, keep their numbering, rows,
+"""Grouped intake (hotline.tickets.writer): concurrent tickets share statements, keep their numbering, rows,
 clocks, events and armed jobs (those falling due soon at once, the rest by the sweep), and a ticket that fails in a group fails alone."""
 
 from __future__ import annotations
@@ -10,9 +10,13 @@ from typing import Any
 
 from arq.constants import job_key_prefix
 
-from hotline import escalation, intake, intake_writer
-from hotline.auth import Principal
-from hotline.jobs import escalation_job_id
+from hotline.escalation import steps as escalation
+
+from hotline.tickets import intake
+
+from hotline.tickets import writer as intake_writer
+from hotline.auth.tokens import Principal
+from hotline.infra.queue import escalation_job_id
 from tests.conftest import principal, ticket_body
 
 PLACES = [("320612", "road"), ("320614", "taxi"), ("320613", "bus"), ("320600", "highway"), ("320681", "coach")]

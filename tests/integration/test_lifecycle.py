@@ -143,7 +143,7 @@ async def test_extension_across_national_day_worked_by_hand(runtime):
     """A consultation received Mon 2026-09-28 09:00 is due in 2 working days: Tue 29 (1), Wed 30 (2) ->
     2026-09-30 17:30. Extended by 3 working days: Oct 1-7 are the National Day holidays, so Thu Oct 8 (1),
     Fri Oct 9 (2), and Sat Oct 10, a make-up working day (调休) (3) -> 2026-10-10 17:30 +08:00."""
-    from hotline import lifecycle
+    from hotline.tickets import lifecycle
 
     tz = timezone(timedelta(hours=8))
     agent, handler = await principal(runtime, "agent"), await principal(runtime, H)
@@ -274,7 +274,7 @@ async def test_suspension_pauses_the_reply_clock_and_resume_restores_the_time_le
     Suspended at Tue 2026-11-03 10:00 with T working seconds left and resumed Mon 2026-11-09 10:00, the new due is
     the resume instant plus T working seconds: the pause (4 working days) is added back, exactly."""
     import sla
-    from hotline import lifecycle
+    from hotline.tickets import lifecycle
 
     tz = timezone(timedelta(hours=8))
     agent, handler = await principal(runtime, "agent"), await principal(runtime, H)

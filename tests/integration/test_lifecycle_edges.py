@@ -147,7 +147,9 @@ async def test_a_failure_after_the_first_write_leaves_neither_the_change_nor_the
     import asyncpg
     import pytest
 
-    from hotline import db, lifecycle
+    from hotline.infra import db
+
+    from hotline.tickets import lifecycle
 
     t = await api.create("agent")
     tid = await runtime.pool.fetchval("SELECT id FROM tickets WHERE number = $1", t["number"])
@@ -180,7 +182,7 @@ async def test_a_reopened_ticket_gets_a_fresh_reply_deadline_from_the_callback(r
     """A complaint received Mon 2026-11-02 09:00 +08 is due 15 working days later: Nov 3-6 (4), 9-13 (9), 16-20 (14),
     Mon 23 (15) -> 2026-11-23 17:30. Replied Wed 11-04, called back Thu 11-05 10:00 dissatisfied: reopened (重办) with
     15 working days from the callback: Fri 6 (1), 9-13 (6), 16-20 (11), 23-26 (15) -> Thu 2026-11-26 17:30 +08."""
-    from hotline import lifecycle
+    from hotline.tickets import lifecycle
 
     agent, handler = await principal(runtime, "agent"), await principal(runtime, H)
     received = datetime(2026, 11, 2, 9, 0, tzinfo=TZ)
@@ -217,7 +219,7 @@ async def test_a_suspended_clock_stands_still_in_the_console_queues(api, runtime
     however long the suspension lasts; a running clock of the same age goes on to overdue."""
     from datetime import datetime, timedelta, timezone
 
-    from hotline.console import queries
+    from hotline.web.console import queries
 
     paused, running = await api.create("agent"), await api.create("agent")
     for t in (paused, running):

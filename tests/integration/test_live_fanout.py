@@ -20,7 +20,7 @@ import httpx
 import uvicorn
 from redis.asyncio import Redis
 
-from hotline import live
+from hotline.infra import live
 from tests.conftest import PASSWORD, ticket_body
 from tests.scratch import free_port, start_redis, stop_redis
 
@@ -56,8 +56,8 @@ class Served:
 
 @asynccontextmanager
 async def served(settings: Any, tmp_path: Any) -> AsyncIterator[tuple[Served, Any]]:
-    from hotline.app import create_app
-    from hotline.runtime import Runtime
+    from hotline.web.app import create_app
+    from hotline.infra.runtime import Runtime
 
     redis_port = free_port()
     proc = start_redis(redis_port, tmp_path)

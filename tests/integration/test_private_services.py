@@ -16,7 +16,9 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
-from hotline import devservices, packages
+from hotline.ops import devservices
+
+from hotline.ops import packages
 from tests.unit.test_packages import recording_apt  # noqa: F401 (fixture: an apt-get that records its calls)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +54,7 @@ async def test_private_mode_ignores_listening_defaults_and_uses_the_ports_asked_
            "HOTLINE_PRIVATE_PG_PORT": str(pg_port), "HOTLINE_PRIVATE_REDIS_PORT": str(redis_port),
            "HOTLINE_DATABASE_URL": "postgresql://postgres@localhost:5432/hotline",
            "HOTLINE_REDIS_URL": "redis://localhost:6379/0"}
-    out = subprocess.run([sys.executable, "-m", "hotline.cli", "services"], env=env, cwd=ROOT, capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "hotline.ops.cli", "services"], env=env, cwd=ROOT, capture_output=True,
                          text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr
     assert "installing" not in out.stderr  # this machine has the binaries

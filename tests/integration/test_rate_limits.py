@@ -126,7 +126,7 @@ async def test_requests_taken_while_a_flush_is_under_way_still_count(runtime):
     import pytest
 
     from hotline.errors import RateLimited
-    from hotline.ratelimit import AccountLimiter
+    from hotline.web.ratelimit import AccountLimiter
 
     _clear_of_a_minute_edge()
     limiter = AccountLimiter(runtime.redis, 10)

@@ -8,7 +8,7 @@ import asyncio
 from arq.connections import RedisSettings
 from redis.asyncio import Redis
 
-from hotline import redis_client
+from hotline.infra import redis_client
 from tests.scratch import free_port, start_redis, stop_redis
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import httpx
 
-from hotline import escalation
+from hotline.escalation import steps as escalation
 from tests.conftest import Api, ticket_body
 from tests.integration.test_lifecycle import H
 from tests.scratch import free_port, start_redis, stop_redis
@@ -19,8 +19,8 @@ from tests.scratch import free_port, start_redis, stop_redis
 
 async def test_the_service_keeps_taking_calls_while_redis_is_down_and_recovers_when_it_is_back(settings, database,
                                                                                               tmp_path):
-    from hotline.app import create_app
-    from hotline.runtime import Runtime
+    from hotline.web.app import create_app
+    from hotline.infra.runtime import Runtime
 
     port = free_port()
     redis_proc = start_redis(port, tmp_path)

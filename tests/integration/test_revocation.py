@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
-from hotline import revocation
+from hotline.auth import revocation
 from tests.scratch import free_port, start_redis, stop_redis
 
 
@@ -39,7 +39,7 @@ async def _following(rt) -> bool:
 
 
 async def test_a_sign_out_in_one_process_is_refused_by_the_others_from_memory(settings, database):
-    from hotline.runtime import Runtime
+    from hotline.infra.runtime import Runtime
 
     before_id, before_exp = _token()
     a = await Runtime.start(settings)
@@ -70,7 +70,7 @@ async def test_a_sign_out_in_one_process_is_refused_by_the_others_from_memory(se
 
 
 async def test_after_a_redis_restart_the_processes_follow_again_and_keep_what_they_knew(settings, database, tmp_path):
-    from hotline.runtime import Runtime
+    from hotline.infra.runtime import Runtime
 
     port = free_port()
     redis_proc = start_redis(port, tmp_path)

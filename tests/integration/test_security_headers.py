@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.headers import CONTENT_SECURITY_POLICY
+from hotline.web.headers import CONTENT_SECURITY_POLICY
 
 
 async def test_pages_carry_a_strict_policy_and_no_inline_script(client):

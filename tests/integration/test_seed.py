@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 
 from config.reference import load_toml
-from hotline import db
-from hotline.seed import seed
+from hotline.infra import db
+from hotline.ops.seed import seed
 from tests.scratch import scratch_database
 
 
@@ -36,7 +36,7 @@ async def test_seeding_twice_changes_nothing_and_an_edited_policy_file_is_a_new_
 
 
 async def test_every_demo_account_has_its_own_salted_hash_of_the_demo_password(runtime):
-    from hotline.auth import verify_password
+    from hotline.auth.tokens import verify_password
     from tests.conftest import PASSWORD
 
     from config.reference import load_reference

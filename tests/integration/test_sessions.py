@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from hotline.auth import Principal, hash_password, issue_token
+from hotline.auth.tokens import Principal, hash_password, issue_token
 from tests.conftest import PASSWORD
 from tests.scratch import free_port, start_redis, stop_redis
 
@@ -21,8 +21,8 @@ from tests.scratch import free_port, start_redis, stop_redis
 @asynccontextmanager
 async def api_process(settings: Any) -> AsyncIterator[httpx.AsyncClient]:
     """Another API process: its own app and runtime (pools, memory) on the same database and Redis."""
-    from hotline.app import create_app
-    from hotline.runtime import Runtime
+    from hotline.web.app import create_app
+    from hotline.infra.runtime import Runtime
 
     app = create_app(settings)
     runtime = await Runtime.start(settings)
@@ -149,7 +149,7 @@ async def test_a_sign_out_holds_after_redis_loses_its_data_and_the_api_restarts(
 
 
 async def test_sign_out_while_redis_is_down_answers_200_and_reaches_the_other_processes(settings, database, tmp_path):
-    from hotline import revocation
+    from hotline.auth import revocation
 
     port = free_port()
     redis_proc = start_redis(port, tmp_path)

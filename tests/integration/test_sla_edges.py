@@ -19,7 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hotline import escalation, lifecycle
+from hotline.escalation import steps as escalation
+
+from hotline.tickets import lifecycle
 from tests.conftest import PASSWORD, create_at, principal, ticket_body
 
 TZ = timezone(timedelta(hours=8))

@@ -53,7 +53,7 @@ def main() -> int:
     parser.add_argument("--source", default=str(ROOT), help="checkout whose code is run")
     args = parser.parse_args()
     db_url, _ = bench_urls("hotline_bench_auth", 0)
-    from hotline.seed import fresh_database
+    from hotline.ops.seed import fresh_database
 
     asyncio.run(fresh_database(db_url, demo_password=PASSWORD))
     tmp = Path(tempfile.mkdtemp(prefix="auth-probe-"))
@@ -63,7 +63,7 @@ def main() -> int:
            "HOTLINE_SECRET_KEY": SECRET, "HOTLINE_LOG_LEVEL": "WARNING", "HOTLINE_PUBLIC_RATE_LIMIT": "30",
            "PYTHONPATH": args.source}
     env.pop("HOTLINE_TRUSTED_PROXIES", None)
-    server = subprocess.Popen([sys.executable, "-m", "hotline.cli", "serve", "--host", "127.0.0.1", "--port",
+    server = subprocess.Popen([sys.executable, "-m", "hotline.ops.cli", "serve", "--host", "127.0.0.1", "--port",
                                str(port), "--workers", "1"], env=env, cwd=args.source,
                               stdout=subprocess.DEVNULL, stderr=open(tmp / "serve.log", "w"))
     base = f"http://127.0.0.1:{port}"

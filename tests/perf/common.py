@@ -37,7 +37,7 @@ async def drop_secondary_indexes(conn: Any, tables: Iterable[str]) -> list[str]:
 async def as_owner(url: str, *statements: str) -> None:
     """Maintenance the service's runtime role may not do (ANALYZE, VACUUM, TRUNCATE need the tables' owner): run
     with the configured superuser URL, as `hotline migrate` is."""
-    from hotline import db
+    from hotline.infra import db
 
     conn = await db.connect(url)
     try:

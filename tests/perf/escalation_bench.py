@@ -6,7 +6,7 @@ A plain script, not collected by pytest:
 
 It builds a fresh database (hotline_bench_escalation on the configured server, migrated and seeded), inserts
 `--clocks` running reply clocks whose warning falls on the same instant T, arms their exact-time jobs through
-hotline.jobs (Redis DB 13 unless HOTLINE_BENCH_REDIS_DB says otherwise), starts `--workers` real `hotline worker`
+hotline.infra.queue (Redis DB 13 unless HOTLINE_BENCH_REDIS_DB says otherwise), starts `--workers` real `hotline worker`
 processes and watches PostgreSQL from T until every warning is recorded. It prints how long that took, the lag of
 each step behind its instant (p50/p99/max), who recorded them (job or sweep), and checks exactly-once: one step per
 clock and one notification per step and recipient. The workers are stopped with SIGTERM at the end.
@@ -31,10 +31,10 @@ sys.path.insert(0, str(ROOT))  # benchmark the working tree
 import sla  # noqa: E402
 from config.reference import load_toml  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from hotline import jobs  # noqa: E402
-from hotline.runtime import Runtime  # noqa: E402
+from hotline.infra import queue as jobs  # noqa: E402
+from hotline.infra.runtime import Runtime  # noqa: E402
 from tests.perf import common  # noqa: E402
-from hotline import seed  # noqa: E402
+from hotline.ops import seed  # noqa: E402
 
 UTC = timezone.utc
 UNITS = ("320612-bureau", "320613-bureau", "320614-bureau", "320623-bureau", "320681-bureau", "320682-bureau",
@@ -85,7 +85,7 @@ def one_deadline(rt: Runtime, at: datetime) -> sla.Deadline:
 def start_worker(db_url: str, redis_url: str, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HOTLINE_DATABASE_URL": db_url, "HOTLINE_REDIS_URL": redis_url, "HOTLINE_LOG_LEVEL": "WARNING"}
     with open(log, "wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], cwd=ROOT, env=env, stdout=out,
+        return subprocess.Popen([sys.executable, "-m", "hotline.ops.cli", "worker"], cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT)
 
 

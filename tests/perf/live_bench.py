@@ -185,7 +185,7 @@ def main() -> None:
     parser.add_argument("--source", type=Path, default=ROOT, help="run the service from another checkout (A/B)")
     args = parser.parse_args()
 
-    from hotline.seed import fresh_database
+    from hotline.ops.seed import fresh_database
 
     db_url, _ = common.bench_urls(DB_NAME, 0)
     intake.require_port(db_url, 5432, "PostgreSQL")

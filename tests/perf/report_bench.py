@@ -48,10 +48,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from config.logging import configure_logging  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from hotline import db, reports  # noqa: E402
-from hotline.auth import Principal, issue_token  # noqa: E402
-from hotline.runtime import Runtime  # noqa: E402
-from hotline.seed import fresh_database  # noqa: E402
+from hotline.infra import db
+from hotline.reports import core as reports  # noqa: E402
+from hotline.auth.tokens import Principal, issue_token  # noqa: E402
+from hotline.infra.runtime import Runtime  # noqa: E402
+from hotline.ops.seed import fresh_database  # noqa: E402
 from tests.perf import common  # noqa: E402
 
 TZ = timezone(timedelta(hours=8))
@@ -372,7 +373,7 @@ async def load(rt: Runtime, args: argparse.Namespace) -> None:
 async def measure(rt: Runtime, settings: Settings, runs: int) -> None:
     import httpx
 
-    from hotline.app import create_app
+    from hotline.web.app import create_app
 
     manager = Principal(0, "bench", "manager", "压测")
     q = reports.parse_query(rt.settings.timezone, from_=MONTH[0], to=MONTH[1], as_of=NOW.isoformat(),

@@ -60,9 +60,9 @@ async def add_wave_accounts(db_url: str, count: int, scheme: str) -> float:
     of verifying that hash once here, in seconds."""
     from argon2 import PasswordHasher
 
-    from hotline import db
+    from hotline.infra import db
 
-    from hotline.auth import hash_password
+    from hotline.auth.tokens import hash_password
 
     stored = hash_password(PASSWORD) if scheme == "default" else PasswordHasher().hash(PASSWORD)
     hasher = PasswordHasher()
@@ -240,7 +240,7 @@ def main() -> None:
                         help="first wait up to this long for the machine to be under 25%% busy")
     args = parser.parse_args()
 
-    from hotline.seed import fresh_database
+    from hotline.ops.seed import fresh_database
 
     db_url, _ = common.bench_urls(DB_NAME, 0)
     intake.require_port(db_url, 5432, "PostgreSQL")

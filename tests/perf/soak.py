@@ -344,7 +344,7 @@ async def live_client(port: int, token: str, stats: Stats, stop: asyncio.Event, 
 async def prepare(db_url: str, redis_url: str) -> None:
     from redis.asyncio import Redis
 
-    from hotline.seed import fresh_database
+    from hotline.ops.seed import fresh_database
     from run import PASSWORD  # tests/perf/intake/run.py: the benchmarks' demo password
 
     await fresh_database(db_url, demo_password=PASSWORD)
@@ -356,7 +356,7 @@ async def prepare(db_url: str, redis_url: str) -> None:
 
 
 async def db_figures(db_url: str) -> dict[str, Any]:
-    from hotline import db
+    from hotline.infra import db
 
     conn = await db.connect(db_url)
     try:
@@ -516,7 +516,7 @@ def main() -> int:
         env = {**os.environ, "HOTLINE_DATABASE_URL": args.db_url, "HOTLINE_REDIS_URL": args.redis_url,
                "HOTLINE_LOG_LEVEL": "WARNING", "HOTLINE_SECRET_KEY": run.SECRET, "HOTLINE_DEMO_PASSWORD": run.PASSWORD}
         worker_log = (Path(tmp) / "worker.log").open("ab")
-        worker = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env, cwd=ROOT,
+        worker = subprocess.Popen([sys.executable, "-m", "hotline.ops.cli", "worker"], env=env, cwd=ROOT,
                                   stdout=worker_log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             run.wait_ready(server, port, log)

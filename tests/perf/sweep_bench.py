@@ -34,10 +34,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # benchmark the working tree
 
 from config.settings import Settings  # noqa: E402
-from hotline import db, escalation, notifications  # noqa: E402
-from hotline.runtime import Runtime  # noqa: E402
+from hotline.infra import db
+from hotline.escalation import steps as escalation
+from hotline.escalation import notifications  # noqa: E402
+from hotline.infra.runtime import Runtime  # noqa: E402
 from tests.perf import common  # noqa: E402
-from hotline import seed  # noqa: E402
+from hotline.ops import seed  # noqa: E402
 
 UTC = timezone.utc
 UNITS = ["320612-bureau", "320613-bureau", "320614-bureau", "320623-bureau", "320681-bureau", "320682-bureau",

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline import packages
+from hotline.ops import packages
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline import packages
+from hotline.ops import packages
 
 
 @pytest.fixture

@@ -95,7 +95,7 @@ def test_office_hours_come_from_calendar_toml_with_the_default_when_absent(tmp_p
 
 
 def test_a_policy_row_reads_in_chinese_with_wildcards_as_any():
-    from hotline.console.labels import policy_text
+    from hotline.web.console.labels import policy_text
 
     kinds = load_reference().kinds
     assert policy_text({"clock": "reply", "channel": "*", "kind": "complaint", "urgent": False}, kinds) == \

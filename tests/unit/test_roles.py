@@ -1,9 +1,9 @@
-"""Role names and the runtime URL derived from the configured one (hotline/roles.py); the roles themselves are
+"""Role names and the runtime URL derived from the configured one (hotline/infra/db_roles.py); the roles themselves are
 tested against PostgreSQL in tests/integration/test_database_roles.py."""
 
 from __future__ import annotations
 
-from hotline.roles import as_role, owner_role, runtime_role, user_of
+from hotline.infra.db_roles import as_role, owner_role, runtime_role, user_of
 
 
 def test_the_roles_are_named_after_the_database() -> None:

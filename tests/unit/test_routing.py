@@ -3,7 +3,7 @@
 import pytest
 
 from config.reference import BUREAU_TEMPLATE, load_reference
-from hotline.routing import Router, RuleRow
+from hotline.tickets.routing import Router, RuleRow
 
 REF = load_reference()
 ROUTER = Router([RuleRow(r.id, r.category, None if r.territory == "*" else r.territory,

@@ -42,7 +42,7 @@ def test_the_development_key_is_refused_outside_development() -> None:
 
 def test_the_app_is_not_built_with_the_development_key_outside_development() -> None:
     from config.settings import InsecureSecretKey
-    from hotline.app import create_app
+    from hotline.web.app import create_app
 
     with pytest.raises(InsecureSecretKey):
         create_app(Settings.from_env({}))

@@ -63,7 +63,7 @@ class Desk:
         return self.people[username]
 
     async def create(self, when: datetime, user: str = "agent", **fields: Any) -> str:
-        from hotline import intake
+        from hotline.tickets import intake
 
         body = {"channel": "96196", "kind": "complaint", "category": "taxi", "territory": "320681",
                 "title": "报表测试", "content": "报表测试工单"}
@@ -73,7 +73,7 @@ class Desk:
         return await self.rt.pool.fetchval("SELECT number FROM tickets WHERE id = $1", result.ticket_id)
 
     async def act(self, user: str, number: str, action: str, when: datetime, **body: Any) -> dict[str, Any]:
-        from hotline import lifecycle
+        from hotline.tickets import lifecycle
 
         return await lifecycle.perform(self.rt, await self.who(user), number, action, msgspec.json.encode(body),
                                        now=when)

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import httpx
 
-from hotline import reports
+from hotline.reports import core as reports
 from tests.integration.reports.conftest import A, TZ, at
 from workers import report_jobs
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
-from hotline import intake, reports
-from hotline.runtime import Runtime
+from hotline.tickets import intake
+
+from hotline.reports import core as reports
+from hotline.infra.runtime import Runtime
 from tests.conftest import principal
 from tests.scratch import scratch_database
 

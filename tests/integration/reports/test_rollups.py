@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from hotline import reports
+from hotline.reports import core as reports
 from tests.integration.reports.conftest import A, B, TZ, at
 
 GROUPS = reports.GROUPS

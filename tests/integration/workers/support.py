@@ -100,7 +100,7 @@ async def stop_worker(worker: Worker, task: asyncio.Task[None]) -> None:
 
 async def past_tickets(runtime: Any, n: int, *, days_ago: int = 40, kind: str = "consultation") -> list[int]:
     """`n` tickets received long ago whose clocks' steps are all due now; no job is armed (as if Redis lost them)."""
-    from hotline import intake
+    from hotline.tickets import intake
 
     agent = await principal(runtime, "agent")
     received = datetime.now(UTC) - timedelta(days=days_ago)
@@ -115,7 +115,7 @@ async def past_tickets(runtime: Any, n: int, *, days_ago: int = 40, kind: str = 
 
 
 async def arm_next_steps(runtime: Any, ticket_ids: list[int]) -> int:
-    from hotline import jobs
+    from hotline.infra import queue as jobs
 
     rows = await runtime.pool.fetch(
         "SELECT id, version, next_step, next_step_at FROM clocks WHERE ticket_id = any($1::bigint[]) "
@@ -132,7 +132,7 @@ async def steps_of(runtime: Any, ticket_ids: list[int]) -> list[Any]:
 
 
 async def expected_recipients(runtime: Any, step: Any) -> set[int]:
-    from hotline.notifications import AUDIENCE_SQL
+    from hotline.escalation.notifications import AUDIENCE_SQL
 
     rows = await runtime.pool.fetch(
         f"SELECT u.id FROM users u, (SELECT $1::text AS step, $2::text AS unit) s WHERE {AUDIENCE_SQL}",
@@ -149,7 +149,7 @@ class LiveTap:
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> "LiveTap":
-        from hotline.live import CHANNEL
+        from hotline.infra.live import CHANNEL
 
         self._pubsub = self.redis.pubsub()
         await self._pubsub.subscribe(CHANNEL)
@@ -218,7 +218,7 @@ def worker_process(settings: Settings, log_path: Path, *args: str) -> subprocess
     env = {**os.environ, "HOTLINE_DATABASE_URL": settings.database_url, "HOTLINE_REDIS_URL": settings.redis_url,
            "HOTLINE_LOG_LEVEL": "INFO", "HOTLINE_LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"}
     with open(log_path, "wb") as out:  # a file, not a pipe: a full pipe would stall the worker
-        return subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker", *args], cwd=ROOT, env=env,
+        return subprocess.Popen([sys.executable, "-m", "hotline.ops.cli", "worker", *args], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
 
 

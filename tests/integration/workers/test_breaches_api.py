@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from hotline import escalation
+from hotline.escalation import steps as escalation
 from tests.integration.workers.support import past_tickets
 
 UTC = timezone.utc

@@ -10,7 +10,9 @@ import signal
 import time
 from datetime import datetime, timedelta, timezone
 
-from hotline import escalation, lifecycle
+from hotline.escalation import steps as escalation
+
+from hotline.tickets import lifecycle
 from tests.integration.workers.support import (
     FAST,
     LiveTap,

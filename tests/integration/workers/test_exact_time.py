@@ -6,7 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 from arq.jobs import Job
 
-from hotline import escalation, jobs
+from hotline.escalation import steps as escalation
+
+from hotline.infra import queue as jobs
 from tests.integration.workers.support import FAST, UNIT, LiveTap, expected_recipients, run_workers, steps_of
 
 UTC = timezone.utc

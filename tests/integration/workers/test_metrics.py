@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from hotline import escalation
+from hotline.escalation import steps as escalation
 from tests.integration.workers.support import arm_next_steps, past_tickets
 
 UTC = timezone.utc

@@ -7,7 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 from arq.jobs import Job
 
-from hotline import jobs, policies
+from hotline.infra import queue as jobs
+
+from hotline.policies import store as policies
 from tests.integration.workers.support import run_workers
 
 UTC = timezone.utc

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from hotline import policies
+from hotline.policies import store as policies
 
 PATH = "/api/admin/sla-policies"
 

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta, timezone
 
 from arq.constants import health_check_key_suffix, default_queue_name
 
-from hotline import intake
-from hotline.runtime import Runtime
+from hotline.tickets import intake
+from hotline.infra.runtime import Runtime
 from tests.integration.workers.support import (
     FAST,
     arm_next_steps,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta, timezone
 
-from hotline import escalation, webhooks
+from hotline.escalation import steps as escalation
+
+from hotline.infra import webhooks
 from tests.integration.workers.support import WebhookReceiver, past_tickets, with_webhooks
 
 UTC = timezone.utc

@@ -15,7 +15,9 @@ import time
 from arq.constants import in_progress_key_prefix
 from arq.jobs import Job
 
-from hotline import db, jobs
+from hotline.infra import db
+
+from hotline.infra import queue as jobs
 from tests.integration.workers.support import (
     WebhookReceiver,
     expected_recipients,

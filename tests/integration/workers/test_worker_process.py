@@ -13,7 +13,7 @@ import time
 from arq.constants import default_queue_name, health_check_key_suffix
 from arq.jobs import Job
 
-from hotline import jobs
+from hotline.infra import queue as jobs
 from tests.integration.workers.support import past_tickets, steps_of, stop_process, worker_process
 
 
@@ -85,7 +85,7 @@ async def test_a_worker_outlives_a_redis_restart_and_stops_cleanly_on_sigterm(se
             return False
 
         assert await healthy(20), (tmp_path / "worker.log").read_text()
-        check = subprocess.run([sys.executable, "-m", "hotline.cli", "worker", "--check"], capture_output=True,
+        check = subprocess.run([sys.executable, "-m", "hotline.ops.cli", "worker", "--check"], capture_output=True,
                                env={**os.environ, "HOTLINE_REDIS_URL": mine.redis_url}, timeout=60)
         assert check.returncode == 0, check.stdout + check.stderr  # what a supervisor's liveness probe runs
         stop_redis(server)
@@ -99,7 +99,7 @@ async def test_a_worker_outlives_a_redis_restart_and_stops_cleanly_on_sigterm(se
         stop_process(proc, signal.SIGTERM)
         assert proc.returncode == 0
         await client.delete("arq:queue:health-check")
-        check = subprocess.run([sys.executable, "-m", "hotline.cli", "worker", "--check"], capture_output=True,
+        check = subprocess.run([sys.executable, "-m", "hotline.ops.cli", "worker", "--check"], capture_output=True,
                                env={**os.environ, "HOTLINE_REDIS_URL": mine.redis_url}, timeout=60)
         assert check.returncode == 1  # no worker: the probe says so
     finally:

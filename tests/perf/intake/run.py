@@ -125,8 +125,8 @@ async def reset_state(db_url: str, redis_url: str) -> None:
     from redis.asyncio import Redis
 
     import baseline_app
-    from hotline import db
-    from hotline.seed import fresh_database
+    from hotline.infra import db
+    from hotline.ops.seed import fresh_database
 
     await fresh_database(db_url, demo_password=PASSWORD)
     conn = await db.connect(db_url)
@@ -143,7 +143,7 @@ async def reset_state(db_url: str, redis_url: str) -> None:
 
 async def checkpoint(db_url: str) -> None:
     """Flush dirty buffers before a measured run, so neither service inherits the other's checkpoint."""
-    from hotline import db
+    from hotline.infra import db
 
     conn = await db.connect(db_url)
     try:
@@ -154,7 +154,7 @@ async def checkpoint(db_url: str) -> None:
 
 async def backend_pids(db_url: str) -> list[int]:
     """The PostgreSQL backends connected to the bench database (the servers' pools, after warm-up)."""
-    from hotline import db
+    from hotline.infra import db
 
     conn = await db.connect(db_url)
     try:
@@ -166,7 +166,7 @@ async def backend_pids(db_url: str) -> list[int]:
 
 
 async def count_rows(db_url: str, table: str) -> int:
-    from hotline import db
+    from hotline.infra import db
 
     conn = await db.connect(db_url)
     try:
@@ -211,10 +211,10 @@ def start_server(kind: str, workers: int, port: int, db_url: str, redis_url: str
            "HOTLINE_API_RATE_LIMIT": "100000000",
            "PYTHONPATH": os.pathsep.join(p for p in (str(source), os.environ.get("PYTHONPATH")) if p)}
     if kind == "hotline":
-        cmd = [sys.executable, "-m", "hotline.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+        cmd = [sys.executable, "-m", "hotline.ops.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
                "--workers", str(workers)]
     else:
-        # The same uvicorn settings as hotline/cli.py cmd_serve.
+        # The same uvicorn settings as hotline/ops/cli.py cmd_serve.
         cmd = [sys.executable, "-m", "uvicorn", "--factory", "baseline_app:create_app", "--app-dir", str(HERE),
                "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--loop", "uvloop",
                "--http", "httptools", "--no-access-log", "--log-level", "warning", "--lifespan", "on"]

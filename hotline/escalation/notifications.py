@@ -1,0 +1,193 @@
+"""Notifications (站内通知): telling people of an escalation step, and each person's list with its read marks.
+
+TELL_SQL tells a recorded step exactly once: in one transaction it takes the step out of escalation_outbox and
+writes its notifications (to AUDIENCE_SQL's people) and webhook deliveries; a step already taken, or held by
+another teller, is left alone, and UNIQUE (user_id, step_id) would refuse a second notification anyway.
+Who is told: warning (预警) the handling unit; overdue (超期) the unit and the dispatchers; supervision (督办) the
+managers. For the callback clock, which the call center runs and no unit holds, the agents stand in for the unit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+import asyncpg
+import msgspec
+
+from hotline.auth.tokens import Principal
+from hotline.errors import InvalidInput, NotFound
+from hotline.infra.runtime import Runtime
+
+# Joined against the recorded steps `s` (columns step, unit): the active users `u` who must hear of each one.
+AUDIENCE_SQL = """
+    u.active AND (
+        (s.step IN ('warning', 'overdue') AND s.unit IS NOT NULL AND u.role = 'handler' AND u.unit = s.unit)
+     OR (s.step IN ('warning', 'overdue') AND s.unit IS NULL AND u.role = 'agent')
+     OR (s.step = 'overdue' AND u.role = 'dispatcher')
+     OR (s.step = 'supervision' AND u.role = 'manager'))
+"""
+
+def audience(step: str, unit: str | None) -> list[str]:
+    """The roles AUDIENCE_SQL tells of a step, for the live feed's announcement."""
+    holder = "handler" if unit is not None else "agent"
+    return {"warning": [holder], "overdue": [holder, "dispatcher"], "supervision": ["manager"]}.get(step, [])
+
+
+# {taken} picks and locks outbox rows (steps recorded, not yet told); {tickets} joins what gives each step its
+# ticket's number and territory. $1 now, $2 webhook URLs.
+TELL_SQL = """
+WITH taken AS (
+    DELETE FROM escalation_outbox o
+    WHERE o.step_id IN ({taken})
+    RETURNING o.step_id
+), pending AS (
+    SELECT s.id, s.clock_id, s.clock, s.step, s.unit, s.due_at, s.recorded_at, s.source, k.number, k.territory
+    FROM taken x
+    JOIN escalation_steps s ON s.id = x.step_id
+    {tickets}
+), told AS (
+    INSERT INTO notifications (user_id, kind, step_id, payload, created_at)
+    SELECT u.id, 'escalation', s.id,
+           jsonb_build_object('number', s.number, 'clock', s.clock, 'step', s.step, 'unit', s.unit,
+                              'due_at', s.due_at), $1
+    FROM pending s
+    JOIN users u ON """ + AUDIENCE_SQL + """
+    ON CONFLICT (user_id, step_id) DO NOTHING
+    RETURNING step_id
+), hooks AS (
+    INSERT INTO webhook_deliveries (step_id, url, next_attempt_at)
+    SELECT s.id, w.url, $1 FROM pending s CROSS JOIN unnest($2::text[]) AS w (url)
+    ON CONFLICT (step_id, url) DO NOTHING
+    RETURNING step_id
+), told_per_step AS (
+    SELECT step_id, count(*) AS n FROM told GROUP BY step_id
+), hooks_per_step AS (
+    SELECT step_id, count(*) AS n FROM hooks GROUP BY step_id
+)
+SELECT p.id, p.clock_id, p.clock, p.step, p.unit, p.due_at, p.recorded_at, p.source, p.number, p.territory,
+       coalesce(tn.n, 0) AS notified, coalesce(hn.n, 0) AS hooks
+FROM pending p
+LEFT JOIN told_per_step tn ON tn.step_id = p.id
+LEFT JOIN hooks_per_step hn ON hn.step_id = p.id
+"""
+# Steps just recorded, whose recorder knows the tickets: $3 step ids, $4 numbers, $5 territories.
+TELL_STEPS_SQL = TELL_SQL.format(
+    taken="SELECT step_id FROM escalation_outbox WHERE step_id = any($3::bigint[]) FOR UPDATE SKIP LOCKED",
+    tickets="JOIN unnest($3::bigint[], $4::text[], $5::text[]) AS k (id, number, territory) ON k.id = x.step_id")
+# Steps recorded before $3 and never told (their recorder died in between), at most $4.
+TELL_UNTOLD_SQL = TELL_SQL.format(
+    taken="""SELECT step_id FROM escalation_outbox WHERE recorded_at < $3 ORDER BY step_id LIMIT $4
+                         FOR UPDATE SKIP LOCKED""",
+    tickets="JOIN tickets k ON k.id = s.ticket_id")
+
+CLOCK_NAMES = {"sign": "签收", "reply": "办结", "callback": "回访"}
+STEP_TITLES = {
+    "warning": "预警：工单 {number} {clock}时限即将届满",
+    "overdue": "超期：工单 {number} 已超过{clock}时限",
+    "supervision": "督办：工单 {number} {clock}超期未办，已转入督办",
+}
+
+LIST_SQL = """
+SELECT n.id, n.kind, n.step_id, n.payload, n.created_at, n.read_at
+FROM notifications n
+WHERE n.user_id = $1 AND ($2::boolean IS NOT TRUE OR n.read_at IS NULL) AND ($3::bigint IS NULL OR n.id < $3)
+ORDER BY n.id DESC
+LIMIT $4
+"""
+
+
+BIGINT_MAX = 2**63 - 1
+NotificationId = Annotated[int, msgspec.Meta(ge=1, le=BIGINT_MAX)]
+
+
+class MarkRead(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    ids: Annotated[list[NotificationId], msgspec.Meta(max_length=1000)] | None = None
+    all: bool = False
+
+
+async def tell(conn: asyncpg.Connection, steps: list[tuple[int, str, str | None]], *, now: datetime,
+               webhook_urls: tuple[str, ...]) -> dict[int, tuple[int, int]]:
+    """Tell these recorded steps, given as (step id, ticket number, territory); {step id: (people notified,
+    webhook deliveries)} for those told here."""
+    rows = await conn.fetch(TELL_STEPS_SQL, now, list(webhook_urls), [s[0] for s in steps], [s[1] for s in steps],
+                            [s[2] for s in steps])
+    return {r["id"]: (r["notified"], r["hooks"]) for r in rows}
+
+
+async def tell_untold(conn: asyncpg.Connection, *, now: datetime, before: datetime, limit: int,
+                      webhook_urls: tuple[str, ...]) -> list[asyncpg.Record]:
+    """Tell steps recorded before `before` and never told (their recorder died in between)."""
+    return await conn.fetch(TELL_UNTOLD_SQL, now, list(webhook_urls), before, limit)
+
+
+def title(payload: dict[str, Any]) -> str:
+    template = STEP_TITLES.get(payload.get("step", ""), "工单 {number} 有新的提醒")
+    return template.format(number=payload.get("number", ""), clock=CLOCK_NAMES.get(payload.get("clock", ""), ""))
+
+
+def serialize(row: Any) -> dict[str, Any]:
+    payload = dict(row["payload"])
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "title": title(payload),
+        "ticket": payload.get("number"),
+        "step": payload.get("step"),
+        "clock": payload.get("clock"),
+        "unit": payload.get("unit"),
+        "due_at": payload.get("due_at"),
+        "step_id": row["step_id"],
+        "created_at": row["created_at"].isoformat(),
+        "read": row["read_at"] is not None,
+        "read_at": row["read_at"].isoformat() if row["read_at"] else None,
+    }
+
+
+async def unread_count(rt: Runtime, principal: Principal) -> int:
+    return await rt.pool.fetchval("SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL",
+                                  principal.user_id)
+
+
+async def list_for(rt: Runtime, principal: Principal, *, unread: bool = False, limit: int = 50,
+                   cursor: str | None = None) -> dict[str, Any]:
+    if not 1 <= limit <= 200:
+        raise InvalidInput("limit must be between 1 and 200", fields={"limit": "between 1 and 200"})
+    before = None
+    if cursor:
+        if not cursor.isdigit() or len(cursor) > 19 or int(cursor) > 2**63 - 1:  # an int8 id
+            raise InvalidInput("cursor is not one this service issued", fields={"cursor": "invalid"})
+        before = int(cursor)
+    rows = await rt.pool.fetch(LIST_SQL, principal.user_id, unread, before, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": [serialize(r) for r in rows], "next_cursor": str(rows[-1]["id"]) if more else None,
+            "unread": await unread_count(rt, principal)}
+
+
+async def mark_read(rt: Runtime, principal: Principal, body: MarkRead, now: datetime | None = None) -> dict[str, Any]:
+    """Mark the given notifications (or all) of the signed-in user as read; others' ids are ignored."""
+    if not body.all and not body.ids:
+        raise InvalidInput("give ids or all=true", fields={"ids": "a list of notification ids, or all=true"})
+    now = now or datetime.now(timezone.utc)
+    marked = await rt.pool.fetchval(
+        """WITH m AS (UPDATE notifications SET read_at = $2
+                      WHERE user_id = $1 AND read_at IS NULL AND ($3::boolean OR id = any($4::bigint[]))
+                      RETURNING 1)
+           SELECT count(*) FROM m""", principal.user_id, now, body.all, body.ids or [])
+    return {"marked": marked, "unread": await unread_count(rt, principal)}
+
+
+async def mark_one(rt: Runtime, principal: Principal, notification_id: int,
+                   now: datetime | None = None) -> dict[str, Any]:
+    if not 1 <= notification_id <= BIGINT_MAX:  # no such id can exist (and PostgreSQL could not even compare it)
+        raise NotFound(f"no notification {notification_id}")
+    now = now or datetime.now(timezone.utc)
+    await rt.pool.execute("UPDATE notifications SET read_at = $3 WHERE id = $1 AND user_id = $2 AND read_at IS NULL",
+                          notification_id, principal.user_id, now)
+    row = await rt.pool.fetchrow(
+        "SELECT id, kind, step_id, payload, created_at, read_at FROM notifications WHERE id = $1 AND user_id = $2",
+        notification_id, principal.user_id)
+    if row is None:
+        raise NotFound(f"no notification {notification_id}")
+    return serialize(row)

@@ -1,0 +1,135 @@
+"""The process-wide resources one API process or worker holds: settings, pools, reference data, calendar, policies.
+
+Nothing here is state that must survive a process: everything is rebuilt from PostgreSQL on start.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from arq.connections import ArqRedis, RedisSettings
+
+import sla
+from config.reference import load_calendar_config, load_toml
+from config.settings import Settings
+from hotline.infra import db
+from hotline.infra import db_roles as roles
+from hotline.web.ratelimit import AccountLimiter
+from hotline.auth.revocation import RevocationList
+from hotline.infra.redis_client import create_pool as create_arq_pool  # bounded: a burst waits, opens nothing
+from hotline.tickets.routing import Router, RuleRow
+from hotline.auth.throttle import SignInThrottle
+
+
+@dataclass
+class Names:
+    """Display names of reference codes (for the console and the citizen page)."""
+
+    channels: dict[str, str] = field(default_factory=dict)
+    channel_kinds: dict[str, str] = field(default_factory=dict)
+    territories: dict[str, str] = field(default_factory=dict)
+    categories: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    pool: asyncpg.Pool
+    redis: ArqRedis
+    names: Names
+    router: Router
+    calendar: sla.WorkCalendar
+    policies: sla.PolicySet
+    _policy_checked: float = 0.0
+    # Reports read here: a streaming replica when HOTLINE_DATABASE_REPLICA_URL is set, else the primary's pool.
+    report_pool: asyncpg.Pool | None = None
+    # Signed-out tokens and accounts' state: followed from Redis once a request first asks (API processes only).
+    revocations: RevocationList = field(init=False)
+    api_limits: AccountLimiter = field(init=False)
+    sign_ins: SignInThrottle = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.revocations = RevocationList(self.redis, self.pool)
+        self.api_limits = AccountLimiter(self.redis, s.api_rate_limit_per_minute)
+        self.sign_ins = SignInThrottle(self.redis, free_failures=s.signin_free_failures,
+                                       client_free_failures=s.signin_client_free_failures,
+                                       max_backoff=s.signin_max_backoff_seconds)
+
+    @classmethod
+    async def start(cls, settings: Settings) -> "Runtime":
+        # Never creates the database: that needs CREATEDB, which only `hotline migrate` uses. Connects as the runtime
+        # role when the configured URL names a superuser (one that could switch the events table's triggers off).
+        url = await roles.service_url(settings.database_url, settings.database_runtime_url)
+        pool = await _pool(url, settings, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        redis = await create_arq_pool(RedisSettings.from_dsn(settings.redis_url))
+        overrides, office_hours = load_calendar_config()
+        calendar = sla.build_calendar(overrides, tz=settings.timezone, office_hours=office_hours)
+        rt = cls(settings, pool, redis, Names(), Router([], [], []), calendar, sla.PolicySet.from_config(
+            load_toml("sla_policies.toml"), version=0))
+        if settings.database_replica_url:
+            rt.report_pool = await _pool(await roles.service_url(settings.database_replica_url), settings, min_size=1,
+                                         max_size=max(2, settings.db_pool_max // 2))
+        await rt.reload_reference()
+        await rt.reload_policies()
+        return rt
+
+    @property
+    def reports_pool(self) -> asyncpg.Pool:
+        return self.report_pool or self.pool
+
+    async def close(self) -> None:
+        await self.revocations.close()
+        await self.api_limits.close()
+        if self.report_pool is not None:
+            await self.report_pool.close()
+        await self.pool.close()
+        await self.redis.aclose()
+
+    async def reload_reference(self) -> None:
+        async with self.pool.acquire() as conn:
+            names = Names(
+                channels={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM channels")},
+                channel_kinds={r["code"]: r["kind"] for r in await conn.fetch("SELECT code, kind FROM channels")},
+                territories={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM territories")},
+                categories={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM categories")},
+                kinds={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM kinds")},
+                units={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM units WHERE active")},
+            )
+            rules = [RuleRow(r["id"], r["category"], r["territory"], r["unit"])
+                     for r in await conn.fetch("SELECT id, category, territory, unit FROM routing_rules")]
+        self.names = names
+        self.router = Router(rules, names.units, names.territories)
+
+    async def reload_policies(self) -> None:
+        # The version first: the rows (a JSON document) are read only when they changed.
+        latest = await self.pool.fetchval("SELECT max(version) FROM sla_policy_versions")
+        row = None
+        if latest is not None and latest != self.policies.version:
+            row = await self.pool.fetchrow("SELECT version, rows FROM sla_policy_versions WHERE version = $1", latest)
+        if row is not None:
+            self.policies = sla.PolicySet.from_config(row["rows"], version=row["version"],
+                                                      channels=self.names.channels, kinds=self.names.kinds)
+        self._policy_checked = time.monotonic()
+
+    async def current_policies(self) -> sla.PolicySet:
+        """Policies in force; another process's change is picked up within a second."""
+        if time.monotonic() - self._policy_checked > 1.0:
+            await self.reload_policies()
+        return self.policies
+
+
+async def _pool(url: str, settings: Settings, *, min_size: int, max_size: int) -> asyncpg.Pool:
+    try:
+        return await db.create_pool(url, min_size=min_size, max_size=max_size)
+    except roles.LOGIN_ERRORS as exc:
+        raise roles.login_refused(url, settings.database_runtime_url, exc) from exc
+
+
+def runtime_of(app_state: Any) -> Runtime:
+    return app_state.runtime

@@ -1,0 +1,196 @@
+"""The `hotline` command: migrate, seed, serve, worker, dev (everything), services."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from config.logging import configure_logging
+from config.settings import get_settings
+
+
+async def _migrate() -> list[str]:
+    from hotline.infra import db
+    from hotline.infra.migrate import migrate
+
+    settings = get_settings()
+    # The one step that creates the database, and the roles the service connects as (with a superuser URL).
+    await db.ensure_database(settings.database_url)
+    conn = await db.connect(settings.database_url)
+    try:
+        return await migrate(conn, runtime_url=settings.database_runtime_url)
+    finally:
+        await conn.close()
+
+
+async def _seed(demo: bool, demo_tickets: int = 0, only_if_empty: bool = False) -> dict[str, int]:
+    from hotline.infra import db
+    from hotline.ops.seed import seed
+
+    settings = get_settings()
+    conn = await db.connect(settings.database_url)
+    try:
+        counts = await seed(conn, demo=demo, demo_password=settings.demo_password)
+        has_tickets = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM tickets)")
+    finally:
+        await conn.close()
+    if demo_tickets and not (only_if_empty and has_tickets):
+        from hotline.ops.demo import populate
+        from hotline.infra.runtime import Runtime
+
+        rt = await Runtime.start(settings)
+        try:
+            counts["demo_tickets"] = (await populate(rt, demo_tickets))["tickets"]
+        finally:
+            await rt.close()
+    return counts
+
+
+def _ready_to_serve(command: str, *, signs_tokens: bool) -> None:
+    """Say what is missing before any process starts (uvicorn would start, fail and log each worker's traceback)."""
+    from config.settings import InsecureSecretKey, require_secret_key
+    from hotline.infra.db_roles import NotReady, check_service_login
+
+    settings = get_settings()
+    try:
+        if signs_tokens:
+            require_secret_key(settings)
+        asyncio.run(check_service_login(settings.database_url, settings.database_runtime_url))
+    except (InsecureSecretKey, NotReady) as exc:
+        sys.exit(f"hotline {command}: {exc}")
+    except (OSError, asyncio.TimeoutError) as exc:
+        # PostgreSQL not up yet: the process's own start deals with it as before (the worker waits and tries again).
+        print(f"hotline {command}: PostgreSQL not reachable yet ({exc})", file=sys.stderr)
+
+
+def cmd_migrate(_: argparse.Namespace) -> None:
+    from hotline.infra.migrate import MigrationError
+
+    try:
+        applied = asyncio.run(_migrate())
+    except MigrationError as exc:
+        sys.exit(f"hotline migrate: {exc}")
+    print(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
+
+
+def cmd_seed(args: argparse.Namespace) -> None:
+    if args.demo_tickets and not args.demo:
+        sys.exit("hotline seed: --demo-tickets needs --demo (the tickets are logged by the demo accounts)")
+    counts = asyncio.run(_seed(args.demo, args.demo_tickets))
+    print("seeded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    workers = args.workers or settings.web_workers
+    if workers < 1:
+        sys.exit("hotline serve: --workers / HOTLINE_WEB_WORKERS must be at least 1")
+    _ready_to_serve("serve", signs_tokens=True)
+    uvicorn.run("hotline.web.app:create_app", factory=True, host=args.host, port=args.port, workers=workers,
+                log_config=None, access_log=False, loop="uvloop", http="httptools", lifespan="on",
+                proxy_headers=False)  # the app trusts X-Forwarded-For from HOTLINE_TRUSTED_PROXIES only
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    # exec, not import: the worker package builds on hotline, never the other way round. Same pid, so SIGTERM from a
+    # supervisor reaches arq directly.
+    flags = [*(["--burst"] if args.burst else []), *(["--check"] if args.check else [])]
+    if not args.check:
+        _ready_to_serve("worker", signs_tokens=False)
+    os.execv(sys.executable, [sys.executable, "-m", "workers", *flags])
+
+
+def cmd_services(_: argparse.Namespace) -> None:
+    from hotline.ops.devservices import main
+
+    main()
+
+
+def cmd_dev(args: argparse.Namespace) -> None:
+    """make run: services, migrations, demo data, API and worker, until Ctrl-C."""
+    from hotline.ops.devservices import ServiceError, discover
+
+    try:
+        os.environ.update(discover())
+    except ServiceError as exc:
+        sys.exit(f"hotline: {exc}")
+    # This is a development machine: the API may sign with the development key (and says so in its settings).
+    os.environ.setdefault("HOTLINE_ENV", "development")
+    get_settings.cache_clear()
+    applied = asyncio.run(_migrate())
+    print(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
+    # A console with nothing in it shows nothing: a first start fills twelve weeks of demo history (once).
+    counts = asyncio.run(_seed(True, demo_tickets=args.demo_tickets, only_if_empty=True))
+    print("seeded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    exe = [sys.executable, "-m", "hotline.ops.cli"]
+    api = subprocess.Popen([*exe, "serve", "--port", str(args.port), "--host", args.host])
+    worker = subprocess.Popen([*exe, "worker"])
+    password = get_settings().demo_password
+    time.sleep(1.5)
+    print(f"\nHotline is running.\n  console: http://localhost:{args.port}/\n  API docs: http://localhost:{args.port}/schema\n"
+          f"  demo logins (password: {password}): agent, dispatcher, manager, admin, integration-12345, "
+          "integration-12328, integration-12319,\n    and one handler per unit: handler-<unit code>, e.g. "
+          "handler-320612-bureau, handler-city-taxi\nPress Ctrl-C to stop.", flush=True)
+
+    def stop(*_: object) -> None:
+        for p in (api, worker):
+            if p.poll() is None:
+                p.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while api.poll() is None and worker.poll() is None:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for p in (api, worker):
+            try:
+                p.wait(timeout=25)  # the worker lets running jobs finish for up to 20 s
+            except subprocess.TimeoutExpired:
+                p.kill()  # never left behind, serving on after `make run` is gone
+                p.wait(timeout=5)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="hotline", description="Hotline ticket dispatch and SLA tracking")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    p = sub.add_parser("seed", help="load reference data and policies")
+    p.add_argument("--demo", action="store_true", help="also create the demo accounts")
+    p.add_argument("--demo-tickets", type=int, default=0, metavar="N",
+                   help="with --demo: also log N demo tickets with twelve weeks of history")
+    p.set_defaults(func=cmd_seed)
+    p = sub.add_parser("serve", help="run the API and console")
+    p.add_argument("--port", type=int, default=int(os.environ.get("HOTLINE_PORT", "8000")))
+    p.add_argument("--host", default=os.environ.get("HOTLINE_HOST", "127.0.0.1"))
+    p.add_argument("--workers", type=int, default=None,
+                   help="API worker processes (default: HOTLINE_WEB_WORKERS, else one per core, at most 4)")
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("worker", help="run the arq worker (escalation, sweep, reports)")
+    p.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    p.add_argument("--check", action="store_true", help="health check for supervisors: exit 0 if a worker is alive")
+    p.set_defaults(func=cmd_worker)
+    sub.add_parser("services", help="print env exports pointing at reachable PostgreSQL/Redis").set_defaults(
+        func=cmd_services)
+    p = sub.add_parser("dev", help="everything `make run` does")
+    p.add_argument("--demo-tickets", type=int, default=int(os.environ.get("HOTLINE_DEMO_TICKETS", "400")),
+                   help="demo tickets logged on a first start, when the database has none (default 400; 0: none)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("HOTLINE_PORT", "8000")))
+    p.add_argument("--host", default=os.environ.get("HOTLINE_HOST", "127.0.0.1"))
+    p.set_defaults(func=cmd_dev)
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Agent aids while logging a call: the caller's earlier tickets and likely duplicates.
+
+Chinese text has no word boundaries, so full-text search by words finds little; trigram similarity (pg_trgm) works
+on CJK characters and is served by the GIN index on title || content. A vehicle plate (苏F12345) or the same phone
+number in the last 30 days is a strong signal on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from hotline.tickets import queries as ticket_service
+from hotline.auth.tokens import Principal
+from hotline.errors import InvalidInput
+from hotline.infra.runtime import Runtime
+
+PLATE = re.compile(r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领][A-Z][A-Z0-9]{4,5}[A-Z0-9挂学警港澳]?")
+WINDOW = timedelta(days=30)
+MIN_SIMILARITY = 0.08
+
+
+def plates(text: str) -> list[str]:
+    return sorted(set(PLATE.findall(text.upper())))
+
+
+async def hints(rt: Runtime, principal: Principal, *, phone: str | None, category: str | None,
+                territory: str | None, text: str | None, now: datetime | None = None) -> dict[str, Any]:
+    principal.require("agent", "dispatcher", "manager", "admin")
+    now = now or datetime.now(timezone.utc)
+    phone = (phone or "").replace(" ", "").replace("-", "") or None
+    text = (text or "").strip()[:2000] or None
+    if phone is not None and not phone.lstrip("+").isdigit():
+        raise InvalidInput("phone must be digits", fields={"phone": "digits only"})
+    found_plates = plates(text) if text else []
+    async with rt.pool.acquire() as conn:
+        earlier = []
+        if phone:
+            earlier = await conn.fetch(
+                f"SELECT {ticket_service.TICKET_COLUMNS} FROM tickets t WHERE t.caller_phone = $1 "
+                "ORDER BY t.created_at DESC LIMIT 10", phone)
+        duplicates = []
+        if phone or text:
+            duplicates = await _duplicates(conn, phone, category, territory, text, found_plates, now)
+    earlier_json = [ticket_service.serialize(r, principal, rt) for r in earlier]
+    dup_json = []
+    for r in duplicates:
+        item = ticket_service.serialize(r, principal, rt)
+        item["similarity"] = round(float(r["similarity"]), 3)
+        item["reasons"] = [reason for reason, hit in (("same_phone", r["same_phone"]), ("same_plate", r["same_plate"]),
+                                                      ("similar_text", r["similarity"] >= MIN_SIMILARITY)) if hit]
+        dup_json.append(item)
+    return {"earlier": earlier_json, "duplicates": dup_json, "plates": found_plates}
+
+
+async def _duplicates(conn: Any, phone: str | None, category: str | None, territory: str | None, text: str | None,
+                      found_plates: list[str], now: datetime) -> list[Any]:
+    """Open tickets of the last 30 days: same phone, a shared plate, or similar text in the same category and
+    territory. Ranked by those signals, then similarity."""
+    async with conn.transaction():
+        # `%` uses the trigram GIN index; its threshold is a setting, lowered for short Chinese texts.
+        await conn.execute(f"SET LOCAL pg_trgm.similarity_threshold = {MIN_SIMILARITY}")
+        return await _fetch_duplicates(conn, phone, category, territory, text, found_plates, now)
+
+
+async def _fetch_duplicates(conn: Any, phone: str | None, category: str | None, territory: str | None,
+                            text: str | None, found_plates: list[str], now: datetime) -> list[Any]:
+    return await conn.fetch(
+        f"""WITH c AS (
+                SELECT t.id,
+                       CASE WHEN $4::text IS NULL THEN 0 ELSE similarity(t.title || ' ' || t.content, $4) END AS similarity,
+                       ($1::text IS NOT NULL AND t.caller_phone = $1) AS same_phone,
+                       EXISTS (SELECT 1 FROM unnest($5::text[]) AS p(plate)
+                               WHERE upper(t.title || ' ' || t.content) LIKE '%' || p.plate || '%') AS same_plate
+                FROM tickets t
+                WHERE t.created_at >= $6 AND t.status <> 'closed'
+                  AND (($1::text IS NOT NULL AND t.caller_phone = $1)
+                       OR upper(t.title || ' ' || t.content) LIKE ANY (SELECT '%' || p || '%' FROM unnest($5::text[]) AS p)
+                       OR ($4::text IS NOT NULL AND ($2::text IS NULL OR t.category = $2)
+                           AND ($3::text IS NULL OR t.territory = $3)
+                           AND (t.title || ' ' || t.content) % $4))
+            )
+            SELECT {ticket_service.TICKET_COLUMNS}, c.similarity, c.same_phone, c.same_plate
+            FROM c JOIN tickets t ON t.id = c.id
+            WHERE c.same_phone OR c.same_plate OR c.similarity >= {MIN_SIMILARITY}
+            ORDER BY (c.same_phone OR c.same_plate) DESC, c.similarity DESC, t.created_at DESC
+            LIMIT 10""", phone, category, territory, text, found_plates, now - WINDOW)

@@ -1,0 +1,309 @@
+"""Unified intake (统一受理): one ticket store, one numbering, one set of rules for every channel.
+
+A transfer may carry its upstream deadline (`external_due_at`) and its upstream receipt (`received_at`: when the
+citizen called 12345). The unit's sign and reply clocks start at local receipt (now) and are capped by the
+upstream deadline, which the upstream counted from its own receipt. An upstream deadline already past on arrival
+is accepted (统一受理: a late transfer is still the citizen's case), as breached upstream: the clocks get their
+minimum (sla.UPSTREAM_BREACH_MINIMUM_WORKING_DAYS) and each escalation step fires once, in turn; one before the
+upstream receipt, or outside sla.SUPPORTED_YEARS, is refused (422 naming the field).
+
+A transfer is idempotent on (channel, external_ref), any submission on its Idempotency-Key: a replay returns the
+ticket already made. The ticket, its routing decision, the first assignment, its clocks and the events are written
+by one SQL statement (hotline.tickets.writer, which groups concurrent intakes), so a failure leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+import structlog
+from arq.connections import ArqRedis
+
+import sla
+from hotline.escalation import clocks as clock_rows
+from hotline.escalation import steps as escalation
+from hotline.tickets import writer as intake_writer
+from hotline.infra import live
+from hotline.auth.tokens import Principal
+from hotline.errors import Forbidden, InvalidInput, ServiceUnavailable, nul_fields
+from hotline.infra.queue import ArmedStep
+from hotline.infra.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+PHONE_RE = r"^\+?[0-9][0-9\- ]{2,19}$"
+
+
+class Caller(msgspec.Struct):
+    name: Annotated[str, msgspec.Meta(max_length=50)] | None = None
+    phone: Annotated[str, msgspec.Meta(pattern=PHONE_RE)] | None = None
+
+
+class Location(msgspec.Struct):
+    # `| str` only so that text is caught here: Litestar converts bodies leniently, which would read "32.0" as a
+    # number; a coordinate is a JSON number.
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)] | str
+    lng: Annotated[float, msgspec.Meta(ge=-180, le=180)] | str
+
+    def __post_init__(self) -> None:
+        for name in ("lat", "lng"):
+            if isinstance(getattr(self, name), str):
+                raise ValueError(f"location.{name} must be a JSON number, not text")
+
+
+class TicketIn(msgspec.Struct):
+    channel: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+    kind: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    content: Annotated[str, msgspec.Meta(min_length=1, max_length=10000)]
+    category: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    territory: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")] | None = None
+    caller: Caller | None = None
+    urgent: bool = False
+    address: Annotated[str, msgspec.Meta(max_length=300)] | None = None
+    location: Location | None = None
+    external_ref: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    external_due_at: Annotated[datetime, msgspec.Meta(description=(
+        "Transfers only: the upstream platform's deadline, with a UTC offset, between 2000 and 2100. It caps the "
+        "unit's sign and reply deadlines and no extension may pass it. One already past on arrival is accepted as "
+        "breached upstream: the clocks get one working day (or their policy's limit if shorter)."))] | None = None
+    received_at: Annotated[datetime, msgspec.Meta(description=(
+        "Transfers only: when the upstream platform (12345, 12328, 12319) received the case, with a UTC offset. "
+        "Stored and shown as the ticket's upstream_received_at; the upstream deadline external_due_at runs from "
+        "it, while the unit's sign and reply clocks start at local receipt (the ticket's received_at)."))] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    ticket_id: int
+    created: bool
+    armed: list[ArmedStep]
+    unit: str | None
+    ticket: dict[str, Any] | None = None  # the new ticket's row (the columns of tickets.TICKET_COLUMNS), when created
+
+
+# What a replay is compared on: the fields of the request as intake writes them.
+REPLAYED_FIELDS = ("channel", "kind", "category", "territory", "title", "content", "caller_name", "caller_phone",
+                   "urgent", "address", "lat", "lng", "external_ref", "external_due_at")
+FIND_EXISTING_SQL = f"""
+SELECT id, number, ($3::text IS NOT NULL AND created_by = $4 AND idempotency_key = $3) AS by_key,
+       {", ".join(REPLAYED_FIELDS)}
+FROM tickets
+WHERE ($1::text IS NOT NULL AND channel = $2 AND external_ref = $1)
+   OR ($3::text IS NOT NULL AND created_by = $4 AND idempotency_key = $3)
+LIMIT 1
+"""
+
+
+def _normalise_phone(phone: str | None) -> str | None:
+    if phone is None:
+        return None
+    return re.sub(r"[\s-]", "", phone) or None
+
+
+def validate(rt: Runtime, principal: Principal, data: TicketIn, now: datetime) -> None:
+    principal.require("agent", "integration", "admin")
+    names = rt.names
+    fields: dict[str, str] = {}
+    if data.channel not in names.channels:
+        fields["channel"] = f"unknown channel {data.channel!r}; known: {', '.join(sorted(names.channels))}"
+    elif principal.role == "integration" and data.channel != principal.channel:
+        raise Forbidden(f"this integration account may only submit on channel {principal.channel}",
+                        fields={"channel": f"must be {principal.channel}"})
+    elif principal.role == "agent" and names.channel_kinds.get(data.channel) != "phone":
+        raise Forbidden("agents log phone calls; transfers arrive through their platform's integration account",
+                        fields={"channel": "must be a phone channel such as 96196"})
+    if data.kind not in names.kinds:
+        fields["kind"] = f"unknown kind {data.kind!r}; known: {', '.join(sorted(names.kinds))}"
+    if data.category is not None and data.category not in names.categories:
+        fields["category"] = f"unknown category {data.category!r}"
+    if not data.title.strip():
+        fields["title"] = "must not be blank"
+    if not data.content.strip():
+        fields["content"] = "must not be blank"
+    fields.update(nul_fields({"title": data.title, "content": data.content, "address": data.address,
+                              "caller.name": data.caller.name if data.caller else None,
+                              "external_ref": data.external_ref}))
+    if data.external_due_at is not None and data.external_due_at.tzinfo is None:
+        fields["external_due_at"] = "must carry a UTC offset, e.g. 2026-11-30T17:30:00+08:00"
+    elif data.external_due_at is not None and sla.out_of_range(data.external_due_at):
+        fields["external_due_at"] = sla.out_of_range(data.external_due_at)  # type: ignore[assignment]
+    upstream = data.received_at
+    if upstream is not None:
+        if upstream.tzinfo is None:
+            fields["received_at"] = "must carry a UTC offset, e.g. 2026-11-30T09:15:00+08:00"
+        elif sla.out_of_range(upstream):
+            fields["received_at"] = sla.out_of_range(upstream)  # type: ignore[assignment]
+        elif data.external_ref is None:
+            fields["received_at"] = "the upstream receipt time comes with a transfer's external_ref"
+        elif upstream > now:
+            fields["received_at"] = f"the upstream receipt cannot be after the local receipt {now.isoformat()}"
+        elif ("external_due_at" not in fields and data.external_due_at is not None
+              and data.external_due_at < upstream):
+            fields["external_due_at"] = "the upstream deadline cannot be before the upstream receipt (received_at)"
+    if data.external_ref is not None and names.channel_kinds.get(data.channel) != "transfer":
+        fields["external_ref"] = "only transfers from another platform carry an external reference"
+    if data.external_due_at is not None and data.external_ref is None:
+        fields["external_due_at"] = "an upstream deadline comes with the transfer's external_ref"
+    if fields:
+        raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
+
+
+async def create_ticket(rt: Runtime, principal: Principal, data: TicketIn, *, idempotency_key: str | None,
+                        now: datetime | None = None) -> IntakeResult:
+    now = now or datetime.now(timezone.utc)
+    validate(rt, principal, data, now)
+    if idempotency_key is not None and not (1 <= len(idempotency_key) <= 200):
+        raise InvalidInput("Idempotency-Key must be 1 to 200 characters", fields={"Idempotency-Key": "1 to 200 characters"})
+    # Prepared before any connection is taken: current_policies() may itself need one, and holding a connection
+    # while waiting for another can starve the pool under load.
+    decision = rt.router.resolve(data.category, data.territory)
+    policies = await rt.current_policies()
+    caller = data.caller or Caller()
+    phone = _normalise_phone(caller.phone)
+    rows: list[clock_rows.ClockRow] = []
+    if decision.unit is not None:
+        for clock in ("sign", "reply"):
+            rows.append(clock_rows.compute(policies, rt.calendar, clock=clock, start=now, channel=data.channel,
+                                           kind=data.kind, urgent=data.urgent, cap=data.external_due_at))
+    local_day = now.astimezone(ZoneInfo(rt.settings.timezone)).date()
+    status = "dispatched" if decision.unit else "pending_dispatch"
+    created: dict[str, Any] = {"channel": data.channel, "external_ref": data.external_ref, "urgent": data.urgent}
+    if data.received_at is not None:
+        created["upstream_received_at"] = data.received_at.isoformat()
+    if data.external_due_at is not None and data.external_due_at <= now:
+        created["upstream_breached"] = True  # breached before it got here: upstream's, not any unit's
+    events = [{"action": "create", "status_before": None, "status_after": "pending_dispatch", "payload": created}]
+    if decision.unit:
+        events.append({"action": "route", "status_before": "pending_dispatch", "status_after": "dispatched",
+                       "payload": {"routing": decision.to_dict()}})
+    actor = {"actor_id": principal.user_id, "actor": principal.display_name, "role": principal.role,
+             "unit": principal.unit}
+    new = intake_writer.NewTicket(
+        data.channel, local_day,
+        {"channel": data.channel, "kind": data.kind, "category": data.category, "territory": data.territory,
+         "title": data.title.strip(), "content": data.content.strip(), "caller_name": caller.name,
+         "caller_phone": phone, "urgent": data.urgent, "address": data.address,
+         "lat": data.location.lat if data.location else None, "lng": data.location.lng if data.location else None,
+         "external_ref": data.external_ref, "external_due_at": data.external_due_at,
+         "upstream_received_at": data.received_at,
+         "idempotency_key": idempotency_key, "status": status, "unit": decision.unit,
+         "routing": decision.to_dict(), "created_by": principal.user_id, "received_at": now,
+         "sign_due_at": rows[0].deadline.due_at if rows else None,
+         "reply_due_at": rows[1].deadline.due_at if rows else None},
+        [r.params() for r in rows],
+        [{**e, **actor} for e in events])
+    if data.external_ref is not None or idempotency_key is not None:
+        existing = await _find_existing(rt, principal, data, idempotency_key, new.ticket)
+        if existing is not None:
+            return IntakeResult(existing, False, [], None)
+    writer = intake_writer.writer_for(rt.pool)
+    for _attempt in range(3):
+        row = await writer.write(new)
+        if row is not None:
+            by_clock = {r.clock: r.deadline for r in rows}
+            armed = []
+            for item in row["clocks"]:
+                cid, version, clock = item.split(":")
+                armed.append(ArmedStep(int(cid), int(version), "warning", by_clock[clock].warning_at))
+            return IntakeResult(row["id"], True, armed, decision.unit, row)
+        # Skipped on conflict: a concurrent twin won (same external_ref or key), or, after a crash lost a counter
+        # increment, the number was taken; find the twin or retry with a fresh number.
+        existing = await _find_existing(rt, principal, data, idempotency_key, new.ticket)
+        if existing is not None:
+            return IntakeResult(existing, False, [], None)
+    raise RuntimeError("could not allocate a ticket number after 3 attempts")
+
+
+async def _find_existing(rt: Runtime, principal: Principal, data: TicketIn, idempotency_key: str | None,
+                         wanted: dict[str, Any]) -> int | None:
+    async with rt.pool.acquire() as conn:
+        row = await conn.fetchrow(FIND_EXISTING_SQL, data.external_ref, data.channel, idempotency_key,
+                                  principal.user_id)
+    if row is None:
+        return None
+    # A key reused for another request is the client's mistake, as payment APIs treat it: replaying the first
+    # ticket would silently lose the second.
+    if row["by_key"] and any(row[f] != wanted[f] for f in REPLAYED_FIELDS):
+        differ = [f for f in REPLAYED_FIELDS if row[f] != wanted[f]]
+        raise InvalidInput(f"this Idempotency-Key was used for ticket {row['number']} with a different request "
+                           f"({', '.join(differ)} differ); use a new key for a new ticket",
+                           fields={"Idempotency-Key": "already used with a different request body"})
+    return row["id"]
+
+
+# Announcements queued per process while Redis is slow to take them. Each is small, but a Redis that hangs
+# (rather than refuses) would otherwise let them pile up without end; past this new tickets get a 503.
+MAX_PENDING_ANNOUNCEMENTS = 5000
+
+
+class _Announcer:
+    """Arms new tickets' escalation jobs and tells the live feed, for the tickets of one process in groups: those
+    that come while a group is being sent go in the next, as at most two script calls for the group instead of two
+    round trips a ticket. announce() only queues (the response does not wait for Redis); sent() waits for what is
+    queued. Only steps falling due soon are armed here (escalation.arm_near: a transfer due in minutes)."""
+
+    def __init__(self, redis: ArqRedis, *, max_pending: int = MAX_PENDING_ANNOUNCEMENTS) -> None:
+        self.redis = redis
+        self.max_pending = max_pending
+        self._pending: list[tuple[IntakeResult, dict[str, Any]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def full(self) -> bool:
+        return len(self._pending) >= self.max_pending
+
+    def announce(self, result: IntakeResult, message: dict[str, Any]) -> None:
+        if self.full():
+            # Only when tickets raced past ensure_room(): the sweep arms its steps and screens catch up on reading.
+            log.warning("announcement_dropped", pending=len(self._pending), number=message.get("number"))
+            return
+        self._pending.append((result, message))
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def sent(self) -> None:
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+    async def _drain(self) -> None:
+        while self._pending:
+            group, self._pending = self._pending, []
+            # Both are best effort and log their own failures: PostgreSQL holds the truth, the sweep arms what a
+            # lost call did not, and a screen that missed a message catches up on its next read.
+            await escalation.arm_near(self.redis, [step for result, _ in group for step in result.armed],
+                                      now=datetime.now(timezone.utc))
+            await live.publish_many(self.redis, "ticket", [message for _, message in group])
+
+
+_announcers: dict[int, _Announcer] = {}
+
+
+def _announcer(rt: Runtime) -> _Announcer:
+    announcer = _announcers.get(id(rt.redis))
+    if announcer is None or announcer.redis is not rt.redis:
+        announcer = _announcers[id(rt.redis)] = _Announcer(rt.redis)
+    return announcer
+
+
+def ensure_room(rt: Runtime) -> None:
+    """Before writing a ticket that will be announced: 503 with Retry-After while the announcements are backed up."""
+    announcer = _announcer(rt)
+    if announcer.full():
+        raise ServiceUnavailable(f"new tickets cannot be announced right now ({len(announcer._pending)} waiting for "
+                                 "the job queue); try again shortly")
+
+
+def announce(rt: Runtime, result: IntakeResult, number: str) -> None:
+    """After commit: arm the new ticket's first escalation steps and publish it on the live feed (queued)."""
+    _announcer(rt).announce(result, {"number": number, "status": "dispatched" if result.unit else "pending_dispatch",
+                                     "unit": result.unit, "units": [result.unit], "action": "create"})
+
+
+async def announced(rt: Runtime) -> None:
+    """Wait until what this process queued to announce has been sent (tests, shutdown)."""
+    await _announcer(rt).sent()

@@ -1,0 +1,45 @@
+"""GET /api/sla/deadlines: what a ticket received at an instant would be given (for agents and callers)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from litestar import get
+
+import sla
+from hotline.escalation import clocks
+from hotline.auth.tokens import Principal
+from hotline.errors import InvalidInput
+from hotline.infra.runtime import Runtime
+
+
+@get("/api/sla/deadlines")
+async def deadlines(rt: Runtime, principal: Principal, channel: str = "96196", kind: str = "complaint",
+                    urgent: bool = False, received_at: datetime | None = None) -> dict[str, Any]:
+    fields: dict[str, str] = {}
+    if channel not in rt.names.channels:
+        fields["channel"] = f"unknown channel {channel!r}"
+    if kind not in rt.names.kinds:
+        fields["kind"] = f"unknown kind {kind!r}"
+    if received_at is not None and received_at.tzinfo is None:
+        fields["received_at"] = "must carry a UTC offset"
+    elif received_at is not None and sla.out_of_range(received_at):
+        # Refused before any working time is counted: 9999-12-31 once looped for ever, year 1 overflowed.
+        fields["received_at"] = sla.out_of_range(received_at)  # type: ignore[assignment]
+    if fields:
+        raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
+    at = received_at or datetime.now(timezone.utc)
+    policies = await rt.current_policies()
+    sign = clocks.compute(policies, rt.calendar, clock="sign", start=at, channel=channel, kind=kind, urgent=urgent).deadline
+    reply = clocks.compute(policies, rt.calendar, clock="reply", start=at, channel=channel, kind=kind, urgent=urgent).deadline
+    return {
+        "received_at": at.isoformat(),
+        "sign": sign.due_at.isoformat(),
+        "reply": reply.due_at.isoformat(),
+        "provisional": sign.provisional or reply.provisional,
+        "explanation": {"sign": sign.explain(rt.calendar), "reply": reply.explain(rt.calendar)},
+    }
+
+
+ROUTES = [deadlines]

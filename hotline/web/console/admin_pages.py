@@ -1,0 +1,41 @@
+"""The administrator's console at /admin: accounts and roles, routing rules with a trial of the live router. The
+page is drawn once; what changes is read and written through the typed admin API (hotline.web.api.admin_api), so the
+console and the API are the same acts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+
+from hotline.auth import accounts
+
+from hotline.admin import routing_rules as routing_admin
+from hotline.web.console import labels
+from hotline.web.console.pages import _html, _page
+from hotline.web.console import views
+from hotline.tickets.routing import BUREAU_TEMPLATE
+from hotline.infra.runtime import Runtime
+
+
+@get("/admin", include_in_schema=False)
+async def admin_page(request: Request[Any, Any, Any], rt: Runtime) -> Response[Any]:
+    ctx = await _page(request, rt, "admin")
+    if not isinstance(ctx, dict):
+        return ctx
+    names = rt.names
+    ctx.update(
+        roles=[r for r in accounts.ROLES if r in labels.ROLE],
+        units=sorted(names.units.items()),
+        channels=sorted(names.channels.items()),
+        categories=sorted(names.categories.items()),
+        territories=sorted(names.territories.items()),
+        rules=routing_admin.rules(rt, ctx["user"])["items"],
+        bureau_template=BUREAU_TEMPLATE,
+        sla_names={"channel": dict(names.channels), "kind": dict(names.kinds), "clock": labels.CLOCK,
+                   "unit": {**labels.UNIT_TEXT, "minutes": "分钟（自然时间）"}},
+    )
+    return _html(views.render("admin/index.html", **ctx))
+
+
+ROUTES: list[Any] = [admin_page]

@@ -1,0 +1,190 @@
+"""Rendering for the console: the Jinja environment and the context each page or fragment is drawn from.
+
+Pages and the fragments that refresh them live come from the same templates, so a list looks the same after a live
+update as after a reload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from hotline.tickets import lifecycle
+from hotline.tickets import queries as ticket_service
+from hotline.auth.tokens import Principal
+from hotline.web.console import labels
+from hotline.web.console import queries
+from hotline.infra.runtime import Runtime
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+# What each role is offered in a ticket's action panel, in this order (the state machine still decides).
+PANEL_ACTIONS = {
+    "handler": ["sign", "reply", "note", "request-extension", "return"],
+    "agent": ["callback", "close", "note", "merge", "reject"],
+    "dispatcher": ["dispatch", "decide-return", "decide-extension", "urge", "note", "merge", "reject"],
+    "manager": ["urge", "decide-extension", "decide-return", "dispatch", "note"],
+    "admin": ["dispatch", "decide-return", "decide-extension", "urge", "callback", "note", "merge", "reject", "close"],
+}
+
+
+def _asset_version() -> str:
+    digest = hashlib.sha1()
+    for path in sorted(STATIC.rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+ASSET_VERSION = _asset_version()
+
+env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=jinja2.select_autoescape(("html", "svg"), default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    auto_reload=False,
+)
+env.globals.update(L=labels, asset_version=ASSET_VERSION)
+
+
+def render(name: str, **context: Any) -> str:
+    return env.get_template(name).render(**context)
+
+
+def base_context(rt: Runtime, principal: Principal, page: str) -> dict[str, Any]:
+    tz = rt.calendar.tz
+    nav = [(key, label) for key, label in labels.NAV if principal.role in labels.PAGE_ROLES[key]]
+    return {
+        "page": page,
+        "user": principal,
+        "role_label": labels.ROLE.get(principal.role, principal.role),
+        "unit_name": rt.names.units.get(principal.unit or "", ""),
+        "nav": nav,
+        "names": rt.names,
+        "tz": tz,
+        "lt": lambda v, fmt="%m-%d %H:%M": labels.local(v, tz, fmt),
+        "day_seconds": queries.day_seconds(rt),
+    }
+
+
+def event_text(e: dict[str, Any], rt: Runtime) -> str:
+    """One timeline line's details in Chinese, from the event's payload."""
+    names, tz = rt.names, rt.calendar.tz
+    a = e["action"]
+    unit = lambda code: names.units.get(code or "", code or "")  # noqa: E731
+    if a == "create":
+        return f"渠道：{names.channels.get(e.get('channel') or '', e.get('channel') or '')}" + (
+            "，紧急" if e.get("urgent") else "") + (f"，上级编号{e['external_ref']}" if e.get("external_ref") else "")
+    if a == "route":
+        routing = e.get("routing") or {}
+        return f"派至{unit(routing.get('unit'))}" if routing.get("unit") else "无匹配规则，转人工派单"
+    if a == "dispatch":
+        text = f"派至{unit(e.get('to_unit'))}"
+        if e.get("from_unit"):
+            text = f"由{unit(e['from_unit'])}改派至{unit(e.get('to_unit'))}"
+        return text + (f"；{e['note']}" if e.get("note") else "")
+    if a == "sign":
+        return {True: "按时签收", False: "超时签收"}.get(e.get("on_time"), "")
+    if a == "return":
+        return f"退单理由：{e.get('reason', '')}"
+    if a == "decide-return":
+        if e.get("accept"):
+            text = f"同意退单，改派至{unit(e.get('to_unit'))}" + ("（退单合理，不计入原单位时限）" if e.get("proper") else "")
+        else:
+            text = f"不同意退单，退回{unit(e.get('returned_by'))}继续办理"
+        return text + (f"；{e['note']}" if e.get("note") else "")
+    if a == "note":
+        return e.get("text", "")
+    if a == "request-extension":
+        how = f"延长{e['working_days']}个工作日" if e.get("working_days") else f"延至{e.get('until')}"
+        return f"{how}；理由：{e.get('reason', '')}"
+    if a == "decide-extension":
+        if e.get("approve"):
+            text = f"批准延期，新办结时限{labels.local(e.get('new_due_at'), tz)}"
+        else:
+            text = "不批准延期"
+        return text + (f"；{e['note']}" if e.get("note") else "")
+    if a == "reply":
+        on_time = {True: "（按时）", False: "（超时）"}.get(e.get("on_time"), "")
+        return f"{labels.OUTCOME.get(e.get('outcome', ''), '')}{on_time}：{e.get('content', '')}"
+    if a == "callback":
+        if not e.get("contacted"):
+            return f"未接通（第{e.get('attempt', 1)}次）"
+        text = (f"{labels.SATISFACTION.get(e.get('satisfaction', ''), '')}，"
+                f"{labels.RESOLVED.get(e.get('resolved') or '', '')}")
+        if e.get("reopened"):
+            text += "；退回原承办单位重办"
+        return text + (f"；{e['note']}" if e.get("note") else "")
+    if a == "urge":
+        return e.get("note", "")
+    if a == "close":
+        return f"答复内容：{e.get('answer', '')}"
+    if a == "reject":
+        return f"理由：{e.get('reason', '')}"
+    if a == "merge":
+        return f"并入工单{e.get('into', '')}"
+    if a == "merged_from":
+        return f"工单{e.get('from', '')}作为重复件并入本单"
+    return ""
+
+
+async def ticket_context(rt: Runtime, principal: Principal, number: str, now: datetime | None = None) -> dict[str, Any]:
+    """Everything the ticket panel shows: facts, clocks with explanations, timeline, and the actions on offer."""
+    now = now or datetime.now(timezone.utc)
+    tz = rt.calendar.tz
+    t = await ticket_service.detail(rt, principal, number, now)
+    allowed = set(lifecycle.allowed_actions(principal.role, t["status"]))
+    if principal.role == "handler" and t["unit"] != principal.unit:
+        allowed = set()  # a unit that held the ticket before may read its history, not act on it
+    extension = None
+    if t["status"] in ("in_progress", "return_requested"):
+        extension = await queries.pending_extension(rt.pool, number)
+    if extension is None:
+        allowed.discard("decide-extension")
+    else:
+        allowed.discard("request-extension")
+    actions = [a for a in PANEL_ACTIONS.get(principal.role, []) if a in allowed]
+    routing = t.get("routing") or {}
+    rule = queries.routing_rule(rt, routing.get("rule_id"))
+    office = queries.in_office(rt, now)
+    ds = queries.day_seconds(rt)
+    clocks = []
+    for name in ("sign", "reply", "callback"):
+        c = t["clocks"].get(name)
+        if c is None:
+            continue
+        working = c["basis"] == "working"
+        past_due = now >= datetime.fromisoformat(c["due_at"])
+        clocks.append({**c, "label": labels.CLOCK[name], "past_due": past_due,
+                       "text": labels.countdown(c["remaining_seconds"], working=working, day_seconds=ds,
+                                                past_due=past_due)
+                       if c["running"] else f"已于{labels.local(c['stopped_at'], tz)}停止计时",
+                       "ticking": c["running"] and (office or not working), "working": working,
+                       "explain": labels.deadline_text(c["explanation"], tz, rt.names.kinds)})
+    events = [{**e, "label": labels.ACTION.get(e["action"], e["action"]),
+               "role_label": labels.ROLE.get(e["role"], e["role"]),
+               "unit_name": rt.names.units.get(e.get("unit") or "", ""),
+               "text": event_text(e, rt)} for e in t["events"]]
+    urges = sum(1 for e in t["events"] if e["action"] == "urge")
+    unit_rows = await queries.units(rt) if {"dispatch", "decide-return"} & set(actions) else []
+    return {
+        "t": t,
+        "actions": actions,
+        "extension": extension,
+        "routing_text": labels.routing_text(routing, rule, rt.names, t["category"], t["territory"]),
+        "suggested_unit": routing.get("unit"),
+        "clocks": clocks,
+        "events": list(reversed(events)),
+        "urges": urges,
+        "unit_rows": unit_rows,
+        "step": max((c["step"] for c in clocks if c["running"] and c["step"]),
+                    key=lambda s: ("warning", "overdue", "supervision").index(s), default=None),
+    }

@@ -89,7 +89,9 @@ def _req(entry: dict[str, Any], key: str, where: str) -> str:
     return value.strip()
 
 
-def parse_reference(data: dict[str, Any], accounts_data: dict[str, Any] | None = None, *, source: str = "reference.toml") -> Reference:
+def parse_reference(
+    data: dict[str, Any], accounts_data: dict[str, Any] | None = None, *, source: str = "reference.toml"
+) -> Reference:
     channels: dict[str, Channel] = {}
     for i, entry in enumerate(data.get("channel", [])):
         where = f"{source}: channel #{i + 1}"
@@ -151,7 +153,8 @@ def parse_reference(data: dict[str, Any], accounts_data: dict[str, Any] | None =
         key = (category, territory)
         if key in seen:
             raise ConfigError(
-                f"{where}: overlaps rule #{seen[key]} (both route category {category!r} in territory {territory!r})")
+                f"{where}: overlaps rule #{seen[key]} (both route category {category!r} in territory {territory!r})"
+            )
         seen[key] = rid
         rules.append(Rule(rid, category, territory, unit))
 
@@ -167,7 +170,8 @@ def parse_reference(data: dict[str, Any], accounts_data: dict[str, Any] | None =
             if f"{t}-bureau" not in units:
                 raise ConfigError(
                     f"{source}: rule #{rule.id} routes category {rule.category!r} in territory {t} to "
-                    f"unknown unit '{t}-bureau'")
+                    f"unknown unit '{t}-bureau'"
+                )
 
     accounts: list[Account] = []
     if accounts_data:
@@ -197,8 +201,9 @@ def parse_reference(data: dict[str, Any], accounts_data: dict[str, Any] | None =
 
 
 def load_reference(data_dir: Path = DATA_DIR) -> Reference:
-    return parse_reference(_read(data_dir / "reference.toml"), _read(data_dir / "accounts.toml"),
-                           source=str(data_dir / "reference.toml"))
+    return parse_reference(
+        _read(data_dir / "reference.toml"), _read(data_dir / "accounts.toml"), source=str(data_dir / "reference.toml")
+    )
 
 
 def load_toml(name: str, data_dir: Path = DATA_DIR) -> dict[str, Any]:
@@ -216,6 +221,5 @@ def load_calendar_config(data_dir: Path = DATA_DIR) -> tuple[dict[str, Any], tup
     if raw is None:
         return doc, DEFAULT_OFFICE_HOURS
     if not isinstance(raw, list) or not all(isinstance(p, list) and len(p) == 2 for p in raw):
-        raise ConfigError("calendar.toml: office_hours must be a list of [start, end] pairs, e.g. [[\"08:30\", \"12:00\"]]")
+        raise ConfigError('calendar.toml: office_hours must be a list of [start, end] pairs, e.g. [["08:30", "12:00"]]')
     return doc, tuple((str(a), str(b)) for a, b in raw)
-

@@ -16,7 +16,9 @@ DEV_SECRET = "hotline-dev-secret-change-me"
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     database_replica_url: str | None = None
-    database_runtime_url: str | None = None  # the role the service connects as, if not `<db>_app` (hotline/infra/db_roles.py)
+    database_runtime_url: str | None = (
+        None  # the role the service connects as, if not `<db>_app` (hotline/infra/db_roles.py)
+    )
     redis_url: str = DEFAULT_REDIS_URL
     secret_key: str = DEV_SECRET
     development: bool = False  # HOTLINE_ENV=development: the development secret is allowed (`make run`, tests)
@@ -39,7 +41,7 @@ class Settings:
     signin_max_backoff_seconds: int = 900
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
 
         def get(name: str, default: str) -> str:
@@ -102,7 +104,8 @@ def require_secret_key(settings: Settings) -> None:
         raise InsecureSecretKey(
             "HOTLINE_SECRET_KEY is not set (or is the development key from the repository), so anyone could forge "
             "session tokens: set it to a long random value, e.g. `python3 -c 'import secrets; "
-            "print(secrets.token_urlsafe(32))'`, or set HOTLINE_ENV=development on a development machine")
+            "print(secrets.token_urlsafe(32))'`, or set HOTLINE_ENV=development on a development machine"
+        )
 
 
 def default_web_workers() -> int:

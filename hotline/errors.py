@@ -35,8 +35,11 @@ class InvalidInput(DomainError):
 def nul_fields(values: Mapping[str, object]) -> dict[str, str]:
     """The fields whose text holds a NUL character, which PostgreSQL text cannot store: refused as bad input, by
     name, rather than failing in the database."""
-    return {name: "must not contain NUL characters" for name, value in values.items()
-            if isinstance(value, str) and "\x00" in value}
+    return {
+        name: "must not contain NUL characters"
+        for name, value in values.items()
+        if isinstance(value, str) and "\x00" in value
+    }
 
 
 class NotAuthenticated(DomainError):
@@ -51,6 +54,7 @@ class Forbidden(DomainError):
 
 class PasswordChangeRequired(Forbidden):
     """The password was right but was set by an administrator: the account chooses its own before any session."""
+
     title = "Password change required"
 
 
@@ -94,8 +98,15 @@ class RateLimited(DomainError):
     title = "Too many requests"
 
 
-def problem(status: int, title: str, detail: str, *, fields: dict[str, str] | None = None,
-            headers: dict[str, str] | None = None, **extra: Any) -> Response[dict[str, Any]]:
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    fields: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {"type": "about:blank", "status": status, "title": title, "detail": detail}
     if fields:
         body["fields"] = fields
@@ -109,14 +120,20 @@ def domain_error_handler(_: Request, exc: DomainError) -> Response[dict[str, Any
     retry = exc.extra.get("retry_after")
     if retry is None and isinstance(exc, ServiceUnavailable):
         retry = exc.retry_after
-    return problem(exc.status, exc.title, exc.detail, fields=exc.fields,
-                   headers={"Retry-After": str(retry)} if retry is not None else None, **exc.extra)
+    return problem(
+        exc.status,
+        exc.title,
+        exc.detail,
+        fields=exc.fields,
+        headers={"Retry-After": str(retry)} if retry is not None else None,
+        **exc.extra,
+    )
 
 
 def _field_name(key: str | None, message: str) -> str:
     missing = re.search(r"missing required field `([^`]+)`", message)
     if missing:
-        prefix = key.removeprefix("$.").removeprefix("data") .lstrip(".") if key else ""
+        prefix = key.removeprefix("$.").removeprefix("data").lstrip(".") if key else ""
         return f"{prefix}.{missing.group(1)}" if prefix else missing.group(1)
     if not key or key in ("data", "$"):
         return "body"
@@ -137,8 +154,13 @@ def validation_handler(_: Request, exc: ValidationException) -> Response[dict[st
 def http_error_handler(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
     headers = dict(exc.headers or {})
     fields = {"body": "too large"} if exc.status_code == 413 else None
-    return problem(exc.status_code, type(exc).__name__.replace("Exception", "") or "Error", str(exc.detail),
-                   fields=fields, headers=headers or None)
+    return problem(
+        exc.status_code,
+        type(exc).__name__.replace("Exception", "") or "Error",
+        str(exc.detail),
+        fields=fields,
+        headers=headers or None,
+    )
 
 
 def auth_error_handler(_: Request, exc: NotAuthorizedException) -> Response[dict[str, Any]]:
@@ -151,13 +173,20 @@ def forbidden_handler(_: Request, exc: PermissionDeniedException) -> Response[di
 
 # The database unreachable, restarting or out of connections is an outage, not a bug: 503 with Retry-After, so
 # clients and load balancers back off and retry instead of reporting an error in the service.
-DATABASE_UNAVAILABLE = (asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
-                        asyncpg.TooManyConnectionsError, asyncpg.AdminShutdownError, ConnectionError)
+DATABASE_UNAVAILABLE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    ConnectionError,
+)
 # What asyncpg says when a statement meets a connection the server has just dropped (a restart mid-request): the
 # connection closed under an open transaction, a proxy the pool already took back, a protocol left mid-operation.
 # The same exception types also report misuse in the code, which stays a 500: only these messages are an outage.
-_LOST_CONNECTION = re.compile(r"connection is closed|connection was closed|released back to the pool|"
-                              r"another operation .*is in progress")
+_LOST_CONNECTION = re.compile(
+    r"connection is closed|connection was closed|released back to the pool|"
+    r"another operation .*is in progress"
+)
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -214,13 +243,19 @@ UNSTORABLE_TEXT = (asyncpg.CharacterNotInRepertoireError, asyncpg.Untranslatable
 
 def unstorable_text_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
     log.info("unstorable_text_refused", path=request.url.path, error=type(exc).__name__)
-    return problem(422, "Invalid input", "the request contains text that cannot be stored (a NUL character?)",
-                   fields={"body": "text must not contain NUL characters"})
+    return problem(
+        422,
+        "Invalid input",
+        "the request contains text that cannot be stored (a NUL character?)",
+        fields={"body": "text must not contain NUL characters"},
+    )
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
-    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "Internal error", "An unexpected error occurred; it has been logged.")
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR, "Internal error", "An unexpected error occurred; it has been logged."
+    )
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
@@ -229,8 +264,10 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     NotAuthorizedException: auth_error_handler,
     PermissionDeniedException: forbidden_handler,
     HTTPException: http_error_handler,
-    **{error: unavailable_handler for error in (*DATABASE_UNAVAILABLE, OSError, asyncpg.InterfaceError,
-                                                asyncpg.InternalClientError)},
+    **{
+        error: unavailable_handler
+        for error in (*DATABASE_UNAVAILABLE, OSError, asyncpg.InterfaceError, asyncpg.InternalClientError)
+    },
     **{error: unstorable_text_handler for error in UNSTORABLE_TEXT},
     Exception: internal_error_handler,
 }

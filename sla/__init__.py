@@ -8,8 +8,16 @@ limit applies), deadline (computing and moving a clock's deadline), escalation (
 
 from sla.bounds import SUPPORTED_YEARS, OutOfRange, out_of_range
 from sla.calendar import CalendarError, WorkCalendar, build_calendar
-from sla.deadline import (MAX_EXTENSION_WORKING_DAYS, UPSTREAM_BREACH_MINIMUM_WORKING_DAYS, Adjustment, Deadline, compute_deadline, extend_deadline, resume_deadline,
-                          suspend_deadline)
+from sla.deadline import (
+    MAX_EXTENSION_WORKING_DAYS,
+    UPSTREAM_BREACH_MINIMUM_WORKING_DAYS,
+    Adjustment,
+    Deadline,
+    compute_deadline,
+    extend_deadline,
+    resume_deadline,
+    suspend_deadline,
+)
 from sla.escalation import STEPS, ladder, remaining_seconds, step_due
 from sla.policy import CLOCKS, UNITS, PolicyError, PolicyRow, PolicySet
 from sla.worktime import add_working_days, add_working_seconds, next_working_moment, working_seconds_between

@@ -10,11 +10,11 @@ looped for ever, since no table can reach past year 9999).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 __all__ = ["HORIZON_YEARS", "SUPPORTED_YEARS", "OutOfRange", "check_date", "check_instant", "out_of_range"]
 
-UTC = timezone.utc
+UTC = UTC
 # Instants and dates from outside must fall in these years (inclusive), in UTC for instants.
 SUPPORTED_YEARS = (2000, 2100)
 # The years the working-day table may cover: the supported range plus room for limits, extensions and

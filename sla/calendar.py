@@ -19,7 +19,7 @@ import json
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,7 +29,7 @@ from sla.bounds import HORIZON_YEARS, OutOfRange
 
 __all__ = ["CalendarError", "WorkCalendar", "build_calendar"]
 
-UTC = timezone.utc
+UTC = UTC
 _US = 1_000_000
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 # Years precomputed when a calendar is built; anything outside is added on first use (see _cover).
@@ -186,9 +186,21 @@ class WorkCalendar:
     """
 
     __slots__ = (
-        "name", "tz", "office_hours", "version",
-        "_periods", "_day_us", "_last_end_us",
-        "_years", "_exceptions", "_reasons", "_known_years", "_known_span", "_table", "_end_utc", "_midnight_utc",
+        "name",
+        "tz",
+        "office_hours",
+        "version",
+        "_periods",
+        "_day_us",
+        "_last_end_us",
+        "_years",
+        "_exceptions",
+        "_reasons",
+        "_known_years",
+        "_known_span",
+        "_table",
+        "_end_utc",
+        "_midnight_utc",
     )
 
     name: str
@@ -212,9 +224,7 @@ class WorkCalendar:
         for start_text, end_text in office_hours:
             start, end = _parse_hhmm(start_text), _parse_hhmm(end_text)
             if start >= end or start < previous_end:
-                raise CalendarError(
-                    f"office hours: {office_hours!r} must be increasing, non-overlapping periods"
-                )
+                raise CalendarError(f"office hours: {office_hours!r} must be increasing, non-overlapping periods")
             periods.append((start, end, worked))
             worked += end - start
             previous_end = end
@@ -279,8 +289,10 @@ class WorkCalendar:
         return self._reasons.get(d) if d in self._exceptions else None
 
     def __repr__(self) -> str:
-        return (f"WorkCalendar(name={self.name!r}, tz={self.tz.key!r}, office_hours={self.office_hours!r}, "
-                f"version={self.version!r})")
+        return (
+            f"WorkCalendar(name={self.name!r}, tz={self.tz.key!r}, office_hours={self.office_hours!r}, "
+            f"version={self.version!r})"
+        )
 
     # ---- classification ---------------------------------------------------------------------------------
 
@@ -414,4 +426,3 @@ def build_calendar(
         raise CalendarError(f"office hours: {office_hours!r} must be (start, end) pairs") from exc
     years, exceptions, reasons = _parse_overrides(overrides)
     return WorkCalendar(name=name, tz=zone, office_hours=hours, years=years, exceptions=exceptions, reasons=reasons)
-

@@ -10,11 +10,11 @@ asked: compute_deadline runs on every intake and every reprojection and must sta
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
-from sla.bounds import OutOfRange, check_date, check_instant
+from sla.bounds import check_date, check_instant
 from sla.calendar import WorkCalendar
 from sla.policy import PolicyRow, PolicySet
 from sla.worktime import (
@@ -22,9 +22,9 @@ from sla.worktime import (
     add_working_days,
     add_working_seconds,
     advance_w,
+    landing,
     local_position,
     nth_working_day_after,
-    landing,
     require_aware,
     working_days_after_w,
     working_seconds_between,
@@ -41,7 +41,7 @@ __all__ = [
     "suspend_deadline",
 ]
 
-UTC = timezone.utc
+UTC = UTC
 _US = 1_000_000
 _NATURAL_SECONDS = {"hours": 3600.0, "minutes": 60.0}
 # An extension moves a deadline by at most this many working days, given as a count or as a date.
@@ -182,8 +182,15 @@ class Deadline:
 
         With `datetimes` the instants stay datetime objects, for an encoder that writes them itself (msgspec, the
         database codec: the same RFC 3339 instants, "Z" for UTC, at a tenth of the cost of isoformat())."""
-        instants: tuple[Any, ...] = (self.start, self.due_at, self.warning_at, self.supervision_at, self.cap,
-                                     self.computed_due_at, self.suspended_at)
+        instants: tuple[Any, ...] = (
+            self.start,
+            self.due_at,
+            self.warning_at,
+            self.supervision_at,
+            self.cap,
+            self.computed_due_at,
+            self.suspended_at,
+        )
         if not datetimes:
             instants = tuple(_iso(t) for t in instants)
         start, due_at, warning_at, supervision_at, cap, computed_due_at, suspended_at = instants
@@ -451,13 +458,17 @@ def extend_deadline(
             raise ValueError(f"until {until_date} is not a working day on calendar {cal.name!r}")
         new_due = cal._end_of_day_utc(until_date.toordinal())
         if new_due > add_working_days(cal, d.due_at, MAX_EXTENSION_WORKING_DAYS):
-            raise ValueError(f"until {until_date} is more than {MAX_EXTENSION_WORKING_DAYS} working days after the "
-                             f"current deadline {d.due_at.astimezone(cal.tz).date()}")
+            raise ValueError(
+                f"until {until_date} is more than {MAX_EXTENSION_WORKING_DAYS} working days after the "
+                f"current deadline {d.due_at.astimezone(cal.tz).date()}"
+            )
     if new_due <= d.due_at:
         raise ValueError(f"the new due {new_due.isoformat()} is not later than the current {d.due_at.isoformat()}")
     if d.cap is not None and new_due > d.cap:
-        raise ValueError(f"the new due {new_due.astimezone(cal.tz).isoformat()} is past the upstream deadline "
-                         f"{d.cap.astimezone(cal.tz).isoformat()}: only the upstream platform can grant that")
+        raise ValueError(
+            f"the new due {new_due.astimezone(cal.tz).isoformat()} is past the upstream deadline "
+            f"{d.cap.astimezone(cal.tz).isoformat()}: only the upstream platform can grant that"
+        )
     allowed, warning = _warning(cal, d.basis, d.start, new_due, d.warning_ratio)
     adjustment = Adjustment("extension", d.due_at, new_due, working_days=working_days, until=until_date)
     # The due no longer comes from the cap; the cap itself stays on record for the explanation.
@@ -475,8 +486,13 @@ def suspend_deadline(d: Deadline, calendar: WorkCalendar, *, suspended_at: datet
         raise ValueError("suspended_at is before the clock started")
     remaining = _measure(calendar, d.basis, at, d.due_at)
     adjustment = Adjustment("suspension", d.due_at, d.due_at, at=at, remaining_seconds=remaining)
-    return replace(d, suspended_at=at, suspended_remaining_seconds=remaining,
-                   adjustments=(*d.adjustments, adjustment), calendar=calendar)
+    return replace(
+        d,
+        suspended_at=at,
+        suspended_remaining_seconds=remaining,
+        adjustments=(*d.adjustments, adjustment),
+        calendar=calendar,
+    )
 
 
 def resume_deadline(d: Deadline, calendar: WorkCalendar, *, resumed_at: datetime) -> Deadline:
@@ -496,8 +512,7 @@ def resume_deadline(d: Deadline, calendar: WorkCalendar, *, resumed_at: datetime
     if warning > d.suspended_at and remaining > 0:
         warning = min(_advance(cal, d.basis, at, max(0.0, _measure(cal, d.basis, d.suspended_at, warning))), new_due)
     adjustment = Adjustment("resume", d.due_at, new_due, at=at, remaining_seconds=remaining)
-    return _moved(d, cal, new_due, adjustment, warning_at=warning, suspended_at=None,
-                  suspended_remaining_seconds=None)
+    return _moved(d, cal, new_due, adjustment, warning_at=warning, suspended_at=None, suspended_remaining_seconds=None)
 
 
 # ---- explanation ------------------------------------------------------------------------------------------
@@ -519,8 +534,10 @@ def _rule_text(unit: str, limit_value: float, start_day: str, close: str) -> str
     limit = limit_value if not float(limit_value).is_integer() else int(limit_value)
     if unit == "working_days":
         nth = _ordinal_suffix(int(limit)) if isinstance(limit, int) else f"{limit}"
-        return (f"{limit} working day(s): the day of receipt ({start_day}) does not count; due at {close} on the "
-                f"{nth} working day after it")
+        return (
+            f"{limit} working day(s): the day of receipt ({start_day}) does not count; due at {close} on the "
+            f"{nth} working day after it"
+        )
     if unit == "working_hours":
         return f"{limit} working hour(s), counted inside office hours on working days only"
     return f"{limit} {unit} of natural time (nights, weekends and holidays count)"
@@ -532,8 +549,16 @@ def _policy_dict(row: PolicyRow) -> dict[str, Any]:
 
 
 # What an explanation takes from the calendar, as opposed to the deadline's own fields.
-_FACT_KEYS = ("calendar", "rule", "start_local", "due_local", "holidays_skipped", "makeup_workdays_counted",
-              "local_exceptions", "provisional_reason")
+_FACT_KEYS = (
+    "calendar",
+    "rule",
+    "start_local",
+    "due_local",
+    "holidays_skipped",
+    "makeup_workdays_counted",
+    "local_exceptions",
+    "provisional_reason",
+)
 
 
 def _explain(d: Deadline, cal: WorkCalendar | None) -> dict[str, Any]:
@@ -545,16 +570,36 @@ def _calendar_facts(d: Deadline, cal: WorkCalendar | None) -> dict[str, Any]:
         facts = _facts_without_calendar(d)
     else:
         start_day = d.start.astimezone(cal.tz).date()
-        facts = dict(_day_facts(cal, d.basis, d.unit, d.limit, d.provisional, d.calendar_version, start_day,
-                                d.due_at.astimezone(cal.tz).date(), d.supervision_at.astimezone(cal.tz).date()))
+        facts = dict(
+            _day_facts(
+                cal,
+                d.basis,
+                d.unit,
+                d.limit,
+                d.provisional,
+                d.calendar_version,
+                start_day,
+                d.due_at.astimezone(cal.tz).date(),
+                d.supervision_at.astimezone(cal.tz).date(),
+            )
+        )
     facts["start_local"] = _local_iso(cal, d.start)
     facts["due_local"] = _local_iso(cal, d.due_at)
     return facts
 
 
 @lru_cache(maxsize=4096)
-def _day_facts(cal: WorkCalendar, basis: str, unit: str, limit: float, provisional: bool, version: str,
-               start_day: date, due_day: date, sup_day: date) -> dict[str, Any]:
+def _day_facts(
+    cal: WorkCalendar,
+    basis: str,
+    unit: str,
+    limit: float,
+    provisional: bool,
+    version: str,
+    start_day: date,
+    due_day: date,
+    sup_day: date,
+) -> dict[str, Any]:
     """The explanation's part that depends on the days only, not the instants: the same for every ticket of a day
     under one policy row, so computed once per calendar, row and day span. Callers copy it before adding to it."""
     # The receipt day never counts for day limits, so a holiday on it was not "skipped".
@@ -569,12 +614,17 @@ def _day_facts(cal: WorkCalendar, basis: str, unit: str, limit: float, provision
         elif day.weekday() >= 5 and working:
             makeup_counted.append(day.isoformat())
         day += timedelta(days=1)
-    exceptions = [{"date": x.isoformat(), "working": w, "reason": r}
-                  for x, w, r in cal.exceptions_between(start_day, sup_day)]
+    exceptions = [
+        {"date": x.isoformat(), "working": w, "reason": r} for x, w, r in cal.exceptions_between(start_day, sup_day)
+    ]
     unknown = cal.unknown_years(min(start_day, sup_day), max(start_day, sup_day))
     return {
-        "calendar": {"name": cal.name, "version": version, "tz": cal.tz.key,
-                     "office_hours": [list(p) for p in cal.office_hours]},
+        "calendar": {
+            "name": cal.name,
+            "version": version,
+            "tz": cal.tz.key,
+            "office_hours": [list(p) for p in cal.office_hours],
+        },
         "rule": _rule_text(unit, limit, start_day.isoformat(), cal.office_hours[-1][1]),
         "holidays_skipped": holidays_skipped,
         "makeup_workdays_counted": makeup_counted,
@@ -605,21 +655,24 @@ def _assemble(d: Deadline, facts: dict[str, Any]) -> dict[str, Any]:
     cap_reason = None
     if d.cap is not None:
         if d.upstream_breached:
-            cap_reason = (f"the upstream deadline {d.cap.isoformat()} had already passed when this clock started "
-                          f"({d.start.isoformat()}): a breach upstream or by an earlier unit, not this one's; this "
-                          f"clock gets its minimum, {UPSTREAM_BREACH_MINIMUM_WORKING_DAYS} working day(s) or the "
-                          f"policy's limit if shorter")
+            cap_reason = (
+                f"the upstream deadline {d.cap.isoformat()} had already passed when this clock started "
+                f"({d.start.isoformat()}): a breach upstream or by an earlier unit, not this one's; this "
+                f"clock gets its minimum, {UPSTREAM_BREACH_MINIMUM_WORKING_DAYS} working day(s) or the "
+                f"policy's limit if shorter"
+            )
         elif d.capped:
-            cap_reason = (f"capped by the upstream deadline {d.cap.isoformat()}, earlier than the policy's "
-                          f"{_iso(d.computed_due_at)}")
+            cap_reason = (
+                f"capped by the upstream deadline {d.cap.isoformat()}, earlier than the policy's "
+                f"{_iso(d.computed_due_at)}"
+            )
         elif any(a.kind == "extension" for a in d.adjustments) and d.computed_due_at and d.cap < d.computed_due_at:
             cap_reason = f"was capped by the upstream deadline {d.cap.isoformat()} before an extension moved it"
         else:
             cap_reason = f"upstream deadline {d.cap.isoformat()} is not earlier than the policy's; not binding"
     return {
         "clock": d.clock,
-        "policy": d.policy.to_dict() if d.policy is not None else {"id": d.policy_id, "limit": d.limit,
-                                                                   "unit": d.unit},
+        "policy": d.policy.to_dict() if d.policy is not None else {"id": d.policy_id, "limit": d.limit, "unit": d.unit},
         "policy_version": d.policy_version,
         "calendar": dict(facts["calendar"]),  # copies: the facts may be shared with other deadlines of the day
         "rule": facts["rule"],
@@ -644,8 +697,11 @@ def _assemble(d: Deadline, facts: dict[str, Any]) -> dict[str, Any]:
         "cap": _iso(d.cap),
         "cap_reason": cap_reason,
         "upstream_breached": d.upstream_breached,
-        "warning_reason": ("no working time is allowed before the deadline: the warning falls at receipt"
-                           if d.allowed_seconds <= 0 else None),
+        "warning_reason": (
+            "no working time is allowed before the deadline: the warning falls at receipt"
+            if d.allowed_seconds <= 0
+            else None
+        ),
         "computed_due_at": _iso(d.computed_due_at),
         "suspended": d.suspended,
         "suspended_at": _iso(d.suspended_at),

@@ -182,7 +182,9 @@ def _parse_row(
         problems.append(f"{name}: warning_ratio {ratio!r} must be a number in (0, 1)")
     days = raw.get("supervision_after_working_days", defaults["supervision_after_working_days"])
     if not _check_days(days):
-        problems.append(f"{name}: supervision_after_working_days {days!r} must be an integer from 1 to {MAX_SUPERVISION_AFTER_WORKING_DAYS}")
+        problems.append(
+            f"{name}: supervision_after_working_days {days!r} must be an integer from 1 to {MAX_SUPERVISION_AFTER_WORKING_DAYS}"
+        )
     if problems:
         return None, problems
     limit = raw["limit"]
@@ -217,7 +219,7 @@ def _structure_problems(rows: list[PolicyRow]) -> list[str]:
         else:
             seen_ids[row.id] = i
     for i, a in enumerate(rows):
-        for b in rows[i + 1:]:
+        for b in rows[i + 1 :]:
             if a.clock != b.clock or a.specificity != b.specificity or not _overlap(a, b):
                 continue
             if (a.channel, a.kind, a.urgent) == (b.channel, b.kind, b.urgent):
@@ -235,8 +237,9 @@ def _structure_problems(rows: list[PolicyRow]) -> list[str]:
     return problems
 
 
-def _select(rows_by_clock: Mapping[str, tuple[PolicyRow, ...]], clock: str, channel: str, kind: str,
-            urgent: bool) -> PolicyRow | None:
+def _select(
+    rows_by_clock: Mapping[str, tuple[PolicyRow, ...]], clock: str, channel: str, kind: str, urgent: bool
+) -> PolicyRow | None:
     for row in rows_by_clock.get(clock, ()):
         if row.matches(channel, kind, urgent):
             return row
@@ -248,8 +251,9 @@ def _select(rows_by_clock: Mapping[str, tuple[PolicyRow, ...]], clock: str, chan
 _ANY_OTHER = "\x00any other"
 
 
-def _gaps(rows_by_clock: Mapping[str, tuple[PolicyRow, ...]], channels: frozenset[str] | None,
-          kinds: frozenset[str] | None) -> list[str]:
+def _gaps(
+    rows_by_clock: Mapping[str, tuple[PolicyRow, ...]], channels: frozenset[str] | None, kinds: frozenset[str] | None
+) -> list[str]:
     channel_space = sorted(channels) if channels is not None else [_ANY_OTHER]
     kind_space = sorted(kinds) if kinds is not None else [_ANY_OTHER]
     gaps = [
@@ -263,9 +267,9 @@ def _gaps(rows_by_clock: Mapping[str, tuple[PolicyRow, ...]], channels: frozense
     def show(value: str) -> str:
         return "(any other)" if value == _ANY_OTHER else value
 
-    listed = [
-        f"clock={c} channel={show(ch)} kind={show(k)} urgent={str(u).lower()}" for c, ch, k, u in gaps
-    ][:_MAX_LISTED_GAPS]
+    listed = [f"clock={c} channel={show(ch)} kind={show(k)} urgent={str(u).lower()}" for c, ch, k, u in gaps][
+        :_MAX_LISTED_GAPS
+    ]
     more = f" and {len(gaps) - len(listed)} more" if len(gaps) > len(listed) else ""
     hint = "" if channels is not None and kinds is not None else " (add an all-wildcard fallback row per clock)"
     return [f"incomplete: no row matches {'; '.join(listed)}{more}{hint}"]
@@ -281,8 +285,9 @@ class PolicySet:
     channels: frozenset[str] | None
     kinds: frozenset[str] | None
 
-    def __init__(self, rows: Iterable[PolicyRow], *, version: int, channels: frozenset[str] | None,
-                 kinds: frozenset[str] | None) -> None:
+    def __init__(
+        self, rows: Iterable[PolicyRow], *, version: int, channels: frozenset[str] | None, kinds: frozenset[str] | None
+    ) -> None:
         self.version = version
         self.rows = tuple(rows)
         self.channels = channels
@@ -366,8 +371,12 @@ class PolicySet:
                 raise PolicyError([f"unknown clock {clock!r} (expected one of {', '.join(CLOCKS)})"])
             row = _select(self._by_clock, clock, channel, kind, bool(urgent))
             if row is None:
-                raise PolicyError([f"no policy row matches clock={clock} channel={channel} kind={kind} "
-                                   f"urgent={str(bool(urgent)).lower()} (policy version {self.version})"])
+                raise PolicyError(
+                    [
+                        f"no policy row matches clock={clock} channel={channel} kind={kind} "
+                        f"urgent={str(bool(urgent)).lower()} (policy version {self.version})"
+                    ]
+                )
             if len(self._cache) < 10_000:  # bounded against callers passing arbitrary codes
                 self._cache[key] = row
         return row

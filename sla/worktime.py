@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import NamedTuple
 
 from sla.bounds import HORIZON_YEARS, OutOfRange
@@ -30,7 +30,7 @@ __all__ = [
     "require_aware",
 ]
 
-UTC = timezone.utc
+UTC = UTC
 _US = 1_000_000
 
 
@@ -224,4 +224,3 @@ def next_working_moment(cal: WorkCalendar, t: datetime) -> datetime:
     if day == o and local == s:
         return t.astimezone(UTC)
     return cal._to_utc(day, local)
-

@@ -40,9 +40,11 @@ def _require(url: str, default_port: int, what: str) -> None:
     try:
         socket.create_connection((host, port), timeout=2).close()
     except OSError as exc:
-        pytest.exit(f"{what} is not reachable at {host}:{port} ({exc}). The tests need real services: run "
-                    f"`make test` (it finds or starts them) or set HOTLINE_DATABASE_URL / HOTLINE_REDIS_URL.",
-                    returncode=3)
+        pytest.exit(
+            f"{what} is not reachable at {host}:{port} ({exc}). The tests need real services: run "
+            f"`make test` (it finds or starts them) or set HOTLINE_DATABASE_URL / HOTLINE_REDIS_URL.",
+            returncode=3,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -50,11 +52,18 @@ def settings() -> Settings:
     db_url, redis_url = _test_urls()
     _require(db_url, 5432, "PostgreSQL")
     _require(redis_url, 6379, "Redis")
-    return Settings(database_url=db_url, redis_url=redis_url, secret_key="test-secret-key-for-the-hotline-suite-0123456789", demo_password=PASSWORD,
-                    log_level="WARNING", db_pool_min=1, db_pool_max=10,
-                    # The suite signs in a few accounts and sends thousands of requests a minute as each; the
-                    # per-account limit itself is tested with its own settings (test_rate_limits.py).
-                    api_rate_limit_per_minute=10_000_000)
+    return Settings(
+        database_url=db_url,
+        redis_url=redis_url,
+        secret_key="test-secret-key-for-the-hotline-suite-0123456789",
+        demo_password=PASSWORD,
+        log_level="WARNING",
+        db_pool_min=1,
+        db_pool_max=10,
+        # The suite signs in a few accounts and sends thousands of requests a minute as each; the
+        # per-account limit itself is tested with its own settings (test_rate_limits.py).
+        api_rate_limit_per_minute=10_000_000,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -152,8 +161,9 @@ async def principal(runtime: Any, username: str) -> Any:
     """A user as the service sees a signed-in one, for tests that call services directly (with `now=`)."""
     from hotline.auth.tokens import Principal
 
-    row = await runtime.pool.fetchrow("SELECT id, role, unit, channel, display_name FROM users WHERE username = $1",
-                                      username)
+    row = await runtime.pool.fetchrow(
+        "SELECT id, role, unit, channel, display_name FROM users WHERE username = $1", username
+    )
     return Principal(row["id"], username, row["role"], row["display_name"], row["unit"], row["channel"])
 
 
@@ -162,17 +172,29 @@ async def create_at(runtime: Any, who: Any, when: Any, **fields: Any) -> str:
     its number. Defaults: a taxi complaint in 通州区 by phone."""
     from hotline.tickets import intake
 
-    body = {"channel": "96196", "kind": "complaint", "category": "taxi", "territory": "320612", "title": "投诉",
-            "content": "拒载", **fields}
+    body = {
+        "channel": "96196",
+        "kind": "complaint",
+        "category": "taxi",
+        "territory": "320612",
+        "title": "投诉",
+        "content": "拒载",
+        **fields,
+    }
     result = await intake.create_ticket(runtime, who, intake.TicketIn(**body), idempotency_key=None, now=when)
     return await runtime.pool.fetchval("SELECT number FROM tickets WHERE id = $1", result.ticket_id)
 
 
 def ticket_body(**fields: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "channel": "96196", "kind": "complaint", "category": "taxi", "territory": "320612",
-        "title": "出租车拒载", "content": "乘客在通州区万达广场打车被拒载，车牌苏F12345。",
-        "caller": {"name": "张先生", "phone": "13812345678"}, "urgent": False,
+        "channel": "96196",
+        "kind": "complaint",
+        "category": "taxi",
+        "territory": "320612",
+        "title": "出租车拒载",
+        "content": "乘客在通州区万达广场打车被拒载，车牌苏F12345。",
+        "caller": {"name": "张先生", "phone": "13812345678"},
+        "urgent": False,
     }
     body.update(fields)
     return body

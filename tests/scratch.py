@@ -9,17 +9,18 @@ import socket
 import subprocess
 import time
 import uuid
-from pathlib import Path
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 
 from hotline.infra import db
 from hotline.ops.seed import fresh_database
 
 
 @asynccontextmanager
-async def scratch_database(like_url: str, prefix: str, *, migrated: bool = False,
-                           seeded: bool = False) -> AsyncIterator[str]:
+async def scratch_database(
+    like_url: str, prefix: str, *, migrated: bool = False, seeded: bool = False
+) -> AsyncIterator[str]:
     """The URL of a fresh database on the same server as `like_url`, dropped afterwards whatever happens."""
     url = db.with_database(like_url, f"hotline_{prefix}_{uuid.uuid4().hex[:8]}")
     try:
@@ -59,8 +60,23 @@ def start_redis(port: int, directory: Path) -> subprocess.Popen[bytes]:
 
     binary = shutil.which("redis-server")
     assert binary, "redis-server is needed for the Redis outage tests (it comes with the Redis the suite uses)"
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(directory)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -75,7 +91,6 @@ def stop_redis(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.kill()
     proc.wait(timeout=10)
-
 
 
 @contextmanager
@@ -99,18 +114,49 @@ def private_postgres(auth: str = "scram-sha-256", password: str = "pw") -> Itera
     port = free_port()
     data = base / "data"
     try:
-        subprocess.run(_as_postgres_user([initdb, "-D", str(data), "-U", "postgres", f"--auth={auth}",
-                                          f"--pwfile={base / 'pw'}", "-E", "UTF8", "--locale=C.UTF-8"]),
-                       check=True, stdout=subprocess.DEVNULL)
-        started = subprocess.run(_as_postgres_user(
-            [pg_ctl, "-D", str(data), "-l", str(base / "log"), "-w", "start", "-o",
-             f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"]), stdout=subprocess.DEVNULL)
+        subprocess.run(
+            _as_postgres_user(
+                [
+                    initdb,
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    f"--auth={auth}",
+                    f"--pwfile={base / 'pw'}",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        started = subprocess.run(
+            _as_postgres_user(
+                [
+                    pg_ctl,
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(base / "log"),
+                    "-w",
+                    "start",
+                    "-o",
+                    f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
+                ]
+            ),
+            stdout=subprocess.DEVNULL,
+        )
         if started.returncode != 0:
             pytest.fail(f"a private PostgreSQL did not start: {(base / 'log').read_text()[-2000:]}")
         yield f"postgresql://postgres:{password}@127.0.0.1:{port}/hotline"
     finally:
-        subprocess.run(_as_postgres_user([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"]),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            _as_postgres_user([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"]),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -134,8 +180,13 @@ class PrivatePostgres:
         binaries = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
         path = ":".join([*map(str, binaries), os.environ.get("PATH", "")])
         runner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run([*runner, "env", f"PATH={path}", *cmd], check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=60)
+        subprocess.run(
+            [*runner, "env", f"PATH={path}", *cmd],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+        )
 
     def start(self) -> None:
         import os
@@ -144,10 +195,13 @@ class PrivatePostgres:
             self.data.mkdir(parents=True)
             if os.geteuid() == 0:
                 shutil.chown(self.data, "postgres")
-            self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                      "--locale=C.UTF-8")
-        opts = (f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off")
+            self._run(
+                "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"
+            )
+        opts = (
+            f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off"
+        )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.data / "server.log"), "-o", opts, "-w", "start")
 
     def stop(self, mode: str = "fast") -> None:

@@ -27,8 +27,11 @@ MAX_BACKOFF_SECONDS = 30.0
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="hotline worker", description="run the arq worker")
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
-    parser.add_argument("--check", action="store_true",
-                        help="exit 0 if a worker refreshed its health key in Redis within the last ~11 s, else 1")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 0 if a worker refreshed its health key in Redis within the last ~11 s, else 1",
+    )
     args = parser.parse_args(argv)
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)

@@ -5,26 +5,31 @@ Every job may run more than once (a retry, a SIGTERM mid-job, two workers): the 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 from arq import Retry
 
 from hotline.escalation import steps as escalation
-
 from hotline.infra import queue as jobs
-
-from hotline.policies import store as policies
-
 from hotline.infra import webhooks
 from hotline.infra.runtime import Runtime
+from hotline.policies import store as policies
 
-UTC = timezone.utc
+UTC = UTC
 # Failures worth another try: the database restarting, a deadlock or lock timeout, a dropped connection.
-TRANSIENT = (asyncpg.PostgresConnectionError, asyncpg.DeadlockDetectedError, asyncpg.LockNotAvailableError,
-             asyncpg.SerializationError, asyncpg.TooManyConnectionsError, asyncpg.CannotConnectNowError,
-             ConnectionError, OSError, TimeoutError)
+TRANSIENT = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.LockNotAvailableError,
+    asyncpg.SerializationError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.CannotConnectNowError,
+    ConnectionError,
+    OSError,
+    TimeoutError,
+)
 
 
 def _now() -> datetime:
@@ -57,8 +62,10 @@ async def sweep(ctx: dict[str, Any]) -> str:
     now = _now()
     result = await escalation.sweep(rt, now=now)
     rearmed = await escalation.rearm_upcoming(rt, now=now)
-    return (f"recorded={result.recorded} clocks={result.clocks} lag={result.lag_seconds:.1f}s "
-            f"untold_told={result.untold_told} rearmed={rearmed}")
+    return (
+        f"recorded={result.recorded} clocks={result.clocks} lag={result.lag_seconds:.1f}s "
+        f"untold_told={result.untold_told} rearmed={rearmed}"
+    )
 
 
 async def deliver_webhooks(ctx: dict[str, Any]) -> str:
@@ -69,8 +76,12 @@ async def deliver_webhooks(ctx: dict[str, Any]) -> str:
         run = await webhooks.deliver_due(rt, now=_now())
         delivered, claimed = delivered + run.delivered, claimed + run.claimed
         if run.next_attempt_at is not None:
-            await jobs.enqueue(rt.redis, jobs.WEBHOOK_JOB, job_id=f"webhooks:{int(run.next_attempt_at.timestamp())}",
-                               at=run.next_attempt_at)
+            await jobs.enqueue(
+                rt.redis,
+                jobs.WEBHOOK_JOB,
+                job_id=f"webhooks:{int(run.next_attempt_at.timestamp())}",
+                at=run.next_attempt_at,
+            )
         if run.claimed == 0:
             break
     return f"claimed={claimed} delivered={delivered}"
@@ -81,10 +92,13 @@ async def recompute_open_clocks(ctx: dict[str, Any], version: int, after_id: int
     rt = _rt(ctx)
     progress = await policies.recompute_open(rt, version=version, after_id=after_id, now_fn=_now)
     if progress.more:
-        await jobs.enqueue(rt.redis, jobs.RECOMPUTE_JOB, version, progress.last_id,
-                           job_id=f"recompute:{version}:{progress.last_id}")
-    return (f"version={version} examined={progress.examined} moved={progress.moved} skipped={progress.skipped} "
-            f"more={progress.more} superseded={progress.superseded}")
+        await jobs.enqueue(
+            rt.redis, jobs.RECOMPUTE_JOB, version, progress.last_id, job_id=f"recompute:{version}:{progress.last_id}"
+        )
+    return (
+        f"version={version} examined={progress.examined} moved={progress.moved} skipped={progress.skipped} "
+        f"more={progress.more} superseded={progress.superseded}"
+    )
 
 
 async def resume_recomputation(ctx: dict[str, Any]) -> str:
@@ -95,7 +109,7 @@ async def resume_recomputation(ctx: dict[str, Any]) -> str:
     if stalled is None:
         return "none stalled"
     version, last_id = stalled
-    queued = await jobs.enqueue(rt.redis, jobs.RECOMPUTE_JOB, version, last_id,
-                                job_id=f"recompute:{version}:{last_id}:resumed")
+    queued = await jobs.enqueue(
+        rt.redis, jobs.RECOMPUTE_JOB, version, last_id, job_id=f"recompute:{version}:{last_id}:resumed"
+    )
     return f"version={version} resumed_after={last_id} queued={queued}"
-

@@ -3,7 +3,7 @@ digest once the morning digest time has passed). Each calls hotline.reports.core
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from arq import cron
@@ -13,12 +13,12 @@ from hotline.reports import core as reports
 
 
 async def refresh_report_rollups(ctx: dict[str, Any]) -> str:
-    result = await reports.refresh_rollups(ctx["rt"], datetime.now(timezone.utc))
+    result = await reports.refresh_rollups(ctx["rt"], datetime.now(UTC))
     return f"days={result['days']} batches={result['batches']} backfilled={result['reply_hours_backfilled']}"
 
 
 async def send_daily_digest(ctx: dict[str, Any]) -> str:
-    result = await reports.daily_digest(ctx["rt"], datetime.now(timezone.utc))
+    result = await reports.daily_digest(ctx["rt"], datetime.now(UTC))
     return f"stored={result['stored']} pushed={result['pushed']}"
 
 
@@ -31,8 +31,21 @@ FUNCTIONS = [
 CRON_JOBS = [
     # Every 15 s, so a day changed since is computed live for seconds only. Not retried: the next tick is the
     # retry; an advisory lock keeps overlapping runs apart.
-    cron(refresh_report_rollups, name="cron:report_rollups", second={5, 20, 35, 50}, run_at_startup=True,
-         max_tries=1, timeout=120),
-    cron(send_daily_digest, name="cron:daily_digest", minute={5}, second={0}, run_at_startup=True, max_tries=1,
-         timeout=300),
+    cron(
+        refresh_report_rollups,
+        name="cron:report_rollups",
+        second={5, 20, 35, 50},
+        run_at_startup=True,
+        max_tries=1,
+        timeout=120,
+    ),
+    cron(
+        send_daily_digest,
+        name="cron:daily_digest",
+        minute={5},
+        second={0},
+        run_at_startup=True,
+        max_tries=1,
+        timeout=300,
+    ),
 ]

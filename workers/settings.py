@@ -17,8 +17,8 @@ from arq.worker import func
 
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
-from hotline.infra import queue as job_names
 from hotline.escalation.steps import SWEEP_EVERY
+from hotline.infra import queue as job_names
 from hotline.infra.runtime import Runtime
 from workers import jobs, report_jobs
 
@@ -72,8 +72,14 @@ FUNCTIONS = [
 ]
 
 CRON_JOBS = [
-    cron(jobs.sweep, name="sweep", second=set(range(0, 60, int(SWEEP_EVERY.total_seconds()))), run_at_startup=True,
-         max_tries=1, timeout=120),
+    cron(
+        jobs.sweep,
+        name="sweep",
+        second=set(range(0, 60, int(SWEEP_EVERY.total_seconds()))),
+        run_at_startup=True,
+        max_tries=1,
+        timeout=120,
+    ),
     cron(jobs.deliver_webhooks, name="webhooks_retry", second={7}, max_tries=1, timeout=120),
     cron(jobs.resume_recomputation, name="resume_recomputation", second={37}, max_tries=1, timeout=30),
 ]

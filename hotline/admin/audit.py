@@ -13,29 +13,57 @@ from hotline.auth.tokens import Principal
 from hotline.infra.runtime import Runtime
 
 
-async def record(conn: asyncpg.Connection, actor: Principal, what: str, subject: str,
-                 before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+async def record(
+    conn: asyncpg.Connection,
+    actor: Principal,
+    what: str,
+    subject: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
     await conn.execute(
         "INSERT INTO admin_events (actor, what, subject, before, after) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)",
-        actor.user_id, what, subject,
+        actor.user_id,
+        what,
+        subject,
         None if before is None else msgspec.json.encode(before).decode(),
-        None if after is None else msgspec.json.encode(after).decode())
+        None if after is None else msgspec.json.encode(after).decode(),
+    )
 
 
-async def recent(rt: Runtime, principal: Principal, *, what_prefix: str | None = None, subject: str | None = None,
-                 before_id: int | None = None, limit: int = 50) -> dict[str, Any]:
+async def recent(
+    rt: Runtime,
+    principal: Principal,
+    *,
+    what_prefix: str | None = None,
+    subject: str | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
     principal.require("admin")
     rows = await rt.pool.fetch(
         """SELECT e.id, e.at, u.username AS actor, e.what, e.subject, e.before, e.after
            FROM admin_events e JOIN users u ON u.id = e.actor
            WHERE ($1::text IS NULL OR starts_with(e.what, $1)) AND ($2::text IS NULL OR e.subject = $2)
              AND ($3::bigint IS NULL OR e.id < $3)
-           ORDER BY e.id DESC LIMIT $4""", what_prefix, subject, before_id, max(1, min(limit, 200)))
+           ORDER BY e.id DESC LIMIT $4""",
+        what_prefix,
+        subject,
+        before_id,
+        max(1, min(limit, 200)),
+    )
     return {"items": [_view(r) for r in rows]}
 
 
 def _view(r: Any) -> dict[str, Any]:
     at: datetime = r["at"]
     decode = lambda v: None if v is None else msgspec.json.decode(v)  # noqa: E731
-    return {"id": r["id"], "at": at.isoformat(), "actor": r["actor"], "what": r["what"], "subject": r["subject"],
-            "before": decode(r["before"]), "after": decode(r["after"])}
+    return {
+        "id": r["id"],
+        "at": at.isoformat(),
+        "actor": r["actor"],
+        "what": r["what"],
+        "subject": r["subject"],
+        "before": decode(r["before"]),
+        "after": decode(r["after"]),
+    }

@@ -16,8 +16,8 @@ import sla
 from config.reference import load_calendar_config
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
-from hotline.policies.store import recomputed, running_clocks
 from hotline.infra.runtime import Runtime
+from hotline.policies.store import recomputed, running_clocks
 
 PREVIEW_LIST = 50  # moved deadlines listed one by one; the count covers all
 
@@ -32,15 +32,17 @@ def overview(rt: Runtime, principal: Principal) -> dict[str, Any]:
     principal.require("admin")
     overrides, office_hours = load_calendar_config()
     cal = rt.calendar
-    known = [y for y in range(sla.SUPPORTED_YEARS[0], sla.SUPPORTED_YEARS[1] + 1)
-             if cal.is_known(date(y, 1, 1))]
+    known = [y for y in range(sla.SUPPORTED_YEARS[0], sla.SUPPORTED_YEARS[1] + 1) if cal.is_known(date(y, 1, 1))]
     years = overrides.get("years") or {}
-    exceptions = cal.exceptions_between(date(sla.SUPPORTED_YEARS[0], 1, 1),
-                                        date(sla.SUPPORTED_YEARS[1], 12, 31))
-    return {"version": cal.version, "time_zone": cal.tz.key, "office_hours": [list(p) for p in office_hours],
-            "known_years": known,
-            "year_overrides": [{"year": int(y), "source": (v or {}).get("source", "")} for y, v in sorted(years.items())],
-            "exceptions": [{"date": d.isoformat(), "working": w, "reason": r} for d, w, r in exceptions]}
+    exceptions = cal.exceptions_between(date(sla.SUPPORTED_YEARS[0], 1, 1), date(sla.SUPPORTED_YEARS[1], 12, 31))
+    return {
+        "version": cal.version,
+        "time_zone": cal.tz.key,
+        "office_hours": [list(p) for p in office_hours],
+        "known_years": known,
+        "year_overrides": [{"year": int(y), "source": (v or {}).get("source", "")} for y, v in sorted(years.items())],
+        "exceptions": [{"date": d.isoformat(), "working": w, "reason": r} for d, w, r in exceptions],
+    }
 
 
 async def preview_exception(rt: Runtime, principal: Principal, data: ExceptionPreview) -> dict[str, Any]:
@@ -52,8 +54,10 @@ async def preview_exception(rt: Runtime, principal: Principal, data: ExceptionPr
         raise InvalidInput(f"date: {problem}", fields={"date": problem})
     if data.working == rt.calendar.is_working_day(data.date):
         state = "a working day" if data.working else "a day off"
-        raise InvalidInput(f"date: {data.date} is already {state}",
-                           fields={"date": f"already {state}: the exception would change nothing"})
+        raise InvalidInput(
+            f"date: {data.date} is already {state}",
+            fields={"date": f"already {state}: the exception would change nothing"},
+        )
     overrides, office_hours = load_calendar_config()
     extra = {"date": data.date.isoformat(), "working": data.working, "reason": data.reason}
     changed = {**overrides, "exceptions": [*(overrides.get("exceptions") or []), extra]}
@@ -67,18 +71,29 @@ async def preview_exception(rt: Runtime, principal: Principal, data: ExceptionPr
         examined += 1
         old = sla.Deadline.from_dict(row["deadline"])
         try:
-            now = recomputed(old, rt.policies, rt.calendar, channel=row["channel"], kind=row["kind"],
-                             urgent=row["urgent"])
-            new = recomputed(old, rt.policies, calendar, channel=row["channel"], kind=row["kind"],
-                             urgent=row["urgent"])
+            now = recomputed(
+                old, rt.policies, rt.calendar, channel=row["channel"], kind=row["kind"], urgent=row["urgent"]
+            )
+            new = recomputed(old, rt.policies, calendar, channel=row["channel"], kind=row["kind"], urgent=row["urgent"])
         except (sla.PolicyError, ValueError):
             continue
         if now is None or new is None or now.due_at == new.due_at:
             continue
         count += 1
         if len(moved) < PREVIEW_LIST:
-            moved.append({"number": row["number"], "clock": row["clock"], "due_at": now.due_at.isoformat(),
-                          "new_due_at": new.due_at.isoformat()})
+            moved.append(
+                {
+                    "number": row["number"],
+                    "clock": row["clock"],
+                    "due_at": now.due_at.isoformat(),
+                    "new_due_at": new.due_at.isoformat(),
+                }
+            )
     moved.sort(key=lambda m: m["due_at"])
-    return {"date": data.date.isoformat(), "working": data.working, "open_clocks": examined, "would_move": count,
-            "moved": moved}
+    return {
+        "date": data.date.isoformat(),
+        "working": data.working,
+        "open_clocks": examined,
+        "would_move": count,
+        "moved": moved,
+    }

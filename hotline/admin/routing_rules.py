@@ -7,8 +7,8 @@ from typing import Any
 
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
-from hotline.tickets.routing import rule_view
 from hotline.infra.runtime import Runtime
+from hotline.tickets.routing import rule_view
 
 
 def rules(rt: Runtime, principal: Principal) -> dict[str, Any]:
@@ -17,9 +17,15 @@ def rules(rt: Runtime, principal: Principal) -> dict[str, Any]:
     items = []
     for order, rule in enumerate(rt.router.rules(), start=1):
         view = rule_view(rule)
-        items.append({**view, "order": order, "category_name": names.categories.get(rule.category, rule.category),
-                      "territory_name": names.territories.get(rule.territory or "", "") if rule.territory else "",
-                      "unit_name": names.units.get(rule.unit or "", "") if rule.unit else ""})
+        items.append(
+            {
+                **view,
+                "order": order,
+                "category_name": names.categories.get(rule.category, rule.category),
+                "territory_name": names.territories.get(rule.territory or "", "") if rule.territory else "",
+                "unit_name": names.units.get(rule.unit or "", "") if rule.unit else "",
+            }
+        )
     return {"items": items}
 
 
@@ -34,5 +40,8 @@ def test(rt: Runtime, principal: Principal, category: str | None, territory: str
         raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
     decision = rt.router.resolve(category or None, territory or None)
     rule = rt.router.rule(decision.rule_id)
-    return {**decision.to_dict(), "unit_name": rt.names.units.get(decision.unit or ""),
-            "rule": rule_view(rule) if rule else None}
+    return {
+        **decision.to_dict(),
+        "unit_name": rt.names.units.get(decision.unit or ""),
+        "rule": rule_view(rule) if rule else None,
+    }

@@ -13,10 +13,9 @@ import asyncpg
 import msgspec
 
 from hotline.admin import audit as admin_events
-
-from hotline.infra import offload
 from hotline.auth.tokens import Principal, hash_password
 from hotline.errors import Conflict, InvalidInput, NotFound
+from hotline.infra import offload
 from hotline.infra.runtime import Runtime
 
 ROLES = ("agent", "dispatcher", "handler", "manager", "admin", "integration")
@@ -47,13 +46,23 @@ class AccountChange(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def _view(row: Any) -> dict[str, Any]:
-    return {"username": row["username"], "role": row["role"], "unit": row["unit"], "channel": row["channel"],
-            "display_name": row["display_name"], "active": row["active"]}
+    return {
+        "username": row["username"],
+        "role": row["role"],
+        "unit": row["unit"],
+        "channel": row["channel"],
+        "display_name": row["display_name"],
+        "active": row["active"],
+    }
 
 
 def _full_view(row: Any, locked: dict[str, int]) -> dict[str, Any]:
-    return {**_view(row), "must_change_password": row["must_change_password"],
-            "created_at": row["created_at"].isoformat(), "locked_seconds": locked.get(row["username"], 0)}
+    return {
+        **_view(row),
+        "must_change_password": row["must_change_password"],
+        "created_at": row["created_at"].isoformat(),
+        "locked_seconds": locked.get(row["username"], 0),
+    }
 
 
 def one_time_password() -> str:
@@ -69,8 +78,15 @@ async def _account(rt: Runtime, username: str) -> Any:
     return row
 
 
-async def listing(rt: Runtime, principal: Principal, *, q: str | None = None, role: str | None = None,
-                  active: bool | None = None, limit: int = 200) -> dict[str, Any]:
+async def listing(
+    rt: Runtime,
+    principal: Principal,
+    *,
+    q: str | None = None,
+    role: str | None = None,
+    active: bool | None = None,
+    limit: int = 200,
+) -> dict[str, Any]:
     """Accounts matching a search (username or display name, any part), a role and an active flag, by username."""
     principal.require("admin")
     fields = {}
@@ -90,7 +106,13 @@ async def listing(rt: Runtime, principal: Principal, *, q: str | None = None, ro
             WHERE username <> all($1::text[])
               AND ($2::text IS NULL OR username ILIKE $2 OR display_name ILIKE $2)
               AND ($3::text IS NULL OR role = $3) AND ($4::boolean IS NULL OR active = $4)
-            ORDER BY username LIMIT $5""", list(RESERVED), pattern, role, active, limit)
+            ORDER BY username LIMIT $5""",
+        list(RESERVED),
+        pattern,
+        role,
+        active,
+        limit,
+    )
     locked = await rt.sign_ins.locked([r["username"] for r in rows])
     return {"items": [_full_view(r, locked) for r in rows]}
 
@@ -120,15 +142,23 @@ async def create(rt: Runtime, principal: Principal, data: AccountNew) -> dict[st
         raise InvalidInput("username: reserved", fields={"username": "reserved for the service"})
     _check(rt, new)
     password = data.password or one_time_password()
-    password_hash = await offload.password(hash_password, password)  # ~30 ms of argon2: off the loop, no connection held
+    password_hash = await offload.password(
+        hash_password, password
+    )  # ~30 ms of argon2: off the loop, no connection held
     async with rt.pool.acquire() as conn, conn.transaction():
         try:
             row = await conn.fetchrow(
                 f"""INSERT INTO users (username, password_hash, role, unit, channel, display_name,
                                        must_change_password)
                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_COLUMNS}""",
-                data.username, password_hash, data.role, data.unit, data.channel, data.display_name,
-                data.password is None)
+                data.username,
+                password_hash,
+                data.role,
+                data.unit,
+                data.channel,
+                data.display_name,
+                data.password is None,
+            )
         except asyncpg.UniqueViolationError:
             raise Conflict(f"account {data.username!r} exists", fields={"username": "already taken"}) from None
         await admin_events.record(conn, principal, "account.create", data.username, None, _view(row))
@@ -145,13 +175,21 @@ async def change(rt: Runtime, principal: Principal, username: str, data: Account
     _check(rt, new)
     if row["id"] == principal.user_id and (not new["active"] or new["role"] != "admin"):
         # The last way back in would be SQL: an administrator does not lock themself out.
-        raise InvalidInput("an administrator may not deactivate or demote their own account",
-                           fields={"active" if not new["active"] else "role": "not on your own account"})
+        raise InvalidInput(
+            "an administrator may not deactivate or demote their own account",
+            fields={"active" if not new["active"] else "role": "not on your own account"},
+        )
     async with rt.pool.acquire() as conn, conn.transaction():
         updated = await conn.fetchrow(
             """UPDATE users SET role = $2, unit = $3, channel = $4, display_name = $5, active = $6 WHERE id = $1
                RETURNING username, role, unit, channel, display_name, active""",
-            row["id"], new["role"], new["unit"], new["channel"], new["display_name"], new["active"])
+            row["id"],
+            new["role"],
+            new["unit"],
+            new["channel"],
+            new["display_name"],
+            new["active"],
+        )
         if _view(updated) != _view(row):
             await admin_events.record(conn, principal, "account.change", username, _view(row), _view(updated))
     await rt.revocations.account_changed(row["id"])
@@ -165,11 +203,17 @@ async def reset_password(rt: Runtime, principal: Principal, username: str) -> di
     password = one_time_password()
     password_hash = await offload.password(hash_password, password)
     async with rt.pool.acquire() as conn, conn.transaction():
-        await conn.execute("UPDATE users SET password_hash = $2, must_change_password = true WHERE id = $1",
-                           row["id"], password_hash)
-        await admin_events.record(conn, principal, "account.reset_password", username,
-                                  {"must_change_password": row["must_change_password"]},
-                                  {"must_change_password": True})
+        await conn.execute(
+            "UPDATE users SET password_hash = $2, must_change_password = true WHERE id = $1", row["id"], password_hash
+        )
+        await admin_events.record(
+            conn,
+            principal,
+            "account.reset_password",
+            username,
+            {"must_change_password": row["must_change_password"]},
+            {"must_change_password": True},
+        )
     # The old password no longer opens a session; the one-time one is to be used at once, so a lock would be in
     # its way.
     await rt.sign_ins.unlock(username)
@@ -183,6 +227,7 @@ async def unlock(rt: Runtime, principal: Principal, username: str) -> dict[str, 
     before = (await rt.sign_ins.locked([username])).get(username, 0)
     await rt.sign_ins.unlock(username)
     async with rt.pool.acquire() as conn:
-        await admin_events.record(conn, principal, "account.unlock", username, {"locked_seconds": before},
-                                  {"locked_seconds": 0})
+        await admin_events.record(
+            conn, principal, "account.unlock", username, {"locked_seconds": before}, {"locked_seconds": 0}
+        )
     return {"username": username, "locked_seconds": 0}

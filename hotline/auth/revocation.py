@@ -83,15 +83,22 @@ class RevocationList:
         self.start()
         if time.monotonic() - self._loaded_at < 2 * POLL_SECONDS:
             return False  # polled from PostgreSQL lately: another process's sign-out reaches us within seconds
-        return bool(await self.pool.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE token_id = $1 AND expires_at > now())", token_id))
+        return bool(
+            await self.pool.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE token_id = $1 AND expires_at > now())", token_id
+            )
+        )
 
     async def revoke(self, token_id: str, expires_at: int, user_id: int) -> None:
         """Recorded in PostgreSQL (raises if it cannot be), then told to the other processes if Redis is there."""
         await self.pool.execute(
             """WITH expired AS (DELETE FROM revoked_tokens WHERE expires_at <= now())
                INSERT INTO revoked_tokens (token_id, user_id, expires_at) VALUES ($1, $2, to_timestamp($3))
-               ON CONFLICT (token_id) DO NOTHING""", token_id, user_id, float(expires_at))
+               ON CONFLICT (token_id) DO NOTHING""",
+            token_id,
+            user_id,
+            float(expires_at),
+        )
         self._revoked[token_id] = float(expires_at)
         try:
             await self.redis.publish(CHANNEL, f"{token_id} {expires_at}")
@@ -106,12 +113,16 @@ class RevocationList:
 
     async def _load(self) -> None:
         started = time.monotonic()
-        rows = await self.pool.fetch("SELECT token_id, extract(epoch FROM expires_at)::float8 AS expires_at "
-                                     "FROM revoked_tokens WHERE expires_at > now()")
+        rows = await self.pool.fetch(
+            "SELECT token_id, extract(epoch FROM expires_at)::float8 AS expires_at "
+            "FROM revoked_tokens WHERE expires_at > now()"
+        )
         now = time.time()
         # Merged, not replaced: a sign-out recorded here while the rows were read stays.
-        self._revoked = {**{k: v for k, v in self._revoked.items() if v > now},
-                         **{r["token_id"]: r["expires_at"] for r in rows}}
+        self._revoked = {
+            **{k: v for k, v in self._revoked.items() if v > now},
+            **{r["token_id"]: r["expires_at"] for r in rows},
+        }
         self._loaded_at = started
 
     # --- accounts -------------------------------------------------------------------------------------------------
@@ -196,7 +207,7 @@ class RevocationList:
                     log.warning("revocations_unfollowed", error=type(exc).__name__, retry_in_s=delay)
                 try:  # no news while Redis is away: poll the record instead
                     await self._load()
-                except (asyncpg.PostgresError, OSError, asyncio.TimeoutError) as db_exc:
+                except (TimeoutError, asyncpg.PostgresError, OSError) as db_exc:
                     log.warning("revocations_not_loaded", error=type(db_exc).__name__)
                 await asyncio.sleep(delay)
             finally:

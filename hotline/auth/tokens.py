@@ -20,9 +20,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from litestar import Request
 
-from hotline.infra import offload
-from hotline.errors import Forbidden, InvalidInput, NotAuthenticated, PasswordChangeRequired, RateLimited
 from hotline.auth.revocation import RevocationList
+from hotline.errors import Forbidden, InvalidInput, NotAuthenticated, PasswordChangeRequired, RateLimited
+from hotline.infra import offload
 
 if TYPE_CHECKING:
     from hotline.infra.runtime import Runtime
@@ -83,9 +83,17 @@ class Principal:
 def issue_token(principal: Principal, secret: str, ttl_seconds: int) -> tuple[str, int]:
     now = int(time.time())
     exp = now + ttl_seconds
-    claims = {"sub": str(principal.user_id), "usr": principal.username, "rol": principal.role,
-              "nam": principal.display_name, "unt": principal.unit, "chn": principal.channel,
-              "jti": uuid.uuid4().hex, "iat": now, "exp": exp}
+    claims = {
+        "sub": str(principal.user_id),
+        "usr": principal.username,
+        "rol": principal.role,
+        "nam": principal.display_name,
+        "unt": principal.unit,
+        "chn": principal.channel,
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": exp,
+    }
     return jwt.encode(claims, secret, algorithm="HS256"), exp
 
 
@@ -108,8 +116,16 @@ def decode_token(token: str, secret: str) -> Principal:
         raise NotAuthenticated("the session has expired; sign in again") from exc
     except jwt.PyJWTError as exc:
         raise NotAuthenticated("invalid token") from exc
-    principal = Principal(int(claims["sub"]), claims["usr"], claims["rol"], claims.get("nam", claims["usr"]),
-                          claims.get("unt"), claims.get("chn"), claims["jti"], int(claims["exp"]))
+    principal = Principal(
+        int(claims["sub"]),
+        claims["usr"],
+        claims["rol"],
+        claims.get("nam", claims["usr"]),
+        claims.get("unt"),
+        claims.get("chn"),
+        claims["jti"],
+        int(claims["exp"]),
+    )
     if len(_verified) >= _VERIFIED_MAX:
         _verified.clear()
     _verified[(token, secret)] = principal
@@ -136,8 +152,11 @@ async def principal_from_request(request: Request[Any, Any, Any]) -> Principal:
         raise NotAuthenticated("sign in first: send 'Authorization: Bearer <token>'")
     # A browser sends the session cookie on any request, even one a foreign page triggers; a custom header it
     # cannot add cross-origin without CORS proves the console's own script made this change (CSRF).
-    if (request.method not in ("GET", "HEAD", "OPTIONS") and "authorization" not in request.headers
-            and request.headers.get(CSRF_HEADER) != CSRF_VALUE):
+    if (
+        request.method not in ("GET", "HEAD", "OPTIONS")
+        and "authorization" not in request.headers
+        and request.headers.get(CSRF_HEADER) != CSRF_VALUE
+    ):
         raise Forbidden(f"a cookie-authenticated change needs the header '{CSRF_HEADER}: {CSRF_VALUE}'")
     state = request.app.state
     principal = decode_token(token, state.settings.secret_key)
@@ -157,20 +176,27 @@ async def authenticate(pool: asyncpg.Pool, username: str, password: str, *, chan
     row = await pool.fetchrow(
         """SELECT id, username, password_hash, role, unit, channel, display_name, active, must_change_password
            FROM users WHERE username = $1""",
-        username)
+        username,
+    )
     if row is None:
         await offload.password(verify_password, _DUMMY_HASH, password)
         raise NotAuthenticated("wrong username or password")
     if not await offload.password(verify_password, row["password_hash"], password) or not row["active"]:
         raise NotAuthenticated("wrong username or password")
     if row["must_change_password"] and not changing:
-        raise PasswordChangeRequired("this is a one-time password: choose a new one at POST /api/auth/password",
-                                     fields={"password": "one-time password; change it first"})
+        raise PasswordChangeRequired(
+            "this is a one-time password: choose a new one at POST /api/auth/password",
+            fields={"password": "one-time password; change it first"},
+        )
     if needs_rehash(row["password_hash"]):
         fresh = await offload.password(hash_password, password)
         # Only if nobody changed the password meanwhile (a reset racing this sign-in keeps the reset).
-        await pool.execute("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3",
-                           fresh, row["id"], row["password_hash"])
+        await pool.execute(
+            "UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3",
+            fresh,
+            row["id"],
+            row["password_hash"],
+        )
     return Principal(row["id"], row["username"], row["role"], row["display_name"], row["unit"], row["channel"])
 
 
@@ -205,7 +231,10 @@ async def change_password(rt: Runtime, username: str, password: str, new_passwor
     if fields:
         raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
     principal = await sign_in(rt, username, password, client, changing=True)
-    await rt.pool.execute("UPDATE users SET password_hash = $2, must_change_password = false WHERE id = $1",
-                          principal.user_id, await offload.password(hash_password, new_password))
+    await rt.pool.execute(
+        "UPDATE users SET password_hash = $2, must_change_password = false WHERE id = $1",
+        principal.user_id,
+        await offload.password(hash_password, new_password),
+    )
     log.info("password_changed", username=principal.username)
     return principal

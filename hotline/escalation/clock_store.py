@@ -19,34 +19,59 @@ RETURNING id, version
 """
 
 
-async def start(conn: asyncpg.Connection, *, ticket_id: int, assignment_id: int, unit: str | None,
-                rows: list[ClockRow]) -> list[ArmedStep]:
+async def start(
+    conn: asyncpg.Connection, *, ticket_id: int, assignment_id: int, unit: str | None, rows: list[ClockRow]
+) -> list[ArmedStep]:
     armed: list[ArmedStep] = []
     for row in rows:
         d = row.deadline
-        rec = await conn.fetchrow(INSERT_CLOCK, ticket_id, assignment_id, row.clock, unit, d.start, d.due_at,
-                                  d.warning_at, d.supervision_at, d.to_dict(datetimes=True), d.provisional,
-                                  d.policy_version, d.calendar_version)
+        rec = await conn.fetchrow(
+            INSERT_CLOCK,
+            ticket_id,
+            assignment_id,
+            row.clock,
+            unit,
+            d.start,
+            d.due_at,
+            d.warning_at,
+            d.supervision_at,
+            d.to_dict(datetimes=True),
+            d.provisional,
+            d.policy_version,
+            d.calendar_version,
+        )
         armed.append(ArmedStep(rec["id"], rec["version"], "warning", d.warning_at))
     return armed
 
 
-async def stop(conn: asyncpg.Connection, *, assignment_id: int, at: datetime, reason: str,
-               clocks: tuple[str, ...] | None = None) -> None:
+async def stop(
+    conn: asyncpg.Connection, *, assignment_id: int, at: datetime, reason: str, clocks: tuple[str, ...] | None = None
+) -> None:
     """Stop running clocks of an assignment; their open escalation steps are resolved (kept, never deleted)."""
     stopped = await conn.fetch(
         """UPDATE clocks SET stopped_at = $2, stop_reason = $3, next_step = NULL, next_step_at = NULL
            WHERE assignment_id = $1 AND stopped_at IS NULL AND ($4::text[] IS NULL OR clock = any($4::text[]))
-           RETURNING id""", assignment_id, at, reason, list(clocks) if clocks else None)
+           RETURNING id""",
+        assignment_id,
+        at,
+        reason,
+        list(clocks) if clocks else None,
+    )
     if stopped:
-        await conn.execute("UPDATE escalation_steps SET resolved_at = $2 WHERE clock_id = any($1::bigint[]) "
-                           "AND resolved_at IS NULL", [r["id"] for r in stopped], at)
+        await conn.execute(
+            "UPDATE escalation_steps SET resolved_at = $2 WHERE clock_id = any($1::bigint[]) AND resolved_at IS NULL",
+            [r["id"] for r in stopped],
+            at,
+        )
 
 
 async def running(conn: asyncpg.Connection, assignment_id: int, clock: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT id, deadline, version FROM clocks WHERE assignment_id = $1 AND clock = $2 AND stopped_at IS NULL "
-        "FOR UPDATE", assignment_id, clock)
+        "FOR UPDATE",
+        assignment_id,
+        clock,
+    )
 
 
 async def move(conn: asyncpg.Connection, clock_id: int, new: sla.Deadline) -> ArmedStep | None:
@@ -60,8 +85,18 @@ async def move(conn: asyncpg.Connection, clock_id: int, new: sla.Deadline) -> Ar
                   policy_version = $7, calendar_version = $8, version = version + 1, next_step = $9, next_step_at = $10,
                   suspended_at = $11
            WHERE id = $1 RETURNING version""",
-        clock_id, new.due_at, new.warning_at, new.supervision_at, new.to_dict(datetimes=True), new.provisional,
-        new.policy_version, new.calendar_version, nxt[0] if nxt else None, nxt[1] if nxt else None, new.suspended_at)
+        clock_id,
+        new.due_at,
+        new.warning_at,
+        new.supervision_at,
+        new.to_dict(datetimes=True),
+        new.provisional,
+        new.policy_version,
+        new.calendar_version,
+        nxt[0] if nxt else None,
+        nxt[1] if nxt else None,
+        new.suspended_at,
+    )
     if nxt is None:
         return None
     return ArmedStep(clock_id, rec["version"], nxt[0], nxt[1])
@@ -72,7 +107,11 @@ async def pause(conn: asyncpg.Connection, clock_id: int, paused: sla.Deadline, a
     its version moves so jobs armed before the pause are stale."""
     await conn.execute(
         """UPDATE clocks SET deadline = $2, suspended_at = $3, version = version + 1, next_step = NULL,
-                  next_step_at = NULL WHERE id = $1""", clock_id, paused.to_dict(), at)
+                  next_step_at = NULL WHERE id = $1""",
+        clock_id,
+        paused.to_dict(),
+        at,
+    )
 
 
 def deadline_of(record: asyncpg.Record | dict[str, Any]) -> sla.Deadline:

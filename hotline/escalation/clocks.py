@@ -16,10 +16,16 @@ class ClockRow:
 
     def params(self) -> dict[str, Any]:
         d = self.deadline
-        return {"clock": self.clock, "due_at": d.due_at, "warning_at": d.warning_at,
-                "supervision_at": d.supervision_at, "deadline": d.to_dict(datetimes=True),
-                "provisional": d.provisional,
-                "policy_version": d.policy_version, "calendar_version": d.calendar_version}
+        return {
+            "clock": self.clock,
+            "due_at": d.due_at,
+            "warning_at": d.warning_at,
+            "supervision_at": d.supervision_at,
+            "deadline": d.to_dict(datetimes=True),
+            "provisional": d.provisional,
+            "policy_version": d.policy_version,
+            "calendar_version": d.calendar_version,
+        }
 
 
 def next_step_of(d: sla.Deadline, recorded: set[str] | frozenset[str] = frozenset()) -> tuple[str, datetime] | None:
@@ -29,12 +35,32 @@ def next_step_of(d: sla.Deadline, recorded: set[str] | frozenset[str] = frozense
     return None
 
 
-def compute(policies: sla.PolicySet, calendar: sla.WorkCalendar, *, clock: str, start: datetime, channel: str,
-            kind: str, urgent: bool, cap: datetime | None = None) -> ClockRow:
+def compute(
+    policies: sla.PolicySet,
+    calendar: sla.WorkCalendar,
+    *,
+    clock: str,
+    start: datetime,
+    channel: str,
+    kind: str,
+    urgent: bool,
+    cap: datetime | None = None,
+) -> ClockRow:
     """A transfer's upstream deadline caps the unit's clocks (sign and reply): a unit cannot be given longer to sign
     a case than the upstream platform gives to close it. The callback clock is the call center's own."""
-    return ClockRow(clock, sla.compute_deadline(policies, calendar, clock=clock, start=start, channel=channel,
-                                                kind=kind, urgent=urgent, cap=cap if clock in ("sign", "reply") else None))
+    return ClockRow(
+        clock,
+        sla.compute_deadline(
+            policies,
+            calendar,
+            clock=clock,
+            start=start,
+            channel=channel,
+            kind=kind,
+            urgent=urgent,
+            cap=cap if clock in ("sign", "reply") else None,
+        ),
+    )
 
 
 def view(row: dict[str, Any], calendar: sla.WorkCalendar, now: datetime, recorded_steps: list[str]) -> dict[str, Any]:

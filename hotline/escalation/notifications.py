@@ -9,7 +9,7 @@ managers. For the callback clock, which the call center runs and no unit holds, 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import asyncpg
@@ -28,6 +28,7 @@ AUDIENCE_SQL = """
      OR (s.step = 'supervision' AND u.role = 'manager'))
 """
 
+
 def audience(step: str, unit: str | None) -> list[str]:
     """The roles AUDIENCE_SQL tells of a step, for the live feed's announcement."""
     holder = "handler" if unit is not None else "agent"
@@ -36,7 +37,8 @@ def audience(step: str, unit: str | None) -> list[str]:
 
 # {taken} picks and locks outbox rows (steps recorded, not yet told); {tickets} joins what gives each step its
 # ticket's number and territory. $1 now, $2 webhook URLs.
-TELL_SQL = """
+TELL_SQL = (
+    """
 WITH taken AS (
     DELETE FROM escalation_outbox o
     WHERE o.step_id IN ({taken})
@@ -52,7 +54,9 @@ WITH taken AS (
            jsonb_build_object('number', s.number, 'clock', s.clock, 'step', s.step, 'unit', s.unit,
                               'due_at', s.due_at), $1
     FROM pending s
-    JOIN users u ON """ + AUDIENCE_SQL + """
+    JOIN users u ON """
+    + AUDIENCE_SQL
+    + """
     ON CONFLICT (user_id, step_id) DO NOTHING
     RETURNING step_id
 ), hooks AS (
@@ -71,15 +75,18 @@ FROM pending p
 LEFT JOIN told_per_step tn ON tn.step_id = p.id
 LEFT JOIN hooks_per_step hn ON hn.step_id = p.id
 """
+)
 # Steps just recorded, whose recorder knows the tickets: $3 step ids, $4 numbers, $5 territories.
 TELL_STEPS_SQL = TELL_SQL.format(
     taken="SELECT step_id FROM escalation_outbox WHERE step_id = any($3::bigint[]) FOR UPDATE SKIP LOCKED",
-    tickets="JOIN unnest($3::bigint[], $4::text[], $5::text[]) AS k (id, number, territory) ON k.id = x.step_id")
+    tickets="JOIN unnest($3::bigint[], $4::text[], $5::text[]) AS k (id, number, territory) ON k.id = x.step_id",
+)
 # Steps recorded before $3 and never told (their recorder died in between), at most $4.
 TELL_UNTOLD_SQL = TELL_SQL.format(
     taken="""SELECT step_id FROM escalation_outbox WHERE recorded_at < $3 ORDER BY step_id LIMIT $4
                          FOR UPDATE SKIP LOCKED""",
-    tickets="JOIN tickets k ON k.id = s.ticket_id")
+    tickets="JOIN tickets k ON k.id = s.ticket_id",
+)
 
 CLOCK_NAMES = {"sign": "签收", "reply": "办结", "callback": "回访"}
 STEP_TITLES = {
@@ -106,17 +113,20 @@ class MarkRead(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     all: bool = False
 
 
-async def tell(conn: asyncpg.Connection, steps: list[tuple[int, str, str | None]], *, now: datetime,
-               webhook_urls: tuple[str, ...]) -> dict[int, tuple[int, int]]:
+async def tell(
+    conn: asyncpg.Connection, steps: list[tuple[int, str, str | None]], *, now: datetime, webhook_urls: tuple[str, ...]
+) -> dict[int, tuple[int, int]]:
     """Tell these recorded steps, given as (step id, ticket number, territory); {step id: (people notified,
     webhook deliveries)} for those told here."""
-    rows = await conn.fetch(TELL_STEPS_SQL, now, list(webhook_urls), [s[0] for s in steps], [s[1] for s in steps],
-                            [s[2] for s in steps])
+    rows = await conn.fetch(
+        TELL_STEPS_SQL, now, list(webhook_urls), [s[0] for s in steps], [s[1] for s in steps], [s[2] for s in steps]
+    )
     return {r["id"]: (r["notified"], r["hooks"]) for r in rows}
 
 
-async def tell_untold(conn: asyncpg.Connection, *, now: datetime, before: datetime, limit: int,
-                      webhook_urls: tuple[str, ...]) -> list[asyncpg.Record]:
+async def tell_untold(
+    conn: asyncpg.Connection, *, now: datetime, before: datetime, limit: int, webhook_urls: tuple[str, ...]
+) -> list[asyncpg.Record]:
     """Tell steps recorded before `before` and never told (their recorder died in between)."""
     return await conn.fetch(TELL_UNTOLD_SQL, now, list(webhook_urls), before, limit)
 
@@ -145,12 +155,14 @@ def serialize(row: Any) -> dict[str, Any]:
 
 
 async def unread_count(rt: Runtime, principal: Principal) -> int:
-    return await rt.pool.fetchval("SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL",
-                                  principal.user_id)
+    return await rt.pool.fetchval(
+        "SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL", principal.user_id
+    )
 
 
-async def list_for(rt: Runtime, principal: Principal, *, unread: bool = False, limit: int = 50,
-                   cursor: str | None = None) -> dict[str, Any]:
+async def list_for(
+    rt: Runtime, principal: Principal, *, unread: bool = False, limit: int = 50, cursor: str | None = None
+) -> dict[str, Any]:
     if not 1 <= limit <= 200:
         raise InvalidInput("limit must be between 1 and 200", fields={"limit": "between 1 and 200"})
     before = None
@@ -161,33 +173,48 @@ async def list_for(rt: Runtime, principal: Principal, *, unread: bool = False, l
     rows = await rt.pool.fetch(LIST_SQL, principal.user_id, unread, before, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": [serialize(r) for r in rows], "next_cursor": str(rows[-1]["id"]) if more else None,
-            "unread": await unread_count(rt, principal)}
+    return {
+        "items": [serialize(r) for r in rows],
+        "next_cursor": str(rows[-1]["id"]) if more else None,
+        "unread": await unread_count(rt, principal),
+    }
 
 
 async def mark_read(rt: Runtime, principal: Principal, body: MarkRead, now: datetime | None = None) -> dict[str, Any]:
     """Mark the given notifications (or all) of the signed-in user as read; others' ids are ignored."""
     if not body.all and not body.ids:
         raise InvalidInput("give ids or all=true", fields={"ids": "a list of notification ids, or all=true"})
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     marked = await rt.pool.fetchval(
         """WITH m AS (UPDATE notifications SET read_at = $2
                       WHERE user_id = $1 AND read_at IS NULL AND ($3::boolean OR id = any($4::bigint[]))
                       RETURNING 1)
-           SELECT count(*) FROM m""", principal.user_id, now, body.all, body.ids or [])
+           SELECT count(*) FROM m""",
+        principal.user_id,
+        now,
+        body.all,
+        body.ids or [],
+    )
     return {"marked": marked, "unread": await unread_count(rt, principal)}
 
 
-async def mark_one(rt: Runtime, principal: Principal, notification_id: int,
-                   now: datetime | None = None) -> dict[str, Any]:
+async def mark_one(
+    rt: Runtime, principal: Principal, notification_id: int, now: datetime | None = None
+) -> dict[str, Any]:
     if not 1 <= notification_id <= BIGINT_MAX:  # no such id can exist (and PostgreSQL could not even compare it)
         raise NotFound(f"no notification {notification_id}")
-    now = now or datetime.now(timezone.utc)
-    await rt.pool.execute("UPDATE notifications SET read_at = $3 WHERE id = $1 AND user_id = $2 AND read_at IS NULL",
-                          notification_id, principal.user_id, now)
+    now = now or datetime.now(UTC)
+    await rt.pool.execute(
+        "UPDATE notifications SET read_at = $3 WHERE id = $1 AND user_id = $2 AND read_at IS NULL",
+        notification_id,
+        principal.user_id,
+        now,
+    )
     row = await rt.pool.fetchrow(
         "SELECT id, kind, step_id, payload, created_at, read_at FROM notifications WHERE id = $1 AND user_id = $2",
-        notification_id, principal.user_id)
+        notification_id,
+        principal.user_id,
+    )
     if row is None:
         raise NotFound(f"no notification {notification_id}")
     return serialize(row)

@@ -22,23 +22,21 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import structlog
 
-from hotline.infra import queue as jobs
-
-from hotline.infra import live
-
-from hotline.escalation import notifications
 from hotline.auth.tokens import Principal
 from hotline.errors import Forbidden, InvalidInput
+from hotline.escalation import notifications
+from hotline.infra import live
+from hotline.infra import queue as jobs
 from hotline.infra.runtime import Runtime
 
 log = structlog.get_logger(__name__)
-UTC = timezone.utc
+UTC = UTC
 SWEEP_BATCH = 1000
 # The sweep leaves a just-due step to its exact-time job for this long, so the job, not the safety net, records it.
 SWEEP_GRACE = timedelta(seconds=5)
@@ -99,21 +97,25 @@ JOIN advanced a ON a.id = d.id
 LEFT JOIN steps s ON s.clock_id = d.id
 ORDER BY d.id, s.id
 """
-PICKED_COLUMNS = ("ctid AS row_id, id, ticket_id, assignment_id, unit, clock, version, warning_at, due_at, "
-                  "supervision_at, next_step, suspended_at")
+PICKED_COLUMNS = (
+    "ctid AS row_id, id, ticket_id, assignment_id, unit, clock, version, warning_at, due_at, "
+    "supervision_at, next_step, suspended_at"
+)
 # One clock, for its exact-time job: $3 clock id, $4 the deadline version it was armed for. Waits for the clock if
 # an action holds it, then sees the clock as the action left it (stopped, moved to a new version, or not).
 RECORD_ONE_SQL = RECORD_SQL.format(
     picked=f"""SELECT {PICKED_COLUMNS} FROM clocks
         WHERE id = $3 AND version = $4 AND stopped_at IS NULL AND next_step_at <= $1
-        FOR UPDATE""")
+        FOR UPDATE"""
+)
 # The sweep: the clocks due by $3 (now less the grace), oldest first, at most $4; those someone holds are skipped.
 RECORD_DUE_SQL = RECORD_SQL.format(
     picked=f"""SELECT {PICKED_COLUMNS} FROM clocks
         WHERE next_step_at <= $3 AND stopped_at IS NULL
         ORDER BY next_step_at
         LIMIT $4
-        FOR UPDATE SKIP LOCKED""")
+        FOR UPDATE SKIP LOCKED"""
+)
 
 UPCOMING_SQL = """
 SELECT id, version, next_step, next_step_at FROM clocks
@@ -140,11 +142,21 @@ class RecordedStep:
 
     def message(self) -> dict[str, Any]:
         """The live-feed announcement; `unit`/`units` let the feed show it to the handling unit only."""
-        return {"id": self.id, "number": self.number, "clock": self.clock, "step": self.step, "level": self.step,
-                "unit": self.unit, "units": [self.unit] if self.unit else [], "territory": self.territory,
-                "due_at": self.due_at.isoformat(), "recorded_at": self.recorded_at.isoformat(),
-                "source": self.source, "notified": self.notified,
-                "notify": notifications.audience(self.step, self.unit)}
+        return {
+            "id": self.id,
+            "number": self.number,
+            "clock": self.clock,
+            "step": self.step,
+            "level": self.step,
+            "unit": self.unit,
+            "units": [self.unit] if self.unit else [],
+            "territory": self.territory,
+            "due_at": self.due_at.isoformat(),
+            "recorded_at": self.recorded_at.isoformat(),
+            "source": self.source,
+            "notified": self.notified,
+            "notify": notifications.audience(self.step, self.unit),
+        }
 
 
 @dataclass
@@ -171,8 +183,20 @@ def _outcome(rows: list[asyncpg.Record], now: datetime, source: str) -> Outcome:
             if r["next_step"] is not None:
                 out.armed.append(jobs.ArmedStep(r["clock_id"], r["version"], r["next_step"], r["next_step_at"]))
         if r["step_id"] is not None:
-            out.recorded.append(RecordedStep(r["step_id"], r["clock_id"], r["number"], r["territory"], r["unit"],
-                                             r["clock"], r["step"], r["due_at"], now, source))
+            out.recorded.append(
+                RecordedStep(
+                    r["step_id"],
+                    r["clock_id"],
+                    r["number"],
+                    r["territory"],
+                    r["unit"],
+                    r["clock"],
+                    r["step"],
+                    r["due_at"],
+                    now,
+                    source,
+                )
+            )
     out.clocks = len(seen)
     return out
 
@@ -184,8 +208,9 @@ async def tell(rt: Runtime, steps: list[RecordedStep], *, now: datetime) -> list
         return []
     async with rt.pool.acquire() as conn:
         async with conn.transaction():
-            counts = await notifications.tell(conn, [(s.id, s.number, s.territory) for s in steps], now=now,
-                                              webhook_urls=rt.settings.webhook_urls)
+            counts = await notifications.tell(
+                conn, [(s.id, s.number, s.territory) for s in steps], now=now, webhook_urls=rt.settings.webhook_urls
+            )
     told = [replace(s, notified=counts[s.id][0], hooks=counts[s.id][1]) for s in steps if s.id in counts]
     await _publish(rt, told)
     return told
@@ -199,15 +224,32 @@ async def _publish(rt: Runtime, told: list[RecordedStep]) -> None:
         await jobs.enqueue(rt.redis, jobs.WEBHOOK_JOB, job_id=f"webhooks:{int(now.timestamp())}")
 
 
-async def tell_untold(rt: Runtime, *, now: datetime, older_than: timedelta = SWEEP_GRACE,
-                      limit: int = SWEEP_BATCH) -> int:
+async def tell_untold(
+    rt: Runtime, *, now: datetime, older_than: timedelta = SWEEP_GRACE, limit: int = SWEEP_BATCH
+) -> int:
     """Tell the steps whose recorder died before telling (the second half of the safety net)."""
     async with rt.pool.acquire() as conn:
         async with conn.transaction():
-            rows = await notifications.tell_untold(conn, now=now, before=now - older_than, limit=limit,
-                                                   webhook_urls=rt.settings.webhook_urls)
-    told = [RecordedStep(r["id"], r["clock_id"], r["number"], r["territory"], r["unit"], r["clock"], r["step"],
-                         r["due_at"], r["recorded_at"], r["source"], r["notified"], r["hooks"]) for r in rows]
+            rows = await notifications.tell_untold(
+                conn, now=now, before=now - older_than, limit=limit, webhook_urls=rt.settings.webhook_urls
+            )
+    told = [
+        RecordedStep(
+            r["id"],
+            r["clock_id"],
+            r["number"],
+            r["territory"],
+            r["unit"],
+            r["clock"],
+            r["step"],
+            r["due_at"],
+            r["recorded_at"],
+            r["source"],
+            r["notified"],
+            r["hooks"],
+        )
+        for r in rows
+    ]
     await _publish(rt, told)
     return len(told)
 
@@ -236,6 +278,7 @@ async def arm_near(redis: Any, steps: list[jobs.ArmedStep], *, now: datetime) ->
 
 # --- the exact-time job ----------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class JobResult:
     outcome: Outcome
@@ -255,8 +298,9 @@ async def escalate_clock(rt: Runtime, clock_id: int, version: int, step: str, *,
         await after_recording(rt, out, now=now)
         await catch_up_if_behind(rt)
         return JobResult(out, "recorded")
-    row = await rt.pool.fetchrow("SELECT version, stopped_at, next_step, next_step_at FROM clocks WHERE id = $1",
-                                 clock_id)
+    row = await rt.pool.fetchrow(
+        "SELECT version, stopped_at, next_step, next_step_at FROM clocks WHERE id = $1", clock_id
+    )
     if row is None or row["stopped_at"] is not None:
         return JobResult(out, "stopped")
     if row["version"] != version:
@@ -284,11 +328,13 @@ async def catch_up_if_behind(rt: Runtime) -> SweepResult | None:
         now = datetime.now(UTC)
         if await rt.pool.fetchval(BACKLOG_SQL, now - BURST_LAG, BURST) < BURST:
             return None
-        return await sweep(rt, now=now, grace=BURST_LAG, max_batches=BURST_MAX_BATCHES,
-                           now_fn=lambda: datetime.now(UTC))
+        return await sweep(
+            rt, now=now, grace=BURST_LAG, max_batches=BURST_MAX_BATCHES, now_fn=lambda: datetime.now(UTC)
+        )
 
 
 # --- the catch-up sweep ----------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class SweepResult:
@@ -310,8 +356,15 @@ async def sweep_batch(rt: Runtime, *, now: datetime, cutoff: datetime, limit: in
     return _outcome(rows, now, "sweep")
 
 
-async def sweep(rt: Runtime, *, now: datetime, grace: timedelta = SWEEP_GRACE, batch: int = SWEEP_BATCH,
-                max_batches: int = 1000, now_fn: Callable[[], datetime] | None = None) -> SweepResult:
+async def sweep(
+    rt: Runtime,
+    *,
+    now: datetime,
+    grace: timedelta = SWEEP_GRACE,
+    batch: int = SWEEP_BATCH,
+    max_batches: int = 1000,
+    now_fn: Callable[[], datetime] | None = None,
+) -> SweepResult:
     """Record every step that is due and not recorded (the safety net for lost jobs and stopped workers).
     With `now_fn`, each batch reads the time afresh (a long pass records each step when it really does)."""
     started = time.perf_counter()
@@ -331,11 +384,25 @@ async def sweep(rt: Runtime, *, now: datetime, grace: timedelta = SWEEP_GRACE, b
             break
     # Steps recorded by a process that died before telling anyone (older than the grace: not still being told).
     untold = await tell_untold(rt, now=now, older_than=grace)
-    result = SweepResult(len(total.recorded), total.clocks, batches, lag,
-                         round((time.perf_counter() - started) * 1000, 2), len(total.armed), untold)
+    result = SweepResult(
+        len(total.recorded),
+        total.clocks,
+        batches,
+        lag,
+        round((time.perf_counter() - started) * 1000, 2),
+        len(total.armed),
+        untold,
+    )
     if result.recorded or result.clocks or untold:
-        log.info("sweep", recorded=result.recorded, clocks=result.clocks, batches=result.batches,
-                 lag_seconds=round(lag, 3), duration_ms=result.duration_ms, untold_told=untold)
+        log.info(
+            "sweep",
+            recorded=result.recorded,
+            clocks=result.clocks,
+            batches=result.batches,
+            lag_seconds=round(lag, 3),
+            duration_ms=result.duration_ms,
+            untold_told=untold,
+        )
     return result
 
 
@@ -367,9 +434,17 @@ LIMIT $7
 """
 
 
-async def list_open(rt: Runtime, principal: Principal, *, unit: str | None = None, level: str | None = None,
-                    territory: str | None = None, clock: str | None = None, limit: int = 50,
-                    cursor: str | None = None) -> dict[str, Any]:
+async def list_open(
+    rt: Runtime,
+    principal: Principal,
+    *,
+    unit: str | None = None,
+    level: str | None = None,
+    territory: str | None = None,
+    clock: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
     """Open (unresolved) escalation steps, newest first; a handler sees its own unit's only."""
     if principal.role not in STAFF_ROLES:
         raise Forbidden(f"role {principal.role} may not read escalations")
@@ -398,12 +473,27 @@ async def list_open(rt: Runtime, principal: Principal, *, unit: str | None = Non
     rows = await rt.pool.fetch(LIST_SQL, unit, level, territory, clock, after[0], after[1], limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [{"id": r["id"], "ticket": r["number"], "title": r["title"], "ticket_status": r["status"],
-              "clock": r["clock"], "level": r["step"], "unit": r["unit"],
-              "unit_name": rt.names.units.get(r["unit"]) if r["unit"] else None, "territory": r["territory"],
-              "due_at": r["due_at"].isoformat(), "recorded_at": r["recorded_at"].isoformat(), "source": r["source"]}
-             for r in rows]
+    items = [
+        {
+            "id": r["id"],
+            "ticket": r["number"],
+            "title": r["title"],
+            "ticket_status": r["status"],
+            "clock": r["clock"],
+            "level": r["step"],
+            "unit": r["unit"],
+            "unit_name": rt.names.units.get(r["unit"]) if r["unit"] else None,
+            "territory": r["territory"],
+            "due_at": r["due_at"].isoformat(),
+            "recorded_at": r["recorded_at"].isoformat(),
+            "source": r["source"],
+        }
+        for r in rows
+    ]
     last = rows[-1] if rows else None
-    return {"items": items,
-            "next_cursor": f"{(last['recorded_at'] - EPOCH) // timedelta(microseconds=1)}-{last['id']}"
-            if more and last else None}
+    return {
+        "items": items,
+        "next_cursor": f"{(last['recorded_at'] - EPOCH) // timedelta(microseconds=1)}-{last['id']}"
+        if more and last
+        else None,
+    }

@@ -30,8 +30,9 @@ def _decode_jsonb(data: bytes) -> Any:
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # Binary format: msgspec's UTF-8 bytes go to the wire as they are, and come back without a text decoding.
     await conn.set_type_codec("json", encoder=_encode_json, decoder=_decode, schema="pg_catalog", format="binary")
-    await conn.set_type_codec("jsonb", encoder=_encode_jsonb, decoder=_decode_jsonb, schema="pg_catalog",
-                              format="binary")
+    await conn.set_type_codec(
+        "jsonb", encoder=_encode_jsonb, decoder=_decode_jsonb, schema="pg_catalog", format="binary"
+    )
 
 
 def database_name(url: str) -> str:
@@ -67,8 +68,10 @@ async def drop_database(url: str) -> None:
     name = database_name(url)
     conn = await asyncpg.connect(with_database(url, "postgres"))
     try:
-        await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
+        )
         quoted = await conn.fetchval("SELECT quote_ident($1)", name)
         await conn.execute(f"DROP DATABASE IF EXISTS {quoted}")
     finally:
@@ -89,8 +92,9 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=_init_connection,
-                                     reset=_keep_session, command_timeout=60)
+    pool = await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, init=_init_connection, reset=_keep_session, command_timeout=60
+    )
     assert pool is not None
     return pool
 

@@ -32,8 +32,14 @@ NEVER_DELETED = ("escalation_steps",)
 # Read by the service, written only by migrate.
 READ_ONLY = ("schema_migrations",)
 _NAME_BYTES = 63  # PostgreSQL cuts identifiers longer than this silently: two databases could share a role
-_RELATION_KINDS = {"r": "TABLE", "p": "TABLE", "f": "FOREIGN TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW",
-                   "S": "SEQUENCE"}
+_RELATION_KINDS = {
+    "r": "TABLE",
+    "p": "TABLE",
+    "f": "FOREIGN TABLE",
+    "v": "VIEW",
+    "m": "MATERIALIZED VIEW",
+    "S": "SEQUENCE",
+}
 log = structlog.get_logger(__name__)
 
 
@@ -50,7 +56,7 @@ def _role_name(database: str, suffix: str) -> str:
     if len(name.encode()) <= _NAME_BYTES:
         return name
     digest = hashlib.sha256(database.encode()).hexdigest()[:8]
-    keep = database.encode()[:_NAME_BYTES - len(suffix) - len(digest) - 2].decode(errors="ignore")
+    keep = database.encode()[: _NAME_BYTES - len(suffix) - len(digest) - 2].decode(errors="ignore")
     return f"{keep}_{digest}_{suffix}"
 
 
@@ -64,8 +70,10 @@ def runtime_role(database: str) -> str:
 
 def user_of(url: str) -> tuple[str | None, str | None]:
     parts = urlsplit(url)
-    return (unquote(parts.username) if parts.username else None,
-            unquote(parts.password) if parts.password is not None else None)
+    return (
+        unquote(parts.username) if parts.username else None,
+        unquote(parts.password) if parts.password is not None else None,
+    )
 
 
 def as_role(url: str, role: str, password: str | None = None) -> str:
@@ -94,26 +102,32 @@ async def provide(conn: asyncpg.Connection, runtime_url: str | None = None) -> t
     named, password = user_of(runtime_url) if runtime_url else (None, None)
     owner, app = owner_role(database), named or runtime_role(database)
     if app == owner:
-        raise RoleError(f"HOTLINE_DATABASE_RUNTIME_URL names {owner}, the owner of the schema: the service needs a "
-                        "role of its own")
+        raise RoleError(
+            f"HOTLINE_DATABASE_RUNTIME_URL names {owner}, the owner of the schema: the service needs a role of its own"
+        )
     async with conn.transaction():
         for role, login in ((owner, "NOLOGIN"), (app, "LOGIN")):
             if await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = $1", role):
                 kind = "owner" if role == owner else "runtime"
-                raise RoleError(f"role {role} is a superuser: it cannot be the {kind} role (a superuser can switch "
-                                "the events table's triggers off); name another role in HOTLINE_DATABASE_RUNTIME_URL, "
-                                "or take SUPERUSER from it by hand")
+                raise RoleError(
+                    f"role {role} is a superuser: it cannot be the {kind} role (a superuser can switch "
+                    "the events table's triggers off); name another role in HOTLINE_DATABASE_RUNTIME_URL, "
+                    "or take SUPERUSER from it by hand"
+                )
             if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
                 await _ddl(conn, "CREATE ROLE %I", role)
-            await _ddl(conn, f"ALTER ROLE %I {login} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
-                       role)
+            await _ddl(
+                conn, f"ALTER ROLE %I {login} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS", role
+            )
         if password:
             await _ddl(conn, "ALTER ROLE %I PASSWORD %L", app, password)
         # Membership would carry the owner's rights (or every table's, through pg_write_all_data) to the service.
         for granted in await conn.fetch(
-                """SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+            """SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
                    JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = $1 AND g.rolname = any($2::text[])""",
-                app, [owner, "pg_write_all_data", "pg_database_owner"]):
+            app,
+            [owner, "pg_write_all_data", "pg_database_owner"],
+        ):
             await _ddl(conn, "REVOKE %I FROM %I", granted["rolname"], app)
         await _hand_over(conn, database, owner)
         await _grant(conn, database, app)
@@ -132,7 +146,10 @@ async def _hand_over(conn: asyncpg.Connection, database: str, owner: str) -> Non
            WHERE n.nspname = 'public' AND c.relkind::text = any($1::text[]) AND pg_get_userbyid(c.relowner) <> $2
              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
                              AND (d.deptype = 'e' OR (c.relkind = 'S' AND d.deptype IN ('a', 'i'))))
-           ORDER BY 2""", list(_RELATION_KINDS), owner)
+           ORDER BY 2""",
+        list(_RELATION_KINDS),
+        owner,
+    )
     for r in relations:
         await _ddl(conn, f"ALTER {_RELATION_KINDS[r['relkind']]} {r['name']} OWNER TO %I", owner)
     routines = await conn.fetch(
@@ -140,7 +157,9 @@ async def _hand_over(conn: asyncpg.Connection, database: str, owner: str) -> Non
            WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> $1
              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
                              AND d.deptype = 'e')
-           ORDER BY 1""", owner)
+           ORDER BY 1""",
+        owner,
+    )
     for r in routines:
         await _ddl(conn, f"ALTER ROUTINE {r['name']} OWNER TO %I", owner)
     types = await conn.fetch(
@@ -150,7 +169,9 @@ async def _hand_over(conn: asyncpg.Connection, database: str, owner: str) -> Non
              AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid
                              AND d.deptype = 'e')
-           ORDER BY 1""", owner)
+           ORDER BY 1""",
+        owner,
+    )
     for r in types:
         await _ddl(conn, f"ALTER TYPE {r['name']} OWNER TO %I", owner)
 
@@ -158,10 +179,15 @@ async def _hand_over(conn: asyncpg.Connection, database: str, owner: str) -> Non
 async def _tree(conn: asyncpg.Connection, table: str) -> list[str]:
     """The table and its partitions (each partition is a table of its own for privileges)."""
     # pg_partition_tree lists nothing for a table that is not partitioned: the table itself is added.
-    return [r["name"] for r in await conn.fetch(
-        """SELECT format('%I.%I', n.nspname, c.relname) AS name
+    return [
+        r["name"]
+        for r in await conn.fetch(
+            """SELECT format('%I.%I', n.nspname, c.relname) AS name
            FROM (SELECT to_regclass($1) AS relid UNION SELECT relid FROM pg_partition_tree(to_regclass($1))) t
-           JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace""", f"public.{table}")]
+           JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace""",
+            f"public.{table}",
+        )
+    ]
 
 
 async def _grant(conn: asyncpg.Connection, database: str, app: str) -> None:
@@ -193,25 +219,33 @@ async def service_url(url: str, runtime_url: str | None = None) -> str:
     try:
         conn = await asyncpg.connect(url)
     except asyncpg.InvalidCatalogNameError as exc:
-        raise NotReady(f"database {name} does not exist: `hotline migrate` creates it (the service never does)") \
-            from exc
+        raise NotReady(
+            f"database {name} does not exist: `hotline migrate` creates it (the service never does)"
+        ) from exc
     try:
         role = runtime_role(name)
         row = await conn.fetchrow(
             """SELECT rolsuper, EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1 AND rolcanlogin) AS has_role,
                       coalesce((SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class
                                 WHERE oid = to_regclass('public.events')), false) AS owns_events
-               FROM pg_roles WHERE rolname = current_user""", role)
+               FROM pg_roles WHERE rolname = current_user""",
+            role,
+        )
     finally:
         await conn.close()
     if not row["rolsuper"]:
         if row["owns_events"]:  # served as asked, but the operator should know the trigger is not a wall for it
-            log.warning("service_owns_events", database=name,
-                        detail="the service's role owns the events table and could switch its triggers off")
+            log.warning(
+                "service_owns_events",
+                database=name,
+                detail="the service's role owns the events table and could switch its triggers off",
+            )
         return url  # a role the operator made for the service: used as it is
     if not row["has_role"]:
-        raise NotReady(f"the runtime role {role} does not exist: run `hotline migrate` (it makes the roles the "
-                       "service connects as instead of the superuser in HOTLINE_DATABASE_URL)")
+        raise NotReady(
+            f"the runtime role {role} does not exist: run `hotline migrate` (it makes the roles the "
+            "service connects as instead of the superuser in HOTLINE_DATABASE_URL)"
+        )
     return as_role(url, role)
 
 
@@ -222,8 +256,10 @@ def login_refused(url: str, runtime_url: str | None, exc: Exception) -> NotReady
     role, _ = user_of(url)
     if url == runtime_url:
         return NotReady(f"cannot connect with HOTLINE_DATABASE_RUNTIME_URL as {role}: {exc}")
-    return NotReady(f"cannot connect as the runtime role {role} ({exc}): with password authentication set "
-                    "HOTLINE_DATABASE_RUNTIME_URL (its user and password) for `hotline migrate` and the service")
+    return NotReady(
+        f"cannot connect as the runtime role {role} ({exc}): with password authentication set "
+        "HOTLINE_DATABASE_RUNTIME_URL (its user and password) for `hotline migrate` and the service"
+    )
 
 
 async def check_service_login(url: str, runtime_url: str | None = None) -> None:

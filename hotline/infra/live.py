@@ -12,7 +12,6 @@ import structlog
 from redis.asyncio import Redis
 
 from hotline.auth import revocation
-
 from hotline.infra import tasks
 
 CHANNEL = "hotline:live"
@@ -40,7 +39,7 @@ async def publish_many(redis: Redis, kind: str, payloads: list[dict[str, Any]]) 
     try:
         messages = [_encode({"type": kind, **payload}) for payload in payloads]
         for start in range(0, len(messages), _PUBLISH_CHUNK):
-            await redis.eval(_PUBLISH_EACH, 1, CHANNEL, *messages[start:start + _PUBLISH_CHUNK])
+            await redis.eval(_PUBLISH_EACH, 1, CHANNEL, *messages[start : start + _PUBLISH_CHUNK])
     except Exception as exc:
         log.warning("live_publish_failed", kind=kind, messages=len(payloads), error=type(exc).__name__)
 
@@ -82,7 +81,7 @@ class Client:
         """The next encoded message; None after `timeout` seconds without one; END when the feed is over."""
         try:
             return await asyncio.wait_for(self.queue.get(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None
 
 
@@ -133,7 +132,7 @@ class Hub:
         try:
             await asyncio.wait_for(asyncio.shield(self._ready.wait()), timeout)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
     async def close(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from arq.constants import default_queue_name
 from prometheus_client import REGISTRY, CollectorRegistry, Gauge, generate_latest
@@ -39,7 +39,7 @@ GAUGES = {**DATABASE_GAUGES, "job_queue_depth": "Jobs queued or deferred in arq 
 
 
 async def collect(rt: Runtime, now: datetime | None = None) -> dict[str, float]:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     values: dict[str, float] = dict.fromkeys(GAUGES, math.nan)
     try:
         row = await asyncio.wait_for(rt.pool.fetchrow(GAUGES_SQL, now), 2)

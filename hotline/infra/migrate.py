@@ -43,8 +43,9 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return [Migration(p.stem, p) for p in found]
 
 
-async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR, *,
-                  runtime_url: str | None = None) -> list[str]:
+async def migrate(
+    conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR, *, runtime_url: str | None = None
+) -> list[str]:
     """Apply pending migrations; returns the versions applied. Safe to run from several processes at once.
     `runtime_url` (HOTLINE_DATABASE_RUNTIME_URL) names the runtime role and its password instead of `<db>_app`."""
     await conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
@@ -53,8 +54,11 @@ async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR, *,
             """CREATE TABLE IF NOT EXISTS schema_migrations (
                    version text PRIMARY KEY,
                    checksum text NOT NULL,
-                   applied_at timestamptz NOT NULL DEFAULT now())""")
-        applied = {r["version"]: r["checksum"] for r in await conn.fetch("SELECT version, checksum FROM schema_migrations")}
+                   applied_at timestamptz NOT NULL DEFAULT now())"""
+        )
+        applied = {
+            r["version"]: r["checksum"] for r in await conn.fetch("SELECT version, checksum FROM schema_migrations")
+        }
         done: list[str] = []
         for m in discover(directory):
             if m.version in applied:
@@ -63,8 +67,9 @@ async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR, *,
                 continue
             async with conn.transaction():
                 await conn.execute(m.sql)
-                await conn.execute("INSERT INTO schema_migrations (version, checksum) VALUES ($1, $2)",
-                                   m.version, m.checksum)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, checksum) VALUES ($1, $2)", m.version, m.checksum
+                )
             log.info("migration_applied", version=m.version)
             done.append(m.version)
         if await roles.is_superuser(conn):

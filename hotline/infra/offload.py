@@ -35,8 +35,9 @@ def _lower_priority() -> None:
             pass
 
 
-_passwords = ThreadPoolExecutor(max_workers=PASSWORD_THREADS, thread_name_prefix="hotline-password",
-                                initializer=_lower_priority)
+_passwords = ThreadPoolExecutor(
+    max_workers=PASSWORD_THREADS, thread_name_prefix="hotline-password", initializer=_lower_priority
+)
 
 
 async def password(fn: Callable[..., T], *args: object) -> T:

@@ -7,7 +7,7 @@ moved deadline (new version) makes the old job harmless and the same arming twic
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import structlog
 from arq.connections import ArqRedis
@@ -52,18 +52,27 @@ _ARM_CHUNK = 500  # jobs per script call, so a bulk arming never holds Redis for
 async def arm(redis: ArqRedis, steps: list[ArmedStep]) -> None:
     """Schedule each clock's next escalation step. Losing these is safe: the sweep finds due steps in PostgreSQL."""
     for start in range(0, len(steps), _ARM_CHUNK):
-        chunk = steps[start:start + _ARM_CHUNK]
+        chunk = steps[start : start + _ARM_CHUNK]
         try:
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             enqueued_ms = timestamp_ms()
             args: list[object] = []
             for s in chunk:
                 # arq expires a job a day after its instant: a step long past is due now, not "expired already".
                 score = to_unix_ms(max(s.at, now))
-                args += [escalation_job_id(s.clock_id, s.version, s.step), score,
-                         score - enqueued_ms + redis.expires_extra_ms,
-                         serialize_job(ESCALATE_JOB, (s.clock_id, s.version, s.step), {}, None, enqueued_ms,
-                                       serializer=redis.job_serializer)]
+                args += [
+                    escalation_job_id(s.clock_id, s.version, s.step),
+                    score,
+                    score - enqueued_ms + redis.expires_extra_ms,
+                    serialize_job(
+                        ESCALATE_JOB,
+                        (s.clock_id, s.version, s.step),
+                        {},
+                        None,
+                        enqueued_ms,
+                        serializer=redis.job_serializer,
+                    ),
+                ]
             await redis.eval(_ARM_LUA, 3, redis.default_queue_name, job_key_prefix, result_key_prefix, *args)
         except Exception as exc:  # Redis down must never fail the action that stamped the deadline.
             log.warning("arm_failed", clocks=[s.clock_id for s in chunk], error=type(exc).__name__)
@@ -91,4 +100,3 @@ async def retire(redis: ArqRedis, steps: list[ArmedStep]) -> None:
             await pipe.execute()
     except Exception as exc:  # the jobs then run and find nothing to do
         log.warning("retire_failed", jobs=len(ids), error=type(exc).__name__)
-

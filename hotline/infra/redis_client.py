@@ -21,8 +21,11 @@ async def create_pool(settings: RedisSettings) -> ArqRedis:
     if settings.sentinel:  # a Sentinel-managed pool finds its master itself: left as arq made it
         return redis
     unbounded = redis.connection_pool
-    redis.connection_pool = BlockingConnectionPool(max_connections=MAX_CONNECTIONS, timeout=WAIT_SECONDS,
-                                                   connection_class=unbounded.connection_class,
-                                                   **unbounded.connection_kwargs)
+    redis.connection_pool = BlockingConnectionPool(
+        max_connections=MAX_CONNECTIONS,
+        timeout=WAIT_SECONDS,
+        connection_class=unbounded.connection_class,
+        **unbounded.connection_kwargs,
+    )
     await unbounded.disconnect()
     return redis

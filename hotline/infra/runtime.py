@@ -15,13 +15,13 @@ from arq.connections import ArqRedis, RedisSettings
 import sla
 from config.reference import load_calendar_config, load_toml
 from config.settings import Settings
+from hotline.auth.revocation import RevocationList
+from hotline.auth.throttle import SignInThrottle
 from hotline.infra import db
 from hotline.infra import db_roles as roles
-from hotline.web.ratelimit import AccountLimiter
-from hotline.auth.revocation import RevocationList
 from hotline.infra.redis_client import create_pool as create_arq_pool  # bounded: a burst waits, opens nothing
 from hotline.tickets.routing import Router, RuleRow
-from hotline.auth.throttle import SignInThrottle
+from hotline.web.ratelimit import AccountLimiter
 
 
 @dataclass
@@ -57,12 +57,15 @@ class Runtime:
         s = self.settings
         self.revocations = RevocationList(self.redis, self.pool)
         self.api_limits = AccountLimiter(self.redis, s.api_rate_limit_per_minute)
-        self.sign_ins = SignInThrottle(self.redis, free_failures=s.signin_free_failures,
-                                       client_free_failures=s.signin_client_free_failures,
-                                       max_backoff=s.signin_max_backoff_seconds)
+        self.sign_ins = SignInThrottle(
+            self.redis,
+            free_failures=s.signin_free_failures,
+            client_free_failures=s.signin_client_free_failures,
+            max_backoff=s.signin_max_backoff_seconds,
+        )
 
     @classmethod
-    async def start(cls, settings: Settings) -> "Runtime":
+    async def start(cls, settings: Settings) -> Runtime:
         # Never creates the database: that needs CREATEDB, which only `hotline migrate` uses. Connects as the runtime
         # role when the configured URL names a superuser (one that could switch the events table's triggers off).
         url = await roles.service_url(settings.database_url, settings.database_runtime_url)
@@ -70,11 +73,22 @@ class Runtime:
         redis = await create_arq_pool(RedisSettings.from_dsn(settings.redis_url))
         overrides, office_hours = load_calendar_config()
         calendar = sla.build_calendar(overrides, tz=settings.timezone, office_hours=office_hours)
-        rt = cls(settings, pool, redis, Names(), Router([], [], []), calendar, sla.PolicySet.from_config(
-            load_toml("sla_policies.toml"), version=0))
+        rt = cls(
+            settings,
+            pool,
+            redis,
+            Names(),
+            Router([], [], []),
+            calendar,
+            sla.PolicySet.from_config(load_toml("sla_policies.toml"), version=0),
+        )
         if settings.database_replica_url:
-            rt.report_pool = await _pool(await roles.service_url(settings.database_replica_url), settings, min_size=1,
-                                         max_size=max(2, settings.db_pool_max // 2))
+            rt.report_pool = await _pool(
+                await roles.service_url(settings.database_replica_url),
+                settings,
+                min_size=1,
+                max_size=max(2, settings.db_pool_max // 2),
+            )
         await rt.reload_reference()
         await rt.reload_policies()
         return rt
@@ -101,8 +115,10 @@ class Runtime:
                 kinds={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM kinds")},
                 units={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM units WHERE active")},
             )
-            rules = [RuleRow(r["id"], r["category"], r["territory"], r["unit"])
-                     for r in await conn.fetch("SELECT id, category, territory, unit FROM routing_rules")]
+            rules = [
+                RuleRow(r["id"], r["category"], r["territory"], r["unit"])
+                for r in await conn.fetch("SELECT id, category, territory, unit FROM routing_rules")
+            ]
         self.names = names
         self.router = Router(rules, names.units, names.territories)
 
@@ -113,8 +129,9 @@ class Runtime:
         if latest is not None and latest != self.policies.version:
             row = await self.pool.fetchrow("SELECT version, rows FROM sla_policy_versions WHERE version = $1", latest)
         if row is not None:
-            self.policies = sla.PolicySet.from_config(row["rows"], version=row["version"],
-                                                      channels=self.names.channels, kinds=self.names.kinds)
+            self.policies = sla.PolicySet.from_config(
+                row["rows"], version=row["version"], channels=self.names.channels, kinds=self.names.kinds
+            )
         self._policy_checked = time.monotonic()
 
     async def current_policies(self) -> sla.PolicySet:

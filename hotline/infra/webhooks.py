@@ -62,17 +62,33 @@ def backoff(attempts: int, base: timedelta = BACKOFF_BASE) -> timedelta:
 
 
 def payload(step: Any) -> dict[str, Any]:
-    return {"event": "escalation.step", "step_id": step["id"], "ticket": step["number"], "clock": step["clock"],
-            "step": step["step"], "unit": step["unit"], "territory": step["territory"], "category": step["category"],
-            "kind": step["kind"], "due_at": step["due_at"].isoformat(), "recorded_at": step["recorded_at"].isoformat()}
+    return {
+        "event": "escalation.step",
+        "step_id": step["id"],
+        "ticket": step["number"],
+        "clock": step["clock"],
+        "step": step["step"],
+        "unit": step["unit"],
+        "territory": step["territory"],
+        "category": step["category"],
+        "kind": step["kind"],
+        "due_at": step["due_at"].isoformat(),
+        "recorded_at": step["recorded_at"].isoformat(),
+    }
 
 
 async def _post(http: httpx.AsyncClient, delivery: Any, body: dict[str, Any]) -> str | None:
     """None on a 2xx; otherwise what went wrong, for last_error."""
     try:
-        r = await http.post(delivery["url"], json=body, headers={
-            "X-Hotline-Delivery": str(delivery["id"]), "X-Hotline-Event": body["event"],
-            "X-Hotline-Attempt": str(delivery["attempts"])})
+        r = await http.post(
+            delivery["url"],
+            json=body,
+            headers={
+                "X-Hotline-Delivery": str(delivery["id"]),
+                "X-Hotline-Event": body["event"],
+                "X-Hotline-Attempt": str(delivery["attempts"]),
+            },
+        )
     except httpx.HTTPError as exc:
         return f"{type(exc).__name__}: {exc}"[:500]
     if 200 <= r.status_code < 300:
@@ -80,8 +96,14 @@ async def _post(http: httpx.AsyncClient, delivery: Any, body: dict[str, Any]) ->
     return f"HTTP {r.status_code}"
 
 
-async def deliver_due(rt: Runtime, *, now: datetime, limit: int = 100, base: timedelta = BACKOFF_BASE,
-                      http: httpx.AsyncClient | None = None) -> DeliveryRun:
+async def deliver_due(
+    rt: Runtime,
+    *,
+    now: datetime,
+    limit: int = 100,
+    base: timedelta = BACKOFF_BASE,
+    http: httpx.AsyncClient | None = None,
+) -> DeliveryRun:
     """Claim up to `limit` due deliveries, post them concurrently, and record each result."""
     claimed = await rt.pool.fetch(CLAIM_SQL, now, limit, LEASE)
     if not claimed:
@@ -96,20 +118,32 @@ async def deliver_due(rt: Runtime, *, now: datetime, limit: int = 100, base: tim
             await client.aclose()
     delivered = [d["id"] for d, e in zip(claimed, errors) if e is None]
     failed = [(d["id"], e) for d, e in zip(claimed, errors) if e is not None and d["attempts"] >= MAX_ATTEMPTS]
-    retry = [(d["id"], e, now + backoff(d["attempts"], base)) for d, e in zip(claimed, errors)
-             if e is not None and d["attempts"] < MAX_ATTEMPTS]
+    retry = [
+        (d["id"], e, now + backoff(d["attempts"], base))
+        for d, e in zip(claimed, errors)
+        if e is not None and d["attempts"] < MAX_ATTEMPTS
+    ]
     async with rt.pool.acquire() as conn:
         async with conn.transaction():
-            await conn.execute("UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $2, "
-                               "locked_until = NULL, last_error = NULL WHERE id = any($1::bigint[])", delivered, now)
+            await conn.execute(
+                "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $2, "
+                "locked_until = NULL, last_error = NULL WHERE id = any($1::bigint[])",
+                delivered,
+                now,
+            )
             await conn.execute(
                 """UPDATE webhook_deliveries d SET status = 'failed', locked_until = NULL, last_error = f.error
                    FROM unnest($1::bigint[], $2::text[]) AS f (id, error) WHERE d.id = f.id""",
-                [f[0] for f in failed], [f[1] for f in failed])
+                [f[0] for f in failed],
+                [f[1] for f in failed],
+            )
             await conn.execute(
                 """UPDATE webhook_deliveries d SET next_attempt_at = r.at, locked_until = NULL, last_error = r.error
                    FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS r (id, error, at) WHERE d.id = r.id""",
-                [r[0] for r in retry], [r[1] for r in retry], [r[2] for r in retry])
+                [r[0] for r in retry],
+                [r[1] for r in retry],
+                [r[2] for r in retry],
+            )
     for delivery_id, error in failed:
         log.warning("webhook_gave_up", delivery_id=delivery_id, attempts=MAX_ATTEMPTS, error=error)
     return DeliveryRun(len(claimed), len(delivered), len(retry), len(failed), min((r[2] for r in retry), default=None))

@@ -40,8 +40,8 @@ async def _seed(demo: bool, demo_tickets: int = 0, only_if_empty: bool = False) 
     finally:
         await conn.close()
     if demo_tickets and not (only_if_empty and has_tickets):
-        from hotline.ops.demo import populate
         from hotline.infra.runtime import Runtime
+        from hotline.ops.demo import populate
 
         rt = await Runtime.start(settings)
         try:
@@ -63,7 +63,7 @@ def _ready_to_serve(command: str, *, signs_tokens: bool) -> None:
         asyncio.run(check_service_login(settings.database_url, settings.database_runtime_url))
     except (InsecureSecretKey, NotReady) as exc:
         sys.exit(f"hotline {command}: {exc}")
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         # PostgreSQL not up yet: the process's own start deals with it as before (the worker waits and tries again).
         print(f"hotline {command}: PostgreSQL not reachable yet ({exc})", file=sys.stderr)
 
@@ -94,9 +94,19 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if workers < 1:
         sys.exit("hotline serve: --workers / HOTLINE_WEB_WORKERS must be at least 1")
     _ready_to_serve("serve", signs_tokens=True)
-    uvicorn.run("hotline.web.app:create_app", factory=True, host=args.host, port=args.port, workers=workers,
-                log_config=None, access_log=False, loop="uvloop", http="httptools", lifespan="on",
-                proxy_headers=False)  # the app trusts X-Forwarded-For from HOTLINE_TRUSTED_PROXIES only
+    uvicorn.run(
+        "hotline.web.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        proxy_headers=False,
+    )  # the app trusts X-Forwarded-For from HOTLINE_TRUSTED_PROXIES only
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
@@ -135,10 +145,13 @@ def cmd_dev(args: argparse.Namespace) -> None:
     worker = subprocess.Popen([*exe, "worker"])
     password = get_settings().demo_password
     time.sleep(1.5)
-    print(f"\nHotline is running.\n  console: http://localhost:{args.port}/\n  API docs: http://localhost:{args.port}/schema\n"
-          f"  demo logins (password: {password}): agent, dispatcher, manager, admin, integration-12345, "
-          "integration-12328, integration-12319,\n    and one handler per unit: handler-<unit code>, e.g. "
-          "handler-320612-bureau, handler-city-taxi\nPress Ctrl-C to stop.", flush=True)
+    print(
+        f"\nHotline is running.\n  console: http://localhost:{args.port}/\n  API docs: http://localhost:{args.port}/schema\n"
+        f"  demo logins (password: {password}): agent, dispatcher, manager, admin, integration-12345, "
+        "integration-12328, integration-12319,\n    and one handler per unit: handler-<unit code>, e.g. "
+        "handler-320612-bureau, handler-city-taxi\nPress Ctrl-C to stop.",
+        flush=True,
+    )
 
     def stop(*_: object) -> None:
         for p in (api, worker):
@@ -167,24 +180,38 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     p = sub.add_parser("seed", help="load reference data and policies")
     p.add_argument("--demo", action="store_true", help="also create the demo accounts")
-    p.add_argument("--demo-tickets", type=int, default=0, metavar="N",
-                   help="with --demo: also log N demo tickets with twelve weeks of history")
+    p.add_argument(
+        "--demo-tickets",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --demo: also log N demo tickets with twelve weeks of history",
+    )
     p.set_defaults(func=cmd_seed)
     p = sub.add_parser("serve", help="run the API and console")
     p.add_argument("--port", type=int, default=int(os.environ.get("HOTLINE_PORT", "8000")))
     p.add_argument("--host", default=os.environ.get("HOTLINE_HOST", "127.0.0.1"))
-    p.add_argument("--workers", type=int, default=None,
-                   help="API worker processes (default: HOTLINE_WEB_WORKERS, else one per core, at most 4)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="API worker processes (default: HOTLINE_WEB_WORKERS, else one per core, at most 4)",
+    )
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("worker", help="run the arq worker (escalation, sweep, reports)")
     p.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     p.add_argument("--check", action="store_true", help="health check for supervisors: exit 0 if a worker is alive")
     p.set_defaults(func=cmd_worker)
     sub.add_parser("services", help="print env exports pointing at reachable PostgreSQL/Redis").set_defaults(
-        func=cmd_services)
+        func=cmd_services
+    )
     p = sub.add_parser("dev", help="everything `make run` does")
-    p.add_argument("--demo-tickets", type=int, default=int(os.environ.get("HOTLINE_DEMO_TICKETS", "400")),
-                   help="demo tickets logged on a first start, when the database has none (default 400; 0: none)")
+    p.add_argument(
+        "--demo-tickets",
+        type=int,
+        default=int(os.environ.get("HOTLINE_DEMO_TICKETS", "400")),
+        help="demo tickets logged on a first start, when the database has none (default 400; 0: none)",
+    )
     p.add_argument("--port", type=int, default=int(os.environ.get("HOTLINE_PORT", "8000")))
     p.add_argument("--host", default=os.environ.get("HOTLINE_HOST", "127.0.0.1"))
     p.set_defaults(func=cmd_dev)

@@ -11,30 +11,37 @@ waiting for an extension decision, some dissatisfied and reopened, some still op
 from __future__ import annotations
 
 import random
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import msgspec
 
 import sla
-from hotline.escalation import clocks
-from hotline.tickets import intake
-from hotline.infra import queue as jobs
-from hotline.tickets import lifecycle
 from hotline.auth.tokens import Principal
 from hotline.errors import DomainError
+from hotline.escalation import clocks
+from hotline.infra import queue as jobs
 from hotline.infra.runtime import Runtime
+from hotline.tickets import intake, lifecycle
 
 STORIES = {
-    "taxi": [("出租车拒载", "在{place}打车，司机以交班为由拒载，车牌苏F{plate}。"),
-             ("出租车绕路多收费", "从{place}到火车站，司机绕路，多收费约二十元，车牌苏F{plate}。"),
-             ("出租车不打表", "乘坐苏F{plate}出租车，司机不打表一口价。")],
-    "ride_hailing": [("网约车司机态度恶劣", "网约车订单在{place}上车，司机辱骂乘客。"),
-                     ("网约车车辆与登记不符", "网约车实际车辆与平台显示不一致，车牌苏F{plate}。")],
-    "bus": [("公交车不进站停靠", "{place}站台，公交车未进站直接开走。"),
-            ("公交车发车间隔过长", "{place}附近线路晚高峰等车超过四十分钟。"),
-            ("建议增设公交站点", "{place}新小区入住多，建议增设公交站点。")],
-    "road": [("道路坑洼影响通行", "{place}路段出现多处坑洼，雨天积水，电动车易摔倒。"),
-             ("路灯损坏", "{place}段路灯连续多盏不亮，夜间通行不安全。")],
+    "taxi": [
+        ("出租车拒载", "在{place}打车，司机以交班为由拒载，车牌苏F{plate}。"),
+        ("出租车绕路多收费", "从{place}到火车站，司机绕路，多收费约二十元，车牌苏F{plate}。"),
+        ("出租车不打表", "乘坐苏F{plate}出租车，司机不打表一口价。"),
+    ],
+    "ride_hailing": [
+        ("网约车司机态度恶劣", "网约车订单在{place}上车，司机辱骂乘客。"),
+        ("网约车车辆与登记不符", "网约车实际车辆与平台显示不一致，车牌苏F{plate}。"),
+    ],
+    "bus": [
+        ("公交车不进站停靠", "{place}站台，公交车未进站直接开走。"),
+        ("公交车发车间隔过长", "{place}附近线路晚高峰等车超过四十分钟。"),
+        ("建议增设公交站点", "{place}新小区入住多，建议增设公交站点。"),
+    ],
+    "road": [
+        ("道路坑洼影响通行", "{place}路段出现多处坑洼，雨天积水，电动车易摔倒。"),
+        ("路灯损坏", "{place}段路灯连续多盏不亮，夜间通行不安全。"),
+    ],
     "road_admin": [("货车超限超载", "{place}附近经常有超载货车通行，路面损坏严重。")],
     "coach": [("客运班车超员", "{place}发往上海的班车超员，过道站人。")],
     "freight": [("货车乱停放", "{place}附近货车长期占道停放。")],
@@ -46,11 +53,26 @@ STORIES = {
     "construction": [("施工围挡占道", "{place}交通工程施工围挡占用非机动车道，无警示标志。")],
     "other": [("咨询交通政策", "咨询老年人乘车优惠办理条件。")],
 }
-PLACES = ["万达广场", "南大街", "火车站", "金沙镇", "世纪大道", "濠河风景区", "汽车客运站", "人民医院", "工业园区", "文峰大世界"]
+PLACES = [
+    "万达广场",
+    "南大街",
+    "火车站",
+    "金沙镇",
+    "世纪大道",
+    "濠河风景区",
+    "汽车客运站",
+    "人民医院",
+    "工业园区",
+    "文峰大世界",
+]
 TERRITORIES = ["320612", "320613", "320614", "320623", "320681", "320682", "320685", "320600"]
 KINDS = ["complaint"] * 5 + ["consultation", "help", "help", "report", "suggestion", "praise"]
-REPLIES = ["经核查情况属实，已约谈驾驶员并依法处理，向来电人致歉。", "已安排养护单位现场处置，预计三日内修复完毕。",
-           "已转告企业整改，并加强日常巡查。", "经调查，相关情况已向来电人解释说明。"]
+REPLIES = [
+    "经核查情况属实，已约谈驾驶员并依法处理，向来电人致歉。",
+    "已安排养护单位现场处置，预计三日内修复完毕。",
+    "已转告企业整改，并加强日常巡查。",
+    "经调查，相关情况已向来电人解释说明。",
+]
 
 
 def _working_moment(rng: random.Random, day: datetime) -> datetime:
@@ -58,8 +80,11 @@ def _working_moment(rng: random.Random, day: datetime) -> datetime:
     return day.replace(hour=minute // 60, minute=minute % 60, second=rng.randint(0, 59))
 
 
-LADDER = {"warning": "出租车拒载（时限演示：预警）", "overdue": "出租车绕路多收费（时限演示：超期）",
-          "supervision": "出租车不打表（时限演示：督办）"}
+LADDER = {
+    "warning": "出租车拒载（时限演示：预警）",
+    "overdue": "出租车绕路多收费（时限演示：超期）",
+    "supervision": "出租车不打表（时限演示：督办）",
+}
 
 
 async def ladder(rt: Runtime, agent: Principal, handler: Principal, now: datetime) -> list[str]:
@@ -74,13 +99,20 @@ async def ladder(rt: Runtime, agent: Principal, handler: Principal, now: datetim
             if not rt.calendar.is_working_day(day):
                 continue
             at = datetime.combine(day, time(10), tz)
-            d = clocks.compute(policies, rt.calendar, clock="reply", start=at, channel="96196", kind="complaint",
-                               urgent=False).deadline
+            d = clocks.compute(
+                policies, rt.calendar, clock="reply", start=at, channel="96196", kind="complaint", urgent=False
+            ).deadline
             if sla.step_due(d, now) == step:
                 break
-        data = intake.TicketIn(channel="96196", kind="complaint", category="taxi", territory="320612", title=title,
-                               content="乘客在通州区万达广场乘坐出租车，" + title + "。",
-                               caller=intake.Caller(name="时限演示", phone="13700000000"))
+        data = intake.TicketIn(
+            channel="96196",
+            kind="complaint",
+            category="taxi",
+            territory="320612",
+            title=title,
+            content="乘客在通州区万达广场乘坐出租车，" + title + "。",
+            caller=intake.Caller(name="时限演示", phone="13700000000"),
+        )
         result = await intake.create_ticket(rt, agent, data, idempotency_key=None, now=at)
         number = await rt.pool.fetchval("SELECT number FROM tickets WHERE id = $1", result.ticket_id)
         await lifecycle.perform(rt, handler, number, "sign", b"{}", now=at + timedelta(minutes=20))
@@ -107,9 +139,11 @@ async def populate(rt: Runtime, count: int, seed: int = 7, weeks: int = 12) -> d
 async def _populate(rt: Runtime, count: int, seed: int, weeks: int) -> dict[str, int]:
     rng = random.Random(seed)
     tz = rt.calendar.tz
-    now = datetime.now(timezone.utc)
-    users = {r["username"]: Principal(r["id"], r["username"], r["role"], r["display_name"], r["unit"], r["channel"])
-             for r in await rt.pool.fetch("SELECT id, username, role, display_name, unit, channel FROM users")}
+    now = datetime.now(UTC)
+    users = {
+        r["username"]: Principal(r["id"], r["username"], r["role"], r["display_name"], r["unit"], r["channel"])
+        for r in await rt.pool.fetch("SELECT id, username, role, display_name, unit, channel FROM users")
+    }
     agent, dispatcher, manager = users["agent"], users["dispatcher"], users["manager"]
     first_day = (now.astimezone(tz) - timedelta(weeks=weeks)).date()
     days = [first_day + timedelta(days=i) for i in range(weeks * 7)]
@@ -148,11 +182,19 @@ async def _populate(rt: Runtime, count: int, seed: int, weeks: int) -> dict[str,
         if rng.random() < 0.04:
             territory = None  # type: ignore[assignment]  # unrouted: waits for a dispatcher
         data = intake.TicketIn(
-            channel=channel, kind=kind, category=category, territory=territory, title=title,
+            channel=channel,
+            kind=kind,
+            category=category,
+            territory=territory,
+            title=title,
             content=content.format(place=place, plate=plate),
-            caller=intake.Caller(name=rng.choice(["张先生", "李女士", "王先生", "陈女士", "刘先生", "周女士"]),
-                                 phone=f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}"),
-            urgent=rng.random() < 0.05, external_ref=ext)
+            caller=intake.Caller(
+                name=rng.choice(["张先生", "李女士", "王先生", "陈女士", "刘先生", "周女士"]),
+                phone=f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}",
+            ),
+            urgent=rng.random() < 0.05,
+            external_ref=ext,
+        )
         result = await intake.create_ticket(rt, principal, data, idempotency_key=None, now=at)
         counts["tickets"] += 1
         number = await rt.pool.fetchval("SELECT number FROM tickets WHERE id = $1", result.ticket_id)
@@ -177,8 +219,19 @@ async def _populate(rt: Runtime, count: int, seed: int, weeks: int) -> dict[str,
                 continue  # the return waits for a decision
             unit = "city-office" if unit != "city-office" else "city-taxi"
             t += timedelta(hours=3)
-            if await act(dispatcher, number, "decide-return", t, accept=True, unit=unit, proper=rng.random() < 0.5,
-                         note="同意改派") is None:
+            if (
+                await act(
+                    dispatcher,
+                    number,
+                    "decide-return",
+                    t,
+                    accept=True,
+                    unit=unit,
+                    proper=rng.random() < 0.5,
+                    note="同意改派",
+                )
+                is None
+            ):
                 continue
             handler = users[f"handler-{unit}"]
             t += timedelta(hours=rng.choice([0.5, 2, 6]))
@@ -192,21 +245,46 @@ async def _populate(rt: Runtime, count: int, seed: int, weeks: int) -> dict[str,
             if await act(handler, number, "request-extension", t, working_days=5, reason="需协调多个部门现场核查。"):
                 if rng.random() < 0.5:
                     continue  # the request waits for a decision
-                await act(dispatcher, number, "decide-extension", t + timedelta(hours=4), approve=rng.random() < 0.8,
-                          note="同意" if rng.random() < 0.8 else "理由不充分")
+                await act(
+                    dispatcher,
+                    number,
+                    "decide-extension",
+                    t + timedelta(hours=4),
+                    approve=rng.random() < 0.8,
+                    note="同意" if rng.random() < 0.8 else "理由不充分",
+                )
         if rng.random() < 0.06:
             await act(manager, number, "urge", t + timedelta(days=rng.randint(1, 12)), note="请抓紧办理。")
         for round_ in range(2):
             days_ = rng.choice([0.2, 0.5, 1, 2, 3, 5, 7, 9, 12]) if rng.random() < 0.9 else rng.choice([16, 20, 26])
             t += timedelta(days=days_)
-            if await act(handler, number, "reply", t, content=rng.choice(REPLIES),
-                         outcome=rng.choice(["resolved", "resolved", "partly_resolved", "explained"])) is None:
+            if (
+                await act(
+                    handler,
+                    number,
+                    "reply",
+                    t,
+                    content=rng.choice(REPLIES),
+                    outcome=rng.choice(["resolved", "resolved", "partly_resolved", "explained"]),
+                )
+                is None
+            ):
                 break
             t += timedelta(hours=rng.choice([2, 5, 20, 40]))
             satisfaction = rng.choice(["satisfied"] * 6 + ["basically_satisfied"] * 3 + ["dissatisfied"])
-            resolved = "unresolved" if satisfaction == "dissatisfied" else rng.choice(["resolved", "resolved", "partly"])
-            done = await act(agent, number, "callback", t, contacted=True, resolved=resolved, satisfaction=satisfaction,
-                             note="已电话回访。")
+            resolved = (
+                "unresolved" if satisfaction == "dissatisfied" else rng.choice(["resolved", "resolved", "partly"])
+            )
+            done = await act(
+                agent,
+                number,
+                "callback",
+                t,
+                contacted=True,
+                resolved=resolved,
+                satisfaction=satisfaction,
+                note="已电话回访。",
+            )
             if done is None or done["status"] == "closed" or rng.random() < 0.5:
                 break
     return counts

@@ -59,8 +59,10 @@ def _as_postgres_user(cmd: list[str]) -> list[str]:
 def start_private_postgres() -> str:
     initdb, pg_ctl = _find("initdb"), _find("pg_ctl")
     if not initdb or not pg_ctl:
-        raise ServiceError("PostgreSQL is not reachable and initdb/pg_ctl are missing: install it, e.g. "
-                           "`apt-get install postgresql`, or set HOTLINE_DATABASE_URL")
+        raise ServiceError(
+            "PostgreSQL is not reachable and initdb/pg_ctl are missing: install it, e.g. "
+            "`apt-get install postgresql`, or set HOTLINE_DATABASE_URL"
+        )
     data = STATE_DIR / "pg"
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
@@ -70,25 +72,52 @@ def start_private_postgres() -> str:
         data.mkdir(exist_ok=True)
         if os.geteuid() == 0:
             subprocess.run(["chown", "postgres", str(data)], check=True)
-        subprocess.run(_as_postgres_user([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                                          "--locale=C.UTF-8"]), check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            _as_postgres_user(
+                [initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     if not _listening("127.0.0.1", PRIVATE_PG_PORT):
         opts = f"-p {PRIVATE_PG_PORT} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        subprocess.run(_as_postgres_user([pg_ctl, "-D", str(data), "-l", str(data / "server.log"), "-o", opts, "-w",
-                                          "start"]), check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            _as_postgres_user([pg_ctl, "-D", str(data), "-l", str(data / "server.log"), "-o", opts, "-w", "start"]),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return f"postgresql://postgres@127.0.0.1:{PRIVATE_PG_PORT}/hotline"
 
 
 def start_private_redis() -> str:
     server = shutil.which("redis-server")
     if not server:
-        raise ServiceError("Redis is not reachable and redis-server is missing: install it, e.g. "
-                           "`apt-get install redis-server`, or set HOTLINE_REDIS_URL")
+        raise ServiceError(
+            "Redis is not reachable and redis-server is missing: install it, e.g. "
+            "`apt-get install redis-server`, or set HOTLINE_REDIS_URL"
+        )
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     if not _listening("127.0.0.1", PRIVATE_REDIS_PORT):
-        subprocess.run([server, "--daemonize", "yes", "--bind", "127.0.0.1", "--port", str(PRIVATE_REDIS_PORT),
-                        "--save", "", "--appendonly", "no", "--dir", str(STATE_DIR),
-                        "--logfile", str(STATE_DIR / "redis.log")], check=True)
+        subprocess.run(
+            [
+                server,
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(PRIVATE_REDIS_PORT),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(STATE_DIR),
+                "--logfile",
+                str(STATE_DIR / "redis.log"),
+            ],
+            check=True,
+        )
         for _ in range(50):
             if _listening("127.0.0.1", PRIVATE_REDIS_PORT):
                 break
@@ -110,8 +139,12 @@ def discover() -> dict[str, str]:
     configured_db = os.environ.get("HOTLINE_DATABASE_URL", "").strip()
     configured_redis = os.environ.get("HOTLINE_REDIS_URL", "").strip()
     # One install, one line, for both servers; nothing when they are configured, reachable or already installed.
-    packages.ensure(_find, wants_private(configured_db, DEFAULT_DATABASE_URL, 5432),
-                    wants_private(configured_redis, DEFAULT_REDIS_URL, 6379), STATE_DIR)
+    packages.ensure(
+        _find,
+        wants_private(configured_db, DEFAULT_DATABASE_URL, 5432),
+        wants_private(configured_redis, DEFAULT_REDIS_URL, 6379),
+        STATE_DIR,
+    )
     db_url = "" if private else configured_db
     if db_url:
         host, port = _host_port(db_url, 5432)

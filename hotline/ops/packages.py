@@ -80,17 +80,28 @@ def missing_postgres(find: Callable[[str], str | None]) -> tuple[bool, list[str]
 
 
 def instructions(server: bool, extensions: list[str], redis: bool) -> str:
-    debian = ([f"postgresql-{PG_MAJOR}", f"postgresql-client-{PG_MAJOR}"] if server else []) \
-        + [EXTENSION_PACKAGES[e] for e in extensions] + (["redis-server"] if redis else [])
-    fedora = (["postgresql-server", "postgresql-contrib"] if server else []) \
-        + [FEDORA_EXTENSIONS[e] for e in extensions] + (["redis"] if redis else [])
-    brew = ([f"postgresql@{PG_MAJOR}"] if server else []) + [BREW_EXTENSIONS[e] for e in extensions] \
+    debian = (
+        ([f"postgresql-{PG_MAJOR}", f"postgresql-client-{PG_MAJOR}"] if server else [])
+        + [EXTENSION_PACKAGES[e] for e in extensions]
+        + (["redis-server"] if redis else [])
+    )
+    fedora = (
+        (["postgresql-server", "postgresql-contrib"] if server else [])
+        + [FEDORA_EXTENSIONS[e] for e in extensions]
         + (["redis"] if redis else [])
+    )
+    brew = (
+        ([f"postgresql@{PG_MAJOR}"] if server else [])
+        + [BREW_EXTENSIONS[e] for e in extensions]
+        + (["redis"] if redis else [])
+    )
     path_hint = f' and put "$(brew --prefix postgresql@{PG_MAJOR})/bin" on PATH' if server else ""
-    return (f"install them, then run the command again (or set HOTLINE_DATABASE_URL / HOTLINE_REDIS_URL):\n"
-            f"  Debian/Ubuntu:     sudo apt-get install {' '.join(debian)}\n"
-            f"  Fedora:            sudo dnf install {' '.join(fedora)}\n"
-            f"  macOS (Homebrew):  brew install {' '.join(brew)}{path_hint}")
+    return (
+        f"install them, then run the command again (or set HOTLINE_DATABASE_URL / HOTLINE_REDIS_URL):\n"
+        f"  Debian/Ubuntu:     sudo apt-get install {' '.join(debian)}\n"
+        f"  Fedora:            sudo dnf install {' '.join(fedora)}\n"
+        f"  macOS (Homebrew):  brew install {' '.join(brew)}{path_hint}"
+    )
 
 
 def _sudo() -> list[str] | None:
@@ -107,8 +118,10 @@ def apt_install(packages: list[str], why: str, log: Path) -> None:
     """
     sudo = _sudo()
     if sudo is None:
-        raise ServiceError(f"{', '.join(packages)} missing, and neither root nor sudo to install them: run "
-                           f"`apt-get install {' '.join(packages)}` as root")
+        raise ServiceError(
+            f"{', '.join(packages)} missing, and neither root nor sudo to install them: run "
+            f"`apt-get install {' '.join(packages)}` as root"
+        )
     print(f"hotline: installing {' '.join(packages)} from Debian's packages ({why})", file=sys.stderr, flush=True)
     log.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
@@ -118,12 +131,19 @@ def apt_install(packages: list[str], why: str, log: Path) -> None:
     with log.open("ab") as out:
         try:
             if own_policy:
-                subprocess.run([*sudo, "sh", "-c", f"printf '#!/bin/sh\\nexit 101\\n' > {POLICY_RC_D} && "
-                                f"chmod 755 {POLICY_RC_D}"], check=True, stdout=out, stderr=out)
-            for cmd in (["apt-get", "update", "-q"],
-                        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages]):
-                if subprocess.run([*sudo, "env", "DEBIAN_FRONTEND=noninteractive", *cmd], stdout=out, stderr=out,
-                                  env=env, check=False).returncode:
+                subprocess.run(
+                    [*sudo, "sh", "-c", f"printf '#!/bin/sh\\nexit 101\\n' > {POLICY_RC_D} && chmod 755 {POLICY_RC_D}"],
+                    check=True,
+                    stdout=out,
+                    stderr=out,
+                )
+            for cmd in (
+                ["apt-get", "update", "-q"],
+                ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
+            ):
+                if subprocess.run(
+                    [*sudo, "env", "DEBIAN_FRONTEND=noninteractive", *cmd], stdout=out, stderr=out, env=env, check=False
+                ).returncode:
                     tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
                     raise ServiceError(f"`{' '.join(cmd)}` failed (full output in {log}):\n" + "\n".join(tail))
         finally:
@@ -141,12 +161,23 @@ def ensure(find: Callable[[str], str | None], postgres: bool, redis: bool, state
     redis_missing = redis and not shutil.which("redis-server")
     if not server and not extensions and not redis_missing:
         return
-    what = ([f"PostgreSQL {PG_MAJOR}"] if server else []) + [f"the {e} extension" for e in extensions] \
+    what = (
+        ([f"PostgreSQL {PG_MAJOR}"] if server else [])
+        + [f"the {e} extension" for e in extensions]
         + (["Redis"] if redis_missing else [])
+    )
     if not shutil.which("apt-get"):
-        raise ServiceError(f"{', '.join(what)} missing for the private servers under {state_dir}/: "
-                           + instructions(server, extensions, redis_missing))
-    packages = ([f"postgresql-{PG_MAJOR}", f"postgresql-client-{PG_MAJOR}"] if server else []) \
-        + [EXTENSION_PACKAGES[e] for e in extensions] + (["redis-server"] if redis_missing else [])
-    apt_install(packages, f"{', '.join(what)} for the private servers under {state_dir}/; system services left off",
-                state_dir / "install.log")
+        raise ServiceError(
+            f"{', '.join(what)} missing for the private servers under {state_dir}/: "
+            + instructions(server, extensions, redis_missing)
+        )
+    packages = (
+        ([f"postgresql-{PG_MAJOR}", f"postgresql-client-{PG_MAJOR}"] if server else [])
+        + [EXTENSION_PACKAGES[e] for e in extensions]
+        + (["redis-server"] if redis_missing else [])
+    )
+    apt_install(
+        packages,
+        f"{', '.join(what)} for the private servers under {state_dir}/; system services left off",
+        state_dir / "install.log",
+    )

@@ -28,8 +28,14 @@ def _without_version(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k != "version"}
 
 
-async def seed(conn: asyncpg.Connection, *, demo: bool, demo_password: str, reference: Reference | None = None,
-               policies: dict[str, Any] | None = None) -> dict[str, int]:
+async def seed(
+    conn: asyncpg.Connection,
+    *,
+    demo: bool,
+    demo_password: str,
+    reference: Reference | None = None,
+    policies: dict[str, Any] | None = None,
+) -> dict[str, int]:
     ref = reference or load_reference()
     policies_doc = policies if policies is not None else load_toml("sla_policies.toml")
     # Validate before writing anything: a bad policy file must not leave half a seed behind.
@@ -40,50 +46,72 @@ async def seed(conn: asyncpg.Connection, *, demo: bool, demo_password: str, refe
         await conn.executemany(
             """INSERT INTO channels (code, name, kind) VALUES ($1, $2, $3)
                ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind""",
-            [(c.code, c.name, c.kind) for c in ref.channels.values()])
+            [(c.code, c.name, c.kind) for c in ref.channels.values()],
+        )
         # Parents first so the self-reference holds.
         ordered = sorted(ref.territories.values(), key=lambda t: t.parent is not None)
         await conn.executemany(
             """INSERT INTO territories (code, name, parent) VALUES ($1, $2, $3)
                ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, parent = EXCLUDED.parent""",
-            [(t.code, t.name, t.parent) for t in ordered])
+            [(t.code, t.name, t.parent) for t in ordered],
+        )
         await conn.executemany(
             "INSERT INTO categories (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name",
-            list(ref.categories.items()))
+            list(ref.categories.items()),
+        )
         await conn.executemany(
             "INSERT INTO kinds (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name",
-            list(ref.kinds.items()))
+            list(ref.kinds.items()),
+        )
         await conn.executemany(
             """INSERT INTO units (code, name, territory) VALUES ($1, $2, $3)
                ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, territory = EXCLUDED.territory""",
-            [(u.code, u.name, u.territory) for u in ref.units.values()])
+            [(u.code, u.name, u.territory) for u in ref.units.values()],
+        )
         # Rules are replaced as a set: the file is the source of truth.
         await conn.execute("DELETE FROM routing_rules")
         await conn.executemany(
             "INSERT INTO routing_rules (id, category, territory, unit, bureau_template) VALUES ($1, $2, $3, $4, $5)",
-            [(r.id, r.category, None if r.territory == "*" else r.territory,
-              None if r.unit == BUREAU_TEMPLATE else r.unit, r.unit == BUREAU_TEMPLATE) for r in ref.rules])
+            [
+                (
+                    r.id,
+                    r.category,
+                    None if r.territory == "*" else r.territory,
+                    None if r.unit == BUREAU_TEMPLATE else r.unit,
+                    r.unit == BUREAU_TEMPLATE,
+                )
+                for r in ref.rules
+            ],
+        )
         # The file in force is the newest version that came from it. An edited file is a new version (a running
         # service picks it up on reload, open clocks keep theirs until recomputed); an unchanged one is not, so
         # seeding twice, or over a version an admin put in through the API, changes nothing.
         await conn.execute("LOCK TABLE sla_policy_versions IN SHARE ROW EXCLUSIVE MODE")
-        from_file = await conn.fetchrow("SELECT rows FROM sla_policy_versions WHERE source = 'config' "
-                                        "ORDER BY version DESC LIMIT 1")
+        from_file = await conn.fetchrow(
+            "SELECT rows FROM sla_policy_versions WHERE source = 'config' ORDER BY version DESC LIMIT 1"
+        )
         if from_file is None or _without_version(from_file["rows"]) != _without_version(policies_doc):
             version = await conn.fetchval("SELECT coalesce(max(version), 0) + 1 FROM sla_policy_versions")
-            await conn.execute("INSERT INTO sla_policy_versions (version, rows, source) VALUES ($1, $2, 'config')",
-                               version, {**policies_doc, "version": version})
+            await conn.execute(
+                "INSERT INTO sla_policy_versions (version, rows, source) VALUES ($1, $2, 'config')",
+                version,
+                {**policies_doc, "version": version},
+            )
             counts["policy_version"] = version
-        counts.update(channels=len(ref.channels), territories=len(ref.territories), units=len(ref.units),
-                      rules=len(ref.rules))
+        counts.update(
+            channels=len(ref.channels), territories=len(ref.territories), units=len(ref.units), rules=len(ref.rules)
+        )
         if demo:
             await conn.executemany(
                 """INSERT INTO users (username, password_hash, role, unit, channel, display_name)
                    VALUES ($1, $2, $3, $4, $5, $6)
                    ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash, role = EXCLUDED.role,
                        unit = EXCLUDED.unit, channel = EXCLUDED.channel, display_name = EXCLUDED.display_name""",
-                [(a.username, pw_hash, a.role, a.unit, a.channel, a.display_name)
-                 for a, pw_hash in zip(ref.accounts, hashes)])
+                [
+                    (a.username, pw_hash, a.role, a.unit, a.channel, a.display_name)
+                    for a, pw_hash in zip(ref.accounts, hashes)
+                ],
+            )
             counts["accounts"] = len(ref.accounts)
             await conn.execute("INSERT INTO service_flags (name) VALUES ('demo_data') ON CONFLICT (name) DO NOTHING")
     return counts
@@ -103,4 +131,3 @@ async def fresh_database(url: str, *, demo_password: str | None, demo: bool = Tr
             await seed(conn, demo=demo, demo_password=demo_password)
     finally:
         await conn.close()
-

@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -23,9 +23,9 @@ import structlog
 
 import sla
 from hotline.admin import audit as admin_events
-from hotline.infra import queue as jobs
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput, NotFound, StaleVersion
+from hotline.infra import queue as jobs
 from hotline.infra.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -44,12 +44,24 @@ ORDER BY v.version DESC LIMIT 1
 async def current(rt: Runtime) -> dict[str, Any]:
     row = await rt.pool.fetchrow(CURRENT_SQL)
     if row is None:
-        return {"version": rt.policies.version, "defaults": {}, "policy": rt.policies.to_rows(), "source": "config",
-                "created_at": None, "created_by": None}
+        return {
+            "version": rt.policies.version,
+            "defaults": {},
+            "policy": rt.policies.to_rows(),
+            "source": "config",
+            "created_at": None,
+            "created_by": None,
+        }
     doc = row["rows"]
-    return {"version": row["version"], "defaults": doc.get("defaults", {}), "policy": doc.get("policy", []),
-            "source": row["source"], "created_at": row["created_at"].isoformat(), "created_by": row["created_by"],
-            "reason": row["reason"]}
+    return {
+        "version": row["version"],
+        "defaults": doc.get("defaults", {}),
+        "policy": doc.get("policy", []),
+        "source": row["source"],
+        "created_at": row["created_at"].isoformat(),
+        "created_by": row["created_by"],
+        "reason": row["reason"],
+    }
 
 
 def _fields(problems: tuple[str, ...], rows: Any) -> dict[str, str]:
@@ -78,13 +90,23 @@ def validate(rt: Runtime, doc: Any) -> dict[str, Any]:
     try:
         sla.PolicySet.from_config(clean, version=1, channels=rt.names.channels, kinds=rt.names.kinds)
     except sla.PolicyError as exc:
-        raise InvalidInput("the policy set was refused: " + "; ".join(exc.problems),
-                           fields=_fields(exc.problems, clean.get("policy")), problems=list(exc.problems)) from exc
+        raise InvalidInput(
+            "the policy set was refused: " + "; ".join(exc.problems),
+            fields=_fields(exc.problems, clean.get("policy")),
+            problems=list(exc.problems),
+        ) from exc
     return clean
 
 
-async def replace(rt: Runtime, principal: Principal, doc: Any, *, expected_version: int | None = None,
-                  recompute_open: bool = False, reason: str | None = None) -> dict[str, Any]:
+async def replace(
+    rt: Runtime,
+    principal: Principal,
+    doc: Any,
+    *,
+    expected_version: int | None = None,
+    recompute_open: bool = False,
+    reason: str | None = None,
+) -> dict[str, Any]:
     """Store a validated set as the next version and put it in force; optionally queue the recomputation. The
     change is an admin event (the rows added, removed and changed, the reason)."""
     principal.require("admin")
@@ -98,18 +120,33 @@ async def replace(rt: Runtime, principal: Principal, doc: Any, *, expected_versi
             await conn.execute("LOCK TABLE sla_policy_versions IN SHARE ROW EXCLUSIVE MODE")
             latest = await conn.fetchval("SELECT coalesce(max(version), 0) FROM sla_policy_versions")
             if expected_version is not None and expected_version != latest:
-                raise StaleVersion(f"the policies changed (version {latest}, you sent {expected_version}); reload them",
-                                   version=latest)
+                raise StaleVersion(
+                    f"the policies changed (version {latest}, you sent {expected_version}); reload them", version=latest
+                )
             version = latest + 1
             await conn.execute(
                 """INSERT INTO sla_policy_versions (version, rows, source, created_by, recompute_requested,
                                                     recompute_progress_at, reason)
                    VALUES ($1, $2, 'api', $3, $4, CASE WHEN $4 THEN now() END, $5)""",
-                version, {"version": version, **clean}, principal.user_id, recompute_open, reason or None)
-            await admin_events.record(conn, principal, "sla_policy.version", str(version),
-                                      {"version": before["version"]},
-                                      {"version": version, "reason": reason or None, "recompute_open": recompute_open,
-                                       "diff": diff(before, clean)})
+                version,
+                {"version": version, **clean},
+                principal.user_id,
+                recompute_open,
+                reason or None,
+            )
+            await admin_events.record(
+                conn,
+                principal,
+                "sla_policy.version",
+                str(version),
+                {"version": before["version"]},
+                {
+                    "version": version,
+                    "reason": reason or None,
+                    "recompute_open": recompute_open,
+                    "diff": diff(before, clean),
+                },
+            )
     await rt.reload_policies()
     queued = False
     if recompute_open:
@@ -124,8 +161,14 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     new = {r.get("id"): r for r in after.get("policy", []) if isinstance(r, dict)}
     out: list[dict[str, Any]] = []
     if (before.get("defaults") or {}) != (after.get("defaults") or {}):
-        out.append({"id": "defaults", "change": "changed", "before": before.get("defaults") or {},
-                    "after": after.get("defaults") or {}})
+        out.append(
+            {
+                "id": "defaults",
+                "change": "changed",
+                "before": before.get("defaults") or {},
+                "after": after.get("defaults") or {},
+            }
+        )
     for rid in [*old, *(k for k in new if k not in old)]:
         if rid not in new:
             out.append({"id": rid, "change": "removed", "before": old[rid], "after": None})
@@ -141,12 +184,23 @@ async def versions(rt: Runtime, principal: Principal) -> dict[str, Any]:
     rows = await rt.pool.fetch(
         """SELECT v.version, v.source, v.created_at, u.username AS created_by, v.reason, v.recompute_requested,
                   v.recompute_done_at, jsonb_array_length(coalesce(v.rows -> 'policy', '[]'::jsonb)) AS rows
-           FROM sla_policy_versions v LEFT JOIN users u ON u.id = v.created_by ORDER BY v.version DESC""")
-    return {"items": [{"version": r["version"], "source": r["source"], "created_at": r["created_at"].isoformat(),
-                       "created_by": r["created_by"], "reason": r["reason"], "rows": r["rows"],
-                       "recompute_requested": r["recompute_requested"],
-                       "recompute_done_at": r["recompute_done_at"].isoformat() if r["recompute_done_at"] else None}
-                      for r in rows]}
+           FROM sla_policy_versions v LEFT JOIN users u ON u.id = v.created_by ORDER BY v.version DESC"""
+    )
+    return {
+        "items": [
+            {
+                "version": r["version"],
+                "source": r["source"],
+                "created_at": r["created_at"].isoformat(),
+                "created_by": r["created_by"],
+                "reason": r["reason"],
+                "rows": r["rows"],
+                "recompute_requested": r["recompute_requested"],
+                "recompute_done_at": r["recompute_done_at"].isoformat() if r["recompute_done_at"] else None,
+            }
+            for r in rows
+        ]
+    }
 
 
 async def version(rt: Runtime, principal: Principal, number: int) -> dict[str, Any]:
@@ -155,13 +209,21 @@ async def version(rt: Runtime, principal: Principal, number: int) -> dict[str, A
         raise NotFound(f"no SLA policy version {number}")
     row = await rt.pool.fetchrow(
         """SELECT v.version, v.rows, v.source, v.created_at, u.username AS created_by, v.reason
-           FROM sla_policy_versions v LEFT JOIN users u ON u.id = v.created_by WHERE v.version = $1""", number)
+           FROM sla_policy_versions v LEFT JOIN users u ON u.id = v.created_by WHERE v.version = $1""",
+        number,
+    )
     if row is None:
         raise NotFound(f"no SLA policy version {number}")
     doc = row["rows"]
-    return {"version": row["version"], "defaults": doc.get("defaults", {}), "policy": doc.get("policy", []),
-            "source": row["source"], "created_at": row["created_at"].isoformat(), "created_by": row["created_by"],
-            "reason": row["reason"]}
+    return {
+        "version": row["version"],
+        "defaults": doc.get("defaults", {}),
+        "policy": doc.get("policy", []),
+        "source": row["source"],
+        "created_at": row["created_at"].isoformat(),
+        "created_by": row["created_by"],
+        "reason": row["reason"],
+    }
 
 
 RUNNING_CLOCKS_SQL = """
@@ -192,23 +254,22 @@ async def preview(rt: Runtime, principal: Principal, doc: Any) -> dict[str, Any]
     clocks a recomputation would move (and how many it would leave, being paused)."""
     principal.require("admin")
     clean = validate(rt, doc)
-    policies = sla.PolicySet.from_config(clean, version=rt.policies.version + 1, channels=rt.names.channels,
-                                         kinds=rt.names.kinds)
+    policies = sla.PolicySet.from_config(
+        clean, version=rt.policies.version + 1, channels=rt.names.channels, kinds=rt.names.kinds
+    )
     examined = moved = skipped = 0
     async for row in running_clocks(rt):
         examined += 1
         old = sla.Deadline.from_dict(row["deadline"])
         try:
-            new = recomputed(old, policies, rt.calendar, channel=row["channel"], kind=row["kind"],
-                             urgent=row["urgent"])
+            new = recomputed(old, policies, rt.calendar, channel=row["channel"], kind=row["kind"], urgent=row["urgent"])
         except (sla.PolicyError, ValueError):
             new = None
         if new is None:
             skipped += 1
         elif _Change(row, old, new).moved:
             moved += 1
-    return {"diff": diff(await current(rt), clean), "open_clocks": examined, "would_move": moved,
-            "would_skip": skipped}
+    return {"diff": diff(await current(rt), clean), "open_clocks": examined, "would_move": moved, "would_skip": skipped}
 
 
 # --- recomputing running clocks --------------------------------------------------------------------------------------
@@ -276,14 +337,16 @@ JOIN tickets t ON t.id = m.ticket_id
 """
 
 
-def recomputed(old: sla.Deadline, policies: sla.PolicySet, calendar: sla.WorkCalendar, *, channel: str, kind: str,
-               urgent: bool) -> sla.Deadline | None:
+def recomputed(
+    old: sla.Deadline, policies: sla.PolicySet, calendar: sla.WorkCalendar, *, channel: str, kind: str, urgent: bool
+) -> sla.Deadline | None:
     """The deadline the clock would have under `policies`, with its approved extensions granted again; None for a
     paused (suspended or resumed) clock, whose remaining time cannot be re-derived from its start."""
     if old.suspended_at is not None or any(a.kind != "extension" for a in old.adjustments):
         return None
-    new = sla.compute_deadline(policies, calendar, clock=old.clock, start=old.start, channel=channel, kind=kind,
-                               urgent=urgent, cap=old.cap)
+    new = sla.compute_deadline(
+        policies, calendar, clock=old.clock, start=old.start, channel=channel, kind=kind, urgent=urgent, cap=old.cap
+    )
     for adjustment in old.adjustments:
         try:
             new = sla.extend_deadline(new, calendar, working_days=adjustment.working_days, until=adjustment.until)
@@ -303,8 +366,9 @@ class RecomputeProgress:
     superseded: bool = False
 
 
-async def recompute_batch(rt: Runtime, policies: sla.PolicySet, *, after_id: int, now: datetime,
-                          limit: int = RECOMPUTE_BATCH) -> tuple[int, int, int, int, list[jobs.ArmedStep]]:
+async def recompute_batch(
+    rt: Runtime, policies: sla.PolicySet, *, after_id: int, now: datetime, limit: int = RECOMPUTE_BATCH
+) -> tuple[int, int, int, int, list[jobs.ArmedStep]]:
     """One batch: (last clock id examined, examined, moved, skipped, steps to arm)."""
     version = policies.version
     async with rt.pool.acquire() as conn:
@@ -314,18 +378,33 @@ async def recompute_batch(rt: Runtime, policies: sla.PolicySet, *, after_id: int
         last_id = candidates[-1]["id"]
         async with conn.transaction():
             # Ticket before clock, as the lifecycle locks them; in id order, so two batches never cross.
-            tickets = {r["id"]: r for r in await conn.fetch(
-                "SELECT id, channel, kind, urgent FROM tickets WHERE id = any($1::bigint[]) ORDER BY id "
-                "FOR NO KEY UPDATE", list({r["ticket_id"] for r in candidates}))}
+            tickets = {
+                r["id"]: r
+                for r in await conn.fetch(
+                    "SELECT id, channel, kind, urgent FROM tickets WHERE id = any($1::bigint[]) ORDER BY id "
+                    "FOR NO KEY UPDATE",
+                    list({r["ticket_id"] for r in candidates}),
+                )
+            }
             rows = await conn.fetch(
                 "SELECT id, ticket_id, assignment_id, clock, deadline FROM clocks WHERE id = any($1::bigint[]) "
                 "AND stopped_at IS NULL AND policy_version < $2 ORDER BY id FOR UPDATE",
-                [r["id"] for r in candidates], version)
+                [r["id"] for r in candidates],
+                version,
+            )
             changes, skipped = _changes(rows, tickets, policies, rt.calendar)
             updated = await _apply(conn, changes, version, now) if changes else []
-    return last_id, len(candidates), sum(1 for u in updated if u["moved"]), skipped, [
-        jobs.ArmedStep(u["id"], u["version"], u["next_step"], u["next_step_at"])
-        for u in updated if u["moved"] and u["next_step"] is not None]
+    return (
+        last_id,
+        len(candidates),
+        sum(1 for u in updated if u["moved"]),
+        skipped,
+        [
+            jobs.ArmedStep(u["id"], u["version"], u["next_step"], u["next_step_at"])
+            for u in updated
+            if u["moved"] and u["next_step"] is not None
+        ],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,8 +419,9 @@ class _Change:
         return (o.due_at, o.warning_at, o.supervision_at) != (n.due_at, n.warning_at, n.supervision_at)
 
 
-def _changes(rows: list[asyncpg.Record], tickets: dict[int, Any], policies: sla.PolicySet,
-             calendar: sla.WorkCalendar) -> tuple[list[_Change], int]:
+def _changes(
+    rows: list[asyncpg.Record], tickets: dict[int, Any], policies: sla.PolicySet, calendar: sla.WorkCalendar
+) -> tuple[list[_Change], int]:
     changes: list[_Change] = []
     skipped = 0
     for row in rows:
@@ -361,23 +441,49 @@ def _changes(rows: list[asyncpg.Record], tickets: dict[int, Any], policies: sla.
 
 async def _apply(conn: asyncpg.Connection, changes: list[_Change], version: int, now: datetime) -> list[asyncpg.Record]:
     updated = await conn.fetch(
-        UPDATE_CLOCKS_SQL, [c.row["id"] for c in changes], [c.new.due_at for c in changes],
-        [c.new.warning_at for c in changes], [c.new.supervision_at for c in changes],
-        [c.new.to_dict(datetimes=True) for c in changes], [c.new.provisional for c in changes],
-        [c.new.calendar_version for c in changes], [c.moved for c in changes], version)
+        UPDATE_CLOCKS_SQL,
+        [c.row["id"] for c in changes],
+        [c.new.due_at for c in changes],
+        [c.new.warning_at for c in changes],
+        [c.new.supervision_at for c in changes],
+        [c.new.to_dict(datetimes=True) for c in changes],
+        [c.new.provisional for c in changes],
+        [c.new.calendar_version for c in changes],
+        [c.moved for c in changes],
+        version,
+    )
     moved = [c for c in changes if c.moved]
     if moved:
-        await conn.execute(PROJECT_SQL, [c.row["ticket_id"] for c in moved], [c.row["assignment_id"] for c in moved],
-                           [c.row["clock"] for c in moved], [c.new.due_at for c in moved])
-        await conn.execute(EVENTS_SQL, [c.row["ticket_id"] for c in moved], [c.row["assignment_id"] for c in moved],
-                           [c.row["clock"] for c in moved], [c.old.due_at for c in moved],
-                           [c.new.due_at for c in moved], now, version)
+        await conn.execute(
+            PROJECT_SQL,
+            [c.row["ticket_id"] for c in moved],
+            [c.row["assignment_id"] for c in moved],
+            [c.row["clock"] for c in moved],
+            [c.new.due_at for c in moved],
+        )
+        await conn.execute(
+            EVENTS_SQL,
+            [c.row["ticket_id"] for c in moved],
+            [c.row["assignment_id"] for c in moved],
+            [c.row["clock"] for c in moved],
+            [c.old.due_at for c in moved],
+            [c.new.due_at for c in moved],
+            now,
+            version,
+        )
     return updated
 
 
-async def recompute_open(rt: Runtime, *, version: int, after_id: int, now_fn: Any,
-                         budget_seconds: float = RECOMPUTE_BUDGET_SECONDS, batch: int = RECOMPUTE_BATCH,
-                         pause_seconds: float = RECOMPUTE_PAUSE_SECONDS) -> RecomputeProgress:
+async def recompute_open(
+    rt: Runtime,
+    *,
+    version: int,
+    after_id: int,
+    now_fn: Any,
+    budget_seconds: float = RECOMPUTE_BUDGET_SECONDS,
+    batch: int = RECOMPUTE_BATCH,
+    pause_seconds: float = RECOMPUTE_PAUSE_SECONDS,
+) -> RecomputeProgress:
     """Recompute running clocks under policy `version`, batch after batch, for up to `budget_seconds`.
     Stops at once when a newer version is in force: its own recomputation covers every clock."""
     await rt.reload_policies()
@@ -400,9 +506,15 @@ async def recompute_open(rt: Runtime, *, version: int, after_id: int, now_fn: An
     await rt.pool.execute(
         """UPDATE sla_policy_versions SET recompute_last_id = greatest(recompute_last_id, $2), recompute_progress_at = $3,
                   recompute_done_at = CASE WHEN $4 THEN recompute_done_at ELSE $3 END
-           WHERE version = $1""", version, last_id, now_fn(), more)
-    log.info("recompute_open", version=version, examined=examined, moved=moved, skipped=skipped, last_id=last_id,
-             more=more)
+           WHERE version = $1""",
+        version,
+        last_id,
+        now_fn(),
+        more,
+    )
+    log.info(
+        "recompute_open", version=version, examined=examined, moved=moved, skipped=skipped, last_id=last_id, more=more
+    )
     return RecomputeProgress(version, last_id, examined, moved, skipped, more)
 
 
@@ -418,5 +530,6 @@ async def stalled_recomputation(rt: Runtime, *, now: datetime) -> tuple[int, int
            WHERE version = (SELECT max(version) FROM sla_policy_versions)
              AND recompute_requested AND recompute_done_at IS NULL
              AND (recompute_progress_at IS NULL OR recompute_progress_at < $1)""",
-        now - timedelta(seconds=RECOMPUTE_STALLED_AFTER_SECONDS))
+        now - timedelta(seconds=RECOMPUTE_STALLED_AFTER_SECONDS),
+    )
     return (row["version"], row["recompute_last_id"]) if row else None

@@ -61,7 +61,8 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -70,25 +71,61 @@ import httpx
 import structlog
 
 import sla
-from hotline.web import limits
-from hotline.infra import webhooks
 from hotline.auth.tokens import Principal
 from hotline.errors import Forbidden, InvalidInput
+from hotline.infra import webhooks
 from hotline.infra.runtime import Runtime
+from hotline.web import limits
 
 log = structlog.get_logger(__name__)
 
 GROUPS = ("unit", "territory", "channel", "category", "kind")
 FORMATS = ("json", "csv", "xlsx")
-METRICS = ("received", "dispatched", "signed_on_time", "on_time_sign_rate", "due", "replied_on_time",
-           "on_time_reply_rate", "closed", "closure_rate", "callbacks", "satisfaction_rate", "resolution_rate",
-           "returned", "return_rate", "extensions", "urges", "overdue_open", "p50_working_hours", "p90_working_hours")
-RATES = {"on_time_sign_rate", "on_time_reply_rate", "closure_rate", "satisfaction_rate", "resolution_rate",
-         "return_rate"}
+METRICS = (
+    "received",
+    "dispatched",
+    "signed_on_time",
+    "on_time_sign_rate",
+    "due",
+    "replied_on_time",
+    "on_time_reply_rate",
+    "closed",
+    "closure_rate",
+    "callbacks",
+    "satisfaction_rate",
+    "resolution_rate",
+    "returned",
+    "return_rate",
+    "extensions",
+    "urges",
+    "overdue_open",
+    "p50_working_hours",
+    "p90_working_hours",
+)
+RATES = {
+    "on_time_sign_rate",
+    "on_time_reply_rate",
+    "closure_rate",
+    "satisfaction_rate",
+    "resolution_rate",
+    "return_rate",
+}
 HOURS = {"p50_working_hours", "p90_working_hours"}
 # Counters summed from facts; due and overdue_open are added from the as_of-dependent parts.
-COUNTERS = ("received", "closed", "dispatched", "signed_on_time", "replied", "replied_on_time", "returned",
-            "callbacks", "satisfied", "resolved", "extensions", "urges")
+COUNTERS = (
+    "received",
+    "closed",
+    "dispatched",
+    "signed_on_time",
+    "replied",
+    "replied_on_time",
+    "returned",
+    "callbacks",
+    "satisfied",
+    "resolved",
+    "extensions",
+    "urges",
+)
 ALL_ROLES = frozenset({"manager", "dispatcher", "admin"})
 NO_GROUP_NAMES = {"unit": "未派单", "territory": "未知属地", "category": "未分类", "channel": "-", "kind": "-"}
 ROLLUP_LOCK = 0x686F746C_7270  # serialises rollup refreshes across workers
@@ -100,9 +137,14 @@ DIGEST_LOCAL_TIME = dtime(7, 30)  # a day's digest goes out the next morning
 # The ranges are spelled out (not unnested from arrays) so the planner sees how few tickets they hold and walks
 # the indexes from them instead of hashing whole tables; compute() and rebuild_days() ask for custom plans.
 
+
 def _facts_sql(ranges: int, first: int) -> str:
-    where = " OR ".join(f"(t.received_at >= ${first + 2 * i} AND t.received_at < ${first + 2 * i + 1})"
-                        for i in range(ranges)) or "false"
+    where = (
+        " OR ".join(
+            f"(t.received_at >= ${first + 2 * i} AND t.received_at < ${first + 2 * i + 1})" for i in range(ranges)
+        )
+        or "false"
+    )
     return f"""
 t AS (
     SELECT t.id, (t.received_at AT TIME ZONE $1)::date AS day, t.unit, t.territory, t.channel, t.category, t.kind,
@@ -233,8 +275,9 @@ SELECT {group}, reply_hours FROM report_monthly WHERE month = any($2::date[]) AN
 """
 
 
-def percentiles(values: list[float], ps: tuple[float, ...] = (0.5, 0.9), *,
-                presorted: bool = False) -> list[float | None]:
+def percentiles(
+    values: list[float], ps: tuple[float, ...] = (0.5, 0.9), *, presorted: bool = False
+) -> list[float | None]:
     """Linear interpolation between closest ranks, as PostgreSQL's percentile_cont and numpy's default."""
     if not values:
         return [None for _ in ps]
@@ -281,11 +324,13 @@ async def _planner_settings(conn: asyncpg.Connection) -> None:
     # Plans must see the actual ranges (a generic plan guesses a third of the table per range); index probes from
     # a few thousand tickets must beat hashing whole tables, which they do on cached data and SSDs (the default
     # random_page_cost of 4 assumes spinning disks); JIT compilation costs more than it saves here.
-    await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL random_page_cost = 1.1; "
-                       "SET LOCAL jit = off")
+    await conn.execute(
+        "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL random_page_cost = 1.1; SET LOCAL jit = off"
+    )
 
 
 # --- query parsing ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class ReportQuery:
@@ -303,8 +348,9 @@ def _midnight(d: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(d, dtime(0), tzinfo=tz)
 
 
-def _instant(raw: str, name: str, tz: ZoneInfo, fields: dict[str, str], *,
-             date_is_end: bool = False) -> datetime | None:
+def _instant(
+    raw: str, name: str, tz: ZoneInfo, fields: dict[str, str], *, date_is_end: bool = False
+) -> datetime | None:
     text = raw.strip()
     if _DATE_RE.match(text):
         try:
@@ -329,11 +375,19 @@ def _instant(raw: str, name: str, tz: ZoneInfo, fields: dict[str, str], *,
     if not limits.instant_in_range(value):
         fields[name] = limits.INSTANT_RANGE
         return None
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
-def parse_query(tz_name: str, *, from_: str | None, to: str | None, as_of: str | None, group_by: str | None,
-                format: str | None, now: datetime | None = None) -> ReportQuery:
+def parse_query(
+    tz_name: str,
+    *,
+    from_: str | None,
+    to: str | None,
+    as_of: str | None,
+    group_by: str | None,
+    format: str | None,
+    now: datetime | None = None,
+) -> ReportQuery:
     """Read the query string; every bad field is named in one 422."""
     tz = ZoneInfo(tz_name)
     fields: dict[str, str] = {}
@@ -343,7 +397,7 @@ def parse_query(tz_name: str, *, from_: str | None, to: str | None, as_of: str |
         fields["from"] = "required: an ISO 8601 date or datetime with offset"
     if not to:
         fields["to"] = "required: an ISO 8601 date or datetime with offset (exclusive)"
-    at = _instant(as_of, "as_of", tz, fields, date_is_end=True) if as_of else (now or datetime.now(timezone.utc))
+    at = _instant(as_of, "as_of", tz, fields, date_is_end=True) if as_of else (now or datetime.now(UTC))
     group = (group_by or "unit").strip()
     fmt = (format or "json").strip().lower()
     if group not in GROUPS:
@@ -368,6 +422,7 @@ def unit_scope(principal: Principal) -> str | None:
 
 
 # --- computing ---------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Plan:
@@ -461,8 +516,9 @@ def empty_metrics() -> dict[str, Any]:
     return _metrics({**{c: 0 for c in COUNTERS}, "due_pending": 0, "overdue_open": 0}, [None, None])
 
 
-async def compute(conn: asyncpg.Connection, tz_name: str, q: ReportQuery, *, unit: str | None = None,
-                  use_rollups: bool = True) -> dict[str, Any]:
+async def compute(
+    conn: asyncpg.Connection, tz_name: str, q: ReportQuery, *, unit: str | None = None, use_rollups: bool = True
+) -> dict[str, Any]:
     """Rows and totals for one query, read from one snapshot. The caller opens no transaction."""
     tz = ZoneInfo(tz_name)
     async with conn.transaction(isolation="repeatable_read", readonly=True):
@@ -471,14 +527,32 @@ async def compute(conn: asyncpg.Connection, tz_name: str, q: ReportQuery, *, uni
         await conn.execute("SET LOCAL work_mem = '64MB'; SET LOCAL max_parallel_workers_per_gather = 0")
         dirty: set[date] = set()
         if use_rollups:
-            dirty = {r["day"] for r in await conn.fetch(
-                "SELECT DISTINCT (received_at AT TIME ZONE $1)::date AS day FROM report_changes "
-                "WHERE received_at >= $2 AND received_at < $3", tz_name, q.start, q.end)}
+            dirty = {
+                r["day"]
+                for r in await conn.fetch(
+                    "SELECT DISTINCT (received_at AT TIME ZONE $1)::date AS day FROM report_changes "
+                    "WHERE received_at >= $2 AND received_at < $3",
+                    tz_name,
+                    q.start,
+                    q.end,
+                )
+            }
         p = plan(q.start, q.end, tz, dirty, use_rollups)
         as_of_day = q.as_of.astimezone(tz).date()
         rows = await conn.fetch(
-            _report_sql(q.group_by, len(p.live)), tz_name, q.as_of, unit, p.days, p.months, p.dirty, as_of_day,
-            _midnight(as_of_day, tz), _midnight(p.lo, tz), _midnight(p.hi, tz), *_flat(p.live))
+            _report_sql(q.group_by, len(p.live)),
+            tz_name,
+            q.as_of,
+            unit,
+            p.days,
+            p.months,
+            p.dirty,
+            as_of_day,
+            _midnight(as_of_day, tz),
+            _midnight(p.lo, tz),
+            _midnight(p.hi, tz),
+            *_flat(p.live),
+        )
         hours: dict[str | None, list[float]] = {}
         if p.days or p.months:
             for r in await conn.fetch(_rollup_hours_sql(q.group_by), p.days, p.months, unit):
@@ -492,36 +566,64 @@ async def compute(conn: asyncpg.Connection, tz_name: str, q: ReportQuery, *, uni
         values.sort()
     everything = list(itertools.chain.from_iterable(hours.values()))
     everything.sort()
-    out_rows = [{"group": r["g"], **_metrics(r, percentiles(hours.get(r["g"], []), presorted=True))}
-                for r in rows if r["total"] == 0]
-    totals = next((_metrics(r, percentiles(everything, presorted=True)) for r in rows if r["total"] == 1),
-                  empty_metrics())
-    return {"rows": out_rows, "totals": totals,
-            "source": {"rollup_days": p.rollup_days, "rollup_months": len(p.months),
-                       "live_ranges": len(p.live)}}
+    out_rows = [
+        {"group": r["g"], **_metrics(r, percentiles(hours.get(r["g"], []), presorted=True))}
+        for r in rows
+        if r["total"] == 0
+    ]
+    totals = next(
+        (_metrics(r, percentiles(everything, presorted=True)) for r in rows if r["total"] == 1), empty_metrics()
+    )
+    return {
+        "rows": out_rows,
+        "totals": totals,
+        "source": {"rollup_days": p.rollup_days, "rollup_months": len(p.months), "live_ranges": len(p.live)},
+    }
 
 
 def group_name(rt: Runtime, group_by: str, code: str | None) -> str:
     if code is None:
         return NO_GROUP_NAMES[group_by]
-    names = {"unit": rt.names.units, "territory": rt.names.territories, "channel": rt.names.channels,
-             "category": rt.names.categories, "kind": rt.names.kinds}[group_by]
+    names = {
+        "unit": rt.names.units,
+        "territory": rt.names.territories,
+        "channel": rt.names.channels,
+        "category": rt.names.categories,
+        "kind": rt.names.kinds,
+    }[group_by]
     return names.get(code, code)
 
 
-async def closure_report(rt: Runtime, principal: Principal, q: ReportQuery, *,
-                         use_rollups: bool = True) -> dict[str, Any]:
+async def closure_report(
+    rt: Runtime, principal: Principal, q: ReportQuery, *, use_rollups: bool = True
+) -> dict[str, Any]:
     """GET /api/reports/closure as JSON: rows per group with display names, and totals."""
     unit = unit_scope(principal)
     started = time.perf_counter()
     async with rt.reports_pool.acquire() as conn:
         result = await compute(conn, rt.settings.timezone, q, unit=unit, use_rollups=use_rollups)
-    rows = [{"group": r["group"], "group_name": group_name(rt, q.group_by, r["group"]),
-             **{m: r[m] for m in METRICS}} for r in result["rows"]]
-    log.info("closure_report", group_by=q.group_by, rows=len(rows), unit=unit,
-             duration_ms=round((time.perf_counter() - started) * 1000, 1), **result["source"])
-    return {"from": q.start.isoformat(), "to": q.end.isoformat(), "as_of": q.as_of.isoformat(),
-            "group_by": q.group_by, "unit": unit, "metrics": list(METRICS), "rows": rows, "totals": result["totals"]}
+    rows = [
+        {"group": r["group"], "group_name": group_name(rt, q.group_by, r["group"]), **{m: r[m] for m in METRICS}}
+        for r in result["rows"]
+    ]
+    log.info(
+        "closure_report",
+        group_by=q.group_by,
+        rows=len(rows),
+        unit=unit,
+        duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        **result["source"],
+    )
+    return {
+        "from": q.start.isoformat(),
+        "to": q.end.isoformat(),
+        "as_of": q.as_of.isoformat(),
+        "group_by": q.group_by,
+        "unit": unit,
+        "metrics": list(METRICS),
+        "rows": rows,
+        "totals": result["totals"],
+    }
 
 
 # --- exports -------------------------------------------------------------------------------------------------------
@@ -579,12 +681,15 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
 
 # --- the rollup job ----------------------------------------------------------------------------------------------
 
+
 async def backfill_reply_hours(rt: Runtime, limit: int = 5000) -> int:
     """Measure working hours of replies recorded without them (replied before migration 0003)."""
     async with rt.pool.acquire() as conn:
         rows = await conn.fetch(
             "SELECT id, started_at, replied_at FROM assignments WHERE replied_at IS NOT NULL "
-            "AND reply_working_seconds IS NULL ORDER BY id LIMIT $1", limit)
+            "AND reply_working_seconds IS NULL ORDER BY id LIMIT $1",
+            limit,
+        )
         if not rows:
             return 0
         ids = [r["id"] for r in rows]
@@ -592,10 +697,15 @@ async def backfill_reply_hours(rt: Runtime, limit: int = 5000) -> int:
         async with conn.transaction():
             await conn.execute(
                 "UPDATE assignments a SET reply_working_seconds = v.s FROM unnest($1::bigint[], $2::float8[]) "
-                "AS v (id, s) WHERE a.id = v.id", ids, seconds)
+                "AS v (id, s) WHERE a.id = v.id",
+                ids,
+                seconds,
+            )
             await conn.execute(
                 "INSERT INTO report_changes (received_at) SELECT DISTINCT t.received_at FROM assignments a "
-                "JOIN tickets t ON t.id = a.ticket_id WHERE a.id = any($1::bigint[])", ids)
+                "JOIN tickets t ON t.id = a.ticket_id WHERE a.id = any($1::bigint[])",
+                ids,
+            )
     return len(rows)
 
 
@@ -624,8 +734,9 @@ async def rebuild_days(conn: asyncpg.Connection, tz_name: str, days: list[date])
     await conn.execute(REBUILD_MONTHS_SQL, months)
 
 
-async def refresh_rollups(rt: Runtime, now: datetime | None = None, *, batch_days: int = 31,
-                          budget_seconds: float = 12.0) -> dict[str, int]:
+async def refresh_rollups(
+    rt: Runtime, now: datetime | None = None, *, batch_days: int = 31, budget_seconds: float = 12.0
+) -> dict[str, int]:
     """Consume the change queue: rewrite every queued day, oldest first, a batch of days per transaction.
 
     Idempotent and safe to run concurrently (an advisory lock serialises runs); a change committed while a batch
@@ -645,7 +756,8 @@ async def refresh_rollups(rt: Runtime, now: datetime | None = None, *, batch_day
             first_day = first.astimezone(tz).date()
             window_end = _midnight(first_day + timedelta(days=batch_days), tz)
             deleted = await conn.fetch(
-                "DELETE FROM report_changes WHERE received_at < $1 RETURNING received_at", window_end)
+                "DELETE FROM report_changes WHERE received_at < $1 RETURNING received_at", window_end
+            )
             days = sorted({r["received_at"].astimezone(tz).date() for r in deleted})
             await rebuild_days(conn, tz_name, days)
         days_done += len(days)
@@ -661,8 +773,12 @@ async def rebuild_all(rt: Runtime) -> int:
     transaction."""
     tz_name = rt.settings.timezone
     async with rt.pool.acquire() as conn:
-        days = [r["day"] for r in await conn.fetch(
-            "SELECT DISTINCT (received_at AT TIME ZONE $1)::date AS day FROM tickets ORDER BY 1", tz_name)]
+        days = [
+            r["day"]
+            for r in await conn.fetch(
+                "SELECT DISTINCT (received_at AT TIME ZONE $1)::date AS day FROM tickets ORDER BY 1", tz_name
+            )
+        ]
         by_month: dict[date, list[date]] = {}
         for d in days:
             by_month.setdefault(d.replace(day=1), []).append(d)
@@ -676,20 +792,26 @@ async def rebuild_all(rt: Runtime) -> int:
 
 # --- daily digest --------------------------------------------------------------------------------------------------
 
+
 def digest_day(now: datetime, tz: ZoneInfo) -> date:
     """The day a digest run at `now` reports on: yesterday once the morning digest time has come."""
     local = now.astimezone(tz)
     return local.date() - timedelta(days=1 if local.time() >= DIGEST_LOCAL_TIME else 2)
 
 
-async def daily_digest(rt: Runtime, now: datetime | None = None, *, urls: tuple[str, ...] | None = None,
-                       http: httpx.AsyncClient | None = None) -> dict[str, int]:
+async def daily_digest(
+    rt: Runtime,
+    now: datetime | None = None,
+    *,
+    urls: tuple[str, ...] | None = None,
+    http: httpx.AsyncClient | None = None,
+) -> dict[str, int]:
     """日报: one digest per unit and one for managers for the previous local day, stored once, then pushed.
 
     Each holds the day's figures (tickets received that day), month-to-date figures, and the unit's open
     assignments past their reply deadline now, whatever their receipt date. Safe to run hourly: a digest already
     stored is not made again, and only digests not yet pushed are pushed."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     tz = ZoneInfo(rt.settings.timezone)
     day = digest_day(now, tz)
     day_q = ReportQuery(_midnight(day, tz), _midnight(day + timedelta(days=1), tz), now)
@@ -700,34 +822,68 @@ async def daily_digest(rt: Runtime, now: datetime | None = None, *, urls: tuple[
         if not exists:
             day_r = await compute(conn, rt.settings.timezone, day_q)
             month_r = await compute(conn, rt.settings.timezone, month_q)
-            overdue = {r["unit"]: r["n"] for r in await conn.fetch(
-                """SELECT a.unit, count(*)::int AS n FROM assignments a
+            overdue = {
+                r["unit"]: r["n"]
+                for r in await conn.fetch(
+                    """SELECT a.unit, count(*)::int AS n FROM assignments a
                    JOIN clocks c ON c.assignment_id = a.id AND c.clock = 'reply'
-                   WHERE a.ended_at IS NULL AND a.charged AND c.due_at <= $1 GROUP BY a.unit""", now)}
+                   WHERE a.ended_at IS NULL AND a.charged AND c.due_at <= $1 GROUP BY a.unit""",
+                    now,
+                )
+            }
             by_day = {r["group"]: r for r in day_r["rows"]}
             by_month = {r["group"]: r for r in month_r["rows"]}
             strip = lambda r: {m: r[m] for m in METRICS}  # noqa: E731
             common = {"day": day.isoformat(), "as_of": now.isoformat(), "month_from": month_q.start.isoformat()}
             records: list[tuple[str, str | None, dict[str, Any]]] = []
             for code, name in sorted(rt.names.units.items()):
-                records.append(("unit", code, {
-                    **common, "unit": code, "unit_name": name,
-                    "day_figures": strip(by_day[code]) if code in by_day else empty_metrics(),
-                    "month_to_date": strip(by_month[code]) if code in by_month else empty_metrics(),
-                    "overdue_open_now": overdue.get(code, 0)}))
-            records.append(("managers", None, {
-                **common, "day_totals": day_r["totals"], "month_totals": month_r["totals"],
-                "day_by_unit": [{"unit": r["group"], "unit_name": group_name(rt, "unit", r["group"]),
-                                 **strip(r)} for r in day_r["rows"]],
-                "month_by_unit": [{"unit": r["group"], "unit_name": group_name(rt, "unit", r["group"]),
-                                   **strip(r)} for r in month_r["rows"]],
-                "overdue_open_now": sum(overdue.values()), "overdue_open_now_by_unit": overdue}))
-            made = len(await conn.fetch(
-                """INSERT INTO report_digests (day, audience, unit, body)
+                records.append(
+                    (
+                        "unit",
+                        code,
+                        {
+                            **common,
+                            "unit": code,
+                            "unit_name": name,
+                            "day_figures": strip(by_day[code]) if code in by_day else empty_metrics(),
+                            "month_to_date": strip(by_month[code]) if code in by_month else empty_metrics(),
+                            "overdue_open_now": overdue.get(code, 0),
+                        },
+                    )
+                )
+            records.append(
+                (
+                    "managers",
+                    None,
+                    {
+                        **common,
+                        "day_totals": day_r["totals"],
+                        "month_totals": month_r["totals"],
+                        "day_by_unit": [
+                            {"unit": r["group"], "unit_name": group_name(rt, "unit", r["group"]), **strip(r)}
+                            for r in day_r["rows"]
+                        ],
+                        "month_by_unit": [
+                            {"unit": r["group"], "unit_name": group_name(rt, "unit", r["group"]), **strip(r)}
+                            for r in month_r["rows"]
+                        ],
+                        "overdue_open_now": sum(overdue.values()),
+                        "overdue_open_now_by_unit": overdue,
+                    },
+                )
+            )
+            made = len(
+                await conn.fetch(
+                    """INSERT INTO report_digests (day, audience, unit, body)
                    SELECT $1, x.audience, x.unit, x.body FROM unnest($2::text[], $3::text[], $4::jsonb[])
                        AS x (audience, unit, body)
                    ON CONFLICT DO NOTHING RETURNING id""",
-                day, [r[0] for r in records], [r[1] for r in records], [r[2] for r in records]))
+                    day,
+                    [r[0] for r in records],
+                    [r[1] for r in records],
+                    [r[2] for r in records],
+                )
+            )
     # After the connection went back: the push waits on receivers (up to their timeout each), and a pool
     # connection held meanwhile is one the API and the other jobs cannot have.
     pushed = await _push_digests(rt, day, rt.settings.webhook_urls if urls is None else urls, http)
@@ -746,18 +902,33 @@ async def _push_digests(rt: Runtime, day: date, urls: tuple[str, ...], http: htt
     URL has taken the digest."""
     if not urls:
         return 0
-    rows = await rt.pool.fetch("SELECT id, audience, unit, body, pushed_urls FROM report_digests "
-                               "WHERE day > $1::date - $2::int AND day <= $1 AND pushed_at IS NULL ORDER BY id",
-                               day, DIGEST_RETRY_DAYS)
+    rows = await rt.pool.fetch(
+        "SELECT id, audience, unit, body, pushed_urls FROM report_digests "
+        "WHERE day > $1::date - $2::int AND day <= $1 AND pushed_at IS NULL ORDER BY id",
+        day,
+        DIGEST_RETRY_DAYS,
+    )
     todo = [(r, url) for r in rows for url in urls if url not in r["pushed_urls"]]
     if not todo:
         return 0
     client = http or httpx.AsyncClient(timeout=webhooks.TIMEOUT_SECONDS)
     try:
-        errors = await asyncio.gather(*(webhooks._post(
-            client, {"id": f"digest:{r['id']}", "url": url, "attempts": 1},
-            {"event": "report.daily_digest", "digest_id": r["id"], "audience": r["audience"], "unit": r["unit"],
-             **r["body"]}) for r, url in todo))
+        errors = await asyncio.gather(
+            *(
+                webhooks._post(
+                    client,
+                    {"id": f"digest:{r['id']}", "url": url, "attempts": 1},
+                    {
+                        "event": "report.daily_digest",
+                        "digest_id": r["id"],
+                        "audience": r["audience"],
+                        "unit": r["unit"],
+                        **r["body"],
+                    },
+                )
+                for r, url in todo
+            )
+        )
     finally:
         if http is None:
             await client.aclose()
@@ -770,7 +941,11 @@ async def _push_digests(rt: Runtime, day: date, urls: tuple[str, ...], http: htt
                   pushed_at = CASE WHEN $3::text[] <@ (d.pushed_urls || a.urls) THEN $4::timestamptz END
            FROM (SELECT id, array_agg(url) AS urls FROM unnest($1::bigint[], $2::text[]) AS x (id, url) GROUP BY id) a
            WHERE d.id = a.id""",
-        [a[0] for a in accepted], [a[1] for a in accepted], list(urls), datetime.now(timezone.utc))
+        [a[0] for a in accepted],
+        [a[1] for a in accepted],
+        list(urls),
+        datetime.now(UTC),
+    )
     return len({a[0] for a in accepted})
 
 
@@ -780,7 +955,20 @@ async def list_digests(rt: Runtime, principal: Principal, day: date | None, limi
     rows = await rt.pool.fetch(
         """SELECT id, day, audience, unit, body, created_at, pushed_at FROM report_digests
            WHERE ($1::date IS NULL OR day = $1) AND ($2::text IS NULL OR (audience = 'unit' AND unit = $2))
-           ORDER BY day DESC, audience, unit NULLS FIRST LIMIT $3""", day, unit, limit)
-    return [{"id": r["id"], "day": r["day"].isoformat(), "audience": r["audience"], "unit": r["unit"],
-             "body": r["body"], "created_at": r["created_at"].isoformat(),
-             "pushed_at": r["pushed_at"].isoformat() if r["pushed_at"] else None} for r in rows]
+           ORDER BY day DESC, audience, unit NULLS FIRST LIMIT $3""",
+        day,
+        unit,
+        limit,
+    )
+    return [
+        {
+            "id": r["id"],
+            "day": r["day"].isoformat(),
+            "audience": r["audience"],
+            "unit": r["unit"],
+            "body": r["body"],
+            "created_at": r["created_at"].isoformat(),
+            "pushed_at": r["pushed_at"].isoformat() if r["pushed_at"] else None,
+        }
+        for r in rows
+    ]

@@ -29,21 +29,49 @@ LIMIT $3
 """
 
 
-async def record(rt: Runtime, principal: Principal, *, report: str, format: str, query: dict[str, Any],
-                 row_count: int, client: str | None) -> None:
-    await rt.pool.execute(RECORD_SQL, principal.user_id, principal.username, principal.role, principal.unit,
-                          report, format, query, row_count, client)
+async def record(
+    rt: Runtime,
+    principal: Principal,
+    *,
+    report: str,
+    format: str,
+    query: dict[str, Any],
+    row_count: int,
+    client: str | None,
+) -> None:
+    await rt.pool.execute(
+        RECORD_SQL,
+        principal.user_id,
+        principal.username,
+        principal.role,
+        principal.unit,
+        report,
+        format,
+        query,
+        row_count,
+        client,
+    )
 
 
 def _entry(row: Any) -> dict[str, Any]:
     at: datetime = row["at"]
-    return {"id": row["id"], "at": at.isoformat(), "actor": row["actor"], "role": row["role"], "unit": row["unit"],
-            "report": row["report"], "format": row["format"], "query": row["query"], "row_count": row["row_count"],
-            "client": row["client"]}
+    return {
+        "id": row["id"],
+        "at": at.isoformat(),
+        "actor": row["actor"],
+        "role": row["role"],
+        "unit": row["unit"],
+        "report": row["report"],
+        "format": row["format"],
+        "query": row["query"],
+        "row_count": row["row_count"],
+        "client": row["client"],
+    }
 
 
-async def list_entries(rt: Runtime, principal: Principal, *, actor: str | None, limit: int,
-                       cursor: str | None) -> dict[str, Any]:
+async def list_entries(
+    rt: Runtime, principal: Principal, *, actor: str | None, limit: int, cursor: str | None
+) -> dict[str, Any]:
     """Newest first; managers and admins only (a handler's own exports are in this list too, not theirs to read)."""
     if principal.role not in READER_ROLES:
         raise Forbidden(f"role {principal.role} may not read the export audit (allowed: manager, admin)")

@@ -6,7 +6,7 @@ Nothing personal leaves here: the timeline names steps, dates and the unit, neve
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,10 +16,21 @@ from hotline.errors import InvalidInput
 from hotline.infra.runtime import Runtime
 
 # 受理 → 派单 → 签收 → 办理 → 答复 → 回访 → 办结, as the 12345 practice shows them to citizens.
-STEPS = [("received", "受理"), ("dispatched", "派单"), ("signed", "签收"), ("handling", "办理"), ("replied", "答复"),
-         ("callback", "回访"), ("closed", "办结")]
-CLOSURE_TEXT = {"answered": "已当场答复办结", "callback_done": "回访后办结", "merged": "已作为重复件并入其他工单办理",
-                "rejected": "不予受理"}
+STEPS = [
+    ("received", "受理"),
+    ("dispatched", "派单"),
+    ("signed", "签收"),
+    ("handling", "办理"),
+    ("replied", "答复"),
+    ("callback", "回访"),
+    ("closed", "办结"),
+]
+CLOSURE_TEXT = {
+    "answered": "已当场答复办结",
+    "callback_done": "回访后办结",
+    "merged": "已作为重复件并入其他工单办理",
+    "rejected": "不予受理",
+}
 # The field a person never sees (hidden by the stylesheet, out of the tab order) and a form-filling robot fills in.
 HONEYPOT = "website"
 
@@ -30,8 +41,10 @@ def check_submission(phone: str | None, honeypot: str | None) -> None:
         # Said plainly: a person never sees the field, so the message only ever reaches a robot.
         raise InvalidInput("this field must stay empty", fields={HONEYPOT: "must be empty"})
     if not phone or not valid_phone(phone):
-        raise InvalidInput("a Chinese mobile number (11 digits) or a landline with its area code is needed",
-                           fields={"caller.phone": "请填写11位手机号码，或带区号的固定电话"})
+        raise InvalidInput(
+            "a Chinese mobile number (11 digits) or a landline with its area code is needed",
+            fields={"caller.phone": "请填写11位手机号码，或带区号的固定电话"},
+        )
 
 
 def valid_phone(phone: str) -> bool:
@@ -44,8 +57,11 @@ def valid_phone(phone: str) -> bool:
     if parsed.country_code != 86 or not phonenumbers.is_valid_number(parsed):
         return False
     kind = phonenumbers.number_type(parsed)
-    return kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE,
-                    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    return kind in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
 
 
 def in_words(at: datetime, tz: ZoneInfo) -> str:
@@ -76,7 +92,7 @@ async def progress(rt: Runtime, number: str, now: datetime | None = None) -> dic
     row = await rt.pool.fetchrow(PROGRESS_SQL, number)
     if row is None:
         return {}
-    return progress_of(dict(row), rt.calendar.tz, now or datetime.now(timezone.utc))
+    return progress_of(dict(row), rt.calendar.tz, now or datetime.now(UTC))
 
 
 def progress_of(t: dict[str, Any], tz: ZoneInfo, now: datetime) -> dict[str, Any]:
@@ -85,14 +101,29 @@ def progress_of(t: dict[str, Any], tz: ZoneInfo, now: datetime) -> dict[str, Any
     # Closed at intake (answered on the spot, rejected, merged): nothing between 受理 and 办结 happened.
     closed_early = status == "closed" and not t["replied_at"]
     # Late while still unanswered, or answered after the deadline: either way the promise was not kept.
-    overdue = bool(due and not closed_early and (
-        (t["replied_at"] is None and now > due) or (t["replied_at"] is not None and t["replied_at"] > due)))
-    at = {"received": t["received_at"], "dispatched": t["dispatched_at"], "signed": t["signed_at"],
-          "handling": t["signed_at"] if t["replied_at"] or status in ("in_progress", "return_requested") else None,
-          "replied": t["replied_at"], "callback": t["callback_at"], "closed": t["closed_at"]}
+    overdue = bool(
+        due
+        and not closed_early
+        and ((t["replied_at"] is None and now > due) or (t["replied_at"] is not None and t["replied_at"] > due))
+    )
+    at = {
+        "received": t["received_at"],
+        "dispatched": t["dispatched_at"],
+        "signed": t["signed_at"],
+        "handling": t["signed_at"] if t["replied_at"] or status in ("in_progress", "return_requested") else None,
+        "replied": t["replied_at"],
+        "callback": t["callback_at"],
+        "closed": t["closed_at"],
+    }
     # The step the ticket waits at now: the ones before it are done, the ones after it still to come.
-    current = {"pending_dispatch": "dispatched", "dispatched": "signed", "in_progress": "handling",
-               "return_requested": "handling", "replied": "callback", "closed": None}[status]
+    current = {
+        "pending_dispatch": "dispatched",
+        "dispatched": "signed",
+        "in_progress": "handling",
+        "return_requested": "handling",
+        "replied": "callback",
+        "closed": None,
+    }[status]
     keys = [key for key, _ in STEPS]
     index = keys.index(current) if current else len(keys)
     timeline = []
@@ -102,8 +133,15 @@ def progress_of(t: dict[str, Any], tz: ZoneInfo, now: datetime) -> dict[str, Any
         else:
             state = "done" if i < index else "current" if i == index else "todo"
         when = at[key] if state in ("done", "current") else None
-        timeline.append({"step": key, "label": label, "state": state, "at": when.isoformat() if when else None,
-                         "at_text": when.astimezone(tz).strftime("%Y-%m-%d %H:%M") if when else None})
+        timeline.append(
+            {
+                "step": key,
+                "label": label,
+                "state": state,
+                "at": when.isoformat() if when else None,
+                "at_text": when.astimezone(tz).strftime("%Y-%m-%d %H:%M") if when else None,
+            }
+        )
     return {
         "reply_due_at": due.isoformat() if due else None,
         "reply_due_text": in_words(due, tz) if due else None,

@@ -8,15 +8,17 @@ number in the last 30 days is a strong signal on its own.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hotline.tickets import queries as ticket_service
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
 from hotline.infra.runtime import Runtime
+from hotline.tickets import queries as ticket_service
 
-PLATE = re.compile(r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领][A-Z][A-Z0-9]{4,5}[A-Z0-9挂学警港澳]?")
+PLATE = re.compile(
+    r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领][A-Z][A-Z0-9]{4,5}[A-Z0-9挂学警港澳]?"
+)
 WINDOW = timedelta(days=30)
 MIN_SIMILARITY = 0.08
 
@@ -25,10 +27,18 @@ def plates(text: str) -> list[str]:
     return sorted(set(PLATE.findall(text.upper())))
 
 
-async def hints(rt: Runtime, principal: Principal, *, phone: str | None, category: str | None,
-                territory: str | None, text: str | None, now: datetime | None = None) -> dict[str, Any]:
+async def hints(
+    rt: Runtime,
+    principal: Principal,
+    *,
+    phone: str | None,
+    category: str | None,
+    territory: str | None,
+    text: str | None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     principal.require("agent", "dispatcher", "manager", "admin")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     phone = (phone or "").replace(" ", "").replace("-", "") or None
     text = (text or "").strip()[:2000] or None
     if phone is not None and not phone.lstrip("+").isdigit():
@@ -39,7 +49,9 @@ async def hints(rt: Runtime, principal: Principal, *, phone: str | None, categor
         if phone:
             earlier = await conn.fetch(
                 f"SELECT {ticket_service.TICKET_COLUMNS} FROM tickets t WHERE t.caller_phone = $1 "
-                "ORDER BY t.created_at DESC LIMIT 10", phone)
+                "ORDER BY t.created_at DESC LIMIT 10",
+                phone,
+            )
         duplicates = []
         if phone or text:
             duplicates = await _duplicates(conn, phone, category, territory, text, found_plates, now)
@@ -48,14 +60,28 @@ async def hints(rt: Runtime, principal: Principal, *, phone: str | None, categor
     for r in duplicates:
         item = ticket_service.serialize(r, principal, rt)
         item["similarity"] = round(float(r["similarity"]), 3)
-        item["reasons"] = [reason for reason, hit in (("same_phone", r["same_phone"]), ("same_plate", r["same_plate"]),
-                                                      ("similar_text", r["similarity"] >= MIN_SIMILARITY)) if hit]
+        item["reasons"] = [
+            reason
+            for reason, hit in (
+                ("same_phone", r["same_phone"]),
+                ("same_plate", r["same_plate"]),
+                ("similar_text", r["similarity"] >= MIN_SIMILARITY),
+            )
+            if hit
+        ]
         dup_json.append(item)
     return {"earlier": earlier_json, "duplicates": dup_json, "plates": found_plates}
 
 
-async def _duplicates(conn: Any, phone: str | None, category: str | None, territory: str | None, text: str | None,
-                      found_plates: list[str], now: datetime) -> list[Any]:
+async def _duplicates(
+    conn: Any,
+    phone: str | None,
+    category: str | None,
+    territory: str | None,
+    text: str | None,
+    found_plates: list[str],
+    now: datetime,
+) -> list[Any]:
     """Open tickets of the last 30 days: same phone, a shared plate, or similar text in the same category and
     territory. Ranked by those signals, then similarity."""
     async with conn.transaction():
@@ -64,8 +90,15 @@ async def _duplicates(conn: Any, phone: str | None, category: str | None, territ
         return await _fetch_duplicates(conn, phone, category, territory, text, found_plates, now)
 
 
-async def _fetch_duplicates(conn: Any, phone: str | None, category: str | None, territory: str | None,
-                            text: str | None, found_plates: list[str], now: datetime) -> list[Any]:
+async def _fetch_duplicates(
+    conn: Any,
+    phone: str | None,
+    category: str | None,
+    territory: str | None,
+    text: str | None,
+    found_plates: list[str],
+    now: datetime,
+) -> list[Any]:
     return await conn.fetch(
         f"""WITH c AS (
                 SELECT t.id,
@@ -85,4 +118,11 @@ async def _fetch_duplicates(conn: Any, phone: str | None, category: str | None, 
             FROM c JOIN tickets t ON t.id = c.id
             WHERE c.same_phone OR c.same_plate OR c.similarity >= {MIN_SIMILARITY}
             ORDER BY (c.same_phone OR c.same_plate) DESC, c.similarity DESC, t.created_at DESC
-            LIMIT 10""", phone, category, territory, text, found_plates, now - WINDOW)
+            LIMIT 10""",
+        phone,
+        category,
+        territory,
+        text,
+        found_plates,
+        now - WINDOW,
+    )

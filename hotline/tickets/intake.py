@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -26,14 +26,14 @@ import structlog
 from arq.connections import ArqRedis
 
 import sla
-from hotline.escalation import clocks as clock_rows
-from hotline.escalation import steps as escalation
-from hotline.tickets import writer as intake_writer
-from hotline.infra import live
 from hotline.auth.tokens import Principal
 from hotline.errors import Forbidden, InvalidInput, ServiceUnavailable, nul_fields
+from hotline.escalation import clocks as clock_rows
+from hotline.escalation import steps as escalation
+from hotline.infra import live
 from hotline.infra.queue import ArmedStep
 from hotline.infra.runtime import Runtime
+from hotline.tickets import writer as intake_writer
 
 log = structlog.get_logger(__name__)
 PHONE_RE = r"^\+?[0-9][0-9\- ]{2,19}$"
@@ -68,14 +68,32 @@ class TicketIn(msgspec.Struct):
     address: Annotated[str, msgspec.Meta(max_length=300)] | None = None
     location: Location | None = None
     external_ref: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
-    external_due_at: Annotated[datetime, msgspec.Meta(description=(
-        "Transfers only: the upstream platform's deadline, with a UTC offset, between 2000 and 2100. It caps the "
-        "unit's sign and reply deadlines and no extension may pass it. One already past on arrival is accepted as "
-        "breached upstream: the clocks get one working day (or their policy's limit if shorter)."))] | None = None
-    received_at: Annotated[datetime, msgspec.Meta(description=(
-        "Transfers only: when the upstream platform (12345, 12328, 12319) received the case, with a UTC offset. "
-        "Stored and shown as the ticket's upstream_received_at; the upstream deadline external_due_at runs from "
-        "it, while the unit's sign and reply clocks start at local receipt (the ticket's received_at)."))] | None = None
+    external_due_at: (
+        Annotated[
+            datetime,
+            msgspec.Meta(
+                description=(
+                    "Transfers only: the upstream platform's deadline, with a UTC offset, between 2000 and 2100. It caps the "
+                    "unit's sign and reply deadlines and no extension may pass it. One already past on arrival is accepted as "
+                    "breached upstream: the clocks get one working day (or their policy's limit if shorter)."
+                )
+            ),
+        ]
+        | None
+    ) = None
+    received_at: (
+        Annotated[
+            datetime,
+            msgspec.Meta(
+                description=(
+                    "Transfers only: when the upstream platform (12345, 12328, 12319) received the case, with a UTC offset. "
+                    "Stored and shown as the ticket's upstream_received_at; the upstream deadline external_due_at runs from "
+                    "it, while the unit's sign and reply clocks start at local receipt (the ticket's received_at)."
+                )
+            ),
+        ]
+        | None
+    ) = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +106,22 @@ class IntakeResult:
 
 
 # What a replay is compared on: the fields of the request as intake writes them.
-REPLAYED_FIELDS = ("channel", "kind", "category", "territory", "title", "content", "caller_name", "caller_phone",
-                   "urgent", "address", "lat", "lng", "external_ref", "external_due_at")
+REPLAYED_FIELDS = (
+    "channel",
+    "kind",
+    "category",
+    "territory",
+    "title",
+    "content",
+    "caller_name",
+    "caller_phone",
+    "urgent",
+    "address",
+    "lat",
+    "lng",
+    "external_ref",
+    "external_due_at",
+)
 FIND_EXISTING_SQL = f"""
 SELECT id, number, ($3::text IS NOT NULL AND created_by = $4 AND idempotency_key = $3) AS by_key,
        {", ".join(REPLAYED_FIELDS)}
@@ -113,11 +145,15 @@ def validate(rt: Runtime, principal: Principal, data: TicketIn, now: datetime) -
     if data.channel not in names.channels:
         fields["channel"] = f"unknown channel {data.channel!r}; known: {', '.join(sorted(names.channels))}"
     elif principal.role == "integration" and data.channel != principal.channel:
-        raise Forbidden(f"this integration account may only submit on channel {principal.channel}",
-                        fields={"channel": f"must be {principal.channel}"})
+        raise Forbidden(
+            f"this integration account may only submit on channel {principal.channel}",
+            fields={"channel": f"must be {principal.channel}"},
+        )
     elif principal.role == "agent" and names.channel_kinds.get(data.channel) != "phone":
-        raise Forbidden("agents log phone calls; transfers arrive through their platform's integration account",
-                        fields={"channel": "must be a phone channel such as 96196"})
+        raise Forbidden(
+            "agents log phone calls; transfers arrive through their platform's integration account",
+            fields={"channel": "must be a phone channel such as 96196"},
+        )
     if data.kind not in names.kinds:
         fields["kind"] = f"unknown kind {data.kind!r}; known: {', '.join(sorted(names.kinds))}"
     if data.category is not None and data.category not in names.categories:
@@ -126,9 +162,17 @@ def validate(rt: Runtime, principal: Principal, data: TicketIn, now: datetime) -
         fields["title"] = "must not be blank"
     if not data.content.strip():
         fields["content"] = "must not be blank"
-    fields.update(nul_fields({"title": data.title, "content": data.content, "address": data.address,
-                              "caller.name": data.caller.name if data.caller else None,
-                              "external_ref": data.external_ref}))
+    fields.update(
+        nul_fields(
+            {
+                "title": data.title,
+                "content": data.content,
+                "address": data.address,
+                "caller.name": data.caller.name if data.caller else None,
+                "external_ref": data.external_ref,
+            }
+        )
+    )
     if data.external_due_at is not None and data.external_due_at.tzinfo is None:
         fields["external_due_at"] = "must carry a UTC offset, e.g. 2026-11-30T17:30:00+08:00"
     elif data.external_due_at is not None and sla.out_of_range(data.external_due_at):
@@ -143,8 +187,7 @@ def validate(rt: Runtime, principal: Principal, data: TicketIn, now: datetime) -
             fields["received_at"] = "the upstream receipt time comes with a transfer's external_ref"
         elif upstream > now:
             fields["received_at"] = f"the upstream receipt cannot be after the local receipt {now.isoformat()}"
-        elif ("external_due_at" not in fields and data.external_due_at is not None
-              and data.external_due_at < upstream):
+        elif "external_due_at" not in fields and data.external_due_at is not None and data.external_due_at < upstream:
             fields["external_due_at"] = "the upstream deadline cannot be before the upstream receipt (received_at)"
     if data.external_ref is not None and names.channel_kinds.get(data.channel) != "transfer":
         fields["external_ref"] = "only transfers from another platform carry an external reference"
@@ -154,12 +197,15 @@ def validate(rt: Runtime, principal: Principal, data: TicketIn, now: datetime) -
         raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
 
 
-async def create_ticket(rt: Runtime, principal: Principal, data: TicketIn, *, idempotency_key: str | None,
-                        now: datetime | None = None) -> IntakeResult:
-    now = now or datetime.now(timezone.utc)
+async def create_ticket(
+    rt: Runtime, principal: Principal, data: TicketIn, *, idempotency_key: str | None, now: datetime | None = None
+) -> IntakeResult:
+    now = now or datetime.now(UTC)
     validate(rt, principal, data, now)
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 200):
-        raise InvalidInput("Idempotency-Key must be 1 to 200 characters", fields={"Idempotency-Key": "1 to 200 characters"})
+        raise InvalidInput(
+            "Idempotency-Key must be 1 to 200 characters", fields={"Idempotency-Key": "1 to 200 characters"}
+        )
     # Prepared before any connection is taken: current_policies() may itself need one, and holding a connection
     # while waiting for another can starve the pool under load.
     decision = rt.router.resolve(data.category, data.territory)
@@ -169,8 +215,18 @@ async def create_ticket(rt: Runtime, principal: Principal, data: TicketIn, *, id
     rows: list[clock_rows.ClockRow] = []
     if decision.unit is not None:
         for clock in ("sign", "reply"):
-            rows.append(clock_rows.compute(policies, rt.calendar, clock=clock, start=now, channel=data.channel,
-                                           kind=data.kind, urgent=data.urgent, cap=data.external_due_at))
+            rows.append(
+                clock_rows.compute(
+                    policies,
+                    rt.calendar,
+                    clock=clock,
+                    start=now,
+                    channel=data.channel,
+                    kind=data.kind,
+                    urgent=data.urgent,
+                    cap=data.external_due_at,
+                )
+            )
     local_day = now.astimezone(ZoneInfo(rt.settings.timezone)).date()
     status = "dispatched" if decision.unit else "pending_dispatch"
     created: dict[str, Any] = {"channel": data.channel, "external_ref": data.external_ref, "urgent": data.urgent}
@@ -180,24 +236,51 @@ async def create_ticket(rt: Runtime, principal: Principal, data: TicketIn, *, id
         created["upstream_breached"] = True  # breached before it got here: upstream's, not any unit's
     events = [{"action": "create", "status_before": None, "status_after": "pending_dispatch", "payload": created}]
     if decision.unit:
-        events.append({"action": "route", "status_before": "pending_dispatch", "status_after": "dispatched",
-                       "payload": {"routing": decision.to_dict()}})
-    actor = {"actor_id": principal.user_id, "actor": principal.display_name, "role": principal.role,
-             "unit": principal.unit}
+        events.append(
+            {
+                "action": "route",
+                "status_before": "pending_dispatch",
+                "status_after": "dispatched",
+                "payload": {"routing": decision.to_dict()},
+            }
+        )
+    actor = {
+        "actor_id": principal.user_id,
+        "actor": principal.display_name,
+        "role": principal.role,
+        "unit": principal.unit,
+    }
     new = intake_writer.NewTicket(
-        data.channel, local_day,
-        {"channel": data.channel, "kind": data.kind, "category": data.category, "territory": data.territory,
-         "title": data.title.strip(), "content": data.content.strip(), "caller_name": caller.name,
-         "caller_phone": phone, "urgent": data.urgent, "address": data.address,
-         "lat": data.location.lat if data.location else None, "lng": data.location.lng if data.location else None,
-         "external_ref": data.external_ref, "external_due_at": data.external_due_at,
-         "upstream_received_at": data.received_at,
-         "idempotency_key": idempotency_key, "status": status, "unit": decision.unit,
-         "routing": decision.to_dict(), "created_by": principal.user_id, "received_at": now,
-         "sign_due_at": rows[0].deadline.due_at if rows else None,
-         "reply_due_at": rows[1].deadline.due_at if rows else None},
+        data.channel,
+        local_day,
+        {
+            "channel": data.channel,
+            "kind": data.kind,
+            "category": data.category,
+            "territory": data.territory,
+            "title": data.title.strip(),
+            "content": data.content.strip(),
+            "caller_name": caller.name,
+            "caller_phone": phone,
+            "urgent": data.urgent,
+            "address": data.address,
+            "lat": data.location.lat if data.location else None,
+            "lng": data.location.lng if data.location else None,
+            "external_ref": data.external_ref,
+            "external_due_at": data.external_due_at,
+            "upstream_received_at": data.received_at,
+            "idempotency_key": idempotency_key,
+            "status": status,
+            "unit": decision.unit,
+            "routing": decision.to_dict(),
+            "created_by": principal.user_id,
+            "received_at": now,
+            "sign_due_at": rows[0].deadline.due_at if rows else None,
+            "reply_due_at": rows[1].deadline.due_at if rows else None,
+        },
         [r.params() for r in rows],
-        [{**e, **actor} for e in events])
+        [{**e, **actor} for e in events],
+    )
     if data.external_ref is not None or idempotency_key is not None:
         existing = await _find_existing(rt, principal, data, idempotency_key, new.ticket)
         if existing is not None:
@@ -220,20 +303,24 @@ async def create_ticket(rt: Runtime, principal: Principal, data: TicketIn, *, id
     raise RuntimeError("could not allocate a ticket number after 3 attempts")
 
 
-async def _find_existing(rt: Runtime, principal: Principal, data: TicketIn, idempotency_key: str | None,
-                         wanted: dict[str, Any]) -> int | None:
+async def _find_existing(
+    rt: Runtime, principal: Principal, data: TicketIn, idempotency_key: str | None, wanted: dict[str, Any]
+) -> int | None:
     async with rt.pool.acquire() as conn:
-        row = await conn.fetchrow(FIND_EXISTING_SQL, data.external_ref, data.channel, idempotency_key,
-                                  principal.user_id)
+        row = await conn.fetchrow(
+            FIND_EXISTING_SQL, data.external_ref, data.channel, idempotency_key, principal.user_id
+        )
     if row is None:
         return None
     # A key reused for another request is the client's mistake, as payment APIs treat it: replaying the first
     # ticket would silently lose the second.
     if row["by_key"] and any(row[f] != wanted[f] for f in REPLAYED_FIELDS):
         differ = [f for f in REPLAYED_FIELDS if row[f] != wanted[f]]
-        raise InvalidInput(f"this Idempotency-Key was used for ticket {row['number']} with a different request "
-                           f"({', '.join(differ)} differ); use a new key for a new ticket",
-                           fields={"Idempotency-Key": "already used with a different request body"})
+        raise InvalidInput(
+            f"this Idempotency-Key was used for ticket {row['number']} with a different request "
+            f"({', '.join(differ)} differ); use a new key for a new ticket",
+            fields={"Idempotency-Key": "already used with a different request body"},
+        )
     return row["id"]
 
 
@@ -275,8 +362,9 @@ class _Announcer:
             group, self._pending = self._pending, []
             # Both are best effort and log their own failures: PostgreSQL holds the truth, the sweep arms what a
             # lost call did not, and a screen that missed a message catches up on its next read.
-            await escalation.arm_near(self.redis, [step for result, _ in group for step in result.armed],
-                                      now=datetime.now(timezone.utc))
+            await escalation.arm_near(
+                self.redis, [step for result, _ in group for step in result.armed], now=datetime.now(UTC)
+            )
             await live.publish_many(self.redis, "ticket", [message for _, message in group])
 
 
@@ -294,14 +382,24 @@ def ensure_room(rt: Runtime) -> None:
     """Before writing a ticket that will be announced: 503 with Retry-After while the announcements are backed up."""
     announcer = _announcer(rt)
     if announcer.full():
-        raise ServiceUnavailable(f"new tickets cannot be announced right now ({len(announcer._pending)} waiting for "
-                                 "the job queue); try again shortly")
+        raise ServiceUnavailable(
+            f"new tickets cannot be announced right now ({len(announcer._pending)} waiting for "
+            "the job queue); try again shortly"
+        )
 
 
 def announce(rt: Runtime, result: IntakeResult, number: str) -> None:
     """After commit: arm the new ticket's first escalation steps and publish it on the live feed (queued)."""
-    _announcer(rt).announce(result, {"number": number, "status": "dispatched" if result.unit else "pending_dispatch",
-                                     "unit": result.unit, "units": [result.unit], "action": "create"})
+    _announcer(rt).announce(
+        result,
+        {
+            "number": number,
+            "status": "dispatched" if result.unit else "pending_dispatch",
+            "unit": result.unit,
+            "units": [result.unit],
+            "action": "create",
+        },
+    )
 
 
 async def announced(rt: Runtime) -> None:

@@ -6,18 +6,18 @@ Scope is enforced here, in SQL: a handler's queries carry its unit, so another u
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import msgspec
 
 from config.logging import mask_phone
-from hotline.escalation import clocks as clock_view
-from hotline.web import limits
 from hotline.auth.tokens import Principal
 from hotline.errors import Forbidden, InvalidInput, TicketNotFound, nul_fields
+from hotline.escalation import clocks as clock_view
 from hotline.infra.runtime import Runtime
+from hotline.web import limits
 
 TICKET_COLUMNS = """t.id, t.number, t.status, t.closure, t.channel, t.kind, t.category, t.territory, t.title,
     t.content, t.caller_name, t.caller_phone, t.urgent, t.address, t.lat, t.lng, t.external_ref, t.external_due_at,
@@ -69,8 +69,11 @@ def serialize(row: asyncpg.Record | dict[str, Any], principal: Principal, rt: Ru
         "unit_name": rt.names.units.get(row["unit"]) if row["unit"] else None,
         "routing": row["routing"],
         "merged_into": row["merged_into_number"],
-        "reply": ({"content": row["reply_content"], "outcome": row["reply_outcome"], "at": _iso(row["replied_at"])}
-                  if row["reply_content"] is not None else None),
+        "reply": (
+            {"content": row["reply_content"], "outcome": row["reply_outcome"], "at": _iso(row["replied_at"])}
+            if row["reply_content"] is not None
+            else None
+        ),
         "answer": row["answer"],
         "reopen_count": row["reopen_count"],
         "suspended": row["suspended_at"] is not None,
@@ -79,15 +82,19 @@ def serialize(row: asyncpg.Record | dict[str, Any], principal: Principal, rt: Ru
         "created_at": _iso(row["created_at"]),
         "updated_at": _iso(row["updated_at"]),
         "closed_at": _iso(row["closed_at"]),
-        "deadlines": {"sign": _iso(row["sign_due_at"]), "reply": _iso(row["reply_due_at"]),
-                      "callback": _iso(row["callback_due_at"])},
+        "deadlines": {
+            "sign": _iso(row["sign_due_at"]),
+            "reply": _iso(row["reply_due_at"]),
+            "callback": _iso(row["callback_due_at"]),
+        },
     }
 
 
 async def fetch_row(conn: asyncpg.Connection, principal: Principal, number: str) -> asyncpg.Record:
     clause, params = scope_clause(principal, 2)
-    row = await conn.fetchrow(f"SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.number = $1 AND {clause}",
-                              number, *params)
+    row = await conn.fetchrow(
+        f"SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.number = $1 AND {clause}", number, *params
+    )
     if row is None:
         raise TicketNotFound(f"no ticket {number}")
     return row
@@ -103,61 +110,97 @@ EVENT_FIELDS = frozenset({"action", "at", "actor", "role", "status_before", "sta
 # own citizens may be told (外网反馈) - status changes, dates, the reply and the answers given - never the internal
 # side (内网办理): handlers' notes, urges, return and extension reasons, who on the staff did what.
 INTERNAL_ACTIONS = frozenset({"note", "urge"})
-PUBLIC_PAYLOAD = {"dispatch": ("unit",), "reply": ("content", "outcome"), "close": ("answer",),
-                  "reject": ("reason",), "merge": ("into",), "decide-extension": ("approve", "new_due_at")}
+PUBLIC_PAYLOAD = {
+    "dispatch": ("unit",),
+    "reply": ("content", "outcome"),
+    "close": ("answer",),
+    "reject": ("reason",),
+    "merge": ("into",),
+    "decide-extension": ("approve", "new_due_at"),
+}
 
 
 def public_event(e: asyncpg.Record) -> dict[str, Any]:
     payload = e["payload"]
-    return {"action": e["action"], "at": e["at"].isoformat(), "status_before": e["status_before"],
-            "status_after": e["status_after"], "version": e["version"],
-            **{("to_unit" if k == "unit" else k): payload[k] for k in PUBLIC_PAYLOAD.get(e["action"], ())
-               if k in payload}}
+    return {
+        "action": e["action"],
+        "at": e["at"].isoformat(),
+        "status_before": e["status_before"],
+        "status_after": e["status_after"],
+        "version": e["version"],
+        **{("to_unit" if k == "unit" else k): payload[k] for k in PUBLIC_PAYLOAD.get(e["action"], ()) if k in payload},
+    }
 
 
 async def detail(rt: Runtime, principal: Principal, number: str, now: datetime | None = None) -> dict[str, Any]:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     async with rt.pool.acquire() as conn:
         row = await fetch_row(conn, principal, number)
         events = await conn.fetch(
             """SELECT e.id, e.action, e.at, e.actor, e.role, e.unit, e.status_before, e.status_after, e.version,
                       e.payload, a.unit AS assignment_unit
                FROM events e LEFT JOIN assignments a ON a.id = e.assignment_id
-               WHERE e.ticket_id = $1 ORDER BY e.id""", row["id"])
+               WHERE e.ticket_id = $1 ORDER BY e.id""",
+            row["id"],
+        )
         assignments = await conn.fetch(
             """SELECT id, seq, unit, origin, started_at, signed_at, replied_at, returned_at, return_reason,
                       return_proper, ended_at, end_reason, charged
-               FROM assignments WHERE ticket_id = $1 ORDER BY seq""", row["id"])
+               FROM assignments WHERE ticket_id = $1 ORDER BY seq""",
+            row["id"],
+        )
         clocks = await conn.fetch(
             """SELECT c.id, c.assignment_id, c.clock, c.started_at, c.due_at, c.warning_at, c.supervision_at,
                       c.deadline, c.provisional, c.version, c.stopped_at,
                       coalesce((SELECT array_agg(s.step ORDER BY s.id) FROM escalation_steps s WHERE s.clock_id = c.id),
                                '{}') AS steps
-               FROM clocks c WHERE c.ticket_id = $1 ORDER BY c.id""", row["id"])
+               FROM clocks c WHERE c.ticket_id = $1 ORDER BY c.id""",
+            row["id"],
+        )
     body = serialize(row, principal, rt)
     if principal.role == "integration":
         body["events"] = [public_event(e) for e in events if e["action"] not in INTERNAL_ACTIONS]
     else:
         body["events"] = [
-            {"action": e["action"], "at": e["at"].isoformat(), "actor": e["actor"], "role": e["role"],
-             "unit": e["unit"], "status_before": e["status_before"], "status_after": e["status_after"],
-             "version": e["version"],
-             # The payload's own fields follow, but never over the event's: a dispatch's target unit is `to_unit`.
-             **{("to_unit" if k == "unit" else k): v for k, v in e["payload"].items() if k not in EVENT_FIELDS}}
-            for e in events]
+            {
+                "action": e["action"],
+                "at": e["at"].isoformat(),
+                "actor": e["actor"],
+                "role": e["role"],
+                "unit": e["unit"],
+                "status_before": e["status_before"],
+                "status_after": e["status_after"],
+                "version": e["version"],
+                # The payload's own fields follow, but never over the event's: a dispatch's target unit is `to_unit`.
+                **{("to_unit" if k == "unit" else k): v for k, v in e["payload"].items() if k not in EVENT_FIELDS},
+            }
+            for e in events
+        ]
     by_assignment: dict[int, list[dict[str, Any]]] = {}
     for c in clocks:
         by_assignment.setdefault(c["assignment_id"], []).append(
-            clock_view.view(dict(c), rt.calendar, now, list(c["steps"])))
+            clock_view.view(dict(c), rt.calendar, now, list(c["steps"]))
+        )
     body["assignments"] = [
-        {"seq": a["seq"], "unit": a["unit"], "unit_name": rt.names.units.get(a["unit"]), "origin": a["origin"],
-         "started_at": _iso(a["started_at"]), "signed_at": _iso(a["signed_at"]), "replied_at": _iso(a["replied_at"]),
-         "returned_at": _iso(a["returned_at"]),
-         "return_reason": None if principal.role == "integration" else a["return_reason"],
-         "return_proper": a["return_proper"], "ended_at": _iso(a["ended_at"]), "end_reason": a["end_reason"],
-         "charged": a["charged"], "current": a["id"] == row["current_assignment_id"],
-         "clocks": by_assignment.get(a["id"], [])}
-        for a in assignments]
+        {
+            "seq": a["seq"],
+            "unit": a["unit"],
+            "unit_name": rt.names.units.get(a["unit"]),
+            "origin": a["origin"],
+            "started_at": _iso(a["started_at"]),
+            "signed_at": _iso(a["signed_at"]),
+            "replied_at": _iso(a["replied_at"]),
+            "returned_at": _iso(a["returned_at"]),
+            "return_reason": None if principal.role == "integration" else a["return_reason"],
+            "return_proper": a["return_proper"],
+            "ended_at": _iso(a["ended_at"]),
+            "end_reason": a["end_reason"],
+            "charged": a["charged"],
+            "current": a["id"] == row["current_assignment_id"],
+            "clocks": by_assignment.get(a["id"], []),
+        }
+        for a in assignments
+    ]
     current = [c for a in body["assignments"] if a["current"] for c in a["clocks"]]
     body["clocks"] = {c["clock"]: c for c in current}
     return body
@@ -210,8 +253,12 @@ async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> d
         raise InvalidInput(f"unknown status {query.status!r}", fields={"status": f"one of {', '.join(STATUSES)}, open"})
     if query.sort not in ("created", "due"):
         raise InvalidInput("sort must be 'created' or 'due'", fields={"sort": "created or due"})
-    nul = nul_fields({name: getattr(query, name) for name in
-                      ("status", "unit", "territory", "category", "kind", "channel", "phone", "q", "cursor")})
+    nul = nul_fields(
+        {
+            name: getattr(query, name)
+            for name in ("status", "unit", "territory", "category", "kind", "channel", "phone", "q", "cursor")
+        }
+    )
     if nul:
         raise InvalidInput("; ".join(f"{k}: {v}" for k, v in nul.items()), fields=nul)
     for name in ("created_from", "created_to"):
@@ -239,11 +286,15 @@ async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> d
             add(f"t.{name} = ?", value)
     if query.phone:
         if not principal.sees_phone:  # matching is seeing: 10,000 filtered lists would unmask a masked number
-            raise Forbidden(f"role {principal.role} may not search by phone number",
-                            fields={"phone": "not allowed for this role"})
+            raise Forbidden(
+                f"role {principal.role} may not search by phone number", fields={"phone": "not allowed for this role"}
+            )
         add("t.caller_phone = ?", query.phone.replace(" ", "").replace("-", ""))
     if query.q:
-        add("(t.title || ' ' || t.content) ILIKE ?", "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        add(
+            "(t.title || ' ' || t.content) ILIKE ?",
+            "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
+        )
     if query.created_from:
         add("t.created_at >= ?", query.created_from)
     if query.created_to:
@@ -257,8 +308,10 @@ async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> d
             else:
                 params.append(due)
                 params.append(last_id)
-                where.append(f"(t.reply_due_at > ${len(params) - 1} OR t.reply_due_at IS NULL "
-                             f"OR (t.reply_due_at = ${len(params) - 1} AND t.id > ${len(params)}))")
+                where.append(
+                    f"(t.reply_due_at > ${len(params) - 1} OR t.reply_due_at IS NULL "
+                    f"OR (t.reply_due_at = ${len(params) - 1} AND t.id > ${len(params)}))"
+                )
     else:
         order = "t.created_at DESC, t.id DESC"
         if query.cursor:

@@ -6,8 +6,9 @@ territory beats a "*" rule. The decision records the rule that made it, for disp
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 BUREAU_TEMPLATE = "{territory}-bureau"
 
@@ -32,8 +33,12 @@ class Decision:
 
 def rule_view(rule: RuleRow) -> dict[str, Any]:
     """A rule as the API and console show it: "*" for any territory, the bureau template for the local bureau."""
-    return {"id": rule.id, "category": rule.category, "territory": rule.territory or "*",
-            "unit": rule.unit or BUREAU_TEMPLATE}
+    return {
+        "id": rule.id,
+        "category": rule.category,
+        "territory": rule.territory or "*",
+        "unit": rule.unit or BUREAU_TEMPLATE,
+    }
 
 
 class Router:
@@ -73,8 +78,12 @@ class Router:
             scope = f"territory {rule.territory}" if rule.territory else "any territory"
             return Decision(rule.unit, rule.id, f"rule #{rule.id}: category {category} in {scope} → {rule.unit}")
         if territory is None:
-            return Decision(None, rule.id, f"rule #{rule.id} routes {category} to the local bureau, but no territory was given")
+            return Decision(
+                None, rule.id, f"rule #{rule.id} routes {category} to the local bureau, but no territory was given"
+            )
         unit = BUREAU_TEMPLATE.format(territory=territory)
         if unit not in self._units:
             return Decision(None, rule.id, f"rule #{rule.id}: no local bureau {unit} for territory {territory}")
-        return Decision(unit, rule.id, f"rule #{rule.id}: category {category} handled by the local bureau of {territory} → {unit}")
+        return Decision(
+            unit, rule.id, f"rule #{rule.id}: category {category} handled by the local bureau of {territory} → {unit}"
+        )

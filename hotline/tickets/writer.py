@@ -14,13 +14,12 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import date, timezone
+from datetime import UTC, date
 from typing import Any
 
 import asyncpg
 
 from hotline.errors import ServiceUnavailable, database_gone
-
 
 # Statements at once per process: more overlap their commit waits, fewer make larger (cheaper) groups and lock the
 # shared rows (counter, reference rows under foreign keys) from fewer transactions at once. Since commits cost
@@ -116,8 +115,17 @@ FROM t JOIN numbered nb ON nb.number = t.number
 RETURNED = ("id", "number", "unit", "received_at", "current_assignment_id", "closure", "reopen_count", "version")
 assert f"RETURNING {', '.join(f't.{c}' for c in RETURNED)}" in INSERT_SQL
 # Columns of tickets.TICKET_COLUMNS a ticket is born without.
-_UNSET = ("merged_into", "reply_content", "reply_outcome", "answer", "replied_at", "closed_at", "callback_due_at",
-          "suspended_at", "merged_into_number")
+_UNSET = (
+    "merged_into",
+    "reply_content",
+    "reply_outcome",
+    "answer",
+    "replied_at",
+    "closed_at",
+    "callback_due_at",
+    "suspended_at",
+    "merged_into_number",
+)
 
 
 @dataclass(slots=True)
@@ -147,8 +155,9 @@ class TicketWriter:
         """The ticket's row (the columns of tickets.TICKET_COLUMNS plus `clocks`), or None when it conflicted and
         was skipped."""
         if len(self._queue) >= self.max_queued:
-            raise ServiceUnavailable(f"intake is saturated ({len(self._queue)} tickets waiting to be written); "
-                                     "try again shortly")
+            raise ServiceUnavailable(
+                f"intake is saturated ({len(self._queue)} tickets waiting to be written); try again shortly"
+            )
         item.future = asyncio.get_running_loop().create_future()
         self._queue.append(item)
         if self._running < MAX_STATEMENTS:
@@ -227,7 +236,7 @@ def _row(item: NewTicket, returned: asyncpg.Record) -> dict[str, Any]:
     row["created_at"] = row["updated_at"] = received
     for name in ("external_due_at", "upstream_received_at"):
         if row.get(name) is not None:
-            row[name] = row[name].astimezone(timezone.utc)  # as timestamptz comes back
+            row[name] = row[name].astimezone(UTC)  # as timestamptz comes back
     row["clocks"] = returned["clocks"]
     return row
 

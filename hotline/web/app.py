@@ -21,9 +21,10 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from config.logging import configure_logging
 from config.settings import Settings, get_settings, require_secret_key
+from hotline.infra.runtime import Runtime
 from hotline.tickets import intake
-from hotline.web.api import auth_api
 from hotline.web.api import admin_api as admin
+from hotline.web.api import auth_api, lifecycle_api, sla_api, tickets_api
 from hotline.web.api import escalations_api as escalations
 from hotline.web.api import exports_api as exports
 from hotline.web.api import health_api as health
@@ -32,18 +33,11 @@ from hotline.web.api import notifications_api as notifications
 from hotline.web.api import public_api as public
 from hotline.web.api import reference_api as reference
 from hotline.web.api import reports_api as reports
-from hotline.web.api import lifecycle_api
-from hotline.web.api import sla_api
-from hotline.web.api import tickets_api
-from hotline.web.console import admin_pages
-from hotline.web.console import pages
-from hotline.web.console import password_pages
-from hotline.web.console import public_pages
 from hotline.web.api.deps import DEPENDENCIES
+from hotline.web.console import admin_pages, pages, password_pages, public_pages
 from hotline.web.console.error_pages import EXCEPTION_HANDLERS  # hotline.errors' handlers; browsers get pages
 from hotline.web.headers import security_headers_middleware
 from hotline.web.limits import ApiRequest
-from hotline.infra.runtime import Runtime
 
 log = structlog.get_logger("hotline.request")
 _request_log = logging.getLogger("hotline.request")
@@ -86,8 +80,13 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             path = scope.get("path", "")
             # Checked first: structlog runs its whole processor chain before stdlib logging drops a filtered line.
             if _request_log.isEnabledFor(logging.INFO) and not path.startswith(("/healthz", "/static", "/metrics")):
-                log.info("request", method=scope.get("method"), path=path, status=status,
-                         duration_ms=round((time.perf_counter() - started) * 1000, 2))
+                log.info(
+                    "request",
+                    method=scope.get("method"),
+                    path=path,
+                    status=status,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                )
 
     return middleware
 
@@ -122,9 +121,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await runtime.close()
 
     route_handlers: list[Any] = [
-        *health.ROUTES, *auth_api.ROUTES, *tickets_api.ROUTES, *lifecycle_api.ROUTES, *sla_api.ROUTES,
-        *public.ROUTES, *reference.ROUTES, *live.ROUTES, *escalations.ROUTES, *notifications.ROUTES, *reports.ROUTES, *exports.ROUTES, *admin.ROUTES,
-        *pages.ROUTES, *public_pages.ROUTES, *admin_pages.ROUTES, *password_pages.ROUTES,
+        *health.ROUTES,
+        *auth_api.ROUTES,
+        *tickets_api.ROUTES,
+        *lifecycle_api.ROUTES,
+        *sla_api.ROUTES,
+        *public.ROUTES,
+        *reference.ROUTES,
+        *live.ROUTES,
+        *escalations.ROUTES,
+        *notifications.ROUTES,
+        *reports.ROUTES,
+        *exports.ROUTES,
+        *admin.ROUTES,
+        *pages.ROUTES,
+        *public_pages.ROUTES,
+        *admin_pages.ROUTES,
+        *password_pages.ROUTES,
     ]
     return Litestar(
         route_handlers=route_handlers,
@@ -136,11 +149,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=1024 * 1024,
         # The client's address from X-Forwarded-For (right-most untrusted entry) only when the peer is a configured
         # proxy; `hotline serve` leaves uvicorn's own handling off so this is the one place that decides.
-        middleware=[*([DefineMiddleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]
-                      if settings.trusted_proxies else []), request_context_middleware, security_headers_middleware],
+        middleware=[
+            *(
+                [DefineMiddleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]
+                if settings.trusted_proxies
+                else []
+            ),
+            request_context_middleware,
+            security_headers_middleware,
+        ],
         lifespan=[lifespan],
-        openapi_config=OpenAPIConfig(title="Hotline", version="0.1.0", path="/schema",
-                                     render_plugins=[SwaggerRenderPlugin()]),
+        openapi_config=OpenAPIConfig(
+            title="Hotline", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
+        ),
         # Litestar's default logging config would replace config/logging.py's on the root logger (plain-text lines
         # at INFO through a queue thread, whatever HOTLINE_LOG_LEVEL says); errors are logged by hotline.errors.
         logging_config=None,

@@ -7,7 +7,7 @@ int8 and timestamptz ranges, or Python's datetime arithmetic near year 1 and 999
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from litestar import Request
@@ -17,8 +17,8 @@ from sla.bounds import SUPPORTED_YEARS
 
 # The SLA arithmetic's range (sla.bounds) is the whole service's: no hotline record is older than the service or due
 # after the century, a wide margin around every real instant, far from where datetime arithmetic overflows.
-EARLIEST = datetime(SUPPORTED_YEARS[0], 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(SUPPORTED_YEARS[1] + 1, 1, 1, tzinfo=timezone.utc)  # exclusive
+EARLIEST = datetime(SUPPORTED_YEARS[0], 1, 1, tzinfo=UTC)
+LATEST = datetime(SUPPORTED_YEARS[1] + 1, 1, 1, tzinfo=UTC)  # exclusive
 INSTANT_RANGE = f"between {SUPPORTED_YEARS[0]}-01-01 and {SUPPORTED_YEARS[1]}-12-31 (UTC)"
 INT64_MAX = 2**63 - 1
 # JSON bodies here are a few levels deep (a ticket's caller, an SLA policy document's rows); deeper is an attack
@@ -31,14 +31,13 @@ def instant_in_range(value: datetime | date) -> bool:
     if not isinstance(value, datetime):
         return EARLIEST.date() <= value < LATEST.date()
     if value.tzinfo is None:  # judged as UTC; callers refuse naive values on their own terms
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return EARLIEST <= value < LATEST
 
 
 def out_of_range(values: Mapping[str, datetime | date | None]) -> dict[str, str]:
     """The fields whose instant falls outside the service's range, by name."""
-    return {name: INSTANT_RANGE for name, value in values.items()
-            if value is not None and not instant_in_range(value)}
+    return {name: INSTANT_RANGE for name, value in values.items() if value is not None and not instant_in_range(value)}
 
 
 def require_instants(values: Mapping[str, datetime | date | None]) -> None:
@@ -93,8 +92,11 @@ class ApiRequest(Request[Any, Any, Any]):
             if not _is_json(content_type):
                 raise UnsupportedMediaType(
                     f"the body must be JSON sent as application/json, not {content_type or 'without a content type'}",
-                    fields={"Content-Type": "application/json"})
+                    fields={"Content-Type": "application/json"},
+                )
             if json_depth_exceeds(body):
-                raise InvalidInput(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels",
-                                   fields={"body": f"at most {MAX_JSON_DEPTH} levels of nesting"})
+                raise InvalidInput(
+                    f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels",
+                    fields={"body": f"at most {MAX_JSON_DEPTH} levels of nesting"},
+                )
         return body

@@ -16,8 +16,8 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from hotline.infra import tasks
 from hotline.errors import RateLimited, ServiceUnavailable
+from hotline.infra import tasks
 
 log = structlog.get_logger(__name__)
 UNAVAILABLE_RETRY_SECONDS = 5
@@ -33,11 +33,13 @@ async def hit(redis: Redis, scope: str, client: str, limit: int, window_seconds:
             count, _ = await pipe.execute()
     except (RedisError, OSError) as exc:
         log.warning("rate_limit_unavailable", scope=scope, error=type(exc).__name__)
-        raise ServiceUnavailable("this service is briefly unavailable; try again shortly",
-                                 retry_after=UNAVAILABLE_RETRY_SECONDS) from exc
+        raise ServiceUnavailable(
+            "this service is briefly unavailable; try again shortly", retry_after=UNAVAILABLE_RETRY_SECONDS
+        ) from exc
     if count > limit:
-        raise RateLimited(f"too many requests; try again in {_left(window_seconds)} s",
-                          retry_after=_left(window_seconds))
+        raise RateLimited(
+            f"too many requests; try again in {_left(window_seconds)} s", retry_after=_left(window_seconds)
+        )
 
 
 def _left(window_seconds: int) -> int:

@@ -31,8 +31,16 @@ from config.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = os.environ.get("HOTLINE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PASSWORD = "e2e-password"
 SECRET = "e2e-secret-key-for-the-browser-tests-0123456789"
 REDIS_DB = int(os.environ.get("HOTLINE_E2E_REDIS_DB", "10"))
@@ -44,8 +52,10 @@ def _urls() -> tuple[str, str]:
     db = urlsplit(os.environ.get("HOTLINE_DATABASE_URL") or DEFAULT_DATABASE_URL)
     name = (db.path.lstrip("/") or "hotline") + "_e2e"
     redis = urlsplit(os.environ.get("HOTLINE_REDIS_URL") or DEFAULT_REDIS_URL)
-    return (urlunsplit((db.scheme, db.netloc, "/" + name, db.query, "")),
-            urlunsplit((redis.scheme, redis.netloc, f"/{REDIS_DB}", redis.query, "")))
+    return (
+        urlunsplit((db.scheme, db.netloc, "/" + name, db.query, "")),
+        urlunsplit((redis.scheme, redis.netloc, f"/{REDIS_DB}", redis.query, "")),
+    )
 
 
 def _reachable(url: str, port: int, what: str) -> None:
@@ -83,9 +93,17 @@ class Server:
         return r.json() if "json" in r.headers.get("content-type", "") else r
 
     def create(self, **fields: Any) -> dict[str, Any]:
-        body = {"channel": "96196", "kind": "complaint", "category": "taxi", "territory": "320612",
-                "title": "出租车拒载", "content": "乘客在通州区金沙镇打车被拒载。",
-                "caller": {"name": "测试市民", "phone": "13900000000"}, "urgent": False, **fields}
+        body = {
+            "channel": "96196",
+            "kind": "complaint",
+            "category": "taxi",
+            "territory": "320612",
+            "title": "出租车拒载",
+            "content": "乘客在通州区金沙镇打车被拒载。",
+            "caller": {"name": "测试市民", "phone": "13900000000"},
+            "urgent": False,
+            **fields,
+        }
         return self.api("agent", "POST", "/api/tickets", expect=201, json=body)
 
     def act(self, username: str, number: str, action: str, **body: Any) -> dict[str, Any]:
@@ -98,20 +116,38 @@ def running_server(tickets: int = DEMO_TICKETS) -> Iterator[Server]:
     db_url, redis_url = _urls()
     _reachable(db_url, 5432, "PostgreSQL")
     _reachable(redis_url, 6379, "Redis")
-    env = {**os.environ, "HOTLINE_DATABASE_URL": db_url, "HOTLINE_REDIS_URL": redis_url,
-           "HOTLINE_SECRET_KEY": SECRET, "HOTLINE_DEMO_PASSWORD": PASSWORD, "HOTLINE_LOG_LEVEL": "WARNING",
-           "HOTLINE_LOG_FORMAT": "console", "PYTHONUNBUFFERED": "1",
-           # A development installation with the demo data: the sign-in page lists the demo logins.
-           "HOTLINE_ENV": "development"}
+    env = {
+        **os.environ,
+        "HOTLINE_DATABASE_URL": db_url,
+        "HOTLINE_REDIS_URL": redis_url,
+        "HOTLINE_SECRET_KEY": SECRET,
+        "HOTLINE_DEMO_PASSWORD": PASSWORD,
+        "HOTLINE_LOG_LEVEL": "WARNING",
+        "HOTLINE_LOG_FORMAT": "console",
+        "PYTHONUNBUFFERED": "1",
+        # A development installation with the demo data: the sign-in page lists the demo logins.
+        "HOTLINE_ENV": "development",
+    }
     env.pop("HOTLINE_DATABASE_REPLICA_URL", None)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    prep = subprocess.run([sys.executable, "-m", "tests.e2e.prepare", "--tickets", str(tickets)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=600)
+    prep = subprocess.run(
+        [sys.executable, "-m", "tests.e2e.prepare", "--tickets", str(tickets)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert prep.returncode == 0, f"preparing the browser tests' database failed:\n{prep.stdout}\n{prep.stderr}"
     port = _free_port()
     log = open(ROOT / "artifacts" / "e2e-server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "hotline.ops.cli", "serve", "--port", str(port), "--host", "127.0.0.1"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hotline.ops.cli", "serve", "--port", str(port), "--host", "127.0.0.1"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 40
@@ -145,15 +181,24 @@ def server() -> Iterator[Server]:
 def launch(playwright: Any, profile: str) -> Any:
     """A browser of its own: Debian's chromium, a fresh profile directory, a 1366x768 window, Chinese locale."""
     return playwright.chromium.launch_persistent_context(
-        profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, viewport=VIEWPORT,
-        locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True)
+        profile,
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport=VIEWPORT,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        accept_downloads=True,
+    )
 
 
 @pytest.fixture(scope="session")
 def playwright_session() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium); "
-                    "the browser tests never download a browser")
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium); "
+            "the browser tests never download a browser"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -34,7 +34,9 @@ def public(server: Any, p: Any) -> list[str]:
     page.get_by_label("问题类别").select_option(label="城市公交")
     page.get_by_label("发生地（区、县、市）").select_option(label="海安市")
     page.get_by_label("标题").fill("公交车到站不停")
-    page.get_by_label("具体内容").fill("12月2日早上7点40分，海安5路公交在人民路站不停靠，车上还有空位，站台十几个人没能上车。")
+    page.get_by_label("具体内容").fill(
+        "12月2日早上7点40分，海安5路公交在人民路站不停靠，车上还有空位，站台十几个人没能上车。"
+    )
     page.get_by_label("详细地址").fill("海安市人民路公交站")
     page.get_by_label("手机号码或固定电话").fill("13962881234")
     page.get_by_label("称呼（可选）").fill("李先生")
@@ -43,8 +45,13 @@ def public(server: Any, p: Any) -> list[str]:
     expect(page.locator("#submit-result")).to_be_visible()
     number = page.locator("#submit-number").inner_text()
     server.act("handler-320685-bureau", number, "sign")
-    server.act("handler-320685-bureau", number, "reply", outcome="resolved",
-               content="经调取车载视频核实，驾驶员未按规定进站停靠，已停岗培训并扣减当月考核分。")
+    server.act(
+        "handler-320685-bureau",
+        number,
+        "reply",
+        outcome="resolved",
+        content="经调取车载视频核实，驾驶员未按规定进站停靠，已停岗培训并扣减当月考核分。",
+    )
     page.get_by_role("button", name="查询这件的进度").click()
     expect(page.locator("#r-reply")).to_be_visible()
     page.evaluate("window.scrollBy(0, document.getElementById('progress-result').getBoundingClientRect().top - 12)")
@@ -56,6 +63,7 @@ def public(server: Any, p: Any) -> list[str]:
 
 def console(server: Any, p: Any) -> list[str]:
     """The agent, handler and manager pages at 1366x768 from the demo data."""
+
     def page_for(username: str):  # noqa: ANN202
         context = launch(p, tempfile.mkdtemp(prefix="hotline-docs-"))
         page = context.pages[0]
@@ -63,8 +71,12 @@ def console(server: Any, p: Any) -> list[str]:
         expect(page.locator("#live-status")).to_have_attribute("data-state", "connected")
         return page
 
-    earlier = server.api("agent", "GET", "/api/tickets", params={"status": "in_progress", "category": "taxi",
-                                                                 "territory": "320612", "limit": 1})["items"][0]
+    earlier = server.api(
+        "agent",
+        "GET",
+        "/api/tickets",
+        params={"status": "in_progress", "category": "taxi", "territory": "320612", "limit": 1},
+    )["items"][0]
     agent = page_for("agent")
     agent.locator("#f-phone").press_sequentially(earlier["caller"]["phone"])
     agent.fill("#f-name", earlier["caller"]["name"] or "")
@@ -158,8 +170,19 @@ def main() -> None:
 def _finish(names: list[str]) -> None:
     if shutil.which("pngquant"):
         for name in names:
-            subprocess.run(["pngquant", "--force", "--quality", "65-90", "--strip", "--output",
-                            str(DOCS / f"{name}.png"), str(DOCS / f"{name}.png")], check=True)
+            subprocess.run(
+                [
+                    "pngquant",
+                    "--force",
+                    "--quality",
+                    "65-90",
+                    "--strip",
+                    "--output",
+                    str(DOCS / f"{name}.png"),
+                    str(DOCS / f"{name}.png"),
+                ],
+                check=True,
+            )
     for name in names:
         print(DOCS / f"{name}.png", (DOCS / f"{name}.png").stat().st_size, "bytes")
 

@@ -12,8 +12,8 @@ import asyncio
 
 from config.settings import get_settings
 from hotline.infra import db
-from hotline.ops.demo import populate
 from hotline.infra.runtime import Runtime
+from hotline.ops.demo import populate
 from hotline.ops.seed import fresh_database
 
 
@@ -33,8 +33,10 @@ async def prepare(tickets: int) -> None:
         counts = await populate(rt, tickets) if tickets else {}
     finally:
         await rt.close()
-    print(f"prepared {db.database_name(settings.database_url)}: " + ", ".join(f"{k}={v}" for k, v in counts.items()),
-          flush=True)
+    print(
+        f"prepared {db.database_name(settings.database_url)}: " + ", ".join(f"{k}={v}" for k, v in counts.items()),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

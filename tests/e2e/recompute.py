@@ -11,8 +11,8 @@ import sys
 from datetime import UTC, datetime
 
 from config.settings import get_settings
-from hotline.policies import store as policies
 from hotline.infra.runtime import Runtime
+from hotline.policies import store as policies
 
 
 async def main(version: int) -> None:
@@ -20,8 +20,9 @@ async def main(version: int) -> None:
     try:
         moved, after, more = 0, 0, True
         while more:
-            progress = await policies.recompute_open(rt, version=version, after_id=after,
-                                                     now_fn=lambda: datetime.now(UTC), pause_seconds=0)
+            progress = await policies.recompute_open(
+                rt, version=version, after_id=after, now_fn=lambda: datetime.now(UTC), pause_seconds=0
+            )
             moved, after, more = moved + progress.moved, progress.last_id, progress.more
     finally:
         await rt.close()

@@ -122,8 +122,14 @@ def test_the_routing_rules_are_listed_in_order_and_the_trial_names_the_unit_and_
 
 
 def _recompute(server: Server, version: int) -> int:
-    done = subprocess.run([sys.executable, "-m", "tests.e2e.recompute", str(version)], cwd=ROOT, env=server.env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.e2e.recompute", str(version)],
+        cwd=ROOT,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return int(done.stdout.strip().splitlines()[-1])
 
@@ -165,9 +171,13 @@ def test_an_sla_edit_is_previewed_saved_as_a_version_with_its_reason_and_recompu
         current = server.api("admin", "GET", "/api/admin/sla-policies")
         assert next(r["limit"] for r in current["policy"] if r["id"] == "reply-help") == new_limit
     finally:
-        restored = server.api("admin", "PUT", "/api/admin/sla-policies", params={"recompute_open": "true"},
-                              json={"defaults": original["defaults"], "policy": original["policy"],
-                                    "reason": "browser test: restore"})
+        restored = server.api(
+            "admin",
+            "PUT",
+            "/api/admin/sla-policies",
+            params={"recompute_open": "true"},
+            json={"defaults": original["defaults"], "policy": original["policy"], "reason": "browser test: restore"},
+        )
         _recompute(server, restored["version"])
     assert admin.errors == []
 
@@ -193,8 +203,9 @@ def test_a_typhoon_day_shows_the_deadlines_it_would_move_before_anything_is_save
     admin.fill("#cal-reason", "台风红色预警，全市停工一天")
     admin.click("#cal-form button[type=submit]")
     expect(admin.locator("#cal-moved")).to_be_visible()
-    expected = server.api("admin", "POST", "/api/admin/calendar/exception-preview",
-                          json={"date": day.isoformat(), "reason": "台风"})
+    expected = server.api(
+        "admin", "POST", "/api/admin/calendar/exception-preview", json={"date": day.isoformat(), "reason": "台风"}
+    )
     assert expected["would_move"] >= 1
     # The page's own count (other tests' tickets may change the running clocks between its preview and ours).
     count = admin.locator("#cal-count")

@@ -59,6 +59,7 @@ def _ladder(server: Server, step: str) -> str:
 
 # --- sign-in -------------------------------------------------------------------------------------------------------
 
+
 def test_sign_in_lands_each_role_on_its_page_and_sign_out_ends_the_session(browser, server):
     page = browser(None)
     page.goto(server.base_url + "/agent")
@@ -75,8 +76,12 @@ def test_sign_in_lands_each_role_on_its_page_and_sign_out_ends_the_session(brows
     sign_in(page, server, "integration-12345")
     expect(page.locator("#username-error")).to_have_text("接口账号不能登录控制台")
 
-    for username, path, name in [("agent", "/agent", "坐席员"), (BUREAU, "/handler", "通州区交通运输局"),
-                                 ("dispatcher", "/dispatcher", "派单员"), ("manager", "/manager", "值班领导")]:
+    for username, path, name in [
+        ("agent", "/agent", "坐席员"),
+        (BUREAU, "/handler", "通州区交通运输局"),
+        ("dispatcher", "/dispatcher", "派单员"),
+        ("manager", "/manager", "值班领导"),
+    ]:
         sign_in(page, server, username)
         expect(page).to_have_url(server.base_url + path)
         expect(page.locator(".who .user")).to_contain_text(name)
@@ -103,12 +108,18 @@ def test_a_session_expires_and_cookie_changes_need_the_console_header(browser, s
     number = server.create(title="会话测试")["number"]
     # A script on the page cannot read the cookie, and a change sent without the console's header is refused.
     assert "hotline_session" not in page.evaluate("document.cookie")
-    status = page.evaluate("""n => fetch('/api/tickets/' + n + '/sign', {method: 'POST',
-        headers: {'Content-Type': 'application/json'}, body: '{}'}).then(r => r.status)""", number)
+    status = page.evaluate(
+        """n => fetch('/api/tickets/' + n + '/sign', {method: 'POST',
+        headers: {'Content-Type': 'application/json'}, body: '{}'}).then(r => r.status)""",
+        number,
+    )
     assert status == 403
-    status = page.evaluate("""n => fetch('/api/tickets/' + n + '/sign', {method: 'POST',
+    status = page.evaluate(
+        """n => fetch('/api/tickets/' + n + '/sign', {method: 'POST',
         headers: {'Content-Type': 'application/json', 'X-Requested-With': 'hotline-console'}, body: '{}'})
-        .then(r => r.status)""", number)
+        .then(r => r.status)""",
+        number,
+    )
     assert status == 200
     # Signed out elsewhere (the same token revoked): the next thing the page loads sends the user to sign in.
     page.evaluate("fetch('/api/auth/logout', {method: 'POST', headers: {'X-Requested-With': 'hotline-console'}})")
@@ -121,16 +132,27 @@ def test_a_session_expires_and_cookie_changes_need_the_console_header(browser, s
     expect(page.locator("#login-notice")).to_contain_text("登录已过期")
     # An expired token in the cookie is treated the same way.
     fresh = browser(None)
-    claims = {"sub": "1", "usr": "agent", "rol": "agent", "nam": "坐席员", "unt": None, "chn": None, "jti": "expired-e2e",
-              "iat": int(time.time()) - 7200, "exp": int(time.time()) - 60}
-    fresh.context.add_cookies([{"name": "hotline_session", "value": jwt.encode(claims, SECRET, algorithm="HS256"),
-                                "url": server.base_url}])
+    claims = {
+        "sub": "1",
+        "usr": "agent",
+        "rol": "agent",
+        "nam": "坐席员",
+        "unt": None,
+        "chn": None,
+        "jti": "expired-e2e",
+        "iat": int(time.time()) - 7200,
+        "exp": int(time.time()) - 60,
+    }
+    fresh.context.add_cookies(
+        [{"name": "hotline_session", "value": jwt.encode(claims, SECRET, algorithm="HS256"), "url": server.base_url}]
+    )
     fresh.goto(server.base_url + "/agent")
     expect(fresh).to_have_url(re.compile(r"/login\?next=/agent&expired=1"))
     expect(fresh.locator("#login-notice")).to_contain_text("登录已过期")
 
 
 # --- the whole path of a call --------------------------------------------------------------------------------------
+
 
 def test_a_call_routed_to_the_bureau_is_signed_replied_called_back_dissatisfied_and_reopened_live(browser, server):
     manager = browser("manager")
@@ -182,7 +204,8 @@ def test_a_call_routed_to_the_bureau_is_signed_replied_called_back_dissatisfied_
     shot(handler, "handler-new-call")
     expect(manager.locator("#today-total")).to_have_attribute("data-value", str(today_before + 1), timeout=10_000)
     expect(manager.locator('#today-by-channel tr[data-channel="96196"] td.num')).to_have_attribute(
-        "data-value", str(phone_channel_before + 1))
+        "data-value", str(phone_channel_before + 1)
+    )
 
     # The handler signs, tries an extension the server refuses, then replies.
     _open(handler, row, number)
@@ -257,12 +280,17 @@ def test_a_call_routed_to_the_bureau_is_signed_replied_called_back_dissatisfied_
 
 # --- intake details ------------------------------------------------------------------------------------------------
 
+
 def test_intake_shows_chinese_errors_by_the_field_earlier_calls_duplicates_and_answers_consultations(browser, server):
     agent = browser("agent")
     _live(agent)
     agent.keyboard.press("Control+Enter")
-    errors = {"caller.phone": "请填写来电号码（回访需要）", "kind": "请选择诉求类型", "category": "请选择业务类别",
-              "content": "请填写诉求内容"}
+    errors = {
+        "caller.phone": "请填写来电号码（回访需要）",
+        "kind": "请选择诉求类型",
+        "category": "请选择业务类别",
+        "content": "请填写诉求内容",
+    }
     for field, message in errors.items():
         expect(agent.locator(f'#intake-form .err[data-for="{field}"]')).to_have_text(message)
     expect(agent.locator("#f-phone")).to_have_attribute("aria-invalid", "true")
@@ -277,8 +305,12 @@ def test_intake_shows_chinese_errors_by_the_field_earlier_calls_duplicates_and_a
 
     # A second call from the same caller: the earlier ticket and the likely duplicate appear while typing.
     phone = _phone()
-    original = server.create(caller={"name": "赵先生", "phone": phone}, title="网约车司机绕路",
-                             content="网约车司机绕路多收费，车牌苏FD12345。", category="ride_hailing")
+    original = server.create(
+        caller={"name": "赵先生", "phone": phone},
+        title="网约车司机绕路",
+        content="网约车司机绕路多收费，车牌苏FD12345。",
+        category="ride_hailing",
+    )
     agent.fill("#f-phone", "")
     agent.locator("#f-phone").press_sequentially(phone)
     expect(agent.locator(f'#earlier li[data-number="{original["number"]}"]')).to_be_visible()
@@ -343,6 +375,7 @@ def test_an_urgent_call_gets_the_urgent_clocks_in_the_preview_and_on_the_ticket(
 
 # --- handler queue -------------------------------------------------------------------------------------------------
 
+
 def test_the_handler_queue_is_sorted_by_time_left_with_escalation_colours(browser, server):
     numbers = {step: _ladder(server, step) for step in ("warning", "overdue", "supervision")}
     handler = browser(BUREAU)
@@ -356,7 +389,8 @@ def test_the_handler_queue_is_sorted_by_time_left_with_escalation_colours(browse
         text = row.locator(".cd-text").inner_text()
         assert text.startswith("剩余" if step == "warning" else "已超时"), text
     border = handler.locator(f'#handler-queue .row[data-number="{numbers["supervision"]}"]').evaluate(
-        "el => getComputedStyle(el).borderLeftColor")
+        "el => getComputedStyle(el).borderLeftColor"
+    )
     assert border == "rgb(106, 27, 154)"  # supervision is marked apart from plain overdue
     dues = handler.locator("#handler-queue .row .cd").evaluate_all("els => els.map(e => e.dataset.due)")
     parsed = [datetime.fromisoformat(d) for d in dues]
@@ -364,7 +398,9 @@ def test_the_handler_queue_is_sorted_by_time_left_with_escalation_colours(browse
     expect(handler.locator("#handler-queue .row").first).to_have_class(re.compile(r"step-(overdue|supervision)"))
     shot(handler, "handler-queue")
     # Its deadline explanation says how supervision was reached.
-    _open(handler, handler.locator(f'#handler-queue .row[data-number="{numbers["supervision"]}"]'), numbers["supervision"])
+    _open(
+        handler, handler.locator(f'#handler-queue .row[data-number="{numbers["supervision"]}"]'), numbers["supervision"]
+    )
     explain = handler.locator("#panel tr.clock[data-clock=reply] + tr details.explain")
     explain.locator("summary").click()
     expect(explain).to_contain_text("受理当日")
@@ -397,6 +433,7 @@ def test_the_handler_queue_is_sorted_by_time_left_with_escalation_colours(browse
 
 # --- dispatcher ----------------------------------------------------------------------------------------------------
 
+
 def test_the_handler_asks_for_an_extension_and_is_told_in_chinese_when_the_date_is_a_holiday(browser, server):
     t = server.create(title="出租车不打表（申请延期演示）")
     server.act(BUREAU, t["number"], "sign")
@@ -418,8 +455,11 @@ def test_the_handler_asks_for_an_extension_and_is_told_in_chinese_when_the_date_
     ext.locator("button[type=submit]").click()
     expect(page.locator("#toast")).to_be_visible()
     expect(row).to_contain_text("延期审批中")
-    requested = [e for e in server.api("dispatcher", "GET", f"/api/tickets/{t['number']}")["events"]
-                 if e["action"] == "request-extension"]
+    requested = [
+        e
+        for e in server.api("dispatcher", "GET", f"/api/tickets/{t['number']}")["events"]
+        if e["action"] == "request-extension"
+    ]
     assert len(requested) == 1 and requested[0]["working_days"] == 5 and requested[0]["reason"] == "需调取营运记录"
     assert page.errors == []
 
@@ -427,8 +467,9 @@ def test_the_handler_asks_for_an_extension_and_is_told_in_chinese_when_the_date_
 def test_the_dispatcher_dispatches_rules_on_returns_and_extensions_and_urges(browser, server):
     pending = server.create(territory=None, title="出租车拒载（未填属地）")
     assert pending["status"] == "pending_dispatch"
-    returned = server.create(title="货车乱停放（退单演示）", category="freight",
-                             content="通州区金沙镇货车长期占道停放。")
+    returned = server.create(
+        title="货车乱停放（退单演示）", category="freight", content="通州区金沙镇货车长期占道停放。"
+    )
     server.act(BUREAU, returned["number"], "return", reason="占道停放属城管执法范围，不属本局职责。")
     extended = server.create(title="出租车不打表（延期演示）")
     server.act(BUREAU, extended["number"], "sign")
@@ -481,7 +522,9 @@ def test_the_dispatcher_dispatches_rules_on_returns_and_extensions_and_urges(bro
     row = page.locator("#risk-queue .row").first
     expect(row).to_have_class(re.compile(r"step-(overdue|supervision)"))  # the longest overdue come first
     overdue = row.get_attribute("data-number")
-    urges_before = sum(e["action"] == "urge" for e in server.api("dispatcher", "GET", f"/api/tickets/{overdue}")["events"])
+    urges_before = sum(
+        e["action"] == "urge" for e in server.api("dispatcher", "GET", f"/api/tickets/{overdue}")["events"]
+    )
     _open(page, row, overdue)
     form = page.locator("#panel form[data-action=urge]")
     form.locator("button[type=submit]").click()
@@ -545,7 +588,8 @@ def _run_report(page: Any, server: Server, start: str, end: str, group: str) -> 
     page.click("#report-run")
     expect(page.locator("#report-table")).to_have_attribute("data-state", "ok")
     return page.context.request.get(
-        f"{server.base_url}/api/reports/closure?from={start}&to={end}&group_by={group}&format=json").json()
+        f"{server.base_url}/api/reports/closure?from={start}&to={end}&group_by={group}&format=json"
+    ).json()
 
 
 def _expect_rows(page: Any, report: dict[str, Any], rates: tuple[str, ...], *, names: bool = False) -> None:
@@ -640,7 +684,8 @@ def test_the_dashboard_breaks_overdue_items_down_by_unit_and_territory_and_lists
 
     def rows(table: str) -> dict[str, int]:
         cells = page.locator(f"{table} tr").evaluate_all(
-            "trs => trs.filter(tr => tr.cells.length === 2).map(tr => [tr.cells[0].innerText, +tr.cells[1].innerText])")
+            "trs => trs.filter(tr => tr.cells.length === 2).map(tr => [tr.cells[0].innerText, +tr.cells[1].innerText])"
+        )
         return dict(cells)
 
     by_unit, by_territory = rows("#overdue-by-unit"), rows("#overdue-by-territory")
@@ -656,7 +701,8 @@ def test_the_dashboard_breaks_overdue_items_down_by_unit_and_territory_and_lists
     links = page.locator("#supervision-list tr a")
     assert supervised > 0 and links.count() == min(50, supervised)
     texts = page.locator("#supervision-list tr").evaluate_all(
-        "trs => trs.map(tr => [tr.cells[2].innerText, tr.cells[3].innerText])")
+        "trs => trs.map(tr => [tr.cells[2].innerText, tr.cells[3].innerText])"
+    )
     assert all(unit in unit_names | {"回访"} and "超期" in late for unit, late in texts), texts[:3]
     warning = _ladder(server, "warning")
     expect(page.locator(f'#supervision-list a[href="/tickets/{warning}"]')).to_have_count(0)
@@ -672,8 +718,14 @@ NAV_TIMING = """() => { const n = performance.getEntriesByType('navigation')[0];
 
 def test_every_page_renders_in_under_300_ms_and_fits_1366_by_768(browser, server):
     supervision = _ladder(server, "supervision")
-    pages = [("agent", "/agent"), (BUREAU, "/handler"), ("dispatcher", "/dispatcher"), ("manager", "/manager"),
-             (BUREAU, f"/tickets/{supervision}"), ("manager", f"/tickets/{supervision}")]
+    pages = [
+        ("agent", "/agent"),
+        (BUREAU, "/handler"),
+        ("dispatcher", "/dispatcher"),
+        ("manager", "/manager"),
+        (BUREAU, f"/tickets/{supervision}"),
+        ("manager", f"/tickets/{supervision}"),
+    ]
     timings: dict[str, dict[str, float]] = {}
     sessions: dict[str, Any] = {}
     for username, path in pages:

@@ -16,8 +16,10 @@ from tests.e2e.conftest import PASSWORD, Server, shot
 
 TZ = ZoneInfo("Asia/Shanghai")
 PHONE = {"width": 390, "height": 844}
-WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
-        "resultTypes": ["violations"]}
+WCAG = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+    "resultTypes": ["violations"],
+}
 _axe = Axe()
 
 
@@ -58,8 +60,10 @@ def _check(page: Any, number: str, tail: str) -> None:
 
 def _steps(page: Any) -> dict[str, str]:
     items = page.locator("#r-timeline li")
-    return {items.nth(i).get_attribute("data-step"): items.nth(i).get_attribute("class").split("c-")[-1].strip()
-            for i in range(items.count())}
+    return {
+        items.nth(i).get_attribute("data-step"): items.nth(i).get_attribute("class").split("c-")[-1].strip()
+        for i in range(items.count())
+    }
 
 
 def test_a_citizen_on_a_phone_submits_a_case_and_follows_it_to_the_units_reply(browser, server):
@@ -97,7 +101,8 @@ def test_a_citizen_on_a_phone_submits_a_case_and_follows_it_to_the_units_reply(b
     ticket = server.api("dispatcher", "GET", f"/api/tickets/{number}")
     due = datetime.fromisoformat(ticket["deadlines"]["reply"]).astimezone(TZ)
     expect(page.locator("#submit-promise")).to_have_text(
-        f"将于 {due.year}年{due.month}月{due.day}日 {due:%H:%M} 前答复。")
+        f"将于 {due.year}年{due.month}月{due.day}日 {due:%H:%M} 前答复。"
+    )
     assert (ticket["location"]["lat"], ticket["location"]["lng"]) == (32.0123, 120.8567)
     assert ticket["title"] == "出租车拒载" and ticket["unit"] == "320612-bureau"
     _no_sideways_scroll(page)
@@ -110,7 +115,9 @@ def test_a_citizen_on_a_phone_submits_a_case_and_follows_it_to_the_units_reply(b
     expect(page.locator("#r-unit")).to_have_text("通州区交通运输局")
     expect(page.locator("#r-due")).to_have_text(f"{due.year}年{due.month}月{due.day}日 {due:%H:%M} 前答复")
     assert list(_steps(page)) == ["received", "dispatched", "signed", "handling", "replied", "callback", "closed"]
-    expect(page.locator("#r-timeline .c-step-name")).to_have_text(["受理", "派单", "签收", "办理", "答复", "回访", "办结"])
+    expect(page.locator("#r-timeline .c-step-name")).to_have_text(
+        ["受理", "派单", "签收", "办理", "答复", "回访", "办结"]
+    )
     received = datetime.fromisoformat(ticket["created_at"]).astimezone(TZ)
     expect(page.locator('#r-timeline li[data-step="received"] .c-step-at')).to_have_text(f"{received:%Y-%m-%d %H:%M}")
     assert _steps(page)["signed"] == "current"
@@ -119,14 +126,18 @@ def test_a_citizen_on_a_phone_submits_a_case_and_follows_it_to_the_units_reply(b
 
     # A handler signs and replies; the citizen checks again and reads the reply.
     server.act("handler-320612-bureau", number, "sign")
-    server.act("handler-320612-bureau", number, "reply", content="经查属实，已对驾驶员批评教育并处罚。", outcome="resolved")
+    server.act(
+        "handler-320612-bureau", number, "reply", content="经查属实，已对驾驶员批评教育并处罚。", outcome="resolved"
+    )
     page.get_by_role("button", name="查询", exact=True).click()
     expect(page.locator("#r-status")).to_have_text("已答复")
     expect(page.locator("#r-reply-text")).to_have_text("经查属实，已对驾驶员批评教育并处罚。")
     steps = _steps(page)
     assert [steps[k] for k in ("received", "dispatched", "signed", "handling", "replied")] == ["done"] * 5
     assert steps["callback"] == "current" and steps["closed"] == "todo"
-    expect(page.locator('#r-timeline li[data-step="replied"] .c-step-at')).to_have_text(re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d"))
+    expect(page.locator('#r-timeline li[data-step="replied"] .c-step-at')).to_have_text(
+        re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d")
+    )
     _no_sideways_scroll(page)
     _accessible(page, "the progress answer")
     shot(page, "public-progress")
@@ -134,7 +145,9 @@ def test_a_citizen_on_a_phone_submits_a_case_and_follows_it_to_the_units_reply(b
 
 
 def test_a_wrong_tail_or_number_gets_one_chinese_message_that_reveals_nothing(browser, server):
-    number = server.api("dispatcher", "GET", "/api/tickets", params={"channel": "web", "limit": 1})["items"][0]["number"]
+    number = server.api("dispatcher", "GET", "/api/tickets", params={"channel": "web", "limit": 1})["items"][0][
+        "number"
+    ]
     page = _citizen(browser, server)
     _check(page, number, "0000")
     message = "未查到相符的工单，请核对受理编号和手机号后四位。"
@@ -154,11 +167,23 @@ def test_the_page_works_from_the_keyboard_and_reflows_at_200_percent_zoom(browse
     seen = []
     for _ in range(40):
         page.keyboard.press("Tab")
-        seen.append(page.evaluate("document.activeElement.id || document.activeElement.name || document.activeElement.tagName"))
+        seen.append(
+            page.evaluate("document.activeElement.id || document.activeElement.name || document.activeElement.tagName")
+        )
         if seen[-1] == "submit-button":
             break
-    for field in ("kind", "f-category", "f-territory", "f-title", "f-content", "f-address", "f-locate", "f-phone",
-                  "f-name", "submit-button"):
+    for field in (
+        "kind",
+        "f-category",
+        "f-territory",
+        "f-title",
+        "f-content",
+        "f-address",
+        "f-locate",
+        "f-phone",
+        "f-name",
+        "submit-button",
+    ):
         assert field in seen, (field, seen)
     assert "f-website" not in seen  # the honeypot is out of everyone's way
     # A radio group is chosen with the arrow keys.
@@ -181,8 +206,10 @@ def test_the_page_is_light_and_quick_on_a_slow_phone(browser, server):
     page.set_viewport_size(PHONE)
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 400, "downloadThroughput": 50_000,
-                                                  "uploadThroughput": 50_000})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 400, "downloadThroughput": 50_000, "uploadThroughput": 50_000},
+    )
     cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))

@@ -36,13 +36,35 @@ IN_FLIGHT = 24
 
 
 def serve(settings, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "HOTLINE_DATABASE_URL": settings.database_url, "HOTLINE_REDIS_URL": settings.redis_url,
-           "HOTLINE_SECRET_KEY": settings.secret_key, "HOTLINE_LOG_LEVEL": "WARNING",
-           "HOTLINE_API_RATE_LIMIT": str(settings.api_rate_limit_per_minute), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "HOTLINE_DATABASE_URL": settings.database_url,
+        "HOTLINE_REDIS_URL": settings.redis_url,
+        "HOTLINE_SECRET_KEY": settings.secret_key,
+        "HOTLINE_LOG_LEVEL": "WARNING",
+        "HOTLINE_API_RATE_LIMIT": str(settings.api_rate_limit_per_minute),
+        "PYTHONUNBUFFERED": "1",
+    }
     with open(log, "ab") as out:  # a file, not a pipe: a full pipe would stall the server
-        return subprocess.Popen([sys.executable, "-m", "hotline.ops.cli", "serve", "--host", "127.0.0.1", "--port",
-                                 str(port), "--workers", "2"], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "hotline.ops.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 async def signed_in(proc: subprocess.Popen[bytes], base: str, log: Path) -> str:
@@ -70,21 +92,24 @@ def kill_all(proc: subprocess.Popen[bytes]) -> None:
 
 
 async def test_api_killed_mid_intake_leaves_no_half_written_ticket_and_retried_keys_give_one_each(
-        settings, database, tmp_path):
+    settings, database, tmp_path
+):
     run = uuid.uuid4().hex[:8]
     base_port = free_port()
     base = f"http://127.0.0.1:{base_port}"
     log = tmp_path / "serve.log"
     ledger = Ledger()
-    bodies = {f"{run}-{i}": ticket_body(territory=TERRITORIES[i % len(TERRITORIES)], title=f"中断受理 {run}-{i}")
-              for i in range(40 + IN_FLIGHT)}
+    bodies = {
+        f"{run}-{i}": ticket_body(territory=TERRITORIES[i % len(TERRITORIES)], title=f"中断受理 {run}-{i}")
+        for i in range(40 + IN_FLIGHT)
+    }
     before, during = list(bodies)[:40], list(bodies)[40:]
     proc = serve(settings, base_port, log)
     lock = await db.connect(settings.database_url)  # the superuser: may lock a users row
     try:
         token = await signed_in(proc, base, log)
-        async with httpx.AsyncClient(base_url=base, timeout=30,
-                                     headers={"Authorization": f"Bearer {token}"}) as c:
+        async with httpx.AsyncClient(base_url=base, timeout=30, headers={"Authorization": f"Bearer {token}"}) as c:
+
             async def post(key, body):
                 return await c.post("/api/tickets", json=body, headers={"Idempotency-Key": key})
 
@@ -109,7 +134,8 @@ async def test_api_killed_mid_intake_leaves_no_half_written_ticket_and_retried_k
                 await lock.execute("SELECT pg_stat_clear_snapshot()")  # a transaction sees one snapshot otherwise
                 blocked = await lock.fetchval(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND query LIKE '%jsonb_to_recordset%'")
+                    "AND wait_event_type = 'Lock' AND query LIKE '%jsonb_to_recordset%'"
+                )
                 if blocked >= 1:
                     break
                 await asyncio.sleep(0.05)
@@ -123,7 +149,8 @@ async def test_api_killed_mid_intake_leaves_no_half_written_ticket_and_retried_k
             for _ in range(200):  # the dead server's sessions end
                 left = await lock.fetchval(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND pid <> pg_backend_pid() AND query LIKE '%jsonb_to_recordset%' AND state <> 'idle'")
+                    "AND pid <> pg_backend_pid() AND query LIKE '%jsonb_to_recordset%' AND state <> 'idle'"
+                )
                 if not left:
                     break
                 await asyncio.sleep(0.05)
@@ -138,13 +165,14 @@ async def test_api_killed_mid_intake_leaves_no_half_written_ticket_and_retried_k
                 """SELECT (SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.id = e.ticket_id))
                         + (SELECT count(*) FROM clocks c WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.id = c.ticket_id))
                         + (SELECT count(*) FROM assignments a WHERE NOT EXISTS
-                               (SELECT 1 FROM tickets t WHERE t.id = a.ticket_id))""")
+                               (SELECT 1 FROM tickets t WHERE t.id = a.ticket_id))"""
+            )
             assert orphans == 0
 
         proc = serve(settings, base_port, log)  # a new server; the clients retry what was never acknowledged
         token = await signed_in(proc, base, log)
-        async with httpx.AsyncClient(base_url=base, timeout=30,
-                                     headers={"Authorization": f"Bearer {token}"}) as c:
+        async with httpx.AsyncClient(base_url=base, timeout=30, headers={"Authorization": f"Bearer {token}"}) as c:
+
             async def post(key, body):
                 return await c.post("/api/tickets", json=body, headers={"Idempotency-Key": key})
 
@@ -157,8 +185,10 @@ async def test_api_killed_mid_intake_leaves_no_half_written_ticket_and_retried_k
     assert not ledger.unfinished, ledger.unfinished
     assert set(ledger.acked) == set(bodies)
     replays = {k for k in during if ledger.acked[k][1] == 200}
-    print(f"\n{len(during)} intakes in flight at the kill ({blocked} statements held in their checks): "
-          f"{len(replays)} were written whole by a statement that ran on and were replayed, "
-          f"{len(during) - len(replays)} were written on the retry")
+    print(
+        f"\n{len(during)} intakes in flight at the kill ({blocked} statements held in their checks): "
+        f"{len(replays)} were written whole by a statement that ran on and were replayed, "
+        f"{len(during) - len(replays)} were written on the retry"
+    )
     assert replays == {r["key"] for r in after_kill} - set(before)  # left by the killed server: replayed, not doubled
     assert_every_key_once(rows, ledger)

@@ -27,8 +27,9 @@ STAFF = ("agent", "dispatcher", "manager", "admin")
 async def tickets(api: Api) -> dict[str, dict[str, Any]]:
     """A phone ticket and a 12345 transfer, both held by 通州区交通运输局 (320612-bureau), still dispatched."""
     phone = await api.create("agent", territory="320612", category="road")
-    transfer = await api.create(I_OWN, channel="12345", territory="320612", category="road",
-                                external_ref="MATRIX-12345-0001")
+    transfer = await api.create(
+        I_OWN, channel="12345", territory="320612", category="road", external_ref="MATRIX-12345-0001"
+    )
     assert phone["unit"] == transfer["unit"] == OWN_UNIT
     assert phone["status"] == transfer["status"] == "dispatched"
     return {"phone": phone, "transfer": transfer}
@@ -46,8 +47,9 @@ def _read_rows() -> list[tuple[str, str | None, str, int]]:
 
 
 @pytest.mark.parametrize(("path", "who", "which", "expected"), _read_rows())
-async def test_reading_one_ticket(api: Api, tickets: dict[str, Any], path: str, who: str | None, which: str,
-                                  expected: int) -> None:
+async def test_reading_one_ticket(
+    api: Api, tickets: dict[str, Any], path: str, who: str | None, which: str, expected: int
+) -> None:
     r = await api.get(who, path.format(n=tickets[which]["number"]))
     assert r.status_code == expected, r.text
     if expected >= 400:
@@ -59,16 +61,26 @@ async def test_reading_one_ticket(api: Api, tickets: dict[str, Any], path: str, 
         assert r.json()["detail"].replace(tickets[which]["number"], absent) == other.json()["detail"]
 
 
-@pytest.mark.parametrize(("who", "which", "listed"), [
-    *[(who, which, True) for who in STAFF for which in ("phone", "transfer")],
-    (H_OWN, "phone", True), (H_OWN, "transfer", True), (H_OTHER, "phone", False), (H_OTHER, "transfer", False),
-    (I_OWN, "transfer", True), (I_OWN, "phone", False), (I_OTHER, "transfer", False),
-])
+@pytest.mark.parametrize(
+    ("who", "which", "listed"),
+    [
+        *[(who, which, True) for who in STAFF for which in ("phone", "transfer")],
+        (H_OWN, "phone", True),
+        (H_OWN, "transfer", True),
+        (H_OTHER, "phone", False),
+        (H_OTHER, "transfer", False),
+        (I_OWN, "transfer", True),
+        (I_OWN, "phone", False),
+        (I_OTHER, "transfer", False),
+    ],
+)
 async def test_listing(api: Api, tickets: dict[str, Any], who: str, which: str, listed: bool) -> None:
     number = tickets[which]["number"]
     # Asking for the ticket's own unit and channel explicitly must not widen a scope either.
-    for params in ({"q": tickets[which]["title"], "limit": 200},
-                   {"unit": OWN_UNIT, "channel": tickets[which]["channel"], "limit": 200}):
+    for params in (
+        {"q": tickets[which]["title"], "limit": 200},
+        {"unit": OWN_UNIT, "channel": tickets[which]["channel"], "limit": 200},
+    ):
         r = await api.get(who, "/api/tickets", params=params)
         assert r.status_code == 200, r.text
         numbers = {t["number"] for t in r.json()["items"]}
@@ -101,8 +113,9 @@ ACTION_ROWS: list[tuple[str, dict[str, Any], str | None, str, int]] = [
 
 
 @pytest.mark.parametrize(("action", "body", "who", "which", "expected"), ACTION_ROWS)
-async def test_acting_on_a_ticket(api: Api, tickets: dict[str, Any], action: str, body: dict[str, Any],
-                                  who: str | None, which: str, expected: int) -> None:
+async def test_acting_on_a_ticket(
+    api: Api, tickets: dict[str, Any], action: str, body: dict[str, Any], who: str | None, which: str, expected: int
+) -> None:
     r = await api.post(who, f"/api/tickets/{tickets[which]['number']}/{action}", json=body)
     assert r.status_code == expected, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
@@ -116,16 +129,31 @@ async def test_refused_actions_changed_nothing(api: Api, tickets: dict[str, Any]
         assert not {"sign", "return", "urge", "note", "close", "reject", "reply"} & set(actions), actions
 
 
-@pytest.mark.parametrize(("who", "channel", "expected"), [
-    ("agent", "96196", 201), ("agent", "12345", 403),
-    (I_OWN, "12345", 201), (I_OWN, "12328", 403), (I_OTHER, "12345", 403),
-    (H_OWN, "96196", 403), ("dispatcher", "96196", 403), ("manager", "96196", 403),
-    (None, "96196", 401),
-])
+@pytest.mark.parametrize(
+    ("who", "channel", "expected"),
+    [
+        ("agent", "96196", 201),
+        ("agent", "12345", 403),
+        (I_OWN, "12345", 201),
+        (I_OWN, "12328", 403),
+        (I_OTHER, "12345", 403),
+        (H_OWN, "96196", 403),
+        ("dispatcher", "96196", 403),
+        ("manager", "96196", 403),
+        (None, "96196", 401),
+    ],
+)
 async def test_intake_by_role_and_channel(api: Api, who: str | None, channel: str, expected: int) -> None:
-    body: dict[str, Any] = {"channel": channel, "kind": "complaint", "category": "taxi", "territory": "320612",
-                            "title": "权限矩阵", "content": "测试", "caller": {"name": "王", "phone": "13900001111"},
-                            "urgent": False}
+    body: dict[str, Any] = {
+        "channel": channel,
+        "kind": "complaint",
+        "category": "taxi",
+        "territory": "320612",
+        "title": "权限矩阵",
+        "content": "测试",
+        "caller": {"name": "王", "phone": "13900001111"},
+        "urgent": False,
+    }
     if channel != "96196":
         body["external_ref"] = f"MATRIX-{who}-{channel}"
     r = await api.post(who, "/api/tickets", json=body)
@@ -137,13 +165,16 @@ FROM, TO = (_TODAY - timedelta(days=1)).isoformat(), (_TODAY + timedelta(days=2)
 PERIOD = f"from={FROM}&to={TO}"
 
 
-@pytest.mark.parametrize(("path", "allowed"), [
-    (f"/api/reports/closure?{PERIOD}", {"dispatcher", "manager", "admin", H_OWN, H_OTHER}),
-    (f"/api/reports/closure?{PERIOD}&format=csv", {"dispatcher", "manager", "admin", H_OWN, H_OTHER}),
-    (f"/api/reports/closure?{PERIOD}&format=xlsx", {"dispatcher", "manager", "admin", H_OWN, H_OTHER}),
-    ("/api/admin/sla-policies", {"admin"}),
-    ("/api/escalations", {*STAFF, H_OWN, H_OTHER}),
-])
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        (f"/api/reports/closure?{PERIOD}", {"dispatcher", "manager", "admin", H_OWN, H_OTHER}),
+        (f"/api/reports/closure?{PERIOD}&format=csv", {"dispatcher", "manager", "admin", H_OWN, H_OTHER}),
+        (f"/api/reports/closure?{PERIOD}&format=xlsx", {"dispatcher", "manager", "admin", H_OWN, H_OTHER}),
+        ("/api/admin/sla-policies", {"admin"}),
+        ("/api/escalations", {*STAFF, H_OWN, H_OTHER}),
+    ],
+)
 async def test_reports_exports_and_admin(api: Api, path: str, allowed: set[str]) -> None:
     for who in (*STAFF, H_OWN, H_OTHER, I_OWN):
         r = await api.get(who, path)

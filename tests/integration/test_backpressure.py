@@ -8,12 +8,10 @@ from datetime import date
 
 import pytest
 
-from hotline.infra import db
-
-from hotline.tickets import intake
-
-from hotline.tickets import writer as intake_writer
 from hotline.errors import ServiceUnavailable
+from hotline.infra import db
+from hotline.tickets import intake
+from hotline.tickets import writer as intake_writer
 from tests.conftest import ticket_body
 
 
@@ -22,8 +20,10 @@ async def test_the_writer_queue_is_capped_while_no_statement_can_run(settings, d
     try:
         writer = intake_writer.TicketWriter(pool, max_queued=3)
         held = await pool.acquire()  # the writer's statement waits for a connection: tickets queue
-        queued = [asyncio.create_task(writer.write(intake_writer.NewTicket("96196", date.today(), {}, [], [])))
-                  for _ in range(3)]
+        queued = [
+            asyncio.create_task(writer.write(intake_writer.NewTicket("96196", date.today(), {}, [], [])))
+            for _ in range(3)
+        ]
         await asyncio.sleep(0.05)
         with pytest.raises(ServiceUnavailable) as refused:
             await writer.write(intake_writer.NewTicket("96196", date.today(), {}, [], []))

@@ -5,7 +5,7 @@ honeypot), the promised deadline and the Chinese timeline of the progress answer
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -31,18 +31,37 @@ async def citizen(client):  # noqa: ANN001, ANN201
 
 
 def _web(phone: str = "13700004321", **fields):  # noqa: ANN001, ANN202
-    return {"kind": "complaint", "category": "taxi", "territory": "320612", "title": "出租车绕路",
-            "content": "从南通站到通州区绕路多收费", "caller": {"phone": phone}, **fields}
+    return {
+        "kind": "complaint",
+        "category": "taxi",
+        "territory": "320612",
+        "title": "出租车绕路",
+        "content": "从南通站到通州区绕路多收费",
+        "caller": {"phone": phone},
+        **fields,
+    }
 
 
 async def test_the_public_page_has_the_form_and_the_progress_check_with_chinese_choices(client, runtime):
     r = await client.get("/public/", headers=BROWSER)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     html = r.text
-    for marker in ('id="submit-form"', 'id="progress-form"', 'for="f-phone"', 'for="p-tail"', "网上受理", "进度查询",
-                   '/static/public.js', '/static/public.css'):
+    for marker in (
+        'id="submit-form"',
+        'id="progress-form"',
+        'for="f-phone"',
+        'for="p-tail"',
+        "网上受理",
+        "进度查询",
+        "/static/public.js",
+        "/static/public.css",
+    ):
         assert marker in html, marker
-    for name in (*runtime.names.kinds.values(), *runtime.names.categories.values(), *runtime.names.territories.values()):
+    for name in (
+        *runtime.names.kinds.values(),
+        *runtime.names.categories.values(),
+        *runtime.names.territories.values(),
+    ):
         assert name in html, name
     # Nothing inline for the strict policy, nothing from elsewhere.
     assert "<script>" not in html and "style=" not in html and "http" not in html.replace("http-equiv", "")
@@ -51,7 +70,9 @@ async def test_the_public_page_has_the_form_and_the_progress_check_with_chinese_
 
 
 @pytest.mark.parametrize("phone", ["12345", "99999999999999999999", "1390000000", "+1 650 253 0000", "110"])
-async def test_a_web_submission_needs_a_chinese_mobile_or_landline_and_writes_nothing_otherwise(citizen, runtime, phone):
+async def test_a_web_submission_needs_a_chinese_mobile_or_landline_and_writes_nothing_otherwise(
+    citizen, runtime, phone
+):
     before = await runtime.pool.fetchval("SELECT count(*) FROM tickets WHERE channel = 'web'")
     r = await citizen.post("/public/tickets", json=_web(phone))
     assert r.status_code == 422 and "caller.phone" in r.json()["fields"], r.text
@@ -96,8 +117,15 @@ async def test_progress_shows_the_chinese_timeline_step_by_step_and_nothing_pers
 
     body, states = await check()
     assert [s["label"] for s in body["timeline"]] == ["受理", "派单", "签收", "办理", "答复", "回访", "办结"]
-    assert states == {"received": "done", "dispatched": "done", "signed": "current", "handling": "todo",
-                      "replied": "todo", "callback": "todo", "closed": "todo"}
+    assert states == {
+        "received": "done",
+        "dispatched": "done",
+        "signed": "current",
+        "handling": "todo",
+        "replied": "todo",
+        "callback": "todo",
+        "closed": "todo",
+    }
     received = datetime.fromisoformat(body["received_at"]).astimezone(TZ)
     assert body["timeline"][0]["at_text"] == received.strftime("%Y-%m-%d %H:%M")
     checked = datetime.fromisoformat(body["checked_at"]).astimezone(TZ)
@@ -108,26 +136,42 @@ async def test_progress_shows_the_chinese_timeline_step_by_step_and_nothing_pers
     assert states["signed"] == "done" and states["handling"] == "current" and body["timeline"][3]["at_text"]
     await api.act("handler-320612-bureau", number, "reply", content="已责令驾驶员退还多收费用", outcome="resolved")
     body, states = await check()
-    assert states["replied"] == "done" and states["callback"] == "current" and body["reply"] == "已责令驾驶员退还多收费用"
+    assert (
+        states["replied"] == "done" and states["callback"] == "current" and body["reply"] == "已责令驾驶员退还多收费用"
+    )
     await api.act("agent", number, "callback", contacted=True, resolved="resolved", satisfaction="satisfied")
     body, states = await check()
     assert set(states.values()) == {"done"} and body["closure_text"] == "回访后办结"
 
 
 def test_overdue_is_a_reply_deadline_passed_unanswered_or_answered_late():
-    now = datetime(2026, 12, 2, 9, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 2, 9, tzinfo=UTC)
     due = now - timedelta(hours=1)
-    row = {"status": "in_progress", "closure": None, "received_at": due - timedelta(days=10), "replied_at": None,
-           "closed_at": None, "reply_due_at": due, "dispatched_at": due - timedelta(days=10),
-           "signed_at": due - timedelta(days=9), "callback_at": None}
+    row = {
+        "status": "in_progress",
+        "closure": None,
+        "received_at": due - timedelta(days=10),
+        "replied_at": None,
+        "closed_at": None,
+        "reply_due_at": due,
+        "dispatched_at": due - timedelta(days=10),
+        "signed_at": due - timedelta(days=9),
+        "callback_at": None,
+    }
     assert citizen_side.progress_of(row, TZ, now)["overdue"] is True
     assert citizen_side.progress_of({**row, "reply_due_at": now + timedelta(hours=1)}, TZ, now)["overdue"] is False
     late = {**row, "status": "replied", "replied_at": due + timedelta(minutes=5)}
     assert citizen_side.progress_of(late, TZ, now)["overdue"] is True
     assert citizen_side.progress_of({**late, "replied_at": due - timedelta(minutes=5)}, TZ, now)["overdue"] is False
     # Answered on the spot at intake: the steps between 受理 and 办结 never happened, nothing is late.
-    spot = {**row, "status": "closed", "closure": "answered", "closed_at": now, "dispatched_at": None,
-            "signed_at": None}
+    spot = {
+        **row,
+        "status": "closed",
+        "closure": "answered",
+        "closed_at": now,
+        "dispatched_at": None,
+        "signed_at": None,
+    }
     result = citizen_side.progress_of(spot, TZ, now)
     assert result["overdue"] is False
     assert [s["state"] for s in result["timeline"]] == ["done"] + ["skipped"] * 5 + ["done"]
@@ -144,8 +188,9 @@ async def test_an_unknown_page_is_a_chinese_page_for_a_browser_and_problem_json_
 
 
 async def test_api_paths_keep_problem_json_even_for_a_browser(client, api):
-    r = await client.get("/api/tickets/96196-20000101-000001", headers={**BROWSER,
-                         "Authorization": f"Bearer {await api.token('agent')}"})
+    r = await client.get(
+        "/api/tickets/96196-20000101-000001", headers={**BROWSER, "Authorization": f"Bearer {await api.token('agent')}"}
+    )
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
     r = await client.get("/public/tickets/web-20000101-000001", params={"phone_tail": "1234"}, headers=BROWSER)
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
@@ -156,8 +201,8 @@ async def test_forbidden_and_failures_are_chinese_pages_for_a_browser_with_a_way
     import httpx
     from litestar import Litestar, get
 
-    from hotline.web.console import error_pages
     from hotline.errors import EXCEPTION_HANDLERS, Forbidden, ServiceUnavailable
+    from hotline.web.console import error_pages
 
     @get("/agent/refused")
     async def refused() -> None:
@@ -173,8 +218,11 @@ async def test_forbidden_and_failures_are_chinese_pages_for_a_browser_with_a_way
 
     app = Litestar([refused, broken, busy], exception_handlers=error_pages.for_browsers(EXCEPTION_HANDLERS))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        for path, status, title, back in [("/agent/refused", 403, "无权访问", "/"), ("/public/broken", 500, "服务出现问题", "/public/"),
-                                          ("/busy", 503, "服务暂时不可用", "/")]:
+        for path, status, title, back in [
+            ("/agent/refused", 403, "无权访问", "/"),
+            ("/public/broken", 500, "服务出现问题", "/public/"),
+            ("/busy", 503, "服务暂时不可用", "/"),
+        ]:
             r = await c.get(path, headers=BROWSER)
             assert r.status_code == status and r.headers["content-type"].startswith("text/html"), path
             assert title in r.text and f'href="{back}" id="error-back"' in r.text and "a bug" not in r.text
@@ -188,8 +236,9 @@ async def _login_page(client):  # noqa: ANN001, ANN202
     return r.text
 
 
-async def test_the_sign_in_page_lists_the_demo_logins_only_for_demo_data_outside_production(client, runtime,
-                                                                                           monkeypatch):
+async def test_the_sign_in_page_lists_the_demo_logins_only_for_demo_data_outside_production(
+    client, runtime, monkeypatch
+):
     monkeypatch.setenv("HOTLINE_ENV", "development")
     html = await _login_page(client)
     assert 'id="demo-logins"' in html

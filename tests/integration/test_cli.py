@@ -22,8 +22,13 @@ def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 async def test_migrate_then_seed_with_demo_tickets_from_the_command_line(settings, database):
     async with scratch_database(database, "clitest") as url:
-        env = {**os.environ, "HOTLINE_DATABASE_URL": url, "HOTLINE_REDIS_URL": settings.redis_url,
-               "HOTLINE_DEMO_PASSWORD": "pw", "HOTLINE_LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "HOTLINE_DATABASE_URL": url,
+            "HOTLINE_REDIS_URL": settings.redis_url,
+            "HOTLINE_DEMO_PASSWORD": "pw",
+            "HOTLINE_LOG_LEVEL": "WARNING",
+        }
         done = _run("migrate", env=env)
         assert done.returncode == 0 and "migrations applied: 0001_core" in done.stdout, done.stderr
         assert "none (up to date)" in _run("migrate", env=env).stdout
@@ -42,8 +47,13 @@ async def test_migrate_then_seed_with_demo_tickets_from_the_command_line(setting
 
 
 def test_services_prints_exports_for_the_reachable_servers():
-    done = subprocess.run([HOTLINE, "services"], capture_output=True, text=True, timeout=120,
-                          env={k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")})
+    done = subprocess.run(
+        [HOTLINE, "services"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")},
+    )
     assert done.returncode == 0, done.stderr
     assert "export HOTLINE_DATABASE_URL=" in done.stdout and "export HOTLINE_REDIS_URL=" in done.stdout
 
@@ -51,8 +61,16 @@ def test_services_prints_exports_for_the_reachable_servers():
 def _operator_env(url: str, redis_url: str, **extra: str) -> dict[str, str]:
     """The environment of an install: no development marker unless a test adds one."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-    return {**env, "HOTLINE_DATABASE_URL": url, "HOTLINE_REDIS_URL": redis_url, "HOTLINE_DEMO_PASSWORD": "pw",
-            "HOTLINE_LOG_LEVEL": "WARNING", "HOTLINE_WEB_WORKERS": "1", "PYTHONUNBUFFERED": "1", **extra}
+    return {
+        **env,
+        "HOTLINE_DATABASE_URL": url,
+        "HOTLINE_REDIS_URL": redis_url,
+        "HOTLINE_DEMO_PASSWORD": "pw",
+        "HOTLINE_LOG_LEVEL": "WARNING",
+        "HOTLINE_WEB_WORKERS": "1",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
 
 
 def _until_signed_in(proc: subprocess.Popen[bytes], base: str, log: Path, seconds: float = 90) -> str:
@@ -74,9 +92,13 @@ def _until_signed_in(proc: subprocess.Popen[bytes], base: str, log: Path, second
 async def _backend_users(url: str) -> set[str]:
     conn = await db.connect(db.with_database(url, "postgres"))
     try:
-        return {r["usename"] for r in await conn.fetch(
-            "SELECT usename FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-            db.database_name(url))}
+        return {
+            r["usename"]
+            for r in await conn.fetch(
+                "SELECT usename FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                db.database_name(url),
+            )
+        }
     finally:
         await conn.close()
 
@@ -108,12 +130,21 @@ async def test_migrate_seed_and_serve_with_a_superuser_url_serve_as_the_runtime_
             assert done.returncode == 0, done.stderr
         port, log = free_port(), tmp_path / "serve.log"
         with open(log, "wb") as out:
-            proc = subprocess.Popen([HOTLINE, "serve", "--port", str(port)], env=env, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                [HOTLINE, "serve", "--port", str(port)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         try:
             token = _until_signed_in(proc, f"http://127.0.0.1:{port}", log)
-            r = httpx.post(f"http://127.0.0.1:{port}/api/tickets", headers={"Authorization": f"Bearer {token}"},
-                           json=ticket_body(), timeout=10)
+            r = httpx.post(
+                f"http://127.0.0.1:{port}/api/tickets",
+                headers={"Authorization": f"Bearer {token}"},
+                json=ticket_body(),
+                timeout=10,
+            )
             assert r.status_code == 201, r.text
             assert await _backend_users(url) == {f"{db.database_name(url)}_app"}
         finally:
@@ -123,8 +154,14 @@ async def test_migrate_seed_and_serve_with_a_superuser_url_serve_as_the_runtime_
 async def test_serve_refuses_to_start_without_a_secret_key_outside_development(settings, database, tmp_path):
     async with scratch_database(database, "clikey", migrated=True) as url:
         env = _operator_env(url, settings.redis_url)
-        proc = subprocess.Popen([HOTLINE, "serve", "--port", str(free_port())], env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        proc = subprocess.Popen(
+            [HOTLINE, "serve", "--port", str(free_port())],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         try:
             _, err = proc.communicate(timeout=30)
         except subprocess.TimeoutExpired:
@@ -140,8 +177,13 @@ async def test_dev_runs_with_nothing_configured_and_its_processes_use_the_runtim
         env = _operator_env(url, settings.redis_url, HOTLINE_LOG_LEVEL="INFO")
         port, log = free_port(), tmp_path / "dev.log"
         with open(log, "wb") as out:
-            proc = subprocess.Popen([HOTLINE, "dev", "--demo-tickets", "0", "--port", str(port)], env=env, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                [HOTLINE, "dev", "--demo-tickets", "0", "--port", str(port)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         try:
             _until_signed_in(proc, f"http://127.0.0.1:{port}", log)
             deadline = time.monotonic() + 60  # the worker has connected once it logs its start

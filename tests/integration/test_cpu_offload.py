@@ -8,7 +8,6 @@ import threading
 import time
 
 from hotline.auth import tokens as auth
-
 from hotline.reports import core as reports
 from tests.conftest import PASSWORD
 
@@ -53,7 +52,11 @@ async def test_the_xlsx_workbook_is_built_in_a_worker_thread(api, monkeypatch):
         return real(report)
 
     monkeypatch.setattr(reports, "to_xlsx", to_xlsx)
-    r = await api.get("manager", "/api/reports/closure", params={"format": "xlsx", "group_by": "unit", "from": "2026-01-01", "to": "2027-01-01"})
+    r = await api.get(
+        "manager",
+        "/api/reports/closure",
+        params={"format": "xlsx", "group_by": "unit", "from": "2026-01-01", "to": "2027-01-01"},
+    )
     assert r.status_code == 200, r.text
     assert r.content[:2] == b"PK"  # a zip: the workbook
     assert built_in and built_in[0] != threading.get_ident()

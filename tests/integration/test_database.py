@@ -53,15 +53,21 @@ async def test_database_refuses_bad_rows(runtime):
         with pytest.raises(asyncpg.CheckViolationError):
             await conn.execute(
                 """INSERT INTO tickets (number, channel, kind, title, content, status, received_at)
-                   VALUES ($1, '96196', 'help', 't', 'c', 'lost', now())""", uuid.uuid4().hex)
+                   VALUES ($1, '96196', 'help', 't', 'c', 'lost', now())""",
+                uuid.uuid4().hex,
+            )
         with pytest.raises(asyncpg.ForeignKeyViolationError):
             await conn.execute(
                 """INSERT INTO tickets (number, channel, kind, title, content, status, received_at)
-                   VALUES ($1, 'fax', 'help', 't', 'c', 'pending_dispatch', now())""", uuid.uuid4().hex)
+                   VALUES ($1, 'fax', 'help', 't', 'c', 'pending_dispatch', now())""",
+                uuid.uuid4().hex,
+            )
         with pytest.raises(asyncpg.CheckViolationError):
             await conn.execute(
                 """INSERT INTO tickets (number, channel, kind, title, content, status, received_at)
-                   VALUES ($1, '96196', 'help', 't', 'c', 'closed', now())""", uuid.uuid4().hex)  # closed needs a closure
+                   VALUES ($1, '96196', 'help', 't', 'c', 'closed', now())""",
+                uuid.uuid4().hex,
+            )  # closed needs a closure
 
 
 async def test_events_are_append_only(api, runtime, database):
@@ -89,8 +95,9 @@ async def test_changed_tickets_queue_their_days_once_per_statement_and_minute(ru
 
     cst = timezone(timedelta(hours=8))
     agent = await principal(runtime, "agent")
-    whens = [datetime(2025, 3, 3, 23, 59, s, tzinfo=cst) for s in (10, 20, 30)] + [datetime(2025, 3, 4, 0, 0, 5,
-                                                                                           tzinfo=cst)]
+    whens = [datetime(2025, 3, 3, 23, 59, s, tzinfo=cst) for s in (10, 20, 30)] + [
+        datetime(2025, 3, 4, 0, 0, 5, tzinfo=cst)
+    ]
     numbers = [await create_at(runtime, agent, w) for w in whens]
     lo, hi = whens[0] - timedelta(minutes=1), whens[-1] + timedelta(minutes=1)
     queued = "SELECT received_at FROM report_changes WHERE received_at >= $1 AND received_at < $2 ORDER BY 1"

@@ -21,8 +21,9 @@ from tests.scratch import PrivatePostgres, free_port
 CLIENTS = 6
 
 
-async def _load(api: Api, numbers: list[str], seen: list[tuple[str, int, str | None]], stop: asyncio.Event,
-                k: int) -> None:
+async def _load(
+    api: Api, numbers: list[str], seen: list[tuple[str, int, str | None]], stop: asyncio.Event, k: int
+) -> None:
     """One client: intake, a list, a ticket's detail and a note, round and round, until told to stop."""
     i = 0
     while not stop.is_set():
@@ -38,7 +39,7 @@ async def _load(api: Api, numbers: list[str], seen: list[tuple[str, int, str | N
         for name, call in calls:
             try:
                 r = await asyncio.wait_for(call, timeout=20)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 seen.append((name, 0, None))  # no answer at all is a failure too
                 continue
             seen.append((name, r.status_code, r.headers.get("retry-after")))
@@ -48,10 +49,9 @@ async def _load(api: Api, numbers: list[str], seen: list[tuple[str, int, str | N
                 await asyncio.sleep(0.05)
 
 
-async def test_requests_during_a_database_restart_and_stop_are_answered_503_with_retry_after_never_500(
-        settings):
-    from hotline.web.app import create_app
+async def test_requests_during_a_database_restart_and_stop_are_answered_503_with_retry_after_never_500(settings):
     from hotline.infra.runtime import Runtime
+    from hotline.web.app import create_app
 
     pg = PrivatePostgres(free_port())
     pg.start()
@@ -94,8 +94,9 @@ async def test_requests_during_a_database_restart_and_stop_are_answered_503_with
 
     statuses = collections.Counter(s for _, s, _ in seen)
     by_call = collections.Counter((name, s) for name, s, _ in seen if s >= 500 or s == 0)
-    print(f"\n{len(seen)} requests in {elapsed:.1f} s: {dict(sorted(statuses.items()))}; failures by call "
-          f"{dict(by_call)}")
+    print(
+        f"\n{len(seen)} requests in {elapsed:.1f} s: {dict(sorted(statuses.items()))}; failures by call {dict(by_call)}"
+    )
     assert statuses[0] == 0, "some requests were not answered within 20 s"
     assert statuses[500] == 0, f"500s among the answers: {dict(by_call)}"
     assert set(statuses) <= {200, 201, 503}, dict(statuses)
@@ -103,7 +104,7 @@ async def test_requests_during_a_database_restart_and_stop_are_answered_503_with
     # The outage was real (the stop phase could not be served) and the API came back by itself.
     assert any(s == 503 for _, s, _ in phases["stop"]), phases["stop"][:5]
     assert any(s in (200, 201) for _, s, _ in phases["before"])
-    tail = phases["start"][len(phases["start"]) // 2:]
+    tail = phases["start"][len(phases["start"]) // 2 :]
     assert any(name == "intake" and s == 201 for name, s, _ in tail), tail[-10:]
 
 

@@ -36,14 +36,15 @@ class Ledger:
     unfinished: list[str] = dataclasses.field(default_factory=list)
 
 
-async def submit_until_acknowledged(post: Any, key: str, body: dict[str, Any], ledger: Ledger,
-                                    give_up_at: float) -> None:
+async def submit_until_acknowledged(
+    post: Any, key: str, body: dict[str, Any], ledger: Ledger, give_up_at: float
+) -> None:
     """What a well-behaved client does: the same body under the same key until a 201/200, waiting as told on a
     503 (at most a second here, to keep the test short) and at once after a connection error."""
     while time.monotonic() < give_up_at:
         try:
             r = await asyncio.wait_for(post(key, body), timeout=20)
-        except (httpx.TransportError, asyncio.TimeoutError):
+        except (TimeoutError, httpx.TransportError):
             ledger.answers.append((time.monotonic(), 0, None))
             await asyncio.sleep(0.05)
             continue
@@ -73,7 +74,9 @@ async def tickets_by_key(conn: Any, run: str) -> list[Any]:
                   (SELECT array_agg(e.action ORDER BY e.id) FROM events e WHERE e.ticket_id = t.id) AS actions,
                   (SELECT array_agg(c.clock ORDER BY c.id) FROM clocks c WHERE c.ticket_id = t.id) AS clocks
            FROM tickets t LEFT JOIN assignments a ON a.id = t.current_assignment_id
-           WHERE t.idempotency_key LIKE $1""", f"{run}-%")
+           WHERE t.idempotency_key LIKE $1""",
+        f"{run}-%",
+    )
 
 
 def assert_every_key_once(rows: list[Any], ledger: Ledger) -> None:
@@ -94,8 +97,8 @@ def assert_every_key_once(rows: list[Any], ledger: Ledger) -> None:
 
 async def _run(settings: Any, seconds: float) -> None:
     from hotline.infra import db
-    from hotline.web.app import create_app
     from hotline.infra.runtime import Runtime
+    from hotline.web.app import create_app
 
     pg = PrivatePostgres(free_port())
     pg.start()
@@ -119,8 +122,9 @@ async def _run(settings: Any, seconds: float) -> None:
                 stop = asyncio.Event()
                 started = time.monotonic()
                 give_up_at = started + seconds + 60
-                tasks = [asyncio.create_task(client_stream(post, run, k, ledger, stop, give_up_at))
-                         for k in range(CLIENTS)]
+                tasks = [
+                    asyncio.create_task(client_stream(post, run, k, ledger, stop, give_up_at)) for k in range(CLIENTS)
+                ]
                 # A restart (sessions ended, back at once), then an outage of a few seconds (nothing listens).
                 await asyncio.sleep(seconds / 3)
                 marks["restart"] = time.monotonic()
@@ -148,9 +152,11 @@ async def _run(settings: Any, seconds: float) -> None:
         pg.close()
 
     statuses = collections.Counter(s for _, s, _ in ledger.answers)
-    print(f"\n{len(ledger.acked)} keys acknowledged ({sum(s == 200 for _, s, _ in ledger.acked.values())} as "
-          f"replays) in {marks['end'] - started:.1f} s; answers {dict(sorted(statuses.items()))}; "
-          f"{len(rows)} tickets")
+    print(
+        f"\n{len(ledger.acked)} keys acknowledged ({sum(s == 200 for _, s, _ in ledger.acked.values())} as "
+        f"replays) in {marks['end'] - started:.1f} s; answers {dict(sorted(statuses.items()))}; "
+        f"{len(rows)} tickets"
+    )
     assert not ledger.unfinished, f"keys never acknowledged: {ledger.unfinished[:10]}"
     assert set(statuses) <= {0, 200, 201, 503}, dict(statuses)  # 0: the connection failed (retried)
     assert all(retry for _, s, retry in ledger.answers if s == 503), "a 503 without Retry-After"

@@ -9,8 +9,8 @@ import asyncpg
 import pytest
 
 from hotline.infra import db
-from hotline.infra.migrate import migrate
 from hotline.infra.db_roles import NotReady, as_role
+from hotline.infra.migrate import migrate
 from hotline.infra.runtime import Runtime
 from tests.scratch import drop_roles, scratch_database
 
@@ -28,10 +28,20 @@ async def test_the_service_connects_as_the_runtime_role_not_as_the_configured_su
                   (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                    WHERE n.nspname = 'public' AND c.relowner = r.oid) AS owns,
                   (SELECT count(*) FROM pg_database d WHERE d.datdba = r.oid) AS databases
-           FROM pg_roles r WHERE r.rolname = current_user""", owner)
-    assert dict(row) == {"who": app, "rolsuper": False, "rolcreatedb": False, "rolcreaterole": False,
-                         "rolbypassrls": False, "rolreplication": False, "owner_member": False, "owns": 0,
-                         "databases": 0}
+           FROM pg_roles r WHERE r.rolname = current_user""",
+        owner,
+    )
+    assert dict(row) == {
+        "who": app,
+        "rolsuper": False,
+        "rolcreatedb": False,
+        "rolcreaterole": False,
+        "rolbypassrls": False,
+        "rolreplication": False,
+        "owner_member": False,
+        "owns": 0,
+        "databases": 0,
+    }
 
 
 async def test_the_events_table_cannot_be_changed_through_the_runtime_role_in_any_way(api, runtime):
@@ -92,8 +102,13 @@ async def test_the_events_table_cannot_be_changed_through_the_runtime_role_in_an
             await conn.execute("UPDATE events SET actor = 'mallory' WHERE ticket_id = $1", ticket_id)
         assert await conn.fetchval("SELECT current_setting('session_replication_role')") == "origin"
         assert await conn.fetch("SELECT * FROM events WHERE ticket_id = $1 ORDER BY id", ticket_id) == before
-        assert await conn.fetchval("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass "
-                                   "AND NOT tgisinternal AND tgenabled = 'O'") == 2
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass "
+                "AND NOT tgisinternal AND tgenabled = 'O'"
+            )
+            == 2
+        )
 
 
 async def test_migrate_makes_the_roles_and_hands_every_object_to_the_owner(settings, database):
@@ -101,15 +116,31 @@ async def test_migrate_makes_the_roles_and_hands_every_object_to_the_owner(setti
         owner, app = _roles(url)
         conn = await db.connect(url)
         try:
-            roles = {r["rolname"]: dict(r) for r in await conn.fetch(
-                """SELECT rolname, rolsuper, rolcanlogin, rolcreatedb, rolcreaterole, rolbypassrls, rolreplication
-                   FROM pg_roles WHERE rolname = any($1::text[])""", [owner, app])}
-            flags = {"rolsuper": False, "rolcreatedb": False, "rolcreaterole": False, "rolbypassrls": False,
-                     "rolreplication": False}
-            assert roles == {owner: {"rolname": owner, "rolcanlogin": False, **flags},
-                             app: {"rolname": app, "rolcanlogin": True, **flags}}
-            assert await conn.fetchval("SELECT pg_get_userbyid(datdba) FROM pg_database "
-                                       "WHERE datname = current_database()") == owner
+            roles = {
+                r["rolname"]: dict(r)
+                for r in await conn.fetch(
+                    """SELECT rolname, rolsuper, rolcanlogin, rolcreatedb, rolcreaterole, rolbypassrls, rolreplication
+                   FROM pg_roles WHERE rolname = any($1::text[])""",
+                    [owner, app],
+                )
+            }
+            flags = {
+                "rolsuper": False,
+                "rolcreatedb": False,
+                "rolcreaterole": False,
+                "rolbypassrls": False,
+                "rolreplication": False,
+            }
+            assert roles == {
+                owner: {"rolname": owner, "rolcanlogin": False, **flags},
+                app: {"rolname": app, "rolcanlogin": True, **flags},
+            }
+            assert (
+                await conn.fetchval(
+                    "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
+                )
+                == owner
+            )
             not_owned = await conn.fetch(
                 """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
@@ -117,7 +148,9 @@ async def test_migrate_makes_the_roles_and_hands_every_object_to_the_owner(setti
                    UNION ALL
                    SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                    WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> $1
-                     AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')""", owner)
+                     AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')""",
+                owner,
+            )
             assert not_owned == []
             privileges = await conn.fetch(
                 """SELECT c.relname, array_agg(p.privilege ORDER BY p.privilege) AS granted
@@ -126,7 +159,9 @@ async def test_migrate_makes_the_roles_and_hands_every_object_to_the_owner(setti
                         AS p(privilege)
                    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
                      AND has_table_privilege($1, c.oid, p.privilege)
-                   GROUP BY c.relname""", app)
+                   GROUP BY c.relname""",
+                app,
+            )
             granted = {r["relname"]: r["granted"] for r in privileges}
             assert granted.pop("events") == ["INSERT", "SELECT"]
             assert granted.pop("export_audit") == ["INSERT", "SELECT"]
@@ -147,16 +182,24 @@ async def test_migrate_takes_back_what_was_changed_by_hand_on_an_install_from_be
         owner, app = _roles(url)
         conn = await db.connect(url)
         try:
-            await conn.execute(f"ALTER TABLE events OWNER TO CURRENT_USER; ALTER DATABASE {db.database_name(url)} "
-                               f"OWNER TO CURRENT_USER; GRANT UPDATE, DELETE, TRUNCATE ON events TO {app}; "
-                               f"GRANT {owner} TO {app}; ALTER ROLE {app} CREATEDB")
+            await conn.execute(
+                f"ALTER TABLE events OWNER TO CURRENT_USER; ALTER DATABASE {db.database_name(url)} "
+                f"OWNER TO CURRENT_USER; GRANT UPDATE, DELETE, TRUNCATE ON events TO {app}; "
+                f"GRANT {owner} TO {app}; ALTER ROLE {app} CREATEDB"
+            )
             assert await migrate(conn) == []
             events_owner = "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'events'::regclass"
             assert await conn.fetchval(events_owner) == owner
-            assert await conn.fetchval("SELECT pg_get_userbyid(datdba) FROM pg_database "
-                                       "WHERE datname = current_database()") == owner
-            assert [await conn.fetchval("SELECT has_table_privilege($1, 'events', $2)", app, p)
-                    for p in ("UPDATE", "DELETE", "TRUNCATE")] == [False, False, False]
+            assert (
+                await conn.fetchval(
+                    "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
+                )
+                == owner
+            )
+            assert [
+                await conn.fetchval("SELECT has_table_privilege($1, 'events', $2)", app, p)
+                for p in ("UPDATE", "DELETE", "TRUNCATE")
+            ] == [False, False, False]
             assert not await conn.fetchval("SELECT pg_has_role($1, $2, 'MEMBER')", app, owner)
             assert not await conn.fetchval("SELECT rolcreatedb FROM pg_roles WHERE rolname = $1", app)
         finally:
@@ -218,8 +261,9 @@ async def test_the_service_never_creates_the_database(settings, database):
         await Runtime.start(replace(settings, database_url=missing))
     admin = await db.connect(db.with_database(database, "postgres"))
     try:
-        assert await admin.fetchval("SELECT count(*) FROM pg_database WHERE datname = $1",
-                                    db.database_name(missing)) == 0
+        assert (
+            await admin.fetchval("SELECT count(*) FROM pg_database WHERE datname = $1", db.database_name(missing)) == 0
+        )
     finally:
         await admin.close()
 

@@ -52,15 +52,17 @@ async def test_the_audit_pages_newest_first(api):
         assert r.status_code == 200
     first = (await api.get("admin", "/api/reports/exports", params={"actor": "manager", "limit": 2})).json()
     assert len(first["items"]) == 2 and first["next_cursor"]
-    rest = (await api.get("admin", "/api/reports/exports",
-                          params={"actor": "manager", "limit": 2, "cursor": first["next_cursor"]})).json()
+    rest = (
+        await api.get(
+            "admin", "/api/reports/exports", params={"actor": "manager", "limit": 2, "cursor": first["next_cursor"]}
+        )
+    ).json()
     ids = [e["id"] for e in first["items"] + rest["items"]]
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == len(ids)
 
 
 async def test_the_record_cannot_be_rewritten(runtime):
     assert await runtime.pool.fetchval("SELECT count(*) FROM export_audit") > 0
-    for statement in ("UPDATE export_audit SET actor = 'nobody'", "DELETE FROM export_audit",
-                      "TRUNCATE export_audit"):
+    for statement in ("UPDATE export_audit SET actor = 'nobody'", "DELETE FROM export_audit", "TRUNCATE export_audit"):
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await runtime.pool.execute(statement)

@@ -32,9 +32,8 @@ import pytest
 import requests
 
 from hotline.infra import db
-
-from hotline.tickets import lifecycle
 from hotline.ops.seed import fresh_database
+from hotline.tickets import lifecycle
 from tests.conftest import PASSWORD, ticket_body
 from tests.scratch import drop_roles, free_port
 
@@ -59,11 +58,23 @@ async def served(settings) -> AsyncIterator[str]:
     url = db.with_database(settings.database_url, f"hotline_fuzz_{uuid.uuid4().hex[:8]}")
     await fresh_database(url, demo_password=PASSWORD)
     port = free_port()
-    env = {**os.environ, "HOTLINE_DATABASE_URL": url, "HOTLINE_REDIS_URL": settings.redis_url,
-           "HOTLINE_SECRET_KEY": settings.secret_key, "HOTLINE_LOG_LEVEL": "WARNING", "HOTLINE_WEB_WORKERS": "1",
-           "HOTLINE_API_RATE_LIMIT": "100000000", "HOTLINE_PUBLIC_RATE_LIMIT": "100000000"}
-    proc = subprocess.Popen([HOTLINE, "serve", "--port", str(port), "--workers", "1"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    env = {
+        **os.environ,
+        "HOTLINE_DATABASE_URL": url,
+        "HOTLINE_REDIS_URL": settings.redis_url,
+        "HOTLINE_SECRET_KEY": settings.secret_key,
+        "HOTLINE_LOG_LEVEL": "WARNING",
+        "HOTLINE_WEB_WORKERS": "1",
+        "HOTLINE_API_RATE_LIMIT": "100000000",
+        "HOTLINE_PUBLIC_RATE_LIMIT": "100000000",
+    }
+    proc = subprocess.Popen(
+        [HOTLINE, "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -104,9 +115,11 @@ def _sign_in(base: str, username: str) -> str:
 def _tickets(base: str, tokens: dict[str, str]) -> dict[str, str]:
     """A ticket number each role may see: one taken by the agent and dispatched to the handler's unit, and one
     transferred by the 12345 integration."""
+
     def call(role: str, method: str, path: str, **kw: Any) -> httpx.Response:
-        return httpx.request(method, f"{base}{path}", headers={"Authorization": f"Bearer {tokens[role]}"},
-                             timeout=10, **kw)
+        return httpx.request(
+            method, f"{base}{path}", headers={"Authorization": f"Bearer {tokens[role]}"}, timeout=10, **kw
+        )
 
     r = call("agent", "POST", "/api/tickets", json=ticket_body())
     assert r.status_code == 201, r.text
@@ -114,8 +127,9 @@ def _tickets(base: str, tokens: dict[str, str]) -> dict[str, str]:
     if r.json()["status"] == "pending_dispatch":
         d = call("dispatcher", "POST", f"/api/tickets/{number}/dispatch", json={"unit": "320612-bureau"})
         assert d.status_code == 200, d.text
-    r = call("integration-12345", "POST", "/api/tickets",
-             json=ticket_body(channel="12345", external_ref=uuid.uuid4().hex))
+    r = call(
+        "integration-12345", "POST", "/api/tickets", json=ticket_body(channel="12345", external_ref=uuid.uuid4().hex)
+    )
     assert r.status_code == 201, r.text
     own = {"integration-12345": r.json()["number"]}
     for role in ROLES:
@@ -131,14 +145,19 @@ def _document(base: str) -> dict[str, Any]:
     doc = copy.deepcopy(doc)
     template = doc["paths"][ACTION_PATH]["post"]
     number = next(p for p in template["parameters"] if p["name"] == "number")
-    bodies, components = msgspec.json.schema_components([a.body for a in lifecycle.ACTIONS.values()],
-                                                        ref_template="#/components/schemas/{name}")
+    bodies, components = msgspec.json.schema_components(
+        [a.body for a in lifecycle.ACTIONS.values()], ref_template="#/components/schemas/{name}"
+    )
     doc.setdefault("components", {}).setdefault("schemas", {}).update(components)
     for act, body in zip(lifecycle.ACTIONS.values(), bodies):
-        doc["paths"][f"/api/tickets/{{number}}/{act.name}"] = {"post": {
-            "operationId": f"Action{act.name.title().replace('-', '')}", "parameters": [number],
-            "requestBody": {"required": False, "content": {"application/json": {"schema": body}}},
-            "responses": template["responses"]}}
+        doc["paths"][f"/api/tickets/{{number}}/{act.name}"] = {
+            "post": {
+                "operationId": f"Action{act.name.title().replace('-', '')}",
+                "parameters": [number],
+                "requestBody": {"required": False, "content": {"application/json": {"schema": body}}},
+                "responses": template["responses"],
+            }
+        }
     return doc
 
 
@@ -167,16 +186,22 @@ def _judge(tally: Tally, role: str, label: str, case: Any, response: Any, header
             body = None
         if not content_type.startswith("application/problem+json"):
             problem = f"content-type {content_type!r}"
-        elif not isinstance(body, dict) or body.get("status") != status or not all(
-                isinstance(body.get(k), str) and body[k] for k in ("title", "detail")):
+        elif (
+            not isinstance(body, dict)
+            or body.get("status") != status
+            or not all(isinstance(body.get(k), str) and body[k] for k in ("title", "detail"))
+        ):
             problem = "not problem details with status, title and detail"
     if problem:
-        tally.bad.append(f"{role} {label}: {status} {problem}: {response.text[:300]}\n    "
-                         f"{case.as_curl_command(headers=headers)[:800]}")
+        tally.bad.append(
+            f"{role} {label}: {status} {problem}: {response.text[:300]}\n    "
+            f"{case.as_curl_command(headers=headers)[:800]}"
+        )
 
 
-def _fuzz(tally: Tally, base: str, session: requests.Session, role: str, token: str, operation: Any,
-          **fixed: Any) -> None:
+def _fuzz(
+    tally: Tally, base: str, session: requests.Session, role: str, token: str, operation: Any, **fixed: Any
+) -> None:
     from hypothesis import HealthCheck, Phase, given, seed, settings
     from hypothesis.errors import Unsatisfiable
     from schemathesis import GenerationMode
@@ -185,8 +210,15 @@ def _fuzz(tally: Tally, base: str, session: requests.Session, role: str, token: 
     label = f"{operation.method.upper()} {operation.path}"
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         # derandomize: the same requests every run, so a finding reproduces and CI does not flake on luck.
-        @settings(max_examples=EXAMPLES, derandomize=SEED is None, database=None, deadline=None,
-                  phases=[Phase.generate], suppress_health_check=list(HealthCheck), print_blob=False)
+        @settings(
+            max_examples=EXAMPLES,
+            derandomize=SEED is None,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            print_blob=False,
+        )
         @given(case=operation.as_strategy(generation_mode=mode, **fixed))
         def run(case: Any) -> None:
             try:
@@ -220,8 +252,7 @@ def test_generated_requests_as_every_role_get_no_server_error_and_only_problem_d
     assert ("POST", "/public/tickets") in served_paths and ("POST", ACTION_PATH) in served_paths
     # Signing out revokes the token the rest of that role's requests carry; generated credentials trip the
     # sign-in throttle for this client: both go last (every role signed in above, before any of it).
-    operations.sort(key=lambda op: (op.path == "/api/auth/logout", op.path == "/api/auth/token", op.path,
-                                    op.method))
+    operations.sort(key=lambda op: (op.path == "/api/auth/logout", op.path == "/api/auth/token", op.path, op.method))
     tally = Tally()
     with requests.Session() as session:
         for role in ROLES:
@@ -229,8 +260,7 @@ def test_generated_requests_as_every_role_get_no_server_error_and_only_problem_d
                 _fuzz(tally, served, session, role, tokens[role], op)
                 if "{number}" in op.path:
                     # The same operation on a ticket that exists and this role may see, to reach past the lookup.
-                    _fuzz(tally, served, session, role, tokens[role], op,
-                          path_parameters={"number": numbers[role]})
+                    _fuzz(tally, served, session, role, tokens[role], op, path_parameters={"number": numbers[role]})
 
     duration = time.monotonic() - started
     print(f"\nfuzz: {tally.requests} requests in {duration:.0f} s, statuses {dict(sorted(tally.statuses.items()))}")

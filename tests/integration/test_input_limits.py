@@ -58,17 +58,21 @@ async def test_the_bounds_still_let_real_periods_through(api):
 DEEP = "[" * 1000 + "]" * 1000
 
 
-@pytest.mark.parametrize(("user", "method", "path", "body"), [
-    ("agent", "POST", "/api/tickets", '{"channel": "96196", "x": ' + DEEP + "}"),
-    ("agent", "POST", "/api/tickets", DEEP),
-    ("dispatcher", "POST", "/api/tickets/{n}/note", '{"text": "x", "x": ' + DEEP + "}"),
-    ("admin", "PUT", "/api/admin/sla-policies", '{"x": ' + DEEP + "}"),
-    ("agent", "POST", "/api/notifications/read", '{"ids": ' + DEEP + "}"),
-])
+@pytest.mark.parametrize(
+    ("user", "method", "path", "body"),
+    [
+        ("agent", "POST", "/api/tickets", '{"channel": "96196", "x": ' + DEEP + "}"),
+        ("agent", "POST", "/api/tickets", DEEP),
+        ("dispatcher", "POST", "/api/tickets/{n}/note", '{"text": "x", "x": ' + DEEP + "}"),
+        ("admin", "PUT", "/api/admin/sla-policies", '{"x": ' + DEEP + "}"),
+        ("agent", "POST", "/api/notifications/read", '{"ids": ' + DEEP + "}"),
+    ],
+)
 async def test_json_nested_a_thousand_deep_is_refused_not_a_recursion_error(api, user, method, path, body):
     n = (await api.create())["number"]
-    r = await api.request(user, method, path.format(n=n), content=body.encode(),
-                          headers={"content-type": "application/json"})
+    r = await api.request(
+        user, method, path.format(n=n), content=body.encode(), headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422, r.text
     assert r.json()["fields"] == {"body": "at most 32 levels of nesting"}
 
@@ -86,8 +90,12 @@ async def test_a_json_body_without_the_json_content_type_is_415(api, runtime, co
     assert r.status_code == 415, r.text
     assert "Content-Type" in r.json()["fields"]
     assert await runtime.pool.fetchval("SELECT count(*) FROM tickets") == before
-    ok = await api.post("agent", "/api/tickets", content=json.dumps(ticket_body()).encode(),
-                        headers={"content-type": "application/json; charset=utf-8"})
+    ok = await api.post(
+        "agent",
+        "/api/tickets",
+        content=json.dumps(ticket_body()).encode(),
+        headers={"content-type": "application/json; charset=utf-8"},
+    )
     assert ok.status_code == 201, ok.text
 
 
@@ -114,7 +122,11 @@ async def test_reusing_an_idempotency_key_with_another_body_is_422_and_the_same_
 
 
 async def test_an_oversized_body_is_413_problem(api):
-    r = await api.post("agent", "/api/tickets", content=b'{"a": "' + b"x" * (2 * 1024 * 1024) + b'"}',
-                       headers={"content-type": "application/json"})
+    r = await api.post(
+        "agent",
+        "/api/tickets",
+        content=b'{"a": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 413
     assert r.headers["content-type"].startswith("application/problem+json") and "body" in r.json()["fields"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from tests.conftest import ticket_body
 
@@ -24,7 +24,11 @@ async def test_agent_logs_a_call_that_routes_to_the_district_bureau(api):
     assert detail["events"][1]["status_after"] == "dispatched"
     routing = (await api.get("agent", f"/api/tickets/{t['number']}/routing")).json()
     assert routing["unit"] == "320612-bureau" and routing["rule"] == {
-        "id": routing["rule"]["id"], "category": "taxi", "territory": "*", "unit": "{territory}-bureau"}
+        "id": routing["rule"]["id"],
+        "category": "taxi",
+        "territory": "*",
+        "unit": "{territory}-bureau",
+    }
 
 
 async def test_numbers_sort_by_time(api):
@@ -72,14 +76,20 @@ async def test_twenty_simultaneous_submissions_of_one_external_ref_make_one_tick
     count = await runtime.pool.fetchval("SELECT count(*) FROM tickets WHERE external_ref = $1", ref)
     assert count == 1
     events = await runtime.pool.fetchval(
-        "SELECT count(*) FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE t.external_ref = $1", ref)
+        "SELECT count(*) FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE t.external_ref = $1", ref
+    )
     assert events == 2
 
 
 async def test_upstream_deadline_caps_the_reply_deadline(api):
-    due = datetime.now(timezone.utc) + timedelta(days=3)
-    t = (await api.post("integration-12345", "/api/tickets", json=ticket_body(
-        channel="12345", external_ref=uuid.uuid4().hex, external_due_at=due.isoformat()))).json()
+    due = datetime.now(UTC) + timedelta(days=3)
+    t = (
+        await api.post(
+            "integration-12345",
+            "/api/tickets",
+            json=ticket_body(channel="12345", external_ref=uuid.uuid4().hex, external_due_at=due.isoformat()),
+        )
+    ).json()
     assert datetime.fromisoformat(t["deadlines"]["reply"]) <= due
 
 
@@ -131,8 +141,10 @@ async def test_channels_are_bound_to_roles(api):
 async def test_an_upstream_deadline_caps_both_the_sign_and_the_reply_clock(api):
     """A 12345 transfer due upstream in two hours: the unit's reply deadline is the upstream one, and so is its sign
     deadline (it cannot have until tomorrow 17:30 to sign a case that must be closed in two hours)."""
-    upstream = (datetime.now(timezone.utc) + timedelta(hours=2)).replace(microsecond=0)
-    body = ticket_body(channel="12345", external_ref=f"CAP-{uuid.uuid4().hex[:8]}", external_due_at=upstream.isoformat())
+    upstream = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
+    body = ticket_body(
+        channel="12345", external_ref=f"CAP-{uuid.uuid4().hex[:8]}", external_due_at=upstream.isoformat()
+    )
     t = (await api.post("integration-12345", "/api/tickets", json=body)).json()
     assert datetime.fromisoformat(t["deadlines"]["reply"]) == upstream
     assert datetime.fromisoformat(t["deadlines"]["sign"]) == upstream
@@ -148,9 +160,18 @@ async def test_the_created_ticket_is_answered_as_it_is_stored(api):
     """201's body is built from what was written, not read back: it must equal what reading the ticket shows."""
     due = (datetime.now(timezone(timedelta(hours=8))) + timedelta(days=3)).replace(microsecond=123456)
     bodies = [
-        ("integration-12345", ticket_body(channel="12345", external_ref=f"same-{uuid.uuid4().hex}",
-                                          external_due_at=due.isoformat(), urgent=True, address="通州区万达广场北门",
-                                          location={"lat": 32.0123, "lng": 120.8765}, title="  前后有空格  ")),
+        (
+            "integration-12345",
+            ticket_body(
+                channel="12345",
+                external_ref=f"same-{uuid.uuid4().hex}",
+                external_due_at=due.isoformat(),
+                urgent=True,
+                address="通州区万达广场北门",
+                location={"lat": 32.0123, "lng": 120.8765},
+                title="  前后有空格  ",
+            ),
+        ),
         ("agent", ticket_body(category=None, territory=None, caller=None)),  # left pending for a dispatcher
     ]
     for who, body in bodies:

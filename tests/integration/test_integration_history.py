@@ -13,8 +13,9 @@ INTEGRATION = "integration-12345"
 
 
 async def test_an_integration_sees_status_changes_and_the_reply_but_no_internal_notes_or_staff(api, runtime):
-    r = await api.post(INTEGRATION, "/api/tickets",
-                       json=ticket_body(channel="12345", external_ref=f"12345-{uuid.uuid4().hex[:10]}"))
+    r = await api.post(
+        INTEGRATION, "/api/tickets", json=ticket_body(channel="12345", external_ref=f"12345-{uuid.uuid4().hex[:10]}")
+    )
     assert r.status_code == 201, r.text
     n = r.json()["number"]
     await api.act(H, n, "sign")
@@ -23,8 +24,12 @@ async def test_an_integration_sees_status_changes_and_the_reply_but_no_internal_
     await api.act(H, n, "return", reason="内部退单理由：不归我们管")
     await api.act("dispatcher", n, "decide-return", accept=False, proper=False, note="内部：驳回退单")
     await api.act(H, n, "reply", content="经核查，已对驾驶员批评教育。", outcome="resolved")
-    staff = [r["display_name"] for r in await runtime.pool.fetch(
-        "SELECT display_name FROM users WHERE username = any($1::text[])", [H, "dispatcher"])]
+    staff = [
+        r["display_name"]
+        for r in await runtime.pool.fetch(
+            "SELECT display_name FROM users WHERE username = any($1::text[])", [H, "dispatcher"]
+        )
+    ]
 
     seen = (await api.get(INTEGRATION, f"/api/tickets/{n}")).json()
     text = json.dumps(seen, ensure_ascii=False)

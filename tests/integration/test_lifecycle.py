@@ -9,7 +9,6 @@ import pytest
 
 from tests.conftest import create_at, principal
 
-
 H = "handler-320612-bureau"  # taxi complaints in 通州区 go to the local bureau
 OTHER = "handler-320614-bureau"
 
@@ -49,14 +48,23 @@ async def test_dissatisfied_callback_reopens_at_the_same_unit(api):
     n = t["number"]
     await api.act(H, n, "sign")
     await api.act(H, n, "reply", content="已处理", outcome="explained")
-    t = await api.act("agent", n, "callback", contacted=True, resolved="unresolved", satisfaction="dissatisfied",
-                      note="市民不认可答复")
+    t = await api.act(
+        "agent",
+        n,
+        "callback",
+        contacted=True,
+        resolved="unresolved",
+        satisfaction="dissatisfied",
+        note="市民不认可答复",
+    )
     assert t["status"] == "in_progress" and t["unit"] == "320612-bureau" and t["reopen_count"] == 1
     d = await _detail(api, n)
     assert [a["origin"] for a in d["assignments"]] == ["route", "reopen"]
     assert d["assignments"][1]["signed_at"] is not None
     assert set(d["clocks"]) == {"reply"} and d["clocks"]["reply"]["running"]
-    assert datetime.fromisoformat(d["clocks"]["reply"]["started_at"]) > datetime.fromisoformat(d["assignments"][0]["started_at"])
+    assert datetime.fromisoformat(d["clocks"]["reply"]["started_at"]) > datetime.fromisoformat(
+        d["assignments"][0]["started_at"]
+    )
     # The handler can reply again.
     t = await api.act(H, n, "reply", content="重新处理完毕", outcome="resolved")
     assert t["status"] == "replied"
@@ -88,8 +96,10 @@ async def test_redispatch_before_sign(api):
     t = await api.act("dispatcher", t["number"], "dispatch", unit="320614-bureau")
     assert t["unit"] == "320614-bureau"
     d = await _detail(api, t["number"])
-    assert [(a["unit"], a["end_reason"]) for a in d["assignments"]] == [("320612-bureau", "withdrawn"),
-                                                                       ("320614-bureau", None)]
+    assert [(a["unit"], a["end_reason"]) for a in d["assignments"]] == [
+        ("320612-bureau", "withdrawn"),
+        ("320614-bureau", None),
+    ]
     await api.act(H, t["number"], "sign", expect=404)  # no longer theirs to act on
     await api.act(OTHER, t["number"], "sign")
 
@@ -149,14 +159,22 @@ async def test_extension_across_national_day_worked_by_hand(runtime):
     agent, handler = await principal(runtime, "agent"), await principal(runtime, H)
     dispatcher = await principal(runtime, "dispatcher")
     received = datetime(2026, 9, 28, 9, 0, tzinfo=tz)
-    number = await create_at(runtime, agent, received, kind="consultation", title="咨询", content="国庆期间出租车运价咨询")
+    number = await create_at(
+        runtime, agent, received, kind="consultation", title="咨询", content="国庆期间出租车运价咨询"
+    )
     t = await lifecycle.perform(runtime, handler, number, "sign", b"{}", now=received + timedelta(hours=1))
     assert datetime.fromisoformat(t["deadlines"]["reply"]) == datetime(2026, 9, 30, 17, 30, tzinfo=tz)
-    await lifecycle.perform(runtime, handler, number, "request-extension",
-                            b'{"working_days": 3, "reason": "\xe9\x9c\x80\xe8\xa6\x81\xe6\x9b\xb4\xe5\xa4\x9a\xe6\x97\xb6\xe9\x97\xb4"}',
-                            now=received + timedelta(hours=2))
-    t = await lifecycle.perform(runtime, dispatcher, number, "decide-extension", b'{"approve": true}',
-                                now=received + timedelta(hours=3))
+    await lifecycle.perform(
+        runtime,
+        handler,
+        number,
+        "request-extension",
+        b'{"working_days": 3, "reason": "\xe9\x9c\x80\xe8\xa6\x81\xe6\x9b\xb4\xe5\xa4\x9a\xe6\x97\xb6\xe9\x97\xb4"}',
+        now=received + timedelta(hours=2),
+    )
+    t = await lifecycle.perform(
+        runtime, dispatcher, number, "decide-extension", b'{"approve": true}', now=received + timedelta(hours=3)
+    )
     assert datetime.fromisoformat(t["deadlines"]["reply"]) == datetime(2026, 10, 10, 17, 30, tzinfo=tz)
 
 
@@ -203,8 +221,13 @@ async def test_disallowed_transitions_get_409_with_allowed_actions(api):
     await api.act(H, n, "sign", expect=409)
     await api.act(H, n, "reply", content="好", outcome="resolved")
     await api.act("agent", n, "callback", contacted=True, resolved="resolved", satisfaction="satisfied")
-    for action, body in (("sign", {}), ("note", {"text": "x"}), ("urge", {"note": "x"}), ("reject", {"reason": "x"}),
-                         ("dispatch", {"unit": "city-taxi"})):
+    for action, body in (
+        ("sign", {}),
+        ("note", {"text": "x"}),
+        ("urge", {"note": "x"}),
+        ("reject", {"reason": "x"}),
+        ("dispatch", {"unit": "city-taxi"}),
+    ):
         r = await api.post("admin", f"/api/tickets/{n}/{action}", json=body)
         assert r.status_code in (403, 409), (action, r.text)
     r = await api.post("dispatcher", f"/api/tickets/{n}/dispatch", json={"unit": "city-taxi"})
@@ -234,16 +257,22 @@ async def test_wrong_roles_and_bad_bodies(api):
     assert r.status_code == 422 and "outcome" in r.json()["fields"]
     r = await api.post(H, f"/api/tickets/{n}/request-extension", json={"reason": "x"})
     assert r.status_code == 422
-    r = await api.post(H, f"/api/tickets/{n}/request-extension", content=b"[", headers={"content-type": "application/json"})
+    r = await api.post(
+        H, f"/api/tickets/{n}/request-extension", content=b"[", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422
 
 
 async def test_handler_of_another_unit_is_refused_everywhere(api):
     t = await api.create("agent")
     n = t["number"]
-    for action, body in (("sign", {}), ("return", {"reason": "x"}), ("note", {"text": "x"}),
-                         ("request-extension", {"working_days": 1, "reason": "x"}),
-                         ("reply", {"content": "x", "outcome": "resolved"})):
+    for action, body in (
+        ("sign", {}),
+        ("return", {"reason": "x"}),
+        ("note", {"text": "x"}),
+        ("request-extension", {"working_days": 1, "reason": "x"}),
+        ("reply", {"content": "x", "outcome": "resolved"}),
+    ):
         r = await api.post(OTHER, f"/api/tickets/{n}/{action}", json=body)
         assert r.status_code == 404, (action, r.text)
     assert (await api.get(OTHER, f"/api/tickets/{n}")).status_code == 404
@@ -261,10 +290,12 @@ async def test_concurrent_signs_exactly_one_wins(api):
 async def test_failed_action_leaves_nothing(api, runtime):
     t = await api.create("agent")
     before = await runtime.pool.fetchval(
-        "SELECT count(*) FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE t.number = $1", t["number"])
+        "SELECT count(*) FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE t.number = $1", t["number"]
+    )
     await api.act("agent", t["number"], "merge", expect=422, into="96196-19990101-000001")
     after = await runtime.pool.fetchval(
-        "SELECT count(*) FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE t.number = $1", t["number"])
+        "SELECT count(*) FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE t.number = $1", t["number"]
+    )
     assert before == after
     assert (await _detail(api, t["number"]))["version"] == t["version"]
 
@@ -285,13 +316,19 @@ async def test_suspension_pauses_the_reply_clock_and_resume_restores_the_time_le
     due = datetime.fromisoformat(t["deadlines"]["reply"])
     paused_at, resumed_at = datetime(2026, 11, 3, 10, 0, tzinfo=tz), datetime(2026, 11, 9, 10, 0, tzinfo=tz)
     left = sla.working_seconds_between(runtime.calendar, paused_at, due)
-    t = await lifecycle.perform(runtime, dispatcher, number, "suspend", '{"reason": "等待公安部门调查结论"}'.encode(),
-                                now=paused_at)
+    t = await lifecycle.perform(
+        runtime, dispatcher, number, "suspend", '{"reason": "等待公安部门调查结论"}'.encode(), now=paused_at
+    )
     assert t["suspended"] is True
-    clock = await runtime.pool.fetchrow("SELECT c.next_step, c.suspended_at FROM clocks c JOIN tickets t ON t.id = c.ticket_id "
-                                        "WHERE t.number = $1 AND c.clock = 'reply' AND c.stopped_at IS NULL", number)
+    clock = await runtime.pool.fetchrow(
+        "SELECT c.next_step, c.suspended_at FROM clocks c JOIN tickets t ON t.id = c.ticket_id "
+        "WHERE t.number = $1 AND c.clock = 'reply' AND c.stopped_at IS NULL",
+        number,
+    )
     assert clock["next_step"] is None and clock["suspended_at"] is not None  # nothing escalates while paused
-    t = await lifecycle.perform(runtime, dispatcher, number, "resume", '{"text": "已收到调查结论"}'.encode(), now=resumed_at)
+    t = await lifecycle.perform(
+        runtime, dispatcher, number, "resume", '{"text": "已收到调查结论"}'.encode(), now=resumed_at
+    )
     new_due = datetime.fromisoformat(t["deadlines"]["reply"])
     assert t["suspended"] is False
     assert sla.working_seconds_between(runtime.calendar, resumed_at, new_due) == pytest.approx(left)

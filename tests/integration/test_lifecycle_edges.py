@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from tests.conftest import create_at, principal
-from tests.integration.test_lifecycle import H, OTHER, _detail
+from tests.integration.test_lifecycle import OTHER, H, _detail
 
 TZ = timezone(timedelta(hours=8))
 
@@ -53,7 +53,8 @@ async def test_crossed_merges_never_give_a_500_and_leave_one_open(api):
         await api.token("agent")
         ra, rb = await asyncio.gather(
             api.post("agent", f"/api/tickets/{a['number']}/merge", json={"into": b["number"]}),
-            api.post("agent", f"/api/tickets/{b['number']}/merge", json={"into": a["number"]}))
+            api.post("agent", f"/api/tickets/{b['number']}/merge", json={"into": a["number"]}),
+        )
         assert sorted([ra.status_code, rb.status_code]) == [200, 409], (ra.text, rb.text)
         da, db = await _detail(api, a["number"]), await _detail(api, b["number"])
         assert sorted([da["status"], db["status"]]) == ["closed", "dispatched"]
@@ -66,8 +67,9 @@ async def test_the_merge_target_gets_a_new_version_and_an_event(api):
     assert d["version"] == keep["version"] + 1 and d["events"][-1]["action"] == "merged_from"
     assert d["events"][-1]["version"] == d["version"] and d["events"][-1]["from"] == dup["number"]
     # Anyone still holding the old version is told the ticket changed.
-    r = await api.post("dispatcher", f"/api/tickets/{keep['number']}/urge",
-                       json={"note": "x", "expected_version": keep["version"]})
+    r = await api.post(
+        "dispatcher", f"/api/tickets/{keep['number']}/urge", json={"note": "x", "expected_version": keep["version"]}
+    )
     assert r.status_code == 409 and r.json()["version"] == d["version"]
 
 
@@ -95,7 +97,8 @@ async def test_an_extension_request_is_voided_when_the_ticket_moves_on(api, runt
     await api.act(H, n, "request-extension", working_days=3, reason="需协调")
     await api.act("dispatcher", n, "dispatch", unit="320614-bureau")
     status = await runtime.pool.fetchval(
-        "SELECT e.status FROM extension_requests e JOIN tickets t ON t.id = e.ticket_id WHERE t.number = $1", n)
+        "SELECT e.status FROM extension_requests e JOIN tickets t ON t.id = e.ticket_id WHERE t.number = $1", n
+    )
     assert status == "void"
     await api.act(OTHER, n, "sign")
     await api.act("dispatcher", n, "decide-extension", expect=409, approve=True)
@@ -122,7 +125,9 @@ async def test_a_proper_return_after_a_refused_one_stops_the_clocks_at_the_secon
     await api.act("dispatcher", n, "decide-return", accept=True, unit="320614-bureau", proper=True)
     rows = await runtime.pool.fetch(
         """SELECT a.returned_at, c.stopped_at FROM assignments a JOIN clocks c ON c.assignment_id = a.id
-           JOIN tickets t ON t.id = a.ticket_id WHERE t.number = $1 AND a.seq = 1 AND c.clock = 'reply'""", n)
+           JOIN tickets t ON t.id = a.ticket_id WHERE t.number = $1 AND a.seq = 1 AND c.clock = 'reply'""",
+        n,
+    )
     events = [e for e in (await _detail(api, n))["events"] if e["action"] == "return"]
     second = datetime.fromisoformat(events[1]["at"])
     assert rows[0]["returned_at"] == second and rows[0]["stopped_at"] == second
@@ -131,8 +136,15 @@ async def test_a_proper_return_after_a_refused_one_stops_the_clocks_at_the_secon
 async def test_a_cursor_from_elsewhere_is_a_422_not_a_500(api):
     def cursor(value):
         return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
-    for bad in (cursor(["x", "y"]), cursor(["2026-11-01T00:00:00+00:00", "7"]), cursor(["2026-11-01T00:00:00", 7]),
-                cursor([None, 7]), cursor({"a": 1}), "!!!"):
+
+    for bad in (
+        cursor(["x", "y"]),
+        cursor(["2026-11-01T00:00:00+00:00", "7"]),
+        cursor(["2026-11-01T00:00:00", 7]),
+        cursor([None, 7]),
+        cursor({"a": 1}),
+        "!!!",
+    ):
         for sort in ("created", "due"):
             r = await api.get("dispatcher", "/api/tickets", params={"cursor": bad, "sort": sort})
             if sort == "due" and bad == cursor([None, 7]):
@@ -148,7 +160,6 @@ async def test_a_failure_after_the_first_write_leaves_neither_the_change_nor_the
     import pytest
 
     from hotline.infra import db
-
     from hotline.tickets import lifecycle
 
     t = await api.create("agent")
@@ -171,9 +182,16 @@ async def test_a_failure_after_the_first_write_leaves_neither_the_change_nor_the
         """SELECT t.status, t.version, a.signed_at,
                   (SELECT stopped_at FROM clocks c WHERE c.assignment_id = a.id AND c.clock = 'sign') AS sign_stopped,
                   (SELECT count(*) FROM events e WHERE e.ticket_id = t.id) AS events
-           FROM tickets t JOIN assignments a ON a.id = t.current_assignment_id WHERE t.id = $1""", tid)
-    assert dict(state) == {"status": "dispatched", "version": t["version"], "signed_at": None, "sign_stopped": None,
-                           "events": 2}
+           FROM tickets t JOIN assignments a ON a.id = t.current_assignment_id WHERE t.id = $1""",
+        tid,
+    )
+    assert dict(state) == {
+        "status": "dispatched",
+        "version": t["version"],
+        "signed_at": None,
+        "sign_stopped": None,
+        "events": 2,
+    }
     signed = await api.act(H, t["number"], "sign")  # and the action works once the fault is gone
     assert signed["status"] == "in_progress"
 
@@ -189,11 +207,22 @@ async def test_a_reopened_ticket_gets_a_fresh_reply_deadline_from_the_callback(r
     number = await create_at(runtime, agent, received)
     t = await lifecycle.perform(runtime, handler, number, "sign", b"{}", now=received + timedelta(hours=1))
     assert datetime.fromisoformat(t["deadlines"]["reply"]) == datetime(2026, 11, 23, 17, 30, tzinfo=TZ)
-    await lifecycle.perform(runtime, handler, number, "reply", '{"content": "已处理", "outcome": "explained"}'.encode(),
-                            now=datetime(2026, 11, 4, 10, 0, tzinfo=TZ))
-    t = await lifecycle.perform(runtime, agent, number, "callback", json.dumps(
-        {"contacted": True, "resolved": "unresolved", "satisfaction": "dissatisfied"}).encode(),
-        now=datetime(2026, 11, 5, 10, 0, tzinfo=TZ))
+    await lifecycle.perform(
+        runtime,
+        handler,
+        number,
+        "reply",
+        '{"content": "已处理", "outcome": "explained"}'.encode(),
+        now=datetime(2026, 11, 4, 10, 0, tzinfo=TZ),
+    )
+    t = await lifecycle.perform(
+        runtime,
+        agent,
+        number,
+        "callback",
+        json.dumps({"contacted": True, "resolved": "unresolved", "satisfaction": "dissatisfied"}).encode(),
+        now=datetime(2026, 11, 5, 10, 0, tzinfo=TZ),
+    )
     assert t["status"] == "in_progress" and t["reopen_count"] == 1
     assert datetime.fromisoformat(t["deadlines"]["reply"]) == datetime(2026, 11, 26, 17, 30, tzinfo=TZ)
     assert t["deadlines"]["sign"] is None and t["deadlines"]["callback"] is None
@@ -202,8 +231,12 @@ async def test_a_reopened_ticket_gets_a_fresh_reply_deadline_from_the_callback(r
 async def test_a_nul_character_anywhere_is_a_422_naming_the_field(api):
     t = await api.create("agent")
     n = t["number"]
-    for action, body, field in (("note", {"text": "a\u0000b"}, "text"), ("reject", {"reason": "\u0000"}, "reason"),
-                                ("close", {"answer": "x\u0000"}, "answer"), ("urge", {"note": "\u0000"}, "note")):
+    for action, body, field in (
+        ("note", {"text": "a\u0000b"}, "text"),
+        ("reject", {"reason": "\u0000"}, "reason"),
+        ("close", {"answer": "x\u0000"}, "answer"),
+        ("urge", {"note": "\u0000"}, "note"),
+    ):
         user = "agent" if action in ("close", "reject") else "dispatcher"
         r = await api.post(user, f"/api/tickets/{n}/{action}", json=body)
         assert r.status_code == 422 and field in r.json()["fields"], (action, r.text)
@@ -217,7 +250,7 @@ async def test_a_nul_character_anywhere_is_a_422_naming_the_field(api):
 async def test_a_suspended_clock_stands_still_in_the_console_queues(api, runtime):
     """Suspended (挂起): the handler queue shows the step reached and the time left when it paused, not ticking,
     however long the suspension lasts; a running clock of the same age goes on to overdue."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from hotline.web.console import queries
 
@@ -225,7 +258,7 @@ async def test_a_suspended_clock_stands_still_in_the_console_queues(api, runtime
     for t in (paused, running):
         await api.act(H, t["number"], "sign")
     await api.act("dispatcher", paused["number"], "suspend", reason="等待公安部门调查结论")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     later = now + timedelta(days=60)  # far past both reply deadlines
     queue = {it["number"]: it for it in await queries.handler_queue(runtime, "320612-bureau", later)}
     still, going = queue[paused["number"]]["clock_view"], queue[running["number"]]["clock_view"]
@@ -234,7 +267,9 @@ async def test_a_suspended_clock_stands_still_in_the_console_queues(api, runtime
     stored = await runtime.pool.fetchval(
         "SELECT (c.deadline->>'suspended_remaining_seconds')::float8 FROM clocks c JOIN tickets t "
         "ON t.id = c.ticket_id AND c.assignment_id = t.current_assignment_id "
-        "WHERE t.number = $1 AND c.clock = 'reply'", paused["number"])
+        "WHERE t.number = $1 AND c.clock = 'reply'",
+        paused["number"],
+    )
     assert stored is not None and still.remaining == stored > 0
     # The same in the rendered queue: the countdown carries the frozen time and does not tick.
     html = (await api.get(H, "/handler")).text

@@ -45,8 +45,9 @@ class Served:
 
     async def create(self) -> str:
         async with httpx.AsyncClient(base_url=self.url) as http:
-            r = await http.post("/api/tickets", json=ticket_body(),
-                                headers={"Authorization": f"Bearer {await self.token('agent')}"})
+            r = await http.post(
+                "/api/tickets", json=ticket_body(), headers={"Authorization": f"Bearer {await self.token('agent')}"}
+            )
             assert r.status_code == 201, r.text
             return str(r.json()["number"])
 
@@ -56,8 +57,8 @@ class Served:
 
 @asynccontextmanager
 async def served(settings: Any, tmp_path: Any) -> AsyncIterator[tuple[Served, Any]]:
-    from hotline.web.app import create_app
     from hotline.infra.runtime import Runtime
+    from hotline.web.app import create_app
 
     redis_port = free_port()
     proc = start_redis(redis_port, tmp_path)
@@ -95,7 +96,7 @@ class Feed:
         self.ended = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
-    def start(self) -> "Feed":
+    def start(self) -> Feed:
         self.task = asyncio.create_task(self._run())
         return self
 
@@ -103,8 +104,9 @@ class Feed:
         token = await self.served.token(self.username)
         try:
             async with httpx.AsyncClient(timeout=None) as http:
-                async with http.stream("GET", f"{self.served.url}/api/live",
-                                       headers={"Authorization": f"Bearer {token}"}) as r:
+                async with http.stream(
+                    "GET", f"{self.served.url}/api/live", headers={"Authorization": f"Bearer {token}"}
+                ) as r:
                     assert r.status_code == 200
                     event = None
                     async for line in r.aiter_lines():
@@ -140,7 +142,7 @@ async def redis_clients(port: int) -> tuple[int, int]:
     r = Redis(host="127.0.0.1", port=port)
     try:
         clients = await r.client_list()
-        (_, subscribers), = await r.pubsub_numsub(live.CHANNEL)
+        ((_, subscribers),) = await r.pubsub_numsub(live.CHANNEL)
         return len(clients) - 1, int(subscribers)
     finally:
         await r.aclose()
@@ -169,8 +171,10 @@ async def test_many_open_feeds_in_one_process_share_one_redis_subscription(setti
                 await f.stop()
         # The last feed gone, the process holds no subscription.
         assert await wait_for(lambda: s.hub().clients == 0, 5)
+
         async def unsubscribed() -> bool:
             return (await redis_clients(s.redis_port))[1] == 0
+
         for _ in range(100):
             if await unsubscribed():
                 break
@@ -186,8 +190,13 @@ async def _open_unread(url: str, token: str) -> socket.socket:
     sock.setblocking(False)
     loop = asyncio.get_running_loop()
     await loop.sock_connect(sock, (host, int(port)))
-    await loop.sock_sendall(sock, (f"GET /api/live HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
-                                   "Accept: text/event-stream\r\n\r\n").encode())
+    await loop.sock_sendall(
+        sock,
+        (
+            f"GET /api/live HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+            "Accept: text/event-stream\r\n\r\n"
+        ).encode(),
+    )
     got = b""
     while b"event: ready" not in got:
         chunk = await asyncio.wait_for(loop.sock_recv(sock, 4096), 10)
@@ -207,9 +216,14 @@ async def test_a_console_that_stops_reading_is_dropped_while_the_others_keep_rec
             pad = "待核实" * 300  # about 2.7 kB a message: the stuck socket's buffers fill sooner
             sent = 0
             for round_ in range(40):  # bounded: far more than kernel and server buffers hold
-                await live.publish_many(s.runtime.redis, "ticket", [
-                    {"number": f"PAD{round_:03d}{i:04d}", "action": "note", "unit": None, "pad": pad}
-                    for i in range(100)])
+                await live.publish_many(
+                    s.runtime.redis,
+                    "ticket",
+                    [
+                        {"number": f"PAD{round_:03d}{i:04d}", "action": "note", "unit": None, "pad": pad}
+                        for i in range(100)
+                    ],
+                )
                 sent += 100
                 if await wait_for(lambda: s.hub().dropped >= 1, 0.5):
                     break
@@ -273,8 +287,11 @@ async def test_a_burst_larger_than_a_queue_reaches_a_console_that_reads(settings
         try:
             assert await asyncio.wait_for(reader.ready.wait(), 10) is True
             burst = live.QUEUE_SIZE + 500  # in one command, as a batch pass publishes its messages
-            await live.publish_many(s.runtime.redis, "ticket", [
-                {"number": f"B{i:05d}", "action": "note", "unit": None} for i in range(burst)])
+            await live.publish_many(
+                s.runtime.redis,
+                "ticket",
+                [{"number": f"B{i:05d}", "action": "note", "unit": None} for i in range(burst)],
+            )
             assert await wait_for(lambda: len(reader.numbers()) == burst, 20), len(reader.numbers())
             assert s.hub().dropped == 0 and not reader.ended.is_set()
         finally:

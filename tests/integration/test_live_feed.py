@@ -47,16 +47,23 @@ async def _collect(url: str, token: str, into: list[dict], ready: asyncio.Event)
 async def test_changes_reach_subscribers_filtered_by_unit(api, server_url):
     own, other, manager = [], [], []
     readies = [asyncio.Event() for _ in range(3)]
-    tasks = [asyncio.create_task(_collect(server_url, await api.token(user), box, ready))
-             for user, box, ready in (("handler-320612-bureau", own, readies[0]),
-                                      ("handler-320614-bureau", other, readies[1]), ("manager", manager, readies[2]))]
+    tasks = [
+        asyncio.create_task(_collect(server_url, await api.token(user), box, ready))
+        for user, box, ready in (
+            ("handler-320612-bureau", own, readies[0]),
+            ("handler-320614-bureau", other, readies[1]),
+            ("manager", manager, readies[2]),
+        )
+    ]
     try:
         await asyncio.wait_for(asyncio.gather(*(e.wait() for e in readies)), 10)
         t = await api.create("agent")  # routes to 320612-bureau
         await api.act("handler-320612-bureau", t["number"], "sign")
         for _ in range(100):  # its own two messages (others' may arrive too: the channel is shared)
-            if (len([m for m in own if m["number"] == t["number"]]) >= 2
-                    and len([m for m in manager if m["number"] == t["number"]]) >= 2):
+            if (
+                len([m for m in own if m["number"] == t["number"]]) >= 2
+                and len([m for m in manager if m["number"] == t["number"]]) >= 2
+            ):
                 break
             await asyncio.sleep(0.05)
         mine = [m for m in own if m["number"] == t["number"]]

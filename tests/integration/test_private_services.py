@@ -16,9 +16,7 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
-from hotline.ops import devservices
-
-from hotline.ops import packages
+from hotline.ops import devservices, packages
 from tests.unit.test_packages import recording_apt  # noqa: F401 (fixture: an apt-get that records its calls)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,20 +40,35 @@ def state_dir() -> Iterator[Path]:
     yield path
     pg_ctl = devservices._find("pg_ctl")
     if pg_ctl and (path / "pg" / "postmaster.pid").exists():
-        subprocess.run(devservices._as_postgres_user([pg_ctl, "-D", str(path / "pg"), "-m", "immediate", "stop"]),
-                       capture_output=True, check=False)
+        subprocess.run(
+            devservices._as_postgres_user([pg_ctl, "-D", str(path / "pg"), "-m", "immediate", "stop"]),
+            capture_output=True,
+            check=False,
+        )
     subprocess.run(["rm", "-rf", str(path)], check=False)
 
 
 async def test_private_mode_ignores_listening_defaults_and_uses_the_ports_asked_for(state_dir: Path) -> None:
     assert socket.create_connection(("localhost", 5432), timeout=2)  # the premise: a system server is there
     pg_port, redis_port = _free_port(), _free_port()
-    env = {**os.environ, "HOTLINE_SERVICES": "private", "HOTLINE_STATE_DIR": str(state_dir),
-           "HOTLINE_PRIVATE_PG_PORT": str(pg_port), "HOTLINE_PRIVATE_REDIS_PORT": str(redis_port),
-           "HOTLINE_DATABASE_URL": "postgresql://postgres@localhost:5432/hotline",
-           "HOTLINE_REDIS_URL": "redis://localhost:6379/0"}
-    out = subprocess.run([sys.executable, "-m", "hotline.ops.cli", "services"], env=env, cwd=ROOT, capture_output=True,
-                         text=True, timeout=120, check=False)
+    env = {
+        **os.environ,
+        "HOTLINE_SERVICES": "private",
+        "HOTLINE_STATE_DIR": str(state_dir),
+        "HOTLINE_PRIVATE_PG_PORT": str(pg_port),
+        "HOTLINE_PRIVATE_REDIS_PORT": str(redis_port),
+        "HOTLINE_DATABASE_URL": "postgresql://postgres@localhost:5432/hotline",
+        "HOTLINE_REDIS_URL": "redis://localhost:6379/0",
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "hotline.ops.cli", "services"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     assert "installing" not in out.stderr  # this machine has the binaries
     exports = dict(line.removeprefix("export ").split("=", 1) for line in out.stdout.splitlines())
@@ -85,14 +98,17 @@ def test_nothing_is_installed_when_the_binaries_are_there(recording_apt: Path, t
 
 
 def test_nothing_is_installed_when_the_services_are_configured_or_reachable(
-        recording_apt: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recording_apt: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Binaries "missing", yet this machine's servers listen on the default ports: they are used, nothing installed.
     monkeypatch.setattr(devservices, "_find", _no_postgres)
     monkeypatch.delenv("HOTLINE_SERVICES", raising=False)
     monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
     monkeypatch.delenv("HOTLINE_REDIS_URL", raising=False)
-    assert devservices.discover() == {"HOTLINE_DATABASE_URL": devservices.DEFAULT_DATABASE_URL,
-                                      "HOTLINE_REDIS_URL": devservices.DEFAULT_REDIS_URL}
+    assert devservices.discover() == {
+        "HOTLINE_DATABASE_URL": devservices.DEFAULT_DATABASE_URL,
+        "HOTLINE_REDIS_URL": devservices.DEFAULT_REDIS_URL,
+    }
     monkeypatch.setenv("HOTLINE_DATABASE_URL", "postgresql://postgres@localhost:5432/elsewhere")
     assert devservices.discover()["HOTLINE_DATABASE_URL"].endswith("/elsewhere")
     assert not recording_apt.exists()

@@ -68,30 +68,59 @@ async def test_forwarded_addresses_are_believed_from_trusted_proxies_only(settin
         suffix = f"{int(time.time() * 1000) % 250 + 1}"
         _clear_of_a_minute_edge()
         async with peer(f"198.19.7.{suffix}") as stranger:  # not a proxy: its header is ignored
-            codes = [(await stranger.get("/public/tickets/web-20260101-000001", params={"phone_tail": "1234"},
-                                         headers={"X-Forwarded-For": f"203.0.113.{i}"})).status_code for i in range(4)]
+            codes = [
+                (
+                    await stranger.get(
+                        "/public/tickets/web-20260101-000001",
+                        params={"phone_tail": "1234"},
+                        headers={"X-Forwarded-For": f"203.0.113.{i}"},
+                    )
+                ).status_code
+                for i in range(4)
+            ]
         assert codes == [404, 404, 404, 429]
         async with peer("10.99.0.5") as proxy:
             # Through the proxy: the right-most address it did not add is the client; what the client wrote to the
             # left of it changes nothing.
-            codes = [(await proxy.get("/public/tickets/web-20260101-000001", params={"phone_tail": "1234"},
-                                      headers={"X-Forwarded-For": f"1.2.3.{i}, 198.19.8.{suffix}"})).status_code
-                     for i in range(4)]
+            codes = [
+                (
+                    await proxy.get(
+                        "/public/tickets/web-20260101-000001",
+                        params={"phone_tail": "1234"},
+                        headers={"X-Forwarded-For": f"1.2.3.{i}, 198.19.8.{suffix}"},
+                    )
+                ).status_code
+                for i in range(4)
+            ]
             assert codes == [404, 404, 404, 429]
-            r = await proxy.get("/public/tickets/web-20260101-000001", params={"phone_tail": "1234"},
-                                headers={"X-Forwarded-For": f"198.19.9.{suffix}"})
+            r = await proxy.get(
+                "/public/tickets/web-20260101-000001",
+                params={"phone_tail": "1234"},
+                headers={"X-Forwarded-For": f"198.19.9.{suffix}"},
+            )
             assert r.status_code == 404  # a different client behind the same proxy has its own count
 
 
 def test_hotline_serve_does_not_believe_forwarded_addresses_from_an_untrusted_peer(settings, database):
     port = free_port()
-    env = {**os.environ, "HOTLINE_DATABASE_URL": settings.database_url, "HOTLINE_REDIS_URL": settings.redis_url,
-           "HOTLINE_SECRET_KEY": settings.secret_key, "HOTLINE_LOG_LEVEL": "WARNING",
-           "HOTLINE_PUBLIC_RATE_LIMIT": "3", "HOTLINE_DB_POOL_MIN": "1", "HOTLINE_DB_POOL_MAX": "2"}
+    env = {
+        **os.environ,
+        "HOTLINE_DATABASE_URL": settings.database_url,
+        "HOTLINE_REDIS_URL": settings.redis_url,
+        "HOTLINE_SECRET_KEY": settings.secret_key,
+        "HOTLINE_LOG_LEVEL": "WARNING",
+        "HOTLINE_PUBLIC_RATE_LIMIT": "3",
+        "HOTLINE_DB_POOL_MIN": "1",
+        "HOTLINE_DB_POOL_MAX": "2",
+    }
     env.pop("HOTLINE_TRUSTED_PROXIES", None)
     env.pop("FORWARDED_ALLOW_IPS", None)
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("hotline")), "serve", "--port", str(port),
-                             "--workers", "1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("hotline")), "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -105,8 +134,10 @@ def test_hotline_serve_does_not_believe_forwarded_addresses_from_an_untrusted_pe
         _clear_of_a_minute_edge()
         codes = []
         for i in range(4):
-            req = urllib.request.Request(f"{base}/public/tickets/web-20260101-000001?phone_tail=1234",
-                                         headers={"X-Forwarded-For": f"203.0.113.{i + 1}"})
+            req = urllib.request.Request(
+                f"{base}/public/tickets/web-20260101-000001?phone_tail=1234",
+                headers={"X-Forwarded-For": f"203.0.113.{i + 1}"},
+            )
             try:
                 urllib.request.urlopen(req, timeout=5).close()
                 codes.append(200)

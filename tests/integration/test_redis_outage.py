@@ -17,10 +17,11 @@ from tests.integration.test_lifecycle import H
 from tests.scratch import free_port, start_redis, stop_redis
 
 
-async def test_the_service_keeps_taking_calls_while_redis_is_down_and_recovers_when_it_is_back(settings, database,
-                                                                                              tmp_path):
-    from hotline.web.app import create_app
+async def test_the_service_keeps_taking_calls_while_redis_is_down_and_recovers_when_it_is_back(
+    settings, database, tmp_path
+):
     from hotline.infra.runtime import Runtime
+    from hotline.web.app import create_app
 
     port = free_port()
     redis_proc = start_redis(port, tmp_path)
@@ -47,8 +48,10 @@ async def test_the_service_keeps_taking_calls_while_redis_is_down_and_recovers_w
             public = await c.get(f"/public/tickets/{n}", params={"phone_tail": tail})
             assert public.status_code == 503 and int(public.headers["retry-after"]) > 0, public.text
             web_before = await runtime.pool.fetchval("SELECT count(*) FROM tickets WHERE channel = 'web'")
-            form = await c.post("/public/tickets", json={"kind": "help", "title": "求助", "content": "需要帮助",
-                                                         "caller": {"phone": "13700001111"}})
+            form = await c.post(
+                "/public/tickets",
+                json={"kind": "help", "title": "求助", "content": "需要帮助", "caller": {"phone": "13700001111"}},
+            )
             assert form.status_code == 503 and int(form.headers["retry-after"]) > 0
             assert await runtime.pool.fetchval("SELECT count(*) FROM tickets WHERE channel = 'web'") == web_before
             # Sign-out is recorded in PostgreSQL: it works, and holds, without Redis.
@@ -60,7 +63,9 @@ async def test_the_service_keeps_taking_calls_while_redis_is_down_and_recovers_w
             # The deadlines are in PostgreSQL whatever became of their jobs: the sweep will find them.
             due = await runtime.pool.fetchval(
                 "SELECT count(*) FROM clocks c JOIN tickets t ON t.id = c.ticket_id "
-                "WHERE t.number = $1 AND c.next_step_at IS NOT NULL", n)
+                "WHERE t.number = $1 AND c.next_step_at IS NOT NULL",
+                n,
+            )
             assert due >= 1
 
             redis_proc = start_redis(port, tmp_path)  # back, empty
@@ -76,7 +81,8 @@ async def test_the_service_keeps_taking_calls_while_redis_is_down_and_recovers_w
             assert (await api.get("agent", f"/api/tickets/{n}")).status_code == 401  # sign-out holds again
             # Jobs are armed again in the new Redis: the ticket's warning, by the sweep as it comes near.
             warning_at = await runtime.pool.fetchval(
-                "SELECT min(c.next_step_at) FROM clocks c JOIN tickets t ON t.id = c.ticket_id WHERE t.number = $1", n)
+                "SELECT min(c.next_step_at) FROM clocks c JOIN tickets t ON t.id = c.ticket_id WHERE t.number = $1", n
+            )
             await escalation.rearm_upcoming(runtime, now=warning_at - timedelta(seconds=5))
             assert await runtime.redis.zcard("arq:queue") >= 1
     finally:

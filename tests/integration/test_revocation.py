@@ -59,8 +59,11 @@ async def test_a_sign_out_in_one_process_is_refused_by_the_others_from_memory(se
         assert b.revocations.following
         # An expired token's row is pruned by the next sign-out.
         old_id = uuid.uuid4().hex
-        await a.pool.execute("INSERT INTO revoked_tokens (token_id, user_id, expires_at) "
-                             "VALUES ($1, $2, now() - interval '1 second')", old_id, uid)
+        await a.pool.execute(
+            "INSERT INTO revoked_tokens (token_id, user_id, expires_at) VALUES ($1, $2, now() - interval '1 second')",
+            old_id,
+            uid,
+        )
         await a.revocations.revoke(*_token(), uid)
         assert await a.pool.fetchval("SELECT count(*) FROM revoked_tokens WHERE token_id = $1", old_id) == 0
     finally:

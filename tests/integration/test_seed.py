@@ -27,7 +27,8 @@ async def test_seeding_twice_changes_nothing_and_an_edited_policy_file_is_a_new_
             row["limit"] = row["limit"] + 5
             assert (await seed(conn, demo=False, demo_password="pw", policies=edited))["policy_version"] == 2
             stored = await conn.fetchrow(
-                "SELECT version, rows, source FROM sla_policy_versions ORDER BY version DESC LIMIT 1")
+                "SELECT version, rows, source FROM sla_policy_versions ORDER BY version DESC LIMIT 1"
+            )
             assert stored["version"] == 2 and stored["source"] == "config"
             assert next(p for p in stored["rows"]["policy"] if p["id"] == row["id"])["limit"] == row["limit"]
             assert "policy_version" not in await seed(conn, demo=False, demo_password="pw", policies=edited)
@@ -36,15 +37,13 @@ async def test_seeding_twice_changes_nothing_and_an_edited_policy_file_is_a_new_
 
 
 async def test_every_demo_account_has_its_own_salted_hash_of_the_demo_password(runtime):
+    from config.reference import load_reference
     from hotline.auth.tokens import verify_password
     from tests.conftest import PASSWORD
 
-    from config.reference import load_reference
-
     # The demo accounts only: other tests create accounts of their own with other passwords (an admin's).
     demo = [a.username for a in load_reference().accounts]
-    rows = await runtime.pool.fetch("SELECT username, password_hash FROM users WHERE username = any($1::text[])",
-                                    demo)
+    rows = await runtime.pool.fetch("SELECT username, password_hash FROM users WHERE username = any($1::text[])", demo)
     assert len(rows) == len(demo) >= 7
     assert len({r["password_hash"] for r in rows}) == len(rows)  # no two accounts share a hash (or a salt)
     assert all(verify_password(r["password_hash"], PASSWORD) for r in rows)

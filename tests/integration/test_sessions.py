@@ -21,8 +21,8 @@ from tests.scratch import free_port, start_redis, stop_redis
 @asynccontextmanager
 async def api_process(settings: Any) -> AsyncIterator[httpx.AsyncClient]:
     """Another API process: its own app and runtime (pools, memory) on the same database and Redis."""
-    from hotline.web.app import create_app
     from hotline.infra.runtime import Runtime
+    from hotline.web.app import create_app
 
     app = create_app(settings)
     runtime = await Runtime.start(settings)
@@ -39,7 +39,11 @@ async def new_account(runtime: Any, role: str = "agent", unit: str | None = None
     username = f"staff-{uuid.uuid4().hex[:10]}"
     await runtime.pool.execute(
         "INSERT INTO users (username, password_hash, role, unit, display_name) VALUES ($1, $2, $3, $4, '测试')",
-        username, hash_password(PASSWORD), role, unit)
+        username,
+        hash_password(PASSWORD),
+        role,
+        unit,
+    )
     return username
 
 
@@ -63,7 +67,9 @@ async def test_a_token_signed_with_the_key_for_an_account_that_does_not_exist_is
     token, _ = issue_token(ghost, settings.secret_key, 3600)
     r = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
-    assert (await client.get("/api/admin/sla-policies", headers={"Authorization": f"Bearer {token}"})).status_code == 401
+    assert (
+        await client.get("/api/admin/sla-policies", headers={"Authorization": f"Bearer {token}"})
+    ).status_code == 401
 
 
 async def test_a_token_claiming_more_than_its_account_has_is_refused(client, runtime, settings):
@@ -165,4 +171,3 @@ async def test_sign_out_while_redis_is_down_answers_200_and_reaches_the_other_pr
             assert await until_status(b, headers, 401, 3 * revocation.POLL_SECONDS) == 401
     finally:
         stop_redis(redis_proc)
-

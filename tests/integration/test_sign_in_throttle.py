@@ -30,8 +30,7 @@ async def _try(c: httpx.AsyncClient, username: str, password: str) -> httpx.Resp
     return await c.post("/api/auth/token", json={"username": username, "password": password})
 
 
-async def test_wrong_passwords_for_an_account_make_it_wait_twice_as_long_each_time(client, runtime, settings,
-                                                                                   caplog):
+async def test_wrong_passwords_for_an_account_make_it_wait_twice_as_long_each_time(client, runtime, settings, caplog):
     username = await new_account(runtime)
     secret_guess = f"guess-{uuid.uuid4().hex}"
     free = settings.signin_free_failures

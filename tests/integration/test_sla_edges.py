@@ -13,14 +13,13 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
 import pytest
 
 from hotline.escalation import steps as escalation
-
 from hotline.tickets import lifecycle
 from tests.conftest import PASSWORD, create_at, principal, ticket_body
 
@@ -54,7 +53,9 @@ async def _act(runtime, username: str, number: str, action: str, when: datetime,
 async def _clocks(runtime, number: str) -> list:
     return await runtime.pool.fetch(
         """SELECT c.id, c.version, c.clock, c.assignment_id, c.due_at, c.warning_at, c.supervision_at, c.deadline
-           FROM clocks c JOIN tickets t ON t.id = c.ticket_id WHERE t.number = $1 ORDER BY c.id""", number)
+           FROM clocks c JOIN tickets t ON t.id = c.ticket_id WHERE t.number = $1 ORDER BY c.id""",
+        number,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -74,10 +75,21 @@ def served(settings, database):
     from tests.scratch import free_port
 
     port = free_port()
-    env = {**os.environ, "HOTLINE_DATABASE_URL": settings.database_url, "HOTLINE_REDIS_URL": settings.redis_url,
-           "HOTLINE_SECRET_KEY": settings.secret_key, "HOTLINE_LOG_LEVEL": "WARNING", "HOTLINE_WEB_WORKERS": "1"}
-    proc = subprocess.Popen([HOTLINE, "serve", "--port", str(port), "--workers", "1"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    env = {
+        **os.environ,
+        "HOTLINE_DATABASE_URL": settings.database_url,
+        "HOTLINE_REDIS_URL": settings.redis_url,
+        "HOTLINE_SECRET_KEY": settings.secret_key,
+        "HOTLINE_LOG_LEVEL": "WARNING",
+        "HOTLINE_WEB_WORKERS": "1",
+    }
+    proc = subprocess.Popen(
+        [HOTLINE, "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -103,11 +115,16 @@ def served(settings, database):
 def test_far_instants_are_refused_at_once_and_the_server_keeps_answering(served):
     """9999-12-31 used to put the worker into an endless loop (100% CPU, /healthz silent, SIGTERM ignored); year 1
     answered 500. Both are a quick 422 naming received_at, and the same process answers /healthz after them."""
-    token = httpx.post(f"{served}/api/auth/token", json={"username": "agent", "password": PASSWORD},
-                       timeout=10).json()["access_token"]
+    token = httpx.post(f"{served}/api/auth/token", json={"username": "agent", "password": PASSWORD}, timeout=10).json()[
+        "access_token"
+    ]
     headers = {"Authorization": f"Bearer {token}"}
-    for text in ("9999-12-31T23:00:00+08:00", "0001-01-01T00:00:00+08:00", "2101-01-01T00:00:00+00:00",
-                 "1999-12-31T23:59:59+00:00"):
+    for text in (
+        "9999-12-31T23:00:00+08:00",
+        "0001-01-01T00:00:00+08:00",
+        "2101-01-01T00:00:00+00:00",
+        "1999-12-31T23:59:59+00:00",
+    ):
         started = time.monotonic()
         r = httpx.get(f"{served}/api/sla/deadlines", params={"received_at": text}, headers=headers, timeout=5)
         assert time.monotonic() - started < 5
@@ -115,8 +132,9 @@ def test_far_instants_are_refused_at_once_and_the_server_keeps_answering(served)
         assert "2000-01-01" in body["fields"]["received_at"] and "2100-12-31" in body["fields"]["received_at"]
     assert httpx.get(f"{served}/healthz", timeout=2).status_code == 200
     # The edges themselves are inside.
-    r = httpx.get(f"{served}/api/sla/deadlines", params={"received_at": "2100-12-31T10:00:00+00:00"},
-                  headers=headers, timeout=5)
+    r = httpx.get(
+        f"{served}/api/sla/deadlines", params={"received_at": "2100-12-31T10:00:00+00:00"}, headers=headers, timeout=5
+    )
     assert r.status_code == 200 and r.json()["provisional"] is True
 
 
@@ -132,8 +150,12 @@ async def test_intake_refuses_an_upstream_deadline_outside_the_range(api):
 async def test_a_transfers_upstream_receipt_is_stored_and_shown(api, runtime):
     upstream = (datetime.now(TZ) - timedelta(hours=3)).replace(microsecond=0)
     due = upstream + timedelta(days=10)
-    body = ticket_body(channel="12345", external_ref=uuid.uuid4().hex, received_at=upstream.isoformat(),
-                       external_due_at=due.isoformat())
+    body = ticket_body(
+        channel="12345",
+        external_ref=uuid.uuid4().hex,
+        received_at=upstream.isoformat(),
+        external_due_at=due.isoformat(),
+    )
     r = await api.post("integration-12345", "/api/tickets", json=body)
     assert r.status_code == 201, r.text
     created = r.json()
@@ -145,12 +167,18 @@ async def test_a_transfers_upstream_receipt_is_stored_and_shown(api, runtime):
     assert datetime.fromisoformat(create["upstream_received_at"]) == upstream
     # The unit's clocks start at local receipt, not upstream.
     assert shown["clocks"]["reply"]["started_at"] == shown["received_at"]
-    stored = await runtime.pool.fetchval("SELECT upstream_received_at FROM tickets WHERE number = $1",
-                                         created["number"])
+    stored = await runtime.pool.fetchval(
+        "SELECT upstream_received_at FROM tickets WHERE number = $1", created["number"]
+    )
     assert stored == upstream
     at = datetime.fromisoformat(shown["created_at"])
-    listed = (await api.get("dispatcher", "/api/tickets", params={
-        "created_from": at.isoformat(), "created_to": (at + timedelta(microseconds=1)).isoformat()})).json()["items"]
+    listed = (
+        await api.get(
+            "dispatcher",
+            "/api/tickets",
+            params={"created_from": at.isoformat(), "created_to": (at + timedelta(microseconds=1)).isoformat()},
+        )
+    ).json()["items"]
     [item] = [i for i in listed if i["number"] == created["number"]]
     assert item["upstream_received_at"] == shown["upstream_received_at"]
 
@@ -165,8 +193,12 @@ async def test_a_bad_upstream_receipt_is_refused_by_name(api):
         (transfer(received_at=(now + timedelta(hours=1)).isoformat()), "received_at"),  # after local receipt
         (transfer(received_at="9999-12-31T23:00:00+08:00"), "received_at"),
         (transfer(received_at="2026-11-30T09:00:00"), "received_at"),  # no offset
-        (transfer(received_at=(now - timedelta(days=2)).isoformat(),
-                  external_due_at=(now - timedelta(days=3)).isoformat()), "external_due_at"),  # due before receipt
+        (
+            transfer(
+                received_at=(now - timedelta(days=2)).isoformat(), external_due_at=(now - timedelta(days=3)).isoformat()
+            ),
+            "external_due_at",
+        ),  # due before receipt
     ]
     for body, field in cases:
         _problem(await api.post("integration-12345", "/api/tickets", json=body), field)
@@ -181,10 +213,14 @@ async def test_a_transfer_already_past_its_upstream_deadline_fires_each_step_onc
     """Accepted (a late transfer is still the citizen's case) as breached upstream: each clock gets its minimum
     (one working day) and its steps come one by one. Before, all six steps (two clocks x three) fell due at once."""
     received = cst(2026, 3, 2, 9, 0)
-    number = await _transfer(runtime, received, received_at=cst(2026, 2, 20, 9, 0),
-                             external_due_at=cst(2026, 2, 27, 17, 30))
-    events = await runtime.pool.fetch("SELECT action, payload FROM events e JOIN tickets t ON t.id = e.ticket_id "
-                                      "WHERE t.number = $1 AND action = 'create'", number)
+    number = await _transfer(
+        runtime, received, received_at=cst(2026, 2, 20, 9, 0), external_due_at=cst(2026, 2, 27, 17, 30)
+    )
+    events = await runtime.pool.fetch(
+        "SELECT action, payload FROM events e JOIN tickets t ON t.id = e.ticket_id "
+        "WHERE t.number = $1 AND action = 'create'",
+        number,
+    )
     assert events[0]["payload"]["upstream_breached"] is True
     clocks = await _clocks(runtime, number)
     assert {c["clock"] for c in clocks} == {"sign", "reply"}
@@ -192,22 +228,29 @@ async def test_a_transfer_already_past_its_upstream_deadline_fires_each_step_onc
         assert c["deadline"]["upstream_breached"] is True
         assert c["due_at"] == cst(2026, 3, 3, 17, 30)  # the next working day's close
         assert received < c["warning_at"] < c["due_at"] < c["supervision_at"]
-    instants = sorted({(c[at], c["id"], c["version"], step) for c in clocks
-                       for at, step in (("warning_at", "warning"), ("due_at", "overdue"),
-                                        ("supervision_at", "supervision"))})
+    instants = sorted(
+        {
+            (c[at], c["id"], c["version"], step)
+            for c in clocks
+            for at, step in (("warning_at", "warning"), ("due_at", "overdue"), ("supervision_at", "supervision"))
+        }
+    )
     fired: list[str] = []
     for c in clocks:  # just after intake: nothing is due yet
-        result = await escalation.escalate_clock(runtime, c["id"], c["version"], "warning",
-                                                 now=received + timedelta(seconds=1))
+        result = await escalation.escalate_clock(
+            runtime, c["id"], c["version"], "warning", now=received + timedelta(seconds=1)
+        )
         assert result.state == "not_due" and not result.outcome.recorded
     for at, clock_id, version, step in instants:
         result = await escalation.escalate_clock(runtime, clock_id, version, step, now=at)
         fired += [s.step for s in result.outcome.recorded]
         assert [s.step for s in result.outcome.recorded] == [step]  # exactly this one, at its instant
-    steps = await runtime.pool.fetch("SELECT clock, step FROM escalation_steps s JOIN tickets t ON t.id = s.ticket_id "
-                                     "WHERE t.number = $1", number)
+    steps = await runtime.pool.fetch(
+        "SELECT clock, step FROM escalation_steps s JOIN tickets t ON t.id = s.ticket_id WHERE t.number = $1", number
+    )
     assert sorted((s["clock"], s["step"]) for s in steps) == sorted(
-        (clock, step) for clock in ("sign", "reply") for step in ("warning", "overdue", "supervision"))
+        (clock, step) for clock in ("sign", "reply") for step in ("warning", "overdue", "supervision")
+    )
 
 
 # ---- 4: an extension against the upstream deadline ------------------------------------------------------------
@@ -224,8 +267,9 @@ async def test_an_extension_past_the_upstream_deadline_is_refused(runtime):
         assert getattr(caught.value, "status", None) == 422 and field in caught.value.fields  # type: ignore[attr-defined]
         assert "upstream" in caught.value.fields[field]  # type: ignore[attr-defined]
     # Up to the upstream deadline the dispatcher may grant it.
-    await _act(runtime, H, number, "request-extension", received + timedelta(hours=2), reason="需调查",
-               until="2026-03-12")
+    await _act(
+        runtime, H, number, "request-extension", received + timedelta(hours=2), reason="需调查", until="2026-03-12"
+    )
     t = await _act(runtime, "dispatcher", number, "decide-extension", received + timedelta(hours=3), approve=True)
     assert datetime.fromisoformat(t["deadlines"]["reply"]) == cst(2026, 3, 12, 17, 30)
 
@@ -242,7 +286,8 @@ async def test_an_extension_to_a_far_year_is_refused_by_name(runtime):
         assert time.monotonic() - started < 5
         assert getattr(caught.value, "status", None) == 422 and "until" in caught.value.fields  # type: ignore[attr-defined]
     assert not await runtime.pool.fetchval(
-        "SELECT count(*) FROM extension_requests e JOIN tickets t ON t.id = e.ticket_id WHERE t.number = $1", number)
+        "SELECT count(*) FROM extension_requests e JOIN tickets t ON t.id = e.ticket_id WHERE t.number = $1", number
+    )
 
 
 # ---- 5: a re-dispatch after the upstream deadline -------------------------------------------------------------
@@ -263,9 +308,12 @@ async def test_a_redispatch_after_the_upstream_deadline_gives_the_new_unit_its_m
     assert all(moved < c["warning_at"] < c["due_at"] for c in new)
     payload = await runtime.pool.fetchval(
         "SELECT payload FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE t.number = $1 AND action = 'dispatch'",
-        number)
-    assert payload["upstream_breach"] == {"upstream_due_at": cst(2026, 3, 4, 17, 30).astimezone(timezone.utc)
-                                          .isoformat(), "charged_to": "320612-bureau"}
+        number,
+    )
+    assert payload["upstream_breach"] == {
+        "upstream_due_at": cst(2026, 3, 4, 17, 30).astimezone(UTC).isoformat(),
+        "charged_to": "320612-bureau",
+    }
     # The earlier unit's own reply clock stood at the upstream deadline: its breach is its own record.
     [old_reply] = [c for c in await _clocks(runtime, number) if c["clock"] == "reply" and c not in new]
     assert old_reply["due_at"] == cst(2026, 3, 4, 17, 30)

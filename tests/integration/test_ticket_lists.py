@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 async def test_filters(api):
     marker = uuid.uuid4().hex[:8]
     phone = "139" + marker[:0] + str(uuid.uuid4().int)[:8]
-    a = await api.create("agent", title=f"公交晚点 {marker}", category="bus", territory="320681",
-                         kind="suggestion", caller={"name": "王", "phone": phone})
+    a = await api.create(
+        "agent",
+        title=f"公交晚点 {marker}",
+        category="bus",
+        territory="320681",
+        kind="suggestion",
+        caller={"name": "王", "phone": phone},
+    )
     b = await api.create("agent", title=f"路面坑洼 {marker}", category="road", territory="320681")
 
     async def numbers(**params):
@@ -28,7 +34,7 @@ async def test_filters(api):
     assert await numbers(q=marker, status="open") == {a["number"], b["number"]}
     assert await numbers(q=marker, status="closed") == set()
     assert await numbers(q=marker, channel="12345") == set()
-    future = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     assert await numbers(q=marker, created_from=future) == set()
     assert {a["number"], b["number"]} <= await numbers(q=marker, created_to=future)
 
@@ -51,8 +57,12 @@ async def test_keyset_pagination_walks_every_ticket_once(api):
 
 
 async def test_bad_list_parameters(api):
-    for params, field in (({"limit": 0}, "limit"), ({"status": "lost"}, "status"), ({"cursor": "zzz"}, "cursor"),
-                          ({"created_from": "2026-01-01T00:00:00"}, "created_from")):
+    for params, field in (
+        ({"limit": 0}, "limit"),
+        ({"status": "lost"}, "status"),
+        ({"cursor": "zzz"}, "cursor"),
+        ({"created_from": "2026-01-01T00:00:00"}, "created_from"),
+    ):
         r = await api.get("dispatcher", "/api/tickets", params=params)
         assert r.status_code in (400, 422), (params, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")

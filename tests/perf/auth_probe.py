@@ -32,11 +32,13 @@ PASSWORD = "probe-password"
 SECRET = "probe-secret-key-for-the-auth-probe-0123456789"
 
 
-def call(base: str, method: str, path: str, body: dict | None = None,
-         headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+def call(
+    base: str, method: str, path: str, body: dict | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], str]:
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(base + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json", **(headers or {})})
+    req = urllib.request.Request(
+        base + path, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read().decode()
@@ -59,13 +61,34 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="auth-probe-"))
     redis_port, port = free_port(), free_port()
     redis_proc = start_redis(redis_port, tmp)
-    env = {**os.environ, "HOTLINE_DATABASE_URL": db_url, "HOTLINE_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-           "HOTLINE_SECRET_KEY": SECRET, "HOTLINE_LOG_LEVEL": "WARNING", "HOTLINE_PUBLIC_RATE_LIMIT": "30",
-           "PYTHONPATH": args.source}
+    env = {
+        **os.environ,
+        "HOTLINE_DATABASE_URL": db_url,
+        "HOTLINE_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "HOTLINE_SECRET_KEY": SECRET,
+        "HOTLINE_LOG_LEVEL": "WARNING",
+        "HOTLINE_PUBLIC_RATE_LIMIT": "30",
+        "PYTHONPATH": args.source,
+    }
     env.pop("HOTLINE_TRUSTED_PROXIES", None)
-    server = subprocess.Popen([sys.executable, "-m", "hotline.ops.cli", "serve", "--host", "127.0.0.1", "--port",
-                               str(port), "--workers", "1"], env=env, cwd=args.source,
-                              stdout=subprocess.DEVNULL, stderr=open(tmp / "serve.log", "w"))
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hotline.ops.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        env=env,
+        cwd=args.source,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp / "serve.log", "w"),
+    )
     base = f"http://127.0.0.1:{port}"
     ok = True
     try:
@@ -82,17 +105,27 @@ def main() -> int:
 
         # 1. 60 wrong passwords for admin, back to back.
         started = time.monotonic()
-        results = [call(base, "POST", "/api/auth/token", {"username": "admin", "password": f"wrong-{i}"})
-                   for i in range(60)]
+        results = [
+            call(base, "POST", "/api/auth/token", {"username": "admin", "password": f"wrong-{i}"}) for i in range(60)
+        ]
         codes = [r[0] for r in results]
         with_retry = sum(1 for code, headers, _ in results if code == 429 and "retry-after" in headers)
-        print(f"sign-in: 60 wrong passwords for admin in {time.monotonic() - started:.1f} s -> {counts(codes)}; "
-              f"429 with Retry-After: {with_retry}")
+        print(
+            f"sign-in: 60 wrong passwords for admin in {time.monotonic() - started:.1f} s -> {counts(codes)}; "
+            f"429 with Retry-After: {with_retry}"
+        )
         ok &= codes.count(429) >= 50 and with_retry == codes.count(429)
 
         # 2. Progress checks rotating X-Forwarded-For from a peer nobody configured as a proxy (limit 30/min).
-        codes = [call(base, "GET", "/public/tickets/web-20260101-000001?phone_tail=%04d" % i,
-                      headers={"X-Forwarded-For": f"203.0.113.{i % 250 + 1}"})[0] for i in range(100)]
+        codes = [
+            call(
+                base,
+                "GET",
+                "/public/tickets/web-20260101-000001?phone_tail=%04d" % i,
+                headers={"X-Forwarded-For": f"203.0.113.{i % 250 + 1}"},
+            )[0]
+            for i in range(100)
+        ]
         print(f"public progress check: 100 guesses rotating X-Forwarded-For -> {counts(codes)}")
         ok &= codes.count(429) >= 60
 
@@ -100,15 +133,27 @@ def main() -> int:
         import jwt
 
         now = int(time.time())
-        forged = jwt.encode({"sub": "987654321", "usr": "ghost", "rol": "admin", "nam": "ghost", "jti": "x" * 32,
-                             "iat": now, "exp": now + 3600}, SECRET, algorithm="HS256")
+        forged = jwt.encode(
+            {
+                "sub": "987654321",
+                "usr": "ghost",
+                "rol": "admin",
+                "nam": "ghost",
+                "jti": "x" * 32,
+                "iat": now,
+                "exp": now + 3600,
+            },
+            SECRET,
+            algorithm="HS256",
+        )
         code = call(base, "GET", "/api/admin/sla-policies", headers={"Authorization": f"Bearer {forged}"})[0]
         print(f"token for a missing account (role admin in the token): GET /api/admin/sla-policies -> {code}")
         ok &= code == 401
 
         # 4. A handler filtering the ticket list by a full phone number.
-        status, _, body = call(base, "POST", "/api/auth/token", {"username": "handler-320612-bureau",
-                                                                 "password": PASSWORD})
+        status, _, body = call(
+            base, "POST", "/api/auth/token", {"username": "handler-320612-bureau", "password": PASSWORD}
+        )
         handler = {"Authorization": f"Bearer {json.loads(body)['access_token']}"}
         code = call(base, "GET", "/api/tickets?phone=13812345678", headers=handler)[0]
         print(f"handler: GET /api/tickets?phone=... -> {code}")

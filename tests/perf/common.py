@@ -10,14 +10,17 @@ from urllib.parse import urlsplit, urlunsplit
 from config.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL
 
 
-def bench_urls(db_name: str, redis_db: int | str, *, database_url: str | None = None,
-               redis_url: str | None = None) -> tuple[str, str]:
+def bench_urls(
+    db_name: str, redis_db: int | str, *, database_url: str | None = None, redis_url: str | None = None
+) -> tuple[str, str]:
     """The benchmark's database `db_name` and Redis DB `redis_db` on the servers of HOTLINE_DATABASE_URL and
     HOTLINE_REDIS_URL (or the URLs given): a benchmark never touches the service's own data."""
     parts = urlsplit(database_url or os.environ.get("HOTLINE_DATABASE_URL") or DEFAULT_DATABASE_URL)
     rparts = urlsplit(redis_url or os.environ.get("HOTLINE_REDIS_URL") or DEFAULT_REDIS_URL)
-    return (urlunsplit((parts.scheme, parts.netloc, "/" + db_name, parts.query, "")),
-            urlunsplit((rparts.scheme, rparts.netloc, f"/{redis_db}", rparts.query, "")))
+    return (
+        urlunsplit((parts.scheme, parts.netloc, "/" + db_name, parts.query, "")),
+        urlunsplit((rparts.scheme, rparts.netloc, f"/{redis_db}", rparts.query, "")),
+    )
 
 
 async def drop_secondary_indexes(conn: Any, tables: Iterable[str]) -> list[str]:
@@ -27,11 +30,12 @@ async def drop_secondary_indexes(conn: Any, tables: Iterable[str]) -> list[str]:
         """SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
            FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
            WHERE c.relname = any($1::text[]) AND NOT i.indisprimary
-             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)""", list(tables))
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)""",
+        list(tables),
+    )
     for r in rows:
         await conn.execute(f"DROP INDEX {r['name']}")
     return [r["def"] for r in rows]
-
 
 
 async def as_owner(url: str, *statements: str) -> None:

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,12 +33,22 @@ from config.reference import load_toml  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from hotline.infra import queue as jobs  # noqa: E402
 from hotline.infra.runtime import Runtime  # noqa: E402
-from tests.perf import common  # noqa: E402
 from hotline.ops import seed  # noqa: E402
+from tests.perf import common  # noqa: E402
 
-UTC = timezone.utc
-UNITS = ("320612-bureau", "320613-bureau", "320614-bureau", "320623-bureau", "320681-bureau", "320682-bureau",
-         "320685-bureau", "city-taxi", "city-bus", "city-road")
+UTC = UTC
+UNITS = (
+    "320612-bureau",
+    "320613-bureau",
+    "320614-bureau",
+    "320623-bureau",
+    "320681-bureau",
+    "320682-bureau",
+    "320685-bureau",
+    "city-taxi",
+    "city-bus",
+    "city-road",
+)
 
 INSERT_SQL = """
 WITH t AS (
@@ -73,11 +83,17 @@ async def fresh_database(url: str) -> None:
 def one_deadline(rt: Runtime, at: datetime) -> sla.Deadline:
     """A real reply deadline (1 natural hour) whose warning (75 %) falls exactly on `at`."""
     doc = load_toml("sla_policies.toml")
-    doc["policy"] = [{**row, "limit": 1, "unit": "hours"} if row["clock"] == "reply" else row
-                     for row in doc["policy"]]
+    doc["policy"] = [{**row, "limit": 1, "unit": "hours"} if row["clock"] == "reply" else row for row in doc["policy"]]
     policies = sla.PolicySet.from_config(doc, version=1)
-    d = sla.compute_deadline(policies, rt.calendar, clock="reply", start=at - timedelta(minutes=45),
-                             channel="96196", kind="complaint", urgent=False)
+    d = sla.compute_deadline(
+        policies,
+        rt.calendar,
+        clock="reply",
+        start=at - timedelta(minutes=45),
+        channel="96196",
+        kind="complaint",
+        urgent=False,
+    )
     assert d.warning_at == at, (d.warning_at, at)
     return d
 
@@ -85,8 +101,9 @@ def one_deadline(rt: Runtime, at: datetime) -> sla.Deadline:
 def start_worker(db_url: str, redis_url: str, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HOTLINE_DATABASE_URL": db_url, "HOTLINE_REDIS_URL": redis_url, "HOTLINE_LOG_LEVEL": "WARNING"}
     with open(log, "wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "hotline.ops.cli", "worker"], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "hotline.ops.cli", "worker"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 def pct(values: list[float], p: float) -> float:
@@ -114,11 +131,22 @@ async def main() -> None:
         base = await rt.pool.fetchval("SELECT coalesce(max(id), 0) FROM tickets")
         t0 = time.perf_counter()
         async with rt.pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(INSERT_SQL, base, d.start, d.due_at, list(UNITS), args.clocks, d.warning_at,
-                                    d.supervision_at, d.to_dict(), d.calendar_version)
+            rows = await conn.fetch(
+                INSERT_SQL,
+                base,
+                d.start,
+                d.due_at,
+                list(UNITS),
+                args.clocks,
+                d.warning_at,
+                d.supervision_at,
+                d.to_dict(),
+                d.calendar_version,
+            )
         await common.as_owner(db_url, "ANALYZE")
-        print(f"inserted {len(rows)} running clocks, all warning at {at.isoformat()} "
-              f"({time.perf_counter() - t0:.1f} s)")
+        print(
+            f"inserted {len(rows)} running clocks, all warning at {at.isoformat()} ({time.perf_counter() - t0:.1f} s)"
+        )
         t0 = time.perf_counter()
         await jobs.arm(rt.redis, [jobs.ArmedStep(r["id"], r["version"], "warning", at) for r in rows])
         print(f"armed {len(rows)} exact-time jobs in {time.perf_counter() - t0:.1f} s")
@@ -139,10 +167,14 @@ async def main() -> None:
             await asyncio.sleep(0.1)
         stats = await rt.pool.fetch(
             """SELECT extract(epoch FROM recorded_at - due_at) AS lag, source FROM escalation_steps
-               WHERE clock_id = any($1::bigint[])""", ids)
+               WHERE clock_id = any($1::bigint[])""",
+            ids,
+        )
         per_clock = await rt.pool.fetchval(
             "SELECT count(*) FROM (SELECT clock_id FROM escalation_steps WHERE clock_id = any($1::bigint[]) "
-            "GROUP BY clock_id, step HAVING count(*) > 1) x", ids)
+            "GROUP BY clock_id, step HAVING count(*) > 1) x",
+            ids,
+        )
         # Notifications are written right after the steps' commit (a second transaction, a moment later): the
         # figure is read once they have settled (nothing new for half a second, at most 10 s), so a check racing
         # the last batch's telling does not count it as missing.
@@ -151,13 +183,16 @@ async def main() -> None:
             told = await rt.pool.fetchrow(
                 """SELECT count(*) AS n, count(DISTINCT (n.user_id, n.step_id)) AS distinct_n
                    FROM notifications n JOIN escalation_steps s ON s.id = n.step_id
-                   WHERE s.clock_id = any($1::bigint[])""", ids)
+                   WHERE s.clock_id = any($1::bigint[])""",
+                ids,
+            )
             if told["n"] == last_n or told["n"] >= len(ids) or time.monotonic() > settle_until:
                 break
             last_n = told["n"]
             await asyncio.sleep(0.5)
-        handlers = await rt.pool.fetchval("SELECT count(*) FROM users WHERE role = 'handler' AND unit = any($1)",
-                                          list(UNITS))
+        handlers = await rt.pool.fetchval(
+            "SELECT count(*) FROM users WHERE role = 'handler' AND unit = any($1)", list(UNITS)
+        )
         lags = [float(r["lag"]) for r in stats]
         sources: dict[str, int] = {}
         for r in stats:
@@ -171,10 +206,17 @@ async def main() -> None:
         print(f"lag behind instant    p50 {pct(lags, 50):.2f} s, p99 {pct(lags, 99):.2f} s, max {max(lags):.2f} s")
         print(f"recorded by           {sources}")
         print(f"duplicate steps       {per_clock}")
-        print(f"notifications         {told['n']} ({told['distinct_n']} distinct; expected "
-              f"{len(ids)} x 1 handler per unit = {len(ids) if handlers == len(UNITS) else '?'})")
-        ok = (done_after is not None and done_after <= args.budget and per_clock == 0 and len(stats) == len(ids)
-              and told["n"] == told["distinct_n"] == len(ids))
+        print(
+            f"notifications         {told['n']} ({told['distinct_n']} distinct; expected "
+            f"{len(ids)} x 1 handler per unit = {len(ids) if handlers == len(UNITS) else '?'})"
+        )
+        ok = (
+            done_after is not None
+            and done_after <= args.budget
+            and per_clock == 0
+            and len(stats) == len(ids)
+            and told["n"] == told["distinct_n"] == len(ids)
+        )
         print("PASS" if ok else "FAIL")
     finally:
         for p in procs:

@@ -39,8 +39,16 @@ DB_NAME = "hotline_live_bench"
 PASSWORD = intake.PASSWORD
 OWN, OTHER = "handler-320612-bureau", "handler-320614-bureau"
 STAFF = ("agent", "dispatcher", "manager", OWN)
-TICKET = {"channel": "96196", "kind": "complaint", "category": "taxi", "territory": "320612", "title": "出租车拒载",
-          "content": "乘客在通州区打车被拒载。", "caller": {"name": "张先生", "phone": "13812345678"}, "urgent": False}
+TICKET = {
+    "channel": "96196",
+    "kind": "complaint",
+    "category": "taxi",
+    "territory": "320612",
+    "title": "出租车拒载",
+    "content": "乘客在通州区打车被拒载。",
+    "caller": {"name": "张先生", "phone": "13812345678"},
+    "urgent": False,
+}
 TICKET_EVENT = re.compile(rb"event: ticket\r\ndata: ([^\r]*)")
 NUMBER = re.compile(rb'"number":"([^"]+)"')
 
@@ -64,8 +72,12 @@ class Feed:
 
     async def run(self, port: int, token: str, deadline: float) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write((f"GET /api/live HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-                      "Accept: text/event-stream\r\n\r\n").encode())
+        writer.write(
+            (
+                f"GET /api/live HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+                "Accept: text/event-stream\r\n\r\n"
+            ).encode()
+        )
         buf = b""
         try:
             while time.monotonic() < deadline:
@@ -77,7 +89,7 @@ class Feed:
                 cut = buf.rfind(b"\r\n\r\n")
                 if cut < 0:
                     continue
-                done, buf = buf[:cut + 4], buf[cut + 4:]
+                done, buf = buf[: cut + 4], buf[cut + 4 :]
                 if not self.ready.is_set() and b"event: ready" in done:
                     self.ready.set()
                 for m in TICKET_EVENT.finditer(done):
@@ -122,7 +134,7 @@ async def measure(args: argparse.Namespace, port: int, redis_url: str) -> dict:
         feeds = [Feed(OTHER if i % 10 == 9 else STAFF[i % len(STAFF)]) for i in range(args.clients)]
         opened = time.monotonic()
         for start in range(0, len(feeds), 100):  # in steps, as consoles would open over a morning, only faster
-            for f in feeds[start:start + 100]:
+            for f in feeds[start : start + 100]:
                 f.task = asyncio.create_task(f.run(port, tokens[f.username], deadline))
             await asyncio.sleep(0.2)
         while not all(f.ready.is_set() for f in feeds) and time.monotonic() < deadline:
@@ -167,11 +179,22 @@ async def measure(args: argparse.Namespace, port: int, redis_url: str) -> dict:
     missed = sum(1 for f in wanted for n in sent if n not in f.arrived)
     leaked = sum(1 for f in feeds if f.username == OTHER for n in sent if n in f.arrived)
     dropped = sum(1 for f in wanted if f.ended and len(sent.keys() & f.arrived.keys()) < len(sent))
-    return {"clients": len(feeds), "ready": ready, "tickets": len(sent), "deliveries": len(latencies),
-            "missed": missed, "leaked": leaked, "ended_early": dropped, "redis_max": max(counts),
-            "redis_idle": counts[0], "p50_ms": pct(latencies, 50) * 1000, "p99_ms": pct(latencies, 99) * 1000,
-            "max_ms": max(latencies, default=float("nan")) * 1000, "post_p50_ms": pct(post_ms, 50),
-            "post_p99_ms": pct(post_ms, 99)}
+    return {
+        "clients": len(feeds),
+        "ready": ready,
+        "tickets": len(sent),
+        "deliveries": len(latencies),
+        "missed": missed,
+        "leaked": leaked,
+        "ended_early": dropped,
+        "redis_max": max(counts),
+        "redis_idle": counts[0],
+        "p50_ms": pct(latencies, 50) * 1000,
+        "p99_ms": pct(latencies, 99) * 1000,
+        "max_ms": max(latencies, default=float("nan")) * 1000,
+        "post_p50_ms": pct(post_ms, 50),
+        "post_p99_ms": pct(post_ms, 99),
+    }
 
 
 def main() -> None:
@@ -200,25 +223,36 @@ def main() -> None:
         try:
             intake.wait_ready(proc, port, log)
             busy = intake.machine_busy()
-            print(f"live feed: {args.clients} feeds on {args.workers} API process(es), {args.tickets} tickets "
-                  f"every {args.interval} s; machine {busy:.0%} busy before (shared)", flush=True)
+            print(
+                f"live feed: {args.clients} feeds on {args.workers} API process(es), {args.tickets} tickets "
+                f"every {args.interval} s; machine {busy:.0%} busy before (shared)",
+                flush=True,
+            )
             out = asyncio.run(measure(args, port, redis_url))
         finally:
             intake.stop_server(proc)
             stop_redis(redis_proc)
     print(json.dumps(out))
-    print(f"feeds ready {out['ready']}/{out['clients']}; Redis connections: {out['redis_idle']} with every feed open "
-          f"and idle, at most {out['redis_max']} while tickets flowed")
-    print(f"deliveries {out['deliveries']:,} ({out['tickets']} tickets x {out['clients'] - out['clients'] // 10} "
-          f"feeds that may see them): POST sent -> message received p50 {out['p50_ms']:.0f} ms, "
-          f"p99 {out['p99_ms']:.0f} ms, max {out['max_ms']:.0f} ms; missed {out['missed']}, ended early "
-          f"{out['ended_early']}, leaked to another unit's handler {out['leaked']}; "
-          f"POST /api/tickets p50 {out['post_p50_ms']:.0f} ms, p99 {out['post_p99_ms']:.0f} ms")
-    checks = [(f"Redis connections <= 10 ({out['redis_max']})", out["redis_max"] <= 10),
-              (f"delivery p99 <= 1 s ({out['p99_ms']:.0f} ms)", out["p99_ms"] <= 1000),
-              (f"every feed ready and every ticket delivered ({out['ready']}, missed {out['missed']})",
-               out["ready"] == out["clients"] and out["missed"] == 0),
-              (f"nothing leaked across units ({out['leaked']})", out["leaked"] == 0)]
+    print(
+        f"feeds ready {out['ready']}/{out['clients']}; Redis connections: {out['redis_idle']} with every feed open "
+        f"and idle, at most {out['redis_max']} while tickets flowed"
+    )
+    print(
+        f"deliveries {out['deliveries']:,} ({out['tickets']} tickets x {out['clients'] - out['clients'] // 10} "
+        f"feeds that may see them): POST sent -> message received p50 {out['p50_ms']:.0f} ms, "
+        f"p99 {out['p99_ms']:.0f} ms, max {out['max_ms']:.0f} ms; missed {out['missed']}, ended early "
+        f"{out['ended_early']}, leaked to another unit's handler {out['leaked']}; "
+        f"POST /api/tickets p50 {out['post_p50_ms']:.0f} ms, p99 {out['post_p99_ms']:.0f} ms"
+    )
+    checks = [
+        (f"Redis connections <= 10 ({out['redis_max']})", out["redis_max"] <= 10),
+        (f"delivery p99 <= 1 s ({out['p99_ms']:.0f} ms)", out["p99_ms"] <= 1000),
+        (
+            f"every feed ready and every ticket delivered ({out['ready']}, missed {out['missed']})",
+            out["ready"] == out["clients"] and out["missed"] == 0,
+        ),
+        (f"nothing leaked across units ({out['leaked']})", out["leaked"] == 0),
+    ]
     print("; ".join(f"{'ok' if ok else 'MISSED'} {text}" for text, ok in checks))
     print("PASS" if all(ok for _, ok in checks) else "FAIL (a target was missed)")
 

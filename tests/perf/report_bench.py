@@ -40,7 +40,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -48,11 +48,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from config.logging import configure_logging  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from hotline.infra import db
-from hotline.reports import core as reports  # noqa: E402
 from hotline.auth.tokens import Principal, issue_token  # noqa: E402
+from hotline.infra import db
 from hotline.infra.runtime import Runtime  # noqa: E402
 from hotline.ops.seed import fresh_database  # noqa: E402
+from hotline.reports import core as reports  # noqa: E402
 from tests.perf import common  # noqa: E402
 
 TZ = timezone(timedelta(hours=8))
@@ -65,13 +65,39 @@ DAY = 86400
 CHANNELS = [("96196", 60), ("12345", 25), ("12328", 10), ("12319", 5)]
 KINDS = [("complaint", 40), ("consultation", 20), ("help", 15), ("report", 10), ("suggestion", 10), ("praise", 5)]
 REPLY_DAYS = {"consultation": 2, "help": 10, "suggestion": 10, "complaint": 15, "report": 15, "praise": 10}
-CATEGORIES = [("taxi", 25), ("ride_hailing", 15), ("bus", 20), ("road", 10), ("coach", 5), ("freight", 3),
-              ("driving_school", 3), ("vehicle_repair", 3), ("road_admin", 3), ("highway", 4), ("toll", 3),
-              ("waterway", 2), ("construction", 2), ("other", 2)]
-TERRITORIES = [("320600", 10), ("320613", 25), ("320612", 15), ("320614", 12), ("320623", 10), ("320681", 10),
-               ("320682", 10), ("320685", 8)]
-OPEN_STATUS = [("in_progress", 55), ("replied", 22), ("dispatched", 15), ("pending_dispatch", 5),
-               ("return_requested", 3)]
+CATEGORIES = [
+    ("taxi", 25),
+    ("ride_hailing", 15),
+    ("bus", 20),
+    ("road", 10),
+    ("coach", 5),
+    ("freight", 3),
+    ("driving_school", 3),
+    ("vehicle_repair", 3),
+    ("road_admin", 3),
+    ("highway", 4),
+    ("toll", 3),
+    ("waterway", 2),
+    ("construction", 2),
+    ("other", 2),
+]
+TERRITORIES = [
+    ("320600", 10),
+    ("320613", 25),
+    ("320612", 15),
+    ("320614", 12),
+    ("320623", 10),
+    ("320681", 10),
+    ("320682", 10),
+    ("320685", 8),
+]
+OPEN_STATUS = [
+    ("in_progress", 55),
+    ("replied", 22),
+    ("dispatched", 15),
+    ("pending_dispatch", 5),
+    ("return_requested", 3),
+]
 CLOSURES = [("callback_done", 80), ("answered", 10), ("rejected", 5), ("merged", 5)]
 SATISFACTION = [("satisfied", 70), ("basically_satisfied", 18), ("dissatisfied", 12)]
 RESOLVED = [("resolved", 75), ("partly", 15), ("unresolved", 10)]
@@ -83,9 +109,31 @@ CREATE UNLOGGED TABLE bench_story (
     closed_s integer, contacted boolean, satisfaction text, resolved text, extension boolean, urge boolean,
     hours double precision, reply_s integer, sign_s integer)
 """
-STORY_COLUMNS = ["id", "received_at", "channel", "kind", "category", "territory", "urgent", "status", "closure",
-                 "unit", "first_unit", "proper", "signed_s", "replied_s", "closed_s", "contacted", "satisfaction",
-                 "resolved", "extension", "urge", "hours", "reply_s", "sign_s"]
+STORY_COLUMNS = [
+    "id",
+    "received_at",
+    "channel",
+    "kind",
+    "category",
+    "territory",
+    "urgent",
+    "status",
+    "closure",
+    "unit",
+    "first_unit",
+    "proper",
+    "signed_s",
+    "replied_s",
+    "closed_s",
+    "contacted",
+    "satisfaction",
+    "resolved",
+    "extension",
+    "urge",
+    "hours",
+    "reply_s",
+    "sign_s",
+]
 
 # The main assignment (id*2+1) is the ticket's current one; a returned first stop (id*2) precedes it by 2 hours.
 EXPAND_SQL = [
@@ -174,10 +222,19 @@ def due_after(start: float, working_days: int) -> int:
 
 def stories(rng: random.Random, first_id: int, count: int, n_open: int, routes: dict, months: int):
     """Yield `count` staging rows; the first `n_open` are open tickets."""
-    pick = {name: weighted(pairs) for name, pairs in (("ch", CHANNELS), ("kind", KINDS), ("cat", CATEGORIES),
-                                                      ("terr", TERRITORIES), ("open", OPEN_STATUS),
-                                                      ("closure", CLOSURES), ("sat", SATISFACTION),
-                                                      ("res", RESOLVED))}
+    pick = {
+        name: weighted(pairs)
+        for name, pairs in (
+            ("ch", CHANNELS),
+            ("kind", KINDS),
+            ("cat", CATEGORIES),
+            ("terr", TERRITORIES),
+            ("open", OPEN_STATUS),
+            ("closure", CLOSURES),
+            ("sat", SATISFACTION),
+            ("res", RESOLVED),
+        )
+    }
 
     def choose(name: str) -> str:
         values, cum = pick[name]
@@ -228,12 +285,34 @@ def stories(rng: random.Random, first_id: int, count: int, n_open: int, routes: 
             satisfaction, resolved = choose("sat"), choose("res")
         elif closure is not None:
             closed_s = 300
-        yield (first_id + i, datetime.fromtimestamp(received, timezone.utc), choose("ch"), kind, category, territory,
-               urgent, status, closure, unit, first_unit, proper, signed_s, replied_s, closed_s, contacted,
-               satisfaction, resolved, unit is not None and rng.random() < 0.04,
-               unit is not None and status != "closed" and rng.random() < 0.05 or (closure == "callback_done"
-                                                                                   and rng.random() < 0.03),
-               hours, reply_s, sign_s)
+        yield (
+            first_id + i,
+            datetime.fromtimestamp(received, UTC),
+            choose("ch"),
+            kind,
+            category,
+            territory,
+            urgent,
+            status,
+            closure,
+            unit,
+            first_unit,
+            proper,
+            signed_s,
+            replied_s,
+            closed_s,
+            contacted,
+            satisfaction,
+            resolved,
+            unit is not None and rng.random() < 0.04,
+            unit is not None
+            and status != "closed"
+            and rng.random() < 0.05
+            or (closure == "callback_done" and rng.random() < 0.03),
+            hours,
+            reply_s,
+            sign_s,
+        )
 
 
 def ms(seconds: float) -> str:
@@ -274,9 +353,14 @@ async def main() -> None:
     logging.disable(logging.INFO)  # the service's per-report log line would drown the figures
 
     url = os.environ.get("HOTLINE_BENCH_DATABASE_URL", "postgresql://postgres@localhost:5432/hotline_report_bench")
-    settings = Settings(database_url=url, redis_url=os.environ.get("HOTLINE_REDIS_URL", "redis://localhost:6379/0"),
-                        secret_key="report-bench-secret-key-0123456789abcdef", log_level="WARNING", db_pool_min=1,
-                        db_pool_max=4)
+    settings = Settings(
+        database_url=url,
+        redis_url=os.environ.get("HOTLINE_REDIS_URL", "redis://localhost:6379/0"),
+        secret_key="report-bench-secret-key-0123456789abcdef",
+        log_level="WARNING",
+        db_pool_min=1,
+        db_pool_max=4,
+    )
     if not args.keep:
         await fresh_database(url, demo_password="bench", demo=False)
     rt = await Runtime.start(settings)
@@ -322,8 +406,10 @@ async def load(rt: Runtime, args: argparse.Namespace) -> None:
         n_open = args.open // SLICES + (1 if k < args.open % SLICES else 0)
         n_closed = args.closed // SLICES + (1 if k < args.closed % SLICES else 0)
         await copier.copy_records_to_table(
-            f"bench_story_{k % 2}", columns=STORY_COLUMNS,
-            records=stories(rng, next_id, n_open + n_closed, n_open, routes, args.months))
+            f"bench_story_{k % 2}",
+            columns=STORY_COLUMNS,
+            records=stories(rng, next_id, n_open + n_closed, n_open, routes, args.months),
+        )
         t_copy = time.perf_counter() - t0
         t_expand = await pending if pending is not None else 0.0
         pending = asyncio.create_task(expand(k))
@@ -331,9 +417,11 @@ async def load(rt: Runtime, args: argparse.Namespace) -> None:
         loaded_open += n_open
         loaded_closed += n_closed
         slice_seconds = time.perf_counter() - t0
-        print(f"slice {k + 1}/{SLICES}: {n_open + n_closed:,} tickets generated and copied in {t_copy:.1f} s "
-              f"(previous slice expanded in {t_expand:.1f} s); {loaded_open:,} open + {loaded_closed:,} closed",
-              flush=True)
+        print(
+            f"slice {k + 1}/{SLICES}: {n_open + n_closed:,} tickets generated and copied in {t_copy:.1f} s "
+            f"(previous slice expanded in {t_expand:.1f} s); {loaded_open:,} open + {loaded_closed:,} closed",
+            flush=True,
+        )
     if pending is not None:
         print(f"last slice expanded in {await pending:.1f} s")
     await expander.close()
@@ -345,11 +433,15 @@ async def load(rt: Runtime, args: argparse.Namespace) -> None:
         await conn.execute(sql)
         slowest.append((time.perf_counter() - t1, sql.split(" ON ")[0].split()[-1]))
     for table in ("tickets", "assignments", "clocks", "callbacks", "extension_requests", "events"):
-        await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                           f"(SELECT coalesce(max(id), 0) + 1 FROM {table}))")
+        await conn.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM {table}))"
+        )
     await conn.execute("DROP TABLE bench_story_0, bench_story_1")
-    print(f"{len(index_defs)} indexes rebuilt in {time.perf_counter() - t0:.1f} s (slowest: "
-          + ", ".join(f"{name} {sec:.0f} s" for sec, name in sorted(slowest, reverse=True)[:3]) + ")")
+    print(
+        f"{len(index_defs)} indexes rebuilt in {time.perf_counter() - t0:.1f} s (slowest: "
+        + ", ".join(f"{name} {sec:.0f} s" for sec, name in sorted(slowest, reverse=True)[:3])
+        + ")"
+    )
     t0 = time.perf_counter()
     await conn.execute("ANALYZE")
     print(f"analyzed in {time.perf_counter() - t0:.1f} s")
@@ -363,11 +455,16 @@ async def load(rt: Runtime, args: argparse.Namespace) -> None:
         "SELECT (SELECT count(*) FROM tickets WHERE status <> 'closed') AS open, "
         "(SELECT count(*) FROM tickets WHERE status = 'closed') AS closed, (SELECT count(*) FROM assignments) AS a, "
         "(SELECT count(*) FROM clocks) AS c, (SELECT count(*) FROM callbacks) AS cb, "
-        "(SELECT count(*) FROM report_daily) AS rd, (SELECT count(*) FROM report_pending) AS rp")
-    print(f"loaded {counts['open']:,} open + {counts['closed']:,} closed tickets, {counts['a']:,} assignments, "
-          f"{counts['c']:,} clocks, {counts['cb']:,} callbacks in {loading:.0f} s of loading")
-    print(f"rollups built for {days} days in {rollup_s:.0f} s: {counts['rd']:,} report_daily rows, "
-          f"{counts['rp']:,} report_pending rows")
+        "(SELECT count(*) FROM report_daily) AS rd, (SELECT count(*) FROM report_pending) AS rp"
+    )
+    print(
+        f"loaded {counts['open']:,} open + {counts['closed']:,} closed tickets, {counts['a']:,} assignments, "
+        f"{counts['c']:,} clocks, {counts['cb']:,} callbacks in {loading:.0f} s of loading"
+    )
+    print(
+        f"rollups built for {days} days in {rollup_s:.0f} s: {counts['rd']:,} report_daily rows, "
+        f"{counts['rp']:,} report_pending rows"
+    )
 
 
 async def measure(rt: Runtime, settings: Settings, runs: int) -> None:
@@ -376,13 +473,17 @@ async def measure(rt: Runtime, settings: Settings, runs: int) -> None:
     from hotline.web.app import create_app
 
     manager = Principal(0, "bench", "manager", "压测")
-    q = reports.parse_query(rt.settings.timezone, from_=MONTH[0], to=MONTH[1], as_of=NOW.isoformat(),
-                            group_by="unit", format=None)
-    month_tickets = await rt.pool.fetchval("SELECT count(*) FROM tickets WHERE received_at >= $1 AND received_at < $2",
-                                           q.start, q.end)
+    q = reports.parse_query(
+        rt.settings.timezone, from_=MONTH[0], to=MONTH[1], as_of=NOW.isoformat(), group_by="unit", format=None
+    )
+    month_tickets = await rt.pool.fetchval(
+        "SELECT count(*) FROM tickets WHERE received_at >= $1 AND received_at < $2", q.start, q.end
+    )
     await common.as_owner(rt.settings.database_url, "TRUNCATE report_changes")
-    print(f"\nreport: {MONTH[0]} .. {MONTH[1]} by unit, as_of {NOW.isoformat()}; {month_tickets:,} tickets received "
-          f"in the month")
+    print(
+        f"\nreport: {MONTH[0]} .. {MONTH[1]} by unit, as_of {NOW.isoformat()}; {month_tickets:,} tickets received "
+        f"in the month"
+    )
 
     result: dict = {}
 
@@ -396,25 +497,34 @@ async def measure(rt: Runtime, settings: Settings, runs: int) -> None:
     app.state.runtime, app.state.settings, app.state.redis = rt, settings, rt.redis
     token, _ = issue_token(manager, settings.secret_key, 3600)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+
         async def http() -> None:
-            r = await client.get("/api/reports/closure", params={"from": MONTH[0], "to": MONTH[1],
-                                                                  "as_of": NOW.isoformat(), "group_by": "unit"},
-                                 headers={"Authorization": f"Bearer {token}"})
+            r = await client.get(
+                "/api/reports/closure",
+                params={"from": MONTH[0], "to": MONTH[1], "as_of": NOW.isoformat(), "group_by": "unit"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
             assert r.status_code == 200, r.text
+
         http_cold, http_warm = await timed(http, runs)
         print(f"HTTP GET /api/reports/closure (JSON): cold {ms(http_cold)}; warm {summary(http_warm)}")
 
     for group in ("territory", "channel", "category", "kind"):
         gq = reports.ReportQuery(q.start, q.end, q.as_of, group)
+
         async def by() -> None:
             await reports.closure_report(rt, manager, gq)
+
         _, warm = await timed(by, max(5, runs // 3))
         print(f"service, rollups, by {group}: warm {summary(warm)}")
 
     # Three days of the month changed since the last refresh: computed live until the worker's next run.
-    await rt.pool.execute("INSERT INTO report_changes (received_at) VALUES ($1), ($2), ($3)",
-                          datetime(2026, 10, 5, 12, tzinfo=TZ), datetime(2026, 10, 17, 12, tzinfo=TZ),
-                          datetime(2026, 10, 30, 12, tzinfo=TZ))
+    await rt.pool.execute(
+        "INSERT INTO report_changes (received_at) VALUES ($1), ($2), ($3)",
+        datetime(2026, 10, 5, 12, tzinfo=TZ),
+        datetime(2026, 10, 17, 12, tzinfo=TZ),
+        datetime(2026, 10, 30, 12, tzinfo=TZ),
+    )
     _, warm = await timed(service, max(5, runs // 3))
     print(f"service, 3 days queued as changed (live): warm {summary(warm)}")
     await common.as_owner(rt.settings.database_url, "TRUNCATE report_changes")
@@ -425,8 +535,11 @@ async def measure(rt: Runtime, settings: Settings, runs: int) -> None:
     same = scratch["rows"] == result["r"]["rows"] and scratch["totals"] == result["r"]["totals"]
     print(f"rollup report equals from-scratch report: {same}")
     ok = same and statistics.median(http_warm) <= TARGET_SECONDS
-    print(f"PASS (equal, warm median <= {TARGET_SECONDS * 1000:.0f} ms)" if ok else
-          f"FAIL (equal: {same}, warm median {ms(statistics.median(http_warm))}; target {TARGET_SECONDS * 1000:.0f} ms)")
+    print(
+        f"PASS (equal, warm median <= {TARGET_SECONDS * 1000:.0f} ms)"
+        if ok
+        else f"FAIL (equal: {same}, warm median {ms(statistics.median(http_warm))}; target {TARGET_SECONDS * 1000:.0f} ms)"
+    )
     t = result["r"]["totals"]
     print("totals: " + ", ".join(f"{k}={t[k]:.3f}" if isinstance(t[k], float) else f"{k}={t[k]}" for k in t))
 

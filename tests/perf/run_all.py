@@ -51,8 +51,12 @@ def main() -> int:
             time.sleep(SETTLE_SECONDS)
         print(f"\n=== {name}: {' '.join(argv)}", flush=True)
         started = time.monotonic()
-        proc = subprocess.run([sys.executable, str(HERE / argv[0]), *argv[1:]], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.run(
+            [sys.executable, str(HERE / argv[0]), *argv[1:]],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         sys.stdout.write(proc.stdout)
         print(f"--- {name}: exit {proc.returncode} after {time.monotonic() - started:.0f} s", flush=True)
         if proc.returncode != 0 or "\nFAIL" in proc.stdout:

@@ -60,9 +60,8 @@ async def add_wave_accounts(db_url: str, count: int, scheme: str) -> float:
     of verifying that hash once here, in seconds."""
     from argon2 import PasswordHasher
 
-    from hotline.infra import db
-
     from hotline.auth.tokens import hash_password
+    from hotline.infra import db
 
     stored = hash_password(PASSWORD) if scheme == "default" else PasswordHasher().hash(PASSWORD)
     hasher = PasswordHasher()
@@ -73,7 +72,8 @@ async def add_wave_accounts(db_url: str, count: int, scheme: str) -> float:
     try:
         await conn.executemany(
             "INSERT INTO users (username, password_hash, role, display_name) VALUES ($1, $2, 'agent', $3)",
-            [(f"wave-{i:03d}", stored, f"坐席{i:03d}") for i in range(1, count + 1)])
+            [(f"wave-{i:03d}", stored, f"坐席{i:03d}") for i in range(1, count + 1)],
+        )
     finally:
         await conn.close()
     return cost
@@ -81,8 +81,10 @@ async def add_wave_accounts(db_url: str, count: int, scheme: str) -> float:
 
 def http_request(method: str, path: str, body: bytes, token: str | None = None) -> bytes:
     auth = f"Authorization: Bearer {token}\r\n" if token else ""
-    return (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{auth}"
-            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    return (
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{auth}"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
 
 async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> tuple[int, bytes]:
@@ -122,7 +124,7 @@ class Intake:
             conn = await asyncio.open_connection("127.0.0.1", self.port)
         try:
             status, _ = await asyncio.wait_for(exchange(*conn, request), 30)
-        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError) as exc:
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
             self.errors += 1
             self.error_kinds[type(exc).__name__] = self.error_kinds.get(type(exc).__name__, 0) + 1
             self.opened -= 1
@@ -170,11 +172,12 @@ async def wave(port: int, count: int, started: float, answered: asyncio.Event) -
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             try:
-                status, _ = await asyncio.wait_for(exchange(reader, writer, http_request(
-                    "POST", "/api/auth/token", body)), 60)
+                status, _ = await asyncio.wait_for(
+                    exchange(reader, writer, http_request("POST", "/api/auth/token", body)), 60
+                )
             finally:
                 writer.close()
-        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError):
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
             status = 0
         out.append((scheduled, time.monotonic() - scheduled, status))
 
@@ -185,8 +188,11 @@ async def wave(port: int, count: int, started: float, answered: asyncio.Event) -
 
 async def measure(args: argparse.Namespace, port: int, bodies: list[bytes]) -> dict:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    status, body = await exchange(reader, writer, http_request(
-        "POST", "/api/auth/token", json.dumps({"username": "agent", "password": PASSWORD}).encode()))
+    status, body = await exchange(
+        reader,
+        writer,
+        http_request("POST", "/api/auth/token", json.dumps({"username": "agent", "password": PASSWORD}).encode()),
+    )
     writer.close()
     assert status == 200, body
     token = json.loads(body)["access_token"]
@@ -212,16 +218,24 @@ async def measure(args: argparse.Namespace, port: int, bodies: list[bytes]) -> d
     during = [lat for at, lat, _ in load.results if t_start <= at <= t_end]
     every = [lat for _, lat, _ in load.results]
     return {
-        "baseline_requests": len(baseline), "baseline_p50_ms": pct(baseline, 50) * 1000,
-        "baseline_p99_ms": pct(baseline, 99) * 1000, "baseline_errors": base_errors,
-        "wave_requests": len(every), "wave_window_s": t_end - t_start, "during_requests": len(during),
-        "during_p50_ms": pct(during, 50) * 1000, "during_p99_ms": pct(during, 99) * 1000,
+        "baseline_requests": len(baseline),
+        "baseline_p50_ms": pct(baseline, 50) * 1000,
+        "baseline_p99_ms": pct(baseline, 99) * 1000,
+        "baseline_errors": base_errors,
+        "wave_requests": len(every),
+        "wave_window_s": t_end - t_start,
+        "during_requests": len(during),
+        "during_p50_ms": pct(during, 50) * 1000,
+        "during_p99_ms": pct(during, 99) * 1000,
         "phase_p99_ms": pct(every, 99) * 1000,
         "wave_errors": load.errors + sum(1 for _, _, s in load.results if s != 201),
-        "intake_error_kinds": load.error_kinds, "intake_statuses": {str(k): v for k, v in sorted(_count(s for _, _, s in load.results).items())},
-        "signins": len(signins), "signins_ok": sum(1 for _, _, s in signins if s == 200),
+        "intake_error_kinds": load.error_kinds,
+        "intake_statuses": {str(k): v for k, v in sorted(_count(s for _, _, s in load.results).items())},
+        "signins": len(signins),
+        "signins_ok": sum(1 for _, _, s in signins if s == 200),
         "signin_statuses": sorted({s for _, _, s in signins}),
-        "signin_p50_s": pct([lat for _, lat, _ in signins], 50), "signin_max_s": max(lat for _, lat, _ in signins),
+        "signin_p50_s": pct([lat for _, lat, _ in signins], 50),
+        "signin_max_s": max(lat for _, lat, _ in signins),
     }
 
 
@@ -232,12 +246,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds of each phase (default 20)")
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=2, help="API processes (default 2: one per core here)")
-    parser.add_argument("--hash", choices=("default", "rfc9106"), default="default",
-                        help="argon2 parameters of the wave's accounts: the service's (default: OWASP's m=19 MiB, "
-                             "t=2, p=1) or argon2-cffi's RFC 9106 low-memory profile (m=64 MiB, t=3, p=4)")
+    parser.add_argument(
+        "--hash",
+        choices=("default", "rfc9106"),
+        default="default",
+        help="argon2 parameters of the wave's accounts: the service's (default: OWASP's m=19 MiB, "
+        "t=2, p=1) or argon2-cffi's RFC 9106 low-memory profile (m=64 MiB, t=3, p=4)",
+    )
     parser.add_argument("--source", type=Path, default=ROOT, help="run the service from another checkout (A/B)")
-    parser.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
-                        help="first wait up to this long for the machine to be under 25%% busy")
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="first wait up to this long for the machine to be under 25%% busy",
+    )
     args = parser.parse_args()
 
     from hotline.ops.seed import fresh_database
@@ -254,34 +277,50 @@ def main() -> None:
         redis_proc = start_redis(redis_port, Path(tmp))
         port = free_port()
         log = Path(tmp) / "serve.log"
-        proc = intake.start_server("hotline", args.workers, port, db_url, f"redis://127.0.0.1:{redis_port}/0", log,
-                                   args.source)
+        proc = intake.start_server(
+            "hotline", args.workers, port, db_url, f"redis://127.0.0.1:{redis_port}/0", log, args.source
+        )
         try:
             intake.wait_ready(proc, port, log)
             busy = intake.wait_idle(args.wait_idle) if args.wait_idle else intake.machine_busy()
-            print(f"sign-in wave: intake {args.rate:.0f}/s open-loop on {args.workers} API process(es), "
-                  f"{args.signins} sign-ins in 1 s ({args.hash} argon2: {cost * 1000:.0f} ms a verification here, "
-                  f"{args.signins * cost / (os.cpu_count() or 1):.1f} s of all {os.cpu_count()} cores for the "
-                  f"wave); machine {busy:.0%} busy before (shared)", flush=True)
+            print(
+                f"sign-in wave: intake {args.rate:.0f}/s open-loop on {args.workers} API process(es), "
+                f"{args.signins} sign-ins in 1 s ({args.hash} argon2: {cost * 1000:.0f} ms a verification here, "
+                f"{args.signins * cost / (os.cpu_count() or 1):.1f} s of all {os.cpu_count()} cores for the "
+                f"wave); machine {busy:.0%} busy before (shared)",
+                flush=True,
+            )
             out = asyncio.run(measure(args, port, bodies))
         finally:
             intake.stop_server(proc)
             stop_redis(redis_proc)
     print(json.dumps(out))
     ratio = out["during_p99_ms"] / out["baseline_p99_ms"]
-    print(f"intake without the wave: {out['baseline_requests']:,} requests, p50 {out['baseline_p50_ms']:.1f} ms, "
-          f"p99 {out['baseline_p99_ms']:.1f} ms, errors {out['baseline_errors']}")
-    print(f"intake while the wave was answered ({out['wave_window_s']:.1f} s, {out['during_requests']:,} requests): "
-          f"p50 {out['during_p50_ms']:.1f} ms, p99 {out['during_p99_ms']:.1f} ms (whole phase p99 "
-          f"{out['phase_p99_ms']:.1f} ms), errors {out['wave_errors']}; p99 ratio {ratio:.2f}")
-    print(f"sign-ins: {out['signins_ok']}/{out['signins']} answered 200 (statuses {out['signin_statuses']}), "
-          f"p50 {out['signin_p50_s']:.2f} s, max {out['signin_max_s']:.2f} s")
-    checks = [(f"intake p99 during the wave <= 2x without ({ratio:.2f}x)", ratio <= 2.0),
-              (f"every sign-in answered within 5 s (max {out['signin_max_s']:.2f} s, "
-               f"{out['signins_ok']}/{out['signins']} ok)",
-               out["signin_max_s"] <= 5.0 and out["signins_ok"] == out["signins"]),
-              (f"no intake errors ({out['baseline_errors']} + {out['wave_errors']})",
-               out["baseline_errors"] == 0 and out["wave_errors"] == 0)]
+    print(
+        f"intake without the wave: {out['baseline_requests']:,} requests, p50 {out['baseline_p50_ms']:.1f} ms, "
+        f"p99 {out['baseline_p99_ms']:.1f} ms, errors {out['baseline_errors']}"
+    )
+    print(
+        f"intake while the wave was answered ({out['wave_window_s']:.1f} s, {out['during_requests']:,} requests): "
+        f"p50 {out['during_p50_ms']:.1f} ms, p99 {out['during_p99_ms']:.1f} ms (whole phase p99 "
+        f"{out['phase_p99_ms']:.1f} ms), errors {out['wave_errors']}; p99 ratio {ratio:.2f}"
+    )
+    print(
+        f"sign-ins: {out['signins_ok']}/{out['signins']} answered 200 (statuses {out['signin_statuses']}), "
+        f"p50 {out['signin_p50_s']:.2f} s, max {out['signin_max_s']:.2f} s"
+    )
+    checks = [
+        (f"intake p99 during the wave <= 2x without ({ratio:.2f}x)", ratio <= 2.0),
+        (
+            f"every sign-in answered within 5 s (max {out['signin_max_s']:.2f} s, "
+            f"{out['signins_ok']}/{out['signins']} ok)",
+            out["signin_max_s"] <= 5.0 and out["signins_ok"] == out["signins"],
+        ),
+        (
+            f"no intake errors ({out['baseline_errors']} + {out['wave_errors']})",
+            out["baseline_errors"] == 0 and out["wave_errors"] == 0,
+        ),
+    ]
     print("; ".join(f"{'ok' if ok else 'MISSED'} {text}" for text, ok in checks))
     print("PASS" if all(ok for _, ok in checks) else "FAIL (a target was missed)")
 

@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +52,36 @@ DB_NAME = "hotline_bench_soak"
 P99_TARGET_MS = 200.0
 RSS_GROWTH_TARGET = 0.10
 FAST_ROWS = [  # urgent praise on 96196: escalates within the run (warning at 22.5 s, overdue at 30 s for sign)
-    {"id": "soak-fast-sign", "clock": "sign", "channel": "96196", "kind": "praise", "urgent": True,
-     "limit": 0.5, "unit": "minutes"},
-    {"id": "soak-fast-reply", "clock": "reply", "channel": "96196", "kind": "praise", "urgent": True,
-     "limit": 1, "unit": "minutes"},
+    {
+        "id": "soak-fast-sign",
+        "clock": "sign",
+        "channel": "96196",
+        "kind": "praise",
+        "urgent": True,
+        "limit": 0.5,
+        "unit": "minutes",
+    },
+    {
+        "id": "soak-fast-reply",
+        "clock": "reply",
+        "channel": "96196",
+        "kind": "praise",
+        "urgent": True,
+        "limit": 1,
+        "unit": "minutes",
+    },
 ]
-PLACES = [("320612", "taxi"), ("320614", "road"), ("320613", "bus"), ("320600", "highway"), ("320681", "coach"),
-          ("320623", "freight"), ("320682", "ride_hailing"), ("320685", "vehicle_repair"), ("320600", "waterway")]
+PLACES = [
+    ("320612", "taxi"),
+    ("320614", "road"),
+    ("320613", "bus"),
+    ("320600", "highway"),
+    ("320681", "coach"),
+    ("320623", "freight"),
+    ("320682", "ride_hailing"),
+    ("320685", "vehicle_repair"),
+    ("320600", "waterway"),
+]
 KINDS = ("complaint", "help", "consultation", "report", "suggestion")
 GROUPS = ("unit", "territory", "category", "kind")
 
@@ -126,8 +149,9 @@ class Http:
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self.slots = asyncio.Semaphore(size)
 
-    async def request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
-                      json: Any = None, timeout: float = 30) -> Response:
+    async def request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, json: Any = None, timeout: float = 30
+    ) -> Response:
         body = b"" if json is None else _dumps(json)
         head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}"]
         if json is not None:
@@ -156,8 +180,9 @@ class Http:
         raise AssertionError("unreachable")
 
     @staticmethod
-    async def _exchange(conn: tuple[asyncio.StreamReader, asyncio.StreamWriter],
-                        data: bytes) -> tuple[int, bytes, bool]:
+    async def _exchange(
+        conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], data: bytes
+    ) -> tuple[int, bytes, bool]:
         reader, writer = conn
         writer.write(data)
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
@@ -213,8 +238,9 @@ class Traffic:
     def auth(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
 
-    async def call(self, kind: str, scheduled: float, method: str, path: str, user: str, expect: tuple[int, ...],
-                   **kw: Any) -> Any:
+    async def call(
+        self, kind: str, scheduled: float, method: str, path: str, user: str, expect: tuple[int, ...], **kw: Any
+    ) -> Any:
         try:
             r = await self.c.request(method, path, headers={**kw.pop("headers", {}), **self.auth(user)}, **kw)
         except Exception as exc:  # noqa: BLE001 - a failed connection is an error of the run, counted
@@ -260,12 +286,26 @@ class Traffic:
     async def intake(self, t: float) -> None:
         territory, category = self.rng.choice(PLACES)
         fast = self.rng.random() < 0.2
-        body = {"channel": "96196", "kind": "praise" if fast else self.rng.choice(KINDS), "category": category,
-                "territory": territory, "title": f"浸泡测试 {category}", "urgent": fast,
-                "content": f"市民来电反映{territory}辖区{category}相关问题，请核实处理并回复。",
-                "caller": {"name": "王先生", "phone": f"13{self.rng.randrange(10**9):09d}"}}
-        r = await self.call("intake", t, "POST", "/api/tickets", "agent", (201,), json=body,
-                            headers={"Idempotency-Key": uuid.uuid4().hex})
+        body = {
+            "channel": "96196",
+            "kind": "praise" if fast else self.rng.choice(KINDS),
+            "category": category,
+            "territory": territory,
+            "title": f"浸泡测试 {category}",
+            "urgent": fast,
+            "content": f"市民来电反映{territory}辖区{category}相关问题，请核实处理并回复。",
+            "caller": {"name": "王先生", "phone": f"13{self.rng.randrange(10**9):09d}"},
+        }
+        r = await self.call(
+            "intake",
+            t,
+            "POST",
+            "/api/tickets",
+            "agent",
+            (201,),
+            json=body,
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
         if r is not None:
             ticket = r.json()
             self.numbers.append(ticket["number"])
@@ -283,29 +323,50 @@ class Traffic:
                 self.to_reply.append((number, unit))
         elif q is self.to_reply:
             number, unit = q.popleft()
-            r = await self.call("reply", t, "POST", f"/api/tickets/{number}/reply", f"handler-{unit}", (200,),
-                                json={"content": "已核实并处理，向市民作出答复。", "outcome": "resolved"})
+            r = await self.call(
+                "reply",
+                t,
+                "POST",
+                f"/api/tickets/{number}/reply",
+                f"handler-{unit}",
+                (200,),
+                json={"content": "已核实并处理，向市民作出答复。", "outcome": "resolved"},
+            )
             if r is not None:
                 self.to_callback.append(number)
         else:
             number = q.popleft()
-            await self.call("callback", t, "POST", f"/api/tickets/{number}/callback", "agent", (200,),
-                            json={"contacted": True, "resolved": "resolved", "satisfaction": "satisfied"})
+            await self.call(
+                "callback",
+                t,
+                "POST",
+                f"/api/tickets/{number}/callback",
+                "agent",
+                (200,),
+                json={"contacted": True, "resolved": "resolved", "satisfaction": "satisfied"},
+            )
 
     async def report(self, t: float) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         start = (now - timedelta(days=30)).date().isoformat()
         end = (now + timedelta(days=1)).date().isoformat()
         group = self.rng.choice(GROUPS)
-        await self.call("report", t, "GET", f"/api/reports/closure?from={start}&to={end}&group_by={group}",
-                        "manager", (200,))
+        await self.call(
+            "report", t, "GET", f"/api/reports/closure?from={start}&to={end}&group_by={group}", "manager", (200,)
+        )
 
     async def other(self, t: float) -> None:
         x = self.rng.random()
         if x < 0.3:
-            at = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
-            await self.call("other", t, "GET", f"/api/sla/deadlines?received_at={at}&channel=96196&kind=complaint"
-                            "&urgent=false", "agent", (200,))
+            at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+            await self.call(
+                "other",
+                t,
+                "GET",
+                f"/api/sla/deadlines?received_at={at}&channel=96196&kind=complaint&urgent=false",
+                "agent",
+                (200,),
+            )
         elif x < 0.6:
             await self.call("other", t, "GET", "/api/escalations?limit=20", "manager", (200,))
         elif x < 0.8:
@@ -320,8 +381,12 @@ async def live_client(port: int, token: str, stats: Stats, stop: asyncio.Event, 
     writer = None
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write((f"GET /api/live HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-                      "Accept: text/event-stream\r\n\r\n").encode())
+        writer.write(
+            (
+                f"GET /api/live HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+                "Accept: text/event-stream\r\n\r\n"
+            ).encode()
+        )
         head = await reader.readuntil(b"\r\n\r\n")
         if b" 200 " not in head.split(b"\r\n", 1)[0]:
             stats.error("live", head.split(b"\r\n", 1)[0].decode("latin-1"))
@@ -343,9 +408,9 @@ async def live_client(port: int, token: str, stats: Stats, stop: asyncio.Event, 
 
 async def prepare(db_url: str, redis_url: str) -> None:
     from redis.asyncio import Redis
+    from run import PASSWORD  # tests/perf/intake/run.py: the benchmarks' demo password
 
     from hotline.ops.seed import fresh_database
-    from run import PASSWORD  # tests/perf/intake/run.py: the benchmarks' demo password
 
     await fresh_database(db_url, demo_password=PASSWORD)
     r = Redis.from_url(redis_url)
@@ -360,14 +425,17 @@ async def db_figures(db_url: str) -> dict[str, Any]:
 
     conn = await db.connect(db_url)
     try:
-        return dict(await conn.fetchrow(
-            """SELECT (SELECT count(*) FROM tickets) AS tickets,
+        return dict(
+            await conn.fetchrow(
+                """SELECT (SELECT count(*) FROM tickets) AS tickets,
                       (SELECT count(*) FROM escalation_steps) AS steps,
                       (SELECT count(*) FROM escalation_steps WHERE source = 'job') AS steps_by_job,
                       (SELECT count(*) FROM (SELECT 1 FROM escalation_steps GROUP BY clock_id, step
                                              HAVING count(*) > 1) d) AS doubled_steps,
                       (SELECT count(*) FROM notifications) AS notifications,
-                      (SELECT count(*) FROM clocks WHERE next_step_at < now() - interval '30 seconds') AS overdue_unrecorded"""))
+                      (SELECT count(*) FROM clocks WHERE next_step_at < now() - interval '30 seconds') AS overdue_unrecorded"""
+            )
+        )
     finally:
         await conn.close()
 
@@ -393,9 +461,14 @@ async def drive(args: argparse.Namespace, port: int, pids: dict[str, list[int]])
         await sign_in([f"handler-{u}" for u in units])
         units = [u for u in units if f"handler-{u}" in tokens]
         assert units, "no handler could sign in"
-        policies = (await c.get("/api/admin/sla-policies", headers={"Authorization": f"Bearer {tokens['admin']}"})).json()
-        r = await c.put("/api/admin/sla-policies", headers={"Authorization": f"Bearer {tokens['admin']}"},
-                        json={"defaults": policies["defaults"], "policy": [*policies["policy"], *FAST_ROWS]})
+        policies = (
+            await c.get("/api/admin/sla-policies", headers={"Authorization": f"Bearer {tokens['admin']}"})
+        ).json()
+        r = await c.put(
+            "/api/admin/sla-policies",
+            headers={"Authorization": f"Bearer {tokens['admin']}"},
+            json={"defaults": policies["defaults"], "policy": [*policies["policy"], *FAST_ROWS]},
+        )
         assert r.status_code == 200, r.text
 
         traffic = Traffic(c, tokens, stats)
@@ -403,8 +476,10 @@ async def drive(args: argparse.Namespace, port: int, pids: dict[str, list[int]])
         stop = asyncio.Event()
         counts = [0] * args.live
         viewers = ["manager", "dispatcher", "agent", *(f"handler-{u}" for u in units)]
-        live_tasks = [asyncio.create_task(live_client(port, tokens[viewers[i % len(viewers)]], stats, stop, counts, i))
-                      for i in range(args.live)]
+        live_tasks = [
+            asyncio.create_task(live_client(port, tokens[viewers[i % len(viewers)]], stats, stop, counts, i))
+            for i in range(args.live)
+        ]
 
         started = time.monotonic()
         warmup = args.warmup if args.warmup is not None else max(60.0, args.duration / 10)
@@ -412,8 +487,11 @@ async def drive(args: argparse.Namespace, port: int, pids: dict[str, list[int]])
         in_flight: set[asyncio.Task[None]] = set()
         rss_start: dict[int, float] = {}
         all_pids = [p for group in pids.values() for p in group]
-        print(f"{'min':>4} {'req/s':>7} {'errors':>6} {'p50 ms':>7} {'p99 ms':>7}  RSS MB "
-              + " ".join(f"{name}:{p}" for name, group in pids.items() for p in group), flush=True)
+        print(
+            f"{'min':>4} {'req/s':>7} {'errors':>6} {'p50 ms':>7} {'p99 ms':>7}  RSS MB "
+            + " ".join(f"{name}:{p}" for name, group in pids.items() for p in group),
+            flush=True,
+        )
         next_report = started + 60
         n = 0
         dropped = 0
@@ -439,8 +517,11 @@ async def drive(args: argparse.Namespace, port: int, pids: dict[str, list[int]])
                 minute, stats.minute = stats.minute, []
                 errs, stats.minute_errors = stats.minute_errors, 0
                 rss = " ".join(f"{rss_mb(p):.0f}" for p in all_pids)
-                print(f"{int((next_report - started) // 60):>4} {len(minute) / 60:>7.1f} {errs:>6} "
-                      f"{pct(minute, 0.5):>7.1f} {pct(minute, 0.99):>7.1f}  {rss}", flush=True)
+                print(
+                    f"{int((next_report - started) // 60):>4} {len(minute) / 60:>7.1f} {errs:>6} "
+                    f"{pct(minute, 0.5):>7.1f} {pct(minute, 0.99):>7.1f}  {rss}",
+                    flush=True,
+                )
                 next_report += 60
         await asyncio.wait(in_flight, timeout=30) if in_flight else None
         elapsed = time.monotonic() - started
@@ -455,17 +536,27 @@ async def drive(args: argparse.Namespace, port: int, pids: dict[str, list[int]])
     figures = await db_figures(args.db_url)
     measured = stats.latencies
     total_errors = sum(stats.errors.values())
-    print(f"\n{sum(stats.by_kind.values()):,} requests answered in {elapsed:.0f} s "
-          f"({sum(stats.by_kind.values()) / elapsed:.1f}/s): {dict(stats.by_kind)}")
-    print(f"after the {warmup:.0f} s warm-up: {len(measured):,} requests, p50 {pct(measured, 0.5):.1f} ms, "
-          f"p90 {pct(measured, 0.9):.1f} ms, p99 {pct(measured, 0.99):.1f} ms, max {max(measured or [0]):.1f} ms")
-    print("by kind: " + ", ".join(f"{k} p50 {pct(v, 0.5):.1f} / p99 {pct(v, 0.99):.1f} ms"
-                                  for k, v in sorted(stats.kind_latencies.items())))
+    print(
+        f"\n{sum(stats.by_kind.values()):,} requests answered in {elapsed:.0f} s "
+        f"({sum(stats.by_kind.values()) / elapsed:.1f}/s): {dict(stats.by_kind)}"
+    )
+    print(
+        f"after the {warmup:.0f} s warm-up: {len(measured):,} requests, p50 {pct(measured, 0.5):.1f} ms, "
+        f"p90 {pct(measured, 0.9):.1f} ms, p99 {pct(measured, 0.99):.1f} ms, max {max(measured or [0]):.1f} ms"
+    )
+    print(
+        "by kind: "
+        + ", ".join(
+            f"{k} p50 {pct(v, 0.5):.1f} / p99 {pct(v, 0.99):.1f} ms" for k, v in sorted(stats.kind_latencies.items())
+        )
+    )
     print(f"errors: {total_errors} {dict(stats.errors) if stats.errors else ''}")
     for e in stats.sample_errors:
         print(f"  e.g. {e}")
-    print(f"live feed: {args.live} clients, {sum(counts):,} events received "
-          f"(min {min(counts or [0])}, max {max(counts or [0])} per client)")
+    print(
+        f"live feed: {args.live} clients, {sum(counts):,} events received "
+        f"(min {min(counts or [0])}, max {max(counts or [0])} per client)"
+    )
     print(f"database: {figures}")
     growth_ok = True
     for name, group in pids.items():
@@ -474,14 +565,18 @@ async def drive(args: argparse.Namespace, port: int, pids: dict[str, list[int]])
             growth = (b - a) / a if a == a and a else float("nan")
             ok = growth == growth and growth <= RSS_GROWTH_TARGET
             growth_ok &= ok
-            print(f"RSS {name} pid {p}: {a:.1f} MB after warm-up -> {b:.1f} MB at the end ({100 * growth:+.1f} %)"
-                  f"{'' if ok else '  MISSED'}")
+            print(
+                f"RSS {name} pid {p}: {a:.1f} MB after warm-up -> {b:.1f} MB at the end ({100 * growth:+.1f} %)"
+                f"{'' if ok else '  MISSED'}"
+            )
     p99 = pct(measured, 0.99)
-    checks = [(f"0 errors ({total_errors})", total_errors == 0),
-              (f"p99 <= {P99_TARGET_MS:.0f} ms ({p99:.1f})", p99 <= P99_TARGET_MS),
-              (f"RSS growth <= {100 * RSS_GROWTH_TARGET:.0f} % per process after warm-up", growth_ok),
-              (f"no step recorded twice ({figures['doubled_steps']})", figures["doubled_steps"] == 0),
-              (f"the worker escalated ({figures['steps']} steps)", figures["steps"] > 0)]
+    checks = [
+        (f"0 errors ({total_errors})", total_errors == 0),
+        (f"p99 <= {P99_TARGET_MS:.0f} ms ({p99:.1f})", p99 <= P99_TARGET_MS),
+        (f"RSS growth <= {100 * RSS_GROWTH_TARGET:.0f} % per process after warm-up", growth_ok),
+        (f"no step recorded twice ({figures['doubled_steps']})", figures["doubled_steps"] == 0),
+        (f"the worker escalated ({figures['steps']} steps)", figures["steps"] > 0),
+    ]
     print("; ".join(f"{'ok' if ok else 'MISSED'} {text}" for text, ok in checks))
     passed = all(ok for _, ok in checks)
     print("PASS" if passed else "FAIL (a target was missed)")
@@ -505,29 +600,45 @@ def main() -> int:
     args.db_url, args.redis_url = common.bench_urls(DB_NAME, os.environ.get("HOTLINE_BENCH_REDIS_DB", "11"))
     run.require_port(args.db_url, 5432, "PostgreSQL")
     run.require_port(args.redis_url, 6379, "Redis")
-    print(f"soak: {args.rate:.0f} requests/s for {args.duration} s, {args.live} live-feed clients, "
-          f"{args.workers} API workers + 1 hotline worker; machine {100 * run.machine_busy():.0f} % busy before",
-          flush=True)
+    print(
+        f"soak: {args.rate:.0f} requests/s for {args.duration} s, {args.live} live-feed clients, "
+        f"{args.workers} API workers + 1 hotline worker; machine {100 * run.machine_busy():.0f} % busy before",
+        flush=True,
+    )
     asyncio.run(prepare(args.db_url, args.redis_url))
     with tempfile.TemporaryDirectory(prefix="hotline-soak-") as tmp:
         port = run.free_port()
         log = Path(tmp) / "serve.log"
         server = run.start_server("hotline", args.workers, port, args.db_url, args.redis_url, log)
-        env = {**os.environ, "HOTLINE_DATABASE_URL": args.db_url, "HOTLINE_REDIS_URL": args.redis_url,
-               "HOTLINE_LOG_LEVEL": "WARNING", "HOTLINE_SECRET_KEY": run.SECRET, "HOTLINE_DEMO_PASSWORD": run.PASSWORD}
+        env = {
+            **os.environ,
+            "HOTLINE_DATABASE_URL": args.db_url,
+            "HOTLINE_REDIS_URL": args.redis_url,
+            "HOTLINE_LOG_LEVEL": "WARNING",
+            "HOTLINE_SECRET_KEY": run.SECRET,
+            "HOTLINE_DEMO_PASSWORD": run.PASSWORD,
+        }
         worker_log = (Path(tmp) / "worker.log").open("ab")
-        worker = subprocess.Popen([sys.executable, "-m", "hotline.ops.cli", "worker"], env=env, cwd=ROOT,
-                                  stdout=worker_log, stderr=subprocess.STDOUT, start_new_session=True)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "hotline.ops.cli", "worker"],
+            env=env,
+            cwd=ROOT,
+            stdout=worker_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             run.wait_ready(server, port, log)
             time.sleep(2)  # every API worker past its start-up, not only the first to answer
             tree = run.process_tree(server.pid)
             # uvicorn's children: its workers and multiprocessing's resource tracker (small, idle).
             children = {p: Path(f"/proc/{p}/cmdline").read_bytes() for p in sorted(tree[1:])}
-            pids = {"api-parent": tree[:1],
-                    "api-worker": [p for p, cmd in children.items() if b"resource_tracker" not in cmd],
-                    "api-tracker": [p for p, cmd in children.items() if b"resource_tracker" in cmd],
-                    "hotline-worker": [worker.pid]}
+            pids = {
+                "api-parent": tree[:1],
+                "api-worker": [p for p, cmd in children.items() if b"resource_tracker" not in cmd],
+                "api-tracker": [p for p, cmd in children.items() if b"resource_tracker" in cmd],
+                "hotline-worker": [worker.pid],
+            }
             cpu0 = {p: run.cpu_seconds([p]) for p in tree + [worker.pid]}
             started = time.monotonic()
             rc = asyncio.run(drive(args, port, pids))
@@ -536,9 +647,12 @@ def main() -> int:
             import resource
 
             me = resource.getrusage(resource.RUSAGE_SELF)
-            print("CPU (cores) " + ", ".join(f"pid {p}: {v:.2f}" for p, v in cpu.items())
-                  + f"; this load generator: {(me.ru_utime + me.ru_stime) / wall:.2f}"
-                  + f"; machine {100 * run.machine_busy():.0f} % busy after (other work on the box counts too)")
+            print(
+                "CPU (cores) "
+                + ", ".join(f"pid {p}: {v:.2f}" for p, v in cpu.items())
+                + f"; this load generator: {(me.ru_utime + me.ru_stime) / wall:.2f}"
+                + f"; machine {100 * run.machine_busy():.0f} % busy after (other work on the box counts too)"
+            )
         finally:
             run.stop_server(server)
             run.stop_server(worker)

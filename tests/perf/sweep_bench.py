@@ -26,7 +26,7 @@ import os
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,25 +34,54 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # benchmark the working tree
 
 from config.settings import Settings  # noqa: E402
-from hotline.infra import db
-from hotline.escalation import steps as escalation
 from hotline.escalation import notifications  # noqa: E402
+from hotline.escalation import steps as escalation
+from hotline.infra import db
 from hotline.infra.runtime import Runtime  # noqa: E402
-from tests.perf import common  # noqa: E402
 from hotline.ops import seed  # noqa: E402
+from tests.perf import common  # noqa: E402
 
-UTC = timezone.utc
-UNITS = ["320612-bureau", "320613-bureau", "320614-bureau", "320623-bureau", "320681-bureau", "320682-bureau",
-         "320685-bureau", "city-taxi", "city-bus", "city-road", "city-transport", "city-highway"]
+UTC = UTC
+UNITS = [
+    "320612-bureau",
+    "320613-bureau",
+    "320614-bureau",
+    "320623-bureau",
+    "320681-bureau",
+    "320682-bureau",
+    "320685-bureau",
+    "city-taxi",
+    "city-bus",
+    "city-road",
+    "city-transport",
+    "city-highway",
+]
 TERRITORIES = ["320612", "320613", "320614", "320623", "320681", "320682", "320685"]
 LOADED = ("tickets", "assignments", "clocks", "escalation_steps")
 DEADLINE = {  # a compact stored deadline (no explanation): the sweep reads the clock's columns only
-    "clock": "reply", "start": "2026-11-02T01:00:00+00:00", "due_at": "2026-11-20T09:30:00+00:00",
-    "warning_at": "2026-11-16T05:00:00+00:00", "supervision_at": "2026-11-24T09:30:00+00:00", "basis": "working",
-    "allowed_seconds": 378000.0, "provisional": False, "capped": False, "policy_id": "reply-complaint",
-    "policy_version": 1, "calendar_version": "bench", "warning_ratio": 0.75, "supervision_after_working_days": 2,
-    "limit": 15, "unit": "working_days", "cap": None, "computed_due_at": None, "suspended_at": None,
-    "suspended_remaining_seconds": None, "adjustments": [], "policy": None}
+    "clock": "reply",
+    "start": "2026-11-02T01:00:00+00:00",
+    "due_at": "2026-11-20T09:30:00+00:00",
+    "warning_at": "2026-11-16T05:00:00+00:00",
+    "supervision_at": "2026-11-24T09:30:00+00:00",
+    "basis": "working",
+    "allowed_seconds": 378000.0,
+    "provisional": False,
+    "capped": False,
+    "policy_id": "reply-complaint",
+    "policy_version": 1,
+    "calendar_version": "bench",
+    "warning_ratio": 0.75,
+    "supervision_after_working_days": 2,
+    "limit": 15,
+    "unit": "working_days",
+    "cap": None,
+    "computed_due_at": None,
+    "suspended_at": None,
+    "suspended_remaining_seconds": None,
+    "adjustments": [],
+    "policy": None,
+}
 
 
 def bench_urls() -> tuple[str, str]:
@@ -156,8 +185,17 @@ async def load(url: str, plan: Plan) -> dict[str, float]:
         for table in LOADED:
             started = time.perf_counter()
             for first in range(1, plan.total + 1, CHUNK):
-                await conn.execute(GENERATE[table], first, min(plan.total, first + CHUNK - 1), plan.closed_n,
-                                   plan.now, plan.due_total, UNITS, TERRITORIES, DEADLINE)
+                await conn.execute(
+                    GENERATE[table],
+                    first,
+                    min(plan.total, first + CHUNK - 1),
+                    plan.closed_n,
+                    plan.now,
+                    plan.due_total,
+                    UNITS,
+                    TERRITORIES,
+                    DEADLINE,
+                )
             timings[f"generate {table}"] = time.perf_counter() - started
             print(f"  generated {table} in {timings[f'generate {table}']:.0f} s", flush=True)
         await conn.execute("RESET session_replication_role")
@@ -168,7 +206,8 @@ async def load(url: str, plan: Plan) -> dict[str, float]:
         print(f"  rebuilt {len(indexes)} indexes in {timings['indexes']:.0f} s", flush=True)
         for table in LOADED:
             await conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))")
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"
+            )
         started = time.perf_counter()
         await conn.execute("VACUUM ANALYZE")
         timings["vacuum analyze"] = time.perf_counter() - started
@@ -179,6 +218,7 @@ async def load(url: str, plan: Plan) -> dict[str, float]:
 
 
 # --- the measurement -------------------------------------------------------------------------------------------------
+
 
 def _server_ms(plan: Any) -> float:
     p = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
@@ -205,19 +245,30 @@ async def measure(rt: Runtime, ticks: int, due: int) -> dict[str, Any]:
         now = datetime.now(UTC)
         async with rt.pool.acquire() as conn:
             async with conn.transaction():
-                plan = await conn.fetchval("EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) "
-                                           + escalation.RECORD_DUE_SQL, now, "sweep", now, due)
+                plan = await conn.fetchval(
+                    "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) " + escalation.RECORD_DUE_SQL,
+                    now,
+                    "sweep",
+                    now,
+                    due,
+                )
             record_ms.append(_server_ms(plan))
             if tick == 0:
                 shown_plan = _nodes((plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"])
             steps = await conn.fetch(
                 "SELECT s.id, t.number, t.territory FROM escalation_outbox o JOIN escalation_steps s "
-                "ON s.id = o.step_id JOIN tickets t ON t.id = s.ticket_id ORDER BY s.id")
+                "ON s.id = o.step_id JOIN tickets t ON t.id = s.ticket_id ORDER BY s.id"
+            )
             assert len(steps) == due, (len(steps), due)
             async with conn.transaction():
-                plan = await conn.fetchval("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + notifications.TELL_STEPS_SQL,
-                                           now, [], [r["id"] for r in steps], [r["number"] for r in steps],
-                                           [r["territory"] for r in steps])
+                plan = await conn.fetchval(
+                    "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + notifications.TELL_STEPS_SQL,
+                    now,
+                    [],
+                    [r["id"] for r in steps],
+                    [r["number"] for r in steps],
+                    [r["territory"] for r in steps],
+                )
             tell_ms.append(_server_ms(plan))
     cpu_ms: list[float] = []
     for _ in range(ticks):  # the tick itself (sweep_batch's statement), timed from the client and by backend CPU
@@ -248,8 +299,10 @@ def backend_cpu_ms(pid: int) -> float | None:
 
 
 def summary(values: list[float]) -> str:
-    return (f"median {statistics.median(values):6.1f} ms  min {min(values):6.1f}  max {max(values):6.1f}  "
-            f"({', '.join(f'{v:.0f}' for v in values)})")
+    return (
+        f"median {statistics.median(values):6.1f} ms  min {min(values):6.1f}  max {max(values):6.1f}  "
+        f"({', '.join(f'{v:.0f}' for v in values)})"
+    )
 
 
 async def run_size(open_n: int, closed_n: int, due: int, ticks: int) -> dict[str, Any]:
@@ -265,9 +318,13 @@ async def run_size(open_n: int, closed_n: int, due: int, ticks: int) -> dict[str
         sizes = await rt.pool.fetchrow(
             """SELECT (SELECT count(*) FROM tickets) AS tickets, (SELECT count(*) FROM clocks) AS clocks,
                       (SELECT count(*) FROM clocks WHERE next_step_at IS NOT NULL) AS running,
-                      pg_size_pretty(pg_database_size(current_database())) AS size""")
-        print(f"  loaded in {load_s:.0f} s: {sizes['tickets']:,} tickets, {sizes['clocks']:,} clocks "
-              f"({sizes['running']:,} running), database {sizes['size']}", flush=True)
+                      pg_size_pretty(pg_database_size(current_database())) AS size"""
+        )
+        print(
+            f"  loaded in {load_s:.0f} s: {sizes['tickets']:,} tickets, {sizes['clocks']:,} clocks "
+            f"({sizes['running']:,} running), database {sizes['size']}",
+            flush=True,
+        )
         result = await measure(rt, ticks, due)
     finally:
         await rt.close()
@@ -292,14 +349,21 @@ async def main() -> None:
         open_n, closed_n = (int(x) for x in size.split(":"))
         results.append(await run_size(open_n, closed_n, args.due, args.ticks))
     print("\n--- result ---")
-    print(f"{'open':>10} {'closed':>10} {'load s':>7} {'db ms':>8} {'cpu ms':>8} {'wall ms':>8} {'tell ms':>8}"
-          "   (medians per tick of " f"{args.due} due items)")
+    print(
+        f"{'open':>10} {'closed':>10} {'load s':>7} {'db ms':>8} {'cpu ms':>8} {'wall ms':>8} {'tell ms':>8}"
+        "   (medians per tick of "
+        f"{args.due} due items)"
+    )
     for r in results:
         cpu = f"{statistics.median(r['cpu_ms']):8.1f}" if r["cpu_ms"] else "     n/a"
-        print(f"{r['open']:>10,} {r['closed']:>10,} {r['load_s']:>7.0f} {statistics.median(r['record_ms']):>8.1f} "
-              f"{cpu} {statistics.median(r['wall_ms']):>8.1f} {statistics.median(r['tell_ms']):>8.1f}")
-    print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (db ms is elapsed time inside the "
-          "server, so it grows when other work competes; cpu ms does not)")
+        print(
+            f"{r['open']:>10,} {r['closed']:>10,} {r['load_s']:>7.0f} {statistics.median(r['record_ms']):>8.1f} "
+            f"{cpu} {statistics.median(r['wall_ms']):>8.1f} {statistics.median(r['tell_ms']):>8.1f}"
+        )
+    print(
+        f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (db ms is elapsed time inside the "
+        "server, so it grows when other work competes; cpu ms does not)"
+    )
     ok = all(statistics.median(r["record_ms"]) <= 50 for r in results)
     print("PASS (<= 50 ms of database time per tick)" if ok else "FAIL (> 50 ms of database time per tick)")
 

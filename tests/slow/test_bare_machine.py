@@ -42,8 +42,7 @@ PASSWORD = "hotline"
 
 
 def _run(cmd: list[str], timeout: float = 600, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False,
-                            **kwargs)  # type: ignore[call-overload]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, **kwargs)  # type: ignore[call-overload]
     if result.returncode:
         pytest.fail(f"`{' '.join(cmd)}` exited {result.returncode}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result
@@ -58,22 +57,32 @@ def _free_port() -> int:
 def _host_tools() -> None:
     """docker.io and debootstrap from Debian's packages (CI starts on a fresh machine); a clear failure without."""
     if os.geteuid() != 0:
-        pytest.fail("no container engine can run here: dockerd and debootstrap need root, and this test runs as "
-                    f"uid {os.geteuid()}; run `make test-slow` as root")
-    missing = [pkg for pkg, binary in (("docker.io", "dockerd"), ("debootstrap", "debootstrap"))
-               if not shutil.which(binary)]
+        pytest.fail(
+            "no container engine can run here: dockerd and debootstrap need root, and this test runs as "
+            f"uid {os.geteuid()}; run `make test-slow` as root"
+        )
+    missing = [
+        pkg for pkg, binary in (("docker.io", "dockerd"), ("debootstrap", "debootstrap")) if not shutil.which(binary)
+    ]
     if missing:
         if not shutil.which("apt-get"):
-            pytest.fail(f"no container engine can run here: {', '.join(missing)} missing and no apt-get to install "
-                        "them")
-        packages.apt_install(missing, "the bare-machine test builds and runs a Debian container",
-                             Path(tempfile.gettempdir()) / "hotline-bare-install.log")
+            pytest.fail(
+                f"no container engine can run here: {', '.join(missing)} missing and no apt-get to install them"
+            )
+        packages.apt_install(
+            missing,
+            "the bare-machine test builds and runs a Debian container",
+            Path(tempfile.gettempdir()) / "hotline-bare-install.log",
+        )
 
 
 def _debian_mirror() -> str:
     """The first Debian source this machine's apt is configured with for the suite (deb822 or one-line form)."""
-    files = sorted(Path("/etc/apt").glob("sources.list.d/*.sources")) + [Path("/etc/apt/sources.list")] \
+    files = (
+        sorted(Path("/etc/apt").glob("sources.list.d/*.sources"))
+        + [Path("/etc/apt/sources.list")]
         + sorted(Path("/etc/apt").glob("sources.list.d/*.list"))
+    )
     for f in files:
         if not f.is_file():
             continue
@@ -93,9 +102,15 @@ def _package_config(stage: Path) -> list[tuple[Path, str]]:
     """Copy this machine's package configuration into `stage`; (copy, where it goes in the container)."""
     home = Path.home()
     wanted: list[tuple[Path, str]] = []
-    for src in [*Path("/etc/apt").glob("sources.list*"), *Path("/etc/apt/apt.conf.d").glob("*registry*"),
-                Path("/etc/pip.conf"), Path("/etc/xdg/pip"), home / ".config/pip/pip.conf",
-                *Path("/usr/local/share/ca-certificates").glob("*"), Path("/etc/ssl/certs/ca-certificates.crt")]:
+    for src in [
+        *Path("/etc/apt").glob("sources.list*"),
+        *Path("/etc/apt/apt.conf.d").glob("*registry*"),
+        Path("/etc/pip.conf"),
+        Path("/etc/xdg/pip"),
+        home / ".config/pip/pip.conf",
+        *Path("/usr/local/share/ca-certificates").glob("*"),
+        Path("/etc/ssl/certs/ca-certificates.crt"),
+    ]:
         if src.exists():
             wanted.append((src, "/root/.config/pip/pip.conf" if src == home / ".config/pip/pip.conf" else str(src)))
     out = []
@@ -123,17 +138,29 @@ def _dockerd(work: Path) -> Iterator[Docker]:
     # network namespace instead.
     sock = work / "docker.sock"
     log = (work / "dockerd.log").open("wb")
-    proc = subprocess.Popen(["dockerd", "--bridge=none", "--iptables=false", "--ip-masq=false",
-                             f"--host=unix://{sock}", f"--data-root={work / 'data'}", f"--exec-root={work / 'exec'}",
-                             f"--pidfile={work / 'docker.pid'}"], stdout=log, stderr=log)
+    proc = subprocess.Popen(
+        [
+            "dockerd",
+            "--bridge=none",
+            "--iptables=false",
+            "--ip-masq=false",
+            f"--host=unix://{sock}",
+            f"--data-root={work / 'data'}",
+            f"--exec-root={work / 'exec'}",
+            f"--pidfile={work / 'docker.pid'}",
+        ],
+        stdout=log,
+        stderr=log,
+    )
     docker = Docker(sock)
     try:
         deadline = time.monotonic() + 60
-        while subprocess.run(["docker", "-H", f"unix://{sock}", "info"], capture_output=True,
-                             check=False).returncode:
+        while subprocess.run(["docker", "-H", f"unix://{sock}", "info"], capture_output=True, check=False).returncode:
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("no container engine can run here: dockerd did not start:\n"
-                            + (work / "dockerd.log").read_text(errors="replace")[-3000:])
+                pytest.fail(
+                    "no container engine can run here: dockerd did not start:\n"
+                    + (work / "dockerd.log").read_text(errors="replace")[-3000:]
+                )
             time.sleep(0.5)
         yield docker
     finally:
@@ -150,8 +177,7 @@ def _image(docker: Docker, work: Path) -> str:
     """A minimal Debian with only python3, python3-venv, make and git, plus the machine's package configuration."""
     rootfs = work / "rootfs"
     _run(["debootstrap", "--variant=minbase", SUITE, str(rootfs), _debian_mirror()], timeout=900)
-    _run(["sh", "-c", f"tar -C {rootfs} -c . | docker -H unix://{docker.sock} import - hotline-bare-base"],
-         timeout=600)
+    _run(["sh", "-c", f"tar -C {rootfs} -c . | docker -H unix://{docker.sock} import - hotline-bare-base"], timeout=600)
     shutil.rmtree(rootfs, ignore_errors=True)
     docker("run", "-d", "--name", "hotline-bare-prep", "--network", "host", "hotline-bare-base", "sleep", "infinity")
     try:
@@ -161,9 +187,17 @@ def _image(docker: Docker, work: Path) -> str:
             docker("exec", "hotline-bare-prep", "mkdir", "-p", dest if copy.is_dir() else str(Path(dest).parent))
             # `dir/.`: the directory's contents into `dest`, not a subdirectory named after the copy.
             docker("cp", f"{copy}/." if copy.is_dir() else str(copy), f"hotline-bare-prep:{dest}")
-        docker("exec", "-e", "DEBIAN_FRONTEND=noninteractive", "hotline-bare-prep", "sh", "-c",
-               "apt-get update -q && apt-get install -y -q --no-install-recommends "
-               + " ".join(BASE_PACKAGES + TRUST_PACKAGES), timeout=900)
+        docker(
+            "exec",
+            "-e",
+            "DEBIAN_FRONTEND=noninteractive",
+            "hotline-bare-prep",
+            "sh",
+            "-c",
+            "apt-get update -q && apt-get install -y -q --no-install-recommends "
+            + " ".join(BASE_PACKAGES + TRUST_PACKAGES),
+            timeout=900,
+        )
         docker("commit", "hotline-bare-prep", "hotline-bare")
     finally:
         docker("rm", "-f", "hotline-bare-prep")
@@ -195,8 +229,16 @@ def test_make_run_and_make_test_unit_on_a_bare_debian() -> None:
         with _dockerd(work) as docker:
             image = _image(docker, work)
             print(f"\nimage built in {time.monotonic() - started:.0f} s", flush=True)
-            env = ["-e", "HOTLINE_SERVICES=private", "-e", f"HOTLINE_PRIVATE_PG_PORT={pg_port}",
-                   "-e", f"HOTLINE_PRIVATE_REDIS_PORT={redis_port}", "-e", f"HOTLINE_PORT={api_port}"]
+            env = [
+                "-e",
+                "HOTLINE_SERVICES=private",
+                "-e",
+                f"HOTLINE_PRIVATE_PG_PORT={pg_port}",
+                "-e",
+                f"HOTLINE_PRIVATE_REDIS_PORT={redis_port}",
+                "-e",
+                f"HOTLINE_PORT={api_port}",
+            ]
             for name in ("PIP_CERT", "PIP_DEFAULT_TIMEOUT", "PIP_DISABLE_PIP_VERSION_CHECK"):
                 if os.environ.get(name):
                     env += ["-e", f"{name}={os.environ[name]}"]
@@ -205,9 +247,15 @@ def test_make_run_and_make_test_unit_on_a_bare_debian() -> None:
                 docker("exec", "hotline-bare-run", "mkdir", "-p", "/src")
                 docker("cp", str(clone), "hotline-bare-run:/src/hotline")
                 # Its own process group, so stopping it stops the API and worker it started.
-                docker("exec", "-d", "hotline-bare-run", "sh", "-c",
-                       "cd /src/hotline && exec setsid sh -c "
-                       "'echo $$ > /src/run.pid; make run; echo $? > /src/run.exit' > /src/run.log 2>&1")
+                docker(
+                    "exec",
+                    "-d",
+                    "hotline-bare-run",
+                    "sh",
+                    "-c",
+                    "cd /src/hotline && exec setsid sh -c "
+                    "'echo $$ > /src/run.pid; make run; echo $? > /src/run.exit' > /src/run.log 2>&1",
+                )
                 run_started = time.monotonic()
                 ready = False
                 while time.monotonic() - run_started < FIRST_RUN_LIMIT:
@@ -219,8 +267,20 @@ def test_make_run_and_make_test_unit_on_a_bare_debian() -> None:
                     if ready:
                         break
                     # An exit status file, not `kill -0`: nothing reaps zombies under `sleep infinity`.
-                    gave_up = subprocess.run(["docker", "-H", f"unix://{docker.sock}", "exec", "hotline-bare-run",
-                                              "test", "-e", "/src/run.exit"], capture_output=True, check=False)
+                    gave_up = subprocess.run(
+                        [
+                            "docker",
+                            "-H",
+                            f"unix://{docker.sock}",
+                            "exec",
+                            "hotline-bare-run",
+                            "test",
+                            "-e",
+                            "/src/run.exit",
+                        ],
+                        capture_output=True,
+                        check=False,
+                    )
                     if gave_up.returncode == 0:
                         break  # make run gave up: its output says why, below
                     time.sleep(2)
@@ -228,22 +288,39 @@ def test_make_run_and_make_test_unit_on_a_bare_debian() -> None:
                 log = docker("exec", "hotline-bare-run", "cat", "/src/run.log").stdout
                 assert ready, f"/readyz did not answer ({first_run:.0f} s); make run said:\n{log[-4000:]}"
                 print(f"first make run until /readyz: {first_run:.0f} s", flush=True)
-                print("\n".join(line for line in log.splitlines()
-                                if line.startswith(("hotline:", "migrations applied", "seeded"))), flush=True)
+                print(
+                    "\n".join(
+                        line
+                        for line in log.splitlines()
+                        if line.startswith(("hotline:", "migrations applied", "seeded"))
+                    ),
+                    flush=True,
+                )
                 assert "hotline: installing postgresql-15 postgresql-client-15" in log, log[-4000:]
                 assert "redis-server" in log, log[-4000:]
 
-                status, body = _http("POST", f"http://127.0.0.1:{api_port}/api/auth/token",
-                                     {"username": "agent", "password": PASSWORD})
+                status, body = _http(
+                    "POST", f"http://127.0.0.1:{api_port}/api/auth/token", {"username": "agent", "password": PASSWORD}
+                )
                 assert status == 200, body
                 token = body["access_token"]
-                status, ticket = _http("POST", f"http://127.0.0.1:{api_port}/api/tickets", {
-                    "channel": "96196", "kind": "complaint", "category": "taxi", "territory": "320612",
-                    "title": "出租车拒载", "content": "乘客在万达广场打车被拒载。",
-                    "caller": {"name": "张先生", "phone": "13812345678"}, "urgent": False}, token)
+                status, ticket = _http(
+                    "POST",
+                    f"http://127.0.0.1:{api_port}/api/tickets",
+                    {
+                        "channel": "96196",
+                        "kind": "complaint",
+                        "category": "taxi",
+                        "territory": "320612",
+                        "title": "出租车拒载",
+                        "content": "乘客在万达广场打车被拒载。",
+                        "caller": {"name": "张先生", "phone": "13812345678"},
+                        "urgent": False,
+                    },
+                    token,
+                )
                 assert status == 201, ticket
-                status, read = _http("GET", f"http://127.0.0.1:{api_port}/api/tickets/{ticket['number']}",
-                                     token=token)
+                status, read = _http("GET", f"http://127.0.0.1:{api_port}/api/tickets/{ticket['number']}", token=token)
                 assert status == 200 and read["number"] == ticket["number"], read
 
                 docker("exec", "hotline-bare-run", "sh", "-c", 'kill -TERM "-$(cat /src/run.pid)"')
@@ -253,27 +330,39 @@ def test_make_run_and_make_test_unit_on_a_bare_debian() -> None:
                 assert not _listening(api_port), "make run did not stop on SIGTERM"
 
                 # A second start installs nothing: the binaries are there now.
-                again = docker("exec", "hotline-bare-run", "sh", "-c",
-                               "cd /src/hotline && .venv/bin/hotline services", timeout=120)
+                again = docker(
+                    "exec", "hotline-bare-run", "sh", "-c", "cd /src/hotline && .venv/bin/hotline services", timeout=120
+                )
                 assert "installing" not in again.stderr, again.stderr
                 assert f"127.0.0.1:{pg_port}" in again.stdout, again.stdout
                 # The policy-rc.d that kept the packaged services from starting was the install's own, and is gone.
                 docker("exec", "hotline-bare-run", "test", "!", "-e", "/usr/sbin/policy-rc.d")
 
-                unit = docker("exec", "hotline-bare-run", "sh", "-c", "cd /src/hotline && make test-unit",
-                              timeout=1200)
+                unit = docker("exec", "hotline-bare-run", "sh", "-c", "cd /src/hotline && make test-unit", timeout=1200)
                 assert " passed" in unit.stdout, unit.stdout[-3000:]
             except BaseException:
-                log = subprocess.run(["docker", "-H", f"unix://{docker.sock}", "exec", "hotline-bare-run", "cat",
-                                      "/src/run.log"], capture_output=True, text=True, check=False).stdout
+                log = subprocess.run(
+                    ["docker", "-H", f"unix://{docker.sock}", "exec", "hotline-bare-run", "cat", "/src/run.log"],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                ).stdout
                 print(f"make run in the container said:\n{log[-4000:]}", flush=True)
                 raise
             finally:
                 # The private servers run inside the container; removing it stops them.
-                subprocess.run(["docker", "-H", f"unix://{docker.sock}", "rm", "-f", "hotline-bare-run"],
-                               capture_output=True, check=False, timeout=120)
-                subprocess.run(["docker", "-H", f"unix://{docker.sock}", "rmi", "-f", "hotline-bare",
-                                "hotline-bare-base"], capture_output=True, check=False, timeout=120)
+                subprocess.run(
+                    ["docker", "-H", f"unix://{docker.sock}", "rm", "-f", "hotline-bare-run"],
+                    capture_output=True,
+                    check=False,
+                    timeout=120,
+                )
+                subprocess.run(
+                    ["docker", "-H", f"unix://{docker.sock}", "rmi", "-f", "hotline-bare", "hotline-bare-base"],
+                    capture_output=True,
+                    check=False,
+                    timeout=120,
+                )
     finally:
         # dockerd leaves its network namespace mounted under the exec root even with --bridge=none.
         mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]

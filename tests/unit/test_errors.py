@@ -19,9 +19,12 @@ def _app(exc: Exception) -> Litestar:
 
 
 def test_database_outages_are_503_with_retry_after_and_bugs_are_500():
-    for exc in (asyncpg.AdminShutdownError("terminating connection due to administrator command"),
-                asyncpg.CannotConnectNowError("the database system is starting up"),
-                asyncpg.TooManyConnectionsError("too many clients"), ConnectionRefusedError(111, "refused")):
+    for exc in (
+        asyncpg.AdminShutdownError("terminating connection due to administrator command"),
+        asyncpg.CannotConnectNowError("the database system is starting up"),
+        asyncpg.TooManyConnectionsError("too many clients"),
+        ConnectionRefusedError(111, "refused"),
+    ):
         with TestClient(_app(exc)) as client:
             r = client.get("/boom")
         body = msgspec.json.decode(r.content)

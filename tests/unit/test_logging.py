@@ -11,8 +11,13 @@ def test_mask_phone():
 
 
 def test_redaction_of_keys_and_embedded_numbers():
-    event = {"event": "x", "password": "secret", "caller_phone": "13812345678",
-             "detail": "call back 13912345678 today", "nested": {"phone": "13700000000", "ok": 1}}
+    event = {
+        "event": "x",
+        "password": "secret",
+        "caller_phone": "13812345678",
+        "detail": "call back 13912345678 today",
+        "nested": {"phone": "13700000000", "ok": 1},
+    }
     out = redact_processor(None, "info", event)
     assert out["password"] == "***" and out["caller_phone"] == "***"
     assert "13912345678" not in out["detail"] and "139****5678" in out["detail"]

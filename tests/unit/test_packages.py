@@ -21,8 +21,11 @@ def recording_apt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     bindir, calls = tmp_path / "bin", tmp_path / "apt-calls"
     bindir.mkdir()
     # systemctl recorded too, never run: the machine's own services stay as they are; sudo for a non-root run.
-    for name, body in (("apt-get", f'echo "$@" >> {calls}'), ("systemctl", f'echo systemctl "$@" >> {calls}'),
-                       ("sudo", 'exec "$@"')):
+    for name, body in (
+        ("apt-get", f'echo "$@" >> {calls}'),
+        ("systemctl", f'echo systemctl "$@" >> {calls}'),
+        ("sudo", 'exec "$@"'),
+    ):
         script = bindir / name
         script.write_text(f"#!/bin/sh\n{body}\n")
         script.chmod(script.stat().st_mode | stat.S_IXUSR)
@@ -39,7 +42,7 @@ def postgis_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     migrations = tmp_path / "migrations"
     migrations.mkdir()
     (migrations / "0001_core.sql").write_text("CREATE EXTENSION IF NOT EXISTS pg_trgm;\n")
-    (migrations / "0099_geo.sql").write_text("create extension postgis;\nCREATE EXTENSION \"pg_partman\";\n")
+    (migrations / "0099_geo.sql").write_text('create extension postgis;\nCREATE EXTENSION "pg_partman";\n')
     monkeypatch.setattr(packages, "MIGRATIONS", migrations)
 
 
@@ -56,38 +59,45 @@ def test_the_extensions_come_from_the_migrations(postgis_migration: None) -> Non
 def test_the_real_migrations_need_only_the_server() -> None:
     assert "pg_trgm" in packages.migration_extensions()
     assert packages.missing_postgres(_no_postgres)[1] == sorted(
-        e for e in packages.migration_extensions() if e in packages.EXTENSION_PACKAGES)
+        e for e in packages.migration_extensions() if e in packages.EXTENSION_PACKAGES
+    )
 
 
 def test_missing_binaries_are_installed_from_apt_saying_what_and_why(
-        recording_apt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    recording_apt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     packages.ensure(_no_postgres, True, False, tmp_path / "state")
     calls = recording_apt.read_text().splitlines()
     assert calls[0].startswith("update")
     assert calls[1] == "install -y -q --no-install-recommends postgresql-15 postgresql-client-15"
     out = capsys.readouterr()
     assert out.out == ""  # stdout is eval'd by the Makefile
-    line, = out.err.splitlines()
+    (line,) = out.err.splitlines()
     assert line.startswith("hotline: installing postgresql-15 postgresql-client-15 from Debian's packages")
     assert "private servers" in line and str(tmp_path / "state") in line
 
 
-def test_a_missing_extension_alone_installs_its_package(recording_apt: Path, tmp_path: Path,
-                                                        postgis_migration: None,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_extension_alone_installs_its_package(
+    recording_apt: Path, tmp_path: Path, postgis_migration: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A server is there; its extension directory is one where PostGIS is present and pg_partman not.
     extensions = tmp_path / "extension"
     extensions.mkdir()
     (extensions / "postgis.control").write_text("default_version = '3.3.2'\n")
     monkeypatch.setattr(packages, "_extension_dirs", lambda find: [extensions])
-    packages.ensure(lambda binary: f"/opt/pg/bin/{binary}" if binary in ("initdb", "pg_ctl") else None, True, False,
-                    tmp_path / "state")
+    packages.ensure(
+        lambda binary: f"/opt/pg/bin/{binary}" if binary in ("initdb", "pg_ctl") else None,
+        True,
+        False,
+        tmp_path / "state",
+    )
     install = recording_apt.read_text().splitlines()[1]
     assert install.endswith("--no-install-recommends postgresql-15-partman")
 
 
 def test_without_apt_the_error_says_what_to_install_per_platform(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no apt-get, no redis-server
     with pytest.raises(packages.ServiceError) as exc:
         packages.ensure(_no_postgres, True, True, tmp_path / "state")
@@ -111,4 +121,3 @@ def test_services_mode_and_private_ports_are_checked(monkeypatch: pytest.MonkeyP
     assert packages.env_port("HOTLINE_PRIVATE_PG_PORT", 55432) == 45432
     monkeypatch.delenv("HOTLINE_PRIVATE_PG_PORT")
     assert packages.env_port("HOTLINE_PRIVATE_PG_PORT", 55432) == 55432
-

@@ -20,8 +20,17 @@ def test_shipped_reference_loads_with_demo_contract():
     assert len(ref.categories) == 14 and len(ref.kinds) == 6
     assert "320612-bureau" in ref.units and ref.units["city-taxi"].name == "市客运出租汽车管理处"
     names = {a.username for a in ref.accounts}
-    assert {"agent", "dispatcher", "manager", "admin", "integration-12345", "integration-12328",
-            "integration-12319", "handler-city-office", "handler-320685-bureau"} <= names
+    assert {
+        "agent",
+        "dispatcher",
+        "manager",
+        "admin",
+        "integration-12345",
+        "integration-12328",
+        "integration-12319",
+        "handler-city-office",
+        "handler-320685-bureau",
+    } <= names
     assert sum(1 for a in ref.accounts if a.role == "handler") == len(ref.units)
 
 
@@ -79,16 +88,20 @@ def test_office_hours_come_from_calendar_toml_with_the_default_when_absent(tmp_p
     (tmp_path / "calendar.toml").write_text("format = 1\n", encoding="utf-8")
     overrides, hours = load_calendar_config(tmp_path)
     assert hours == DEFAULT_OFFICE_HOURS and overrides == {"format": 1}
-    (tmp_path / "calendar.toml").write_text('format = 1\noffice_hours = [["09:00", "12:00"], ["14:00", "18:00"]]\n',
-                                            encoding="utf-8")
+    (tmp_path / "calendar.toml").write_text(
+        'format = 1\noffice_hours = [["09:00", "12:00"], ["14:00", "18:00"]]\n', encoding="utf-8"
+    )
     overrides, hours = load_calendar_config(tmp_path)
     assert hours == (("09:00", "12:00"), ("14:00", "18:00")) and "office_hours" not in overrides
     cal = sla.build_calendar(overrides, office_hours=hours)
     from datetime import datetime
     from zoneinfo import ZoneInfo
+
     tz = ZoneInfo("Asia/Shanghai")
     # Wed 2026-11-04 08:45 is before opening on this timetable: the next working moment is 09:00.
-    assert sla.next_working_moment(cal, datetime(2026, 11, 4, 8, 45, tzinfo=tz)) == datetime(2026, 11, 4, 9, 0, tzinfo=tz)
+    assert sla.next_working_moment(cal, datetime(2026, 11, 4, 8, 45, tzinfo=tz)) == datetime(
+        2026, 11, 4, 9, 0, tzinfo=tz
+    )
     (tmp_path / "calendar.toml").write_text('format = 1\noffice_hours = "08:30-17:30"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="office_hours"):
         load_calendar_config(tmp_path)
@@ -98,7 +111,11 @@ def test_a_policy_row_reads_in_chinese_with_wildcards_as_any():
     from hotline.web.console.labels import policy_text
 
     kinds = load_reference().kinds
-    assert policy_text({"clock": "reply", "channel": "*", "kind": "complaint", "urgent": False}, kinds) == \
-        "办结时限，各渠道，投诉类，非紧急件"
-    assert policy_text({"clock": "sign", "channel": "12345", "kind": "*", "urgent": "*"}, kinds) == \
-        "签收时限，12345渠道，各类诉求，不分缓急"
+    assert (
+        policy_text({"clock": "reply", "channel": "*", "kind": "complaint", "urgent": False}, kinds)
+        == "办结时限，各渠道，投诉类，非紧急件"
+    )
+    assert (
+        policy_text({"clock": "sign", "channel": "12345", "kind": "*", "urgent": "*"}, kinds)
+        == "签收时限，12345渠道，各类诉求，不分缓急"
+    )

@@ -6,14 +6,32 @@ from config.reference import BUREAU_TEMPLATE, load_reference
 from hotline.tickets.routing import Router, RuleRow
 
 REF = load_reference()
-ROUTER = Router([RuleRow(r.id, r.category, None if r.territory == "*" else r.territory,
-                         None if r.unit == BUREAU_TEMPLATE else r.unit) for r in REF.rules], REF.units, REF.territories)
+ROUTER = Router(
+    [
+        RuleRow(
+            r.id, r.category, None if r.territory == "*" else r.territory, None if r.unit == BUREAU_TEMPLATE else r.unit
+        )
+        for r in REF.rules
+    ],
+    REF.units,
+    REF.territories,
+)
 
-CITY_ANYWHERE = {"highway": "city-highway", "toll": "city-highway", "waterway": "city-port",
-                 "construction": "city-quality", "driving_school": "city-transport"}
+CITY_ANYWHERE = {
+    "highway": "city-highway",
+    "toll": "city-highway",
+    "waterway": "city-port",
+    "construction": "city-quality",
+    "driving_school": "city-transport",
+}
 CITY_IN_CENTRE = {"taxi": "city-taxi", "ride_hailing": "city-taxi", "bus": "city-bus"}
-LOCAL_EXCEPT_CITY = {"road": "city-road", "road_admin": "city-roadadmin", "coach": "city-transport",
-                     "freight": "city-transport", "vehicle_repair": "city-transport"}
+LOCAL_EXCEPT_CITY = {
+    "road": "city-road",
+    "road_admin": "city-roadadmin",
+    "coach": "city-transport",
+    "freight": "city-transport",
+    "vehicle_repair": "city-transport",
+}
 
 
 def expected(category: str, territory: str) -> str:

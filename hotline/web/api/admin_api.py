@@ -10,18 +10,14 @@ from typing import Annotated, Any
 from litestar import get, patch, post, put
 from litestar.params import Body
 
-from hotline.auth import accounts
-
 from hotline.admin import audit as admin_events
-
 from hotline.admin import calendar_exceptions as calendar_admin
-
-from hotline.policies import store as policies
-
 from hotline.admin import routing_rules as routing_admin
+from hotline.auth import accounts
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
 from hotline.infra.runtime import Runtime
+from hotline.policies import store as policies
 
 
 @get("/api/admin/sla-policies")
@@ -31,19 +27,26 @@ async def get_sla_policies(rt: Runtime, principal: Principal) -> dict[str, Any]:
 
 
 @put("/api/admin/sla-policies", status_code=200)
-async def put_sla_policies(data: Annotated[dict[str, Any], Body()], rt: Runtime, principal: Principal,
-                           recompute_open: bool = False, expected_version: int | None = None) -> dict[str, Any]:
+async def put_sla_policies(
+    data: Annotated[dict[str, Any], Body()],
+    rt: Runtime,
+    principal: Principal,
+    recompute_open: bool = False,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
     """A new version of the set; an optional `reason` in the body is kept with it and in the admin events."""
     reason = data.get("reason") if isinstance(data, dict) else None
     if reason is not None and not isinstance(reason, str):
         raise InvalidInput("reason: text", fields={"reason": "text"})
-    return await policies.replace(rt, principal, data, expected_version=expected_version,
-                                  recompute_open=recompute_open, reason=reason)
+    return await policies.replace(
+        rt, principal, data, expected_version=expected_version, recompute_open=recompute_open, reason=reason
+    )
 
 
 @post("/api/admin/sla-policies/preview", status_code=200)
-async def preview_sla_policies(data: Annotated[dict[str, Any], Body()], rt: Runtime,
-                               principal: Principal) -> dict[str, Any]:
+async def preview_sla_policies(
+    data: Annotated[dict[str, Any], Body()], rt: Runtime, principal: Principal
+) -> dict[str, Any]:
     """Without saving: the diff against the set in force and how many running clocks a recomputation would move
     (`would_move`) out of `open_clocks` (`would_skip`: paused clocks it leaves alone)."""
     return await policies.preview(rt, principal, data)
@@ -61,16 +64,23 @@ async def sla_policy_version(number: int, rt: Runtime, principal: Principal) -> 
 
 
 @get("/api/admin/accounts")
-async def list_accounts(rt: Runtime, principal: Principal, q: str | None = None, role: str | None = None,
-                        active: bool | None = None, limit: int = 200) -> dict[str, Any]:
+async def list_accounts(
+    rt: Runtime,
+    principal: Principal,
+    q: str | None = None,
+    role: str | None = None,
+    active: bool | None = None,
+    limit: int = 200,
+) -> dict[str, Any]:
     """Accounts by username; `q` matches any part of the username or display name. `locked_seconds`: how long
     the account must still wait after failed sign-ins (0: not locked)."""
     return await accounts.listing(rt, principal, q=q, role=role, active=active, limit=limit)
 
 
 @post("/api/admin/accounts", status_code=201)
-async def create_account(data: Annotated[accounts.AccountNew, Body()], rt: Runtime,
-                         principal: Principal) -> dict[str, Any]:
+async def create_account(
+    data: Annotated[accounts.AccountNew, Body()], rt: Runtime, principal: Principal
+) -> dict[str, Any]:
     """A new account (`username`, `role`, `display_name`, `unit` for a handler, `channel` for an integration).
     Without `password` the answer carries a one-time `password`, shown only here, changed at first sign-in."""
     return await accounts.create(rt, principal, data)
@@ -89,11 +99,16 @@ async def unlock_account(username: str, rt: Runtime, principal: Principal) -> di
 
 
 @get("/api/admin/events")
-async def list_admin_events(rt: Runtime, principal: Principal, what: str | None = None, subject: str | None = None,
-                            before_id: int | None = None, limit: int = 50) -> dict[str, Any]:
+async def list_admin_events(
+    rt: Runtime,
+    principal: Principal,
+    what: str | None = None,
+    subject: str | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
     """Administrators' changes, newest first: actor, time, what (`account.create`...), subject, before, after."""
-    return await admin_events.recent(rt, principal, what_prefix=what, subject=subject, before_id=before_id,
-                                     limit=limit)
+    return await admin_events.recent(rt, principal, what_prefix=what, subject=subject, before_id=before_id, limit=limit)
 
 
 @get("/api/admin/routing-rules")
@@ -103,8 +118,9 @@ async def list_routing_rules(rt: Runtime, principal: Principal) -> dict[str, Any
 
 
 @get("/api/admin/routing-test")
-async def test_routing(rt: Runtime, principal: Principal, category: str | None = None,
-                       territory: str | None = None) -> dict[str, Any]:
+async def test_routing(
+    rt: Runtime, principal: Principal, category: str | None = None, territory: str | None = None
+) -> dict[str, Any]:
     """Where the live router sends a category and territory, and the rule that fired."""
     return routing_admin.test(rt, principal, category, territory)
 
@@ -117,19 +133,35 @@ async def calendar_overview(rt: Runtime, principal: Principal) -> dict[str, Any]
 
 
 @post("/api/admin/calendar/exception-preview", status_code=200)
-async def preview_calendar_exception(data: Annotated[calendar_admin.ExceptionPreview, Body()], rt: Runtime,
-                                     principal: Principal) -> dict[str, Any]:
+async def preview_calendar_exception(
+    data: Annotated[calendar_admin.ExceptionPreview, Body()], rt: Runtime, principal: Principal
+) -> dict[str, Any]:
     """Without saving: how many running clocks' deadlines a local exception (`date`, `working`, `reason`) would
     move, and the first of them (ticket, clock, due now, due with the exception)."""
     return await calendar_admin.preview_exception(rt, principal, data)
 
 
 @patch("/api/admin/accounts/{username:str}")
-async def change_account(username: str, data: Annotated[accounts.AccountChange, Body()], rt: Runtime,
-                         principal: Principal) -> dict[str, Any]:
+async def change_account(
+    username: str, data: Annotated[accounts.AccountChange, Body()], rt: Runtime, principal: Principal
+) -> dict[str, Any]:
     return await accounts.change(rt, principal, username, data)
 
 
-ROUTES = [get_sla_policies, put_sla_policies, preview_sla_policies, sla_policy_versions, sla_policy_version, list_accounts, create_account, change_account, reset_password,
-          unlock_account, list_admin_events, list_routing_rules, test_routing, calendar_overview,
-          preview_calendar_exception]
+ROUTES = [
+    get_sla_policies,
+    put_sla_policies,
+    preview_sla_policies,
+    sla_policy_versions,
+    sla_policy_version,
+    list_accounts,
+    create_account,
+    change_account,
+    reset_password,
+    unlock_account,
+    list_admin_events,
+    list_routing_rules,
+    test_routing,
+    calendar_overview,
+    preview_calendar_exception,
+]

@@ -18,13 +18,23 @@ class Credentials(msgspec.Struct):
 
 
 @post("/api/auth/token", status_code=200)
-async def token(data: Annotated[Credentials, Body()], request: Request[Any, Any, Any],
-                rt: Runtime) -> Response[dict[str, Any]]:
+async def token(
+    data: Annotated[Credentials, Body()], request: Request[Any, Any, Any], rt: Runtime
+) -> Response[dict[str, Any]]:
     principal = await sign_in(rt, data.username, data.password, request.client.host if request.client else "unknown")
     access_token, exp = issue_token(principal, rt.settings.secret_key, rt.settings.token_ttl_seconds)
-    return Response({"access_token": access_token, "token_type": "bearer", "role": principal.role,
-                     "unit": principal.unit, "channel": principal.channel, "username": principal.username,
-                     "display_name": principal.display_name, "expires_at": exp})
+    return Response(
+        {
+            "access_token": access_token,
+            "token_type": "bearer",
+            "role": principal.role,
+            "unit": principal.unit,
+            "channel": principal.channel,
+            "username": principal.username,
+            "display_name": principal.display_name,
+            "expires_at": exp,
+        }
+    )
 
 
 class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
@@ -34,12 +44,14 @@ class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
 
 
 @post("/api/auth/password", status_code=200)
-async def password(data: Annotated[PasswordChange, Body()], request: Request[Any, Any, Any],
-                   rt: Runtime) -> dict[str, Any]:
+async def password(
+    data: Annotated[PasswordChange, Body()], request: Request[Any, Any, Any], rt: Runtime
+) -> dict[str, Any]:
     """Choose a new password, proven by the current one. An account whose password an administrator set (a
     one-time password) gets no token until it has done this: /api/auth/token answers 403 for it."""
-    principal = await change_password(rt, data.username, data.password, data.new_password,
-                                      request.client.host if request.client else "unknown")
+    principal = await change_password(
+        rt, data.username, data.password, data.new_password, request.client.host if request.client else "unknown"
+    )
     return {"username": principal.username, "status": "password_changed"}
 
 
@@ -53,8 +65,14 @@ async def logout(principal: Principal, rt: Runtime) -> Response[dict[str, str]]:
 
 @get("/api/auth/me")
 async def me(principal: Principal) -> dict[str, Any]:
-    return {"username": principal.username, "role": principal.role, "unit": principal.unit,
-            "channel": principal.channel, "display_name": principal.display_name, "expires_at": principal.expires_at}
+    return {
+        "username": principal.username,
+        "role": principal.role,
+        "unit": principal.unit,
+        "channel": principal.channel,
+        "display_name": principal.display_name,
+        "expires_at": principal.expires_at,
+    }
 
 
 ROUTES = [token, password, logout, me]

@@ -6,17 +6,25 @@ from typing import Any
 
 from litestar import get
 
-from hotline.escalation import steps as escalation
 from hotline.auth.tokens import Principal
+from hotline.escalation import steps as escalation
 from hotline.infra.runtime import Runtime
 
 
 @get("/api/escalations")
-async def list_escalations(rt: Runtime, principal: Principal, unit: str | None = None, level: str | None = None,
-                           territory: str | None = None, clock: str | None = None, limit: int = 50,
-                           cursor: str | None = None) -> dict[str, Any]:
-    return await escalation.list_open(rt, principal, unit=unit, level=level, territory=territory, clock=clock,
-                                      limit=limit, cursor=cursor)
+async def list_escalations(
+    rt: Runtime,
+    principal: Principal,
+    unit: str | None = None,
+    level: str | None = None,
+    territory: str | None = None,
+    clock: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    return await escalation.list_open(
+        rt, principal, unit=unit, level=level, territory=territory, clock=clock, limit=limit, cursor=cursor
+    )
 
 
 ROUTES = [list_escalations]

@@ -6,14 +6,15 @@ from typing import Any
 
 from litestar import get
 
-from hotline.reports import export_audit
 from hotline.auth.tokens import Principal
 from hotline.infra.runtime import Runtime
+from hotline.reports import export_audit
 
 
 @get("/api/reports/exports")
-async def list_exports(rt: Runtime, principal: Principal, actor: str | None = None, limit: int = 50,
-                       cursor: str | None = None) -> dict[str, Any]:
+async def list_exports(
+    rt: Runtime, principal: Principal, actor: str | None = None, limit: int = 50, cursor: str | None = None
+) -> dict[str, Any]:
     return await export_audit.list_entries(rt, principal, actor=actor, limit=limit, cursor=cursor)
 
 

@@ -6,15 +6,19 @@ from typing import Any
 
 from litestar import Request, post
 
-from hotline.tickets import lifecycle
 from hotline.auth.tokens import Principal
 from hotline.infra.runtime import Runtime
+from hotline.tickets import lifecycle
 
 
-@post("/api/tickets/{number:str}/{action_name:str}", status_code=200,
-      description="Actions: " + ", ".join(lifecycle.ACTIONS))
-async def perform_action(number: str, action_name: str, request: Request[Any, Any, Any], rt: Runtime,
-                         principal: Principal) -> dict[str, Any]:
+@post(
+    "/api/tickets/{number:str}/{action_name:str}",
+    status_code=200,
+    description="Actions: " + ", ".join(lifecycle.ACTIONS),
+)
+async def perform_action(
+    number: str, action_name: str, request: Request[Any, Any, Any], rt: Runtime, principal: Principal
+) -> dict[str, Any]:
     return await lifecycle.perform(rt, principal, number, action_name, await request.body())
 
 

@@ -17,8 +17,8 @@ from litestar import Request, get
 from litestar.datastructures import State
 from litestar.response import Stream
 
-from hotline.infra import live
 from hotline.auth.tokens import Principal
+from hotline.infra import live
 from hotline.infra.runtime import Runtime
 
 KEEPALIVE_SECONDS = 15.0

@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get, post
 from litestar.params import Body
 
-from hotline.tickets import citizen
-
-from hotline.tickets import intake
-
-from hotline.infra import queue as jobs
-
-from hotline.infra import live
-
-from hotline.web import ratelimit
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput, NotFound
+from hotline.infra import live
+from hotline.infra import queue as jobs
 from hotline.infra.runtime import Runtime
+from hotline.tickets import citizen, intake
+from hotline.web import ratelimit
 
-STATUS_ZH = {"pending_dispatch": "待派单", "dispatched": "已派单", "in_progress": "办理中",
-             "return_requested": "办理中", "replied": "已答复", "closed": "已办结"}
+STATUS_ZH = {
+    "pending_dispatch": "待派单",
+    "dispatched": "已派单",
+    "in_progress": "办理中",
+    "return_requested": "办理中",
+    "replied": "已答复",
+    "closed": "已办结",
+}
 
 
 class PublicTicketIn(msgspec.Struct):
@@ -50,28 +51,54 @@ async def _web_principal(rt: Runtime) -> Principal:
         row = await rt.pool.fetchrow(
             """INSERT INTO users (username, password_hash, role, channel, display_name, active)
                VALUES ('public-web', '!', 'integration', 'web', '网上受理', false)
-               ON CONFLICT (username) DO UPDATE SET username = EXCLUDED.username RETURNING id""")
+               ON CONFLICT (username) DO UPDATE SET username = EXCLUDED.username RETURNING id"""
+        )
     return Principal(row["id"], "public-web", "integration", "网上受理", channel="web")
 
 
 @post("/public/tickets", status_code=201)
-async def submit(data: Annotated[PublicTicketIn, Body()], request: Request[Any, Any, Any], rt: Runtime) -> dict[str, Any]:
-    await ratelimit.hit(rt.redis, "public-submit", _client(request), max(1, rt.settings.public_rate_limit_per_minute // 6))
+async def submit(
+    data: Annotated[PublicTicketIn, Body()], request: Request[Any, Any, Any], rt: Runtime
+) -> dict[str, Any]:
+    await ratelimit.hit(
+        rt.redis, "public-submit", _client(request), max(1, rt.settings.public_rate_limit_per_minute // 6)
+    )
     if not data.caller.phone:
-        raise InvalidInput("a phone number is needed to check progress and to call you back",
-                           fields={"caller.phone": "required"})
+        raise InvalidInput(
+            "a phone number is needed to check progress and to call you back", fields={"caller.phone": "required"}
+        )
     citizen.check_submission(data.caller.phone, data.website)
     principal = await _web_principal(rt)
-    ticket_in = intake.TicketIn(channel="web", kind=data.kind, title=data.title, content=data.content,
-                                category=data.category, territory=data.territory, caller=data.caller,
-                                address=data.address, location=data.location)
+    ticket_in = intake.TicketIn(
+        channel="web",
+        kind=data.kind,
+        title=data.title,
+        content=data.content,
+        category=data.category,
+        territory=data.territory,
+        caller=data.caller,
+        address=data.address,
+        location=data.location,
+    )
     result = await intake.create_ticket(rt, principal, ticket_in, idempotency_key=None)
     number = await rt.pool.fetchval("SELECT number FROM tickets WHERE id = $1", result.ticket_id)
     await jobs.arm(rt.redis, result.armed)
-    await live.publish(rt.redis, "ticket", {"number": number, "action": "create", "unit": result.unit,
-                                            "units": [result.unit], "status": "dispatched" if result.unit else "pending_dispatch"})
-    return {"number": number, "message": "已受理，请凭受理编号和手机号后四位查询办理进度",
-            **await citizen.submitted(rt, number)}
+    await live.publish(
+        rt.redis,
+        "ticket",
+        {
+            "number": number,
+            "action": "create",
+            "unit": result.unit,
+            "units": [result.unit],
+            "status": "dispatched" if result.unit else "pending_dispatch",
+        },
+    )
+    return {
+        "number": number,
+        "message": "已受理，请凭受理编号和手机号后四位查询办理进度",
+        **await citizen.submitted(rt, number),
+    }
 
 
 @get("/public/tickets/{number:str}")
@@ -82,19 +109,28 @@ async def progress(number: str, request: Request[Any, Any, Any], rt: Runtime, ph
     row = await rt.pool.fetchrow(
         """SELECT number, status, closure, unit, kind, category, received_at, replied_at, closed_at, reply_content,
                   reply_outcome, answer
-           FROM tickets WHERE number = $1 AND caller_phone_tail = $2""", number, phone_tail)
+           FROM tickets WHERE number = $1 AND caller_phone_tail = $2""",
+        number,
+        phone_tail,
+    )
     if row is None:
         # The same answer for an unknown number and a wrong tail: the page reveals nothing to a guesser.
         raise NotFound("no ticket with that number and phone tail")
     iso = lambda v: v.isoformat() if v else None  # noqa: E731
     return {
-        "number": row["number"], "status": row["status"], "status_text": STATUS_ZH[row["status"]],
-        "closure": row["closure"], "kind": row["kind"], "category": row["category"],
+        "number": row["number"],
+        "status": row["status"],
+        "status_text": STATUS_ZH[row["status"]],
+        "closure": row["closure"],
+        "kind": row["kind"],
+        "category": row["category"],
         "unit_name": rt.names.units.get(row["unit"]) if row["unit"] else None,
-        "received_at": iso(row["received_at"]), "replied_at": iso(row["replied_at"]), "closed_at": iso(row["closed_at"]),
+        "received_at": iso(row["received_at"]),
+        "replied_at": iso(row["replied_at"]),
+        "closed_at": iso(row["closed_at"]),
         "reply": row["reply_content"] if row["reply_content"] is not None else row["answer"],
         "reply_outcome": row["reply_outcome"],
-        "checked_at": (checked := datetime.now(timezone.utc)).isoformat(),
+        "checked_at": (checked := datetime.now(UTC)).isoformat(),
         # In the calendar's zone and the timeline's format: the phone's own clock and locale may be anything.
         "checked_at_text": checked.astimezone(rt.calendar.tz).strftime("%Y-%m-%d %H:%M:%S"),
         **await citizen.progress(rt, row["number"]),

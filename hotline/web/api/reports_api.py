@@ -9,17 +9,17 @@ from typing import Annotated, Any
 from litestar import Request, Response, get
 from litestar.params import Parameter
 
-from hotline.reports import export_audit
-
-from hotline.web import limits
-
-from hotline.reports import core as reports
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
 from hotline.infra.runtime import Runtime
+from hotline.reports import core as reports
+from hotline.reports import export_audit
+from hotline.web import limits
 
-MEDIA = {"csv": "text/csv",  # Litestar adds "; charset=utf-8" to text types
-         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MEDIA = {
+    "csv": "text/csv",  # Litestar adds "; charset=utf-8" to text types
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 @get("/api/reports/closure")
@@ -38,15 +38,27 @@ async def closure(
     body = await reports.closure_report(rt, principal, q)
     if q.format == "json":
         return Response(body)
-    await export_audit.record(rt, principal, report="closure", format=q.format, row_count=len(body["rows"]),
-                              query={"from": body["from"], "to": body["to"], "as_of": body["as_of"],
-                                     "group_by": q.group_by, "unit": body["unit"]},
-                              client=request.client.host if request.client else None)
+    await export_audit.record(
+        rt,
+        principal,
+        report="closure",
+        format=q.format,
+        row_count=len(body["rows"]),
+        query={
+            "from": body["from"],
+            "to": body["to"],
+            "as_of": body["as_of"],
+            "group_by": q.group_by,
+            "unit": body["unit"],
+        },
+        client=request.client.host if request.client else None,
+    )
     # openpyxl takes tens of milliseconds per workbook (more for long reports): in a thread, not on the event loop.
     content = reports.to_csv(body) if q.format == "csv" else await asyncio.to_thread(reports.to_xlsx, body)
     name = f"closure-{q.group_by}-{q.start.date():%Y%m%d}-{q.end.date():%Y%m%d}.{q.format}"
-    return Response(content, media_type=MEDIA[q.format],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        content, media_type=MEDIA[q.format], headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @get("/api/reports/digests")

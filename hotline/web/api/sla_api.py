@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import get
 
 import sla
-from hotline.escalation import clocks
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
+from hotline.escalation import clocks
 from hotline.infra.runtime import Runtime
 
 
 @get("/api/sla/deadlines")
-async def deadlines(rt: Runtime, principal: Principal, channel: str = "96196", kind: str = "complaint",
-                    urgent: bool = False, received_at: datetime | None = None) -> dict[str, Any]:
+async def deadlines(
+    rt: Runtime,
+    principal: Principal,
+    channel: str = "96196",
+    kind: str = "complaint",
+    urgent: bool = False,
+    received_at: datetime | None = None,
+) -> dict[str, Any]:
     fields: dict[str, str] = {}
     if channel not in rt.names.channels:
         fields["channel"] = f"unknown channel {channel!r}"
@@ -29,10 +35,14 @@ async def deadlines(rt: Runtime, principal: Principal, channel: str = "96196", k
         fields["received_at"] = sla.out_of_range(received_at)  # type: ignore[assignment]
     if fields:
         raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
-    at = received_at or datetime.now(timezone.utc)
+    at = received_at or datetime.now(UTC)
     policies = await rt.current_policies()
-    sign = clocks.compute(policies, rt.calendar, clock="sign", start=at, channel=channel, kind=kind, urgent=urgent).deadline
-    reply = clocks.compute(policies, rt.calendar, clock="reply", start=at, channel=channel, kind=kind, urgent=urgent).deadline
+    sign = clocks.compute(
+        policies, rt.calendar, clock="sign", start=at, channel=channel, kind=kind, urgent=urgent
+    ).deadline
+    reply = clocks.compute(
+        policies, rt.calendar, clock="reply", start=at, channel=channel, kind=kind, urgent=urgent
+    ).deadline
     return {
         "received_at": at.isoformat(),
         "sign": sign.due_at.isoformat(),

@@ -8,14 +8,12 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, post
 from litestar.params import Body, Parameter
 
-from hotline.tickets import hints
-
-from hotline.tickets import intake
-from hotline.tickets import queries as ticket_service
-from hotline.web.api.deps import signed_in
 from hotline.auth.tokens import Principal
-from hotline.tickets.routing import rule_view
 from hotline.infra.runtime import Runtime
+from hotline.tickets import hints, intake
+from hotline.tickets import queries as ticket_service
+from hotline.tickets.routing import rule_view
+from hotline.web.api.deps import signed_in
 
 
 @post("/api/tickets", status_code=201, guards=[signed_in])
@@ -57,14 +55,21 @@ async def list_tickets(
     cursor: str | None = None,
     sort: str = "created",
 ) -> dict[str, Any]:
-    query = ticket_service.ListQuery(status, unit, territory, category, kind, channel, phone, q, created_from,
-                                     created_to, limit, cursor, sort)
+    query = ticket_service.ListQuery(
+        status, unit, territory, category, kind, channel, phone, q, created_from, created_to, limit, cursor, sort
+    )
     return await ticket_service.list_tickets(rt, principal, query)
 
 
 @get("/api/tickets/hints")
-async def ticket_hints(rt: Runtime, principal: Principal, phone: str | None = None, category: str | None = None,
-                       territory: str | None = None, text: str | None = None) -> dict[str, Any]:
+async def ticket_hints(
+    rt: Runtime,
+    principal: Principal,
+    phone: str | None = None,
+    category: str | None = None,
+    territory: str | None = None,
+    text: str | None = None,
+) -> dict[str, Any]:
     """While logging a call: the caller's earlier tickets and likely duplicates (merge instead of duplicating)."""
     return await hints.hints(rt, principal, phone=phone, category=category, territory=territory, text=text)
 
@@ -80,9 +85,16 @@ async def get_routing(number: str, rt: Runtime, principal: Principal) -> dict[st
         row = await ticket_service.fetch_row(conn, principal, number)
     decision = row["routing"] or {}
     rule = rt.router.rule(decision.get("rule_id"))
-    return {"number": number, "category": row["category"], "territory": row["territory"],
-            "unit": decision.get("unit"), "unit_name": rt.names.units.get(decision.get("unit") or ""),
-            "reason": decision.get("reason"), "rule": rule_view(rule) if rule else None, "current_unit": row["unit"]}
+    return {
+        "number": number,
+        "category": row["category"],
+        "territory": row["territory"],
+        "unit": decision.get("unit"),
+        "unit_name": rt.names.units.get(decision.get("unit") or ""),
+        "reason": decision.get("reason"),
+        "rule": rule_view(rule) if rule else None,
+        "current_unit": row["unit"],
+    }
 
 
 ROUTES = [create_ticket, list_tickets, ticket_hints, get_ticket, get_routing]

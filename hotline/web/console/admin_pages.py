@@ -8,14 +8,12 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from hotline.auth import accounts
-
 from hotline.admin import routing_rules as routing_admin
-from hotline.web.console import labels
-from hotline.web.console.pages import _html, _page
-from hotline.web.console import views
-from hotline.tickets.routing import BUREAU_TEMPLATE
+from hotline.auth import accounts
 from hotline.infra.runtime import Runtime
+from hotline.tickets.routing import BUREAU_TEMPLATE
+from hotline.web.console import labels, views
+from hotline.web.console.pages import _html, _page
 
 
 @get("/admin", include_in_schema=False)
@@ -32,8 +30,12 @@ async def admin_page(request: Request[Any, Any, Any], rt: Runtime) -> Response[A
         territories=sorted(names.territories.items()),
         rules=routing_admin.rules(rt, ctx["user"])["items"],
         bureau_template=BUREAU_TEMPLATE,
-        sla_names={"channel": dict(names.channels), "kind": dict(names.kinds), "clock": labels.CLOCK,
-                   "unit": {**labels.UNIT_TEXT, "minutes": "分钟（自然时间）"}},
+        sla_names={
+            "channel": dict(names.channels),
+            "kind": dict(names.kinds),
+            "clock": labels.CLOCK,
+            "unit": {**labels.UNIT_TEXT, "minutes": "分钟（自然时间）"},
+        },
     )
     return _html(views.render("admin/index.html", **ctx))
 

@@ -38,9 +38,11 @@ def trend_svg(weeks: list[dict[str, Any]], *, width: int = 640, height: int = 25
     def y(v: float) -> float:
         return top + plot_h - plot_h * v / y_max
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart trend" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}" role="img" aria-label="按周受理、办结与超期趋势" '
-             f'font-family="{FONT}" font-size="11">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart trend" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="按周受理、办结与超期趋势" '
+        f'font-family="{FONT}" font-size="11">'
+    ]
     for i in range(5):
         v = y_max * i / 4
         yy = y(v)
@@ -54,23 +56,32 @@ def trend_svg(weeks: list[dict[str, Any]], *, width: int = 640, height: int = 25
         for j, (key, name, colour) in enumerate(SERIES[:2]):
             x = cx - bar + j * bar
             h = plot_h * w[key] / y_max
-            parts.append(f'<rect class="bar {key}" x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar - 1:.1f}" '
-                         f'height="{h:.1f}" fill="{colour}"><title>{week:%Y-%m-%d}起一周 {name} {w[key]}</title></rect>')
+            parts.append(
+                f'<rect class="bar {key}" x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar - 1:.1f}" '
+                f'height="{h:.1f}" fill="{colour}"><title>{week:%Y-%m-%d}起一周 {name} {w[key]}</title></rect>'
+            )
         points.append((cx, y(w["overdue"]), w))
         if n <= 16 or i % 2 == 0:
-            parts.append(f'<text x="{cx:.1f}" y="{top + plot_h + 15}" text-anchor="middle" fill="#5f6b7a">{label}</text>')
+            parts.append(
+                f'<text x="{cx:.1f}" y="{top + plot_h + 15}" text-anchor="middle" fill="#5f6b7a">{label}</text>'
+            )
     if points:
         path = " ".join(f"{x:.1f},{yy:.1f}" for x, yy, _ in points)
         parts.append(f'<polyline points="{path}" fill="none" stroke="{SERIES[2][2]}" stroke-width="2"/>')
         for x, yy, w in points:
-            parts.append(f'<circle class="dot overdue" cx="{x:.1f}" cy="{yy:.1f}" r="3" fill="{SERIES[2][2]}">'
-                         f'<title>{w["week"]:%Y-%m-%d}起一周 超期件 {w["overdue"]}</title></circle>')
+            parts.append(
+                f'<circle class="dot overdue" cx="{x:.1f}" cy="{yy:.1f}" r="3" fill="{SERIES[2][2]}">'
+                f"<title>{w['week']:%Y-%m-%d}起一周 超期件 {w['overdue']}</title></circle>"
+            )
     parts.append(f'<text x="{left}" y="{height - 6}" fill="#5f6b7a">周（起始日）</text>')
     lx = width - right - 230
     for j, (_, name, colour) in enumerate(SERIES):
         x = lx + j * 78
-        shape = (f'<rect x="{x}" y="9" width="12" height="10" fill="{colour}"/>' if j < 2 else
-                 f'<line x1="{x}" x2="{x + 12}" y1="14" y2="14" stroke="{colour}" stroke-width="2"/>')
+        shape = (
+            f'<rect x="{x}" y="9" width="12" height="10" fill="{colour}"/>'
+            if j < 2
+            else f'<line x1="{x}" x2="{x + 12}" y1="14" y2="14" stroke="{colour}" stroke-width="2"/>'
+        )
         parts.append(shape + f'<text x="{x + 16}" y="18" fill="#333">{name}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -96,18 +107,23 @@ def heatmap_svg(data: dict[str, Any], *, cell_w: int = 58, cell_h: int = 22) -> 
     width = label_w + cell_w * (len(territories) + 1) + 8
     height = head_h + cell_h * (len(units) + 1) + 8
     peak = max(cells.values(), default=0)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart heatmap" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}" role="img" aria-label="承办单位与属地超期件热力图" '
-             f'font-family="{FONT}" font-size="11">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart heatmap" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="承办单位与属地超期件热力图" '
+        f'font-family="{FONT}" font-size="11">'
+    ]
     for j, (_, name) in enumerate([*territories, ("", "合计")]):
         x = label_w + cell_w * j + cell_w / 2
-        parts.append(f'<text x="{x:.1f}" y="{head_h - 10}" text-anchor="middle" fill="#333" '
-                     f'font-weight="{700 if name == "合计" else 400}">{escape(name)}</text>')
+        parts.append(
+            f'<text x="{x:.1f}" y="{head_h - 10}" text-anchor="middle" fill="#333" '
+            f'font-weight="{700 if name == "合计" else 400}">{escape(name)}</text>'
+        )
     col_totals = [0] * len(territories)
     for i, (code, name) in enumerate(units):
         yy = head_h + cell_h * i
-        parts.append(f'<text x="{label_w - 8}" y="{yy + cell_h / 2 + 4:.1f}" text-anchor="end" fill="#333">'
-                     f'{escape(name)}</text>')
+        parts.append(
+            f'<text x="{label_w - 8}" y="{yy + cell_h / 2 + 4:.1f}" text-anchor="end" fill="#333">{escape(name)}</text>'
+        )
         row_total = 0
         for j, (tcode, tname) in enumerate(territories):
             v = int(cells.get((code, tcode), 0))
@@ -115,22 +131,32 @@ def heatmap_svg(data: dict[str, Any], *, cell_w: int = 58, cell_h: int = 22) -> 
             col_totals[j] += v
             x = label_w + cell_w * j
             colour = _heat_colour(v, peak)
-            parts.append(f'<rect class="cell" data-unit="{escape(code)}" data-territory="{escape(tcode)}" '
-                         f'data-count="{v}" x="{x + 1}" y="{yy + 1}" width="{cell_w - 2}" height="{cell_h - 2}" '
-                         f'rx="2" fill="{colour}"><title>{escape(name)} × {escape(tname)}：超期 {v} 件</title></rect>')
+            parts.append(
+                f'<rect class="cell" data-unit="{escape(code)}" data-territory="{escape(tcode)}" '
+                f'data-count="{v}" x="{x + 1}" y="{yy + 1}" width="{cell_w - 2}" height="{cell_h - 2}" '
+                f'rx="2" fill="{colour}"><title>{escape(name)} × {escape(tname)}：超期 {v} 件</title></rect>'
+            )
             if v:
                 fill = "#fff" if v / max(peak, 1) > 0.55 else "#3a1a00"
-                parts.append(f'<text x="{x + cell_w / 2:.1f}" y="{yy + cell_h / 2 + 4:.1f}" text-anchor="middle" '
-                             f'fill="{fill}" pointer-events="none">{v}</text>')
+                parts.append(
+                    f'<text x="{x + cell_w / 2:.1f}" y="{yy + cell_h / 2 + 4:.1f}" text-anchor="middle" '
+                    f'fill="{fill}" pointer-events="none">{v}</text>'
+                )
         x = label_w + cell_w * len(territories)
-        parts.append(f'<text class="row-total" x="{x + cell_w / 2:.1f}" y="{yy + cell_h / 2 + 4:.1f}" '
-                     f'text-anchor="middle" fill="#333" font-weight="700">{row_total}</text>')
+        parts.append(
+            f'<text class="row-total" x="{x + cell_w / 2:.1f}" y="{yy + cell_h / 2 + 4:.1f}" '
+            f'text-anchor="middle" fill="#333" font-weight="700">{row_total}</text>'
+        )
     yy = head_h + cell_h * len(units)
-    parts.append(f'<text x="{label_w - 8}" y="{yy + cell_h / 2 + 4:.1f}" text-anchor="end" fill="#333" '
-                 f'font-weight="700">合计</text>')
+    parts.append(
+        f'<text x="{label_w - 8}" y="{yy + cell_h / 2 + 4:.1f}" text-anchor="end" fill="#333" '
+        f'font-weight="700">合计</text>'
+    )
     for j, v in enumerate([*col_totals, sum(col_totals)]):
         x = label_w + cell_w * j + cell_w / 2
-        parts.append(f'<text class="col-total" x="{x:.1f}" y="{yy + cell_h / 2 + 4:.1f}" text-anchor="middle" '
-                     f'fill="#333" font-weight="700">{v}</text>')
+        parts.append(
+            f'<text class="col-total" x="{x:.1f}" y="{yy + cell_h / 2 + 4:.1f}" text-anchor="middle" '
+            f'fill="#333" font-weight="700">{v}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)

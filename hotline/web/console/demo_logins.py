@@ -11,8 +11,8 @@ from functools import lru_cache
 from typing import Any
 
 from config.reference import Account, load_reference
-from hotline.web.console import labels
 from hotline.infra.runtime import Runtime
+from hotline.web.console import labels
 
 _ROLE_ORDER = ("agent", "dispatcher", "manager", "admin")
 
@@ -39,11 +39,26 @@ async def listing(rt: Runtime) -> dict[str, Any] | None:
     if not await shown(rt):
         return None
     demo = {a.username: a for a in _accounts() if a.role != "integration"}
-    active = {r["username"] for r in await rt.pool.fetch(
-        "SELECT username FROM users WHERE username = any($1::text[]) AND active", list(demo))}
-    roles = [(labels.ROLE[role], [a for a in demo.values() if a.role == role and a.username in active])
-             for role in _ROLE_ORDER]
-    handlers = sorted(((a.username, rt.names.units.get(a.unit or "", a.unit or "")) for a in demo.values()
-                       if a.role == "handler" and a.username in active), key=lambda h: h[0])
-    return {"password": rt.settings.demo_password, "roles": [(r, accounts) for r, accounts in roles if accounts],
-            "handlers": handlers}
+    active = {
+        r["username"]
+        for r in await rt.pool.fetch(
+            "SELECT username FROM users WHERE username = any($1::text[]) AND active", list(demo)
+        )
+    }
+    roles = [
+        (labels.ROLE[role], [a for a in demo.values() if a.role == role and a.username in active])
+        for role in _ROLE_ORDER
+    ]
+    handlers = sorted(
+        (
+            (a.username, rt.names.units.get(a.unit or "", a.unit or ""))
+            for a in demo.values()
+            if a.role == "handler" and a.username in active
+        ),
+        key=lambda h: h[0],
+    )
+    return {
+        "password": rt.settings.demo_password,
+        "roles": [(r, accounts) for r, accounts in roles if accounts],
+        "handlers": handlers,
+    }

@@ -19,8 +19,17 @@ from hotline.web.console import views
 log = structlog.get_logger(__name__)
 
 # Paths whose answers are data for scripts and clients, never pages, even when a browser opens them directly.
-_DATA_PREFIXES = ("/api/", "/public/tickets", "/console/fragments/", "/console/charts/", "/console/route-preview",
-                  "/healthz", "/readyz", "/metrics", "/schema")
+_DATA_PREFIXES = (
+    "/api/",
+    "/public/tickets",
+    "/console/fragments/",
+    "/console/charts/",
+    "/console/route-preview",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/schema",
+)
 
 PAGES = {
     403: ("无权访问", "您没有权限查看这个页面。如果您是工作人员，请用有权限的账号登录。"),

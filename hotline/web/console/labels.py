@@ -5,15 +5,21 @@ The API speaks codes and English; everything a console user reads goes through h
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-ROLE = {"agent": "坐席", "handler": "承办单位", "dispatcher": "派单员", "manager": "管理", "admin": "系统管理员",
-        "integration": "接口", "system": "系统"}
-HOME = {"agent": "/agent", "handler": "/handler", "dispatcher": "/dispatcher", "manager": "/manager",
-        "admin": "/admin"}
+ROLE = {
+    "agent": "坐席",
+    "handler": "承办单位",
+    "dispatcher": "派单员",
+    "manager": "管理",
+    "admin": "系统管理员",
+    "integration": "接口",
+    "system": "系统",
+}
+HOME = {"agent": "/agent", "handler": "/handler", "dispatcher": "/dispatcher", "manager": "/manager", "admin": "/admin"}
 # Which roles may open which page; admin sees every page that needs no unit of its own.
 PAGE_ROLES = {
     "agent": {"agent", "admin"},
@@ -23,25 +29,55 @@ PAGE_ROLES = {
     "ticket": {"agent", "handler", "dispatcher", "manager", "admin"},
     "admin": {"admin"},
 }
-NAV = [("agent", "受理与回访"), ("handler", "承办工作台"), ("dispatcher", "派单调度"), ("manager", "监管看板"),
-       ("admin", "系统管理")]
+NAV = [
+    ("agent", "受理与回访"),
+    ("handler", "承办工作台"),
+    ("dispatcher", "派单调度"),
+    ("manager", "监管看板"),
+    ("admin", "系统管理"),
+]
 
-STATUS = {"pending_dispatch": "待派单", "dispatched": "待签收", "in_progress": "办理中",
-          "return_requested": "退单待审", "replied": "已答复待回访", "closed": "已办结"}
+STATUS = {
+    "pending_dispatch": "待派单",
+    "dispatched": "待签收",
+    "in_progress": "办理中",
+    "return_requested": "退单待审",
+    "replied": "已答复待回访",
+    "closed": "已办结",
+}
 CLOSURE = {"answered": "直接答复", "callback_done": "回访办结", "merged": "重复件合并", "rejected": "不予受理"}
 OUTCOME = {"resolved": "已解决", "partly_resolved": "部分解决", "unresolved": "未解决", "explained": "已解释说明"}
-SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意",
-                "no_answer": "未接通"}
+SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意", "no_answer": "未接通"}
 RESOLVED = {"resolved": "已解决", "partly": "部分解决", "unresolved": "未解决"}
 CLOCK = {"sign": "签收", "reply": "办结", "callback": "回访"}
 STEP = {"warning": "预警", "overdue": "超期", "supervision": "督办"}
 ORIGIN = {"route": "自动派单", "dispatch": "人工派单", "redispatch": "改派", "reopen": "重办"}
-END_REASON = {"replied": "已答复", "returned": "已退回", "withdrawn": "已撤回", "merged": "已合并", "rejected": "不予受理",
-              "closed": "已办结"}
-ACTION = {"create": "受理登记", "route": "自动派单", "dispatch": "派单", "sign": "签收", "return": "申请退单",
-          "decide-return": "退单审核", "note": "办理记录", "request-extension": "申请延期",
-          "decide-extension": "延期审批", "reply": "答复", "callback": "回访", "urge": "催办", "close": "直接答复办结",
-          "reject": "不予受理", "merge": "合并为重复件", "merged_from": "并入重复件"}
+END_REASON = {
+    "replied": "已答复",
+    "returned": "已退回",
+    "withdrawn": "已撤回",
+    "merged": "已合并",
+    "rejected": "不予受理",
+    "closed": "已办结",
+}
+ACTION = {
+    "create": "受理登记",
+    "route": "自动派单",
+    "dispatch": "派单",
+    "sign": "签收",
+    "return": "申请退单",
+    "decide-return": "退单审核",
+    "note": "办理记录",
+    "request-extension": "申请延期",
+    "decide-extension": "延期审批",
+    "reply": "答复",
+    "callback": "回访",
+    "urge": "催办",
+    "close": "直接答复办结",
+    "reject": "不予受理",
+    "merge": "合并为重复件",
+    "merged_from": "并入重复件",
+}
 UNIT_TEXT = {"working_days": "个工作日", "working_hours": "个工作小时", "hours": "小时（自然时间）"}
 GROUP_BY = {"unit": "承办单位", "territory": "属地", "channel": "渠道", "category": "业务类别", "kind": "诉求类型"}
 
@@ -97,8 +133,9 @@ def countdown(seconds: float | None, *, working: bool, day_seconds: int, past_du
     return f"剩余{text}"
 
 
-def routing_text(routing: dict[str, Any] | None, rule: dict[str, Any] | None, names: Any, category: str | None,
-                 territory: str | None) -> str:
+def routing_text(
+    routing: dict[str, Any] | None, rule: dict[str, Any] | None, names: Any, category: str | None, territory: str | None
+) -> str:
     """Why the ticket went where it went (or why it waits for a dispatcher), in the terms of the rule table."""
     routing = routing or {}
     cat = names.categories.get(category or "", category or "")
@@ -107,7 +144,11 @@ def routing_text(routing: dict[str, Any] | None, rule: dict[str, Any] | None, na
     if unit:
         unit_name = names.units.get(unit, unit)
         if rule is not None:
-            scope = names.territories.get(rule["territory"], rule["territory"]) if rule["territory"] != "*" else "全市任意属地"
+            scope = (
+                names.territories.get(rule["territory"], rule["territory"])
+                if rule["territory"] != "*"
+                else "全市任意属地"
+            )
             if rule["unit"] == "{territory}-bureau":
                 return f"按规则#{rule['id']}：「{cat}」类诉求由属地交通运输局承办，属地为{ter}，派至{unit_name}。"
             return f"按规则#{rule['id']}：「{cat}」类诉求在{scope}由{unit_name}承办。"
@@ -125,16 +166,19 @@ def routing_text(routing: dict[str, Any] | None, rule: dict[str, Any] | None, na
 
 def policy_text(policy: dict[str, Any], kinds: Mapping[str, str]) -> str:
     """A policy row's match in words: which clock, for which channel, kind and urgency."""
+
     def given(value: Any) -> Any:  # "*" (and None) match anything
         return None if value in (None, "*") else value
 
     channel, kind, urgent = given(policy.get("channel")), given(policy.get("kind")), given(policy.get("urgent"))
-    return "，".join([
-        f"{CLOCK.get(policy.get('clock') or '', '')}时限",
-        f"{channel}渠道" if channel else "各渠道",
-        f"{kinds.get(kind, kind)}类" if kind else "各类诉求",
-        {True: "紧急件", False: "非紧急件"}.get(urgent, "不分缓急"),
-    ])
+    return "，".join(
+        [
+            f"{CLOCK.get(policy.get('clock') or '', '')}时限",
+            f"{channel}渠道" if channel else "各渠道",
+            f"{kinds.get(kind, kind)}类" if kind else "各类诉求",
+            {True: "紧急件", False: "非紧急件"}.get(urgent, "不分缓急"),
+        ]
+    )
 
 
 def deadline_text(explanation: dict[str, Any] | None, tz: ZoneInfo, kinds: Mapping[str, str]) -> dict[str, Any]:
@@ -150,8 +194,10 @@ def deadline_text(explanation: dict[str, Any] | None, tz: ZoneInfo, kinds: Mappi
     start = local_with_weekday(explanation.get("start"), tz)
     due = local_with_weekday(explanation.get("due_at"), tz)
     if unit == "working_days":
-        rule = (f"时限{limit}个工作日：受理当日（{start}）不计入，自次日起算，至第{limit}个工作日办公时间结束"
-                f"（{due}）截止。")
+        rule = (
+            f"时限{limit}个工作日：受理当日（{start}）不计入，自次日起算，至第{limit}个工作日办公时间结束"
+            f"（{due}）截止。"
+        )
     elif unit == "working_hours":
         rule = f"时限{limit}个工作小时：只计工作日的办公时间（{office}），自{start}起算，至{due}截止。"
     else:
@@ -176,20 +222,25 @@ def deadline_text(explanation: dict[str, Any] | None, tz: ZoneInfo, kinds: Mappi
     for adj in explanation.get("adjustments") or []:
         if adj.get("kind") == "extension":
             how = f"延长{adj['working_days']}个工作日" if adj.get("working_days") else f"延至{adj.get('until')}"
-            facts.append(f"已批准延期（{how}）：原截止{local_with_weekday(adj.get('old_due_at'), tz)}，"
-                         f"新截止{local_with_weekday(adj.get('new_due_at'), tz)}")
+            facts.append(
+                f"已批准延期（{how}）：原截止{local_with_weekday(adj.get('old_due_at'), tz)}，"
+                f"新截止{local_with_weekday(adj.get('new_due_at'), tz)}"
+            )
         elif adj.get("kind") == "suspension":
             facts.append(f"暂停计时：{local_with_weekday(adj.get('at'), tz)}")
         elif adj.get("kind") == "resume":
             facts.append(f"恢复计时：{local_with_weekday(adj.get('at'), tz)}")
     policy = explanation.get("policy") or {}
     if policy.get("id"):
-        facts.append(f"适用时限规则：{policy_text(policy, kinds)}（规则编号{policy['id']}，版本{explanation.get('policy_version')}）")
+        facts.append(
+            f"适用时限规则：{policy_text(policy, kinds)}（规则编号{policy['id']}，版本{explanation.get('policy_version')}）"
+        )
     return {"rule": rule, "facts": facts}
 
 
-def step_of(now: datetime, warning_at: datetime | None, due_at: datetime | None,
-            supervision_at: datetime | None) -> str | None:
+def step_of(
+    now: datetime, warning_at: datetime | None, due_at: datetime | None, supervision_at: datetime | None
+) -> str | None:
     if due_at is None:
         return None
     if supervision_at is not None and now >= supervision_at:

@@ -7,7 +7,7 @@ expired session gets 401 and the page's script sends the user to sign in again.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -17,15 +17,17 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from hotline.auth.tokens import SESSION_COOKIE, Principal, issue_token, principal_from_request, sign_in
-from hotline.web.console import charts
-from hotline.web.console import demo_logins
-from hotline.web.console import labels
-from hotline.web.console import queries
-from hotline.web.console import views
-from hotline.web.console.password_pages import change_form
-from hotline.errors import (DomainError, InvalidInput, NotAuthenticated, PasswordChangeRequired, RateLimited,
-                            TicketNotFound)
+from hotline.errors import (
+    DomainError,
+    InvalidInput,
+    NotAuthenticated,
+    PasswordChangeRequired,
+    RateLimited,
+    TicketNotFound,
+)
 from hotline.infra.runtime import Runtime
+from hotline.web.console import charts, demo_logins, labels, queries, views
+from hotline.web.console.password_pages import change_form
 
 HTML = MediaType.HTML
 NO_STORE = {"Cache-Control": "no-store"}
@@ -74,6 +76,7 @@ async def _dashboard_context(rt: Runtime, now: datetime) -> dict[str, Any]:
 
 # --- sign-in and sign-out -----------------------------------------------------------------------------------------
 
+
 @get("/", include_in_schema=False)
 async def root(request: Request[Any, Any, Any]) -> Redirect:
     principal = await _session(request)
@@ -83,16 +86,26 @@ async def root(request: Request[Any, Any, Any]) -> Redirect:
 
 
 @get("/login", include_in_schema=False)
-async def login_page(request: Request[Any, Any, Any], rt: Runtime, next: str | None = None,
-                     expired: str | None = None) -> Response[Any]:
+async def login_page(
+    request: Request[Any, Any, Any], rt: Runtime, next: str | None = None, expired: str | None = None
+) -> Response[Any]:
     principal = await _session(request)
     if principal is not None and principal.role in labels.HOME:
         target = _safe_next(next)
-        return Redirect(target if target and _allowed(principal, target) else labels.HOME[principal.role],
-                        status_code=303)
+        return Redirect(
+            target if target and _allowed(principal, target) else labels.HOME[principal.role], status_code=303
+        )
     notice = "登录已过期或已退出，请重新登录。" if expired else None
-    response = _html(views.render("login.html", next=_safe_next(next) or "", notice=notice, errors={}, username="",
-                                  demo=await demo_logins.listing(rt)))
+    response = _html(
+        views.render(
+            "login.html",
+            next=_safe_next(next) or "",
+            notice=notice,
+            errors={},
+            username="",
+            demo=await demo_logins.listing(rt),
+        )
+    )
     if request.cookies.get(SESSION_COOKIE):
         response.delete_cookie(SESSION_COOKIE)  # stale or revoked: do not keep sending it
     return response
@@ -125,35 +138,51 @@ async def login_submit(request: Request[Any, Any, Any], rt: Runtime) -> Response
             errors["username"] = "接口账号不能登录控制台"
             principal = None
     if principal is None:
-        body = views.render("login.html", next=target or "", notice=None, errors=errors, username=username,
-                            demo=await demo_logins.listing(rt))
+        body = views.render(
+            "login.html",
+            next=target or "",
+            notice=None,
+            errors=errors,
+            username=username,
+            demo=await demo_logins.listing(rt),
+        )
         if retry_after is not None:
-            return Response(body, media_type=HTML, status_code=429,
-                            headers={**NO_STORE, "Retry-After": str(retry_after)})
+            return Response(
+                body, media_type=HTML, status_code=429, headers={**NO_STORE, "Retry-After": str(retry_after)}
+            )
         return _html(body, 401 if "password" in errors or "form" in errors else 422)
     return signed_in_redirect(request, rt, principal, target)
 
 
-def signed_in_redirect(request: Request[Any, Any, Any], rt: Runtime, principal: Principal,
-                       target: str | None) -> Response[Any]:
+def signed_in_redirect(
+    request: Request[Any, Any, Any], rt: Runtime, principal: Principal, target: str | None
+) -> Response[Any]:
     """A new session: its cookie (HttpOnly, SameSite=Lax, Secure over HTTPS) and the way to the page asked for, if
     the role may open it, else the role's home."""
     token, _exp = issue_token(principal, rt.settings.secret_key, rt.settings.token_ttl_seconds)
     destination = target if target and _allowed(principal, target) else labels.HOME[principal.role]
     response = Redirect(destination, status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, max_age=rt.settings.token_ttl_seconds, httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https", path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=rt.settings.token_ttl_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
     return response
 
 
 # --- role pages ---------------------------------------------------------------------------------------------------
+
 
 @get("/agent", include_in_schema=False)
 async def agent_page(request: Request[Any, Any, Any], rt: Runtime) -> Response[Any]:
     ctx = await _page(request, rt, "agent")
     if not isinstance(ctx, dict):
         return ctx
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ctx["callbacks"] = await queries.callback_queue(rt, now)
     ctx["phone_channels"] = [(c, n) for c, n in rt.names.channels.items() if rt.names.channel_kinds.get(c) == "phone"]
     return _html(views.render("agent.html", **ctx))
@@ -164,7 +193,7 @@ async def handler_page(request: Request[Any, Any, Any], rt: Runtime) -> Response
     ctx = await _page(request, rt, "handler")
     if not isinstance(ctx, dict):
         return ctx
-    ctx["items"] = await queries.handler_queue(rt, ctx["user"].unit or "", datetime.now(timezone.utc))
+    ctx["items"] = await queries.handler_queue(rt, ctx["user"].unit or "", datetime.now(UTC))
     return _html(views.render("handler.html", **ctx))
 
 
@@ -182,7 +211,7 @@ async def manager_page(request: Request[Any, Any, Any], rt: Runtime) -> Response
     ctx = await _page(request, rt, "manager")
     if not isinstance(ctx, dict):
         return ctx
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ctx.update(await _dashboard_context(rt, now))
     ctx["trend_svg"] = charts.trend_svg(await queries.weekly_trend(rt, now))
     ctx["heatmap_svg"] = charts.heatmap_svg(await queries.overdue_heatmap(rt, now))
@@ -207,23 +236,27 @@ async def ticket_page(request: Request[Any, Any, Any], rt: Runtime, number: str)
 
 # --- fragments for live updates -----------------------------------------------------------------------------------
 
+
 async def _dispatcher_lists(rt: Runtime) -> dict[str, Any]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     pending = await queries.pending_dispatch(rt)
     returns = await queries.return_requests(rt)
     for item in (*pending, *returns):
         rule = queries.routing_rule(rt, (item["routing"] or {}).get("rule_id"))
-        item["routing_text"] = labels.routing_text(item["routing"], rule, rt.names, item["category"],
-                                                   item["territory"])
-    return {"pending": pending, "returns": returns, "extensions": await queries.extension_requests(rt),
-            "risk": await queries.at_risk(rt, now)}
+        item["routing_text"] = labels.routing_text(item["routing"], rule, rt.names, item["category"], item["territory"])
+    return {
+        "pending": pending,
+        "returns": returns,
+        "extensions": await queries.extension_requests(rt),
+        "risk": await queries.at_risk(rt, now),
+    }
 
 
 @get("/console/fragments/handler-queue", include_in_schema=False)
 async def handler_queue_fragment(rt: Runtime, principal: Principal) -> Response[str]:
     principal.require(*labels.PAGE_ROLES["handler"])
     ctx = views.base_context(rt, principal, "handler")
-    ctx["items"] = await queries.handler_queue(rt, principal.unit or "", datetime.now(timezone.utc))
+    ctx["items"] = await queries.handler_queue(rt, principal.unit or "", datetime.now(UTC))
     return _html(views.render("_handler_queue.html", **ctx))
 
 
@@ -231,7 +264,7 @@ async def handler_queue_fragment(rt: Runtime, principal: Principal) -> Response[
 async def callback_queue_fragment(rt: Runtime, principal: Principal) -> Response[str]:
     principal.require("agent", "dispatcher", "manager", "admin")
     ctx = views.base_context(rt, principal, "agent")
-    ctx["callbacks"] = await queries.callback_queue(rt, datetime.now(timezone.utc))
+    ctx["callbacks"] = await queries.callback_queue(rt, datetime.now(UTC))
     return _html(views.render("_callback_queue.html", **ctx))
 
 
@@ -247,7 +280,7 @@ async def dispatcher_fragment(rt: Runtime, principal: Principal) -> Response[str
 async def dashboard_fragment(rt: Runtime, principal: Principal) -> Response[str]:
     principal.require(*sorted(labels.PAGE_ROLES["manager"]))
     ctx = views.base_context(rt, principal, "manager")
-    ctx.update(await _dashboard_context(rt, datetime.now(timezone.utc)))
+    ctx.update(await _dashboard_context(rt, datetime.now(UTC)))
     return _html(views.render("_dashboard.html", **ctx))
 
 
@@ -260,17 +293,22 @@ async def ticket_fragment(rt: Runtime, principal: Principal, number: str, full: 
 
 
 @get("/console/route-preview", include_in_schema=False)
-async def route_preview(rt: Runtime, principal: Principal, category: str | None = None,
-                        territory: str | None = None) -> dict[str, Any]:
+async def route_preview(
+    rt: Runtime, principal: Principal, category: str | None = None, territory: str | None = None
+) -> dict[str, Any]:
     """Where a call being typed would go, explained, before it is submitted."""
     principal.require("agent", "dispatcher", "manager", "admin")
     decision = rt.router.resolve(category or None, territory or None)
     rule = queries.routing_rule(rt, decision.rule_id)
-    return {"unit": decision.unit, "unit_name": rt.names.units.get(decision.unit or ""),
-            "text": labels.routing_text(decision.to_dict(), rule, rt.names, category or None, territory or None)}
+    return {
+        "unit": decision.unit,
+        "unit_name": rt.names.units.get(decision.unit or ""),
+        "text": labels.routing_text(decision.to_dict(), rule, rt.names, category or None, territory or None),
+    }
 
 
 # --- charts -------------------------------------------------------------------------------------------------------
+
 
 def _svg(body: str) -> Response[str]:
     return Response(body, media_type="image/svg+xml", headers=NO_STORE)
@@ -281,21 +319,38 @@ async def trend_chart(rt: Runtime, principal: Principal, weeks: int = 12) -> Res
     principal.require(*sorted(labels.PAGE_ROLES["manager"]))
     if not 2 <= weeks <= 104:
         raise InvalidInput("weeks must be between 2 and 104", fields={"weeks": "2 到 104 之间"})
-    return _svg(charts.trend_svg(await queries.weekly_trend(rt, datetime.now(timezone.utc), weeks)))
+    return _svg(charts.trend_svg(await queries.weekly_trend(rt, datetime.now(UTC), weeks)))
 
 
 @get("/console/charts/heatmap.svg", include_in_schema=False)
 async def heatmap_chart(rt: Runtime, principal: Principal) -> Response[str]:
     principal.require(*sorted(labels.PAGE_ROLES["manager"]))
-    return _svg(charts.heatmap_svg(await queries.overdue_heatmap(rt, datetime.now(timezone.utc))))
+    return _svg(charts.heatmap_svg(await queries.overdue_heatmap(rt, datetime.now(UTC))))
 
 
 static_files = create_static_files_router(
-    path="/static", directories=[views.STATIC], name="console-static",
-    cache_control=CacheControlHeader(max_age=3600, public=True))
+    path="/static",
+    directories=[views.STATIC],
+    name="console-static",
+    cache_control=CacheControlHeader(max_age=3600, public=True),
+)
 
 ROUTES: list[Any] = [
-    root, login_page, login_submit, agent_page, handler_page, dispatcher_page, manager_page, ticket_page,
-    handler_queue_fragment, callback_queue_fragment, dispatcher_fragment, dashboard_fragment, ticket_fragment,
-    route_preview, trend_chart, heatmap_chart, static_files,
+    root,
+    login_page,
+    login_submit,
+    agent_page,
+    handler_page,
+    dispatcher_page,
+    manager_page,
+    ticket_page,
+    handler_queue_fragment,
+    callback_queue_fragment,
+    dispatcher_fragment,
+    dashboard_fragment,
+    ticket_fragment,
+    route_preview,
+    trend_chart,
+    heatmap_chart,
+    static_files,
 ]

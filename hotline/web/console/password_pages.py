@@ -8,15 +8,18 @@ from typing import Any
 from litestar import MediaType, Request, Response, post
 
 from hotline.auth.tokens import MIN_PASSWORD, change_password
-from hotline.web.console import labels
-from hotline.web.console import views
 from hotline.errors import InvalidInput, NotAuthenticated, RateLimited
 from hotline.infra.runtime import Runtime
+from hotline.web.console import labels, views
 
 
 def change_form(username: str, next_: str, errors: dict[str, str], status: int = 403) -> Response[str]:
-    return Response(views.render("password.html", username=username, next=next_, errors=errors),
-                    media_type=MediaType.HTML, status_code=status, headers={"Cache-Control": "no-store"})
+    return Response(
+        views.render("password.html", username=username, next=next_, errors=errors),
+        media_type=MediaType.HTML,
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @post("/console/password", include_in_schema=False, status_code=303)
@@ -40,8 +43,9 @@ async def password_submit(request: Request[Any, Any, Any], rt: Runtime) -> Respo
     principal = None
     if not errors:
         try:
-            principal = await change_password(rt, username, password, new,
-                                              request.client.host if request.client else "unknown")
+            principal = await change_password(
+                rt, username, password, new, request.client.host if request.client else "unknown"
+            )
         except RateLimited as exc:
             errors["form"] = f"失败次数过多，请 {exc.extra.get('retry_after')} 秒后再试。"
         except NotAuthenticated:

@@ -8,9 +8,9 @@ from typing import Any
 
 from litestar import MediaType, Response, get
 
+from hotline.infra.runtime import Runtime
 from hotline.tickets import citizen
 from hotline.web.console import views
-from hotline.infra.runtime import Runtime
 
 # Other citizen services link from the page's header when they land (public figures, knowledge-base search):
 # (path, label) pairs.
@@ -24,9 +24,14 @@ def _choices(names: dict[str, str]) -> list[tuple[str, str]]:
 @get(["/public", "/public/"], include_in_schema=False)
 async def public_page(rt: Runtime) -> Response[str]:
     names = rt.names
-    body = views.render("public/index.html", kinds=_choices(names.kinds), categories=_choices(names.categories),
-                        territories=_choices(names.territories), more_links=MORE_LINKS,
-                        honeypot=citizen.HONEYPOT)
+    body = views.render(
+        "public/index.html",
+        kinds=_choices(names.kinds),
+        categories=_choices(names.categories),
+        territories=_choices(names.territories),
+        more_links=MORE_LINKS,
+        honeypot=citizen.HONEYPOT,
+    )
     # Shared caches may keep the page (nothing personal in it) only briefly: choices follow the reference data.
     return Response(body, media_type=MediaType.HTML, headers={"Cache-Control": "public, max-age=300"})
 

@@ -7,16 +7,16 @@ Time left is measured in working time on the service's calendar, the same way th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
 
 import sla
-from hotline.web.console import labels
-from hotline.tickets.routing import rule_view
 from hotline.infra.runtime import Runtime
 from hotline.tickets.queries import OPEN_STATUSES
+from hotline.tickets.routing import rule_view
+from hotline.web.console import labels
 
 QUEUE_LIMIT = 200
 
@@ -28,7 +28,7 @@ def day_seconds(rt: Runtime) -> int:
 
 def in_office(rt: Runtime, now: datetime) -> bool:
     """True while working time passes, so a working-time countdown should tick on screen."""
-    return sla.next_working_moment(rt.calendar, now) == now.astimezone(timezone.utc)
+    return sla.next_working_moment(rt.calendar, now) == now.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,16 @@ def clock_of(rt: Runtime, now: datetime, office: bool, row: Any, clock: str | No
     remaining = row["suspended_remaining"] if paused is not None else None
     if remaining is None:
         remaining = sla.working_seconds_between(rt.calendar, at, due_at) if working else (due_at - at).total_seconds()
-    return Clock(clock, due_at, remaining, working, labels.step_of(at, row["warning_at"], due_at, row["supervision_at"]),
-                 paused is None and (office or not working), at >= due_at, paused is not None)
+    return Clock(
+        clock,
+        due_at,
+        remaining,
+        working,
+        labels.step_of(at, row["warning_at"], due_at, row["supervision_at"]),
+        paused is None and (office or not working),
+        at >= due_at,
+        paused is not None,
+    )
 
 
 # --- handler: the unit's queue ------------------------------------------------------------------------------------
@@ -133,12 +141,14 @@ async def callback_queue(rt: Runtime, now: datetime) -> list[dict[str, Any]]:
 
 # --- dispatcher ---------------------------------------------------------------------------------------------------
 
+
 async def pending_dispatch(rt: Runtime) -> list[dict[str, Any]]:
     rows = await rt.pool.fetch(
         f"""SELECT t.number, t.title, t.kind, t.category, t.territory, t.channel, t.urgent, t.received_at, t.routing,
                    t.version
             FROM tickets t WHERE t.status = 'pending_dispatch' ORDER BY t.urgent DESC, t.received_at, t.id
-            LIMIT {QUEUE_LIMIT}""")
+            LIMIT {QUEUE_LIMIT}"""
+    )
     return [dict(r) for r in rows]
 
 
@@ -147,7 +157,8 @@ async def return_requests(rt: Runtime) -> list[dict[str, Any]]:
         f"""SELECT t.number, t.title, t.kind, t.category, t.territory, t.urgent, t.unit, t.routing, t.version,
                    a.returned_at, a.return_reason, a.signed_at
             FROM tickets t JOIN assignments a ON a.id = t.current_assignment_id
-            WHERE t.status = 'return_requested' ORDER BY a.returned_at, t.id LIMIT {QUEUE_LIMIT}""")
+            WHERE t.status = 'return_requested' ORDER BY a.returned_at, t.id LIMIT {QUEUE_LIMIT}"""
+    )
     return [dict(r) for r in rows]
 
 
@@ -156,7 +167,8 @@ async def extension_requests(rt: Runtime) -> list[dict[str, Any]]:
         f"""SELECT t.number, t.title, t.unit, t.urgent, t.version, x.requested_at, x.working_days, x.until_date,
                    x.reason, x.old_due_at
             FROM extension_requests x JOIN tickets t ON t.id = x.ticket_id
-            WHERE x.status = 'pending' ORDER BY x.requested_at, x.id LIMIT {QUEUE_LIMIT}""")
+            WHERE x.status = 'pending' ORDER BY x.requested_at, x.id LIMIT {QUEUE_LIMIT}"""
+    )
     return [dict(r) for r in rows]
 
 
@@ -191,7 +203,9 @@ async def pending_extension(conn: asyncpg.Connection | asyncpg.Pool, number: str
     row = await conn.fetchrow(
         """SELECT x.requested_at, x.working_days, x.until_date, x.reason, x.old_due_at
            FROM extension_requests x JOIN tickets t ON t.id = x.ticket_id AND x.assignment_id = t.current_assignment_id
-           WHERE t.number = $1 AND x.status = 'pending'""", number)
+           WHERE t.number = $1 AND x.status = 'pending'""",
+        number,
+    )
     return dict(row) if row else None
 
 
@@ -202,11 +216,14 @@ def routing_rule(rt: Runtime, rule_id: int | None) -> dict[str, Any] | None:
 
 
 async def units(rt: Runtime) -> list[dict[str, Any]]:
-    rows = await rt.pool.fetch("SELECT code, name, territory FROM units WHERE active ORDER BY territory NULLS FIRST, code")
+    rows = await rt.pool.fetch(
+        "SELECT code, name, territory FROM units WHERE active ORDER BY territory NULLS FIRST, code"
+    )
     return [dict(r) for r in rows]
 
 
 # --- manager: dashboard -------------------------------------------------------------------------------------------
+
 
 def local_midnight(rt: Runtime, now: datetime) -> datetime:
     tz = rt.calendar.tz
@@ -252,21 +269,28 @@ async def dashboard(rt: Runtime, now: datetime) -> dict[str, Any]:
         row = await conn.fetchrow(DASHBOARD_SQL, now, midnight)
         supervision = await conn.fetch(SUPERVISION_SQL, now)
     names = rt.names
-    by_unit = sorted(((names.units.get(k, "回访（呼叫中心）" if k == "" else k), v)
-                      for k, v in row["overdue_by_unit"].items()), key=lambda kv: (-kv[1], kv[0]))
-    by_territory = sorted(((names.territories.get(k, "未填写属地" if k == "" else k), v)
-                           for k, v in row["overdue_by_territory"].items()), key=lambda kv: (-kv[1], kv[0]))
+    by_unit = sorted(
+        ((names.units.get(k, "回访（呼叫中心）" if k == "" else k), v) for k, v in row["overdue_by_unit"].items()),
+        key=lambda kv: (-kv[1], kv[0]),
+    )
+    by_territory = sorted(
+        ((names.territories.get(k, "未填写属地" if k == "" else k), v) for k, v in row["overdue_by_territory"].items()),
+        key=lambda kv: (-kv[1], kv[0]),
+    )
     today = row["today_by_channel"]
     sup = []
     for r in supervision:
         working = r["basis"] == "working"
-        over = sla.working_seconds_between(rt.calendar, r["due_at"], now) if working else (now - r["due_at"]).total_seconds()
+        over = (
+            sla.working_seconds_between(rt.calendar, r["due_at"], now)
+            if working
+            else (now - r["due_at"]).total_seconds()
+        )
         sup.append({**dict(r), "overdue_text": labels.duration(over, working=working, day_seconds=day_seconds(rt))})
     return {
         "today": [(code, names.channels.get(code, code), int(today.get(code, 0))) for code in names.channels],
         "today_total": sum(int(v) for v in today.values()),
-        "open_by_status": [(s, labels.STATUS[s], int(row["open_by_status"].get(s, 0)))
-                           for s in OPEN_STATUSES],
+        "open_by_status": [(s, labels.STATUS[s], int(row["open_by_status"].get(s, 0))) for s in OPEN_STATUSES],
         "open_total": sum(int(v) for v in row["open_by_status"].values()),
         "closed_today": row["closed_today"],
         "reopened_open": row["reopened_open"],
@@ -313,7 +337,9 @@ async def weekly_trend(rt: Runtime, now: datetime, weeks: int = 12) -> list[dict
     start = datetime.combine(first, time(0), tz)
     end = datetime.combine(this_monday + timedelta(days=7), time(0), tz)
     rows = await rt.pool.fetch(TREND_SQL, first, this_monday, tz.key, start, end, now)
-    return [{"week": r["week"], "received": r["received"], "closed": r["closed"], "overdue": r["overdue"]} for r in rows]
+    return [
+        {"week": r["week"], "received": r["received"], "closed": r["closed"], "overdue": r["overdue"]} for r in rows
+    ]
 
 
 HEATMAP_SQL = """

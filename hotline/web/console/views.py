@@ -7,18 +7,17 @@ update as after a reload.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from hotline.auth.tokens import Principal
+from hotline.infra.runtime import Runtime
 from hotline.tickets import lifecycle
 from hotline.tickets import queries as ticket_service
-from hotline.auth.tokens import Principal
-from hotline.web.console import labels
-from hotline.web.console import queries
-from hotline.infra.runtime import Runtime
+from hotline.web.console import labels, queries
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -81,8 +80,11 @@ def event_text(e: dict[str, Any], rt: Runtime) -> str:
     a = e["action"]
     unit = lambda code: names.units.get(code or "", code or "")  # noqa: E731
     if a == "create":
-        return f"渠道：{names.channels.get(e.get('channel') or '', e.get('channel') or '')}" + (
-            "，紧急" if e.get("urgent") else "") + (f"，上级编号{e['external_ref']}" if e.get("external_ref") else "")
+        return (
+            f"渠道：{names.channels.get(e.get('channel') or '', e.get('channel') or '')}"
+            + ("，紧急" if e.get("urgent") else "")
+            + (f"，上级编号{e['external_ref']}" if e.get("external_ref") else "")
+        )
     if a == "route":
         routing = e.get("routing") or {}
         return f"派至{unit(routing.get('unit'))}" if routing.get("unit") else "无匹配规则，转人工派单"
@@ -97,7 +99,9 @@ def event_text(e: dict[str, Any], rt: Runtime) -> str:
         return f"退单理由：{e.get('reason', '')}"
     if a == "decide-return":
         if e.get("accept"):
-            text = f"同意退单，改派至{unit(e.get('to_unit'))}" + ("（退单合理，不计入原单位时限）" if e.get("proper") else "")
+            text = f"同意退单，改派至{unit(e.get('to_unit'))}" + (
+                "（退单合理，不计入原单位时限）" if e.get("proper") else ""
+            )
         else:
             text = f"不同意退单，退回{unit(e.get('returned_by'))}继续办理"
         return text + (f"；{e['note']}" if e.get("note") else "")
@@ -118,8 +122,10 @@ def event_text(e: dict[str, Any], rt: Runtime) -> str:
     if a == "callback":
         if not e.get("contacted"):
             return f"未接通（第{e.get('attempt', 1)}次）"
-        text = (f"{labels.SATISFACTION.get(e.get('satisfaction', ''), '')}，"
-                f"{labels.RESOLVED.get(e.get('resolved') or '', '')}")
+        text = (
+            f"{labels.SATISFACTION.get(e.get('satisfaction', ''), '')}，"
+            f"{labels.RESOLVED.get(e.get('resolved') or '', '')}"
+        )
         if e.get("reopened"):
             text += "；退回原承办单位重办"
         return text + (f"；{e['note']}" if e.get("note") else "")
@@ -138,7 +144,7 @@ def event_text(e: dict[str, Any], rt: Runtime) -> str:
 
 async def ticket_context(rt: Runtime, principal: Principal, number: str, now: datetime | None = None) -> dict[str, Any]:
     """Everything the ticket panel shows: facts, clocks with explanations, timeline, and the actions on offer."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     tz = rt.calendar.tz
     t = await ticket_service.detail(rt, principal, number, now)
     allowed = set(lifecycle.allowed_actions(principal.role, t["status"]))
@@ -163,16 +169,29 @@ async def ticket_context(rt: Runtime, principal: Principal, number: str, now: da
             continue
         working = c["basis"] == "working"
         past_due = now >= datetime.fromisoformat(c["due_at"])
-        clocks.append({**c, "label": labels.CLOCK[name], "past_due": past_due,
-                       "text": labels.countdown(c["remaining_seconds"], working=working, day_seconds=ds,
-                                                past_due=past_due)
-                       if c["running"] else f"已于{labels.local(c['stopped_at'], tz)}停止计时",
-                       "ticking": c["running"] and (office or not working), "working": working,
-                       "explain": labels.deadline_text(c["explanation"], tz, rt.names.kinds)})
-    events = [{**e, "label": labels.ACTION.get(e["action"], e["action"]),
-               "role_label": labels.ROLE.get(e["role"], e["role"]),
-               "unit_name": rt.names.units.get(e.get("unit") or "", ""),
-               "text": event_text(e, rt)} for e in t["events"]]
+        clocks.append(
+            {
+                **c,
+                "label": labels.CLOCK[name],
+                "past_due": past_due,
+                "text": labels.countdown(c["remaining_seconds"], working=working, day_seconds=ds, past_due=past_due)
+                if c["running"]
+                else f"已于{labels.local(c['stopped_at'], tz)}停止计时",
+                "ticking": c["running"] and (office or not working),
+                "working": working,
+                "explain": labels.deadline_text(c["explanation"], tz, rt.names.kinds),
+            }
+        )
+    events = [
+        {
+            **e,
+            "label": labels.ACTION.get(e["action"], e["action"]),
+            "role_label": labels.ROLE.get(e["role"], e["role"]),
+            "unit_name": rt.names.units.get(e.get("unit") or "", ""),
+            "text": event_text(e, rt),
+        }
+        for e in t["events"]
+    ]
     urges = sum(1 for e in t["events"] if e["action"] == "urge")
     unit_rows = await queries.units(rt) if {"dispatch", "decide-return"} & set(actions) else []
     return {
@@ -185,6 +204,9 @@ async def ticket_context(rt: Runtime, principal: Principal, number: str, now: da
         "events": list(reversed(events)),
         "urges": urges,
         "unit_rows": unit_rows,
-        "step": max((c["step"] for c in clocks if c["running"] and c["step"]),
-                    key=lambda s: ("warning", "overdue", "supervision").index(s), default=None),
+        "step": max(
+            (c["step"] for c in clocks if c["running"] and c["step"]),
+            key=lambda s: ("warning", "overdue", "supervision").index(s),
+            default=None,
+        ),
     }

@@ -65,18 +65,26 @@ class Desk:
     async def create(self, when: datetime, user: str = "agent", **fields: Any) -> str:
         from hotline.tickets import intake
 
-        body = {"channel": "96196", "kind": "complaint", "category": "taxi", "territory": "320681",
-                "title": "报表测试", "content": "报表测试工单"}
+        body = {
+            "channel": "96196",
+            "kind": "complaint",
+            "category": "taxi",
+            "territory": "320681",
+            "title": "报表测试",
+            "content": "报表测试工单",
+        }
         body.update(fields)
-        result = await intake.create_ticket(self.rt, await self.who(user), msgspec.convert(body, intake.TicketIn),
-                                            idempotency_key=None, now=when)
+        result = await intake.create_ticket(
+            self.rt, await self.who(user), msgspec.convert(body, intake.TicketIn), idempotency_key=None, now=when
+        )
         return await self.rt.pool.fetchval("SELECT number FROM tickets WHERE id = $1", result.ticket_id)
 
     async def act(self, user: str, number: str, action: str, when: datetime, **body: Any) -> dict[str, Any]:
         from hotline.tickets import lifecycle
 
-        return await lifecycle.perform(self.rt, await self.who(user), number, action, msgspec.json.encode(body),
-                                       now=when)
+        return await lifecycle.perform(
+            self.rt, await self.who(user), number, action, msgspec.json.encode(body), now=when
+        )
 
 
 @pytest.fixture(scope="session")
@@ -96,8 +104,9 @@ async def week(desk: Desk) -> dict[str, str]:
     await d.act(HA, n["T1"], "sign", at(5, 9, 10))
     await d.act(HA, n["T1"], "reply", at(5, 11, 10), content="已处理", outcome="resolved")
     await d.act("agent", n["T1"], "callback", at(5, 12, 8, 50), contacted=False, satisfaction="no_answer")
-    t = await d.act("agent", n["T1"], "callback", at(5, 12, 9), contacted=True, resolved="resolved",
-                    satisfaction="satisfied")
+    t = await d.act(
+        "agent", n["T1"], "callback", at(5, 12, 9), contacted=True, resolved="resolved", satisfaction="satisfied"
+    )
     assert t["closure"] == "callback_done"
 
     n["T2"] = await d.create(at(5, 9, 14))
@@ -115,20 +124,35 @@ async def week(desk: Desk) -> dict[str, str]:
 
     n["T4"] = await d.create(at(5, 10, 10), kind="help", category=None)
 
-    n["T5"] = await d.create(at(5, 11, 8), user="integration-12345", channel="12345", kind="report",
-                             territory="320613", urgent=True, external_ref="RPT-2033-0001")
+    n["T5"] = await d.create(
+        at(5, 11, 8),
+        user="integration-12345",
+        channel="12345",
+        kind="report",
+        territory="320613",
+        urgent=True,
+        external_ref="RPT-2033-0001",
+    )
     await d.act(HB, n["T5"], "sign", at(5, 11, 8, 20))
     t = await d.act(HB, n["T5"], "reply", at(5, 12, 9), content="已查处", outcome="partly_resolved")
-    await d.act("agent", n["T5"], "callback", at(5, 12, 15), contacted=True, resolved="partly",
-                satisfaction="basically_satisfied")
+    await d.act(
+        "agent",
+        n["T5"],
+        "callback",
+        at(5, 12, 15),
+        contacted=True,
+        resolved="partly",
+        satisfaction="basically_satisfied",
+    )
 
     n["T6"] = await d.create(at(5, 12, 9))
     await d.act(HA, n["T6"], "sign", at(5, 12, 10))
     await d.act(HA, n["T6"], "request-extension", at(5, 12, 11), working_days=3, reason="需要更多时间")
     await d.act("dispatcher", n["T6"], "decide-extension", at(5, 12, 11, 30), approve=False)
     await d.act(HA, n["T6"], "reply", at(5, 13, 10), content="已处理", outcome="explained")
-    t = await d.act("agent", n["T6"], "callback", at(5, 13, 14), contacted=True, resolved="unresolved",
-                    satisfaction="dissatisfied")
+    t = await d.act(
+        "agent", n["T6"], "callback", at(5, 13, 14), contacted=True, resolved="unresolved", satisfaction="dissatisfied"
+    )
     assert t["status"] == "in_progress" and datetime.fromisoformat(t["deadlines"]["reply"]) == at(6, 3, 17, 30)
 
     n["T7"] = await d.create(at(5, 13, 9))

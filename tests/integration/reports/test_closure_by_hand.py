@@ -11,66 +11,207 @@ from tests.integration.reports.conftest import A, B, C
 
 PERIOD = {"from": "2033-05-09", "to": "2033-05-14"}
 AS_OF = "2033-06-05T12:00:00+08:00"  # Sun: A's T2 (due 05-30) and T6 reopen (due 06-03) are due; B's T2 (06-08) not
-NONE = {"on_time_sign_rate": None, "on_time_reply_rate": None, "satisfaction_rate": None, "resolution_rate": None,
-        "return_rate": None, "p50_working_hours": None, "p90_working_hours": None}
+NONE = {
+    "on_time_sign_rate": None,
+    "on_time_reply_rate": None,
+    "satisfaction_rate": None,
+    "resolution_rate": None,
+    "return_rate": None,
+    "p50_working_hours": None,
+    "p90_working_hours": None,
+}
 
 
-def row(received=0, closed=0, dispatched=0, signed_on_time=0, due=0, replied_on_time=0, callbacks=0, satisfied=0,
-        resolved=0, returned=0, extensions=0, urges=0, overdue_open=0, p50=None, p90=None):
+def row(
+    received=0,
+    closed=0,
+    dispatched=0,
+    signed_on_time=0,
+    due=0,
+    replied_on_time=0,
+    callbacks=0,
+    satisfied=0,
+    resolved=0,
+    returned=0,
+    extensions=0,
+    urges=0,
+    overdue_open=0,
+    p50=None,
+    p90=None,
+):
     rate = lambda a, b: a / b if b else None  # noqa: E731
-    return {"received": received, "dispatched": dispatched, "signed_on_time": signed_on_time,
-            "on_time_sign_rate": rate(signed_on_time, dispatched), "due": due, "replied_on_time": replied_on_time,
-            "on_time_reply_rate": rate(replied_on_time, due), "closed": closed, "closure_rate": rate(closed, received),
-            "callbacks": callbacks, "satisfaction_rate": rate(satisfied, callbacks),
-            "resolution_rate": rate(resolved, callbacks), "returned": returned,
-            "return_rate": rate(returned, dispatched), "extensions": extensions, "urges": urges,
-            "overdue_open": overdue_open, "p50_working_hours": p50, "p90_working_hours": p90}
+    return {
+        "received": received,
+        "dispatched": dispatched,
+        "signed_on_time": signed_on_time,
+        "on_time_sign_rate": rate(signed_on_time, dispatched),
+        "due": due,
+        "replied_on_time": replied_on_time,
+        "on_time_reply_rate": rate(replied_on_time, due),
+        "closed": closed,
+        "closure_rate": rate(closed, received),
+        "callbacks": callbacks,
+        "satisfaction_rate": rate(satisfied, callbacks),
+        "resolution_rate": rate(resolved, callbacks),
+        "returned": returned,
+        "return_rate": rate(returned, dispatched),
+        "extensions": extensions,
+        "urges": urges,
+        "overdue_open": overdue_open,
+        "p50_working_hours": p50,
+        "p90_working_hours": p90,
+    }
 
 
 # A: received T1 T6 T7 T8; closed T1 T7 T8; charged assignments T1, T2(A), T6, T6-reopen (T7, T8 not charged);
 # signed on time all but T2(A); due: T1, T6 replied + T2(A) (05-30) + T6-reopen (06-03); on time T1, T6;
 # answered callbacks T1 (satisfied, resolved), T6 (dissatisfied, unresolved); returned T2(A); overdue open: T6-reopen.
 # Hours 8.5 and 16: p50 = (8.5 + 16) / 2 = 12.25, p90 = 8.5 + 0.9 * 7.5 = 15.25.
-UNIT_A = row(received=4, closed=3, dispatched=4, signed_on_time=3, due=4, replied_on_time=2, callbacks=2,
-             satisfied=1, resolved=1, returned=1, overdue_open=1, p50=12.25, p90=15.25)
+UNIT_A = row(
+    received=4,
+    closed=3,
+    dispatched=4,
+    signed_on_time=3,
+    due=4,
+    replied_on_time=2,
+    callbacks=2,
+    satisfied=1,
+    resolved=1,
+    returned=1,
+    overdue_open=1,
+    p50=12.25,
+    p90=15.25,
+)
 # B: received T2 (now at B), T5; closed T5; charged T2(B), T5, both signed on time; due: T5 (replied late);
 # callback T5: basically satisfied, partly resolved (not 'resolved'); extension approved on T2(B); urge on T2(B).
-UNIT_B = row(received=2, closed=1, dispatched=2, signed_on_time=2, due=1, replied_on_time=0, callbacks=1,
-             satisfied=1, resolved=0, extensions=1, urges=1, p50=8.0, p90=8.0)
+UNIT_B = row(
+    received=2,
+    closed=1,
+    dispatched=2,
+    signed_on_time=2,
+    due=1,
+    replied_on_time=0,
+    callbacks=1,
+    satisfied=1,
+    resolved=0,
+    extensions=1,
+    urges=1,
+    p50=8.0,
+    p90=8.0,
+)
 UNIT_C = row(received=1, closed=1)  # T3, answered on the phone: its assignment is not charged
 PENDING = row(received=1)  # T4
 # Hours 8, 8.5, 16: p50 = 8.5, p90 = 8.5 + 0.8 * 7.5 = 14.5 (position 0.9 * 2 = 1.8).
-TOTAL = row(received=8, closed=5, dispatched=6, signed_on_time=5, due=5, replied_on_time=2, callbacks=3,
-            satisfied=2, resolved=1, returned=1, extensions=1, urges=1, overdue_open=1, p50=8.5, p90=14.5)
+TOTAL = row(
+    received=8,
+    closed=5,
+    dispatched=6,
+    signed_on_time=5,
+    due=5,
+    replied_on_time=2,
+    callbacks=3,
+    satisfied=2,
+    resolved=1,
+    returned=1,
+    extensions=1,
+    urges=1,
+    overdue_open=1,
+    p50=8.5,
+    p90=14.5,
+)
 
 BY = {
     "unit": {A: UNIT_A, B: UNIT_B, C: UNIT_C, None: PENDING},
     # 320681: T1 T2 T4 T6 T7 T8 with both of T2's assignments; 320613: T3, T5.
     "territory": {
-        "320681": row(received=6, closed=3, dispatched=5, signed_on_time=4, due=4, replied_on_time=2, callbacks=2,
-                      satisfied=1, resolved=1, returned=1, extensions=1, urges=1, overdue_open=1, p50=12.25,
-                      p90=15.25),
-        "320613": row(received=2, closed=2, dispatched=1, signed_on_time=1, due=1, callbacks=1, satisfied=1,
-                      p50=8.0, p90=8.0)},
+        "320681": row(
+            received=6,
+            closed=3,
+            dispatched=5,
+            signed_on_time=4,
+            due=4,
+            replied_on_time=2,
+            callbacks=2,
+            satisfied=1,
+            resolved=1,
+            returned=1,
+            extensions=1,
+            urges=1,
+            overdue_open=1,
+            p50=12.25,
+            p90=15.25,
+        ),
+        "320613": row(
+            received=2, closed=2, dispatched=1, signed_on_time=1, due=1, callbacks=1, satisfied=1, p50=8.0, p90=8.0
+        ),
+    },
     "channel": {
-        "12345": row(received=1, closed=1, dispatched=1, signed_on_time=1, due=1, callbacks=1, satisfied=1,
-                     p50=8.0, p90=8.0),
-        "96196": row(received=7, closed=4, dispatched=5, signed_on_time=4, due=4, replied_on_time=2, callbacks=2,
-                     satisfied=1, resolved=1, returned=1, extensions=1, urges=1, overdue_open=1, p50=12.25,
-                     p90=15.25)},
+        "12345": row(
+            received=1, closed=1, dispatched=1, signed_on_time=1, due=1, callbacks=1, satisfied=1, p50=8.0, p90=8.0
+        ),
+        "96196": row(
+            received=7,
+            closed=4,
+            dispatched=5,
+            signed_on_time=4,
+            due=4,
+            replied_on_time=2,
+            callbacks=2,
+            satisfied=1,
+            resolved=1,
+            returned=1,
+            extensions=1,
+            urges=1,
+            overdue_open=1,
+            p50=12.25,
+            p90=15.25,
+        ),
+    },
     "category": {
-        "taxi": row(received=6, closed=4, dispatched=6, signed_on_time=5, due=5, replied_on_time=2, callbacks=3,
-                    satisfied=2, resolved=1, returned=1, extensions=1, urges=1, overdue_open=1, p50=8.5, p90=14.5),
+        "taxi": row(
+            received=6,
+            closed=4,
+            dispatched=6,
+            signed_on_time=5,
+            due=5,
+            replied_on_time=2,
+            callbacks=3,
+            satisfied=2,
+            resolved=1,
+            returned=1,
+            extensions=1,
+            urges=1,
+            overdue_open=1,
+            p50=8.5,
+            p90=14.5,
+        ),
         "bus": row(received=1, closed=1),
-        None: row(received=1)},
+        None: row(received=1),
+    },
     "kind": {
-        "complaint": row(received=5, closed=3, dispatched=5, signed_on_time=4, due=4, replied_on_time=2, callbacks=2,
-                         satisfied=1, resolved=1, returned=1, extensions=1, urges=1, overdue_open=1, p50=12.25,
-                         p90=15.25),
-        "report": row(received=1, closed=1, dispatched=1, signed_on_time=1, due=1, callbacks=1, satisfied=1,
-                      p50=8.0, p90=8.0),
+        "complaint": row(
+            received=5,
+            closed=3,
+            dispatched=5,
+            signed_on_time=4,
+            due=4,
+            replied_on_time=2,
+            callbacks=2,
+            satisfied=1,
+            resolved=1,
+            returned=1,
+            extensions=1,
+            urges=1,
+            overdue_open=1,
+            p50=12.25,
+            p90=15.25,
+        ),
+        "report": row(
+            received=1, closed=1, dispatched=1, signed_on_time=1, due=1, callbacks=1, satisfied=1, p50=8.0, p90=8.0
+        ),
         "consultation": row(received=1, closed=1),
-        "help": row(received=1)},
+        "help": row(received=1),
+    },
 }
 
 
@@ -95,9 +236,11 @@ async def test_as_of_moves_only_due_and_overdue(api, week):
     rows = {r["group"]: r for r in body["rows"]}
     assert (rows[A]["due"], rows[A]["overdue_open"], rows[A]["on_time_reply_rate"]) == (2, 0, 1.0)
     assert (rows[B]["due"], rows[B]["overdue_open"]) == (1, 0)
-    assert {k: v for k, v in rows[A].items() if k not in ("due", "overdue_open", "on_time_reply_rate")} == \
-        {k: v for k, v in {"group": A, "group_name": rows[A]["group_name"], **UNIT_A}.items()
-         if k not in ("due", "overdue_open", "on_time_reply_rate")}
+    assert {k: v for k, v in rows[A].items() if k not in ("due", "overdue_open", "on_time_reply_rate")} == {
+        k: v
+        for k, v in {"group": A, "group_name": rows[A]["group_name"], **UNIT_A}.items()
+        if k not in ("due", "overdue_open", "on_time_reply_rate")
+    }
     # B's extended deadline is 06-08 17:30: due at that very second (<=), not one second before.
     before = {r["group"]: r for r in (await _report(api, as_of="2033-06-08T17:29:59+08:00"))["rows"]}
     on = {r["group"]: r for r in (await _report(api, as_of="2033-06-08T17:30:00+08:00"))["rows"]}
@@ -116,8 +259,11 @@ async def test_datetime_bounds_cut_inside_days(api, week):
     assert rows[A]["received"] == 0 and rows[A]["dispatched"] == 1 and rows[A]["returned"] == 1  # T2's first stop
     assert rows[B]["received"] == 2 and rows[B]["urges"] == 1 and rows[B]["extensions"] == 1
     # An unencoded '+' arrives as a space and is still read as an offset.
-    same = await api.get("manager", "/api/reports/closure?from=2033-05-09T12:00:00+08:00&to=2033-05-12T09:00:00+08:00"
-                         "&as_of=2033-06-05T12:00:00%2B08:00")
+    same = await api.get(
+        "manager",
+        "/api/reports/closure?from=2033-05-09T12:00:00+08:00&to=2033-05-12T09:00:00+08:00"
+        "&as_of=2033-06-05T12:00:00%2B08:00",
+    )
     assert same.status_code == 200 and same.json()["totals"] == body["totals"]
 
 
@@ -137,17 +283,20 @@ async def test_agents_and_integrations_are_refused(api, week, user):
     assert r.headers["content-type"].startswith("application/problem+json")
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"from": None}, "from"),
-    ({"to": None}, "to"),
-    ({"from": "2033-05-32"}, "from"),
-    ({"from": "last week"}, "from"),
-    ({"to": "2033-05-14T00:00:00"}, "to"),  # no offset
-    ({"to": "2033-05-01"}, "to"),  # before from
-    ({"as_of": "tomorrow"}, "as_of"),
-    ({"group_by": "street"}, "group_by"),
-    ({"format": "pdf"}, "format"),
-])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"from": None}, "from"),
+        ({"to": None}, "to"),
+        ({"from": "2033-05-32"}, "from"),
+        ({"from": "last week"}, "from"),
+        ({"to": "2033-05-14T00:00:00"}, "to"),  # no offset
+        ({"to": "2033-05-01"}, "to"),  # before from
+        ({"as_of": "tomorrow"}, "as_of"),
+        ({"group_by": "street"}, "group_by"),
+        ({"format": "pdf"}, "format"),
+    ],
+)
 async def test_bad_input_is_a_422_naming_the_field(api, params, field):
     query = {**PERIOD, **params}
     r = await api.get("manager", "/api/reports/closure", params={k: v for k, v in query.items() if v is not None})
@@ -173,8 +322,9 @@ async def test_csv_has_a_bom_metric_headers_names_and_totals(api, week, runtime)
 async def test_xlsx_opens_with_the_same_figures(api, week):
     from openpyxl import load_workbook
 
-    r = await api.get("manager", "/api/reports/closure",
-                      params={**PERIOD, "as_of": AS_OF, "format": "xlsx", "group_by": "channel"})
+    r = await api.get(
+        "manager", "/api/reports/closure", params={**PERIOD, "as_of": AS_OF, "format": "xlsx", "group_by": "channel"}
+    )
     assert r.status_code == 200 and "spreadsheetml" in r.headers["content-type"]
     ws = load_workbook(io.BytesIO(r.content)).worksheets[0]
     values = list(ws.iter_rows(values_only=True))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import collections
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 
 from hotline.reports import core as reports
-from tests.integration.reports.conftest import A, TZ, at
+from tests.integration.reports.conftest import TZ, A, at
 from workers import report_jobs
 
 
@@ -49,8 +49,16 @@ async def test_daily_digest_per_unit_and_managers_stored_once_and_pushed(runtime
     # Month to date [05-01, 05-14) as of Sat 08:00: the week's figures for A plus T0 (Sun 05-08, open, unsigned,
     # reply due 05-27); only the replied T1 and T6 are due yet.
     mtd = unit_a["month_to_date"]
-    assert (mtd["received"], mtd["closed"], mtd["dispatched"], mtd["signed_on_time"], mtd["due"],
-            mtd["replied_on_time"], mtd["overdue_open"], mtd["p50_working_hours"]) == (5, 3, 5, 3, 2, 2, 0, 12.25)
+    assert (
+        mtd["received"],
+        mtd["closed"],
+        mtd["dispatched"],
+        mtd["signed_on_time"],
+        mtd["due"],
+        mtd["replied_on_time"],
+        mtd["overdue_open"],
+        mtd["p50_working_hours"],
+    ) == (5, 3, 5, 3, 2, 2, 0, 12.25)
     managers = next(p[2] for p in rx.posts if p[2]["audience"] == "managers")
     assert managers["day_totals"]["received"] == 2 and managers["month_totals"]["received"] == 9
     assert {r["unit"] for r in managers["month_by_unit"]} == {A, "city-taxi", "city-bus", None}
@@ -75,14 +83,22 @@ async def test_a_failing_webhook_is_retried_by_the_next_run_alone(runtime, week)
     units = len(runtime.names.units)
     await reports.daily_digest(runtime, at(5, 15, 8), urls=urls, http=http)  # Sat 05-14's digest
     assert {p[0] for p in rx.posts} == {"http://hooks.test/a"} and len(rx.posts) == units + 1
-    assert await runtime.pool.fetchval("SELECT count(*) FROM report_digests WHERE day = '2033-05-14' "
-                                       "AND pushed_at IS NULL") == units + 1
+    assert (
+        await runtime.pool.fetchval(
+            "SELECT count(*) FROM report_digests WHERE day = '2033-05-14' AND pushed_at IS NULL"
+        )
+        == units + 1
+    )
     rx.failing.clear()
     result = await reports.daily_digest(runtime, at(5, 15, 9), urls=urls, http=http)
     assert result == {"stored": 0, "pushed": units + 1}
-    assert [p[0] for p in rx.posts[units + 1:]] == ["http://hooks.test/b"] * (units + 1)
-    assert await runtime.pool.fetchval("SELECT count(*) FROM report_digests WHERE day = '2033-05-14' "
-                                       "AND pushed_at IS NULL") == 0
+    assert [p[0] for p in rx.posts[units + 1 :]] == ["http://hooks.test/b"] * (units + 1)
+    assert (
+        await runtime.pool.fetchval(
+            "SELECT count(*) FROM report_digests WHERE day = '2033-05-14' AND pushed_at IS NULL"
+        )
+        == 0
+    )
 
 
 async def test_worker_jobs_refresh_and_digest(runtime, desk, week):
@@ -91,9 +107,11 @@ async def test_worker_jobs_refresh_and_digest(runtime, desk, week):
     assert (await report_jobs.refresh_report_rollups({"rt": runtime})).startswith("days=")
     assert await runtime.pool.fetchval("SELECT count(*) FROM report_changes") == 0
     assert (await report_jobs.send_daily_digest({"rt": runtime})).startswith("stored=")
-    day = reports.digest_day(datetime.now(timezone.utc), TZ)  # the job reports on yesterday, as of now
-    assert await runtime.pool.fetchval("SELECT count(*) FROM report_digests WHERE day = $1", day) == \
-        len(runtime.names.units) + 1
+    day = reports.digest_day(datetime.now(UTC), TZ)  # the job reports on yesterday, as of now
+    assert (
+        await runtime.pool.fetchval("SELECT count(*) FROM report_digests WHERE day = $1", day)
+        == len(runtime.names.units) + 1
+    )
     names = {c.name for c in report_jobs.CRON_JOBS} | {f.name for f in report_jobs.FUNCTIONS}
     assert {"cron:report_rollups", "cron:daily_digest", "refresh_report_rollups", "send_daily_digest"} <= names
 
@@ -103,7 +121,8 @@ async def test_replies_measured_before_the_column_are_backfilled(runtime, week):
     await reports.refresh_rollups(runtime)
     aid = await runtime.pool.fetchval(
         "SELECT a.id FROM assignments a JOIN tickets t ON t.id = a.ticket_id WHERE t.number = $1 AND a.seq = 1",
-        week["T1"])
+        week["T1"],
+    )
     await runtime.pool.execute("UPDATE assignments SET reply_working_seconds = NULL WHERE id = $1", aid)
     assert await reports.backfill_reply_hours(runtime) >= 1
     assert await runtime.pool.fetchval("SELECT reply_working_seconds FROM assignments WHERE id = $1", aid) == 16 * 3600
@@ -124,8 +143,12 @@ async def test_a_digest_a_receiver_missed_is_pushed_on_later_days_too(runtime, w
     await reports.daily_digest(runtime, at(5, 21, 8), urls=urls, http=http)  # Sat: the receiver is back
     days = collections.Counter(body["day"] for _, _, body in rx.posts)
     assert days == {"2033-05-18": units + 1, "2033-05-19": units + 1, "2033-05-20": units + 1}
-    assert await runtime.pool.fetchval("SELECT count(*) FROM report_digests WHERE day BETWEEN '2033-05-18' "
-                                       "AND '2033-05-20' AND pushed_at IS NULL") == 0
+    assert (
+        await runtime.pool.fetchval(
+            "SELECT count(*) FROM report_digests WHERE day BETWEEN '2033-05-18' AND '2033-05-20' AND pushed_at IS NULL"
+        )
+        == 0
+    )
     await reports.daily_digest(runtime, at(5, 21, 9), urls=urls, http=http)  # nothing twice
     assert len(rx.posts) == 3 * (units + 1)
 

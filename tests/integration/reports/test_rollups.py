@@ -8,16 +8,30 @@ from datetime import datetime, timedelta
 import pytest
 
 from hotline.reports import core as reports
-from tests.integration.reports.conftest import A, B, TZ, at
+from tests.integration.reports.conftest import TZ, A, B, at
 
 GROUPS = reports.GROUPS
 # Around the deadlines of the hand-worked week and of the busy fortnight: before, at and after them, on their days.
-AS_OF = ["2033-05-10T12:00:00+08:00", "2033-05-20T12:00:00+08:00", "2033-05-30T17:30:00+08:00",
-         "2033-06-03T17:29:59+08:00", "2033-06-05T12:00:00+08:00", "2033-06-08T17:29:59+08:00",
-         "2033-06-08T17:30:00+08:00", "2033-07-08T17:30:00+08:00", "2033-07-20T10:00:00+08:00",
-         "2033-08-01T17:30:00+08:00", "2034-01-01T00:00:00+08:00"]
-PERIODS = [("2033-05-09", "2033-05-14"), ("2033-05-01", "2033-08-01"), ("2033-05-09T12:00:00+08:00", "2033-05-12"),
-           ("2033-07-04T10:00:00+08:00", "2033-07-13T15:00:00+08:00"), ("2033-07-06", "2033-07-07")]
+AS_OF = [
+    "2033-05-10T12:00:00+08:00",
+    "2033-05-20T12:00:00+08:00",
+    "2033-05-30T17:30:00+08:00",
+    "2033-06-03T17:29:59+08:00",
+    "2033-06-05T12:00:00+08:00",
+    "2033-06-08T17:29:59+08:00",
+    "2033-06-08T17:30:00+08:00",
+    "2033-07-08T17:30:00+08:00",
+    "2033-07-20T10:00:00+08:00",
+    "2033-08-01T17:30:00+08:00",
+    "2034-01-01T00:00:00+08:00",
+]
+PERIODS = [
+    ("2033-05-09", "2033-05-14"),
+    ("2033-05-01", "2033-08-01"),
+    ("2033-05-09T12:00:00+08:00", "2033-05-12"),
+    ("2033-07-04T10:00:00+08:00", "2033-07-13T15:00:00+08:00"),
+    ("2033-07-06", "2033-07-07"),
+]
 HANDLERS = {"A": "handler-320681-bureau", "B": "handler-city-taxi"}
 
 
@@ -28,10 +42,16 @@ async def _busy_fortnight(desk) -> list[str]:
     for i in range(40):
         day = datetime(2033, 7, 4, tzinfo=TZ) + timedelta(days=rng.choice([0, 1, 2, 3, 4, 7, 8, 9, 10, 11]))
         t0 = day + timedelta(hours=rng.randrange(0, 24), minutes=rng.randrange(60))
-        where = rng.choice([("taxi", "320681", "A"), ("taxi", "320613", "B"), ("bus", "320613", None),
-                            (None, "320681", None)])
-        n = await desk.create(t0, kind=rng.choice(["complaint", "help", "consultation", "report"]),
-                              category=where[0], territory=where[1], urgent=rng.random() < 0.2)
+        where = rng.choice(
+            [("taxi", "320681", "A"), ("taxi", "320613", "B"), ("bus", "320613", None), (None, "320681", None)]
+        )
+        n = await desk.create(
+            t0,
+            kind=rng.choice(["complaint", "help", "consultation", "report"]),
+            category=where[0],
+            territory=where[1],
+            urgent=rng.random() < 0.2,
+        )
         numbers.append(n)
         h = HANDLERS.get(where[2] or "")
         step = lambda hours: t0 + timedelta(hours=hours)  # noqa: E731
@@ -55,8 +75,15 @@ async def _busy_fortnight(desk) -> list[str]:
         if path < 0.3:
             await desk.act(h, n, "return", step(61), reason="非本单位")
             other = B if where[2] == "A" else A
-            await desk.act("dispatcher", n, "decide-return", step(62), accept=path < 0.25, proper=path < 0.2,
-                           unit=other if path < 0.25 else None)
+            await desk.act(
+                "dispatcher",
+                n,
+                "decide-return",
+                step(62),
+                accept=path < 0.25,
+                proper=path < 0.2,
+                unit=other if path < 0.25 else None,
+            )
             if path < 0.25:
                 h = HANDLERS["B" if where[2] == "A" else "A"]
                 await desk.act(h, n, "sign", step(63))
@@ -66,12 +93,18 @@ async def _busy_fortnight(desk) -> list[str]:
         if rng.random() < 0.3:
             await desk.act("manager", n, "urge", step(66), note="催办")
         if rng.random() < 0.75:
-            await desk.act(h, n, "reply", step(rng.choice([70, 150, 400, 800])), content="已办理",
-                           outcome="resolved")
+            await desk.act(h, n, "reply", step(rng.choice([70, 150, 400, 800])), content="已办理", outcome="resolved")
             sat = rng.choice(["satisfied", "basically_satisfied", "dissatisfied", None])
             if sat:
-                await desk.act("agent", n, "callback", step(900), contacted=True, satisfaction=sat,
-                               resolved=rng.choice(["resolved", "partly", "unresolved"]))
+                await desk.act(
+                    "agent",
+                    n,
+                    "callback",
+                    step(900),
+                    contacted=True,
+                    satisfaction=sat,
+                    resolved=rng.choice(["resolved", "partly", "unresolved"]),
+                )
     return numbers
 
 
@@ -109,20 +142,25 @@ async def _assert_agree(runtime, *, expect_rollups: bool):
 async def test_rollups_agree_with_from_scratch_before_and_after_changes(runtime, desk, week, busy):
     await reports.refresh_rollups(runtime)
     assert await runtime.pool.fetchval("SELECT count(*) FROM report_changes") == 0
-    q = reports.parse_query(runtime.settings.timezone, from_="2033-07-04", to="2033-07-16", as_of=None,
-                            group_by="unit", format=None)
+    q = reports.parse_query(
+        runtime.settings.timezone, from_="2033-07-04", to="2033-07-16", as_of=None, group_by="unit", format=None
+    )
     async with runtime.pool.acquire() as conn:
         clean = await reports.compute(conn, runtime.settings.timezone, q)
     assert clean["source"] == {"rollup_days": 12, "rollup_months": 0, "live_ranges": 0}  # all from daily rollups
     month = reports.ReportQuery(*_instants(runtime, "2033-07-01", "2033-08-01"), q.as_of, "unit")
     async with runtime.pool.acquire() as conn:
-        assert (await reports.compute(conn, runtime.settings.timezone, month))["source"] == \
-            {"rollup_days": 31, "rollup_months": 1, "live_ranges": 0}  # from the monthly rollup
+        assert (await reports.compute(conn, runtime.settings.timezone, month))["source"] == {
+            "rollup_days": 31,
+            "rollup_months": 1,
+            "live_ranges": 0,
+        }  # from the monthly rollup
     await _assert_agree(runtime, expect_rollups=True)
 
     # Changes after the refresh: their days are queued and computed live until the next refresh.
     open_ones = await runtime.pool.fetch(
-        "SELECT number, status, unit FROM tickets WHERE number = any($1::text[]) AND status = 'in_progress'", busy)
+        "SELECT number, status, unit FROM tickets WHERE number = any($1::text[]) AND status = 'in_progress'", busy
+    )
     assert open_ones, "the busy fortnight leaves tickets in progress"
     for r in open_ones[:3]:
         handler = "handler-320681-bureau" if r["unit"] == A else "handler-city-taxi"
@@ -145,12 +183,18 @@ async def test_reports_really_read_the_rollups(runtime, week, busy):
     """Tampering with a clean day's rollup shows in the fast report and not in the from-scratch one; a rebuild
     repairs it."""
     await reports.refresh_rollups(runtime)
-    await runtime.pool.execute("UPDATE report_daily SET received = received + 100 WHERE ctid = (SELECT ctid FROM "
-                               "report_daily WHERE day = '2033-05-10' AND unit = $1 LIMIT 1)", "city-bus")
+    await runtime.pool.execute(
+        "UPDATE report_daily SET received = received + 100 WHERE ctid = (SELECT ctid FROM "
+        "report_daily WHERE day = '2033-05-10' AND unit = $1 LIMIT 1)",
+        "city-bus",
+    )
     fast, slow = await _both(runtime, "2033-05-09", "2033-05-14", None, "unit")
     assert fast["totals"]["received"] == slow["totals"]["received"] + 100
-    await runtime.pool.execute("UPDATE report_monthly SET urges = urges + 7 WHERE ctid = (SELECT ctid FROM "
-                               "report_monthly WHERE month = '2033-07-01' AND unit = $1 LIMIT 1)", A)
+    await runtime.pool.execute(
+        "UPDATE report_monthly SET urges = urges + 7 WHERE ctid = (SELECT ctid FROM "
+        "report_monthly WHERE month = '2033-07-01' AND unit = $1 LIMIT 1)",
+        A,
+    )
     fast, slow = await _both(runtime, "2033-07-01", "2033-08-01", None, "unit")
     assert fast["totals"]["urges"] == slow["totals"]["urges"] + 7
     assert await reports.rebuild_all(runtime) >= 10
@@ -165,7 +209,9 @@ async def test_deadline_moved_without_a_ticket_change_is_seen(runtime, week, bus
     await reports.refresh_rollups(runtime)
     clock_id = await runtime.pool.fetchval(
         """SELECT c.id FROM clocks c JOIN tickets t ON t.id = c.ticket_id JOIN assignments a ON a.id = c.assignment_id
-           WHERE t.number = $1 AND c.clock = 'reply' AND a.ended_at IS NULL""", week["T2"])
+           WHERE t.number = $1 AND c.clock = 'reply' AND a.ended_at IS NULL""",
+        week["T2"],
+    )
     await runtime.pool.execute("UPDATE clocks SET due_at = due_at - interval '30 days' WHERE id = $1", clock_id)
     try:
         fast, slow = await _both(runtime, "2033-05-09", "2033-05-14", "2033-06-05T12:00:00+08:00", "unit")
@@ -204,6 +250,7 @@ async def test_percentiles_match_postgresql_percentile_cont(runtime):
     for n in (1, 2, 3, 10, 101, 1000):
         values = [round(rng.uniform(0, 300), rng.choice([0, 2, 6])) for _ in range(n)]
         expected = await runtime.pool.fetchval(
-            "SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY v) FROM unnest($1::float8[]) AS v", values)
+            "SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY v) FROM unnest($1::float8[]) AS v", values
+        )
         assert reports.percentiles(values) == pytest.approx(list(expected), rel=1e-12, abs=1e-12)
     assert reports.percentiles([]) == [None, None]

@@ -29,6 +29,7 @@ async def fast_policies(api: Any, runtime: Any) -> AsyncIterator[dict[str, Any]]
     r = await api.request("admin", "PUT", "/api/admin/sla-policies", json=doc)
     assert r.status_code == 200, r.text
     yield r.json()
-    r = await api.request("admin", "PUT", "/api/admin/sla-policies",
-                          json={"defaults": original["defaults"], "policy": original["policy"]})
+    r = await api.request(
+        "admin", "PUT", "/api/admin/sla-policies", json={"defaults": original["defaults"], "policy": original["policy"]}
+    )
     assert r.status_code == 200, r.text

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +23,27 @@ from arq.worker import Worker
 from config.settings import Settings
 from tests.conftest import principal  # noqa: F401  (re-exported: the worker tests import it from here)
 
-UTC = timezone.utc
+UTC = UTC
 ROOT = Path(__file__).resolve().parents[3]
 FAST_ROWS = [  # urgent praise on 96196: sign due in 3 s (warning 2.25 s), reply in 6 s (warning 4.5 s)
-    {"id": "test-fast-sign", "clock": "sign", "channel": "96196", "kind": "praise", "urgent": True,
-     "limit": 0.05, "unit": "minutes"},
-    {"id": "test-fast-reply", "clock": "reply", "channel": "96196", "kind": "praise", "urgent": True,
-     "limit": 0.1, "unit": "minutes"},
+    {
+        "id": "test-fast-sign",
+        "clock": "sign",
+        "channel": "96196",
+        "kind": "praise",
+        "urgent": True,
+        "limit": 0.05,
+        "unit": "minutes",
+    },
+    {
+        "id": "test-fast-reply",
+        "clock": "reply",
+        "channel": "96196",
+        "kind": "praise",
+        "urgent": True,
+        "limit": 0.1,
+        "unit": "minutes",
+    },
 ]
 FAST = {"kind": "praise", "urgent": True, "category": "taxi", "territory": "320612"}  # -> 320612-bureau
 UNIT = "320612-bureau"
@@ -40,14 +54,22 @@ def worker_for(settings: Settings, **overrides: Any) -> Worker:
     from workers.settings import WorkerSettings
 
     kwargs: dict[str, Any] = {
-        "functions": WorkerSettings.functions, "cron_jobs": WorkerSettings.cron_jobs,
-        "on_startup": WorkerSettings.on_startup, "on_shutdown": WorkerSettings.on_shutdown,
-        "on_job_start": WorkerSettings.on_job_start, "after_job_end": WorkerSettings.after_job_end,
-        "max_jobs": WorkerSettings.max_jobs, "job_timeout": WorkerSettings.job_timeout,
-        "keep_result": WorkerSettings.keep_result, "allow_abort_jobs": WorkerSettings.allow_abort_jobs,
+        "functions": WorkerSettings.functions,
+        "cron_jobs": WorkerSettings.cron_jobs,
+        "on_startup": WorkerSettings.on_startup,
+        "on_shutdown": WorkerSettings.on_shutdown,
+        "on_job_start": WorkerSettings.on_job_start,
+        "after_job_end": WorkerSettings.after_job_end,
+        "max_jobs": WorkerSettings.max_jobs,
+        "job_timeout": WorkerSettings.job_timeout,
+        "keep_result": WorkerSettings.keep_result,
+        "allow_abort_jobs": WorkerSettings.allow_abort_jobs,
         "health_check_interval": WorkerSettings.health_check_interval,
-        "redis_settings": RedisSettings.from_dsn(settings.redis_url), "burst": True, "poll_delay": 0.05,
-        "handle_signals": False, "ctx": {"settings": settings},
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "burst": True,
+        "poll_delay": 0.05,
+        "handle_signals": False,
+        "ctx": {"settings": settings},
     }
     kwargs.update(overrides)
     return Worker(**kwargs)
@@ -62,8 +84,14 @@ async def nothing_due(worker: Worker) -> bool:
     return not worker.tasks and await worker.pool.zcount(default_queue_name, "-inf", soon) == 0
 
 
-async def run_workers(settings: Settings, *, until: Callable[[], Awaitable[bool]] | None = None,
-                      timeout: float = 30.0, count: int = 1, **overrides: Any) -> list[Worker]:
+async def run_workers(
+    settings: Settings,
+    *,
+    until: Callable[[], Awaitable[bool]] | None = None,
+    timeout: float = 30.0,
+    count: int = 1,
+    **overrides: Any,
+) -> list[Worker]:
     """Run `count` burst workers at once until `until()` holds (default: nothing due) or `timeout`; then close."""
     workers = [worker_for(settings, **overrides) for _ in range(count)]
     tasks = [asyncio.create_task(w.async_run()) for w in workers]
@@ -106,10 +134,17 @@ async def past_tickets(runtime: Any, n: int, *, days_ago: int = 40, kind: str = 
     received = datetime.now(UTC) - timedelta(days=days_ago)
     ids = []
     for i in range(n):
-        body = intake.TicketIn(channel="96196", kind=kind, category="taxi", territory="320612",
-                               title=f"历史工单 {i}", content="用于测试补漏扫描的历史工单")
-        result = await intake.create_ticket(runtime, agent, body, idempotency_key=None,
-                                            now=received + timedelta(seconds=i))
+        body = intake.TicketIn(
+            channel="96196",
+            kind=kind,
+            category="taxi",
+            territory="320612",
+            title=f"历史工单 {i}",
+            content="用于测试补漏扫描的历史工单",
+        )
+        result = await intake.create_ticket(
+            runtime, agent, body, idempotency_key=None, now=received + timedelta(seconds=i)
+        )
         ids.append(result.ticket_id)
     return ids
 
@@ -119,16 +154,21 @@ async def arm_next_steps(runtime: Any, ticket_ids: list[int]) -> int:
 
     rows = await runtime.pool.fetch(
         "SELECT id, version, next_step, next_step_at FROM clocks WHERE ticket_id = any($1::bigint[]) "
-        "AND next_step IS NOT NULL", ticket_ids)
-    await jobs.arm(runtime.redis, [jobs.ArmedStep(r["id"], r["version"], r["next_step"], r["next_step_at"])
-                                   for r in rows])
+        "AND next_step IS NOT NULL",
+        ticket_ids,
+    )
+    await jobs.arm(
+        runtime.redis, [jobs.ArmedStep(r["id"], r["version"], r["next_step"], r["next_step_at"]) for r in rows]
+    )
     return len(rows)
 
 
 async def steps_of(runtime: Any, ticket_ids: list[int]) -> list[Any]:
     return await runtime.pool.fetch(
         """SELECT s.id, s.clock_id, s.ticket_id, s.clock, s.step, s.due_at, s.recorded_at, s.source, s.unit
-           FROM escalation_steps s WHERE s.ticket_id = any($1::bigint[]) ORDER BY s.id""", ticket_ids)
+           FROM escalation_steps s WHERE s.ticket_id = any($1::bigint[]) ORDER BY s.id""",
+        ticket_ids,
+    )
 
 
 async def expected_recipients(runtime: Any, step: Any) -> set[int]:
@@ -136,7 +176,9 @@ async def expected_recipients(runtime: Any, step: Any) -> set[int]:
 
     rows = await runtime.pool.fetch(
         f"SELECT u.id FROM users u, (SELECT $1::text AS step, $2::text AS unit) s WHERE {AUDIENCE_SQL}",
-        step["step"], step["unit"])
+        step["step"],
+        step["unit"],
+    )
     return {r["id"] for r in rows}
 
 
@@ -148,7 +190,7 @@ class LiveTap:
         self.messages: list[dict[str, Any]] = []
         self._task: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> "LiveTap":
+    async def __aenter__(self) -> LiveTap:
         from hotline.infra.live import CHANNEL
 
         self._pubsub = self.redis.pubsub()
@@ -184,7 +226,7 @@ class WebhookReceiver:
         self.fail_first = fail_first
         self.requests = 0
 
-    async def __aenter__(self) -> "WebhookReceiver":
+    async def __aenter__(self) -> WebhookReceiver:
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
         self.url = f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/hook"
         return self
@@ -215,11 +257,22 @@ def with_webhooks(settings: Settings, *urls: str) -> Settings:
 
 def worker_process(settings: Settings, log_path: Path, *args: str) -> subprocess.Popen[bytes]:
     """`hotline worker` as its own process, on the test database and Redis DB, logging to `log_path`."""
-    env = {**os.environ, "HOTLINE_DATABASE_URL": settings.database_url, "HOTLINE_REDIS_URL": settings.redis_url,
-           "HOTLINE_LOG_LEVEL": "INFO", "HOTLINE_LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "HOTLINE_DATABASE_URL": settings.database_url,
+        "HOTLINE_REDIS_URL": settings.redis_url,
+        "HOTLINE_LOG_LEVEL": "INFO",
+        "HOTLINE_LOG_FORMAT": "json",
+        "PYTHONUNBUFFERED": "1",
+    }
     with open(log_path, "wb") as out:  # a file, not a pipe: a full pipe would stall the worker
-        return subprocess.Popen([sys.executable, "-m", "hotline.ops.cli", "worker", *args], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "hotline.ops.cli", "worker", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:

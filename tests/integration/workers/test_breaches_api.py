@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hotline.escalation import steps as escalation
 from tests.integration.workers.support import past_tickets
 
-UTC = timezone.utc
+UTC = UTC
 H = "handler-320612-bureau"
 
 
 async def _numbers(runtime, ids):
-    return [r["number"] for r in await runtime.pool.fetch(
-        "SELECT number FROM tickets WHERE id = any($1::bigint[]) ORDER BY id", ids)]
+    return [
+        r["number"]
+        for r in await runtime.pool.fetch("SELECT number FROM tickets WHERE id = any($1::bigint[]) ORDER BY id", ids)
+    ]
 
 
 async def test_open_escalations_filtered_by_unit_level_and_territory(api, runtime, redis_clean):
@@ -21,8 +23,11 @@ async def test_open_escalations_filtered_by_unit_level_and_territory(api, runtim
     numbers = await _numbers(runtime, ids)
     await escalation.sweep(runtime, now=datetime.now(UTC), grace=timedelta(0))
 
-    r = await api.get("manager", "/api/escalations", params={"unit": "320612-bureau", "level": "supervision",
-                                                             "territory": "320612", "limit": 200})
+    r = await api.get(
+        "manager",
+        "/api/escalations",
+        params={"unit": "320612-bureau", "level": "supervision", "territory": "320612", "limit": 200},
+    )
     assert r.status_code == 200, r.text
     mine = [i for i in r.json()["items"] if i["ticket"] in numbers]
     assert sorted((i["ticket"], i["clock"]) for i in mine) == sorted((n, c) for n in numbers for c in ("sign", "reply"))
@@ -56,8 +61,10 @@ async def test_open_escalations_filtered_by_unit_level_and_territory(api, runtim
     await api.act(H, numbers[0], "sign")
     r = await api.get("manager", "/api/escalations", params={"limit": 200, "clock": "sign"})
     assert numbers[0] not in {i["ticket"] for i in r.json()["items"]}
-    kept = await runtime.pool.fetchval("SELECT count(*) FROM escalation_steps WHERE ticket_id = $1 "
-                                       "AND clock = 'sign' AND resolved_at IS NOT NULL", ids[0])
+    kept = await runtime.pool.fetchval(
+        "SELECT count(*) FROM escalation_steps WHERE ticket_id = $1 AND clock = 'sign' AND resolved_at IS NOT NULL",
+        ids[0],
+    )
     assert kept == 3
 
 
@@ -72,17 +79,27 @@ async def test_notifications_are_each_persons_own_and_can_be_marked_read(api, ru
     mine = [n for n in body["items"] if n["ticket"] in numbers]
     # The unit hears of warnings and overdues of both its clocks, not of supervision (managers' business).
     assert sorted((n["ticket"], n["clock"], n["step"]) for n in mine) == sorted(
-        (t, c, s) for t in numbers for c in ("sign", "reply") for s in ("warning", "overdue"))
+        (t, c, s) for t in numbers for c in ("sign", "reply") for s in ("warning", "overdue")
+    )
     assert all(not n["read"] and n["title"].startswith(("预警", "超期")) for n in mine)
     assert body["unread"] >= len(mine)
-    disp = [n for n in (await api.get("dispatcher", "/api/notifications", params={"limit": 200})).json()["items"]
-            if n["ticket"] in numbers]
+    disp = [
+        n
+        for n in (await api.get("dispatcher", "/api/notifications", params={"limit": 200})).json()["items"]
+        if n["ticket"] in numbers
+    ]
     assert {n["step"] for n in disp} == {"overdue"} and len(disp) == 2 * len(numbers)
-    mgr = [n for n in (await api.get("manager", "/api/notifications", params={"limit": 200})).json()["items"]
-           if n["ticket"] in numbers]
+    mgr = [
+        n
+        for n in (await api.get("manager", "/api/notifications", params={"limit": 200})).json()["items"]
+        if n["ticket"] in numbers
+    ]
     assert {n["step"] for n in mgr} == {"supervision"} and mgr[0]["title"].startswith("督办")
-    assert [n for n in (await api.get("agent", "/api/notifications", params={"limit": 200})).json()["items"]
-            if n["ticket"] in numbers] == []
+    assert [
+        n
+        for n in (await api.get("agent", "/api/notifications", params={"limit": 200})).json()["items"]
+        if n["ticket"] in numbers
+    ] == []
 
     # Mark one, then the rest; another user cannot touch them.
     first = mine[0]["id"]

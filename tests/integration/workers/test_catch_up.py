@@ -8,10 +8,9 @@ import asyncio
 import collections
 import signal
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hotline.escalation import steps as escalation
-
 from hotline.tickets import lifecycle
 from tests.integration.workers.support import (
     FAST,
@@ -28,14 +27,15 @@ from tests.integration.workers.support import (
     worker_process,
 )
 
-UTC = timezone.utc
+UTC = UTC
 LADDER = ("warning", "overdue", "supervision")
 
 
 async def _assert_each_step_once_and_notified_once(runtime, ticket_ids, per_clock=LADDER, next_step=None):
     steps = await steps_of(runtime, ticket_ids)
-    clocks = await runtime.pool.fetch("SELECT id, next_step FROM clocks WHERE ticket_id = any($1::bigint[])",
-                                      ticket_ids)
+    clocks = await runtime.pool.fetch(
+        "SELECT id, next_step FROM clocks WHERE ticket_id = any($1::bigint[])", ticket_ids
+    )
     by_clock = collections.defaultdict(list)
     for s in steps:
         by_clock[s["clock_id"]].append(s["step"])
@@ -48,7 +48,9 @@ async def _assert_each_step_once_and_notified_once(runtime, ticket_ids, per_cloc
         recipients[key] = await expected_recipients(runtime, {"step": key[0], "unit": key[1]})
     told = await runtime.pool.fetch(
         "SELECT step_id, user_id, count(*) AS n FROM notifications WHERE step_id = any($1::bigint[]) "
-        "GROUP BY step_id, user_id", [s["id"] for s in steps])
+        "GROUP BY step_id, user_id",
+        [s["id"] for s in steps],
+    )
     by_step = collections.defaultdict(set)
     for row in told:
         assert row["n"] == 1
@@ -73,8 +75,9 @@ async def test_sweep_records_every_due_step_once_with_its_notifications(runtime,
     # Supervision (督办) goes to the managers.
     manager = await principal(runtime, "manager")
     sup = [s["id"] for s in steps if s["step"] == "supervision"]
-    assert await runtime.pool.fetchval("SELECT count(*) FROM notifications WHERE user_id = $1 "
-                                       "AND step_id = any($2::bigint[])", manager.user_id, sup) == len(sup)
+    assert await runtime.pool.fetchval(
+        "SELECT count(*) FROM notifications WHERE user_id = $1 AND step_id = any($2::bigint[])", manager.user_id, sup
+    ) == len(sup)
 
 
 async def test_sweep_skips_what_is_not_yet_due_and_reads_only_the_due(runtime, redis_clean, api, fast_policies):
@@ -91,8 +94,9 @@ async def test_sweep_skips_what_is_not_yet_due_and_reads_only_the_due(runtime, r
     assert len(await steps_of(runtime, [tid])) == 1
     async with runtime.pool.acquire() as conn, conn.transaction():
         await conn.execute("SET LOCAL enable_seqscan = off")  # a test table is small enough to scan; prove the index
-        plan = await conn.fetchval("EXPLAIN (FORMAT JSON) " + escalation.RECORD_DUE_SQL, datetime.now(UTC),
-                                   "sweep", datetime.now(UTC), 1000)
+        plan = await conn.fetchval(
+            "EXPLAIN (FORMAT JSON) " + escalation.RECORD_DUE_SQL, datetime.now(UTC), "sweep", datetime.now(UTC), 1000
+        )
     assert "clocks_next_step_idx" in str(plan)
 
 
@@ -122,13 +126,15 @@ async def test_redis_flushed_mid_run_still_gives_every_step_once(api, runtime, s
     by_clock = collections.Counter((s["clock_id"], s["step"]) for s in steps)
     assert len(by_clock) == 4 * len(ids) and set(by_clock.values()) == {1}
     assert {s["source"] for s in steps} == {"job", "sweep"}
-    told = await runtime.pool.fetch("SELECT step_id, user_id FROM notifications WHERE step_id = any($1::bigint[])",
-                                    [s["id"] for s in steps])
+    told = await runtime.pool.fetch(
+        "SELECT step_id, user_id FROM notifications WHERE step_id = any($1::bigint[])", [s["id"] for s in steps]
+    )
     assert len(told) == len({(r["step_id"], r["user_id"]) for r in told})
 
 
-async def test_a_worker_killed_mid_burst_leaves_nothing_undone_or_doubled(api, runtime, settings, redis_clean,
-                                                                          fast_policies, tmp_path):
+async def test_a_worker_killed_mid_burst_leaves_nothing_undone_or_doubled(
+    api, runtime, settings, redis_clean, fast_policies, tmp_path
+):
     tickets = [await api.create("agent", **FAST) for _ in range(30)]
     ids = [await runtime.pool.fetchval("SELECT id FROM tickets WHERE number = $1", t["number"]) for t in tickets]
     last_due = max(datetime.fromisoformat(t["deadlines"]["reply"]) for t in tickets)
@@ -156,8 +162,7 @@ async def test_two_workers_at_once_give_no_duplicates(runtime, settings, redis_c
     ids = await past_tickets(runtime, 80)
     await arm_next_steps(runtime, ids)
     async with WebhookReceiver() as hook, LiveTap(runtime.redis) as tap:
-        await run_workers(with_webhooks(settings, hook.url), count=2, timeout=30,
-                          until=None)
+        await run_workers(with_webhooks(settings, hook.url), count=2, timeout=30, until=None)
         steps = await _assert_each_step_once_and_notified_once(runtime, ids)
         for _ in range(100):  # deliveries are posted right after the steps' commit
             if len(hook.bodies) >= len(steps):
@@ -173,8 +178,10 @@ async def test_two_workers_at_once_give_no_duplicates(runtime, settings, redis_c
 async def test_steps_recorded_while_people_act_on_the_tickets(runtime, redis_clean):
     """The sweep takes ticket locks before clock locks, as the lifecycle does: concurrent signs never deadlock."""
     ids = await past_tickets(runtime, 30, days_ago=3, kind="help")
-    numbers = [r["number"] for r in await runtime.pool.fetch(
-        "SELECT number FROM tickets WHERE id = any($1::bigint[]) ORDER BY id", ids)]
+    numbers = [
+        r["number"]
+        for r in await runtime.pool.fetch("SELECT number FROM tickets WHERE id = any($1::bigint[]) ORDER BY id", ids)
+    ]
     handler = await principal(runtime, "handler-320612-bureau")
     now = datetime.now(UTC)
 
@@ -192,7 +199,9 @@ async def test_steps_recorded_while_people_act_on_the_tickets(runtime, redis_cle
     await escalation.sweep(runtime, now=now, grace=timedelta(0))
     rows = await runtime.pool.fetch(
         "SELECT c.clock, c.stopped_at, count(s.id) AS steps FROM clocks c LEFT JOIN escalation_steps s "
-        "ON s.clock_id = c.id WHERE c.ticket_id = any($1::bigint[]) GROUP BY c.id", ids)
+        "ON s.clock_id = c.id WHERE c.ticket_id = any($1::bigint[]) GROUP BY c.id",
+        ids,
+    )
     assert all(r["stopped_at"] is not None for r in rows if r["clock"] == "sign")
     assert any(r["steps"] for r in rows if r["clock"] == "sign")  # the sweeps did record while signs went on
 
@@ -203,8 +212,12 @@ async def test_steps_recorded_by_a_process_that_died_before_telling_are_told_by_
     await escalation.sweep_batch(runtime, now=now, cutoff=now, limit=10_000)  # recorded; then the process "died"
     steps = await steps_of(runtime, ids)
     assert len(steps) == 12
-    assert await runtime.pool.fetchval("SELECT count(*) FROM notifications WHERE step_id = any($1::bigint[])",
-                                       [s["id"] for s in steps]) == 0
+    assert (
+        await runtime.pool.fetchval(
+            "SELECT count(*) FROM notifications WHERE step_id = any($1::bigint[])", [s["id"] for s in steps]
+        )
+        == 0
+    )
     async with LiveTap(runtime.redis) as tap:
         result = await escalation.sweep(runtime, now=now + timedelta(seconds=6))
         again = await escalation.sweep(runtime, now=now + timedelta(seconds=7))
@@ -214,8 +227,9 @@ async def test_steps_recorded_by_a_process_that_died_before_telling_are_told_by_
     assert all(announced[s["id"]] == 1 for s in steps)
 
 
-async def test_two_workers_share_exact_time_jobs_falling_due_while_they_run(api, runtime, settings, redis_clean,
-                                                                          fast_policies):
+async def test_two_workers_share_exact_time_jobs_falling_due_while_they_run(
+    api, runtime, settings, redis_clean, fast_policies
+):
     """Steps that fall due while two workers run are split between them, by job, and each is recorded and told once:
     the queue and the database's constraints (not luck) keep the effects single."""
     created = [await api.create("agent", **FAST) for _ in range(30)]
@@ -225,8 +239,9 @@ async def test_two_workers_share_exact_time_jobs_falling_due_while_they_run(api,
         return sum(s["step"] == "overdue" for s in await steps_of(runtime, ids)) == 2 * len(ids)
 
     workers = await run_workers(settings, count=2, until=all_overdue, timeout=30)
-    await _assert_each_step_once_and_notified_once(runtime, ids, per_clock=("warning", "overdue"),
-                                                   next_step="supervision")
+    await _assert_each_step_once_and_notified_once(
+        runtime, ids, per_clock=("warning", "overdue"), next_step="supervision"
+    )
     steps = await steps_of(runtime, ids)
     assert len(steps) == 4 * len(ids)
     assert sum(s["source"] == "job" for s in steps) >= len(steps) // 2  # at their instants, not left to a sweep

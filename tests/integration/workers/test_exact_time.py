@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from arq.jobs import Job
 
 from hotline.escalation import steps as escalation
-
 from hotline.infra import queue as jobs
 from tests.integration.workers.support import FAST, UNIT, LiveTap, expected_recipients, run_workers, steps_of
 
-UTC = timezone.utc
+UTC = UTC
 
 
 async def _ticket_id(runtime, number):
     return await runtime.pool.fetchval("SELECT id FROM tickets WHERE number = $1", number)
 
 
-async def test_a_deadline_seconds_away_produces_its_steps_at_their_instants(api, runtime, settings, redis_clean,
-                                                                           fast_policies):
+async def test_a_deadline_seconds_away_produces_its_steps_at_their_instants(
+    api, runtime, settings, redis_clean, fast_policies
+):
     t = await api.create("agent", **FAST)
     assert t["unit"] == UNIT
     tid = await _ticket_id(runtime, t["number"])
@@ -38,7 +38,11 @@ async def test_a_deadline_seconds_away_produces_its_steps_at_their_instants(api,
         await run_workers(settings, until=overdue_everywhere, timeout=20)
     steps = await steps_of(runtime, [tid])
     assert sorted((s["clock"], s["step"]) for s in steps) == [
-        ("reply", "overdue"), ("reply", "warning"), ("sign", "overdue"), ("sign", "warning")]
+        ("reply", "overdue"),
+        ("reply", "warning"),
+        ("sign", "overdue"),
+        ("sign", "warning"),
+    ]
     for s in steps:
         assert s["source"] == "job", s
         late = (s["recorded_at"] - s["due_at"]).total_seconds()
@@ -64,16 +68,21 @@ async def test_a_moved_deadline_makes_the_old_jobs_harmless(api, runtime, settin
     await api.act(h, t["number"], "sign")
     await api.act(h, t["number"], "request-extension", working_days=2, reason="需要调查取证")
     await api.act("dispatcher", t["number"], "decide-extension", approve=True)
-    reply = await runtime.pool.fetchrow("SELECT id, version, warning_at, due_at, next_step, next_step_at FROM clocks "
-                                        "WHERE ticket_id = $1 AND clock = 'reply'", tid)
+    reply = await runtime.pool.fetchrow(
+        "SELECT id, version, warning_at, due_at, next_step, next_step_at FROM clocks "
+        "WHERE ticket_id = $1 AND clock = 'reply'",
+        tid,
+    )
     assert reply["version"] == 2 and reply["due_at"] > datetime.now(UTC) + timedelta(hours=12)
     old_warning = jobs.escalation_job_id(reply["id"], 1, "warning")
     old_due = datetime.fromisoformat(t["deadlines"]["reply"])
     assert old_due < datetime.now(UTC) + timedelta(seconds=6)
 
     async def old_instants_passed() -> bool:
-        return (datetime.now(UTC) > old_due + timedelta(seconds=1)
-                and (await Job(old_warning, runtime.redis).result_info()) is not None)
+        return (
+            datetime.now(UTC) > old_due + timedelta(seconds=1)
+            and (await Job(old_warning, runtime.redis).result_info()) is not None
+        )
 
     await run_workers(settings, until=old_instants_passed, timeout=15)
     info = await Job(old_warning, runtime.redis).result_info()
@@ -91,13 +100,15 @@ async def test_the_same_job_twice_records_and_notifies_once(runtime, redis_clean
     [tid] = await past_tickets(runtime, 1)
     clock = await runtime.pool.fetchrow("SELECT id, version FROM clocks WHERE ticket_id = $1 AND clock = 'reply'", tid)
     now = datetime.now(UTC)
-    first, second = [await escalation.escalate_clock(runtime, clock["id"], clock["version"], "warning", now=now)
-                     for _ in range(2)]
+    first, second = [
+        await escalation.escalate_clock(runtime, clock["id"], clock["version"], "warning", now=now) for _ in range(2)
+    ]
     assert [s.step for s in first.outcome.recorded] == ["warning", "overdue", "supervision"]
     assert second.outcome.recorded == [] and second.state == "done"
     told = await runtime.pool.fetchval(
         "SELECT count(*) FROM notifications n JOIN escalation_steps s ON s.id = n.step_id WHERE s.clock_id = $1",
-        clock["id"])
+        clock["id"],
+    )
     assert told == sum(r.notified for r in first.outcome.recorded) and told >= 3
     # A job for an old version, or for a stopped clock, does nothing.
     stale = await escalation.escalate_clock(runtime, clock["id"], clock["version"] - 1, "warning", now=now)
@@ -107,10 +118,12 @@ async def test_the_same_job_twice_records_and_notifies_once(runtime, redis_clean
 async def test_a_job_fired_early_waits_for_its_instant(runtime, api, redis_clean, fast_policies):
     t = await api.create("agent", **FAST)
     tid = await _ticket_id(runtime, t["number"])
-    c = await runtime.pool.fetchrow("SELECT id, version, warning_at FROM clocks WHERE ticket_id = $1 "
-                                    "AND clock = 'reply'", tid)
-    early = await escalation.escalate_clock(runtime, c["id"], c["version"], "warning",
-                                            now=c["warning_at"] - timedelta(seconds=2))
+    c = await runtime.pool.fetchrow(
+        "SELECT id, version, warning_at FROM clocks WHERE ticket_id = $1 AND clock = 'reply'", tid
+    )
+    early = await escalation.escalate_clock(
+        runtime, c["id"], c["version"], "warning", now=c["warning_at"] - timedelta(seconds=2)
+    )
     assert early.state == "not_due" and 1.9 < early.wait_seconds <= 2.0 and early.outcome.recorded == []
     on_time = await escalation.escalate_clock(runtime, c["id"], c["version"], "warning", now=c["warning_at"])
     assert [s.step for s in on_time.outcome.recorded] == ["warning"]

@@ -3,12 +3,12 @@ the job queue from Redis; the same figures from any API process."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hotline.escalation import steps as escalation
 from tests.integration.workers.support import arm_next_steps, past_tickets
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def parse(text: str) -> dict[str, float]:
@@ -24,7 +24,8 @@ async def _scrape(client):
 
 
 async def test_metrics_show_the_escalation_backlog_its_lag_and_the_queue_until_the_sweep_clears_them(
-        client, runtime, redis_clean):
+    client, runtime, redis_clean
+):
     await escalation.sweep(runtime, now=datetime.now(UTC), grace=timedelta(0))  # start from nothing due
     before = await _scrape(client)
     assert before["hotline_steps_due"] == 0 and before["hotline_job_queue_depth"] == 0

@@ -3,16 +3,15 @@ throttled recomputation of running clocks by a real worker."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from arq.jobs import Job
 
 from hotline.infra import queue as jobs
-
 from hotline.policies import store as policies
 from tests.integration.workers.support import run_workers
 
-UTC = timezone.utc
+UTC = UTC
 PATH = "/api/admin/sla-policies"
 
 
@@ -59,14 +58,24 @@ async def test_invalid_sets_are_refused_naming_the_rows(api, runtime):
 async def test_a_new_version_applies_to_new_tickets_at_once_with_fractional_minutes(api, runtime):
     before = await _current(api)
     rows = [dict(r) for r in before["policy"]]
-    fast = [{"id": "urgent-help-fast", "clock": "sign", "channel": "*", "kind": "help", "urgent": True,
-             "limit": 0.5, "unit": "minutes"}]
+    fast = [
+        {
+            "id": "urgent-help-fast",
+            "clock": "sign",
+            "channel": "*",
+            "kind": "help",
+            "urgent": True,
+            "limit": 0.5,
+            "unit": "minutes",
+        }
+    ]
     try:
         after = await _put(api, {**before, "policy": [*rows, *fast]})  # read-only keys of GET are ignored
         assert after["version"] == before["version"] + 1 and after["created_by"] == "admin"
         assert runtime.policies.version == after["version"]
-        stored = await runtime.pool.fetchrow("SELECT rows, source FROM sla_policy_versions WHERE version = $1",
-                                             after["version"])
+        stored = await runtime.pool.fetchrow(
+            "SELECT rows, source FROM sla_policy_versions WHERE version = $1", after["version"]
+        )
         assert stored["source"] == "api" and stored["rows"]["policy"][-1]["limit"] == 0.5
         t = await api.create("agent", kind="help", urgent=True)
         received = datetime.fromisoformat(t["received_at"])
@@ -82,12 +91,19 @@ async def test_recompute_open_moves_running_clocks_only_and_rearms_them(api, run
     running = [await api.create("agent", kind="suggestion") for _ in range(2)]
     closed = await api.create("agent", kind="suggestion")
     await api.act("agent", closed["number"], "close", answer="已答复")
-    ids = {t["number"]: await runtime.pool.fetchval("SELECT id FROM tickets WHERE number = $1", t["number"])
-           for t in [*running, closed]}
-    old = {r["ticket_id"]: r for r in await runtime.pool.fetch(
-        "SELECT id, ticket_id, version, due_at, stopped_at, policy_version FROM clocks "
-        "WHERE ticket_id = any($1::bigint[]) "
-        "AND clock = 'reply'", list(ids.values()))}
+    ids = {
+        t["number"]: await runtime.pool.fetchval("SELECT id FROM tickets WHERE number = $1", t["number"])
+        for t in [*running, closed]
+    }
+    old = {
+        r["ticket_id"]: r
+        for r in await runtime.pool.fetch(
+            "SELECT id, ticket_id, version, due_at, stopped_at, policy_version FROM clocks "
+            "WHERE ticket_id = any($1::bigint[]) "
+            "AND clock = 'reply'",
+            list(ids.values()),
+        )
+    }
     longer = [{**r, "limit": 20} if r["id"] == "reply-suggestion" else r for r in rows]
     try:
         result = await _put(api, {"defaults": before["defaults"], "policy": longer}, recompute_open="true")
@@ -101,9 +117,14 @@ async def test_recompute_open_moves_running_clocks_only_and_rearms_them(api, run
         await run_workers(settings, until=recomputed, timeout=30)
         info = await Job(f"recompute:{version}:0", runtime.redis).result_info()
         assert info.success and "more=False" in info.result, info.result
-        new = {r["ticket_id"]: r for r in await runtime.pool.fetch(
-            "SELECT id, ticket_id, version, due_at, policy_version, next_step, next_step_at, deadline FROM clocks "
-            "WHERE ticket_id = any($1::bigint[]) AND clock = 'reply'", list(ids.values()))}
+        new = {
+            r["ticket_id"]: r
+            for r in await runtime.pool.fetch(
+                "SELECT id, ticket_id, version, due_at, policy_version, next_step, next_step_at, deadline FROM clocks "
+                "WHERE ticket_id = any($1::bigint[]) AND clock = 'reply'",
+                list(ids.values()),
+            )
+        }
         for t in running:
             tid = ids[t["number"]]
             assert new[tid]["policy_version"] == version and new[tid]["version"] == old[tid]["version"] + 1
@@ -119,8 +140,9 @@ async def test_recompute_open_moves_running_clocks_only_and_rearms_them(api, run
         assert new[ctid]["version"] == old[ctid]["version"] and new[ctid]["due_at"] == old[ctid]["due_at"]
         assert new[ctid]["policy_version"] == old[ctid]["policy_version"]
         # Run again: nothing left to move (idempotent).
-        again = await policies.recompute_open(runtime, version=version, after_id=0,
-                                              now_fn=lambda: datetime.now(UTC), pause_seconds=0)
+        again = await policies.recompute_open(
+            runtime, version=version, after_id=0, now_fn=lambda: datetime.now(UTC), pause_seconds=0
+        )
         assert again.moved == 0 and not again.more
     finally:
         await _put(api, {"defaults": before["defaults"], "policy": rows})
@@ -138,18 +160,21 @@ async def test_recompute_keeps_approved_extensions_and_steps_already_recorded(ap
     shorter = [{**r, "limit": 5} if r["id"] == "reply-help" else r for r in rows]
     try:
         result = await _put(api, {"defaults": before["defaults"], "policy": shorter})
-        progress = await policies.recompute_open(runtime, version=result["version"], after_id=0,
-                                                 now_fn=lambda: datetime.now(UTC), pause_seconds=0)
+        progress = await policies.recompute_open(
+            runtime, version=result["version"], after_id=0, now_fn=lambda: datetime.now(UTC), pause_seconds=0
+        )
         assert not progress.more and progress.moved >= 1
-        clock = await runtime.pool.fetchrow("SELECT deadline, due_at FROM clocks WHERE ticket_id = $1 "
-                                            "AND clock = 'reply'", tid)
+        clock = await runtime.pool.fetchrow(
+            "SELECT deadline, due_at FROM clocks WHERE ticket_id = $1 AND clock = 'reply'", tid
+        )
         # 5 working days from the start, then the approved 3 working days again: earlier than 10 + 3.
         assert clock["due_at"] < datetime.fromisoformat(extended["deadlines"]["reply"])
         assert [a["kind"] for a in clock["deadline"]["adjustments"]] == ["extension"]
         assert clock["deadline"]["limit"] == 5
         # A superseded version's job stops at once.
-        stale = await policies.recompute_open(runtime, version=result["version"] - 1, after_id=0,
-                                              now_fn=lambda: datetime.now(UTC))
+        stale = await policies.recompute_open(
+            runtime, version=result["version"] - 1, after_id=0, now_fn=lambda: datetime.now(UTC)
+        )
         assert stale.superseded and stale.examined == 0
     finally:
         await _put(api, {"defaults": before["defaults"], "policy": rows})
@@ -165,8 +190,9 @@ async def test_a_recomputation_whose_job_redis_lost_is_resumed_from_postgresql(a
         result = await _put(api, {"defaults": before["defaults"], "policy": longer}, recompute_open="true")
         version = result["version"]
         await runtime.redis.flushdb()  # the queued job is gone with Redis' data
-        stored = await runtime.pool.fetchrow("SELECT recompute_requested, recompute_done_at FROM sla_policy_versions "
-                                             "WHERE version = $1", version)
+        stored = await runtime.pool.fetchrow(
+            "SELECT recompute_requested, recompute_done_at FROM sla_policy_versions WHERE version = $1", version
+        )
         assert stored["recompute_requested"] and stored["recompute_done_at"] is None
         now = datetime.now(UTC)
         assert await policies.stalled_recomputation(runtime, now=now) is None  # not stalled yet: just asked
@@ -175,19 +201,23 @@ async def test_a_recomputation_whose_job_redis_lost_is_resumed_from_postgresql(a
         # The cron job, run as the worker runs it, re-queues the work; a worker then finishes it.
         from workers.jobs import resume_recomputation
 
-        await runtime.pool.execute("UPDATE sla_policy_versions SET recompute_progress_at = now() - interval '1 hour' "
-                                   "WHERE version = $1", version)
+        await runtime.pool.execute(
+            "UPDATE sla_policy_versions SET recompute_progress_at = now() - interval '1 hour' WHERE version = $1",
+            version,
+        )
         summary = await resume_recomputation({"rt": runtime})
         assert f"version={version}" in summary and "queued=True" in summary
 
         async def done() -> bool:
-            return await runtime.pool.fetchval("SELECT recompute_done_at IS NOT NULL FROM sla_policy_versions "
-                                               "WHERE version = $1", version)
+            return await runtime.pool.fetchval(
+                "SELECT recompute_done_at IS NOT NULL FROM sla_policy_versions WHERE version = $1", version
+            )
 
         await run_workers(settings, until=done, timeout=30)
         assert await done()
-        clock = await runtime.pool.fetchrow("SELECT policy_version, deadline FROM clocks WHERE ticket_id = $1 "
-                                            "AND clock = 'reply'", tid)
+        clock = await runtime.pool.fetchrow(
+            "SELECT policy_version, deadline FROM clocks WHERE ticket_id = $1 AND clock = 'reply'", tid
+        )
         assert clock["policy_version"] == version and clock["deadline"]["limit"] == 12
         assert await policies.stalled_recomputation(runtime, now=later + timedelta(hours=1)) is None
     finally:

@@ -12,7 +12,8 @@ PATH = "/api/admin/sla-policies"
 
 
 async def test_the_preview_counts_the_clocks_the_recomputation_then_moves_and_the_version_keeps_its_reason(
-        api, runtime):
+    api, runtime
+):
     before = (await api.get("admin", PATH)).json()
     rows = [dict(r) for r in before["policy"]]
     t = await api.create("agent", kind="help")  # a running reply clock under reply-help at least
@@ -23,7 +24,8 @@ async def test_the_preview_counts_the_clocks_the_recomputation_then_moves_and_th
     assert r.status_code == 200, r.text
     preview = r.json()
     assert [(d["id"], d["change"], d["before"]["limit"], d["after"]["limit"]) for d in preview["diff"]] == [
-        ("reply-help", "changed", next(x["limit"] for x in rows if x["id"] == "reply-help"), 4)]
+        ("reply-help", "changed", next(x["limit"] for x in rows if x["id"] == "reply-help"), 4)
+    ]
     assert preview["would_move"] >= 1 and preview["open_clocks"] >= preview["would_move"] + preview["would_skip"]
     assert await runtime.pool.fetchval("SELECT count(*) FROM sla_policy_versions") == versions_before  # nothing saved
     try:
@@ -31,8 +33,9 @@ async def test_the_preview_counts_the_clocks_the_recomputation_then_moves_and_th
         assert r.status_code == 200, r.text
         version = r.json()["version"]
         assert r.json()["reason"] == "台风季临时压缩求助件时限"
-        progress = await policies.recompute_open(runtime, version=version, after_id=0,
-                                                 now_fn=lambda: datetime.now(UTC), pause_seconds=0)
+        progress = await policies.recompute_open(
+            runtime, version=version, after_id=0, now_fn=lambda: datetime.now(UTC), pause_seconds=0
+        )
         assert progress.moved == preview["would_move"]
         listed = (await api.get("admin", f"{PATH}/versions")).json()["items"]
         assert listed[0]["version"] == version and listed[0]["reason"] == "台风季临时压缩求助件时限"
@@ -41,14 +44,17 @@ async def test_the_preview_counts_the_clocks_the_recomputation_then_moves_and_th
         assert old["policy"] == before["policy"]
         event = await runtime.pool.fetchrow(
             "SELECT e.before, e.after, u.username FROM admin_events e JOIN users u ON u.id = e.actor "
-            "WHERE e.what = 'sla_policy.version' AND e.subject = $1", str(version))
+            "WHERE e.what = 'sla_policy.version' AND e.subject = $1",
+            str(version),
+        )
         after = json.loads(event["after"])
         assert event["username"] == "admin" and json.loads(event["before"]) == {"version": before["version"]}
         assert after["reason"] == "台风季临时压缩求助件时限" and [d["id"] for d in after["diff"]] == ["reply-help"]
     finally:
         r = await api.request("admin", "PUT", PATH, json={"defaults": before["defaults"], "policy": rows})
-        await policies.recompute_open(runtime, version=r.json()["version"], after_id=0,
-                                      now_fn=lambda: datetime.now(UTC), pause_seconds=0)
+        await policies.recompute_open(
+            runtime, version=r.json()["version"], after_id=0, now_fn=lambda: datetime.now(UTC), pause_seconds=0
+        )
     assert t["number"]
 
 
@@ -60,8 +66,9 @@ async def test_a_bad_preview_names_the_row_and_only_an_admin_previews(api):
     assert (await api.post("manager", f"{PATH}/preview", json=before)).status_code == 403
     assert (await api.get("manager", f"{PATH}/versions")).status_code == 403
     assert (await api.get("admin", f"{PATH}/versions/999999")).status_code == 404
-    r = await api.request("admin", "PUT", PATH, json={"defaults": before["defaults"], "policy": before["policy"],
-                                                     "reason": "x" * 501})
+    r = await api.request(
+        "admin", "PUT", PATH, json={"defaults": before["defaults"], "policy": before["policy"], "reason": "x" * 501}
+    )
     assert r.status_code == 422 and "reason" in r.json()["fields"]
 
 

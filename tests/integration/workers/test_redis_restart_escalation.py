@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 
-from arq.constants import health_check_key_suffix, default_queue_name
+from arq.constants import default_queue_name, health_check_key_suffix
 
-from hotline.tickets import intake
 from hotline.infra.runtime import Runtime
+from hotline.tickets import intake
 from tests.integration.workers.support import (
     FAST,
     arm_next_steps,
@@ -29,7 +29,7 @@ from tests.integration.workers.support import (
 from tests.integration.workers.test_catch_up import _assert_each_step_once_and_notified_once
 from tests.scratch import free_port, start_redis, stop_redis
 
-UTC = timezone.utc
+UTC = UTC
 HEALTH = default_queue_name + health_check_key_suffix
 
 
@@ -49,7 +49,8 @@ async def _until(check, timeout: float, what: str) -> None:
 
 
 async def test_steps_falling_due_across_a_redis_restart_and_a_flush_are_each_recorded_and_told_once(
-        settings, runtime, fast_policies, tmp_path):
+    settings, runtime, fast_policies, tmp_path
+):
     port = free_port()
     server = start_redis(port, tmp_path)
     mine = dataclasses.replace(settings, redis_url=f"redis://127.0.0.1:{port}/0")
@@ -84,11 +85,15 @@ async def test_steps_falling_due_across_a_redis_restart_and_a_flush_are_each_rec
         await _until(lambda: _recorded(runtime, second, 1), 15, "a step of the second batch recorded")
         await rt.redis.flushall()  # and Redis loses everything once more, the second batch's jobs with it
         ids = first + second
-        last_due = await runtime.pool.fetchval("SELECT max(due_at) FROM clocks WHERE ticket_id = any($1::bigint[])",
-                                               ids)
+        last_due = await runtime.pool.fetchval(
+            "SELECT max(due_at) FROM clocks WHERE ticket_id = any($1::bigint[])", ids
+        )
         # Every instant passed, then the sweep (every 15 s, 5 s grace) has had its turn.
-        await _until(lambda: _recorded(runtime, ids, 4 * len(ids)), 60,
-                     f"every due step recorded: {len(await steps_of(runtime, ids))} of {4 * len(ids)}")
+        await _until(
+            lambda: _recorded(runtime, ids, 4 * len(ids)),
+            60,
+            f"every due step recorded: {len(await steps_of(runtime, ids))} of {4 * len(ids)}",
+        )
         # A step recorded by a job that then lost Redis is told by a later sweep (the untold ones): wait for it.
         await _until(lambda: _all_told(runtime, ids), 40, "every recorded step told")
         assert datetime.now(UTC) > last_due
@@ -106,8 +111,10 @@ async def test_steps_falling_due_across_a_redis_restart_and_a_flush_are_each_rec
     assert outage, "no step fell due during the outage: the test did not test the loss"
     assert all(s["recorded_at"] > back_at for s in outage)
     late = max((s["recorded_at"] - s["due_at"]).total_seconds() for s in steps)
-    print(f"\n{len(steps)} steps: {sum(s['source'] == 'job' for s in steps)} by their jobs, "
-          f"{sum(s['source'] == 'sweep' for s in steps)} by the sweep; latest {late:.1f} s after its instant")
+    print(
+        f"\n{len(steps)} steps: {sum(s['source'] == 'job' for s in steps)} by their jobs, "
+        f"{sum(s['source'] == 'sweep' for s in steps)} by the sweep; latest {late:.1f} s after its instant"
+    )
     log_text = log.read_text()
     assert "worker_redis_unavailable" in log_text and log_text.count("worker_started") >= 2
 
@@ -119,4 +126,6 @@ async def _recorded(runtime, ids: list[int], at_least: int) -> bool:
 async def _all_told(runtime, ids: list[int]) -> bool:
     return not await runtime.pool.fetchval(
         "SELECT count(*) FROM escalation_steps s WHERE s.ticket_id = any($1::bigint[]) "
-        "AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.step_id = s.id)", ids)
+        "AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.step_id = s.id)",
+        ids,
+    )

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hotline.escalation import steps as escalation
-
 from hotline.infra import webhooks
 from tests.integration.workers.support import WebhookReceiver, past_tickets, with_webhooks
 
-UTC = timezone.utc
+UTC = UTC
 
 
 async def _deliveries(runtime, ids):
     return await runtime.pool.fetch(
         """SELECT d.id, d.status, d.attempts, d.next_attempt_at, d.last_error, d.url FROM webhook_deliveries d
-           JOIN escalation_steps s ON s.id = d.step_id WHERE s.ticket_id = any($1::bigint[]) ORDER BY d.id""", ids)
+           JOIN escalation_steps s ON s.id = d.step_id WHERE s.ticket_id = any($1::bigint[]) ORDER BY d.id""",
+        ids,
+    )
 
 
 async def test_failed_posts_back_off_and_succeed_later(runtime, redis_clean):

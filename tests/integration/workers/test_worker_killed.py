@@ -16,7 +16,6 @@ from arq.constants import in_progress_key_prefix
 from arq.jobs import Job
 
 from hotline.infra import db
-
 from hotline.infra import queue as jobs
 from tests.integration.workers.support import (
     WebhookReceiver,
@@ -37,8 +36,9 @@ async def _until(check, timeout: float, what: str) -> None:
     raise AssertionError(f"not within {timeout:.0f} s: {what}")
 
 
-async def test_a_worker_killed_mid_job_runs_it_again_and_its_effect_happens_once(runtime, settings, redis_clean,
-                                                                               tmp_path, monkeypatch):
+async def test_a_worker_killed_mid_job_runs_it_again_and_its_effect_happens_once(
+    runtime, settings, redis_clean, tmp_path, monkeypatch
+):
     [tid] = await past_tickets(runtime, 1)  # every step of both clocks is due; no job armed
     clock = await runtime.pool.fetchrow("SELECT id, version FROM clocks WHERE ticket_id = $1 AND clock = 'sign'", tid)
     job_id = jobs.escalation_job_id(clock["id"], clock["version"], "warning")
@@ -52,15 +52,17 @@ async def test_a_worker_killed_mid_job_runs_it_again_and_its_effect_happens_once
             await tx.start()
             await lock.execute("SELECT 1 FROM clocks WHERE id = $1 FOR UPDATE", clock["id"])
             first = worker_process(settings, tmp_path / "first.log")
-            await runtime.redis.enqueue_job(jobs.ESCALATE_JOB, clock["id"], clock["version"], "warning",
-                                            _job_id=job_id)
+            await runtime.redis.enqueue_job(jobs.ESCALATE_JOB, clock["id"], clock["version"], "warning", _job_id=job_id)
 
             async def job_waits_on_the_clock() -> bool:
                 if not await runtime.redis.exists(in_progress_key_prefix + job_id):
                     return False
-                return bool(await watch.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND query LIKE '%WHERE id = $3 AND version = $4%'"))
+                return bool(
+                    await watch.fetchval(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND wait_event_type = 'Lock' AND query LIKE '%WHERE id = $3 AND version = $4%'"
+                    )
+                )
 
             await _until(job_waits_on_the_clock, 30, "the job started and waits on the clock")
             stop_process(first, 9)  # SIGKILL: no shutdown, the in-progress key and the queued job left behind
@@ -84,7 +86,8 @@ async def test_a_worker_killed_mid_job_runs_it_again_and_its_effect_happens_once
 
             async def told_and_posted() -> bool:
                 told = await runtime.pool.fetchval(
-                    "SELECT count(*) FROM notifications WHERE step_id = any($1::bigint[])", [s["id"] for s in steps])
+                    "SELECT count(*) FROM notifications WHERE step_id = any($1::bigint[])", [s["id"] for s in steps]
+                )
                 posted = {b.get("step_id") for _, b in hook.bodies}
                 return told > 0 and {s["id"] for s in sign_steps} <= posted
 
@@ -101,8 +104,9 @@ async def test_a_worker_killed_mid_job_runs_it_again_and_its_effect_happens_once
     assert sorted(s["step"] for s in sign_steps) == ["overdue", "supervision", "warning"]
     assert len({(s["clock_id"], s["step"]) for s in steps}) == len(steps)
     for s in sign_steps:
-        told = await runtime.pool.fetch("SELECT user_id, count(*) AS n FROM notifications WHERE step_id = $1 "
-                                        "GROUP BY user_id", s["id"])
+        told = await runtime.pool.fetch(
+            "SELECT user_id, count(*) AS n FROM notifications WHERE step_id = $1 GROUP BY user_id", s["id"]
+        )
         assert {r["user_id"] for r in told} == await expected_recipients(runtime, s), s["step"]
         assert all(r["n"] == 1 for r in told)
     print(f"\nre-run (try {info.job_try}): {info.result}; steps by {sorted({s['source'] for s in sign_steps})}")
@@ -110,5 +114,6 @@ async def test_a_worker_killed_mid_job_runs_it_again_and_its_effect_happens_once
     assert [posted[s["id"]] for s in sign_steps] == [1, 1, 1]
     delivered = await runtime.pool.fetch(
         "SELECT status, count(*) AS n FROM webhook_deliveries WHERE step_id = any($1::bigint[]) GROUP BY status",
-        [s["id"] for s in sign_steps])
+        [s["id"] for s in sign_steps],
+    )
     assert [(r["status"], r["n"]) for r in delivered] == [("delivered", 3)]

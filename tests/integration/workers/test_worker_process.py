@@ -17,8 +17,9 @@ from hotline.infra import queue as jobs
 from tests.integration.workers.support import past_tickets, steps_of, stop_process, worker_process
 
 
-async def test_worker_logs_jobs_keeps_its_health_key_and_stops_cleanly_on_sigterm(runtime, settings, redis_clean,
-                                                                                   tmp_path):
+async def test_worker_logs_jobs_keeps_its_health_key_and_stops_cleanly_on_sigterm(
+    runtime, settings, redis_clean, tmp_path
+):
     [tid] = await past_tickets(runtime, 1)
     clock = await runtime.pool.fetchrow("SELECT id, version FROM clocks WHERE ticket_id = $1 AND clock = 'sign'", tid)
     log_path = tmp_path / "worker.log"
@@ -71,6 +72,7 @@ async def test_a_worker_outlives_a_redis_restart_and_stops_cleanly_on_sigterm(se
     proc = worker_process(mine, tmp_path / "worker.log")
     client = aioredis.from_url(mine.redis_url)
     try:
+
         async def healthy(timeout: float) -> bool:
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
@@ -85,8 +87,12 @@ async def test_a_worker_outlives_a_redis_restart_and_stops_cleanly_on_sigterm(se
             return False
 
         assert await healthy(20), (tmp_path / "worker.log").read_text()
-        check = subprocess.run([sys.executable, "-m", "hotline.ops.cli", "worker", "--check"], capture_output=True,
-                               env={**os.environ, "HOTLINE_REDIS_URL": mine.redis_url}, timeout=60)
+        check = subprocess.run(
+            [sys.executable, "-m", "hotline.ops.cli", "worker", "--check"],
+            capture_output=True,
+            env={**os.environ, "HOTLINE_REDIS_URL": mine.redis_url},
+            timeout=60,
+        )
         assert check.returncode == 0, check.stdout + check.stderr  # what a supervisor's liveness probe runs
         stop_redis(server)
         await asyncio.sleep(3)
@@ -99,8 +105,12 @@ async def test_a_worker_outlives_a_redis_restart_and_stops_cleanly_on_sigterm(se
         stop_process(proc, signal.SIGTERM)
         assert proc.returncode == 0
         await client.delete("arq:queue:health-check")
-        check = subprocess.run([sys.executable, "-m", "hotline.ops.cli", "worker", "--check"], capture_output=True,
-                               env={**os.environ, "HOTLINE_REDIS_URL": mine.redis_url}, timeout=60)
+        check = subprocess.run(
+            [sys.executable, "-m", "hotline.ops.cli", "worker", "--check"],
+            capture_output=True,
+            env={**os.environ, "HOTLINE_REDIS_URL": mine.redis_url},
+            timeout=60,
+        )
         assert check.returncode == 1  # no worker: the probe says so
     finally:
         await client.aclose()

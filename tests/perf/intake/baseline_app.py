@@ -64,8 +64,18 @@ class TicketIn(msgspec.Struct):
 @post("/api/tickets", status_code=201)
 async def create_ticket(data: Annotated[TicketIn, Body()], state: State) -> Response[dict[str, Any]]:
     caller = data.caller or Caller()
-    row = await state.pool.fetchrow(INSERT_SQL, data.channel, data.kind, data.category, data.territory, data.title,
-                                    data.content, caller.name, caller.phone, data.urgent)
+    row = await state.pool.fetchrow(
+        INSERT_SQL,
+        data.channel,
+        data.kind,
+        data.category,
+        data.territory,
+        data.title,
+        data.content,
+        caller.name,
+        caller.phone,
+        data.urgent,
+    )
     return Response({"id": row["id"], "created_at": row["created_at"].isoformat()}, status_code=201)
 
 

@@ -50,8 +50,22 @@ PASSWORD = "bench-password"
 SECRET = "bench-secret-key-for-the-intake-benchmark-0123456789"
 
 TERRITORIES = ("320600", "320613", "320612", "320614", "320623", "320681", "320682", "320685")
-CATEGORIES = ("taxi", "ride_hailing", "bus", "coach", "freight", "driving_school", "vehicle_repair", "road",
-              "road_admin", "highway", "toll", "waterway", "construction", "other")
+CATEGORIES = (
+    "taxi",
+    "ride_hailing",
+    "bus",
+    "coach",
+    "freight",
+    "driving_school",
+    "vehicle_repair",
+    "road",
+    "road_admin",
+    "highway",
+    "toll",
+    "waterway",
+    "construction",
+    "other",
+)
 KINDS = ("consultation", "help", "complaint", "report", "suggestion", "praise")
 SURNAMES = "张王李赵刘陈杨黄周吴徐孙朱马胡郭林何高罗"
 
@@ -86,21 +100,28 @@ def check_needs() -> str:
 
         import hotline  # noqa: F401
     except ImportError as exc:
-        sys.exit(f"intake bench: {exc}. Run it with the project's venv after `make install`: "
-                 f".venv/bin/python tests/perf/intake/run.py")
+        sys.exit(
+            f"intake bench: {exc}. Run it with the project's venv after `make install`: "
+            f".venv/bin/python tests/perf/intake/run.py"
+        )
     wrk = shutil.which("wrk")
     if wrk is None:
         if os.geteuid() == 0 and shutil.which("apt-get"):
-            print("intake bench: installing wrk (Debian package) as the load generator: a C client keeps the "
-                  "2 cores for the server under test.", flush=True)
+            print(
+                "intake bench: installing wrk (Debian package) as the load generator: a C client keeps the "
+                "2 cores for the server under test.",
+                flush=True,
+            )
             env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
             if subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env).returncode != 0:
                 subprocess.run(["apt-get", "update", "-qq"], env=env, check=True)
                 subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env, check=True)
             wrk = shutil.which("wrk")
         if wrk is None:
-            sys.exit("intake bench: needs `wrk` as its load generator: `sudo apt-get install wrk` (Debian/Ubuntu) "
-                     "or `brew install wrk`.")
+            sys.exit(
+                "intake bench: needs `wrk` as its load generator: `sudo apt-get install wrk` (Debian/Ubuntu) "
+                "or `brew install wrk`."
+            )
     return wrk
 
 
@@ -109,8 +130,10 @@ def require_port(url: str, default_port: int, what: str) -> None:
     try:
         socket.create_connection((parts.hostname or "localhost", parts.port or default_port), timeout=2).close()
     except OSError as exc:
-        sys.exit(f"intake bench: {what} is not reachable for {url} ({exc}); start it or set the URL "
-                 "(`eval \"$(.venv/bin/hotline services)\"` finds or starts them).")
+        sys.exit(
+            f"intake bench: {what} is not reachable for {url} ({exc}); start it or set the URL "
+            '(`eval "$(.venv/bin/hotline services)"` finds or starts them).'
+        )
 
 
 # ---------------------------------------------------------------------------------------------------- setup
@@ -122,9 +145,9 @@ def bench_urls(args: argparse.Namespace) -> tuple[str, str]:
 
 async def reset_state(db_url: str, redis_url: str) -> None:
     """A fresh hotline_bench (migrated, demo seed) and an empty Redis DB 12: every run starts from the same state."""
+    import baseline_app
     from redis.asyncio import Redis
 
-    import baseline_app
     from hotline.infra import db
     from hotline.ops.seed import fresh_database
 
@@ -158,8 +181,9 @@ async def backend_pids(db_url: str) -> list[int]:
 
     conn = await db.connect(db_url)
     try:
-        rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                                DB_NAME)
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", DB_NAME
+        )
         return [r["pid"] for r in rows]
     finally:
         await conn.close()
@@ -183,7 +207,9 @@ def write_bodies(path: Path, count: int = 997) -> None:
             territory = rng.choice(TERRITORIES)
             category = rng.choice(CATEGORIES)
             body = {
-                "channel": "96196", "kind": rng.choice(KINDS), "category": category,
+                "channel": "96196",
+                "kind": rng.choice(KINDS),
+                "category": category,
                 # One in twenty without a territory: routed by a "*" rule or left pending for a dispatcher.
                 "territory": None if i % 20 == 0 else territory,
                 "title": f"{category} 来电诉求 #{i}",
@@ -201,23 +227,62 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(kind: str, workers: int, port: int, db_url: str, redis_url: str, log: Path,
-                 source: Path = ROOT) -> subprocess.Popen:
-    env = {**os.environ, "HOTLINE_DATABASE_URL": db_url, "HOTLINE_REDIS_URL": redis_url, "HOTLINE_LOG_LEVEL": "WARNING",
-           "HOTLINE_DEMO_PASSWORD": PASSWORD, "HOTLINE_SECRET_KEY": SECRET, "BASELINE_DATABASE_URL": db_url,
-           "BASELINE_POOL_MAX": os.environ.get("HOTLINE_DB_POOL_MAX", "20"),
-           # One account posts every ticket of the run: the per-account limit is kept on (its cost is measured)
-           # but far above the benchmark's rate.
-           "HOTLINE_API_RATE_LIMIT": "100000000",
-           "PYTHONPATH": os.pathsep.join(p for p in (str(source), os.environ.get("PYTHONPATH")) if p)}
+def start_server(
+    kind: str, workers: int, port: int, db_url: str, redis_url: str, log: Path, source: Path = ROOT
+) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "HOTLINE_DATABASE_URL": db_url,
+        "HOTLINE_REDIS_URL": redis_url,
+        "HOTLINE_LOG_LEVEL": "WARNING",
+        "HOTLINE_DEMO_PASSWORD": PASSWORD,
+        "HOTLINE_SECRET_KEY": SECRET,
+        "BASELINE_DATABASE_URL": db_url,
+        "BASELINE_POOL_MAX": os.environ.get("HOTLINE_DB_POOL_MAX", "20"),
+        # One account posts every ticket of the run: the per-account limit is kept on (its cost is measured)
+        # but far above the benchmark's rate.
+        "HOTLINE_API_RATE_LIMIT": "100000000",
+        "PYTHONPATH": os.pathsep.join(p for p in (str(source), os.environ.get("PYTHONPATH")) if p),
+    }
     if kind == "hotline":
-        cmd = [sys.executable, "-m", "hotline.ops.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "hotline.ops.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ]
     else:
         # The same uvicorn settings as hotline/ops/cli.py cmd_serve.
-        cmd = [sys.executable, "-m", "uvicorn", "--factory", "baseline_app:create_app", "--app-dir", str(HERE),
-               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--loop", "uvloop",
-               "--http", "httptools", "--no-access-log", "--log-level", "warning", "--lifespan", "on"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "baseline_app:create_app",
+            "--app-dir",
+            str(HERE),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--lifespan",
+            "on",
+        ]
     out = log.open("ab")
     return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=source, start_new_session=True)
 
@@ -304,8 +369,21 @@ def wait_idle(patience: float, threshold: float = 0.25) -> float:
 
 # ---------------------------------------------------------------------------------------------------- load
 def run_wrk(wrk: str, port: int, seconds: int, clients: int, threads: int, token: str, bodies: Path) -> dict:
-    cmd = [wrk, f"-t{threads}", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s", str(HERE / "post.lua"),
-           f"http://127.0.0.1:{port}", "--", "/api/tickets", token, str(bodies)]
+    cmd = [
+        wrk,
+        f"-t{threads}",
+        f"-c{clients}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(HERE / "post.lua"),
+        f"http://127.0.0.1:{port}",
+        "--",
+        "/api/tickets",
+        token,
+        str(bodies),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith("{"):
@@ -314,15 +392,19 @@ def run_wrk(wrk: str, port: int, seconds: int, clients: int, threads: int, token
 
 
 def sign_in(port: int) -> str:
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/auth/token", method="POST",
-                                 data=json.dumps({"username": "agent", "password": PASSWORD}).encode(),
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/auth/token",
+        method="POST",
+        data=json.dumps({"username": "agent", "password": PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=10) as r:
         return json.loads(r.read())["access_token"]
 
 
-def measure(kind: str, workers: int, args: argparse.Namespace, wrk: str, db_url: str, redis_url: str,
-            bodies: Path, logdir: Path) -> Result:
+def measure(
+    kind: str, workers: int, args: argparse.Namespace, wrk: str, db_url: str, redis_url: str, bodies: Path, logdir: Path
+) -> Result:
     port = free_port()
     log = logdir / f"{kind}-{workers}.log"
     proc = start_server(kind, workers, port, db_url, redis_url, log, args.source)
@@ -345,23 +427,38 @@ def measure(kind: str, workers: int, args: argparse.Namespace, wrk: str, db_url:
     errors = out["connect"] + out["read"] + out["write"] + out["status"] + out["timeout"]
     detail = ", ".join(f"{k} {out[k]}" for k in ("connect", "read", "write", "status", "timeout") if out[k])
     seconds = out["duration_us"] / 1e6
-    return Result(kind, workers, out["requests"] - out["status"], seconds, errors, detail or "none",
-                  out["p50_us"] / 1000, out["p99_us"] / 1000, busy, cpu / seconds, db_cpu / seconds)
+    return Result(
+        kind,
+        workers,
+        out["requests"] - out["status"],
+        seconds,
+        errors,
+        detail or "none",
+        out["p50_us"] / 1000,
+        out["p99_us"] / 1000,
+        busy,
+        cpu / seconds,
+        db_cpu / seconds,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------- report
 def table(results: list[Result]) -> str:
     base = {r.workers: r for r in results if r.service == "baseline"}
-    lines = ["| service | uvicorn workers | tickets/s | p50 ms | p99 ms | errors | ratio to baseline | "
-             "p99 / baseline p99 | CPU ms/ticket: server + db |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| service | uvicorn workers | tickets/s | p50 ms | p99 ms | errors | ratio to baseline | "
+        "p99 / baseline p99 | CPU ms/ticket: server + db |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
         b = base.get(r.workers)
         ratio = f"{r.rate / b.rate:.2f}" if b else "n/a"
         p99x = f"{r.p99_ms / b.p99_ms:.2f}" if b else "n/a"
         cpu = f"{1000 * r.server_cpu / r.rate:.2f} + {1000 * r.db_cpu / r.rate:.2f}" if r.rate else "n/a"
-        lines.append(f"| {r.service} | {r.workers} | {r.rate:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} | "
-                     f"{ratio} | {p99x} | {cpu} |")
+        lines.append(
+            f"| {r.service} | {r.workers} | {r.rate:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} | "
+            f"{ratio} | {p99x} | {cpu} |"
+        )
     return "\n".join(lines)
 
 
@@ -373,9 +470,12 @@ def verdicts(results: list[Result]) -> list[str]:
         if h is None or b is None:
             continue
         rate, brate = h.rate, b.rate
-        checks = [(f">= 1,000 tickets/s ({rate:,.0f})", rate >= 1000), (f"0 errors ({h.errors})", h.errors == 0),
-                  (f"ratio >= 0.6 ({rate / brate:.2f})", rate / brate >= 0.6),
-                  (f"p99 <= 2x baseline ({h.p99_ms:.1f} <= {2 * b.p99_ms:.1f} ms)", h.p99_ms <= 2 * b.p99_ms)]
+        checks = [
+            (f">= 1,000 tickets/s ({rate:,.0f})", rate >= 1000),
+            (f"0 errors ({h.errors})", h.errors == 0),
+            (f"ratio >= 0.6 ({rate / brate:.2f})", rate / brate >= 0.6),
+            (f"p99 <= 2x baseline ({h.p99_ms:.1f} <= {2 * b.p99_ms:.1f} ms)", h.p99_ms <= 2 * b.p99_ms),
+        ]
         marks = "; ".join(f"{'ok' if ok else 'MISSED'} {text}" for text, ok in checks)
         out.append(f"{w} worker(s): {marks}")
     return out
@@ -389,16 +489,30 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: ample for ~2k req/s)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="uvicorn worker counts (default 1 2)")
     parser.add_argument("--only", choices=("hotline", "baseline"), help="measure one service only")
-    parser.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
-                        help="before each measured run, wait up to this long for the machine to be under 25%% busy")
-    parser.add_argument("--source", type=Path, default=ROOT,
-                        help="run the service from another checkout of the same schema (A/B comparisons)")
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="before each measured run, wait up to this long for the machine to be under 25%% busy",
+    )
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=ROOT,
+        help="run the service from another checkout of the same schema (A/B comparisons)",
+    )
     parser.add_argument("--show-pids", action="store_true", help="print server pids before each run (to attach py-spy)")
-    parser.add_argument("--database-url", default=os.environ.get("HOTLINE_DATABASE_URL",
-                                                                 "postgresql://postgres@localhost:5432/hotline"),
-                        help=f"server to use; the database is always {DB_NAME}")
-    parser.add_argument("--redis-url", default=os.environ.get("HOTLINE_REDIS_URL", "redis://localhost:6379/0"),
-                        help=f"server to use; the database is always {REDIS_DB}")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("HOTLINE_DATABASE_URL", "postgresql://postgres@localhost:5432/hotline"),
+        help=f"server to use; the database is always {DB_NAME}",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("HOTLINE_REDIS_URL", "redis://localhost:6379/0"),
+        help=f"server to use; the database is always {REDIS_DB}",
+    )
     args = parser.parse_args()
 
     wrk = check_needs()
@@ -414,21 +528,29 @@ def main() -> None:
         for workers in args.workers:
             asyncio.run(reset_state(db_url, redis_url))
             for kind in services:
-                print(f"measuring {kind} with {workers} uvicorn worker(s): {args.clients} clients, "
-                      f"{args.warmup} s warm-up + {args.seconds} s ...", flush=True)
+                print(
+                    f"measuring {kind} with {workers} uvicorn worker(s): {args.clients} clients, "
+                    f"{args.warmup} s warm-up + {args.seconds} s ...",
+                    flush=True,
+                )
                 r = measure(kind, workers, args, wrk, db_url, redis_url, bodies, Path(tmp))
                 table_name = "tickets" if kind == "hotline" else "baseline_tickets"
                 stored = asyncio.run(count_rows(db_url, table_name))
-                print(f"  {r.rate:,.0f}/s, p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms, errors: {r.error_detail}; "
-                      f"CPU (cores): server {r.server_cpu:.2f}, db {r.db_cpu:.2f}; machine {r.busy_before:.0%} busy "
-                      f"before; {stored} rows in {table_name} after warm-up and run", flush=True)
+                print(
+                    f"  {r.rate:,.0f}/s, p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms, errors: {r.error_detail}; "
+                    f"CPU (cores): server {r.server_cpu:.2f}, db {r.db_cpu:.2f}; machine {r.busy_before:.0%} busy "
+                    f"before; {stored} rows in {table_name} after warm-up and run",
+                    flush=True,
+                )
                 if r.busy_before > 0.25:
                     print("  warning: the machine was busy before this run; its figures are disturbed", flush=True)
                 results.append(r)
     print()
-    print(f"POST /api/tickets, {args.clients} concurrent keep-alive clients (wrk), {args.seconds} s per run, "
-          f"PostgreSQL {DB_NAME} with synchronous_commit on, on {os.cpu_count()} cores shared by server, database, "
-          "Redis and load generator")
+    print(
+        f"POST /api/tickets, {args.clients} concurrent keep-alive clients (wrk), {args.seconds} s per run, "
+        f"PostgreSQL {DB_NAME} with synchronous_commit on, on {os.cpu_count()} cores shared by server, database, "
+        "Redis and load generator"
+    )
     print()
     print(table(results))
     print()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,8 +14,11 @@ from sla import CalendarError, build_calendar
 DATA = Path(__file__).resolve().parents[3] / "config" / "data"
 
 # A made-up schedule used only to exercise the override format; NOT the official 2027 schedule.
-TEST_2027 = {"years": {"2027": {"holidays": [date(2027, 2, 8), date(2027, 2, 9)], "workdays": ["2027-02-06"],
-                                 "source": "test data"}}}
+TEST_2027 = {
+    "years": {
+        "2027": {"holidays": [date(2027, 2, 8), date(2027, 2, 9)], "workdays": ["2027-02-06"], "source": "test data"}
+    }
+}
 
 
 # ---- the official 2026 schedule (from the chinese_calendar package) --------------------------------------
@@ -24,21 +27,21 @@ TEST_2027 = {"years": {"2027": {"holidays": [date(2027, 2, 8), date(2027, 2, 9)]
 @pytest.mark.parametrize(
     ("day", "working"),
     [
-        (date(2026, 2, 13), True),   # Friday before the Spring Festival break
-        (date(2026, 2, 14), True),   # Saturday, make-up workday (调休)
+        (date(2026, 2, 13), True),  # Friday before the Spring Festival break
+        (date(2026, 2, 14), True),  # Saturday, make-up workday (调休)
         (date(2026, 2, 15), False),  # first day of the break (Sunday)
         (date(2026, 2, 16), False),  # Monday inside the break
         (date(2026, 2, 23), False),  # last day of the break (Monday)
-        (date(2026, 2, 24), True),   # back to work
-        (date(2026, 2, 28), True),   # Saturday, make-up workday
-        (date(2026, 3, 1), False),   # an ordinary Sunday
-        (date(2026, 9, 20), True),   # Sunday, make-up workday for National Day
+        (date(2026, 2, 24), True),  # back to work
+        (date(2026, 2, 28), True),  # Saturday, make-up workday
+        (date(2026, 3, 1), False),  # an ordinary Sunday
+        (date(2026, 9, 20), True),  # Sunday, make-up workday for National Day
         (date(2026, 10, 1), False),
         (date(2026, 10, 7), False),
         (date(2026, 10, 8), True),
         (date(2026, 10, 10), True),  # Saturday, make-up workday
         (date(2026, 10, 11), False),
-        (date(2026, 1, 4), True),    # Sunday, make-up workday for New Year
+        (date(2026, 1, 4), True),  # Sunday, make-up workday for New Year
     ],
 )
 def test_official_2026_schedule(calendar: sla.WorkCalendar, day: date, working: bool) -> None:
@@ -91,10 +94,14 @@ def test_year_override_replaces_the_package_for_that_year() -> None:
 
 
 def test_local_exception_changes_one_day_without_making_the_year_known() -> None:
-    cal = build_calendar({"exceptions": [
-        {"date": date(2026, 8, 3), "working": False, "reason": "台风停工"},
-        {"date": "2027-03-06", "working": True, "reason": "declared working Saturday"},
-    ]})
+    cal = build_calendar(
+        {
+            "exceptions": [
+                {"date": date(2026, 8, 3), "working": False, "reason": "台风停工"},
+                {"date": "2027-03-06", "working": True, "reason": "declared working Saturday"},
+            ]
+        }
+    )
     assert not cal.is_working_day(date(2026, 8, 3))
     assert cal.exception_reason(date(2026, 8, 3)) == "台风停工"
     assert cal.is_working_day(date(2027, 3, 6))
@@ -123,8 +130,10 @@ def test_shipped_calendar_file_loads_and_its_example_is_not_in_force() -> None:
         ({"years": {"2027": {"holiday": []}}}, "[years.2027]: unknown keys ['holiday']"),
         ({"exceptions": [{"date": "2026-08-03", "working": "no"}]}, "#1 (2026-08-03): working must be true or false"),
         ({"exceptions": [{"date": "2026-08-03"}]}, "#1: needs date and working"),
-        ({"exceptions": [{"date": "2026-08-03", "working": False}, {"date": "2026-08-03", "working": True}]},
-         "#2: 2026-08-03 is listed twice"),
+        (
+            {"exceptions": [{"date": "2026-08-03", "working": False}, {"date": "2026-08-03", "working": True}]},
+            "#2: 2026-08-03 is listed twice",
+        ),
     ],
 )
 def test_malformed_overrides_are_refused_naming_the_entry(overrides: dict, fragment: str) -> None:
@@ -159,7 +168,7 @@ def test_version_is_stable_and_changes_with_the_data() -> None:
 def test_other_zone_and_office_hours() -> None:
     # One continuous period, another zone: a deadline ends at that calendar's own close.
     cal = build_calendar(tz="Europe/Paris", office_hours=(("09:00", "17:00"),), name="paris")
-    t = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)  # Monday 11:00 in Paris
+    t = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # Monday 11:00 in Paris
     due = sla.add_working_days(cal, t, 1)
     assert due.astimezone(cal.tz).replace(tzinfo=None) == datetime(2026, 3, 3, 17, 0)
     assert sla.working_seconds_between(cal, t, t + timedelta(hours=1)) == 3600

@@ -10,7 +10,7 @@ days after the due day.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -37,10 +37,12 @@ def cst(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second:
     return datetime(year, month, day, hour, minute, second, tzinfo=CST)
 
 
-def reply(policies: PolicySet, calendar: WorkCalendar, start: datetime, kind: str, urgent: bool = False,
-          **kwargs: Any) -> Deadline:
-    return compute_deadline(policies, calendar, clock="reply", start=start, channel="96196", kind=kind,
-                            urgent=urgent, **kwargs)
+def reply(
+    policies: PolicySet, calendar: WorkCalendar, start: datetime, kind: str, urgent: bool = False, **kwargs: Any
+) -> Deadline:
+    return compute_deadline(
+        policies, calendar, clock="reply", start=start, channel="96196", kind=kind, urgent=urgent, **kwargs
+    )
 
 
 # ---- working days ------------------------------------------------------------------------------------------
@@ -51,7 +53,7 @@ def test_consultation_across_the_spring_festival(policies: PolicySet, calendar: 
     # 2 working days; Feb 13 (receipt) does not count; day 1 = Sat Feb 14 (make-up); Feb 15-23 holidays;
     # day 2 = Tue Feb 24, due at its close.
     assert d.due_at == cst(2026, 2, 24, 17, 30)
-    assert d.due_at.tzinfo is timezone.utc and d.start == cst(2026, 2, 13, 10, 0)
+    assert d.due_at.tzinfo is UTC and d.start == cst(2026, 2, 13, 10, 0)
     # Allowed working time from receipt: Fri 10:00-17:30 (6h) + Sat 14 (7.5h) + Tue 24 (7.5h) = 21h.
     assert d.basis == "working" and d.allowed_seconds == 21 * HOUR
     # Warning at 75% = 15.75h: 6h Fri + 7.5h Sat = 13.5h, then 2.25h into Feb 24: 08:30 + 2h15 = 10:45.
@@ -63,26 +65,42 @@ def test_consultation_across_the_spring_festival(policies: PolicySet, calendar: 
 
     why = d.explain()
     # Weekdays that were holidays (the break's weekend days 15, 21 and 22 would have rested anyway).
-    assert why["holidays_skipped"] == ["2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20",
-                                       "2026-02-23"]
+    assert why["holidays_skipped"] == [
+        "2026-02-16",
+        "2026-02-17",
+        "2026-02-18",
+        "2026-02-19",
+        "2026-02-20",
+        "2026-02-23",
+    ]
     assert why["makeup_workdays_counted"] == ["2026-02-14"]
     assert why["policy"]["id"] == "reply-consultation" and why["policy"]["kind"] == "consultation"
-    assert why["calendar"] == {"name": "china", "version": calendar.version, "tz": "Asia/Shanghai",
-                               "office_hours": [["08:30", "12:00"], ["13:30", "17:30"]]}
+    assert why["calendar"] == {
+        "name": "china",
+        "version": calendar.version,
+        "tz": "Asia/Shanghai",
+        "office_hours": [["08:30", "12:00"], ["13:30", "17:30"]],
+    }
     assert why["due_local"] == "2026-02-24T17:30:00+08:00"
     assert "does not count" in why["rule"]
     json.dumps(why)
 
 
 def test_callback_on_the_eve_of_national_day(policies: PolicySet, calendar: WorkCalendar) -> None:
-    d = compute_deadline(policies, calendar, clock="callback", start=cst(2026, 9, 30, 10, 0), channel="web",
-                         kind="complaint", urgent=False)
+    d = compute_deadline(
+        policies,
+        calendar,
+        clock="callback",
+        start=cst(2026, 9, 30, 10, 0),
+        channel="web",
+        kind="complaint",
+        urgent=False,
+    )
     # 1 working day: Sep 30 is the day of the reply and does not count; Oct 1-7 holidays; day 1 = Oct 8.
     assert d.due_at == cst(2026, 10, 8, 17, 30)
     # Supervision: day 1 after Oct 8 = Fri Oct 9; day 2 = Sat Oct 10 (make-up workday).
     assert d.supervision_at == cst(2026, 10, 10, 17, 30)
-    assert d.explain()["holidays_skipped"] == ["2026-10-01", "2026-10-02", "2026-10-05", "2026-10-06",
-                                               "2026-10-07"]
+    assert d.explain()["holidays_skipped"] == ["2026-10-01", "2026-10-02", "2026-10-05", "2026-10-06", "2026-10-07"]
 
 
 def test_complaint_received_on_a_holiday_night(policies: PolicySet, calendar: WorkCalendar) -> None:
@@ -98,16 +116,40 @@ def test_complaint_received_on_a_holiday_night(policies: PolicySet, calendar: Wo
 
 
 def test_fractional_working_days() -> None:
-    ps = PolicySet.from_rows([
-        {"id": "sign", "clock": "sign", "channel": "*", "kind": "*", "urgent": "*", "limit": 1.5,
-         "unit": "working_days"},
-        {"id": "reply", "clock": "reply", "channel": "*", "kind": "*", "urgent": "*", "limit": 1,
-         "unit": "working_days"},
-        {"id": "callback", "clock": "callback", "channel": "*", "kind": "*", "urgent": "*", "limit": 1,
-         "unit": "working_days"},
-    ])
-    d = compute_deadline(ps, build_calendar(), clock="sign", start=cst(2026, 3, 2, 10, 0), channel="web",
-                         kind="help", urgent=False)
+    ps = PolicySet.from_rows(
+        [
+            {
+                "id": "sign",
+                "clock": "sign",
+                "channel": "*",
+                "kind": "*",
+                "urgent": "*",
+                "limit": 1.5,
+                "unit": "working_days",
+            },
+            {
+                "id": "reply",
+                "clock": "reply",
+                "channel": "*",
+                "kind": "*",
+                "urgent": "*",
+                "limit": 1,
+                "unit": "working_days",
+            },
+            {
+                "id": "callback",
+                "clock": "callback",
+                "channel": "*",
+                "kind": "*",
+                "urgent": "*",
+                "limit": 1,
+                "unit": "working_days",
+            },
+        ]
+    )
+    d = compute_deadline(
+        ps, build_calendar(), clock="sign", start=cst(2026, 3, 2, 10, 0), channel="web", kind="help", urgent=False
+    )
     # Day 1 = Tue Mar 3 (whole); half of day 2 (3.75h) from Wed 08:30: 3.5h to 12:00, 0.25h after 13:30.
     assert d.due_at == cst(2026, 3, 4, 13, 45)
 
@@ -118,15 +160,24 @@ def test_fractional_working_days() -> None:
 @pytest.fixture(scope="module")
 def hours_policy() -> PolicySet:
     rows = [
-        {"id": f"{clock}-4h", "clock": clock, "channel": "*", "kind": "*", "urgent": "*", "limit": 4,
-         "unit": "working_hours"} for clock in ("sign", "reply", "callback")
+        {
+            "id": f"{clock}-4h",
+            "clock": clock,
+            "channel": "*",
+            "kind": "*",
+            "urgent": "*",
+            "limit": 4,
+            "unit": "working_hours",
+        }
+        for clock in ("sign", "reply", "callback")
     ]
     return PolicySet.from_rows(rows, version=3)
 
 
 def test_working_hours_from_lunch(hours_policy: PolicySet, calendar: WorkCalendar) -> None:
-    d = compute_deadline(hours_policy, calendar, clock="sign", start=cst(2026, 2, 13, 12, 10), channel="web",
-                         kind="help", urgent=False)
+    d = compute_deadline(
+        hours_policy, calendar, clock="sign", start=cst(2026, 2, 13, 12, 10), channel="web", kind="help", urgent=False
+    )
     # Lunch does not count: the clock starts at 13:30; 4h later is 17:30 the same day.
     assert d.due_at == cst(2026, 2, 13, 17, 30)
     assert d.allowed_seconds == 4 * HOUR
@@ -135,8 +186,15 @@ def test_working_hours_from_lunch(hours_policy: PolicySet, calendar: WorkCalenda
 
 
 def test_working_hours_one_second_before_closing(hours_policy: PolicySet, calendar: WorkCalendar) -> None:
-    d = compute_deadline(hours_policy, calendar, clock="sign", start=cst(2026, 2, 13, 17, 29, 59), channel="web",
-                         kind="help", urgent=False)
+    d = compute_deadline(
+        hours_policy,
+        calendar,
+        clock="sign",
+        start=cst(2026, 2, 13, 17, 29, 59),
+        channel="web",
+        kind="help",
+        urgent=False,
+    )
     # 1 s on Friday; the remaining 3h59m59s from Sat Feb 14 (make-up) 08:30: 3.5h to 12:00, then 29m59s.
     assert d.due_at == cst(2026, 2, 14, 13, 59, 59)
 
@@ -156,8 +214,9 @@ def test_urgent_reply_counts_natural_hours_through_holidays(policies: PolicySet,
 
 
 def test_urgent_sign_in_thirty_minutes(policies: PolicySet, calendar: WorkCalendar) -> None:
-    d = compute_deadline(policies, calendar, clock="sign", start=cst(2026, 2, 13, 17, 20), channel="12328",
-                         kind="help", urgent=True)
+    d = compute_deadline(
+        policies, calendar, clock="sign", start=cst(2026, 2, 13, 17, 20), channel="12328", kind="help", urgent=True
+    )
     assert d.due_at == cst(2026, 2, 13, 17, 50)  # after closing: natural time ignores office hours
     assert d.warning_at == cst(2026, 2, 13, 17, 42, 30)
 
@@ -171,7 +230,7 @@ def test_upstream_deadline_caps_the_reply(policies: PolicySet, calendar: WorkCal
     # 15 working days from Mon Mar 2: Mar 3-6 (4), 9-13 (9), 16-20 (14), Mon Mar 23 (15).
     assert uncapped.due_at == cst(2026, 3, 23, 17, 30)
 
-    cap = cst(2026, 3, 13, 17, 0).astimezone(timezone.utc)  # 12345 says: answer by Fri Mar 13 17:00
+    cap = cst(2026, 3, 13, 17, 0).astimezone(UTC)  # 12345 says: answer by Fri Mar 13 17:00
     d = reply(policies, calendar, start, "complaint", cap=cap)
     assert d.capped and d.due_at == cap
     # Working time start -> cap: Mar 2 7h + Mar 3-12 (8 days) 60h + Mar 13 7h = 74h.
@@ -192,8 +251,9 @@ def test_a_later_upstream_deadline_does_not_bind(policies: PolicySet, calendar: 
     assert "not binding" in d.explain()["cap_reason"]
 
 
-def test_an_upstream_deadline_already_past_gives_the_clock_its_minimum(policies: PolicySet,
-                                                                        calendar: WorkCalendar) -> None:
+def test_an_upstream_deadline_already_past_gives_the_clock_its_minimum(
+    policies: PolicySet, calendar: WorkCalendar
+) -> None:
     """A transfer that arrives (or is re-dispatched) after its upstream deadline does not start overdue with every
     step due at once: the clock gets one working day (UPSTREAM_BREACH_MINIMUM_WORKING_DAYS), recorded as a breach
     upstream, and its steps fall one after another."""
@@ -214,7 +274,8 @@ def test_an_upstream_deadline_already_past_gives_the_clock_its_minimum(policies:
 
 
 def test_a_capped_transfer_received_outside_office_hours_warns_before_it_is_overdue(
-        policies: PolicySet, calendar: WorkCalendar) -> None:
+    policies: PolicySet, calendar: WorkCalendar
+) -> None:
     # Received Fri Mar 6 20:00; upstream due Mon Mar 9 10:00: 1.5 working hours allowed, warning at 75% strictly
     # before the deadline (Mon 09:37:30).
     d = reply(policies, calendar, cst(2026, 3, 6, 20, 0), "complaint", cap=cst(2026, 3, 9, 10, 0))
@@ -249,8 +310,7 @@ def test_a_deadline_running_into_2027_is_provisional(policies: PolicySet, calend
 
 def test_an_override_makes_2027_known(policies: PolicySet) -> None:
     # Test data (NOT the official 2027 schedule): Feb 8-9 holidays, Sat Feb 6 a make-up workday.
-    cal = build_calendar({"years": {"2027": {"holidays": ["2027-02-08", "2027-02-09"],
-                                             "workdays": ["2027-02-06"]}}})
+    cal = build_calendar({"years": {"2027": {"holidays": ["2027-02-08", "2027-02-09"], "workdays": ["2027-02-06"]}}})
     d = reply(policies, cal, cst(2027, 2, 5, 10, 0), "consultation")
     assert d.due_at == cst(2027, 2, 10, 17, 30)  # Sat Feb 6 (1), Feb 8-9 off, Wed Feb 10 (2)
     assert not d.provisional and d.calendar_version == cal.version
@@ -275,8 +335,7 @@ def test_to_dict_from_dict_round_trip(policies: PolicySet, calendar: WorkCalenda
     assert again.policy == d.policy
     # With the calendar it can be moved again (within its upstream deadline).
     d = reply(policies, calendar, cst(2026, 3, 2, 9, 0), "complaint", cap=cst(2026, 4, 30, 17, 30))
-    moved = extend_deadline(Deadline.from_dict(json.loads(json.dumps(d.to_dict())), calendar), calendar,
-                            working_days=1)
+    moved = extend_deadline(Deadline.from_dict(json.loads(json.dumps(d.to_dict())), calendar), calendar, working_days=1)
     assert moved.due_at == cst(2026, 3, 24, 17, 30)
 
 
@@ -309,7 +368,11 @@ def test_extension_across_national_day(policies: PolicySet, calendar: WorkCalend
     assert e.start == d.start and e.policy_id == d.policy_id
     [adjustment] = e.adjustments
     assert (adjustment.kind, adjustment.working_days, adjustment.old_due_at, adjustment.new_due_at) == (
-        "extension", 5, d.due_at, e.due_at)
+        "extension",
+        5,
+        d.due_at,
+        e.due_at,
+    )
     assert e.explain()["adjustments"][0]["kind"] == "extension"
 
 
@@ -317,7 +380,7 @@ def test_extension_until_a_date(policies: PolicySet, calendar: WorkCalendar) -> 
     d = reply(policies, calendar, cst(2026, 9, 10, 10, 0), "complaint")
     assert extend_deadline(d, calendar, until=date(2026, 10, 16)).due_at == cst(2026, 10, 16, 17, 30)
     # A datetime is read as its local date in the calendar's zone: 20:00 UTC Oct 15 is Oct 16 in Shanghai.
-    late = datetime(2026, 10, 15, 20, 0, tzinfo=timezone.utc)
+    late = datetime(2026, 10, 15, 20, 0, tzinfo=UTC)
     assert extend_deadline(d, calendar, until=late).due_at == cst(2026, 10, 16, 17, 30)
     with pytest.raises(ValueError, match="not a working day"):
         extend_deadline(d, calendar, until=date(2026, 10, 11))  # a Sunday

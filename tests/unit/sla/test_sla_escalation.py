@@ -6,12 +6,21 @@ due Feb 24 17:30, supervision Thu Feb 26 17:30.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from sla import STEPS, Deadline, PolicySet, WorkCalendar, compute_deadline, ladder, remaining_seconds, step_due
-from sla import suspend_deadline
+from sla import (
+    STEPS,
+    Deadline,
+    PolicySet,
+    WorkCalendar,
+    compute_deadline,
+    ladder,
+    remaining_seconds,
+    step_due,
+    suspend_deadline,
+)
 
 CST = timezone(timedelta(hours=8))
 HOUR = 3600.0
@@ -24,8 +33,15 @@ def cst(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second:
 
 @pytest.fixture(scope="module")
 def deadline(policies: PolicySet, calendar: WorkCalendar) -> Deadline:
-    return compute_deadline(policies, calendar, clock="reply", start=cst(2026, 2, 13, 10, 0), channel="96196",
-                            kind="consultation", urgent=False)
+    return compute_deadline(
+        policies,
+        calendar,
+        clock="reply",
+        start=cst(2026, 2, 13, 10, 0),
+        channel="96196",
+        kind="consultation",
+        urgent=False,
+    )
 
 
 def test_steps_and_ladder(deadline: Deadline) -> None:
@@ -52,7 +68,7 @@ def test_steps_and_ladder(deadline: Deadline) -> None:
 )
 def test_step_due(deadline: Deadline, now: datetime, step: str | None) -> None:
     assert step_due(deadline, now) == step
-    assert step_due(deadline, now.astimezone(timezone.utc)) == step
+    assert step_due(deadline, now.astimezone(UTC)) == step
 
 
 def test_remaining_seconds_in_working_time(deadline: Deadline, calendar: WorkCalendar) -> None:
@@ -65,8 +81,9 @@ def test_remaining_seconds_in_working_time(deadline: Deadline, calendar: WorkCal
 
 
 def test_remaining_seconds_in_natural_time(policies: PolicySet, calendar: WorkCalendar) -> None:
-    d = compute_deadline(policies, calendar, clock="reply", start=cst(2026, 2, 16, 22, 0), channel="12345",
-                         kind="help", urgent=True)  # due Feb 17 22:00
+    d = compute_deadline(
+        policies, calendar, clock="reply", start=cst(2026, 2, 16, 22, 0), channel="12345", kind="help", urgent=True
+    )  # due Feb 17 22:00
     assert remaining_seconds(d, calendar, cst(2026, 2, 17, 20, 0)) == 2 * HOUR
     assert remaining_seconds(d, calendar, cst(2026, 2, 18, 0, 0)) == -2 * HOUR
 

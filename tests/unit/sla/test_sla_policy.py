@@ -15,10 +15,26 @@ CHANNELS = ("96196", "12345", "12328", "12319", "web")
 KINDS = ("consultation", "help", "complaint", "report", "suggestion", "praise")
 
 
-def row(id: str, clock: str = "reply", channel: str = "*", kind: str = "*", urgent: Any = "*", limit: float = 1,
-        unit: str = "working_days", **extra: Any) -> dict[str, Any]:
-    return {"id": id, "clock": clock, "channel": channel, "kind": kind, "urgent": urgent, "limit": limit,
-            "unit": unit, **extra}
+def row(
+    id: str,
+    clock: str = "reply",
+    channel: str = "*",
+    kind: str = "*",
+    urgent: Any = "*",
+    limit: float = 1,
+    unit: str = "working_days",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "id": id,
+        "clock": clock,
+        "channel": channel,
+        "kind": kind,
+        "urgent": urgent,
+        "limit": limit,
+        "unit": unit,
+        **extra,
+    }
 
 
 FALLBACKS = [row("sign-all", "sign"), row("reply-all", "reply"), row("callback-all", "callback")]
@@ -52,8 +68,9 @@ def test_shipped_policies_are_complete_with_and_without_code_lists() -> None:
         ("callback", "complaint", True, "callback-default", 1, "working_days"),
     ],
 )
-def test_shipped_limits(policies: PolicySet, clock: str, kind: str, urgent: bool, policy_id: str, limit: float,
-                        unit: str) -> None:
+def test_shipped_limits(
+    policies: PolicySet, clock: str, kind: str, urgent: bool, policy_id: str, limit: float, unit: str
+) -> None:
     selected = policies.select(clock, "12345", kind, urgent)
     assert (selected.id, selected.limit, selected.unit) == (policy_id, limit, unit)
     assert selected.warning_ratio == 0.75
@@ -64,11 +81,13 @@ def test_shipped_limits(policies: PolicySet, clock: str, kind: str, urgent: bool
 
 
 def test_most_specific_row_wins() -> None:
-    ps = PolicySet.from_rows([
-        *FALLBACKS,
-        row("reply-complaint", kind="complaint", limit=15),
-        row("reply-12345-complaint", channel="12345", kind="complaint", urgent=False, limit=10),
-    ])
+    ps = PolicySet.from_rows(
+        [
+            *FALLBACKS,
+            row("reply-complaint", kind="complaint", limit=15),
+            row("reply-12345-complaint", channel="12345", kind="complaint", urgent=False, limit=10),
+        ]
+    )
     assert ps.select("reply", "12345", "complaint", False).id == "reply-12345-complaint"
     assert ps.select("reply", "12345", "complaint", True).id == "reply-complaint"
     assert ps.select("reply", "96196", "complaint", False).id == "reply-complaint"
@@ -80,8 +99,9 @@ def test_select_without_a_match_or_with_an_unknown_clock_is_a_policy_error() -> 
     with pytest.raises(PolicyError, match="unknown clock 'close'"):
         ps.select("close", "96196", "help", False)
     # Complete for the listed channels, with no wildcard: a channel outside the list matches nothing.
-    per_channel = [row(f"{clock}-{ch}", clock, channel=ch) for clock in ("sign", "reply", "callback")
-                   for ch in CHANNELS]
+    per_channel = [
+        row(f"{clock}-{ch}", clock, channel=ch) for clock in ("sign", "reply", "callback") for ch in CHANNELS
+    ]
     ps = PolicySet.from_rows(per_channel, channels=CHANNELS, kinds=KINDS)
     assert ps.select("reply", "web", "help", True).id == "reply-web"
     with pytest.raises(PolicyError, match="no policy row matches clock=reply channel=12580"):
@@ -147,17 +167,19 @@ def test_exact_duplicates_and_duplicate_ids_are_refused() -> None:
 
 
 def test_malformed_rows_are_all_reported_with_their_ids() -> None:
-    problems = problems_of([
-        *FALLBACKS,
-        row("bad-unit", kind="help", unit="days"),
-        row("negative", kind="report", limit=-1),
-        row("bad-clock", clock="close"),
-        row("bad-urgent", kind="praise", urgent="yes"),
-        row("bool-limit", kind="suggestion", limit=True),
-        {"id": "missing-unit", "clock": "reply", "channel": "*", "kind": "complaint", "urgent": "*", "limit": 1},
-        row("typo", kind="consultation", warn_ratio=0.5),
-        row("bad-ratio", channel="web", warning_ratio=1.5),
-    ])
+    problems = problems_of(
+        [
+            *FALLBACKS,
+            row("bad-unit", kind="help", unit="days"),
+            row("negative", kind="report", limit=-1),
+            row("bad-clock", clock="close"),
+            row("bad-urgent", kind="praise", urgent="yes"),
+            row("bool-limit", kind="suggestion", limit=True),
+            {"id": "missing-unit", "clock": "reply", "channel": "*", "kind": "complaint", "urgent": "*", "limit": 1},
+            row("typo", kind="consultation", warn_ratio=0.5),
+            row("bad-ratio", channel="web", warning_ratio=1.5),
+        ]
+    )
     text = "\n".join(problems)
     assert "row 'bad-unit' (#4): unit 'days' is not one of" in text
     assert "row 'negative' (#5): limit -1 must be a positive number" in text

@@ -3,7 +3,7 @@ years, holidays, make-up days, nights and lunch breaks) in several UTC offsets."
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -20,13 +20,12 @@ from sla import (
 )
 
 CALENDAR: WorkCalendar = build_calendar()
-OFFSETS = [timezone(timedelta(hours=8)), timezone.utc, timezone(timedelta(hours=-5)),
-           timezone(timedelta(hours=5, minutes=45))]
+OFFSETS = [timezone(timedelta(hours=8)), UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=45))]
 OPEN = [(8 * 3600 + 1800, 12 * 3600), (13 * 3600 + 1800, 17 * 3600 + 1800)]  # the default office periods
 
 # Instants around the 2026 holidays and into 2027-2028 (no data), to the microsecond, in a random offset.
 instants = st.builds(
-    lambda naive, tz: naive.replace(tzinfo=timezone.utc).astimezone(tz),
+    lambda naive, tz: naive.replace(tzinfo=UTC).astimezone(tz),
     st.datetimes(min_value=datetime(2025, 6, 1), max_value=datetime(2028, 6, 30)),
     st.sampled_from(OFFSETS),
 )
@@ -115,23 +114,33 @@ def test_next_working_moment(t: datetime) -> None:
 
 
 ROWS = [
-    {"id": f"{clock}-{unit}", "clock": clock, "channel": "*", "kind": "*", "urgent": "*", "limit": limit,
-     "unit": unit}
-    for clock, unit, limit in (("sign", "working_hours", 3.25), ("reply", "working_days", 7),
-                               ("callback", "minutes", 90))
+    {"id": f"{clock}-{unit}", "clock": clock, "channel": "*", "kind": "*", "urgent": "*", "limit": limit, "unit": unit}
+    for clock, unit, limit in (
+        ("sign", "working_hours", 3.25),
+        ("reply", "working_days", 7),
+        ("callback", "minutes", 90),
+    )
 ]
 POLICIES = PolicySet.from_rows(ROWS)
-SHANGHAI_DAY_LIMITS = PolicySet.from_rows([
-    {**r, "limit": 2.5, "unit": "working_days"} if r["clock"] == "reply" else r for r in ROWS
-])
+SHANGHAI_DAY_LIMITS = PolicySet.from_rows(
+    [{**r, "limit": 2.5, "unit": "working_days"} if r["clock"] == "reply" else r for r in ROWS]
+)
 
 
 @props
 @given(instants, st.sampled_from(["sign", "reply", "callback"]), st.one_of(st.none(), instants))
 def test_deadlines_do_not_depend_on_the_input_offset(t: datetime, clock: str, cap: datetime | None) -> None:
     results = {
-        compute_deadline(POLICIES, CALENDAR, clock=clock, start=t.astimezone(tz), channel="web", kind="help",
-                         urgent=False, cap=cap.astimezone(tz) if cap else None)
+        compute_deadline(
+            POLICIES,
+            CALENDAR,
+            clock=clock,
+            start=t.astimezone(tz),
+            channel="web",
+            kind="help",
+            urgent=False,
+            cap=cap.astimezone(tz) if cap else None,
+        )
         for tz in OFFSETS
     }
     assert len(results) == 1  # same instant in +08, UTC, -05, +05:45: one and the same deadline
@@ -140,8 +149,7 @@ def test_deadlines_do_not_depend_on_the_input_offset(t: datetime, clock: str, ca
 @props
 @given(instants, st.sampled_from(["sign", "reply", "callback"]), st.one_of(st.none(), instants))
 def test_ladder_is_ordered_and_day_limits_end_at_close(t: datetime, clock: str, cap: datetime | None) -> None:
-    d = compute_deadline(POLICIES, CALENDAR, clock=clock, start=t, channel="12345", kind="report", urgent=True,
-                         cap=cap)
+    d = compute_deadline(POLICIES, CALENDAR, clock=clock, start=t, channel="12345", kind="report", urgent=True, cap=cap)
     assert d.warning_at <= d.due_at < d.supervision_at
     assert d.upstream_breached is (cap is not None and cap <= d.start)
     if d.upstream_breached:  # the upstream deadline had passed: the clock's minimum, or its policy if shorter
@@ -159,8 +167,9 @@ def test_ladder_is_ordered_and_day_limits_end_at_close(t: datetime, clock: str, 
         elif d.unit == "working_hours":
             assert CALENDAR.is_working_day(d.due_at.astimezone(CALENDAR.tz).date())
             assert any(a < local_seconds(d.due_at) <= b for a, b in OPEN)
-    assert d.provisional is (d.start.astimezone(CALENDAR.tz).year > 2026
-                             or d.supervision_at.astimezone(CALENDAR.tz).year > 2026)
+    assert d.provisional is (
+        d.start.astimezone(CALENDAR.tz).year > 2026 or d.supervision_at.astimezone(CALENDAR.tz).year > 2026
+    )
 
 
 @props
@@ -169,10 +178,12 @@ def test_a_later_start_never_gets_an_earlier_deadline(a: datetime, b: datetime) 
     early, late = sorted((a, b))
     for policies in (POLICIES, SHANGHAI_DAY_LIMITS):
         for clock in ("sign", "reply", "callback"):
-            first = compute_deadline(policies, CALENDAR, clock=clock, start=early, channel="web", kind="help",
-                                     urgent=False)
-            second = compute_deadline(policies, CALENDAR, clock=clock, start=late, channel="web", kind="help",
-                                      urgent=False)
+            first = compute_deadline(
+                policies, CALENDAR, clock=clock, start=early, channel="web", kind="help", urgent=False
+            )
+            second = compute_deadline(
+                policies, CALENDAR, clock=clock, start=late, channel="web", kind="help", urgent=False
+            )
             assert first.due_at <= second.due_at
             assert first.supervision_at <= second.supervision_at
 
@@ -182,20 +193,33 @@ def policies_with(limit: float, unit: str) -> PolicySet:
 
 
 @props
-@given(instants, st.sampled_from(["working_days", "working_hours", "hours"]),
-       st.floats(0.01, 30, allow_nan=False), st.floats(0.01, 30, allow_nan=False))
+@given(
+    instants,
+    st.sampled_from(["working_days", "working_hours", "hours"]),
+    st.floats(0.01, 30, allow_nan=False),
+    st.floats(0.01, 30, allow_nan=False),
+)
 def test_a_longer_limit_is_never_earlier(t: datetime, unit: str, x: float, y: float) -> None:
     short, long = sorted((x, y))
-    due = [compute_deadline(policies_with(limit, unit), CALENDAR, clock="reply", start=t, channel="web",
-                            kind="help", urgent=False).due_at for limit in (short, long)]
+    due = [
+        compute_deadline(
+            policies_with(limit, unit), CALENDAR, clock="reply", start=t, channel="web", kind="help", urgent=False
+        ).due_at
+        for limit in (short, long)
+    ]
     assert due[0] <= due[1]
 
 
 @props
-@given(instants, st.sampled_from(["sign", "reply", "callback"]), st.one_of(st.none(), instants),
-       st.sampled_from(["complaint", "help", "report"]))
-def test_a_stored_deadline_explains_itself_as_when_computed(t: datetime, clock: str, cap: datetime | None,
-                                                            kind: str) -> None:
+@given(
+    instants,
+    st.sampled_from(["sign", "reply", "callback"]),
+    st.one_of(st.none(), instants),
+    st.sampled_from(["complaint", "help", "report"]),
+)
+def test_a_stored_deadline_explains_itself_as_when_computed(
+    t: datetime, clock: str, cap: datetime | None, kind: str
+) -> None:
     import json
 
     from sla import Deadline

@@ -6,10 +6,30 @@ import ast
 from pathlib import Path
 
 SLA = Path(__file__).resolve().parents[3] / "sla"
-FORBIDDEN_IMPORTS = {"hotline", "workers", "config", "asyncpg", "redis", "arq", "litestar", "httpx", "socket",
-                     "requests", "os", "subprocess"}
-CLOCK_READS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"),
-               ("time", "time"), ("time", "monotonic"), ("time", "perf_counter"), ("time", "localtime")}
+FORBIDDEN_IMPORTS = {
+    "hotline",
+    "workers",
+    "config",
+    "asyncpg",
+    "redis",
+    "arq",
+    "litestar",
+    "httpx",
+    "socket",
+    "requests",
+    "os",
+    "subprocess",
+}
+CLOCK_READS = {
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("datetime", "today"),
+    ("date", "today"),
+    ("time", "time"),
+    ("time", "monotonic"),
+    ("time", "perf_counter"),
+    ("time", "localtime"),
+}
 
 
 def _modules() -> list[Path]:
@@ -36,5 +56,6 @@ def test_sla_never_reads_the_clock():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 owner = node.func.value
                 owner_name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", None)
-                assert (owner_name, node.func.attr) not in CLOCK_READS, \
+                assert (owner_name, node.func.attr) not in CLOCK_READS, (
                     f"{path.name}:{node.lineno} reads the clock ({owner_name}.{node.func.attr})"
+                )

@@ -11,6 +11,7 @@ import msgspec
 
 from hotline.auth.tokens import Principal
 from hotline.infra.runtime import Runtime
+from hotline.vocab import ADMIN
 
 
 async def record(
@@ -40,7 +41,7 @@ async def recent(
     before_id: int | None = None,
     limit: int = 50,
 ) -> dict[str, Any]:
-    principal.require("admin")
+    principal.require(ADMIN)
     rows = await rt.pool.fetch(
         """SELECT e.id, e.at, u.username AS actor, e.what, e.subject, e.before, e.after
            FROM admin_events e JOIN users u ON u.id = e.actor

@@ -18,6 +18,7 @@ from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
 from hotline.infra.runtime import Runtime
 from hotline.policies.store import recomputed, running_clocks
+from hotline.vocab import ADMIN
 
 PREVIEW_LIST = 50  # moved deadlines listed one by one; the count covers all
 
@@ -29,7 +30,7 @@ class ExceptionPreview(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def overview(rt: Runtime, principal: Principal) -> dict[str, Any]:
-    principal.require("admin")
+    principal.require(ADMIN)
     overrides, office_hours = load_calendar_config()
     cal = rt.calendar
     known = [y for y in range(sla.SUPPORTED_YEARS[0], sla.SUPPORTED_YEARS[1] + 1) if cal.is_known(date(y, 1, 1))]
@@ -48,7 +49,7 @@ def overview(rt: Runtime, principal: Principal) -> dict[str, Any]:
 async def preview_exception(rt: Runtime, principal: Principal, data: ExceptionPreview) -> dict[str, Any]:
     """The running clocks whose deadline the exception would move, computed as a recomputation would (under the
     policies in force, from each clock's start), against the same computation under today's calendar."""
-    principal.require("admin")
+    principal.require(ADMIN)
     problem = sla.out_of_range(data.date)
     if problem:
         raise InvalidInput(f"date: {problem}", fields={"date": problem})

@@ -9,10 +9,11 @@ from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
 from hotline.infra.runtime import Runtime
 from hotline.tickets.routing import rule_view
+from hotline.vocab import ADMIN
 
 
 def rules(rt: Runtime, principal: Principal) -> dict[str, Any]:
-    principal.require("admin")
+    principal.require(ADMIN)
     names = rt.names
     items = []
     for order, rule in enumerate(rt.router.rules(), start=1):
@@ -30,7 +31,7 @@ def rules(rt: Runtime, principal: Principal) -> dict[str, Any]:
 
 
 def test(rt: Runtime, principal: Principal, category: str | None, territory: str | None) -> dict[str, Any]:
-    principal.require("admin")
+    principal.require(ADMIN)
     fields = {}
     if category and category not in rt.names.categories:
         fields["category"] = f"unknown category {category!r}"

@@ -17,8 +17,8 @@ from hotline.auth.tokens import Principal, hash_password
 from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.infra import offload
 from hotline.infra.runtime import Runtime
+from hotline.vocab import ADMIN, ROLES
 
-ROLES = ("agent", "dispatcher", "handler", "manager", "admin", "integration")
 UNSET: Any = msgspec.UNSET
 
 
@@ -88,7 +88,7 @@ async def listing(
     limit: int = 200,
 ) -> dict[str, Any]:
     """Accounts matching a search (username or display name, any part), a role and an active flag, by username."""
-    principal.require("admin")
+    principal.require(ADMIN)
     fields = {}
     if role is not None and role not in ROLES:
         fields["role"] = f"one of {', '.join(ROLES)}"
@@ -136,7 +136,7 @@ def _check(rt: Runtime, new: dict[str, Any]) -> None:
 async def create(rt: Runtime, principal: Principal, data: AccountNew) -> dict[str, Any]:
     """A new active account. The answer holds `password` only when the service made it (a one-time password,
     shown this once and never again, that must be changed at first sign-in)."""
-    principal.require("admin")
+    principal.require(ADMIN)
     new = msgspec.structs.asdict(data)
     if data.username in RESERVED:
         raise InvalidInput("username: reserved", fields={"username": "reserved for the service"})
@@ -169,7 +169,7 @@ async def create(rt: Runtime, principal: Principal, data: AccountNew) -> dict[st
 
 
 async def change(rt: Runtime, principal: Principal, username: str, data: AccountChange) -> dict[str, Any]:
-    principal.require("admin")
+    principal.require(ADMIN)
     row = await _account(rt, username)
     new = {**dict(row), **{k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}}
     _check(rt, new)
@@ -198,7 +198,7 @@ async def change(rt: Runtime, principal: Principal, username: str, data: Account
 
 async def reset_password(rt: Runtime, principal: Principal, username: str) -> dict[str, Any]:
     """A one-time password for the account, in this answer only; it must be changed at the next sign-in."""
-    principal.require("admin")
+    principal.require(ADMIN)
     row = await _account(rt, username)
     password = one_time_password()
     password_hash = await offload.password(hash_password, password)
@@ -222,7 +222,7 @@ async def reset_password(rt: Runtime, principal: Principal, username: str) -> di
 
 async def unlock(rt: Runtime, principal: Principal, username: str) -> dict[str, Any]:
     """Forget the account's failed sign-ins: it may try again at once."""
-    principal.require("admin")
+    principal.require(ADMIN)
     await _account(rt, username)
     before = (await rt.sign_ins.locked([username])).get(username, 0)
     await rt.sign_ins.unlock(username)

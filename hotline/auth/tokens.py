@@ -23,6 +23,7 @@ from litestar import Request
 from hotline.auth.revocation import RevocationList
 from hotline.errors import Forbidden, InvalidInput, NotAuthenticated, PasswordChangeRequired, RateLimited
 from hotline.infra import offload
+from hotline.vocab import CALLBACK_ROLES
 
 if TYPE_CHECKING:
     from hotline.infra.runtime import Runtime
@@ -39,7 +40,6 @@ CSRF_VALUE = "hotline-console"
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # A real hash of a random password: verifying against it makes unknown usernames cost the same as wrong passwords.
 _DUMMY_HASH = _hasher.hash(uuid.uuid4().hex)
-CALLBACK_ROLES = frozenset({"agent", "dispatcher", "manager", "admin"})  # roles that may see full phone numbers
 
 
 def hash_password(password: str) -> str:

@@ -34,6 +34,7 @@ from hotline.escalation import notifications
 from hotline.infra import live
 from hotline.infra import queue as jobs
 from hotline.infra.runtime import Runtime
+from hotline.vocab import STAFF_ROLES
 
 log = structlog.get_logger(__name__)
 UTC = UTC
@@ -418,7 +419,6 @@ async def rearm_upcoming(rt: Runtime, *, now: datetime, within: timedelta = REAR
 
 LEVELS = ("warning", "overdue", "supervision")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-STAFF_ROLES = frozenset({"agent", "dispatcher", "manager", "admin", "handler"})
 
 LIST_SQL = """
 SELECT s.id, s.clock, s.step, s.unit, s.due_at, s.recorded_at, s.source, t.number, t.territory, t.status, t.title

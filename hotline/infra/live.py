@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from hotline.auth import revocation
 from hotline.infra import tasks
+from hotline.vocab import CALLBACK_ROLES, HANDLER
 
 CHANNEL = "hotline:live"
 log = structlog.get_logger(__name__)
@@ -46,10 +47,10 @@ async def publish_many(redis: Redis, kind: str, payloads: list[dict[str, Any]]) 
 
 def visible_to(message: dict[str, Any], role: str, unit: str | None) -> bool:
     """A handler sees messages about its own unit's tickets only; other staff roles see everything."""
-    if role == "handler":
+    if role == HANDLER:
         units = message.get("units") or [message.get("unit")]
         return unit is not None and unit in units
-    return role in {"agent", "dispatcher", "manager", "admin"}
+    return role in CALLBACK_ROLES
 
 
 # --- fan-out: one subscription per process ------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput, NotFound, StaleVersion
 from hotline.infra import queue as jobs
 from hotline.infra.runtime import Runtime
+from hotline.vocab import ADMIN
 
 log = structlog.get_logger(__name__)
 READ_ONLY_KEYS = ("version", "source", "created_at", "created_by", "reason")  # shown by GET, ignored by PUT
@@ -109,7 +110,7 @@ async def replace(
 ) -> dict[str, Any]:
     """Store a validated set as the next version and put it in force; optionally queue the recomputation. The
     change is an admin event (the rows added, removed and changed, the reason)."""
-    principal.require("admin")
+    principal.require(ADMIN)
     if reason is not None and len(reason) > 500:
         raise InvalidInput("reason: at most 500 characters", fields={"reason": "at most 500 characters"})
     clean = validate(rt, doc)
@@ -180,7 +181,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def versions(rt: Runtime, principal: Principal) -> dict[str, Any]:
-    principal.require("admin")
+    principal.require(ADMIN)
     rows = await rt.pool.fetch(
         """SELECT v.version, v.source, v.created_at, u.username AS created_by, v.reason, v.recompute_requested,
                   v.recompute_done_at, jsonb_array_length(coalesce(v.rows -> 'policy', '[]'::jsonb)) AS rows
@@ -204,7 +205,7 @@ async def versions(rt: Runtime, principal: Principal) -> dict[str, Any]:
 
 
 async def version(rt: Runtime, principal: Principal, number: int) -> dict[str, Any]:
-    principal.require("admin")
+    principal.require(ADMIN)
     if not 0 < number < 2**31:  # versions are int4: a number past that names no version (and would not bind)
         raise NotFound(f"no SLA policy version {number}")
     row = await rt.pool.fetchrow(
@@ -252,7 +253,7 @@ async def running_clocks(rt: Runtime) -> AsyncIterator[asyncpg.Record]:
 async def preview(rt: Runtime, principal: Principal, doc: Any) -> dict[str, Any]:
     """What saving `doc` would do, without saving it: the diff against the set in force, and how many running
     clocks a recomputation would move (and how many it would leave, being paused)."""
-    principal.require("admin")
+    principal.require(ADMIN)
     clean = validate(rt, doc)
     policies = sla.PolicySet.from_config(
         clean, version=rt.policies.version + 1, channels=rt.names.channels, kinds=rt.names.kinds

@@ -75,6 +75,7 @@ from hotline.auth.tokens import Principal
 from hotline.errors import Forbidden, InvalidInput
 from hotline.infra import webhooks
 from hotline.infra.runtime import Runtime
+from hotline.vocab import DISPATCHING_ROLES, HANDLER
 from hotline.web import limits
 
 log = structlog.get_logger(__name__)
@@ -126,7 +127,6 @@ COUNTERS = (
     "extensions",
     "urges",
 )
-ALL_ROLES = frozenset({"manager", "dispatcher", "admin"})
 NO_GROUP_NAMES = {"unit": "未派单", "territory": "未知属地", "category": "未分类", "channel": "-", "kind": "-"}
 ROLLUP_LOCK = 0x686F746C_7270  # serialises rollup refreshes across workers
 DIGEST_LOCAL_TIME = dtime(7, 30)  # a day's digest goes out the next morning
@@ -414,9 +414,9 @@ def parse_query(
 
 def unit_scope(principal: Principal) -> str | None:
     """Managers, dispatchers and admins see every unit; a handler its own unit's figures only."""
-    if principal.role in ALL_ROLES:
+    if principal.role in DISPATCHING_ROLES:
         return None
-    if principal.role == "handler" and principal.unit:
+    if principal.role == HANDLER and principal.unit:
         return principal.unit
     raise Forbidden(f"role {principal.role} may not read reports (allowed: manager, dispatcher, admin, handler)")
 

@@ -11,8 +11,7 @@ from typing import Any
 from hotline.auth.tokens import Principal
 from hotline.errors import Forbidden, InvalidInput
 from hotline.infra.runtime import Runtime
-
-READER_ROLES = frozenset({"manager", "admin"})
+from hotline.vocab import READER_ROLES
 
 RECORD_SQL = """
 INSERT INTO export_audit (actor_id, actor, role, unit, report, format, query, row_count, client)

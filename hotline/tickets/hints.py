@@ -15,6 +15,7 @@ from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
 from hotline.infra.runtime import Runtime
 from hotline.tickets import queries as ticket_service
+from hotline.vocab import CALLBACK_ROLES
 
 PLATE = re.compile(
     r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领][A-Z][A-Z0-9]{4,5}[A-Z0-9挂学警港澳]?"
@@ -37,7 +38,7 @@ async def hints(
     text: str | None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    principal.require("agent", "dispatcher", "manager", "admin")
+    principal.require(*sorted(CALLBACK_ROLES))
     now = now or datetime.now(UTC)
     phone = (phone or "").replace(" ", "").replace("-", "") or None
     text = (text or "").strip()[:2000] or None

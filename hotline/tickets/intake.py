@@ -34,6 +34,7 @@ from hotline.infra import live
 from hotline.infra.queue import ArmedStep
 from hotline.infra.runtime import Runtime
 from hotline.tickets import writer as intake_writer
+from hotline.vocab import ADMIN, AGENT, INTEGRATION
 
 log = structlog.get_logger(__name__)
 PHONE_RE = r"^\+?[0-9][0-9\- ]{2,19}$"
@@ -139,7 +140,7 @@ def _normalise_phone(phone: str | None) -> str | None:
 
 
 def validate(rt: Runtime, principal: Principal, data: TicketIn, now: datetime) -> None:
-    principal.require("agent", "integration", "admin")
+    principal.require(AGENT, INTEGRATION, ADMIN)
     names = rt.names
     fields: dict[str, str] = {}
     if data.channel not in names.channels:

@@ -17,6 +17,7 @@ from hotline.auth.tokens import Principal
 from hotline.errors import Forbidden, InvalidInput, TicketNotFound, nul_fields
 from hotline.escalation import clocks as clock_view
 from hotline.infra.runtime import Runtime
+from hotline.vocab import OPEN_STATUSES, STATUSES
 from hotline.web import limits
 
 TICKET_COLUMNS = """t.id, t.number, t.status, t.closure, t.channel, t.kind, t.category, t.territory, t.title,
@@ -25,9 +26,6 @@ TICKET_COLUMNS = """t.id, t.number, t.status, t.closure, t.channel, t.kind, t.ca
     t.reopen_count, t.version, t.received_at, t.created_at, t.updated_at, t.replied_at, t.closed_at,
     t.sign_due_at, t.reply_due_at, t.callback_due_at, t.suspended_at, t.upstream_received_at,
     (SELECT m.number FROM tickets m WHERE m.id = t.merged_into) AS merged_into_number"""
-
-OPEN_STATUSES = ("pending_dispatch", "dispatched", "in_progress", "return_requested", "replied")
-STATUSES = (*OPEN_STATUSES, "closed")
 
 
 def _iso(value: datetime | None) -> str | None:

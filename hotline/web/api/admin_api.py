@@ -18,11 +18,12 @@ from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
 from hotline.infra.runtime import Runtime
 from hotline.policies import store as policies
+from hotline.vocab import ADMIN
 
 
 @get("/api/admin/sla-policies")
 async def get_sla_policies(rt: Runtime, principal: Principal) -> dict[str, Any]:
-    principal.require("admin")
+    principal.require(ADMIN)
     return await policies.current(rt)
 
 

@@ -20,6 +20,7 @@ from litestar.response import Stream
 from hotline.auth.tokens import Principal
 from hotline.infra import live
 from hotline.infra.runtime import Runtime
+from hotline.vocab import STAFF_ROLES
 
 KEEPALIVE_SECONDS = 15.0
 READY_WAIT_SECONDS = 5.0
@@ -61,7 +62,7 @@ async def _stream(hub: live.Hub, principal: Principal) -> AsyncIterator[bytes]:
 
 @get("/api/live")
 async def live_feed(rt: Runtime, principal: Principal, request: Request[Any, Any, Any]) -> Stream:
-    principal.require("agent", "dispatcher", "handler", "manager", "admin")
+    principal.require(*sorted(STAFF_ROLES))
     headers: dict[str, Any] = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return Stream(_stream(hub_of(request.app.state, rt), principal), media_type="text/event-stream", headers=headers)
 

@@ -9,9 +9,9 @@ from typing import Any
 from litestar import Request, Response, get
 
 from hotline.admin import routing_rules as routing_admin
-from hotline.auth import accounts
 from hotline.infra.runtime import Runtime
 from hotline.tickets.routing import BUREAU_TEMPLATE
+from hotline.vocab import ROLES
 from hotline.web.console import labels, views
 from hotline.web.console.pages import _html, _page
 
@@ -23,7 +23,7 @@ async def admin_page(request: Request[Any, Any, Any], rt: Runtime) -> Response[A
         return ctx
     names = rt.names
     ctx.update(
-        roles=[r for r in accounts.ROLES if r in labels.ROLE],
+        roles=[r for r in ROLES if r in labels.ROLE],
         units=sorted(names.units.items()),
         channels=sorted(names.channels.items()),
         categories=sorted(names.categories.items()),

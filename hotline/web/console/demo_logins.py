@@ -12,9 +12,10 @@ from typing import Any
 
 from config.reference import Account, load_reference
 from hotline.infra.runtime import Runtime
+from hotline.vocab import ADMIN, AGENT, DISPATCHER, MANAGER
 from hotline.web.console import labels
 
-_ROLE_ORDER = ("agent", "dispatcher", "manager", "admin")
+_ROLE_ORDER = (AGENT, DISPATCHER, MANAGER, ADMIN)
 
 
 def production_mode(env: dict[str, str] | None = None) -> bool:

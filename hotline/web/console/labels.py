@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hotline.vocab import ADMIN, AGENT, DISPATCHING_ROLES, HANDLER, STAFF_ROLES
+
 ROLE = {
     "agent": "坐席",
     "handler": "承办单位",
@@ -22,12 +24,12 @@ ROLE = {
 HOME = {"agent": "/agent", "handler": "/handler", "dispatcher": "/dispatcher", "manager": "/manager", "admin": "/admin"}
 # Which roles may open which page; admin sees every page that needs no unit of its own.
 PAGE_ROLES = {
-    "agent": {"agent", "admin"},
-    "handler": {"handler"},
-    "dispatcher": {"dispatcher", "manager", "admin"},
-    "manager": {"manager", "admin", "dispatcher"},
-    "ticket": {"agent", "handler", "dispatcher", "manager", "admin"},
-    "admin": {"admin"},
+    "agent": {AGENT, ADMIN},
+    "handler": {HANDLER},
+    "dispatcher": set(DISPATCHING_ROLES),
+    "manager": set(DISPATCHING_ROLES),
+    "ticket": set(STAFF_ROLES),
+    "admin": {ADMIN},
 }
 NAV = [
     ("agent", "受理与回访"),

@@ -26,6 +26,7 @@ from hotline.errors import (
     TicketNotFound,
 )
 from hotline.infra.runtime import Runtime
+from hotline.vocab import CALLBACK_ROLES
 from hotline.web.console import charts, demo_logins, labels, queries, views
 from hotline.web.console.password_pages import change_form
 
@@ -262,7 +263,7 @@ async def handler_queue_fragment(rt: Runtime, principal: Principal) -> Response[
 
 @get("/console/fragments/callback-queue", include_in_schema=False)
 async def callback_queue_fragment(rt: Runtime, principal: Principal) -> Response[str]:
-    principal.require("agent", "dispatcher", "manager", "admin")
+    principal.require(*sorted(CALLBACK_ROLES))
     ctx = views.base_context(rt, principal, "agent")
     ctx["callbacks"] = await queries.callback_queue(rt, datetime.now(UTC))
     return _html(views.render("_callback_queue.html", **ctx))
@@ -297,7 +298,7 @@ async def route_preview(
     rt: Runtime, principal: Principal, category: str | None = None, territory: str | None = None
 ) -> dict[str, Any]:
     """Where a call being typed would go, explained, before it is submitted."""
-    principal.require("agent", "dispatcher", "manager", "admin")
+    principal.require(*sorted(CALLBACK_ROLES))
     decision = rt.router.resolve(category or None, territory or None)
     rule = queries.routing_rule(rt, decision.rule_id)
     return {

@@ -14,7 +14,7 @@ import asyncpg
 
 import sla
 from hotline.infra.runtime import Runtime
-from hotline.tickets.queries import OPEN_STATUSES
+from hotline.vocab import OPEN_STATUSES
 from hotline.tickets.routing import rule_view
 from hotline.web.console import labels
 

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from hotline import inputs
 from hotline.auth.tokens import Principal
 from hotline.infra.runtime import Runtime
 from hotline.vocab import ADMIN
@@ -42,6 +43,7 @@ async def recent(
     limit: int = 50,
 ) -> dict[str, Any]:
     principal.require(ADMIN)
+    inputs.require_limit(limit)
     rows = await rt.pool.fetch(
         """SELECT e.id, e.at, u.username AS actor, e.what, e.subject, e.before, e.after
            FROM admin_events e JOIN users u ON u.id = e.actor
@@ -51,7 +53,7 @@ async def recent(
         what_prefix,
         subject,
         before_id,
-        max(1, min(limit, 200)),
+        limit,
     )
     return {"items": [_view(r) for r in rows]}
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 
+from hotline import inputs
 from hotline.admin import audit as admin_events
 from hotline.auth.tokens import Principal, hash_password
 from hotline.errors import Conflict, InvalidInput, NotFound
@@ -94,10 +95,8 @@ async def listing(
         fields["role"] = f"one of {', '.join(ROLES)}"
     if q is not None and len(q) > 100:
         fields["q"] = "at most 100 characters"
-    if not 1 <= limit <= 500:
-        fields["limit"] = "between 1 and 500"
-    if fields:
-        raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
+    fields.update(inputs.limit_fields(limit, 500))
+    inputs.raise_fields(fields)
     pattern = None
     if q:
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

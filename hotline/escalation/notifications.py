@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 
+from hotline import inputs
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput, NotFound
 from hotline.infra.runtime import Runtime
@@ -163,19 +164,16 @@ async def unread_count(rt: Runtime, principal: Principal) -> int:
 async def list_for(
     rt: Runtime, principal: Principal, *, unread: bool = False, limit: int = 50, cursor: str | None = None
 ) -> dict[str, Any]:
-    if not 1 <= limit <= 200:
-        raise InvalidInput("limit must be between 1 and 200", fields={"limit": "between 1 and 200"})
-    before = None
-    if cursor:
-        if not cursor.isdigit() or len(cursor) > 19 or int(cursor) > 2**63 - 1:  # an int8 id
-            raise InvalidInput("cursor is not one this service issued", fields={"cursor": "invalid"})
-        before = int(cursor)
+    fields = inputs.limit_fields(limit)
+    after = inputs.read_cursor(cursor, "id", fields=fields)
+    inputs.raise_fields(fields)
+    before = after[0] if after else None
     rows = await rt.pool.fetch(LIST_SQL, principal.user_id, unread, before, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return {
         "items": [serialize(r) for r in rows],
-        "next_cursor": str(rows[-1]["id"]) if more else None,
+        "next_cursor": inputs.encode_cursor(rows[-1]["id"]) if more else None,
         "unread": await unread_count(rt, principal),
     }
 

@@ -28,8 +28,9 @@ from typing import Any
 import asyncpg
 import structlog
 
+from hotline import inputs
 from hotline.auth.tokens import Principal
-from hotline.errors import Forbidden, InvalidInput
+from hotline.errors import Forbidden
 from hotline.escalation import notifications
 from hotline.infra import live
 from hotline.infra import queue as jobs
@@ -418,7 +419,6 @@ async def rearm_upcoming(rt: Runtime, *, now: datetime, within: timedelta = REAR
 # --- reading: open steps (GET /api/escalations) ----------------------------------------------------------------------
 
 LEVELS = ("warning", "overdue", "supervision")
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 LIST_SQL = """
 SELECT s.id, s.clock, s.step, s.unit, s.due_at, s.recorded_at, s.source, t.number, t.territory, t.status, t.title
@@ -453,19 +453,9 @@ async def list_open(
         fields["level"] = f"one of {', '.join(LEVELS)}"
     if clock is not None and clock not in ("sign", "reply", "callback"):
         fields["clock"] = "one of sign, reply, callback"
-    if not 1 <= limit <= 200:
-        fields["limit"] = "between 1 and 200"
-    after: tuple[datetime | None, int | None] = (None, None)
-    if cursor:
-        try:
-            micros, _, last = cursor.partition("-")
-            after = (EPOCH + timedelta(microseconds=int(micros)), int(last))
-            if not 0 < after[1] < 2**63:
-                raise ValueError("id out of range")
-        except (ValueError, OverflowError):
-            fields["cursor"] = "not one this service issued"
-    if fields:
-        raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
+    fields.update(inputs.limit_fields(limit))
+    after = inputs.read_cursor(cursor, "instant", "id", fields=fields) or (None, None)
+    inputs.raise_fields(fields)
     if principal.role == "handler":
         if unit is not None and unit != principal.unit:
             return {"items": [], "next_cursor": None}
@@ -493,7 +483,5 @@ async def list_open(
     last = rows[-1] if rows else None
     return {
         "items": items,
-        "next_cursor": f"{(last['recorded_at'] - EPOCH) // timedelta(microseconds=1)}-{last['id']}"
-        if more and last
-        else None,
+        "next_cursor": inputs.encode_cursor(last["recorded_at"], last["id"]) if more and last else None,
     }

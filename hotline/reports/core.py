@@ -71,12 +71,12 @@ import httpx
 import structlog
 
 import sla
+from hotline import inputs
 from hotline.auth.tokens import Principal
 from hotline.errors import Forbidden, InvalidInput
 from hotline.infra import webhooks
 from hotline.infra.runtime import Runtime
 from hotline.vocab import DISPATCHING_ROLES, HANDLER
-from hotline.web import limits
 
 log = structlog.get_logger(__name__)
 
@@ -358,8 +358,8 @@ def _instant(
         except ValueError:
             fields[name] = f"{text!r} is not a calendar date"
             return None
-        if not limits.instant_in_range(d):
-            fields[name] = limits.INSTANT_RANGE
+        if not inputs.instant_in_range(d):
+            fields[name] = inputs.INSTANT_RANGE
             return None
         return _midnight(d + timedelta(days=1) if date_is_end else d, tz)
     # An unencoded '+' in a query string arrives as a space: "2031-03-01T00:00:00 08:00".
@@ -372,8 +372,8 @@ def _instant(
     if value.tzinfo is None or value.utcoffset() is None:
         fields[name] = "a datetime must carry a UTC offset, e.g. +08:00"
         return None
-    if not limits.instant_in_range(value):
-        fields[name] = limits.INSTANT_RANGE
+    if not inputs.instant_in_range(value):
+        fields[name] = inputs.INSTANT_RANGE
         return None
     return value.astimezone(UTC)
 

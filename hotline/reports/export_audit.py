@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from hotline import inputs
 from hotline.auth.tokens import Principal
-from hotline.errors import Forbidden, InvalidInput
+from hotline.errors import Forbidden
 from hotline.infra.runtime import Runtime
 from hotline.vocab import READER_ROLES
 
@@ -74,19 +75,12 @@ async def list_entries(
     """Newest first; managers and admins only (a handler's own exports are in this list too, not theirs to read)."""
     if principal.role not in READER_ROLES:
         raise Forbidden(f"role {principal.role} may not read the export audit (allowed: manager, admin)")
-    fields: dict[str, str] = {}
-    if not 1 <= limit <= 500:
-        fields["limit"] = "between 1 and 500"
-    before: int | None = None
-    if cursor:
-        if not cursor.isdigit() or not 0 < int(cursor) < 2**63:
-            fields["cursor"] = "not one this service issued"
-        else:
-            before = int(cursor)
+    fields = inputs.limit_fields(limit, 500)
+    after = inputs.read_cursor(cursor, "id", fields=fields)
+    before = after[0] if after else None
     if actor is not None and (not actor or len(actor) > 100 or "\x00" in actor):
         fields["actor"] = "a username of at most 100 characters"
-    if fields:
-        raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
+    inputs.raise_fields(fields)
     rows = await rt.pool.fetch(LIST_SQL, actor, before, limit + 1)
     items = [_entry(r) for r in rows[:limit]]
-    return {"items": items, "next_cursor": str(items[-1]["id"]) if len(rows) > limit else None}
+    return {"items": items, "next_cursor": inputs.encode_cursor(items[-1]["id"]) if len(rows) > limit else None}

@@ -5,7 +5,6 @@ Scope is enforced here, in SQL: a handler's queries carry its unit, so another u
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,12 +12,12 @@ import asyncpg
 import msgspec
 
 from config.logging import mask_phone
+from hotline import inputs
 from hotline.auth.tokens import Principal
 from hotline.errors import Forbidden, InvalidInput, TicketNotFound, nul_fields
 from hotline.escalation import clocks as clock_view
 from hotline.infra.runtime import Runtime
 from hotline.vocab import OPEN_STATUSES, STATUSES
-from hotline.web import limits
 
 TICKET_COLUMNS = """t.id, t.number, t.status, t.closure, t.channel, t.kind, t.category, t.territory, t.title,
     t.content, t.caller_name, t.caller_phone, t.urgent, t.address, t.lat, t.lng, t.external_ref, t.external_due_at,
@@ -220,33 +219,8 @@ class ListQuery(msgspec.Struct):
     sort: str = "created"  # "created" (newest first) or "due" (least time left first)
 
 
-def _encode_cursor(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode(values)).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime | None, int]:
-    """The (sort key, id) pair of a cursor this service issued; anything else is the client's mistake (422)."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = msgspec.json.decode(base64.urlsafe_b64decode(padded))
-        if not isinstance(values, list) or len(values) != 2:
-            raise ValueError("not a pair")
-        key, last_id = values
-        if not isinstance(last_id, int) or isinstance(last_id, bool):
-            raise ValueError("id is not an integer")
-        if not limits.is_int64(last_id):
-            raise ValueError("id out of range")
-        moment = None if key is None else datetime.fromisoformat(key)
-        if moment is not None and (moment.tzinfo is None or not limits.instant_in_range(moment)):
-            raise ValueError("naive or out-of-range timestamp")
-        return moment, last_id
-    except Exception as exc:
-        raise InvalidInput("cursor is not one this service issued", fields={"cursor": "invalid"}) from exc
-
-
 async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> dict[str, Any]:
-    if not 1 <= query.limit <= 200:
-        raise InvalidInput("limit must be between 1 and 200", fields={"limit": "between 1 and 200"})
+    inputs.require_limit(query.limit)
     if query.status is not None and query.status not in (*STATUSES, "open"):
         raise InvalidInput(f"unknown status {query.status!r}", fields={"status": f"one of {', '.join(STATUSES)}, open"})
     if query.sort not in ("created", "due"):
@@ -263,7 +237,7 @@ async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> d
         value = getattr(query, name)
         if value is not None and value.tzinfo is None:
             raise InvalidInput(f"{name} must carry a UTC offset", fields={name: "ISO 8601 with offset"})
-    limits.require_instants({"created_from": query.created_from, "created_to": query.created_to})
+    inputs.require_instants({"created_from": query.created_from, "created_to": query.created_to})
     where: list[str] = []
     params: list[Any] = []
 
@@ -299,8 +273,9 @@ async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> d
         add("t.created_at < ?", query.created_to)
     if query.sort == "due":
         order = "t.reply_due_at ASC NULLS LAST, t.id ASC"
-        if query.cursor:
-            due, last_id = _decode_cursor(query.cursor)
+        after = inputs.read_cursor(query.cursor, "instant?", "id")
+        if after:
+            due, last_id = after
             if due is None:
                 add("(t.reply_due_at IS NULL AND t.id > ?)", last_id)
             else:
@@ -312,10 +287,9 @@ async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> d
                 )
     else:
         order = "t.created_at DESC, t.id DESC"
-        if query.cursor:
-            created, last_id = _decode_cursor(query.cursor)
-            if created is None:
-                raise InvalidInput("cursor is not one this service issued", fields={"cursor": "invalid"})
+        after = inputs.read_cursor(query.cursor, "instant", "id")
+        if after:
+            created, last_id = after
             params.append(created)
             params.append(last_id)
             where.append(f"(t.created_at, t.id) < (${len(params) - 1}, ${len(params)})")
@@ -329,5 +303,5 @@ async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> d
     if more and rows:
         last = rows[-1]
         key = last["reply_due_at"] if query.sort == "due" else last["created_at"]
-        next_cursor = _encode_cursor([_iso(key), last["id"]])
+        next_cursor = inputs.encode_cursor(key, last["id"])
     return {"items": [serialize(r, principal, rt) for r in rows], "next_cursor": next_cursor}

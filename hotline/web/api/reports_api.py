@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from litestar import Request, Response, get
 from litestar.params import Parameter
 
+from hotline import inputs
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
 from hotline.infra.runtime import Runtime
 from hotline.reports import core as reports
 from hotline.reports import export_audit
-from hotline.web import limits
 
 MEDIA = {
     "csv": "text/csv",  # Litestar adds "; charset=utf-8" to text types
@@ -67,9 +67,8 @@ async def digests(rt: Runtime, principal: Principal, day: str | None = None, lim
         on = date.fromisoformat(day) if day else None
     except ValueError as exc:
         raise InvalidInput("day must be YYYY-MM-DD", fields={"day": "YYYY-MM-DD"}) from exc
-    limits.require_instants({"day": on})
-    if not 1 <= limit <= 500:
-        raise InvalidInput("limit must be between 1 and 500", fields={"limit": "between 1 and 500"})
+    inputs.require_instants({"day": on})
+    inputs.require_limit(limit, 500)
     return {"items": await reports.list_digests(rt, principal, on, limit)}
 
 

@@ -14,8 +14,8 @@ import asyncpg
 
 import sla
 from hotline.infra.runtime import Runtime
-from hotline.vocab import OPEN_STATUSES
 from hotline.tickets.routing import rule_view
+from hotline.vocab import OPEN_STATUSES
 from hotline.web.console import labels
 
 QUEUE_LIMIT = 200

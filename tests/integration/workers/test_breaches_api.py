@@ -76,6 +76,18 @@ async def test_notifications_are_each_persons_own_and_can_be_marked_read(api, ru
     r = await api.get(H, "/api/notifications", params={"limit": 200})
     assert r.status_code == 200
     body = r.json()
+    # Pages of three, by the cursor each page gives, walk the same list once (hotline.inputs' one cursor format).
+    paged, cursor = [], None
+    while True:
+        page = await api.get(H, "/api/notifications", params={"limit": 3, **({"cursor": cursor} if cursor else {})})
+        assert page.status_code == 200, page.text
+        paged += [n["id"] for n in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+        if not cursor:
+            break
+    assert paged == [n["id"] for n in body["items"]]
+    bad = await api.get(H, "/api/notifications", params={"limit": 0, "cursor": "12"})
+    assert bad.status_code == 422 and set(bad.json()["fields"]) == {"limit", "cursor"}
     mine = [n for n in body["items"] if n["ticket"] in numbers]
     # The unit hears of warnings and overdues of both its clocks, not of supervision (managers' business).
     assert sorted((n["ticket"], n["clock"], n["step"]) for n in mine) == sorted(

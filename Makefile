@@ -32,8 +32,8 @@ test: install browser
 # Static gates. Formatting and the import-linter layers must be clean. ruff's rules and mypy are not clean yet: their
 # counts may only fall (the ceilings below are the counts measured on the layout commit; lower them as folders are
 # cleaned, and replace the ceiling by a plain run once it reaches 0).
-RUFF_CEILING := 93
-MYPY_CEILING := 65
+RUFF_CEILING := 85
+MYPY_CEILING := 62
 check: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports

@@ -1,5 +1,5 @@
 """Report jobs: the rollup refresh (every 15 seconds) and the daily digest (hourly, idempotent; it makes yesterday's
-digest once the morning digest time has passed). Each calls hotline.reports.core with `now`; running twice is harmless."""
+digest once the morning digest time has passed). Each calls hotline.reports with `now`; running twice is harmless."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from arq import cron
 from arq.worker import func
 
-from hotline.reports import core as reports
+from hotline import reports
 
 
 async def refresh_report_rollups(ctx: dict[str, Any]) -> str:

@@ -77,16 +77,18 @@ def payload(step: Any) -> dict[str, Any]:
     }
 
 
-async def _post(http: httpx.AsyncClient, delivery: Any, body: dict[str, Any]) -> str | None:
-    """None on a 2xx; otherwise what went wrong, for last_error."""
+async def post(http: httpx.AsyncClient, url: str, body: dict[str, Any], *, delivery: str, attempt: int) -> str | None:
+    """The one way the service POSTs to a receiver (escalation steps, daily digests): the JSON body with the delivery
+    id a receiver drops a repeat by, the event and the attempt as headers. None on a 2xx; otherwise what went wrong,
+    for last_error. The caller holds no pool connection meanwhile: a receiver may take up to its timeout."""
     try:
         r = await http.post(
-            delivery["url"],
+            url,
             json=body,
             headers={
-                "X-Hotline-Delivery": str(delivery["id"]),
+                "X-Hotline-Delivery": delivery,
                 "X-Hotline-Event": body["event"],
-                "X-Hotline-Attempt": str(delivery["attempts"]),
+                "X-Hotline-Attempt": str(attempt),
             },
         )
     except httpx.HTTPError as exc:
@@ -112,15 +114,22 @@ async def deliver_due(
     own = http is None
     client = http or httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
     try:
-        errors = await asyncio.gather(*(_post(client, d, payload(steps[d["step_id"]])) for d in claimed))
+        errors = await asyncio.gather(
+            *(
+                post(client, d["url"], payload(steps[d["step_id"]]), delivery=str(d["id"]), attempt=d["attempts"])
+                for d in claimed
+            )
+        )
     finally:
         if own:
             await client.aclose()
-    delivered = [d["id"] for d, e in zip(claimed, errors) if e is None]
-    failed = [(d["id"], e) for d, e in zip(claimed, errors) if e is not None and d["attempts"] >= MAX_ATTEMPTS]
+    delivered = [d["id"] for d, e in zip(claimed, errors, strict=True) if e is None]
+    failed = [
+        (d["id"], e) for d, e in zip(claimed, errors, strict=True) if e is not None and d["attempts"] >= MAX_ATTEMPTS
+    ]
     retry = [
         (d["id"], e, now + backoff(d["attempts"], base))
-        for d, e in zip(claimed, errors)
+        for d, e in zip(claimed, errors, strict=True)
         if e is not None and d["attempts"] < MAX_ATTEMPTS
     ]
     async with rt.pool.acquire() as conn:

@@ -7,8 +7,8 @@ import asyncio
 import threading
 import time
 
+from hotline import reports
 from hotline.auth import tokens as auth
-from hotline.reports import core as reports
 from tests.conftest import PASSWORD
 
 

@@ -48,11 +48,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from config.logging import configure_logging  # noqa: E402
 from config.settings import Settings  # noqa: E402
+from hotline import reports  # noqa: E402
 from hotline.auth.tokens import Principal, issue_token  # noqa: E402
 from hotline.infra import db
 from hotline.infra.runtime import Runtime  # noqa: E402
 from hotline.ops.seed import fresh_database  # noqa: E402
-from hotline.reports import core as reports  # noqa: E402
 from tests.perf import common  # noqa: E402
 
 TZ = timezone(timedelta(hours=8))

@@ -9,11 +9,10 @@ from typing import Annotated, Any
 from litestar import Request, Response, get
 from litestar.params import Parameter
 
-from hotline import inputs
+from hotline import inputs, reports
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
 from hotline.infra.runtime import Runtime
-from hotline.reports import core as reports
 from hotline.reports import export_audit
 
 MEDIA = {

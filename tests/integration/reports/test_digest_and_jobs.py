@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from hotline.reports import core as reports
+from hotline import reports
 from tests.integration.reports.conftest import TZ, A, at
 from workers import report_jobs
 

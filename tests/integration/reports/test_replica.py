@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
+from hotline import reports
 from hotline.infra.runtime import Runtime
-from hotline.reports import core as reports
 from hotline.tickets import intake
 from tests.conftest import principal
 from tests.scratch import scratch_database

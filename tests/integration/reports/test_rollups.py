@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from hotline.reports import core as reports
+from hotline import reports
 from tests.integration.reports.conftest import TZ, A, B, at
 
 GROUPS = reports.GROUPS

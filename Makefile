@@ -33,7 +33,7 @@ test: install browser
 # counts may only fall (the ceilings below are the counts measured on the layout commit; lower them as folders are
 # cleaned, and replace the ceiling by a plain run once it reaches 0).
 RUFF_CEILING := 85
-MYPY_CEILING := 62
+MYPY_CEILING := 6
 check: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports

@@ -18,7 +18,7 @@ from sla.deadline import (
     resume_deadline,
     suspend_deadline,
 )
-from sla.escalation import STEPS, ladder, remaining_seconds, step_due
+from sla.escalation import STEP_INSTANTS, STEPS, ladder, remaining_seconds, step_at, step_due
 from sla.policy import CLOCKS, UNITS, PolicyError, PolicyRow, PolicySet
 from sla.worktime import add_working_days, add_working_seconds, next_working_moment, working_seconds_between
 
@@ -28,6 +28,7 @@ __all__ = [
     "SUPPORTED_YEARS",
     "UPSTREAM_BREACH_MINIMUM_WORKING_DAYS",
     "STEPS",
+    "STEP_INSTANTS",
     "UNITS",
     "Adjustment",
     "CalendarError",
@@ -47,6 +48,7 @@ __all__ = [
     "out_of_range",
     "remaining_seconds",
     "resume_deadline",
+    "step_at",
     "step_due",
     "suspend_deadline",
     "working_seconds_between",

@@ -13,15 +13,33 @@ from sla.calendar import WorkCalendar
 from sla.deadline import Deadline
 from sla.worktime import require_aware, working_seconds_between
 
-__all__ = ["STEPS", "ladder", "remaining_seconds", "step_due"]
+__all__ = ["STEPS", "STEP_INSTANTS", "ladder", "remaining_seconds", "step_at", "step_due"]
 
-STEPS: tuple[str, ...] = ("warning", "overdue", "supervision")
+# The ladder, once: each step in order and the Deadline field holding its instant (the clocks table's columns have
+# the same names; hotline/escalation/ladder.py generates the SQL of the ladder from this).
+STEP_INSTANTS: tuple[tuple[str, str], ...] = (
+    ("warning", "warning_at"),
+    ("overdue", "due_at"),
+    ("supervision", "supervision_at"),
+)
+STEPS: tuple[str, ...] = tuple(step for step, _ in STEP_INSTANTS)
 
 
 def ladder(d: Deadline) -> list[tuple[str, datetime]]:
     """The steps in order with their instants (UTC). While the clock is suspended these are the instants that
     were in force when it paused: step_due, which freezes at the suspension, is the authority on what fired."""
-    return [("warning", d.warning_at), ("overdue", d.due_at), ("supervision", d.supervision_at)]
+    return [(step, getattr(d, name)) for step, name in STEP_INSTANTS]
+
+
+def step_at(now: datetime, instants: dict[str, datetime | None]) -> str | None:
+    """The highest step whose instant (by Deadline field name, as in STEP_INSTANTS) is <= now; a missing or None
+    instant is never reached."""
+    reached = None
+    for step, name in STEP_INSTANTS:
+        at = instants.get(name)
+        if at is not None and now >= at:
+            reached = step
+    return reached
 
 
 def step_due(d: Deadline, now: datetime) -> str | None:
@@ -29,13 +47,7 @@ def step_due(d: Deadline, now: datetime) -> str | None:
     require_aware(now, "now")
     if d.suspended_at is not None and d.suspended_at < now:
         now = d.suspended_at
-    if now >= d.supervision_at:
-        return "supervision"
-    if now >= d.due_at:
-        return "overdue"
-    if now >= d.warning_at:
-        return "warning"
-    return None
+    return step_at(now, {name: getattr(d, name) for _, name in STEP_INSTANTS})
 
 
 def remaining_seconds(d: Deadline, calendar: WorkCalendar, now: datetime) -> float:

@@ -6,17 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import msgspec
 
 from hotline import inputs
 from hotline.auth.tokens import Principal
+from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
 from hotline.vocab import ADMIN
 
 
 async def record(
-    conn: asyncpg.Connection,
+    conn: Conn,
     actor: Principal,
     what: str,
     subject: str,

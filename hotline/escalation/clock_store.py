@@ -8,19 +8,23 @@ from typing import Any
 import asyncpg
 
 import sla
+from hotline.escalation import ladder
 from hotline.escalation.clocks import ClockRow, next_step_of
+from hotline.infra.db import Conn
 from hotline.infra.queue import ArmedStep
 
 INSERT_CLOCK = """
 INSERT INTO clocks (ticket_id, assignment_id, clock, unit, started_at, due_at, warning_at, supervision_at, deadline,
                     provisional, policy_version, calendar_version, next_step, next_step_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'warning', $7)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, '{first_step}', $7)
 RETURNING id, version
-"""
+""".replace("{first_step}", ladder.FIRST_STEP)
+# A new clock's next step is the ladder's first, at its instant: $7, the warning_at column.
+assert ladder.FIRST_INSTANT == "warning_at"
 
 
 async def start(
-    conn: asyncpg.Connection, *, ticket_id: int, assignment_id: int, unit: str | None, rows: list[ClockRow]
+    conn: Conn, *, ticket_id: int, assignment_id: int, unit: str | None, rows: list[ClockRow]
 ) -> list[ArmedStep]:
     armed: list[ArmedStep] = []
     for row in rows:
@@ -40,12 +44,13 @@ async def start(
             d.policy_version,
             d.calendar_version,
         )
-        armed.append(ArmedStep(rec["id"], rec["version"], "warning", d.warning_at))
+        assert rec is not None  # INSERT ... RETURNING
+        armed.append(ArmedStep(rec["id"], rec["version"], ladder.FIRST_STEP, d.warning_at))
     return armed
 
 
 async def stop(
-    conn: asyncpg.Connection, *, assignment_id: int, at: datetime, reason: str, clocks: tuple[str, ...] | None = None
+    conn: Conn, *, assignment_id: int, at: datetime, reason: str, clocks: tuple[str, ...] | None = None
 ) -> None:
     """Stop running clocks of an assignment; their open escalation steps are resolved (kept, never deleted)."""
     stopped = await conn.fetch(
@@ -65,7 +70,7 @@ async def stop(
         )
 
 
-async def running(conn: asyncpg.Connection, assignment_id: int, clock: str) -> asyncpg.Record | None:
+async def running(conn: Conn, assignment_id: int, clock: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT id, deadline, version FROM clocks WHERE assignment_id = $1 AND clock = $2 AND stopped_at IS NULL "
         "FOR UPDATE",
@@ -74,7 +79,7 @@ async def running(conn: asyncpg.Connection, assignment_id: int, clock: str) -> a
     )
 
 
-async def move(conn: asyncpg.Connection, clock_id: int, new: sla.Deadline) -> ArmedStep | None:
+async def move(conn: Conn, clock_id: int, new: sla.Deadline) -> ArmedStep | None:
     """Replace a running clock's deadline (extension, resumption): new version, next step recomputed from the
     steps already recorded, so a step is never recorded twice and old jobs see a stale version. The clock's pause
     follows the deadline's (a resumed deadline is no longer suspended)."""
@@ -97,12 +102,12 @@ async def move(conn: asyncpg.Connection, clock_id: int, new: sla.Deadline) -> Ar
         nxt[1] if nxt else None,
         new.suspended_at,
     )
-    if nxt is None:
+    if nxt is None or rec is None:
         return None
     return ArmedStep(clock_id, rec["version"], nxt[0], nxt[1])
 
 
-async def pause(conn: asyncpg.Connection, clock_id: int, paused: sla.Deadline, at: datetime) -> None:
+async def pause(conn: Conn, clock_id: int, paused: sla.Deadline, at: datetime) -> None:
     """A suspended clock keeps running=true (not stopped) but has no next step, so nothing escalates while paused;
     its version moves so jobs armed before the pause are stale."""
     await conn.execute(

@@ -18,6 +18,7 @@ import msgspec
 from hotline import inputs
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput, NotFound
+from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
 
 # Joined against the recorded steps `s` (columns step, unit): the active users `u` who must hear of each one.
@@ -115,7 +116,7 @@ class MarkRead(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 async def tell(
-    conn: asyncpg.Connection, steps: list[tuple[int, str, str | None]], *, now: datetime, webhook_urls: tuple[str, ...]
+    conn: Conn, steps: list[tuple[int, str, str | None]], *, now: datetime, webhook_urls: tuple[str, ...]
 ) -> dict[int, tuple[int, int]]:
     """Tell these recorded steps, given as (step id, ticket number, territory); {step id: (people notified,
     webhook deliveries)} for those told here."""
@@ -126,7 +127,7 @@ async def tell(
 
 
 async def tell_untold(
-    conn: asyncpg.Connection, *, now: datetime, before: datetime, limit: int, webhook_urls: tuple[str, ...]
+    conn: Conn, *, now: datetime, before: datetime, limit: int, webhook_urls: tuple[str, ...]
 ) -> list[asyncpg.Record]:
     """Tell steps recorded before `before` and never told (their recorder died in between)."""
     return await conn.fetch(TELL_UNTOLD_SQL, now, list(webhook_urls), before, limit)

@@ -31,7 +31,7 @@ import structlog
 from hotline import inputs
 from hotline.auth.tokens import Principal
 from hotline.errors import Forbidden
-from hotline.escalation import notifications
+from hotline.escalation import ladder, notifications
 from hotline.infra import live
 from hotline.infra import queue as jobs
 from hotline.infra.runtime import Runtime
@@ -50,7 +50,7 @@ REARM_WINDOW = SWEEP_EVERY * 2
 # {picked} selects and locks the clocks (a subquery on clocks alone, so the sweep reads clocks_next_step_idx in
 # order and stops at its limit). $1 is now, $2 the source; `upto` is the moment steps are counted to: now, or the
 # instant a suspended clock paused at. New steps also go to the outbox, to be told. One row per clock and new step.
-RECORD_SQL = """
+RECORD_SQL_TEMPLATE = """
 WITH due AS (
     SELECT c.row_id, c.id, c.ticket_id, c.assignment_id, c.unit, c.clock, c.version, c.warning_at, c.due_at,
            c.supervision_at, c.next_step AS armed_step, c.suspended_at IS NULL AS running,
@@ -62,8 +62,7 @@ WITH due AS (
                                   clock_version, source)
     SELECT d.id, d.ticket_id, d.assignment_id, d.unit, d.clock, s.step, s.at, $1, d.version, $2
     FROM due d
-    CROSS JOIN LATERAL (VALUES ('warning', d.warning_at), ('overdue', d.due_at), ('supervision', d.supervision_at))
-        AS s (step, at)
+    CROSS JOIN LATERAL (VALUES {ladder_values}) AS s (step, at)
     WHERE s.at <= d.upto
     ON CONFLICT (clock_id, step) DO NOTHING
     RETURNING id, clock_id, step, due_at
@@ -73,21 +72,12 @@ WITH due AS (
     -- The first step of the ladder still ahead and not recorded. A step ahead can be recorded already only if the
     -- deadline moved since (a new version); a paused clock has no next step until it resumes.
     SELECT d.row_id, d.id, d.warning_at, d.due_at, d.supervision_at,
-           CASE WHEN NOT d.running THEN NULL
-                WHEN d.warning_at > d.upto AND (d.version = 1 OR NOT EXISTS (
-                    SELECT 1 FROM escalation_steps e WHERE e.clock_id = d.id AND e.step = 'warning')) THEN 'warning'
-                WHEN d.due_at > d.upto AND (d.version = 1 OR NOT EXISTS (
-                    SELECT 1 FROM escalation_steps e WHERE e.clock_id = d.id AND e.step = 'overdue')) THEN 'overdue'
-                WHEN d.supervision_at > d.upto AND (d.version = 1 OR NOT EXISTS (
-                    SELECT 1 FROM escalation_steps e WHERE e.clock_id = d.id AND e.step = 'supervision'))
-                    THEN 'supervision'
-           END AS step
+           CASE WHEN NOT d.running THEN NULL ELSE {ladder_next} END AS step
     FROM due d
 ), advanced AS (
     UPDATE clocks c
     SET next_step = f.step,
-        next_step_at = CASE f.step WHEN 'warning' THEN f.warning_at WHEN 'overdue' THEN f.due_at
-                                   WHEN 'supervision' THEN f.supervision_at END
+        next_step_at = {ladder_instant}
     FROM following f
     WHERE c.ctid = f.row_id AND c.id = f.id  -- the row version just locked: no index lookup
     RETURNING c.id, c.next_step, c.next_step_at
@@ -99,6 +89,14 @@ JOIN advanced a ON a.id = d.id
 LEFT JOIN steps s ON s.clock_id = d.id
 ORDER BY d.id, s.id
 """
+_UNRECORDED = (
+    "(d.version = 1 OR NOT EXISTS (SELECT 1 FROM escalation_steps e WHERE e.clock_id = d.id AND e.step = '{step}'))"
+)
+RECORD_SQL = (
+    RECORD_SQL_TEMPLATE.replace("{ladder_values}", ladder.values("d"))
+    .replace("{ladder_next}", ladder.next_step("d", "d.upto", _UNRECORDED))
+    .replace("{ladder_instant}", ladder.instant_of("f.step", "f"))
+)
 PICKED_COLUMNS = (
     "ctid AS row_id, id, ticket_id, assignment_id, unit, clock, version, warning_at, due_at, "
     "supervision_at, next_step, suspended_at"

@@ -7,6 +7,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import msgspec
+from asyncpg.pool import PoolConnectionProxy
+
+# A connection as the service's code takes it: one of its own (connect(), migrations) or one lent by a pool.
+Conn = asyncpg.Connection | PoolConnectionProxy
 
 _encoder = msgspec.json.Encoder()
 _decode = msgspec.json.decode
@@ -27,7 +31,7 @@ def _decode_jsonb(data: bytes) -> Any:
     return _decode(memoryview(data)[1:])
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def _init_connection(conn: Conn) -> None:
     # Binary format: msgspec's UTF-8 bytes go to the wire as they are, and come back without a text decoding.
     await conn.set_type_codec("json", encoder=_encode_json, decoder=_decode, schema="pg_catalog", format="binary")
     await conn.set_type_codec(
@@ -84,7 +88,7 @@ async def recreate_database(url: str) -> None:
     await ensure_database(url)
 
 
-async def _keep_session(conn: asyncpg.Connection) -> None:
+async def _keep_session(conn: Conn) -> None:
     """What a connection needs on its way back to the pool, besides the rollback of a transaction left open that
     asyncpg always does: nothing. The code never changes session state (no SET without LOCAL, no LISTEN, no
     session advisory lock, no cursor outside a transaction), so asyncpg's default reset (a round trip running

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 import asyncpg
 import structlog
 
-from hotline.infra.db import database_name
+from hotline.infra.db import Conn, database_name
 
 # Tables whose rows stay as written (全程留痕): the runtime role may only add to them.
 APPEND_ONLY = ("events", "export_audit", "admin_events")
@@ -85,17 +85,17 @@ def as_role(url: str, role: str, password: str | None = None) -> str:
     return urlunsplit((parts.scheme, f"{user}@{host}", parts.path, query, parts.fragment))
 
 
-async def _ddl(conn: asyncpg.Connection, template: str, *names: str) -> None:
+async def _ddl(conn: Conn, template: str, *names: str) -> None:
     # Identifiers and literals cannot be parameters of a utility statement: format() quotes them server-side.
     placeholders = "".join(f", ${i}::text" for i in range(2, len(names) + 2))
     await conn.execute(await conn.fetchval(f"SELECT format($1{placeholders})", template, *names))
 
 
-async def is_superuser(conn: asyncpg.Connection) -> bool:
+async def is_superuser(conn: Conn) -> bool:
     return bool(await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
 
 
-async def provide(conn: asyncpg.Connection, runtime_url: str | None = None) -> tuple[str, str]:
+async def provide(conn: Conn, runtime_url: str | None = None) -> tuple[str, str]:
     """Make or repair the owner and runtime roles of the connected database, hand every object of its schema to the
     owner and grant the runtime role what it may do. Needs a superuser; idempotent. Returns (owner, runtime)."""
     database = await conn.fetchval("SELECT current_database()")
@@ -134,7 +134,7 @@ async def provide(conn: asyncpg.Connection, runtime_url: str | None = None) -> t
     return owner, app
 
 
-async def _hand_over(conn: asyncpg.Connection, database: str, owner: str) -> None:
+async def _hand_over(conn: Conn, database: str, owner: str) -> None:
     """Every object of the schema to the owner (migrations run as the superuser, and installs from before the roles
     have everything owned by it). Objects of extensions stay with the extension; a column's sequence follows its
     table."""
@@ -176,7 +176,7 @@ async def _hand_over(conn: asyncpg.Connection, database: str, owner: str) -> Non
         await _ddl(conn, f"ALTER TYPE {r['name']} OWNER TO %I", owner)
 
 
-async def _tree(conn: asyncpg.Connection, table: str) -> list[str]:
+async def _tree(conn: Conn, table: str) -> list[str]:
     """The table and its partitions (each partition is a table of its own for privileges)."""
     # pg_partition_tree lists nothing for a table that is not partitioned: the table itself is added.
     return [
@@ -190,7 +190,7 @@ async def _tree(conn: asyncpg.Connection, table: str) -> list[str]:
     ]
 
 
-async def _grant(conn: asyncpg.Connection, database: str, app: str) -> None:
+async def _grant(conn: Conn, database: str, app: str) -> None:
     # From nothing each time: what the rules below leave out is taken back, whoever granted it.
     await _ddl(conn, "REVOKE CREATE ON SCHEMA public FROM PUBLIC")  # PostgreSQL before 15 grants it to everyone
     await _ddl(conn, "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC, %I", app)
@@ -233,6 +233,7 @@ async def service_url(url: str, runtime_url: str | None = None) -> str:
         )
     finally:
         await conn.close()
+    assert row is not None  # a query of pg_roles joined to the current role: always a row
     if not row["rolsuper"]:
         if row["owns_events"]:  # served as asked, but the operator should know the trigger is not a wall for it
             log.warning(

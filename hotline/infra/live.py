@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from hotline.auth import revocation
 from hotline.infra import tasks
+from hotline.infra.redis_client import run_script
 from hotline.vocab import CALLBACK_ROLES, HANDLER
 
 CHANNEL = "hotline:live"
@@ -40,7 +41,7 @@ async def publish_many(redis: Redis, kind: str, payloads: list[dict[str, Any]]) 
     try:
         messages = [_encode({"type": kind, **payload}) for payload in payloads]
         for start in range(0, len(messages), _PUBLISH_CHUNK):
-            await redis.eval(_PUBLISH_EACH, 1, CHANNEL, *messages[start : start + _PUBLISH_CHUNK])
+            await run_script(redis, _PUBLISH_EACH, [CHANNEL], messages[start : start + _PUBLISH_CHUNK])
     except Exception as exc:
         log.warning("live_publish_failed", kind=kind, messages=len(payloads), error=type(exc).__name__)
 

@@ -43,6 +43,7 @@ async def collect(rt: Runtime, now: datetime | None = None) -> dict[str, float]:
     values: dict[str, float] = dict.fromkeys(GAUGES, math.nan)
     try:
         row = await asyncio.wait_for(rt.pool.fetchrow(GAUGES_SQL, now), 2)
+        assert row is not None  # aggregates: always one row
         values.update({k: float(row[k]) if row[k] is not None else 0.0 for k in DATABASE_GAUGES})
     except Exception:  # noqa: BLE001 - a scrape reports what it can
         pass

@@ -7,10 +7,10 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import structlog
 
 from hotline.infra import db_roles as roles
+from hotline.infra.db import Conn
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 LOCK_KEY = 0x686F746C696E65  # "hotline": one lock id shared by every process that migrates
@@ -43,9 +43,7 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return [Migration(p.stem, p) for p in found]
 
 
-async def migrate(
-    conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR, *, runtime_url: str | None = None
-) -> list[str]:
+async def migrate(conn: Conn, directory: Path = MIGRATIONS_DIR, *, runtime_url: str | None = None) -> list[str]:
     """Apply pending migrations; returns the versions applied. Safe to run from several processes at once.
     `runtime_url` (HOTLINE_DATABASE_RUNTIME_URL) names the runtime role and its password instead of `<db>_app`."""
     await conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)

@@ -15,6 +15,8 @@ from arq.constants import default_queue_name, job_key_prefix, result_key_prefix
 from arq.jobs import serialize_job
 from arq.utils import timestamp_ms, to_unix_ms
 
+from hotline.infra.redis_client import run_script
+
 ESCALATE_JOB = "escalate_clock"
 WEBHOOK_JOB = "deliver_webhooks"  # args: none; posts every due webhook delivery
 RECOMPUTE_JOB = "recompute_open_clocks"  # args: (policy_version, after_clock_id)
@@ -73,7 +75,7 @@ async def arm(redis: ArqRedis, steps: list[ArmedStep]) -> None:
                         serializer=redis.job_serializer,
                     ),
                 ]
-            await redis.eval(_ARM_LUA, 3, redis.default_queue_name, job_key_prefix, result_key_prefix, *args)
+            await run_script(redis, _ARM_LUA, [redis.default_queue_name, job_key_prefix, result_key_prefix], args)
         except Exception as exc:  # Redis down must never fail the action that stamped the deadline.
             log.warning("arm_failed", clocks=[s.clock_id for s in chunk], error=type(exc).__name__)
 

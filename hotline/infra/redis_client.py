@@ -8,9 +8,12 @@ a few connections carry a process; the two subscriptions (live feed, sign-outs) 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import Any, cast
+
 from arq import create_pool as arq_create_pool
 from arq.connections import ArqRedis, RedisSettings
-from redis.asyncio import BlockingConnectionPool
+from redis.asyncio import BlockingConnectionPool, Redis
 
 MAX_CONNECTIONS = 5  # two held by subscriptions, three for commands
 WAIT_SECONDS = 5  # then "No connection available" (a ConnectionError, handled as Redis being unreachable)
@@ -29,3 +32,10 @@ async def create_pool(settings: RedisSettings) -> ArqRedis:
     )
     await unbounded.disconnect()
     return redis
+
+
+async def run_script(redis: Redis, script: str, keys: list[str], args: list[Any]) -> Any:
+    """EVAL a Lua script with its keys and arguments (bytes, str or numbers, as Redis takes them). redis-py's stubs
+    type every argument as str and the result as maybe-not-awaitable; on the asyncio client it is awaitable."""
+    result: Awaitable[Any] = cast(Any, redis).eval(script, len(keys), *keys, *args)
+    return await result

@@ -129,11 +129,11 @@ async def populate(rt: Runtime, count: int, seed: int = 7, weeks: int = 12) -> d
     (their instants are mostly past): the worker's catch-up sweep records what is due from PostgreSQL, as it would
     after any outage."""
     saved = jobs.arm
-    jobs.arm = _not_armed  # type: ignore[assignment]
+    jobs.arm = _not_armed
     try:
         return await _populate(rt, count, seed, weeks)
     finally:
-        jobs.arm = saved  # type: ignore[assignment]
+        jobs.arm = saved
 
 
 async def _populate(rt: Runtime, count: int, seed: int, weeks: int) -> dict[str, int]:

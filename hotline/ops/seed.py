@@ -7,11 +7,10 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import asyncpg
-
 import sla
 from config.reference import BUREAU_TEMPLATE, Reference, load_reference, load_toml
 from hotline.auth.tokens import hash_password
+from hotline.infra.db import Conn
 
 
 async def _hash_each(password: str, count: int) -> list[str]:
@@ -29,7 +28,7 @@ def _without_version(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 async def seed(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     demo: bool,
     demo_password: str,

@@ -25,7 +25,9 @@ import sla
 from hotline.admin import audit as admin_events
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput, NotFound, StaleVersion
+from hotline.escalation import ladder
 from hotline.infra import queue as jobs
+from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
 from hotline.vocab import ADMIN
 
@@ -292,8 +294,7 @@ WITH n AS (
     FROM n
     LEFT JOIN LATERAL (
         SELECT s.step, s.at
-        FROM (VALUES (1, 'warning', n.warning_at), (2, 'overdue', n.due_at), (3, 'supervision', n.supervision_at))
-            AS s (ord, step, at)
+        FROM (VALUES {ladder}) AS s (ord, step, at)
         WHERE NOT EXISTS (SELECT 1 FROM escalation_steps e WHERE e.clock_id = n.id AND e.step = s.step)
         ORDER BY s.ord
         LIMIT 1
@@ -308,7 +309,7 @@ SET due_at = n.due_at, warning_at = n.warning_at, supervision_at = n.supervision
 FROM n JOIN following f ON f.id = n.id
 WHERE c.id = n.id
 RETURNING c.id, c.version, c.next_step, c.next_step_at, n.moved
-"""
+""".replace("{ladder}", ladder.values("n", ordered=True))
 
 PROJECT_SQL = """
 UPDATE tickets t
@@ -440,7 +441,7 @@ def _changes(
     return changes, skipped
 
 
-async def _apply(conn: asyncpg.Connection, changes: list[_Change], version: int, now: datetime) -> list[asyncpg.Record]:
+async def _apply(conn: Conn, changes: list[_Change], version: int, now: datetime) -> list[asyncpg.Record]:
     updated = await conn.fetch(
         UPDATE_CLOCKS_SQL,
         [c.row["id"] for c in changes],

@@ -9,10 +9,10 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import structlog
 
 from hotline.auth.tokens import Principal
+from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
 from hotline.reports.metrics import METRICS, NO_GROUP_NAMES, empty_metrics, metrics_of, percentiles
 from hotline.reports.planner import flat_ranges, plan
@@ -23,7 +23,7 @@ log = structlog.get_logger(__name__)
 
 
 async def compute(
-    conn: asyncpg.Connection, tz_name: str, q: ReportQuery, *, unit: str | None = None, use_rollups: bool = True
+    conn: Conn, tz_name: str, q: ReportQuery, *, unit: str | None = None, use_rollups: bool = True
 ) -> dict[str, Any]:
     """Rows and totals for one query, read from one snapshot. The caller opens no transaction."""
     tz = ZoneInfo(tz_name)

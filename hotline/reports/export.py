@@ -34,8 +34,8 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
     from openpyxl.styles import Font
 
     wb = Workbook()
-    ws = wb.active
-    ws.title = "closure"
+    ws = wb.create_sheet("closure", 0)  # the workbook's first sheet (instead of the empty default one)
+    wb.remove(wb.worksheets[1])
     header, body = _table(report)
     ws.append(header)
     for row in body:

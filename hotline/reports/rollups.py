@@ -7,10 +7,10 @@ import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import structlog
 
 import sla
+from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
 from hotline.reports.planner import day_ranges, flat_ranges
 from hotline.reports.query import midnight
@@ -49,7 +49,7 @@ async def backfill_reply_hours(rt: Runtime, limit: int = 5000) -> int:
     return len(rows)
 
 
-async def rebuild_days(conn: asyncpg.Connection, tz_name: str, days: list[date]) -> None:
+async def rebuild_days(conn: Conn, tz_name: str, days: list[date]) -> None:
     """Rewrite the rollups of whole local days, then of their months (inside the caller's transaction)."""
     ranges = day_ranges(days, ZoneInfo(tz_name))
     months = sorted({d.replace(day=1) for d in days})

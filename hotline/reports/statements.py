@@ -4,8 +4,7 @@ because the receipt ranges are spelled out one parameter pair each and the count
 
 from __future__ import annotations
 
-import asyncpg
-
+from hotline.infra.db import Conn
 from hotline.reports.metrics import COUNTERS, GROUPS
 
 # --- the facts: one SQL for rollups, live days and the from-scratch report --------------------------------------
@@ -177,7 +176,7 @@ GROUP BY 1, unit, territory, channel, category, kind, due_on
 """
 
 
-async def planner_settings(conn: asyncpg.Connection) -> None:
+async def planner_settings(conn: Conn) -> None:
     # Plans must see the actual ranges (a generic plan guesses a third of the table per range); index probes from
     # a few thousand tickets must beat hashing whole tables, which they do on cached data and SSDs (the default
     # random_page_cost of 4 assumes spinning disks); JIT compilation costs more than it saves here.

@@ -16,6 +16,7 @@ from hotline import inputs
 from hotline.auth.tokens import Principal
 from hotline.errors import Forbidden, InvalidInput, TicketNotFound, nul_fields
 from hotline.escalation import clocks as clock_view
+from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
 from hotline.vocab import OPEN_STATUSES, STATUSES
 
@@ -87,7 +88,7 @@ def serialize(row: asyncpg.Record | dict[str, Any], principal: Principal, rt: Ru
     }
 
 
-async def fetch_row(conn: asyncpg.Connection, principal: Principal, number: str) -> asyncpg.Record:
+async def fetch_row(conn: Conn, principal: Principal, number: str) -> asyncpg.Record:
     clause, params = scope_clause(principal, 2)
     row = await conn.fetchrow(
         f"SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.number = $1 AND {clause}", number, *params
@@ -97,8 +98,11 @@ async def fetch_row(conn: asyncpg.Connection, principal: Principal, number: str)
     return row
 
 
-async def fetch_by_id(conn: asyncpg.Connection, ticket_id: int) -> asyncpg.Record:
-    return await conn.fetchrow(f"SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.id = $1", ticket_id)
+async def fetch_by_id(conn: Conn, ticket_id: int) -> asyncpg.Record:
+    row = await conn.fetchrow(f"SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.id = $1", ticket_id)
+    if row is None:
+        raise TicketNotFound(f"no ticket with id {ticket_id}")
+    return row
 
 
 EVENT_FIELDS = frozenset({"action", "at", "actor", "role", "status_before", "status_after", "version"})

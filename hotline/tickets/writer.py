@@ -20,6 +20,8 @@ from typing import Any
 import asyncpg
 
 from hotline.errors import ServiceUnavailable, database_gone
+from hotline.escalation import ladder
+from hotline.infra.db import Conn
 
 # Statements at once per process: more overlap their commit waits, fewer make larger (cheaper) groups and lock the
 # shared rows (counter, reference rows under foreign keys) from fewer transactions at once. Since commits cost
@@ -87,7 +89,7 @@ WITH r AS (
     INSERT INTO clocks (ticket_id, assignment_id, clock, unit, started_at, due_at, warning_at, supervision_at,
                         deadline, provisional, policy_version, calendar_version, next_step, next_step_at)
     SELECT a.ticket_id, a.id, k.clock, a.unit, a.started_at, k.due_at, k.warning_at, k.supervision_at, k.deadline,
-           k.provisional, k.policy_version, k.calendar_version, 'warning', k.warning_at
+           k.provisional, k.policy_version, k.calendar_version, '{first_step}', k.{first_instant}
     FROM jsonb_to_recordset($2::jsonb) AS k(
         i integer, ti integer, clock text, due_at timestamptz, warning_at timestamptz, supervision_at timestamptz,
         deadline jsonb, provisional boolean, policy_version integer, calendar_version text)
@@ -108,7 +110,7 @@ WITH r AS (
 SELECT t.*, nb.i, (SELECT coalesce(array_agg(c.id || ':' || c.version || ':' || c.clock ORDER BY c.id), '{}')
                    FROM c WHERE c.ticket_id = t.id) AS clocks
 FROM t JOIN numbered nb ON nb.number = t.number
-"""
+""".replace("{first_step}", ladder.FIRST_STEP).replace("{first_instant}", ladder.FIRST_INSTANT)
 
 # What the database decides of a new ticket (INSERT_SQL's RETURNING, in order); the rest of its row is what was
 # written (see _row).
@@ -187,7 +189,7 @@ class TicketWriter:
     def _take(self, count: int) -> list[NewTicket]:
         return [self._queue.popleft() for _ in range(min(len(self._queue), count))]
 
-    async def _write_next(self, conn: asyncpg.Connection) -> None:
+    async def _write_next(self, conn: Conn) -> None:
         group = self._take(MAX_GROUP)  # taken once a connection is at hand: all that queued meanwhile
         try:
             if group:
@@ -197,8 +199,10 @@ class TicketWriter:
         finally:  # whatever happened, no request is left waiting (answered ones are untouched)
             _fail(group, RuntimeError("intake was interrupted before the ticket was written"))
 
-    async def _insert(self, conn: asyncpg.Connection, group: list[NewTicket]) -> None:
-        tickets, clocks, events = [], [], []
+    async def _insert(self, conn: Conn, group: list[NewTicket]) -> None:
+        tickets: list[dict[str, Any]] = []
+        clocks: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
         for ti, item in enumerate(group):
             item.ticket["i"] = ti
             item.ticket["day"] = item.day

@@ -39,6 +39,9 @@ from hotline.web.console.error_pages import EXCEPTION_HANDLERS  # hotline.errors
 from hotline.web.headers import security_headers_middleware
 from hotline.web.limits import ApiRequest
 
+# uvicorn's ASGI middleware, typed with uvicorn's own ASGI types, which Litestar's DefineMiddleware does not name.
+_PROXY_HEADERS: Any = ProxyHeadersMiddleware
+
 log = structlog.get_logger("hotline.request")
 _request_log = logging.getLogger("hotline.request")
 
@@ -151,7 +154,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # proxy; `hotline serve` leaves uvicorn's own handling off so this is the one place that decides.
         middleware=[
             *(
-                [DefineMiddleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]
+                [DefineMiddleware(_PROXY_HEADERS, trusted_hosts=list(settings.trusted_proxies))]
                 if settings.trusted_proxies
                 else []
             ),

@@ -29,8 +29,9 @@ async def request_extension(c: Ctx) -> None:
         )
     a = c.assignment
     assert a is not None
-    if b.until is not None and sla.out_of_range(b.until):
-        raise InvalidInput(f"until {b.until} {sla.out_of_range(b.until)}", fields={"until": sla.out_of_range(b.until)})
+    outside = sla.out_of_range(b.until) if b.until is not None else None
+    if outside:
+        raise InvalidInput(f"until {b.until} {outside}", fields={"until": outside})
     current = c.ticket["reply_due_at"]
     if b.until is not None and current is not None:
         local_due = current.astimezone(c.rt.calendar.tz).date()

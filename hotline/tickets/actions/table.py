@@ -12,6 +12,7 @@ import asyncpg
 
 from hotline.auth.tokens import Principal
 from hotline.infra import queue as jobs
+from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
 from hotline.tickets.bodies import Body
 
@@ -21,7 +22,7 @@ MAX_UNANSWERED_CALLBACKS = 3
 @dataclass
 class Ctx:
     rt: Runtime
-    conn: asyncpg.Connection
+    conn: Conn
     principal: Principal
     now: datetime
     ticket: asyncpg.Record

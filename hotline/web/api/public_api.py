@@ -53,6 +53,7 @@ async def _web_principal(rt: Runtime) -> Principal:
                VALUES ('public-web', '!', 'integration', 'web', '网上受理', false)
                ON CONFLICT (username) DO UPDATE SET username = EXCLUDED.username RETURNING id"""
         )
+    assert row is not None  # the upsert returns its row
     return Principal(row["id"], "public-web", "integration", "网上受理", channel="web")
 
 

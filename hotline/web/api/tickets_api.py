@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+import asyncpg
 from litestar import Request, Response, get, post
 from litestar.params import Body, Parameter
 
@@ -26,7 +27,7 @@ async def create_ticket(
     principal: Principal = request.state.principal
     intake.ensure_room(rt)
     result = await intake.create_ticket(rt, principal, data, idempotency_key=idempotency_key)
-    row = result.ticket
+    row: asyncpg.Record | dict[str, Any] | None = result.ticket
     if row is None:  # a replay: the ticket made earlier
         async with rt.pool.acquire() as conn:
             row = await ticket_service.fetch_by_id(conn, result.ticket_id)

@@ -56,7 +56,7 @@ def page_for(request: Request[Any, Any, Any], status: int, headers: dict[str, st
 def _html_for_browsers(handler: Callable[..., Response[Any]]) -> Callable[..., Response[Any]]:
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         response = handler(request, exc)
-        status = response.status_code
+        status = response.status_code or 500
         if (status in (403, 404) or status >= 500) and wants_page(request):
             try:
                 return page_for(request, status, dict(response.headers))

@@ -238,17 +238,3 @@ def deadline_text(explanation: dict[str, Any] | None, tz: ZoneInfo, kinds: Mappi
             f"适用时限规则：{policy_text(policy, kinds)}（规则编号{policy['id']}，版本{explanation.get('policy_version')}）"
         )
     return {"rule": rule, "facts": facts}
-
-
-def step_of(
-    now: datetime, warning_at: datetime | None, due_at: datetime | None, supervision_at: datetime | None
-) -> str | None:
-    if due_at is None:
-        return None
-    if supervision_at is not None and now >= supervision_at:
-        return "supervision"
-    if now >= due_at:
-        return "overdue"
-    if warning_at is not None and now >= warning_at:
-        return "warning"
-    return None

@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 import sla
+from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
 from hotline.tickets.routing import rule_view
 from hotline.vocab import OPEN_STATUSES
@@ -67,7 +68,7 @@ def clock_of(rt: Runtime, now: datetime, office: bool, row: Any, clock: str | No
         due_at,
         remaining,
         working,
-        labels.step_of(at, row["warning_at"], due_at, row["supervision_at"]),
+        sla.step_at(at, {name: row[name] for _, name in sla.STEP_INSTANTS}),
         paused is None and (office or not working),
         at >= due_at,
         paused is not None,
@@ -199,7 +200,7 @@ async def at_risk(rt: Runtime, now: datetime) -> list[dict[str, Any]]:
     return list(out.values())
 
 
-async def pending_extension(conn: asyncpg.Connection | asyncpg.Pool, number: str) -> dict[str, Any] | None:
+async def pending_extension(conn: Conn | asyncpg.Pool, number: str) -> dict[str, Any] | None:
     row = await conn.fetchrow(
         """SELECT x.requested_at, x.working_days, x.until_date, x.reason, x.old_due_at
            FROM extension_requests x JOIN tickets t ON t.id = x.ticket_id AND x.assignment_id = t.current_assignment_id
@@ -268,6 +269,7 @@ async def dashboard(rt: Runtime, now: datetime) -> dict[str, Any]:
     async with rt.pool.acquire() as conn:
         row = await conn.fetchrow(DASHBOARD_SQL, now, midnight)
         supervision = await conn.fetch(SUPERVISION_SQL, now)
+    assert row is not None  # aggregates: always one row
     names = rt.names
     by_unit = sorted(
         ((names.units.get(k, "回访（呼叫中心）" if k == "" else k), v) for k, v in row["overdue_by_unit"].items()),

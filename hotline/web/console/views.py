@@ -94,7 +94,7 @@ def event_text(e: dict[str, Any], rt: Runtime) -> str:
             text = f"由{unit(e['from_unit'])}改派至{unit(e.get('to_unit'))}"
         return text + (f"；{e['note']}" if e.get("note") else "")
     if a == "sign":
-        return {True: "按时签收", False: "超时签收"}.get(e.get("on_time"), "")
+        return {True: "按时签收", False: "超时签收"}.get(e["on_time"], "") if "on_time" in e else ""
     if a == "return":
         return f"退单理由：{e.get('reason', '')}"
     if a == "decide-return":
@@ -117,7 +117,7 @@ def event_text(e: dict[str, Any], rt: Runtime) -> str:
             text = "不批准延期"
         return text + (f"；{e['note']}" if e.get("note") else "")
     if a == "reply":
-        on_time = {True: "（按时）", False: "（超时）"}.get(e.get("on_time"), "")
+        on_time = {True: "（按时）", False: "（超时）"}.get(e["on_time"], "") if "on_time" in e else ""
         return f"{labels.OUTCOME.get(e.get('outcome', ''), '')}{on_time}：{e.get('content', '')}"
     if a == "callback":
         if not e.get("contacted"):

@@ -28,7 +28,10 @@ async def test_fragments_are_stored_and_returned_verbatim(api, runtime):
 async def test_the_console_shows_script_as_text(api):
     created = await api.create("agent", title=SCRIPT[:200], content=SCRIPT)
     token = await api.token("agent")
-    r = await api.client.get(f"/console/fragments/ticket/{created['number']}", cookies={"hotline_session": token})
+    # The session cookie as a browser sends it (a header: httpx deprecates per-request cookies).
+    r = await api.client.get(
+        f"/console/fragments/ticket/{created['number']}", headers={"Cookie": f"hotline_session={token}"}
+    )
     assert r.status_code == 200, r.text
     assert "<script>alert" not in r.text and "<img src=x" not in r.text
     assert "&lt;script&gt;alert" in r.text

@@ -49,7 +49,8 @@ def state_dir() -> Iterator[Path]:
 
 
 async def test_private_mode_ignores_listening_defaults_and_uses_the_ports_asked_for(state_dir: Path) -> None:
-    assert socket.create_connection(("localhost", 5432), timeout=2)  # the premise: a system server is there
+    with socket.create_connection(("localhost", 5432), timeout=2):  # the premise: a system server is there
+        pass
     pg_port, redis_port = _free_port(), _free_port()
     env = {
         **os.environ,

@@ -144,11 +144,14 @@ def test_hotline_serve_does_not_believe_forwarded_addresses_from_an_untrusted_pe
             except urllib.error.HTTPError as exc:
                 codes.append(exc.code)
                 retry_after = exc.headers.get("Retry-After")
+                exc.close()
         assert codes[-1] == 429, codes
         assert retry_after is not None and int(retry_after) > 0
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+        assert proc.stderr is not None
+        proc.stderr.close()
 
 
 async def test_requests_taken_while_a_flush_is_under_way_still_count(runtime):

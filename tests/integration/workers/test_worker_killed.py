@@ -89,9 +89,15 @@ async def test_a_worker_killed_mid_job_runs_it_again_and_its_effect_happens_once
                     "SELECT count(*) FROM notifications WHERE step_id = any($1::bigint[])", [s["id"] for s in steps]
                 )
                 posted = {b.get("step_id") for _, b in hook.bodies}
-                return told > 0 and {s["id"] for s in sign_steps} <= posted
+                # Posted is not yet recorded: the worker marks a delivery delivered after the receiver's answer.
+                delivered = await runtime.pool.fetchval(
+                    "SELECT count(*) FROM webhook_deliveries "
+                    "WHERE step_id = any($1::bigint[]) AND status = 'delivered'",
+                    [s["id"] for s in sign_steps],
+                )
+                return told > 0 and {s["id"] for s in sign_steps} <= posted and delivered == len(sign_steps)
 
-            await _until(told_and_posted, 40, "the steps were told and posted")
+            await _until(told_and_posted, 40, "the steps were told, posted and recorded as delivered")
         finally:
             for proc in (first, second):
                 if proc is not None:

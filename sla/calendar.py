@@ -27,12 +27,12 @@ import chinese_calendar
 
 from sla.bounds import HORIZON_YEARS, OutOfRange
 
-__all__ = ["CalendarError", "WorkCalendar", "build_calendar"]
+__all__ = ["CalendarError", "DayTable", "WorkCalendar", "build_calendar"]
 
 UTC = UTC
 _US = 1_000_000
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
-# Years precomputed when a calendar is built; anything outside is added on first use (see _cover).
+# Years precomputed when a calendar is built; anything outside is added on first use (see cover).
 _PRELOAD_YEARS = (2000, 2060)
 _OVERRIDE_KEYS = {"format", "years", "exceptions"}
 _YEAR_KEYS = {"holidays", "workdays", "source", "note"}
@@ -72,11 +72,13 @@ def _contiguous_span(known_years: frozenset[int], anchor: int) -> tuple[int, int
     return date(first, 1, 1).toordinal(), date(last, 12, 31).toordinal()
 
 
-class _DayTable:
+class DayTable:
     """An immutable snapshot: working-day ordinals for the whole years [first_year, last_year].
 
-    `worktime` computes every quantity of one call from a single snapshot, so a concurrent extension of the
-    table (which replaces the snapshot, never mutates it) cannot mix two numberings.
+    `ords` is the sorted list of working-day ordinals, `lo`/`hi` the first and last date ordinals covered; the
+    index of a day in `ords` is its working-day number, which `worktime` bisects. `worktime` computes every
+    quantity of one call from a single snapshot, so a concurrent extension of the table (which replaces the
+    snapshot, never mutates it) cannot mix two numberings.
     """
 
     __slots__ = ("first_year", "last_year", "lo", "hi", "ords")
@@ -183,6 +185,14 @@ class WorkCalendar:
 
     Immutable from the outside. Internally it keeps a snapshot table of working-day ordinals that grows by whole
     years when an instant outside it is asked about; that growth is invisible to callers.
+
+    Besides the questions about dates, it offers `worktime` and `deadline` the pieces of their arithmetic, in
+    integers: local instants are (date ordinal, microseconds since local midnight).
+      `periods`   the office periods of a working day: (start_us, end_us, working microseconds before it);
+      `day_us`    working microseconds in one working day;  `close_us`  the local time of the day's close;
+      `cover()`   a `DayTable` snapshot of working-day ordinals spanning a range of local dates;
+      `to_utc()`  a local (ordinal, microseconds) as UTC;  `close_utc()`  a date's close of office hours in UTC.
+    These attributes are read-only by contract, like `name`, `tz` and `office_hours`.
     """
 
     __slots__ = (
@@ -190,9 +200,9 @@ class WorkCalendar:
         "tz",
         "office_hours",
         "version",
-        "_periods",
-        "_day_us",
-        "_last_end_us",
+        "periods",
+        "day_us",
+        "close_us",
         "_years",
         "_exceptions",
         "_reasons",
@@ -207,6 +217,9 @@ class WorkCalendar:
     tz: ZoneInfo
     office_hours: tuple[tuple[str, str], ...]
     version: str
+    periods: tuple[tuple[int, int, int], ...]
+    day_us: int
+    close_us: int
 
     def __init__(
         self,
@@ -233,9 +246,9 @@ class WorkCalendar:
         self.name = name
         self.tz = tz
         self.office_hours = office_hours
-        self._periods = tuple(periods)
-        self._day_us = worked
-        self._last_end_us = periods[-1][1]
+        self.periods = tuple(periods)
+        self.day_us = worked
+        self.close_us = periods[-1][1]
         self._years = years
         self._exceptions = exceptions
         self._reasons = reasons
@@ -252,7 +265,7 @@ class WorkCalendar:
     @property
     def day_seconds(self) -> int:
         """Length of one working day's office hours, in seconds."""
-        return self._day_us // _US
+        return self.day_us // _US
 
     def is_working_day(self, d: date) -> bool:
         """True when `d` (a local date) is a working day; never raises for any year."""
@@ -314,14 +327,17 @@ class WorkCalendar:
         classify = self._classify
         return [o for o in range(first, last + 1) if classify(date.fromordinal(o))]
 
-    def _build_table(self, first_year: int, last_year: int) -> _DayTable:
+    def _build_table(self, first_year: int, last_year: int) -> DayTable:
         ords: list[int] = []
         for year in range(first_year, last_year + 1):
             ords.extend(self._year_ordinals(year))
-        return _DayTable(first_year, last_year, ords)
+        return DayTable(first_year, last_year, ords)
 
-    def _cover(self, lo: int, hi: int) -> _DayTable:
-        """A snapshot covering local ordinals [lo, hi], extended by whole years (plus one spare) when needed."""
+    def cover(self, lo: int, hi: int) -> DayTable:
+        """A snapshot covering local date ordinals [lo, hi], extended by whole years (plus one spare) when needed.
+
+        Raises OutOfRange past the horizon years (`sla.bounds`). Compute everything of one question from one
+        snapshot: a later call may return a bigger one, numbered from another first day."""
         t = self._table
         if t.lo <= lo and hi <= t.hi:
             return t
@@ -337,22 +353,22 @@ class WorkCalendar:
         after: list[int] = []
         for year in range(t.last_year + 1, want_last + 1):
             after.extend(self._year_ordinals(year))
-        new = _DayTable(want_first, want_last, before + t.ords + after)
+        new = DayTable(want_first, want_last, before + t.ords + after)
         self._table = new  # replace, never mutate: readers holding the old snapshot stay consistent
         return new
 
-    # ---- helpers for worktime ---------------------------------------------------------------------------
+    # ---- arithmetic for worktime and deadline -------------------------------------------------------------
 
-    def _end_of_day_utc(self, o: int) -> datetime:
-        """End of the last office period of local ordinal `o`, as a UTC datetime (cached)."""
+    def close_utc(self, o: int) -> datetime:
+        """The close of office hours (end of the last period) of local date ordinal `o`, as UTC (cached)."""
         hit = self._end_utc.get(o)
         if hit is None:
-            hit = self._to_utc(o, self._last_end_us)
+            hit = self.to_utc(o, self.close_us)
             if len(self._end_utc) < 100_000:  # bounded: a pathological caller cannot grow it forever
                 self._end_utc[o] = hit
         return hit
 
-    def _to_utc(self, o: int, s_us: int) -> datetime:
+    def to_utc(self, o: int, s_us: int) -> datetime:
         """Local (ordinal, microseconds since midnight) as a UTC datetime."""
         if o in self._midnight_utc:
             base = self._midnight_utc[o]
@@ -368,8 +384,8 @@ class WorkCalendar:
         """UTC instant of local midnight of `o` when the zone's offset is the same from midnight to the close of
         office hours (every day in China), so that a local time is midnight plus an offset; else None."""
         midnight = self._to_utc_exact(o, 0)
-        close = self._to_utc_exact(o, self._last_end_us)
-        if close - midnight == timedelta(microseconds=self._last_end_us):
+        close = self._to_utc_exact(o, self.close_us)
+        if close - midnight == timedelta(microseconds=self.close_us):
             return midnight
         return None
 

@@ -290,7 +290,7 @@ def _warning(cal: WorkCalendar, basis: str, start: datetime, due: datetime, rati
 def _supervision(cal: WorkCalendar, due: datetime, days: int) -> datetime:
     """Supervision (督办) instant: the close of office hours of the Nth working day after due's local date."""
     o, _ = local_position(cal, due)
-    return cal._end_of_day_utc(nth_working_day_after(cal, o, days))
+    return cal.close_utc(nth_working_day_after(cal, o, days))
 
 
 def compute_deadline(
@@ -327,10 +327,10 @@ def compute_deadline(
         else:
             reach = advance_w(cal, o, s, max(1, round(row.limit * 3600 * _US)))
         due_o = reach.table.ords[reach.k]
-        if reach.local_us == cal._last_end_us:
-            due = cal._end_of_day_utc(due_o)
+        if reach.local_us == cal.close_us:
+            due = cal.close_utc(due_o)
         else:
-            due = cal._to_utc(due_o, reach.local_us)
+            due = cal.to_utc(due_o, reach.local_us)
         allowed_us = reach.w_end - reach.w_start
     else:
         basis = "natural"
@@ -345,7 +345,7 @@ def compute_deadline(
     capped = cap is not None and not breached and cap < due
     floor = None
     if breached:
-        floor = cal._end_of_day_utc(nth_working_day_after(cal, o, UPSTREAM_BREACH_MINIMUM_WORKING_DAYS))
+        floor = cal.close_utc(nth_working_day_after(cal, o, UPSTREAM_BREACH_MINIMUM_WORKING_DAYS))
     if capped or (floor is not None and floor < due):
         due = cap.astimezone(UTC) if capped else floor  # type: ignore[union-attr,assignment]
         allowed, warning = _warning(cal, basis, start_utc, due, ratio)
@@ -356,7 +356,7 @@ def compute_deadline(
         allowed = allowed_us / _US
         warn_us = min(round(ratio * allowed_us), allowed_us - 1)  # strictly before the due, even for 1 us
         if warn_us > 0:
-            warning = min(cal._to_utc(*landing(cal, reach.table, reach.w_start + warn_us)), due)
+            warning = min(cal.to_utc(*landing(cal, reach.table, reach.w_start + warn_us)), due)
         else:
             warning = min(add_working_seconds(cal, start_utc, 0), due)
         k_sup = reach.k + days_after  # the due day is ords[k]; the Nth working day after it is ords[k + N]
@@ -369,7 +369,7 @@ def compute_deadline(
         warning = start_utc + timedelta(seconds=ratio * allowed)
         due_o, _ = local_position(cal, due)
         sup_o = nth_working_day_after(cal, due_o, days_after)
-    supervision = cal._end_of_day_utc(sup_o)
+    supervision = cal.close_utc(sup_o)
 
     return Deadline(
         clock,
@@ -456,7 +456,7 @@ def extend_deadline(
         check_date(until_date, "until")
         if not cal.is_working_day(until_date):
             raise ValueError(f"until {until_date} is not a working day on calendar {cal.name!r}")
-        new_due = cal._end_of_day_utc(until_date.toordinal())
+        new_due = cal.close_utc(until_date.toordinal())
         if new_due > add_working_days(cal, d.due_at, MAX_EXTENSION_WORKING_DAYS):
             raise ValueError(
                 f"until {until_date} is more than {MAX_EXTENSION_WORKING_DAYS} working days after the "

@@ -2,8 +2,8 @@
 
 This module owns the *data* side of working time: the official China schedule (statutory holidays and the
 make-up workdays of 调休) read from the `chinese_calendar` package, the local overrides of
-`config/data/calendar.toml`, and a precomputed, sorted table of working-day ordinals that `worktime` bisects.
-It knows nothing about deadlines or policies.
+`config/data/calendar.toml` (validated by `sla.overrides`), and a precomputed, sorted table of working-day
+ordinals that `worktime` bisects. It knows nothing about deadlines or policies.
 
 Precedence for one date, highest first:
   1. a local exception (`[[exceptions]]`: a typhoon day off, a declared working Saturday);
@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import chinese_calendar
 
 from sla.bounds import HORIZON_YEARS, OutOfRange
+from sla.overrides import CalendarError, Exceptions, Reasons, YearTables, parse_overrides
 
 __all__ = ["CalendarError", "DayTable", "WorkCalendar", "build_calendar"]
 
@@ -34,13 +35,6 @@ _US = 1_000_000
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 # Years precomputed when a calendar is built; anything outside is added on first use (see cover).
 _PRELOAD_YEARS = (2000, 2060)
-_OVERRIDE_KEYS = {"format", "years", "exceptions"}
-_YEAR_KEYS = {"holidays", "workdays", "source", "note"}
-_EXCEPTION_KEYS = {"date", "working", "reason"}
-
-
-class CalendarError(ValueError):
-    """The calendar overrides, time zone or office hours are invalid; the message names the entry."""
 
 
 def _official_tables() -> tuple[dict[date, Any], dict[date, Any], int, int]:
@@ -98,88 +92,6 @@ def _parse_hhmm(text: str) -> int:
     return (int(h) * 3600 + int(m) * 60) * _US
 
 
-def _as_date(value: Any, where: str) -> date:
-    # tomllib gives datetime.date for a bare TOML date; JSON round-trips give ISO strings. Accept both.
-    if isinstance(value, datetime):
-        raise CalendarError(f"{where}: {value!r} is a date-time, expected a date")
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise CalendarError(f"{where}: {value!r} is not a date (YYYY-MM-DD)")
-
-
-def _parse_overrides(
-    overrides: Mapping[str, Any] | None,
-) -> tuple[dict[int, tuple[frozenset[date], frozenset[date]]], dict[date, bool], dict[date, str]]:
-    """Validate the parsed calendar.toml; return per-year (holidays, workdays), exceptions and their reasons."""
-    years: dict[int, tuple[frozenset[date], frozenset[date]]] = {}
-    exceptions: dict[date, bool] = {}
-    reasons: dict[date, str] = {}
-    if not overrides:
-        return years, exceptions, reasons
-    if not isinstance(overrides, Mapping):
-        raise CalendarError("calendar overrides must be a table")
-    unknown = set(overrides) - _OVERRIDE_KEYS
-    if unknown:
-        raise CalendarError(f"calendar overrides: unknown keys {sorted(unknown)} (expected {sorted(_OVERRIDE_KEYS)})")
-    fmt = overrides.get("format", 1)
-    if fmt != 1:
-        raise CalendarError(f"calendar overrides: format {fmt!r} is not supported (expected 1)")
-
-    raw_years = overrides.get("years", {})
-    if not isinstance(raw_years, Mapping):
-        raise CalendarError("calendar overrides: [years] must be a table of [years.YYYY] tables")
-    for key, table in raw_years.items():
-        where = f"[years.{key}]"
-        if not (isinstance(key, int) or (isinstance(key, str) and key.isdigit() and len(key) == 4)):
-            raise CalendarError(f"{where}: the key must be a four-digit year")
-        year = int(key)
-        if not isinstance(table, Mapping):
-            raise CalendarError(f"{where}: must be a table with holidays and workdays lists")
-        extra = set(table) - _YEAR_KEYS
-        if extra:
-            raise CalendarError(f"{where}: unknown keys {sorted(extra)} (expected {sorted(_YEAR_KEYS)})")
-        sets: list[frozenset[date]] = []
-        for field in ("holidays", "workdays"):
-            values = table.get(field, [])
-            if not isinstance(values, list):
-                raise CalendarError(f"{where}.{field}: must be a list of dates")
-            parsed = frozenset(_as_date(v, f"{where}.{field}") for v in values)
-            stray = sorted(d.isoformat() for d in parsed if d.year != year)
-            if stray:
-                raise CalendarError(f"{where}.{field}: dates outside {year}: {stray}")
-            sets.append(parsed)
-        both = sorted(d.isoformat() for d in sets[0] & sets[1])
-        if both:
-            raise CalendarError(f"{where}: dates listed both as holiday and workday: {both}")
-        years[year] = (sets[0], sets[1])
-
-    raw_exc = overrides.get("exceptions", [])
-    if not isinstance(raw_exc, list):
-        raise CalendarError("calendar overrides: exceptions must be an array of tables ([[exceptions]])")
-    for i, entry in enumerate(raw_exc, start=1):
-        where = f"[[exceptions]] #{i}"
-        if not isinstance(entry, Mapping):
-            raise CalendarError(f"{where}: must be a table with date, working, reason")
-        extra = set(entry) - _EXCEPTION_KEYS
-        if extra:
-            raise CalendarError(f"{where}: unknown keys {sorted(extra)} (expected {sorted(_EXCEPTION_KEYS)})")
-        if "date" not in entry or "working" not in entry:
-            raise CalendarError(f"{where}: needs date and working")
-        d = _as_date(entry["date"], where)
-        if not isinstance(entry["working"], bool):
-            raise CalendarError(f"{where} ({d}): working must be true or false")
-        if d in exceptions:
-            raise CalendarError(f"{where}: {d} is listed twice")
-        exceptions[d] = entry["working"]
-        reasons[d] = str(entry.get("reason", ""))
-    return years, exceptions, reasons
-
-
 class WorkCalendar:
     """A working calendar: working days (official schedule + overrides) and office hours in one time zone.
 
@@ -227,9 +139,9 @@ class WorkCalendar:
         name: str,
         tz: ZoneInfo,
         office_hours: tuple[tuple[str, str], ...],
-        years: dict[int, tuple[frozenset[date], frozenset[date]]],
-        exceptions: dict[date, bool],
-        reasons: dict[date, str],
+        years: YearTables,
+        exceptions: Exceptions,
+        reasons: Reasons,
     ) -> None:
         periods: list[tuple[int, int, int]] = []  # (start_us, end_us, working_us_before_this_period)
         worked = 0
@@ -440,5 +352,5 @@ def build_calendar(
         hours = tuple((str(a), str(b)) for a, b in office_hours)
     except (TypeError, ValueError) as exc:
         raise CalendarError(f"office hours: {office_hours!r} must be (start, end) pairs") from exc
-    years, exceptions, reasons = _parse_overrides(overrides)
+    years, exceptions, reasons = parse_overrides(overrides)
     return WorkCalendar(name=name, tz=zone, office_hours=hours, years=years, exceptions=exceptions, reasons=reasons)

@@ -150,6 +150,37 @@ def _parse_row(
     if not isinstance(raw, Mapping):
         return None, [f"row #{position}: must be a table, got {type(raw).__name__}"]
     name = f"row {raw.get('id')!r} (#{position})" if raw.get("id") is not None else f"row #{position}"
+    problems = _key_problems(raw, name)
+    if any(k not in raw for k in _REQUIRED):
+        return None, problems
+    problems += _match_problems(raw, name, channels, kinds)
+    problems += _limit_problems(raw, name)
+    ratio = raw.get("warning_ratio", defaults["warning_ratio"])
+    if not _check_ratio(ratio):
+        problems.append(f"{name}: warning_ratio {ratio!r} must be a number in (0, 1)")
+    days = raw.get("supervision_after_working_days", defaults["supervision_after_working_days"])
+    if not _check_days(days):
+        problems.append(
+            f"{name}: supervision_after_working_days {days!r} must be an integer from 1 to "
+            f"{MAX_SUPERVISION_AFTER_WORKING_DAYS}"
+        )
+    if problems:
+        return None, problems
+    return PolicyRow(
+        id=raw["id"],
+        clock=raw["clock"],
+        channel=raw["channel"],
+        kind=raw["kind"],
+        urgent=raw["urgent"],
+        limit=raw["limit"],
+        unit=raw["unit"],
+        warning_ratio=float(ratio),
+        supervision_after_working_days=days,
+    ), []
+
+
+def _key_problems(raw: Mapping[str, Any], name: str) -> list[str]:
+    """Required keys missing and keys no row has."""
     problems: list[str] = []
     missing = [k for k in _REQUIRED if k not in raw]
     if missing:
@@ -157,8 +188,14 @@ def _parse_row(
     unknown = sorted(set(raw) - set(_REQUIRED) - set(_OPTIONAL))
     if unknown:
         problems.append(f"{name}: unknown keys {unknown}")
-    if missing:
-        return None, problems
+    return problems
+
+
+def _match_problems(
+    raw: Mapping[str, Any], name: str, channels: frozenset[str] | None, kinds: frozenset[str] | None
+) -> list[str]:
+    """What the row is for: its id, clock, channel, kind and urgency."""
+    problems: list[str] = []
     if not isinstance(raw["id"], str) or not raw["id"].strip():
         problems.append(f"{name}: id must be a non-empty string")
     if raw["clock"] not in CLOCKS:
@@ -171,34 +208,19 @@ def _parse_row(
             problems.append(f"{name}: unknown {field} {value!r} (known: {', '.join(sorted(known))})")
     if raw["urgent"] is not True and raw["urgent"] is not False and raw["urgent"] != WILDCARD:
         problems.append(f"{name}: urgent {raw['urgent']!r} must be true, false or '*'")
+    return problems
+
+
+def _limit_problems(raw: Mapping[str, Any], name: str) -> list[str]:
+    """The limit and its unit: a positive number, no more than MAX_LIMIT of a known unit."""
+    problems: list[str] = []
     if not _is_number(raw["limit"]) or raw["limit"] <= 0:
         problems.append(f"{name}: limit {raw['limit']!r} must be a positive number")
     if raw["unit"] not in UNITS:
         problems.append(f"{name}: unit {raw['unit']!r} is not one of {', '.join(UNITS)}")
     elif _is_number(raw["limit"]) and raw["limit"] > MAX_LIMIT[raw["unit"]]:
         problems.append(f"{name}: limit {raw['limit']!r} is more than {MAX_LIMIT[raw['unit']]} {raw['unit']}")
-    ratio = raw.get("warning_ratio", defaults["warning_ratio"])
-    if not _check_ratio(ratio):
-        problems.append(f"{name}: warning_ratio {ratio!r} must be a number in (0, 1)")
-    days = raw.get("supervision_after_working_days", defaults["supervision_after_working_days"])
-    if not _check_days(days):
-        problems.append(
-            f"{name}: supervision_after_working_days {days!r} must be an integer from 1 to {MAX_SUPERVISION_AFTER_WORKING_DAYS}"
-        )
-    if problems:
-        return None, problems
-    limit = raw["limit"]
-    return PolicyRow(
-        id=raw["id"],
-        clock=raw["clock"],
-        channel=raw["channel"],
-        kind=raw["kind"],
-        urgent=raw["urgent"],
-        limit=limit,
-        unit=raw["unit"],
-        warning_ratio=float(ratio),
-        supervision_after_working_days=days,
-    ), []
+    return problems
 
 
 def _overlap(a: PolicyRow, b: PolicyRow) -> bool:

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from itertools import product
 from typing import Any, Literal
 
-__all__ = ["CLOCKS", "UNITS", "PolicyError", "PolicyRow", "PolicySet", "WILDCARD"]
+__all__ = [
+    "CLOCKS",
+    "MAX_EXTENSION_WORKING_DAYS",
+    "UNITS",
+    "UPSTREAM_BREACH_MINIMUM_WORKING_DAYS",
+    "WILDCARD",
+    "PolicyError",
+    "PolicyRow",
+    "PolicySet",
+]
 
 CLOCKS = ("sign", "reply", "callback")
 UNITS = ("working_days", "working_hours", "hours", "minutes")
@@ -25,6 +34,12 @@ DEFAULT_SUPERVISION_AFTER_WORKING_DAYS = 2
 # covers (sla.bounds), and no hotline limit comes near it.
 MAX_LIMIT = {"working_days": 250, "working_hours": 2000, "hours": 8784, "minutes": 527040}
 MAX_SUPERVISION_AFTER_WORKING_DAYS = 60
+# An extension moves a deadline by at most this many working days, given as a count or as a date.
+MAX_EXTENSION_WORKING_DAYS = 60
+# What a clock gets when its upstream deadline had already passed as it started (a late transfer, a re-dispatch
+# after the upstream deadline): the close of the Nth working day after it starts, or the policy's own limit if
+# that is shorter. The upstream breach is the earlier holder's (or upstream's), not this unit's.
+UPSTREAM_BREACH_MINIMUM_WORKING_DAYS = 1
 
 _REQUIRED = ("id", "clock", "channel", "kind", "urgent", "limit", "unit")
 _OPTIONAL = ("warning_ratio", "supervision_after_working_days")

@@ -3,9 +3,9 @@ deadlines and the escalation ladder. `now`, calendars and policies are always ar
 clock, a file or a database.
 
 Modules: calendar (which days work, office hours) and overrides (the local calendar file), worktime (adding and
-measuring working time), policy (which limit applies), deadline (a clock's Deadline value and its stored form),
-compute (computing and moving a deadline), explain (how a deadline was reached), escalation (warning / overdue /
-supervision), bounds (the instants the arithmetic supports).
+measuring working time), policy and policy_row (which limit applies; one row and its checks), deadline (a clock's
+Deadline value and its stored form), compute (computing and moving a deadline), explain (how a deadline was
+reached), escalation (warning / overdue / supervision), bounds (the instants the arithmetic supports).
 """
 
 from sla.bounds import SUPPORTED_YEARS, OutOfRange, out_of_range
@@ -20,7 +20,8 @@ from sla.compute import (
 )
 from sla.deadline import Adjustment, Deadline
 from sla.escalation import STEPS, ladder, remaining_seconds, step_due
-from sla.policy import CLOCKS, UNITS, PolicyError, PolicyRow, PolicySet
+from sla.policy import PolicySet
+from sla.policy_row import CLOCKS, UNITS, PolicyError, PolicyRow
 from sla.worktime import add_working_days, add_working_seconds, next_working_moment, working_seconds_between
 
 __all__ = [

@@ -13,7 +13,8 @@ from typing import Any, Literal
 from sla.bounds import check_date, check_instant
 from sla.calendar import WorkCalendar
 from sla.deadline import Adjustment, Deadline
-from sla.policy import MAX_EXTENSION_WORKING_DAYS, UPSTREAM_BREACH_MINIMUM_WORKING_DAYS, PolicySet
+from sla.policy import PolicySet
+from sla.policy_row import MAX_EXTENSION_WORKING_DAYS, UPSTREAM_BREACH_MINIMUM_WORKING_DAYS
 from sla.worktime import (
     Reach,
     add_working_days,

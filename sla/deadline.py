@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from sla.calendar import WorkCalendar
 from sla.explain import FACT_KEYS, assemble, calendar_facts
-from sla.policy import PolicyRow
+from sla.policy_row import PolicyRow
 from sla.worktime import require_aware
 
 __all__ = ["Adjustment", "Deadline"]

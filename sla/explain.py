@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sla.calendar import WorkCalendar
-from sla.policy import UPSTREAM_BREACH_MINIMUM_WORKING_DAYS
+from sla.policy_row import UPSTREAM_BREACH_MINIMUM_WORKING_DAYS
 
 if TYPE_CHECKING:
     from sla.deadline import Deadline

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from sla.calendar import WorkCalendar
-from sla.explain import FACT_KEYS, assemble, calendar_facts
+from sla.explain import assemble, calendar_facts
 from sla.policy_row import PolicyRow
 from sla.worktime import require_aware
 
@@ -134,9 +134,7 @@ class Deadline:
         if calendar is not None and calendar is not self.calendar:
             return calendar_facts(self, calendar)
         if self._facts is None:
-            legacy = self._explanation if self.calendar is None else None  # a deadline stored whole (before 0016)
-            facts = {key: legacy[key] for key in FACT_KEYS} if legacy else calendar_facts(self, self.calendar)
-            object.__setattr__(self, "_facts", facts)
+            object.__setattr__(self, "_facts", calendar_facts(self, self.calendar))
         assert self._facts is not None
         return self._facts
 
@@ -218,11 +216,8 @@ class Deadline:
             policy=PolicyRow.from_dict(policy) if policy else None,
             calendar=calendar,
         )
-        if calendar is None:
-            if data.get("explained") is not None:
-                object.__setattr__(d, "_facts", data["explained"])
-            elif data.get("explanation") is not None:  # stored whole before the calendar's part was split out
-                object.__setattr__(d, "_explanation", data["explanation"])
+        if calendar is None and data.get("explained") is not None:
+            object.__setattr__(d, "_facts", data["explained"])
         return d
 
 

@@ -38,17 +38,16 @@ browser:
 test: install browser
 	@eval "$$($(BIN)/hotline services)" && $(BIN)/pytest --durations=20 --cov --cov-report=term $(PYTEST_ARGS)
 
-# Static gates. Formatting and the import-linter layers must be clean. ruff's rules and mypy are not clean yet: their
-# counts may only fall (the ceilings below are the counts measured on the layout commit; lower them as folders are
-# cleaned, and replace the ceiling by a plain run once it reaches 0).
-RUFF_CEILING := 85
-MYPY_CEILING := 6
+# Static gates. Formatting, the import-linter layers and mypy (default strictness; --strict flags for sla/ and config/,
+# see pyproject.toml) must be clean. ruff's rules are not clean yet: its count may only fall (lower the ceiling as
+# folders are cleaned, and replace it by a plain run once it reaches 0).
+RUFF_CEILING := 81
 check: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	@n=$$($(BIN)/ruff check . --output-format concise -q | grep -c ':[0-9]*:[0-9]*: '); \
 	  echo "ruff check: $$n findings (ceiling $(RUFF_CEILING))"; [ "$$n" -le $(RUFF_CEILING) ]
-	@n=$$($(BIN)/mypy | grep -c ': error:'); echo "mypy: $$n errors (ceiling $(MYPY_CEILING))"; [ "$$n" -le $(MYPY_CEILING) ]
+	$(BIN)/mypy
 
 test-unit: install
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)

@@ -92,8 +92,22 @@ def _req(entry: dict[str, Any], key: str, where: str) -> str:
 def parse_reference(
     data: dict[str, Any], accounts_data: dict[str, Any] | None = None, *, source: str = "reference.toml"
 ) -> Reference:
+    """Validate the parsed reference.toml (and accounts.toml) in dependency order: channels, territories,
+    categories and kinds, units, routing rules, accounts. The first error found is raised, naming the entry."""
+    channels = _parse_channels(data.get("channel", []), source)
+    territories = _parse_territories(data.get("territory", []), source)
+    categories = _parse_codes(data.get("categories", {}), "category", source)
+    kinds = _parse_codes(data.get("kinds", {}), "kind", source)
+    units = _parse_units(data.get("unit", []), territories, source)
+    rules = _parse_rules(data.get("rule", []), categories, territories, units, source)
+    _check_bureau_rules(rules, territories, units, source)
+    accounts = _parse_accounts(accounts_data, channels, units) if accounts_data else []
+    return Reference(channels, territories, categories, kinds, units, tuple(rules), tuple(accounts))
+
+
+def _parse_channels(entries: list[dict[str, Any]], source: str) -> dict[str, Channel]:
     channels: dict[str, Channel] = {}
-    for i, entry in enumerate(data.get("channel", [])):
+    for i, entry in enumerate(entries):
         where = f"{source}: channel #{i + 1}"
         code = _req(entry, "code", where)
         if code in channels:
@@ -102,9 +116,12 @@ def parse_reference(
         if kind not in CHANNEL_KINDS:
             raise ConfigError(f"{where}: kind {kind!r} must be one of {sorted(CHANNEL_KINDS)}")
         channels[code] = Channel(code, _req(entry, "name", where), kind)
+    return channels
 
+
+def _parse_territories(entries: list[dict[str, Any]], source: str) -> dict[str, Territory]:
     territories: dict[str, Territory] = {}
-    for i, entry in enumerate(data.get("territory", [])):
+    for i, entry in enumerate(entries):
         where = f"{source}: territory #{i + 1}"
         code = _req(entry, "code", where)
         if not _TERRITORY.match(code):
@@ -115,16 +132,21 @@ def parse_reference(
     for t in territories.values():
         if t.parent is not None and t.parent not in territories:
             raise ConfigError(f"{source}: territory {t.code} has unknown parent {t.parent!r}")
+    return territories
 
-    categories = {str(k): str(v) for k, v in data.get("categories", {}).items()}
-    kinds = {str(k): str(v) for k, v in data.get("kinds", {}).items()}
-    for label, table in (("category", categories), ("kind", kinds)):
-        for code in table:
-            if not _CODE.match(code):
-                raise ConfigError(f"{source}: {label} code {code!r} is not a lower-case identifier")
 
+def _parse_codes(raw: dict[Any, Any], label: str, source: str) -> dict[str, str]:
+    """A table of code = Chinese name (categories, kinds); codes are lower-case identifiers."""
+    table = {str(k): str(v) for k, v in raw.items()}
+    for code in table:
+        if not _CODE.match(code):
+            raise ConfigError(f"{source}: {label} code {code!r} is not a lower-case identifier")
+    return table
+
+
+def _parse_units(entries: list[dict[str, Any]], territories: dict[str, Territory], source: str) -> dict[str, Unit]:
     units: dict[str, Unit] = {}
-    for i, entry in enumerate(data.get("unit", [])):
+    for i, entry in enumerate(entries):
         where = f"{source}: unit #{i + 1}"
         code = _req(entry, "code", where)
         if not _CODE.match(code):
@@ -135,10 +157,19 @@ def parse_reference(
         if territory is not None and territory not in territories:
             raise ConfigError(f"{where} ({code}): unknown territory {territory!r}")
         units[code] = Unit(code, _req(entry, "name", where), territory)
+    return units
 
+
+def _parse_rules(
+    entries: list[dict[str, Any]],
+    categories: dict[str, str],
+    territories: dict[str, Territory],
+    units: dict[str, Unit],
+    source: str,
+) -> list[Rule]:
     rules: list[Rule] = []
     seen: dict[tuple[str, str], int] = {}
-    for i, entry in enumerate(data.get("rule", [])):
+    for i, entry in enumerate(entries):
         rid = i + 1
         where = f"{source}: rule #{rid}"
         category = _req(entry, "category", where)
@@ -157,15 +188,21 @@ def parse_reference(
             )
         seen[key] = rid
         rules.append(Rule(rid, category, territory, unit))
+    return rules
 
-    # A bureau template must resolve for every territory it can apply to (those without a more specific rule).
+
+def _check_bureau_rules(
+    rules: list[Rule], territories: dict[str, Territory], units: dict[str, Unit], source: str
+) -> None:
+    """A bureau template must resolve for every territory it can apply to (those without a more specific rule)."""
+    specific = {(rule.category, rule.territory) for rule in rules}
     for rule in rules:
         if rule.unit != BUREAU_TEMPLATE:
             continue
         if rule.territory != "*":
             targets = [rule.territory]
         else:
-            targets = [t for t in territories if (rule.category, t) not in seen]
+            targets = [t for t in territories if (rule.category, t) not in specific]
         for t in targets:
             if f"{t}-bureau" not in units:
                 raise ConfigError(
@@ -173,31 +210,38 @@ def parse_reference(
                     f"unknown unit '{t}-bureau'"
                 )
 
+
+def _parse_accounts(
+    accounts_data: dict[str, Any], channels: dict[str, Channel], units: dict[str, Unit]
+) -> list[Account]:
     accounts: list[Account] = []
-    if accounts_data:
-        names: set[str] = set()
-        for i, entry in enumerate(accounts_data.get("account", [])):
-            where = f"accounts.toml: account #{i + 1}"
-            username = _req(entry, "username", where)
-            role = _req(entry, "role", where)
-            if role not in ROLES:
-                raise ConfigError(f"{where} ({username}): unknown role {role!r}")
-            unit = entry.get("unit")
-            channel = entry.get("channel")
-            if role == "handler" and unit not in units:
-                raise ConfigError(f"{where} ({username}): a handler needs a known unit, got {unit!r}")
-            if role == "integration" and channel not in channels:
-                raise ConfigError(f"{where} ({username}): an integration needs a known channel, got {channel!r}")
-            if username in names:
-                raise ConfigError(f"{where}: duplicate username {username!r}")
-            names.add(username)
-            accounts.append(Account(username, role, entry.get("display_name", username), unit, channel))
-        if accounts_data.get("handler_per_unit"):
-            for unit in units.values():
-                username = f"handler-{unit.code}"
-                if username not in names:
-                    accounts.append(Account(username, "handler", f"{unit.name}承办人", unit=unit.code))
-    return Reference(channels, territories, categories, kinds, units, tuple(rules), tuple(accounts))
+    names: set[str] = set()
+    for i, entry in enumerate(accounts_data.get("account", [])):
+        account = _parse_account(entry, f"accounts.toml: account #{i + 1}", channels, units)
+        if account.username in names:
+            raise ConfigError(f"accounts.toml: account #{i + 1}: duplicate username {account.username!r}")
+        names.add(account.username)
+        accounts.append(account)
+    if accounts_data.get("handler_per_unit"):
+        for unit in units.values():
+            username = f"handler-{unit.code}"
+            if username not in names:
+                accounts.append(Account(username, "handler", f"{unit.name}承办人", unit=unit.code))
+    return accounts
+
+
+def _parse_account(entry: dict[str, Any], where: str, channels: dict[str, Channel], units: dict[str, Unit]) -> Account:
+    username = _req(entry, "username", where)
+    role = _req(entry, "role", where)
+    if role not in ROLES:
+        raise ConfigError(f"{where} ({username}): unknown role {role!r}")
+    unit = entry.get("unit")
+    channel = entry.get("channel")
+    if role == "handler" and unit not in units:
+        raise ConfigError(f"{where} ({username}): a handler needs a known unit, got {unit!r}")
+    if role == "integration" and channel not in channels:
+        raise ConfigError(f"{where} ({username}): an integration needs a known channel, got {channel!r}")
+    return Account(username, role, entry.get("display_name", username), unit, channel)
 
 
 def load_reference(data_dir: Path = DATA_DIR) -> Reference:

@@ -2,24 +2,26 @@
 deadlines and the escalation ladder. `now`, calendars and policies are always arguments; nothing here reads the
 clock, a file or a database.
 
-Modules: calendar (which days work, office hours), worktime (adding and measuring working time), policy (which
-limit applies), deadline (computing and moving a clock's deadline), escalation (warning / overdue / supervision).
+Modules: calendar (which days work, office hours) and overrides (the local calendar file), worktime (adding and
+measuring working time), policy and policy_row (which limit applies; one row and its checks), deadline (a clock's
+Deadline value and its stored form), compute (computing and moving a deadline), explain (how a deadline was
+reached), escalation (warning / overdue / supervision), bounds (the instants the arithmetic supports).
 """
 
 from sla.bounds import SUPPORTED_YEARS, OutOfRange, out_of_range
 from sla.calendar import CalendarError, WorkCalendar, build_calendar
-from sla.deadline import (
+from sla.compute import (
     MAX_EXTENSION_WORKING_DAYS,
     UPSTREAM_BREACH_MINIMUM_WORKING_DAYS,
-    Adjustment,
-    Deadline,
     compute_deadline,
     extend_deadline,
     resume_deadline,
     suspend_deadline,
 )
+from sla.deadline import Adjustment, Deadline
 from sla.escalation import STEP_INSTANTS, STEPS, ladder, remaining_seconds, step_at, step_due
-from sla.policy import CLOCKS, UNITS, PolicyError, PolicyRow, PolicySet
+from sla.policy import PolicySet
+from sla.policy_row import CLOCKS, UNITS, PolicyError, PolicyRow
 from sla.worktime import add_working_days, add_working_seconds, next_working_moment, working_seconds_between
 
 __all__ = [

@@ -2,8 +2,8 @@
 
 This module owns the *data* side of working time: the official China schedule (statutory holidays and the
 make-up workdays of 调休) read from the `chinese_calendar` package, the local overrides of
-`config/data/calendar.toml`, and a precomputed, sorted table of working-day ordinals that `worktime` bisects.
-It knows nothing about deadlines or policies.
+`config/data/calendar.toml` (validated by `sla.overrides`), and a precomputed, sorted table of working-day
+ordinals that `worktime` bisects. It knows nothing about deadlines or policies.
 
 Precedence for one date, highest first:
   1. a local exception (`[[exceptions]]`: a typhoon day off, a declared working Saturday);
@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,21 +26,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import chinese_calendar
 
 from sla.bounds import HORIZON_YEARS, OutOfRange
+from sla.overrides import CalendarError, Exceptions, Reasons, YearTables, parse_overrides
 
-__all__ = ["CalendarError", "WorkCalendar", "build_calendar"]
+__all__ = ["CalendarError", "DayTable", "WorkCalendar", "build_calendar"]
 
 UTC = UTC
 _US = 1_000_000
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
-# Years precomputed when a calendar is built; anything outside is added on first use (see _cover).
+# Years precomputed when a calendar is built; anything outside is added on first use (see cover).
 _PRELOAD_YEARS = (2000, 2060)
-_OVERRIDE_KEYS = {"format", "years", "exceptions"}
-_YEAR_KEYS = {"holidays", "workdays", "source", "note"}
-_EXCEPTION_KEYS = {"date", "working", "reason"}
-
-
-class CalendarError(ValueError):
-    """The calendar overrides, time zone or office hours are invalid; the message names the entry."""
 
 
 def _official_tables() -> tuple[dict[date, Any], dict[date, Any], int, int]:
@@ -72,11 +66,13 @@ def _contiguous_span(known_years: frozenset[int], anchor: int) -> tuple[int, int
     return date(first, 1, 1).toordinal(), date(last, 12, 31).toordinal()
 
 
-class _DayTable:
+class DayTable:
     """An immutable snapshot: working-day ordinals for the whole years [first_year, last_year].
 
-    `worktime` computes every quantity of one call from a single snapshot, so a concurrent extension of the
-    table (which replaces the snapshot, never mutates it) cannot mix two numberings.
+    `ords` is the sorted list of working-day ordinals, `lo`/`hi` the first and last date ordinals covered; the
+    index of a day in `ords` is its working-day number, which `worktime` bisects. `worktime` computes every
+    quantity of one call from a single snapshot, so a concurrent extension of the table (which replaces the
+    snapshot, never mutates it) cannot mix two numberings.
     """
 
     __slots__ = ("first_year", "last_year", "lo", "hi", "ords")
@@ -96,93 +92,19 @@ def _parse_hhmm(text: str) -> int:
     return (int(h) * 3600 + int(m) * 60) * _US
 
 
-def _as_date(value: Any, where: str) -> date:
-    # tomllib gives datetime.date for a bare TOML date; JSON round-trips give ISO strings. Accept both.
-    if isinstance(value, datetime):
-        raise CalendarError(f"{where}: {value!r} is a date-time, expected a date")
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise CalendarError(f"{where}: {value!r} is not a date (YYYY-MM-DD)")
-
-
-def _parse_overrides(
-    overrides: Mapping[str, Any] | None,
-) -> tuple[dict[int, tuple[frozenset[date], frozenset[date]]], dict[date, bool], dict[date, str]]:
-    """Validate the parsed calendar.toml; return per-year (holidays, workdays), exceptions and their reasons."""
-    years: dict[int, tuple[frozenset[date], frozenset[date]]] = {}
-    exceptions: dict[date, bool] = {}
-    reasons: dict[date, str] = {}
-    if not overrides:
-        return years, exceptions, reasons
-    if not isinstance(overrides, Mapping):
-        raise CalendarError("calendar overrides must be a table")
-    unknown = set(overrides) - _OVERRIDE_KEYS
-    if unknown:
-        raise CalendarError(f"calendar overrides: unknown keys {sorted(unknown)} (expected {sorted(_OVERRIDE_KEYS)})")
-    fmt = overrides.get("format", 1)
-    if fmt != 1:
-        raise CalendarError(f"calendar overrides: format {fmt!r} is not supported (expected 1)")
-
-    raw_years = overrides.get("years", {})
-    if not isinstance(raw_years, Mapping):
-        raise CalendarError("calendar overrides: [years] must be a table of [years.YYYY] tables")
-    for key, table in raw_years.items():
-        where = f"[years.{key}]"
-        if not (isinstance(key, int) or (isinstance(key, str) and key.isdigit() and len(key) == 4)):
-            raise CalendarError(f"{where}: the key must be a four-digit year")
-        year = int(key)
-        if not isinstance(table, Mapping):
-            raise CalendarError(f"{where}: must be a table with holidays and workdays lists")
-        extra = set(table) - _YEAR_KEYS
-        if extra:
-            raise CalendarError(f"{where}: unknown keys {sorted(extra)} (expected {sorted(_YEAR_KEYS)})")
-        sets: list[frozenset[date]] = []
-        for field in ("holidays", "workdays"):
-            values = table.get(field, [])
-            if not isinstance(values, list):
-                raise CalendarError(f"{where}.{field}: must be a list of dates")
-            parsed = frozenset(_as_date(v, f"{where}.{field}") for v in values)
-            stray = sorted(d.isoformat() for d in parsed if d.year != year)
-            if stray:
-                raise CalendarError(f"{where}.{field}: dates outside {year}: {stray}")
-            sets.append(parsed)
-        both = sorted(d.isoformat() for d in sets[0] & sets[1])
-        if both:
-            raise CalendarError(f"{where}: dates listed both as holiday and workday: {both}")
-        years[year] = (sets[0], sets[1])
-
-    raw_exc = overrides.get("exceptions", [])
-    if not isinstance(raw_exc, list):
-        raise CalendarError("calendar overrides: exceptions must be an array of tables ([[exceptions]])")
-    for i, entry in enumerate(raw_exc, start=1):
-        where = f"[[exceptions]] #{i}"
-        if not isinstance(entry, Mapping):
-            raise CalendarError(f"{where}: must be a table with date, working, reason")
-        extra = set(entry) - _EXCEPTION_KEYS
-        if extra:
-            raise CalendarError(f"{where}: unknown keys {sorted(extra)} (expected {sorted(_EXCEPTION_KEYS)})")
-        if "date" not in entry or "working" not in entry:
-            raise CalendarError(f"{where}: needs date and working")
-        d = _as_date(entry["date"], where)
-        if not isinstance(entry["working"], bool):
-            raise CalendarError(f"{where} ({d}): working must be true or false")
-        if d in exceptions:
-            raise CalendarError(f"{where}: {d} is listed twice")
-        exceptions[d] = entry["working"]
-        reasons[d] = str(entry.get("reason", ""))
-    return years, exceptions, reasons
-
-
 class WorkCalendar:
     """A working calendar: working days (official schedule + overrides) and office hours in one time zone.
 
     Immutable from the outside. Internally it keeps a snapshot table of working-day ordinals that grows by whole
     years when an instant outside it is asked about; that growth is invisible to callers.
+
+    Besides the questions about dates, it offers `worktime` and `deadline` the pieces of their arithmetic, in
+    integers: local instants are (date ordinal, microseconds since local midnight).
+      `periods`   the office periods of a working day: (start_us, end_us, working microseconds before it);
+      `day_us`    working microseconds in one working day;  `close_us`  the local time of the day's close;
+      `cover()`   a `DayTable` snapshot of working-day ordinals spanning a range of local dates;
+      `to_utc()`  a local (ordinal, microseconds) as UTC;  `close_utc()`  a date's close of office hours in UTC.
+    These attributes are read-only by contract, like `name`, `tz` and `office_hours`.
     """
 
     __slots__ = (
@@ -190,9 +112,9 @@ class WorkCalendar:
         "tz",
         "office_hours",
         "version",
-        "_periods",
-        "_day_us",
-        "_last_end_us",
+        "periods",
+        "day_us",
+        "close_us",
         "_years",
         "_exceptions",
         "_reasons",
@@ -207,6 +129,9 @@ class WorkCalendar:
     tz: ZoneInfo
     office_hours: tuple[tuple[str, str], ...]
     version: str
+    periods: tuple[tuple[int, int, int], ...]
+    day_us: int
+    close_us: int
 
     def __init__(
         self,
@@ -214,9 +139,9 @@ class WorkCalendar:
         name: str,
         tz: ZoneInfo,
         office_hours: tuple[tuple[str, str], ...],
-        years: dict[int, tuple[frozenset[date], frozenset[date]]],
-        exceptions: dict[date, bool],
-        reasons: dict[date, str],
+        years: YearTables,
+        exceptions: Exceptions,
+        reasons: Reasons,
     ) -> None:
         periods: list[tuple[int, int, int]] = []  # (start_us, end_us, working_us_before_this_period)
         worked = 0
@@ -233,9 +158,9 @@ class WorkCalendar:
         self.name = name
         self.tz = tz
         self.office_hours = office_hours
-        self._periods = tuple(periods)
-        self._day_us = worked
-        self._last_end_us = periods[-1][1]
+        self.periods = tuple(periods)
+        self.day_us = worked
+        self.close_us = periods[-1][1]
         self._years = years
         self._exceptions = exceptions
         self._reasons = reasons
@@ -252,7 +177,7 @@ class WorkCalendar:
     @property
     def day_seconds(self) -> int:
         """Length of one working day's office hours, in seconds."""
-        return self._day_us // _US
+        return self.day_us // _US
 
     def is_working_day(self, d: date) -> bool:
         """True when `d` (a local date) is a working day; never raises for any year."""
@@ -314,14 +239,17 @@ class WorkCalendar:
         classify = self._classify
         return [o for o in range(first, last + 1) if classify(date.fromordinal(o))]
 
-    def _build_table(self, first_year: int, last_year: int) -> _DayTable:
+    def _build_table(self, first_year: int, last_year: int) -> DayTable:
         ords: list[int] = []
         for year in range(first_year, last_year + 1):
             ords.extend(self._year_ordinals(year))
-        return _DayTable(first_year, last_year, ords)
+        return DayTable(first_year, last_year, ords)
 
-    def _cover(self, lo: int, hi: int) -> _DayTable:
-        """A snapshot covering local ordinals [lo, hi], extended by whole years (plus one spare) when needed."""
+    def cover(self, lo: int, hi: int) -> DayTable:
+        """A snapshot covering local date ordinals [lo, hi], extended by whole years (plus one spare) when needed.
+
+        Raises OutOfRange past the horizon years (`sla.bounds`). Compute everything of one question from one
+        snapshot: a later call may return a bigger one, numbered from another first day."""
         t = self._table
         if t.lo <= lo and hi <= t.hi:
             return t
@@ -337,22 +265,22 @@ class WorkCalendar:
         after: list[int] = []
         for year in range(t.last_year + 1, want_last + 1):
             after.extend(self._year_ordinals(year))
-        new = _DayTable(want_first, want_last, before + t.ords + after)
+        new = DayTable(want_first, want_last, before + t.ords + after)
         self._table = new  # replace, never mutate: readers holding the old snapshot stay consistent
         return new
 
-    # ---- helpers for worktime ---------------------------------------------------------------------------
+    # ---- arithmetic for worktime and deadline -------------------------------------------------------------
 
-    def _end_of_day_utc(self, o: int) -> datetime:
-        """End of the last office period of local ordinal `o`, as a UTC datetime (cached)."""
+    def close_utc(self, o: int) -> datetime:
+        """The close of office hours (end of the last period) of local date ordinal `o`, as UTC (cached)."""
         hit = self._end_utc.get(o)
         if hit is None:
-            hit = self._to_utc(o, self._last_end_us)
+            hit = self.to_utc(o, self.close_us)
             if len(self._end_utc) < 100_000:  # bounded: a pathological caller cannot grow it forever
                 self._end_utc[o] = hit
         return hit
 
-    def _to_utc(self, o: int, s_us: int) -> datetime:
+    def to_utc(self, o: int, s_us: int) -> datetime:
         """Local (ordinal, microseconds since midnight) as a UTC datetime."""
         if o in self._midnight_utc:
             base = self._midnight_utc[o]
@@ -368,8 +296,8 @@ class WorkCalendar:
         """UTC instant of local midnight of `o` when the zone's offset is the same from midnight to the close of
         office hours (every day in China), so that a local time is midnight plus an offset; else None."""
         midnight = self._to_utc_exact(o, 0)
-        close = self._to_utc_exact(o, self._last_end_us)
-        if close - midnight == timedelta(microseconds=self._last_end_us):
+        close = self._to_utc_exact(o, self.close_us)
+        if close - midnight == timedelta(microseconds=self.close_us):
             return midnight
         return None
 
@@ -424,5 +352,5 @@ def build_calendar(
         hours = tuple((str(a), str(b)) for a, b in office_hours)
     except (TypeError, ValueError) as exc:
         raise CalendarError(f"office hours: {office_hours!r} must be (start, end) pairs") from exc
-    years, exceptions, reasons = _parse_overrides(overrides)
+    years, exceptions, reasons = parse_overrides(overrides)
     return WorkCalendar(name=name, tz=zone, office_hours=hours, years=years, exceptions=exceptions, reasons=reasons)

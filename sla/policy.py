@@ -1,204 +1,25 @@
 """SLA policies: which time limit applies to a clock for a (channel, kind, urgent) ticket.
 
-This module owns the policy rows (data from config/data/sla_policies.toml or the database), their validation at
-load time, and selection. A set that is malformed, has exact duplicates, overlapping rows of equal specificity or
-combinations no row covers is refused as a whole with a PolicyError naming the rows, so an ambiguous or missing
-limit is found when the file is loaded, never while a ticket is being taken.
+This module owns the set of policy rows (data from config/data/sla_policies.toml or the database; one row and
+its checks are in `sla.policy_row`), its validation at load time, and selection. A set that is malformed, has
+exact duplicates, overlapping rows of equal specificity or combinations no row covers is refused as a whole with
+a PolicyError naming the rows, so an ambiguous or missing limit is found when the file is loaded, never while a
+ticket is being taken.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from itertools import product
-from typing import Any, Literal
+from typing import Any
 
-__all__ = ["CLOCKS", "UNITS", "PolicyError", "PolicyRow", "PolicySet", "WILDCARD"]
+from sla.policy_row import CLOCKS, WILDCARD, PolicyError, PolicyRow, parse_row, resolved_defaults
 
-CLOCKS = ("sign", "reply", "callback")
-UNITS = ("working_days", "working_hours", "hours", "minutes")
-WILDCARD = "*"
-DEFAULT_WARNING_RATIO = 0.75
-DEFAULT_SUPERVISION_AFTER_WORKING_DAYS = 2
-# The longest limit per unit, about a year: a policy may not put a deadline past what the working-time arithmetic
-# covers (sla.bounds), and no hotline limit comes near it.
-MAX_LIMIT = {"working_days": 250, "working_hours": 2000, "hours": 8784, "minutes": 527040}
-MAX_SUPERVISION_AFTER_WORKING_DAYS = 60
+__all__ = ["PolicySet"]
 
-_REQUIRED = ("id", "clock", "channel", "kind", "urgent", "limit", "unit")
-_OPTIONAL = ("warning_ratio", "supervision_after_working_days")
-_DEFAULT_KEYS = frozenset(_OPTIONAL)
 _CONFIG_KEYS = frozenset({"version", "defaults", "policy"})
 # Listing every uncovered combination of a big set would bury the message; name this many and count the rest.
 _MAX_LISTED_GAPS = 12
-
-
-class PolicyError(ValueError):
-    """A policy set is invalid (the message names the rows), or no row applies to a selection."""
-
-    def __init__(self, problems: Iterable[str]) -> None:
-        self.problems: tuple[str, ...] = tuple(problems)
-        super().__init__("; ".join(self.problems))
-
-
-@dataclass(frozen=True, slots=True)
-class PolicyRow:
-    """One limit: for `clock`, tickets matching channel/kind/urgent ("*" matches anything) get `limit` `unit`."""
-
-    id: str
-    clock: Literal["sign", "reply", "callback"]
-    channel: str
-    kind: str
-    urgent: bool | Literal["*"]
-    limit: float
-    unit: Literal["working_days", "working_hours", "hours", "minutes"]
-    warning_ratio: float = DEFAULT_WARNING_RATIO
-    supervision_after_working_days: int = DEFAULT_SUPERVISION_AFTER_WORKING_DAYS
-
-    @property
-    def specificity(self) -> int:
-        """How many of channel/kind/urgent are not wildcards; the most specific matching row wins."""
-        return (self.channel != WILDCARD) + (self.kind != WILDCARD) + (self.urgent != WILDCARD)
-
-    @property
-    def basis(self) -> Literal["working", "natural"]:
-        return "working" if self.unit in ("working_days", "working_hours") else "natural"
-
-    def matches(self, channel: str, kind: str, urgent: bool) -> bool:
-        return (
-            (self.channel == WILDCARD or self.channel == channel)
-            and (self.kind == WILDCARD or self.kind == kind)
-            and (self.urgent == WILDCARD or self.urgent is urgent)
-        )
-
-    def label(self) -> str:
-        urgent = self.urgent if self.urgent == WILDCARD else str(self.urgent).lower()
-        return f"{self.id!r} (clock={self.clock} channel={self.channel} kind={self.kind} urgent={urgent})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "clock": self.clock,
-            "channel": self.channel,
-            "kind": self.kind,
-            "urgent": self.urgent,
-            "limit": self.limit,
-            "unit": self.unit,
-            "warning_ratio": self.warning_ratio,
-            "supervision_after_working_days": self.supervision_after_working_days,
-        }
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> PolicyRow:
-        """Rebuild a row that was validated before (e.g. stored in a deadline); validates again all the same."""
-        row, problems = _parse_row(raw, 1, _resolved_defaults(None, []), None, None)
-        if row is None:
-            raise PolicyError(problems)
-        return row
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _check_ratio(value: Any) -> bool:
-    return _is_number(value) and 0 < value < 1
-
-
-def _check_days(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SUPERVISION_AFTER_WORKING_DAYS
-
-
-def _resolved_defaults(defaults: Mapping[str, Any] | None, problems: list[str]) -> dict[str, Any]:
-    resolved: dict[str, Any] = {
-        "warning_ratio": DEFAULT_WARNING_RATIO,
-        "supervision_after_working_days": DEFAULT_SUPERVISION_AFTER_WORKING_DAYS,
-    }
-    if defaults is None:
-        return resolved
-    if not isinstance(defaults, Mapping):
-        problems.append("defaults must be a table")
-        return resolved
-    unknown = set(defaults) - _DEFAULT_KEYS
-    if unknown:
-        problems.append(f"defaults: unknown keys {sorted(unknown)} (allowed: {sorted(_DEFAULT_KEYS)})")
-    if "warning_ratio" in defaults:
-        if _check_ratio(defaults["warning_ratio"]):
-            resolved["warning_ratio"] = float(defaults["warning_ratio"])
-        else:
-            problems.append(f"defaults: warning_ratio {defaults['warning_ratio']!r} must be a number in (0, 1)")
-    if "supervision_after_working_days" in defaults:
-        if _check_days(defaults["supervision_after_working_days"]):
-            resolved["supervision_after_working_days"] = defaults["supervision_after_working_days"]
-        else:
-            problems.append(
-                f"defaults: supervision_after_working_days {defaults['supervision_after_working_days']!r} "
-                "must be an integer from 1 to {MAX_SUPERVISION_AFTER_WORKING_DAYS}"
-            )
-    return resolved
-
-
-def _parse_row(
-    raw: Any,
-    position: int,
-    defaults: Mapping[str, Any],
-    channels: frozenset[str] | None,
-    kinds: frozenset[str] | None,
-) -> tuple[PolicyRow | None, list[str]]:
-    """Validate one row; on failure return every problem found in it, prefixed with the row's id and position."""
-    if not isinstance(raw, Mapping):
-        return None, [f"row #{position}: must be a table, got {type(raw).__name__}"]
-    name = f"row {raw.get('id')!r} (#{position})" if raw.get("id") is not None else f"row #{position}"
-    problems: list[str] = []
-    missing = [k for k in _REQUIRED if k not in raw]
-    if missing:
-        problems.append(f"{name}: missing {missing}")
-    unknown = sorted(set(raw) - set(_REQUIRED) - set(_OPTIONAL))
-    if unknown:
-        problems.append(f"{name}: unknown keys {unknown}")
-    if missing:
-        return None, problems
-    if not isinstance(raw["id"], str) or not raw["id"].strip():
-        problems.append(f"{name}: id must be a non-empty string")
-    if raw["clock"] not in CLOCKS:
-        problems.append(f"{name}: clock {raw['clock']!r} is not one of {', '.join(CLOCKS)}")
-    for field, known in (("channel", channels), ("kind", kinds)):
-        value = raw[field]
-        if not isinstance(value, str) or not value:
-            problems.append(f"{name}: {field} must be a non-empty string or '*'")
-        elif known is not None and value != WILDCARD and value not in known:
-            problems.append(f"{name}: unknown {field} {value!r} (known: {', '.join(sorted(known))})")
-    if raw["urgent"] is not True and raw["urgent"] is not False and raw["urgent"] != WILDCARD:
-        problems.append(f"{name}: urgent {raw['urgent']!r} must be true, false or '*'")
-    if not _is_number(raw["limit"]) or raw["limit"] <= 0:
-        problems.append(f"{name}: limit {raw['limit']!r} must be a positive number")
-    if raw["unit"] not in UNITS:
-        problems.append(f"{name}: unit {raw['unit']!r} is not one of {', '.join(UNITS)}")
-    elif _is_number(raw["limit"]) and raw["limit"] > MAX_LIMIT[raw["unit"]]:
-        problems.append(f"{name}: limit {raw['limit']!r} is more than {MAX_LIMIT[raw['unit']]} {raw['unit']}")
-    ratio = raw.get("warning_ratio", defaults["warning_ratio"])
-    if not _check_ratio(ratio):
-        problems.append(f"{name}: warning_ratio {ratio!r} must be a number in (0, 1)")
-    days = raw.get("supervision_after_working_days", defaults["supervision_after_working_days"])
-    if not _check_days(days):
-        problems.append(
-            f"{name}: supervision_after_working_days {days!r} must be an integer from 1 to {MAX_SUPERVISION_AFTER_WORKING_DAYS}"
-        )
-    if problems:
-        return None, problems
-    limit = raw["limit"]
-    return PolicyRow(
-        id=raw["id"],
-        clock=raw["clock"],
-        channel=raw["channel"],
-        kind=raw["kind"],
-        urgent=raw["urgent"],
-        limit=limit,
-        unit=raw["unit"],
-        warning_ratio=float(ratio),
-        supervision_after_working_days=days,
-    ), []
 
 
 def _overlap(a: PolicyRow, b: PolicyRow) -> bool:
@@ -316,12 +137,12 @@ class PolicySet:
         problems: list[str] = []
         if isinstance(version, bool) or not isinstance(version, int):
             problems.append(f"version {version!r} must be an integer")
-        resolved = _resolved_defaults(defaults, problems)
+        resolved = resolved_defaults(defaults, problems)
         if not isinstance(rows, list):
             raise PolicyError([*problems, f"rows must be a list of tables, got {type(rows).__name__}"])
         parsed: list[PolicyRow] = []
         for position, raw in enumerate(rows, start=1):
-            row, row_problems = _parse_row(raw, position, resolved, channel_set, kind_set)
+            row, row_problems = parse_row(raw, position, resolved, channel_set, kind_set)
             problems.extend(row_problems)
             if row is not None:
                 parsed.append(row)

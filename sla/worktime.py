@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 from typing import NamedTuple
 
 from sla.bounds import HORIZON_YEARS, OutOfRange
-from sla.calendar import WorkCalendar, _DayTable
+from sla.calendar import DayTable, WorkCalendar
 
 __all__ = [
     "add_working_days",
@@ -56,42 +56,42 @@ def local_position(cal: WorkCalendar, t: datetime, *, checked: bool = False) -> 
 
 def _intra(cal: WorkCalendar, s_us: int) -> int:
     """Working microseconds of a working day elapsed at local time s_us."""
-    for start, end, before in cal._periods:
+    for start, end, before in cal.periods:
         if s_us < start:
             return before
         if s_us < end:
             return before + s_us - start
-    return cal._day_us
+    return cal.day_us
 
 
 def _inverse_end(cal: WorkCalendar, rem: int) -> int:
     """Local time at which `rem` (0 < rem <= day) working microseconds of the day have elapsed, the earliest such
     moment: exactly a period's worth lands on that period's *end* (12:00, 17:30), not the next start."""
-    for start, end, before in cal._periods:
+    for start, end, before in cal.periods:
         if rem <= before + (end - start):
             return start + rem - before
-    return cal._last_end_us
+    return cal.close_us
 
 
 def _inverse_start(cal: WorkCalendar, rem: int) -> int:
     """Like _inverse_end but always a working moment: for 0 <= rem < day, exactly a period's worth lands on the
     next period's *start* (13:30), not on the close. Used for "the next working moment"."""
-    for start, end, before in cal._periods:
+    for start, end, before in cal.periods:
         if rem < before + (end - start):
             return start + rem - before
-    return cal._last_end_us
+    return cal.close_us
 
 
-def position_w(cal: WorkCalendar, table: _DayTable, o: int, s_us: int) -> int:
+def position_w(cal: WorkCalendar, table: DayTable, o: int, s_us: int) -> int:
     """W at local (ordinal, time), relative to the table's first day."""
     ords = table.ords
     i = bisect_left(ords, o)
     if i < len(ords) and ords[i] == o:
-        return i * cal._day_us + _intra(cal, s_us)
-    return i * cal._day_us
+        return i * cal.day_us + _intra(cal, s_us)
+    return i * cal.day_us
 
 
-def _table_for_index(cal: WorkCalendar, table: _DayTable, o: int, k: int) -> _DayTable | None:
+def _table_for_index(cal: WorkCalendar, table: DayTable, o: int, k: int) -> DayTable | None:
     """None when working-day index k is inside `table`; otherwise a table extended far enough past ordinal o
     (the caller then recomputes everything from the new snapshot)."""
     if k < len(table.ords):
@@ -103,7 +103,7 @@ def _table_for_index(cal: WorkCalendar, table: _DayTable, o: int, k: int) -> _Da
     hi = min(table.hi + missing * 2 + 370, horizon)
     if hi <= table.hi:
         raise OutOfRange(f"no working day left before the end of {HORIZON_YEARS[1]} on calendar {cal.name!r}")
-    return cal._cover(o, hi)
+    return cal.cover(o, hi)
 
 
 class Reach(NamedTuple):
@@ -111,7 +111,7 @@ class Reach(NamedTuple):
     the local time there, and W at the start and at the landing (so callers can place the warning and the
     supervision day in the same snapshot without converting instants again)."""
 
-    table: _DayTable
+    table: DayTable
     k: int
     local_us: int
     w_start: int
@@ -121,20 +121,20 @@ class Reach(NamedTuple):
 def split_end(cal: WorkCalendar, target: int) -> tuple[int, int]:
     """(working-day index, working microseconds into that day) of W = target (> 0), preferring a day's close:
     exactly whole days land on the close of the last of them, not on the next day's opening."""
-    k, rem = divmod(target, cal._day_us)
+    k, rem = divmod(target, cal.day_us)
     if rem == 0:
-        return k - 1, cal._day_us
+        return k - 1, cal.day_us
     return k, rem
 
 
-def landing(cal: WorkCalendar, table: _DayTable, target: int) -> tuple[int, int]:
+def landing(cal: WorkCalendar, table: DayTable, target: int) -> tuple[int, int]:
     """Local (ordinal, time) where W = target (> 0) is reached, for a target inside `table`."""
     k, rem = split_end(cal, target)
     return table.ords[k], _inverse_end(cal, rem)
 
 
-def _reach(cal: WorkCalendar, o: int, s_us: int, target_of: Callable[[_DayTable, int], int]) -> Reach:
-    table = cal._cover(o, o)
+def _reach(cal: WorkCalendar, o: int, s_us: int, target_of: Callable[[DayTable, int], int]) -> Reach:
+    table = cal.cover(o, o)
     while True:
         w_start = position_w(cal, table, o, s_us)
         target = target_of(table, w_start)
@@ -157,13 +157,13 @@ def working_days_after_w(cal: WorkCalendar, o: int, s_us: int, days: float) -> R
     date o, and `days` whole days end at the close of the Nth working day. A fraction continues into the next
     working day's office hours (1.5 days = day 2 at 13:45 with default hours).
     """
-    added = round(days * cal._day_us)
-    return _reach(cal, o, s_us, lambda table, w_start: bisect_right(table.ords, o) * cal._day_us + added)
+    added = round(days * cal.day_us)
+    return _reach(cal, o, s_us, lambda table, w_start: bisect_right(table.ords, o) * cal.day_us + added)
 
 
 def nth_working_day_after(cal: WorkCalendar, o: int, n: int) -> int:
     """Ordinal of the nth (n >= 1) working day strictly after local ordinal o."""
-    table = cal._cover(o, o)
+    table = cal.cover(o, o)
     while True:
         k = bisect_right(table.ords, o) + n - 1
         bigger = _table_for_index(cal, table, o, k)
@@ -182,7 +182,7 @@ def add_working_days(cal: WorkCalendar, t: datetime, n: int) -> datetime:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be an integer >= 1, got {n!r}")
     o, _ = local_position(cal, t)
-    return cal._end_of_day_utc(nth_working_day_after(cal, o, n))
+    return cal.close_utc(nth_working_day_after(cal, o, n))
 
 
 def add_working_seconds(cal: WorkCalendar, t: datetime, seconds: float) -> datetime:
@@ -199,23 +199,23 @@ def add_working_seconds(cal: WorkCalendar, t: datetime, seconds: float) -> datet
         return next_working_moment(cal, t)
     o, s = local_position(cal, t)
     reach = advance_w(cal, o, s, added)
-    return cal._to_utc(reach.table.ords[reach.k], reach.local_us)
+    return cal.to_utc(reach.table.ords[reach.k], reach.local_us)
 
 
 def working_seconds_between(cal: WorkCalendar, a: datetime, b: datetime) -> float:
     """Office-time seconds from a to b; negative when b is before a."""
     oa, sa = local_position(cal, a)
     ob, sb = local_position(cal, b)
-    table = cal._cover(min(oa, ob), max(oa, ob))
+    table = cal.cover(min(oa, ob), max(oa, ob))
     return (position_w(cal, table, ob, sb) - position_w(cal, table, oa, sa)) / _US
 
 
 def next_working_moment(cal: WorkCalendar, t: datetime) -> datetime:
     """t itself (in UTC) when it is inside an office period of a working day, else the next period's opening."""
     o, s = local_position(cal, t)
-    table = cal._cover(o, o)
+    table = cal.cover(o, o)
     while True:
-        k, rem = divmod(position_w(cal, table, o, s), cal._day_us)
+        k, rem = divmod(position_w(cal, table, o, s), cal.day_us)
         bigger = _table_for_index(cal, table, o, k)
         if bigger is None:
             break
@@ -223,4 +223,4 @@ def next_working_moment(cal: WorkCalendar, t: datetime) -> datetime:
     day, local = table.ords[k], _inverse_start(cal, rem)
     if day == o and local == s:
         return t.astimezone(UTC)
-    return cal._to_utc(day, local)
+    return cal.to_utc(day, local)

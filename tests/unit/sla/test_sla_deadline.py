@@ -339,17 +339,6 @@ def test_to_dict_from_dict_round_trip(policies: PolicySet, calendar: WorkCalenda
     assert moved.due_at == cst(2026, 3, 24, 17, 30)
 
 
-def test_a_deadline_stored_with_its_whole_explanation_still_reads(policies: PolicySet, calendar: WorkCalendar) -> None:
-    """Rows written before the calendar's part was split out carry the explanation whole."""
-    d = reply(policies, calendar, cst(2026, 9, 29, 9, 0), "complaint")
-    legacy = {**json.loads(json.dumps(d.to_dict())), "explanation": json.loads(json.dumps(d.explain()))}
-    del legacy["explained"]
-    again = Deadline.from_dict(legacy)
-    assert again.explain() == d.explain()
-    assert again.explain()["holidays_skipped"]  # the National Day holidays, as computed then
-    assert json.loads(json.dumps(again.to_dict())) == json.loads(json.dumps(d.to_dict()))
-
-
 # ---- extension -------------------------------------------------------------------------------------------
 
 

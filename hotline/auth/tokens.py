@@ -11,14 +11,13 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import asyncpg
 import jwt
 import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from litestar import Request
 
 from hotline.auth.revocation import RevocationList
 from hotline.errors import Forbidden, InvalidInput, NotAuthenticated, PasswordChangeRequired, RateLimited
@@ -31,8 +30,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 SESSION_COOKIE = "hotline_session"
-CSRF_HEADER = "x-requested-with"
-CSRF_VALUE = "hotline-console"
 # argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's default RFC 9106
 # low-memory profile (64 MiB, 3 passes, 4 lanes): about a quarter of the CPU per sign-in, so a shift of 200 agents
 # signing in at 08:30 costs seconds of the two cores rather than most of a minute (tests/perf/signin_wave_bench.py).
@@ -136,31 +133,10 @@ async def revoke(revocations: RevocationList, principal: Principal) -> None:
     await revocations.revoke(principal.token_id, principal.expires_at, principal.user_id)
 
 
-def token_from_request(request: Request[Any, Any, Any]) -> str | None:
-    header = request.headers.get("authorization")
-    if header:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise NotAuthenticated("Authorization header must be 'Bearer <token>'")
-        return value.strip()
-    return request.cookies.get(SESSION_COOKIE)
-
-
-async def principal_from_request(request: Request[Any, Any, Any]) -> Principal:
-    token = token_from_request(request)
-    if not token:
-        raise NotAuthenticated("sign in first: send 'Authorization: Bearer <token>'")
-    # A browser sends the session cookie on any request, even one a foreign page triggers; a custom header it
-    # cannot add cross-origin without CORS proves the console's own script made this change (CSRF).
-    if (
-        request.method not in ("GET", "HEAD", "OPTIONS")
-        and "authorization" not in request.headers
-        and request.headers.get(CSRF_HEADER) != CSRF_VALUE
-    ):
-        raise Forbidden(f"a cookie-authenticated change needs the header '{CSRF_HEADER}: {CSRF_VALUE}'")
-    state = request.app.state
-    principal = decode_token(token, state.settings.secret_key)
-    sessions: RevocationList = state.runtime.revocations
+async def principal_for_token(token: str, secret: str, sessions: RevocationList) -> Principal:
+    """The principal a bearer token or session cookie stands for, if it still does: signed by us, not signed out, and
+    its account still active with the role, unit and channel the token names."""
+    principal = decode_token(token, secret)
     if await sessions.is_revoked(principal.token_id):
         raise NotAuthenticated("the session was signed out; sign in again")
     # The signing key proves who issued the token, not that its account still exists or still has those powers.

@@ -6,6 +6,7 @@ Nothing personal leaves here: the timeline names steps, dates and the unit, neve
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -45,6 +46,13 @@ def check_submission(phone: str | None, honeypot: str | None) -> None:
             "a Chinese mobile number (11 digits) or a landline with its area code is needed",
             fields={"caller.phone": "请填写11位手机号码，或带区号的固定电话"},
         )
+
+
+def normalise_phone(phone: str | None) -> str | None:
+    """A phone number as stored and searched: without the spaces and hyphens people type (0513-8512 3456)."""
+    if phone is None:
+        return None
+    return re.sub(r"[\s-]", "", phone) or None
 
 
 def valid_phone(phone: str) -> bool:

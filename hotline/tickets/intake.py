@@ -14,8 +14,6 @@ by one SQL statement (hotline.tickets.writer, which groups concurrent intakes), 
 
 from __future__ import annotations
 
-import asyncio
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -23,16 +21,14 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 import structlog
-from arq.connections import ArqRedis
 
 import sla
 from hotline.auth.tokens import Principal
-from hotline.errors import Forbidden, InvalidInput, ServiceUnavailable, nul_fields
+from hotline.errors import Forbidden, InvalidInput, nul_fields
 from hotline.escalation import clocks as clock_rows
-from hotline.escalation import steps as escalation
-from hotline.infra import live
 from hotline.infra.queue import ArmedStep
 from hotline.infra.runtime import Runtime
+from hotline.tickets import citizen
 from hotline.tickets import writer as intake_writer
 from hotline.vocab import ADMIN, AGENT, INTEGRATION
 
@@ -133,12 +129,6 @@ LIMIT 1
 """
 
 
-def _normalise_phone(phone: str | None) -> str | None:
-    if phone is None:
-        return None
-    return re.sub(r"[\s-]", "", phone) or None
-
-
 def validate(rt: Runtime, principal: Principal, data: TicketIn, now: datetime) -> None:
     principal.require(AGENT, INTEGRATION, ADMIN)
     names = rt.names
@@ -212,7 +202,7 @@ async def create_ticket(
     decision = rt.router.resolve(data.category, data.territory)
     policies = await rt.current_policies()
     caller = data.caller or Caller()
-    phone = _normalise_phone(caller.phone)
+    phone = citizen.normalise_phone(caller.phone)
     rows: list[clock_rows.ClockRow] = []
     if decision.unit is not None:
         for clock in ("sign", "reply"):
@@ -323,86 +313,3 @@ async def _find_existing(
             fields={"Idempotency-Key": "already used with a different request body"},
         )
     return row["id"]
-
-
-# Announcements queued per process while Redis is slow to take them. Each is small, but a Redis that hangs
-# (rather than refuses) would otherwise let them pile up without end; past this new tickets get a 503.
-MAX_PENDING_ANNOUNCEMENTS = 5000
-
-
-class _Announcer:
-    """Arms new tickets' escalation jobs and tells the live feed, for the tickets of one process in groups: those
-    that come while a group is being sent go in the next, as at most two script calls for the group instead of two
-    round trips a ticket. announce() only queues (the response does not wait for Redis); sent() waits for what is
-    queued. Only steps falling due soon are armed here (escalation.arm_near: a transfer due in minutes)."""
-
-    def __init__(self, redis: ArqRedis, *, max_pending: int = MAX_PENDING_ANNOUNCEMENTS) -> None:
-        self.redis = redis
-        self.max_pending = max_pending
-        self._pending: list[tuple[IntakeResult, dict[str, Any]]] = []
-        self._task: asyncio.Task[None] | None = None
-
-    def full(self) -> bool:
-        return len(self._pending) >= self.max_pending
-
-    def announce(self, result: IntakeResult, message: dict[str, Any]) -> None:
-        if self.full():
-            # Only when tickets raced past ensure_room(): the sweep arms its steps and screens catch up on reading.
-            log.warning("announcement_dropped", pending=len(self._pending), number=message.get("number"))
-            return
-        self._pending.append((result, message))
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._drain())
-
-    async def sent(self) -> None:
-        while self._task is not None and not self._task.done():
-            await asyncio.shield(self._task)
-
-    async def _drain(self) -> None:
-        while self._pending:
-            group, self._pending = self._pending, []
-            # Both are best effort and log their own failures: PostgreSQL holds the truth, the sweep arms what a
-            # lost call did not, and a screen that missed a message catches up on its next read.
-            await escalation.arm_near(
-                self.redis, [step for result, _ in group for step in result.armed], now=datetime.now(UTC)
-            )
-            await live.publish_many(self.redis, "ticket", [message for _, message in group])
-
-
-_announcers: dict[int, _Announcer] = {}
-
-
-def _announcer(rt: Runtime) -> _Announcer:
-    announcer = _announcers.get(id(rt.redis))
-    if announcer is None or announcer.redis is not rt.redis:
-        announcer = _announcers[id(rt.redis)] = _Announcer(rt.redis)
-    return announcer
-
-
-def ensure_room(rt: Runtime) -> None:
-    """Before writing a ticket that will be announced: 503 with Retry-After while the announcements are backed up."""
-    announcer = _announcer(rt)
-    if announcer.full():
-        raise ServiceUnavailable(
-            f"new tickets cannot be announced right now ({len(announcer._pending)} waiting for "
-            "the job queue); try again shortly"
-        )
-
-
-def announce(rt: Runtime, result: IntakeResult, number: str) -> None:
-    """After commit: arm the new ticket's first escalation steps and publish it on the live feed (queued)."""
-    _announcer(rt).announce(
-        result,
-        {
-            "number": number,
-            "status": "dispatched" if result.unit else "pending_dispatch",
-            "unit": result.unit,
-            "units": [result.unit],
-            "action": "create",
-        },
-    )
-
-
-async def announced(rt: Runtime) -> None:
-    """Wait until what this process queued to announce has been sent (tests, shutdown)."""
-    await _announcer(rt).sent()

@@ -22,7 +22,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from config.logging import configure_logging
 from config.settings import Settings, get_settings, require_secret_key
 from hotline.infra.runtime import Runtime
-from hotline.tickets import intake
+from hotline.tickets import announcer
 from hotline.web.api import admin_api as admin
 from hotline.web.api import auth_api, lifecycle_api, sla_api, tickets_api
 from hotline.web.api import escalations_api as escalations
@@ -35,7 +35,7 @@ from hotline.web.api import reference_api as reference
 from hotline.web.api import reports_api as reports
 from hotline.web.api.deps import DEPENDENCIES
 from hotline.web.console import admin_pages, pages, password_pages, public_pages
-from hotline.web.console.error_pages import EXCEPTION_HANDLERS  # hotline.errors' handlers; browsers get pages
+from hotline.web.console.error_pages import EXCEPTION_HANDLERS  # hotline.web.problems' handlers; browsers get pages
 from hotline.web.headers import security_headers_middleware
 from hotline.web.limits import ApiRequest
 
@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
-            await intake.announced(runtime)  # new tickets queued for the live feed and their jobs
+            await announcer.announced(runtime)  # new tickets queued for the live feed and their jobs
             await live.close_hub(app.state)  # open feeds are told to reconnect (to another process)
             await runtime.close()
 

@@ -10,7 +10,7 @@ import pytest
 
 from hotline.errors import ServiceUnavailable
 from hotline.infra import db
-from hotline.tickets import intake
+from hotline.tickets import announcer, intake
 from hotline.tickets import writer as intake_writer
 from tests.conftest import ticket_body
 
@@ -52,20 +52,20 @@ async def test_a_full_writer_queue_answers_503_with_retry_after_and_writes_nothi
 
 
 async def test_the_announcer_stops_at_its_cap_and_new_tickets_get_503(api, runtime):
-    announcer = intake._Announcer(runtime.redis, max_pending=3)
+    queue = announcer.Announcer(runtime.redis, max_pending=3)
     fake = intake.IntakeResult(0, True, [], None)
     for i in range(5):  # synchronously: the drain task has not run yet, so all of them would be pending
-        announcer.announce(fake, {"number": f"test-{i}", "action": "create", "units": [None]})
-    assert announcer.full() and len(announcer._pending) == 3
-    await announcer.sent()
-    assert not announcer.full()
+        queue.announce(fake, {"number": f"test-{i}", "action": "create", "units": [None]})
+    assert queue.full() and len(queue._pending) == 3
+    await queue.sent()
+    assert not queue.full()
 
-    shared = intake._announcer(runtime)
+    shared = announcer._announcer(runtime)
     before = await runtime.pool.fetchval("SELECT count(*) FROM tickets")
     shared.max_pending = 0
     try:
         r = await api.post("agent", "/api/tickets", json=ticket_body(title="通知积压"))
     finally:
-        shared.max_pending = intake.MAX_PENDING_ANNOUNCEMENTS
+        shared.max_pending = announcer.MAX_PENDING_ANNOUNCEMENTS
     assert r.status_code == 503 and r.headers["retry-after"].isdigit(), r.text
     assert await runtime.pool.fetchval("SELECT count(*) FROM tickets") == before

@@ -201,8 +201,9 @@ async def test_forbidden_and_failures_are_chinese_pages_for_a_browser_with_a_way
     import httpx
     from litestar import Litestar, get
 
-    from hotline.errors import EXCEPTION_HANDLERS, Forbidden, ServiceUnavailable
+    from hotline.errors import Forbidden, ServiceUnavailable
     from hotline.web.console import error_pages
+    from hotline.web.problems import EXCEPTION_HANDLERS
 
     @get("/agent/refused")
     async def refused() -> None:

@@ -113,6 +113,7 @@ async def test_only_failures_of_the_database_connection_are_called_a_database_ou
     from litestar.testing import RequestFactory
 
     from hotline import errors
+    from hotline.web import problems
 
     request = RequestFactory().get("/api/x")
     # A statement timeout raised inside asyncpg: the database is too slow, a 503 saying so.
@@ -122,7 +123,7 @@ async def test_only_failures_of_the_database_connection_are_called_a_database_ou
         except TimeoutError as exc:
             db_timeout = exc
     assert errors.database_gone(db_timeout)
-    r = errors.unavailable_handler(request, db_timeout)
+    r = problems.unavailable_handler(request, db_timeout)
     assert r.status_code == 503 and "database" in r.content["detail"] and r.headers["Retry-After"]
 
     # A timeout elsewhere (Redis, an outbound call): still a 503 to retry, but not blamed on the database.
@@ -131,15 +132,15 @@ async def test_only_failures_of_the_database_connection_are_called_a_database_ou
     except TimeoutError as exc:
         other_timeout = exc
     assert not errors.database_gone(other_timeout)
-    r = errors.unavailable_handler(request, other_timeout)
+    r = problems.unavailable_handler(request, other_timeout)
     assert r.status_code == 503 and "database" not in r.content["detail"] and r.headers["Retry-After"]
 
     # The same asyncpg exception types report misuse in the code too: that stays a 500.
     misuse = asyncpg.InterfaceError("cannot perform operation: another transaction is in progress")
     assert not errors.database_gone(misuse)
-    assert errors.unavailable_handler(request, misuse).status_code == 500
+    assert problems.unavailable_handler(request, misuse).status_code == 500
     lost = asyncpg.InterfaceError("cannot call Transaction.__aexit__(): the underlying connection is closed")
-    assert errors.database_gone(lost) and errors.unavailable_handler(request, lost).status_code == 503
+    assert errors.database_gone(lost) and problems.unavailable_handler(request, lost).status_code == 503
     try:
         try:
             raise ConnectionResetError("Connection reset by peer")

@@ -13,7 +13,7 @@ from arq.constants import job_key_prefix
 from hotline.auth.tokens import Principal
 from hotline.escalation import steps as escalation
 from hotline.infra.queue import escalation_job_id
-from hotline.tickets import intake
+from hotline.tickets import announcer, intake
 from hotline.tickets import writer as intake_writer
 from tests.conftest import principal, ticket_body
 
@@ -83,7 +83,7 @@ async def test_a_step_falling_due_within_minutes_is_armed_at_intake(api, runtime
         json=ticket_body(channel="12345", external_ref=f"near-{uuid.uuid4().hex}", external_due_at=due.isoformat()),
     )
     assert r.status_code == 201, r.text
-    await intake.announced(runtime)  # the response does not wait for Redis
+    await announcer.announced(runtime)  # the response does not wait for Redis
     rows = await runtime.pool.fetch(
         "SELECT c.id, c.version, c.next_step, c.next_step_at FROM clocks c "
         "JOIN tickets t ON t.id = c.ticket_id WHERE t.number = $1",

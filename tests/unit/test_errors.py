@@ -7,7 +7,7 @@ import msgspec
 from litestar import Litestar, get
 from litestar.testing import TestClient
 
-from hotline.errors import EXCEPTION_HANDLERS
+from hotline.web.problems import EXCEPTION_HANDLERS
 
 
 def _app(exc: Exception) -> Litestar:
@@ -36,7 +36,8 @@ def test_database_outages_are_503_with_retry_after_and_bugs_are_500():
 
 
 def test_a_refusal_that_says_when_to_retry_carries_retry_after() -> None:
-    from hotline.errors import RateLimited, ServiceUnavailable, domain_error_handler
+    from hotline.errors import RateLimited, ServiceUnavailable
+    from hotline.web.problems import domain_error_handler
 
     for exc in (RateLimited("slow down", retry_after=7), ServiceUnavailable("later", retry_after=7)):
         response = domain_error_handler(None, exc)  # type: ignore[arg-type]

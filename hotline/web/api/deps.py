@@ -10,8 +10,9 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 
-from hotline.auth.tokens import Principal, principal_from_request
+from hotline.auth.tokens import Principal
 from hotline.infra.runtime import Runtime
+from hotline.web.signed_in import principal_from_request
 
 
 async def provide_runtime(state: State) -> Runtime:

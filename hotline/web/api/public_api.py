@@ -11,10 +11,8 @@ from litestar.params import Body
 
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput, NotFound
-from hotline.infra import live
-from hotline.infra import queue as jobs
 from hotline.infra.runtime import Runtime
-from hotline.tickets import citizen, intake
+from hotline.tickets import announcer, citizen, intake
 from hotline.web import ratelimit
 
 STATUS_ZH = {
@@ -81,20 +79,10 @@ async def submit(
         address=data.address,
         location=data.location,
     )
+    announcer.ensure_room(rt)
     result = await intake.create_ticket(rt, principal, ticket_in, idempotency_key=None)
     number = await rt.pool.fetchval("SELECT number FROM tickets WHERE id = $1", result.ticket_id)
-    await jobs.arm(rt.redis, result.armed)
-    await live.publish(
-        rt.redis,
-        "ticket",
-        {
-            "number": number,
-            "action": "create",
-            "unit": result.unit,
-            "units": [result.unit],
-            "status": "dispatched" if result.unit else "pending_dispatch",
-        },
-    )
+    announcer.announce(rt, result, number)  # as every channel's new ticket: near steps armed, the feed told
     return {
         "number": number,
         "message": "已受理，请凭受理编号和手机号后四位查询办理进度",

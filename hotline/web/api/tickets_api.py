@@ -11,7 +11,7 @@ from litestar.params import Body, Parameter
 
 from hotline.auth.tokens import Principal
 from hotline.infra.runtime import Runtime
-from hotline.tickets import hints, intake
+from hotline.tickets import announcer, hints, intake
 from hotline.tickets import queries as ticket_service
 from hotline.tickets.routing import rule_view
 from hotline.web.api.deps import signed_in
@@ -25,7 +25,7 @@ async def create_ticket(
 ) -> Response[dict[str, Any]]:
     rt: Runtime = request.app.state.runtime
     principal: Principal = request.state.principal
-    intake.ensure_room(rt)
+    announcer.ensure_room(rt)
     result = await intake.create_ticket(rt, principal, data, idempotency_key=idempotency_key)
     row: asyncpg.Record | dict[str, Any] | None = result.ticket
     if row is None:  # a replay: the ticket made earlier
@@ -34,7 +34,7 @@ async def create_ticket(
     body = ticket_service.serialize(row, principal, rt)
     if not result.created:
         return Response(body, status_code=200, headers={"Idempotent-Replay": "true"})
-    intake.announce(rt, result, body["number"])  # queued: sent with the other tickets of the moment
+    announcer.announce(rt, result, body["number"])  # queued: sent with the other tickets of the moment
     return Response(body, status_code=201, headers={"Location": f"/api/tickets/{body['number']}"})
 
 

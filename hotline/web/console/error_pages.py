@@ -1,8 +1,8 @@
 """Error pages in Chinese for browsers: an unknown page, a refusal (403) or a failure (5xx) answered to a request
 that asks for HTML gets a page with a way back; API clients keep their problem+json, whatever they accept.
 
-The app takes its exception handlers from here: hotline.errors' own, each wrapped once (`for_browsers`), so
-hotline.errors keeps the one mapping of errors to statuses and this module only chooses how the answer looks.
+The app takes its exception handlers from here: hotline.web.problems' own, each wrapped once (`for_browsers`), so
+hotline.web.problems keeps the one mapping of errors to statuses and this module only chooses how the answer looks.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 from litestar import MediaType, Request, Response
 
-from hotline import errors
+from hotline.web import problems
 from hotline.web.console import views
 
 log = structlog.get_logger(__name__)
@@ -72,4 +72,4 @@ def for_browsers(handlers: dict[Any, Any]) -> dict[Any, Any]:
     return {exc: _html_for_browsers(handler) for exc, handler in handlers.items()}
 
 
-EXCEPTION_HANDLERS = for_browsers(errors.EXCEPTION_HANDLERS)
+EXCEPTION_HANDLERS = for_browsers(problems.EXCEPTION_HANDLERS)

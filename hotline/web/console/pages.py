@@ -16,7 +16,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
-from hotline.auth.tokens import SESSION_COOKIE, Principal, issue_token, principal_from_request, sign_in
+from hotline.auth.tokens import SESSION_COOKIE, Principal, issue_token, sign_in
 from hotline.errors import (
     DomainError,
     InvalidInput,
@@ -29,6 +29,7 @@ from hotline.infra.runtime import Runtime
 from hotline.vocab import CALLBACK_ROLES
 from hotline.web.console import charts, demo_logins, labels, queries, views
 from hotline.web.console.password_pages import change_form
+from hotline.web.signed_in import principal_from_request
 
 HTML = MediaType.HTML
 NO_STORE = {"Cache-Control": "no-store"}

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from arq.constants import default_queue_name, health_check_key_suffix
 
 from hotline.infra.runtime import Runtime
-from hotline.tickets import intake
+from hotline.tickets import announcer, intake
 from tests.integration.workers.support import (
     FAST,
     arm_next_steps,
@@ -64,7 +64,7 @@ async def test_steps_falling_due_across_a_redis_restart_and_a_flush_are_each_rec
         for i in range(n):
             body = intake.TicketIn(channel="96196", title=f"{tag} {i}", content="Redis 重启期间到期的工单", **FAST)
             ids.append((await intake.create_ticket(rt, agent, body, idempotency_key=None)).ticket_id)
-        await intake.announced(rt)
+        await announcer.announced(rt)
         return ids
 
     try:

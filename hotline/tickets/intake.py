@@ -26,10 +26,12 @@ import sla
 from hotline.auth.tokens import Principal
 from hotline.errors import Forbidden, InvalidInput, nul_fields
 from hotline.escalation import clocks as clock_rows
+from hotline.escalation import ladder
 from hotline.infra.queue import ArmedStep
 from hotline.infra.runtime import Runtime
 from hotline.tickets import citizen
 from hotline.tickets import writer as intake_writer
+from hotline.tickets.routing import Decision
 from hotline.vocab import ADMIN, AGENT, INTEGRATION
 
 log = structlog.get_logger(__name__)
@@ -70,9 +72,10 @@ class TicketIn(msgspec.Struct):
             datetime,
             msgspec.Meta(
                 description=(
-                    "Transfers only: the upstream platform's deadline, with a UTC offset, between 2000 and 2100. It caps the "
-                    "unit's sign and reply deadlines and no extension may pass it. One already past on arrival is accepted as "
-                    "breached upstream: the clocks get one working day (or their policy's limit if shorter)."
+                    "Transfers only: the upstream platform's deadline, with a UTC offset, between 2000 and 2100. "
+                    "It caps the unit's sign and reply deadlines and no extension may pass it. One already past on "
+                    "arrival is accepted as breached upstream: the clocks get one working day (or their policy's "
+                    "limit if shorter)."
                 )
             ),
         ]
@@ -83,9 +86,10 @@ class TicketIn(msgspec.Struct):
             datetime,
             msgspec.Meta(
                 description=(
-                    "Transfers only: when the upstream platform (12345, 12328, 12319) received the case, with a UTC offset. "
-                    "Stored and shown as the ticket's upstream_received_at; the upstream deadline external_due_at runs from "
-                    "it, while the unit's sign and reply clocks start at local receipt (the ticket's received_at)."
+                    "Transfers only: when the upstream platform (12345, 12328, 12319) received the case, with a UTC "
+                    "offset. Stored and shown as the ticket's upstream_received_at; the upstream deadline "
+                    "external_due_at runs from it, while the unit's sign and reply clocks start at local receipt "
+                    "(the ticket's received_at)."
                 )
             ),
         ]
@@ -130,21 +134,35 @@ LIMIT 1
 
 
 def validate(rt: Runtime, principal: Principal, data: TicketIn, now: datetime) -> None:
+    """Every problem of a new ticket named in one 422; a channel the principal may not use is a 403."""
     principal.require(AGENT, INTEGRATION, ADMIN)
+    fields = _channel_fields(rt, principal, data)
+    fields.update(_content_fields(rt, data))
+    fields.update(_upstream_fields(rt, data, now))
+    if fields:
+        raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
+
+
+def _channel_fields(rt: Runtime, principal: Principal, data: TicketIn) -> dict[str, str]:
     names = rt.names
-    fields: dict[str, str] = {}
     if data.channel not in names.channels:
-        fields["channel"] = f"unknown channel {data.channel!r}; known: {', '.join(sorted(names.channels))}"
-    elif principal.role == "integration" and data.channel != principal.channel:
+        return {"channel": f"unknown channel {data.channel!r}; known: {', '.join(sorted(names.channels))}"}
+    if principal.role == INTEGRATION and data.channel != principal.channel:
         raise Forbidden(
             f"this integration account may only submit on channel {principal.channel}",
             fields={"channel": f"must be {principal.channel}"},
         )
-    elif principal.role == "agent" and names.channel_kinds.get(data.channel) != "phone":
+    if principal.role == AGENT and names.channel_kinds.get(data.channel) != "phone":
         raise Forbidden(
             "agents log phone calls; transfers arrive through their platform's integration account",
             fields={"channel": "must be a phone channel such as 96196"},
         )
+    return {}
+
+
+def _content_fields(rt: Runtime, data: TicketIn) -> dict[str, str]:
+    names = rt.names
+    fields: dict[str, str] = {}
     if data.kind not in names.kinds:
         fields["kind"] = f"unknown kind {data.kind!r}; known: {', '.join(sorted(names.kinds))}"
     if data.category is not None and data.category not in names.categories:
@@ -164,28 +182,37 @@ def validate(rt: Runtime, principal: Principal, data: TicketIn, now: datetime) -
             }
         )
     )
-    if data.external_due_at is not None and data.external_due_at.tzinfo is None:
-        fields["external_due_at"] = "must carry a UTC offset, e.g. 2026-11-30T17:30:00+08:00"
-    elif data.external_due_at is not None and sla.out_of_range(data.external_due_at):
-        fields["external_due_at"] = sla.out_of_range(data.external_due_at)  # type: ignore[assignment]
-    upstream = data.received_at
+    return fields
+
+
+def _instant_problem(value: datetime, example: str) -> str | None:
+    if value.tzinfo is None:
+        return f"must carry a UTC offset, e.g. {example}"
+    return sla.out_of_range(value)
+
+
+def _upstream_fields(rt: Runtime, data: TicketIn, now: datetime) -> dict[str, str]:
+    """A transfer's upstream instants: aware, in range, in order, and only on a transfer with its external_ref."""
+    fields: dict[str, str] = {}
+    due, upstream = data.external_due_at, data.received_at
+    problem = _instant_problem(due, "2026-11-30T17:30:00+08:00") if due is not None else None
+    if problem:
+        fields["external_due_at"] = problem
     if upstream is not None:
-        if upstream.tzinfo is None:
-            fields["received_at"] = "must carry a UTC offset, e.g. 2026-11-30T09:15:00+08:00"
-        elif sla.out_of_range(upstream):
-            fields["received_at"] = sla.out_of_range(upstream)  # type: ignore[assignment]
+        problem = _instant_problem(upstream, "2026-11-30T09:15:00+08:00")
+        if problem:
+            fields["received_at"] = problem
         elif data.external_ref is None:
             fields["received_at"] = "the upstream receipt time comes with a transfer's external_ref"
         elif upstream > now:
             fields["received_at"] = f"the upstream receipt cannot be after the local receipt {now.isoformat()}"
-        elif "external_due_at" not in fields and data.external_due_at is not None and data.external_due_at < upstream:
+        elif "external_due_at" not in fields and due is not None and due < upstream:
             fields["external_due_at"] = "the upstream deadline cannot be before the upstream receipt (received_at)"
-    if data.external_ref is not None and names.channel_kinds.get(data.channel) != "transfer":
+    if data.external_ref is not None and rt.names.channel_kinds.get(data.channel) != "transfer":
         fields["external_ref"] = "only transfers from another platform carry an external reference"
-    if data.external_due_at is not None and data.external_ref is None:
+    if due is not None and data.external_ref is None:
         fields["external_due_at"] = "an upstream deadline comes with the transfer's external_ref"
-    if fields:
-        raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
+    return fields
 
 
 async def create_ticket(
@@ -203,38 +230,22 @@ async def create_ticket(
     policies = await rt.current_policies()
     caller = data.caller or Caller()
     phone = citizen.normalise_phone(caller.phone)
-    rows: list[clock_rows.ClockRow] = []
-    if decision.unit is not None:
-        for clock in ("sign", "reply"):
-            rows.append(
-                clock_rows.compute(
-                    policies,
-                    rt.calendar,
-                    clock=clock,
-                    start=now,
-                    channel=data.channel,
-                    kind=data.kind,
-                    urgent=data.urgent,
-                    cap=data.external_due_at,
-                )
-            )
+    rows = [
+        clock_rows.compute(
+            policies,
+            rt.calendar,
+            clock=clock,
+            start=now,
+            channel=data.channel,
+            kind=data.kind,
+            urgent=data.urgent,
+            cap=data.external_due_at,
+        )
+        for clock in (("sign", "reply") if decision.unit is not None else ())
+    ]
     local_day = now.astimezone(ZoneInfo(rt.settings.timezone)).date()
     status = "dispatched" if decision.unit else "pending_dispatch"
-    created: dict[str, Any] = {"channel": data.channel, "external_ref": data.external_ref, "urgent": data.urgent}
-    if data.received_at is not None:
-        created["upstream_received_at"] = data.received_at.isoformat()
-    if data.external_due_at is not None and data.external_due_at <= now:
-        created["upstream_breached"] = True  # breached before it got here: upstream's, not any unit's
-    events = [{"action": "create", "status_before": None, "status_after": "pending_dispatch", "payload": created}]
-    if decision.unit:
-        events.append(
-            {
-                "action": "route",
-                "status_before": "pending_dispatch",
-                "status_after": "dispatched",
-                "payload": {"routing": decision.to_dict()},
-            }
-        )
+    events = _intake_events(data, decision, now)
     actor = {
         "actor_id": principal.user_id,
         "actor": principal.display_name,
@@ -280,18 +291,43 @@ async def create_ticket(
     for _attempt in range(3):
         row = await writer.write(new)
         if row is not None:
-            by_clock = {r.clock: r.deadline for r in rows}
-            armed = []
-            for item in row["clocks"]:
-                cid, version, clock = item.split(":")
-                armed.append(ArmedStep(int(cid), int(version), "warning", by_clock[clock].warning_at))
-            return IntakeResult(row["id"], True, armed, decision.unit, row)
+            return IntakeResult(row["id"], True, _first_steps(row, rows), decision.unit, row)
         # Skipped on conflict: a concurrent twin won (same external_ref or key), or, after a crash lost a counter
         # increment, the number was taken; find the twin or retry with a fresh number.
         existing = await _find_existing(rt, principal, data, idempotency_key, new.ticket)
         if existing is not None:
             return IntakeResult(existing, False, [], None)
     raise RuntimeError("could not allocate a ticket number after 3 attempts")
+
+
+def _intake_events(data: TicketIn, decision: Decision, now: datetime) -> list[dict[str, Any]]:
+    """The create event, and the route event when a unit was found."""
+    created: dict[str, Any] = {"channel": data.channel, "external_ref": data.external_ref, "urgent": data.urgent}
+    if data.received_at is not None:
+        created["upstream_received_at"] = data.received_at.isoformat()
+    if data.external_due_at is not None and data.external_due_at <= now:
+        created["upstream_breached"] = True  # breached before it got here: upstream's, not any unit's
+    events = [{"action": "create", "status_before": None, "status_after": "pending_dispatch", "payload": created}]
+    if decision.unit:
+        events.append(
+            {
+                "action": "route",
+                "status_before": "pending_dispatch",
+                "status_after": "dispatched",
+                "payload": {"routing": decision.to_dict()},
+            }
+        )
+    return events
+
+
+def _first_steps(row: dict[str, Any], rows: list[clock_rows.ClockRow]) -> list[ArmedStep]:
+    """Each new clock's first escalation step, from the "id:version:clock" strings the writer returns."""
+    by_clock = {r.clock: r.deadline for r in rows}
+    armed = []
+    for item in row["clocks"]:
+        cid, version, clock = item.split(":")
+        armed.append(ArmedStep(int(cid), int(version), ladder.FIRST_STEP, by_clock[clock].warning_at))
+    return armed
 
 
 async def _find_existing(

@@ -6,8 +6,9 @@ Nothing here is state that must survive a process: everything is rebuilt from Po
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from arq.connections import ArqRedis, RedisSettings
@@ -36,6 +37,9 @@ class Names:
     units: dict[str, str] = field(default_factory=dict)
 
 
+T = TypeVar("T")
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -52,6 +56,9 @@ class Runtime:
     revocations: RevocationList = field(init=False)
     api_limits: AccountLimiter = field(init=False)
     sign_ins: SignInThrottle = field(init=False)
+    # The process's own parts a feature makes on first use (the ticket writer, the announcer): one per runtime, made
+    # by part() and closed with it, in reverse order, when the app's lifespan (or a worker) closes the runtime.
+    _parts: dict[Callable[[Runtime], Any], Any] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -93,11 +100,24 @@ class Runtime:
         await rt.reload_policies()
         return rt
 
+    def part(self, make: Callable[[Runtime], T]) -> T:
+        """This runtime's one instance of what `make` builds (a module-level function, the key). A part with an
+        async `close()` is closed, before the pools, when the runtime is."""
+        found = self._parts.get(make)
+        if found is None:
+            found = self._parts[make] = make(self)
+        return found
+
     @property
     def reports_pool(self) -> asyncpg.Pool:
         return self.report_pool or self.pool
 
     async def close(self) -> None:
+        for part in reversed(list(self._parts.values())):
+            close = getattr(part, "close", None)
+            if close is not None:
+                await close()
+        self._parts.clear()
         await self.revocations.close()
         await self.api_limits.close()
         if self.report_pool is not None:

@@ -56,6 +56,9 @@ class Announcer:
         while self._task is not None and not self._task.done():
             await asyncio.shield(self._task)
 
+    async def close(self) -> None:
+        await self.sent()
+
     async def _drain(self) -> None:
         while self._pending:
             group, self._pending = self._pending, []
@@ -67,14 +70,13 @@ class Announcer:
             await live.publish_many(self.redis, "ticket", [message for _, message in group])
 
 
-_announcers: dict[int, Announcer] = {}
+def _make(rt: Runtime) -> Announcer:
+    return Announcer(rt.redis)
 
 
 def _announcer(rt: Runtime) -> Announcer:
-    announcer = _announcers.get(id(rt.redis))
-    if announcer is None or announcer.redis is not rt.redis:
-        announcer = _announcers[id(rt.redis)] = Announcer(rt.redis)
-    return announcer
+    """The runtime's announcer (one per process, closed with the runtime: what it still holds is sent first)."""
+    return rt.part(_make)
 
 
 def ensure_room(rt: Runtime) -> None:

@@ -287,7 +287,7 @@ async def create_ticket(
         existing = await _find_existing(rt, principal, data, idempotency_key, new.ticket)
         if existing is not None:
             return IntakeResult(existing, False, [], None)
-    writer = intake_writer.writer_for(rt.pool)
+    writer = intake_writer.writer_for(rt)
     for _attempt in range(3):
         row = await writer.write(new)
         if row is not None:

@@ -22,6 +22,7 @@ import asyncpg
 from hotline.errors import ServiceUnavailable, database_gone
 from hotline.escalation import ladder
 from hotline.infra.db import Conn
+from hotline.infra.runtime import Runtime
 
 # Statements at once per process: more overlap their commit waits, fewer make larger (cheaper) groups and lock the
 # shared rows (counter, reference rows under foreign keys) from fewer transactions at once. Since commits cost
@@ -171,6 +172,11 @@ class TicketWriter:
         # answer checks done() first): the ticket is still written with its group.
         return await item.future
 
+    async def close(self) -> None:
+        """Let the groups being written finish (their requests get their answers) before the pool closes."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
     async def _drain(self) -> None:
         try:
             while self._queue:
@@ -251,11 +257,10 @@ def _fail(group: list[NewTicket], exc: BaseException) -> None:
             item.future.set_exception(exc)
 
 
-_writers: dict[int, TicketWriter] = {}
+def _make(rt: Runtime) -> TicketWriter:
+    return TicketWriter(rt.pool)
 
 
-def writer_for(pool: asyncpg.Pool) -> TicketWriter:
-    writer = _writers.get(id(pool))
-    if writer is None or writer.pool is not pool:
-        writer = _writers[id(pool)] = TicketWriter(pool)
-    return writer
+def writer_for(rt: Runtime) -> TicketWriter:
+    """The runtime's ticket writer (one per process and pool, closed with the runtime)."""
+    return rt.part(_make)

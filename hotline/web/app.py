@@ -22,7 +22,6 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from config.logging import configure_logging
 from config.settings import Settings, get_settings, require_secret_key
 from hotline.infra.runtime import Runtime
-from hotline.tickets import announcer
 from hotline.web.api import admin_api as admin
 from hotline.web.api import auth_api, lifecycle_api, sla_api, tickets_api
 from hotline.web.api import escalations_api as escalations
@@ -119,9 +118,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
-            await announcer.announced(runtime)  # new tickets queued for the live feed and their jobs
             await live.close_hub(app.state)  # open feeds are told to reconnect (to another process)
-            await runtime.close()
+            await runtime.close()  # its parts first: queued announcements sent, tickets being written finished
 
     route_handlers: list[Any] = [
         *health.ROUTES,

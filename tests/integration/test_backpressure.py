@@ -38,7 +38,7 @@ async def test_the_writer_queue_is_capped_while_no_statement_can_run(settings, d
 
 
 async def test_a_full_writer_queue_answers_503_with_retry_after_and_writes_nothing(api, runtime):
-    writer = intake_writer.writer_for(runtime.pool)
+    writer = intake_writer.writer_for(runtime)
     before = await runtime.pool.fetchval("SELECT count(*) FROM tickets")
     writer.max_queued = 0
     try:

@@ -14,6 +14,7 @@ import msgspec
 
 from hotline import inputs
 from hotline.admin import audit as admin_events
+from hotline.auth import revocation, throttle
 from hotline.auth.tokens import Principal, hash_password
 from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.infra import offload
@@ -112,7 +113,7 @@ async def listing(
         active,
         limit,
     )
-    locked = await rt.sign_ins.locked([r["username"] for r in rows])
+    locked = await throttle.of(rt).locked([r["username"] for r in rows])
     return {"items": [_full_view(r, locked) for r in rows]}
 
 
@@ -191,7 +192,7 @@ async def change(rt: Runtime, principal: Principal, username: str, data: Account
         )
         if _view(updated) != _view(row):
             await admin_events.record(conn, principal, "account.change", username, _view(row), _view(updated))
-    await rt.revocations.account_changed(row["id"])
+    await revocation.of(rt).account_changed(row["id"])
     return _view(updated)
 
 
@@ -215,7 +216,7 @@ async def reset_password(rt: Runtime, principal: Principal, username: str) -> di
         )
     # The old password no longer opens a session; the one-time one is to be used at once, so a lock would be in
     # its way.
-    await rt.sign_ins.unlock(username)
+    await throttle.of(rt).unlock(username)
     return {"username": username, "password": password, "must_change_password": True}
 
 
@@ -223,8 +224,8 @@ async def unlock(rt: Runtime, principal: Principal, username: str) -> dict[str, 
     """Forget the account's failed sign-ins: it may try again at once."""
     principal.require(ADMIN)
     await _account(rt, username)
-    before = (await rt.sign_ins.locked([username])).get(username, 0)
-    await rt.sign_ins.unlock(username)
+    before = (await throttle.of(rt).locked([username])).get(username, 0)
+    await throttle.of(rt).unlock(username)
     async with rt.pool.acquire() as conn:
         await admin_events.record(
             conn, principal, "account.unlock", username, {"locked_seconds": before}, {"locked_seconds": 0}

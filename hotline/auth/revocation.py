@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import asyncpg
 import structlog
@@ -27,6 +28,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from hotline.infra import tasks
+
+if TYPE_CHECKING:
+    from hotline.infra.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -216,3 +220,13 @@ class RevocationList:
                     await asyncio.shield(pubsub.aclose())
                 except Exception:
                     pass
+
+
+def _make(rt: Runtime) -> RevocationList:
+    return RevocationList(rt.redis, rt.pool)
+
+
+def of(rt: Runtime) -> RevocationList:
+    """The runtime's revocation list: signed-out tokens and accounts' state, followed from Redis once a request
+    first asks (API processes only), stopped when the runtime closes."""
+    return rt.part(_make)

@@ -11,10 +11,14 @@ them itself (logged), so an outage opens no window for guessing.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+if TYPE_CHECKING:
+    from hotline.infra.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -121,3 +125,18 @@ class SignInThrottle:
     @staticmethod
     def _unavailable(exc: BaseException) -> None:
         log.warning("sign_in_throttle_local_only", error=type(exc).__name__)
+
+
+def _make(rt: Runtime) -> SignInThrottle:
+    s = rt.settings
+    return SignInThrottle(
+        rt.redis,
+        free_failures=s.signin_free_failures,
+        client_free_failures=s.signin_client_free_failures,
+        max_backoff=s.signin_max_backoff_seconds,
+    )
+
+
+def of(rt: Runtime) -> SignInThrottle:
+    """The runtime's sign-in throttle."""
+    return rt.part(_make)

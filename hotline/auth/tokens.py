@@ -19,6 +19,7 @@ import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from hotline.auth import throttle
 from hotline.auth.revocation import RevocationList
 from hotline.errors import Forbidden, InvalidInput, NotAuthenticated, PasswordChangeRequired, RateLimited
 from hotline.infra import offload
@@ -178,17 +179,17 @@ async def authenticate(pool: asyncpg.Pool, username: str, password: str, *, chan
 
 async def sign_in(rt: Runtime, username: str, password: str, client: str, *, changing: bool = False) -> Principal:
     """authenticate, throttled per account and per client address, every attempt logged (without the password)."""
-    wait = await rt.sign_ins.wait_needed(username, client)
+    wait = await throttle.of(rt).wait_needed(username, client)
     if wait:
         log.warning("sign_in_throttled", username=username[:100], client=client, retry_after_s=wait)
         raise RateLimited(f"too many failed sign-ins; try again in {wait} s", retry_after=wait)
     try:
         principal = await authenticate(rt.pool, username, password, changing=changing)
     except NotAuthenticated:
-        failures = await rt.sign_ins.failed(username, client)
+        failures = await throttle.of(rt).failed(username, client)
         log.warning("sign_in_failed", username=username[:100], client=client, failures=failures)
         raise
-    await rt.sign_ins.succeeded(username)
+    await throttle.of(rt).succeeded(username)
     log.info("sign_in", username=principal.username, client=client, role=principal.role)
     return principal
 

@@ -16,13 +16,10 @@ from arq.connections import ArqRedis, RedisSettings
 import sla
 from config.reference import load_calendar_config, load_toml
 from config.settings import Settings
-from hotline.auth.revocation import RevocationList
-from hotline.auth.throttle import SignInThrottle
 from hotline.infra import db
 from hotline.infra import db_roles as roles
 from hotline.infra.redis_client import create_pool as create_arq_pool  # bounded: a burst waits, opens nothing
 from hotline.tickets.routing import Router, RuleRow
-from hotline.web.ratelimit import AccountLimiter
 
 
 @dataclass
@@ -52,24 +49,10 @@ class Runtime:
     _policy_checked: float = 0.0
     # Reports read here: a streaming replica when HOTLINE_DATABASE_REPLICA_URL is set, else the primary's pool.
     report_pool: asyncpg.Pool | None = None
-    # Signed-out tokens and accounts' state: followed from Redis once a request first asks (API processes only).
-    revocations: RevocationList = field(init=False)
-    api_limits: AccountLimiter = field(init=False)
-    sign_ins: SignInThrottle = field(init=False)
-    # The process's own parts a feature makes on first use (the ticket writer, the announcer): one per runtime, made
-    # by part() and closed with it, in reverse order, when the app's lifespan (or a worker) closes the runtime.
+    # The process's own parts a feature makes on first use (the ticket writer, the announcer, the revocation
+    # follower, the sign-in throttle, the API rate limiter): one per runtime, made by part() and closed with it, in
+    # reverse order, when the app's lifespan (or a worker) closes the runtime.
     _parts: dict[Callable[[Runtime], Any], Any] = field(default_factory=dict, init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        s = self.settings
-        self.revocations = RevocationList(self.redis, self.pool)
-        self.api_limits = AccountLimiter(self.redis, s.api_rate_limit_per_minute)
-        self.sign_ins = SignInThrottle(
-            self.redis,
-            free_failures=s.signin_free_failures,
-            client_free_failures=s.signin_client_free_failures,
-            max_backoff=s.signin_max_backoff_seconds,
-        )
 
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
@@ -118,8 +101,6 @@ class Runtime:
             if close is not None:
                 await close()
         self._parts.clear()
-        await self.revocations.close()
-        await self.api_limits.close()
         if self.report_pool is not None:
             await self.report_pool.close()
         await self.pool.close()

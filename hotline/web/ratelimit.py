@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TYPE_CHECKING
 
 import structlog
 from redis.asyncio import Redis
@@ -18,6 +19,9 @@ from redis.exceptions import RedisError
 
 from hotline.errors import RateLimited, ServiceUnavailable
 from hotline.infra import tasks
+
+if TYPE_CHECKING:
+    from hotline.infra.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 UNAVAILABLE_RETRY_SECONDS = 5
@@ -117,3 +121,12 @@ class AccountLimiter:
             for user_id, total in zip(batch, totals):
                 self._known[user_id] = int(total)
             self._inflight = {}
+
+
+def _make(rt: Runtime) -> AccountLimiter:
+    return AccountLimiter(rt.redis, rt.settings.api_rate_limit_per_minute)
+
+
+def limiter_of(rt: Runtime) -> AccountLimiter:
+    """The runtime's per-account API rate limiter (its counts flushed to Redis when the runtime closes)."""
+    return rt.part(_make)

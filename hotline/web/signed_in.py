@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Request
 
+from hotline.auth import revocation
 from hotline.auth.revocation import RevocationList
 from hotline.auth.tokens import SESSION_COOKIE, Principal, principal_for_token
 from hotline.errors import Forbidden, NotAuthenticated
@@ -39,5 +40,5 @@ async def principal_from_request(request: Request[Any, Any, Any]) -> Principal:
     ):
         raise Forbidden(f"a cookie-authenticated change needs the header '{CSRF_HEADER}: {CSRF_VALUE}'")
     state = request.app.state
-    sessions: RevocationList = state.runtime.revocations
+    sessions: RevocationList = revocation.of(state.runtime)
     return await principal_for_token(token, state.settings.secret_key, sessions)

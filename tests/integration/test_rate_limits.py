@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from hotline.web import ratelimit
 from tests.integration.test_sessions import api_process, bearer, new_account
 from tests.scratch import free_port
 
@@ -44,9 +45,9 @@ async def test_api_requests_are_limited_per_account_across_processes(settings, d
         _clear_of_a_minute_edge()
         for _ in range(15):
             assert (await a.get("/api/auth/me", headers=headers)).status_code == 200
-        await a.runtime.api_limits.flush()
+        await ratelimit.limiter_of(a.runtime).flush()
         assert (await b.get("/api/auth/me", headers=headers)).status_code == 200
-        await b.runtime.api_limits.flush()  # b now knows of a's 15
+        await ratelimit.limiter_of(b.runtime).flush()  # b now knows of a's 15
         codes = [(await b.get("/api/auth/me", headers=headers)).status_code for _ in range(5)]
         assert codes == [200] * 4 + [429]
         refused = await b.get("/api/tickets", headers=headers)

@@ -34,8 +34,8 @@ async def _uid(rt) -> int:
 
 
 async def _following(rt) -> bool:
-    await rt.revocations.is_revoked("probe")  # the first check starts following
-    return await _until(lambda: rt.revocations.following)
+    await revocation.of(rt).is_revoked("probe")  # the first check starts following
+    return await _until(lambda: revocation.of(rt).following)
 
 
 async def test_a_sign_out_in_one_process_is_refused_by_the_others_from_memory(settings, database):
@@ -46,17 +46,17 @@ async def test_a_sign_out_in_one_process_is_refused_by_the_others_from_memory(se
     b = None
     try:
         uid = await _uid(a)
-        await a.revocations.revoke(before_id, before_exp, uid)  # signed out before the other process started
+        await revocation.of(a).revoke(before_id, before_exp, uid)  # signed out before the other process started
         b = await Runtime.start(settings)
         assert await _following(b)
         # While following, a check never asks Redis: True can only come from what b loaded or was told.
-        assert await b.revocations.is_revoked(before_id)
+        assert await revocation.of(b).is_revoked(before_id)
         token_id, exp = _token()
-        assert not await b.revocations.is_revoked(token_id)
-        await a.revocations.revoke(token_id, exp, uid)
-        assert await a.revocations.is_revoked(token_id)  # at once where it was recorded
-        assert await _until(lambda: b.revocations.is_revoked(token_id), 3.0)
-        assert b.revocations.following
+        assert not await revocation.of(b).is_revoked(token_id)
+        await revocation.of(a).revoke(token_id, exp, uid)
+        assert await revocation.of(a).is_revoked(token_id)  # at once where it was recorded
+        assert await _until(lambda: revocation.of(b).is_revoked(token_id), 3.0)
+        assert revocation.of(b).following
         # An expired token's row is pruned by the next sign-out.
         old_id = uuid.uuid4().hex
         await a.pool.execute(
@@ -64,7 +64,7 @@ async def test_a_sign_out_in_one_process_is_refused_by_the_others_from_memory(se
             old_id,
             uid,
         )
-        await a.revocations.revoke(*_token(), uid)
+        await revocation.of(a).revoke(*_token(), uid)
         assert await a.pool.fetchval("SELECT count(*) FROM revoked_tokens WHERE token_id = $1", old_id) == 0
     finally:
         if b is not None:
@@ -84,31 +84,31 @@ async def test_after_a_redis_restart_the_processes_follow_again_and_keep_what_th
         assert await _following(b)
         uid = await _uid(a)
         known_id, exp = _token()
-        await a.revocations.revoke(known_id, exp, uid)
-        assert await _until(lambda: b.revocations.is_revoked(known_id), 3.0)
+        await revocation.of(a).revoke(known_id, exp, uid)
+        assert await _until(lambda: revocation.of(b).is_revoked(known_id), 3.0)
 
         stop_redis(redis_proc)  # Redis keeps nothing on disk
-        assert await _until(lambda: not b.revocations.following)
-        assert await b.revocations.is_revoked(known_id)  # still refused
-        assert not await b.revocations.is_revoked(uuid.uuid4().hex)  # others go through, no error
+        assert await _until(lambda: not revocation.of(b).following)
+        assert await revocation.of(b).is_revoked(known_id)  # still refused
+        assert not await revocation.of(b).is_revoked(uuid.uuid4().hex)  # others go through, no error
         # Signed out while Redis is down: recorded all the same, and the other process learns it by polling.
         during_id, during_exp = _token()
-        await a.revocations.revoke(during_id, during_exp, uid)
-        assert await a.revocations.is_revoked(during_id)
-        assert await _until(lambda: b.revocations.is_revoked(during_id), 3 * revocation.POLL_SECONDS)
+        await revocation.of(a).revoke(during_id, during_exp, uid)
+        assert await revocation.of(a).is_revoked(during_id)
+        assert await _until(lambda: revocation.of(b).is_revoked(during_id), 3 * revocation.POLL_SECONDS)
 
         redis_proc = start_redis(port, tmp_path)
-        assert await _until(lambda: b.revocations.following, 20.0)
+        assert await _until(lambda: revocation.of(b).following, 20.0)
         new_id, new_exp = _token()
         for _ in range(20):  # a's pool may first hit its dead socket
             try:
-                await a.revocations.revoke(new_id, new_exp, uid)
+                await revocation.of(a).revoke(new_id, new_exp, uid)
                 break
             except Exception:
                 await asyncio.sleep(0.1)
-        assert await _until(lambda: b.revocations.is_revoked(new_id), 3.0)
-        assert b.revocations.following
-        assert await b.revocations.is_revoked(known_id) and await b.revocations.is_revoked(during_id)
+        assert await _until(lambda: revocation.of(b).is_revoked(new_id), 3.0)
+        assert revocation.of(b).following
+        assert await revocation.of(b).is_revoked(known_id) and await revocation.of(b).is_revoked(during_id)
     finally:
         await b.close()
         await a.close()

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from hotline.auth import revocation
 from hotline.auth.tokens import Principal, hash_password, issue_token
 from tests.conftest import PASSWORD
 from tests.scratch import free_port, start_redis, stop_redis
@@ -91,7 +92,7 @@ async def test_deactivating_an_account_ends_its_sessions_at_once_in_every_proces
         r = await client.get("/api/auth/me", headers=headers)
         assert r.status_code == 401 and "not active" in r.json()["detail"]
         # The other process heard of it over pub/sub: long before its cache entry would have aged out.
-        assert other.runtime.revocations.account_ttl >= 30
+        assert revocation.of(other.runtime).account_ttl >= 30
         assert await until_status(other, headers, 401, 3.0) == 401
     r = await client.post("/api/auth/token", json={"username": username, "password": PASSWORD})
     assert r.status_code == 401
@@ -115,12 +116,12 @@ async def test_an_account_changed_behind_the_services_back_is_caught_when_its_ca
     assert (await client.get("/api/auth/me", headers=headers)).status_code == 200
     await runtime.pool.execute("UPDATE users SET role = 'manager' WHERE username = $1", username)
     assert (await client.get("/api/auth/me", headers=headers)).status_code == 200  # cached, no news published
-    ttl = runtime.revocations.account_ttl
-    runtime.revocations.account_ttl = 0.3
+    ttl = revocation.of(runtime).account_ttl
+    revocation.of(runtime).account_ttl = 0.3
     try:
         assert await until_status(client, headers, 401, 3.0) == 401
     finally:
-        runtime.revocations.account_ttl = ttl
+        revocation.of(runtime).account_ttl = ttl
 
 
 async def test_only_an_admin_changes_accounts_and_a_bad_change_names_the_field(api, runtime):
@@ -155,7 +156,6 @@ async def test_a_sign_out_holds_after_redis_loses_its_data_and_the_api_restarts(
 
 
 async def test_sign_out_while_redis_is_down_answers_200_and_reaches_the_other_processes(settings, database, tmp_path):
-    from hotline.auth import revocation
 
     port = free_port()
     redis_proc = start_redis(port, tmp_path)

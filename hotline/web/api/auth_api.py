@@ -8,6 +8,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import Body
 
+from hotline.auth import revocation
 from hotline.auth.tokens import SESSION_COOKIE, Principal, change_password, issue_token, revoke, sign_in
 from hotline.infra.runtime import Runtime
 
@@ -57,7 +58,7 @@ async def password(
 
 @post("/api/auth/logout", status_code=200)
 async def logout(principal: Principal, rt: Runtime) -> Response[dict[str, str]]:
-    await revoke(rt.revocations, principal)
+    await revoke(revocation.of(rt), principal)
     response = Response({"status": "signed_out"})
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -12,6 +12,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from hotline.auth.tokens import Principal
 from hotline.infra.runtime import Runtime
+from hotline.web import ratelimit
 from hotline.web.signed_in import principal_from_request
 
 
@@ -23,7 +24,7 @@ async def provide_principal(request: Request[Any, Any, Any], rt: Runtime) -> Pri
     # `rt` is unused but orders the two: Litestar resolves dependencies of one level in an anyio task group, which
     # cost more per request than resolving both (measured on POST /api/tickets).
     principal = await principal_from_request(request)
-    rt.api_limits.hit(principal.user_id)
+    ratelimit.limiter_of(rt).hit(principal.user_id)
     return principal
 
 
@@ -32,7 +33,7 @@ async def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
     without a valid token is told 401 first, as with the dependency): the handler reads `request.state.principal`.
     Resolving dependencies cost POST /api/tickets about 5% of its CPU (py-spy under the intake benchmark)."""
     principal = await principal_from_request(connection)  # type: ignore[arg-type]
-    connection.app.state.runtime.api_limits.hit(principal.user_id)
+    ratelimit.limiter_of(connection.app.state.runtime).hit(principal.user_id)
     connection.state.principal = principal
 
 

@@ -15,7 +15,7 @@ from hotline.escalation import steps as escalation
 from hotline.infra import queue as jobs
 from hotline.infra import webhooks
 from hotline.infra.runtime import Runtime
-from hotline.policies import store as policies
+from hotline.policies import recompute
 
 UTC = UTC
 # Failures worth another try: the database restarting, a deadlock or lock timeout, a dropped connection.
@@ -90,7 +90,7 @@ async def deliver_webhooks(ctx: dict[str, Any]) -> str:
 async def recompute_open_clocks(ctx: dict[str, Any], version: int, after_id: int = 0) -> str:
     """A policy change with recompute_open: throttled batches for a minute, then a continuation job."""
     rt = _rt(ctx)
-    progress = await policies.recompute_open(rt, version=version, after_id=after_id, now_fn=_now)
+    progress = await recompute.recompute_open(rt, version=version, after_id=after_id, now_fn=_now)
     if progress.more:
         await jobs.enqueue(
             rt.redis, jobs.RECOMPUTE_JOB, version, progress.last_id, job_id=f"recompute:{version}:{progress.last_id}"
@@ -105,7 +105,7 @@ async def resume_recomputation(ctx: dict[str, Any]) -> str:
     """Cron: a requested recomputation whose jobs were lost (Redis flushed, a worker gone) goes on from PostgreSQL's
     record of how far it got. The job id carries that point, so every worker's tick enqueues it once."""
     rt = _rt(ctx)
-    stalled = await policies.stalled_recomputation(rt, now=_now())
+    stalled = await recompute.stalled_recomputation(rt, now=_now())
     if stalled is None:
         return "none stalled"
     version, last_id = stalled

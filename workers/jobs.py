@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 from arq import Retry
 
-from hotline.escalation import steps as escalation
+from hotline.escalation import catch_up, exact_time
 from hotline.infra import queue as jobs
 from hotline.infra import webhooks
 from hotline.infra.runtime import Runtime
@@ -47,7 +47,7 @@ def _retry_later(ctx: dict[str, Any]) -> Retry:
 async def escalate_clock(ctx: dict[str, Any], clock_id: int, version: int, step: str) -> str:
     """Exact-time escalation: record the clock's due steps if its deadline is still `version`."""
     try:
-        result = await escalation.escalate_clock(_rt(ctx), clock_id, version, step, now=_now())
+        result = await exact_time.escalate_clock(_rt(ctx), clock_id, version, step, now=_now())
     except TRANSIENT as exc:
         raise _retry_later(ctx) from exc
     if result.wait_seconds > 0:  # fired before its instant (clocks disagree): come back at it
@@ -60,8 +60,8 @@ async def sweep(ctx: dict[str, Any]) -> str:
     falling due before the next tick, in case Redis lost their jobs. Not retried: the next tick is the retry."""
     rt = _rt(ctx)
     now = _now()
-    result = await escalation.sweep(rt, now=now)
-    rearmed = await escalation.rearm_upcoming(rt, now=now)
+    result = await catch_up.sweep(rt, now=now)
+    rearmed = await catch_up.rearm_upcoming(rt, now=now)
     return (
         f"recorded={result.recorded} clocks={result.clocks} lag={result.lag_seconds:.1f}s "
         f"untold_told={result.untold_told} rearmed={rearmed}"

@@ -11,11 +11,11 @@ from typing import Any
 import asyncpg
 from arq import Retry
 
-from hotline.escalation import steps as escalation
+from hotline.escalation import catch_up, exact_time
 from hotline.infra import queue as jobs
 from hotline.infra import webhooks
 from hotline.infra.runtime import Runtime
-from hotline.policies import store as policies
+from hotline.policies import recompute
 
 UTC = UTC
 # Failures worth another try: the database restarting, a deadlock or lock timeout, a dropped connection.
@@ -47,7 +47,7 @@ def _retry_later(ctx: dict[str, Any]) -> Retry:
 async def escalate_clock(ctx: dict[str, Any], clock_id: int, version: int, step: str) -> str:
     """Exact-time escalation: record the clock's due steps if its deadline is still `version`."""
     try:
-        result = await escalation.escalate_clock(_rt(ctx), clock_id, version, step, now=_now())
+        result = await exact_time.escalate_clock(_rt(ctx), clock_id, version, step, now=_now())
     except TRANSIENT as exc:
         raise _retry_later(ctx) from exc
     if result.wait_seconds > 0:  # fired before its instant (clocks disagree): come back at it
@@ -60,8 +60,8 @@ async def sweep(ctx: dict[str, Any]) -> str:
     falling due before the next tick, in case Redis lost their jobs. Not retried: the next tick is the retry."""
     rt = _rt(ctx)
     now = _now()
-    result = await escalation.sweep(rt, now=now)
-    rearmed = await escalation.rearm_upcoming(rt, now=now)
+    result = await catch_up.sweep(rt, now=now)
+    rearmed = await catch_up.rearm_upcoming(rt, now=now)
     return (
         f"recorded={result.recorded} clocks={result.clocks} lag={result.lag_seconds:.1f}s "
         f"untold_told={result.untold_told} rearmed={rearmed}"
@@ -90,7 +90,7 @@ async def deliver_webhooks(ctx: dict[str, Any]) -> str:
 async def recompute_open_clocks(ctx: dict[str, Any], version: int, after_id: int = 0) -> str:
     """A policy change with recompute_open: throttled batches for a minute, then a continuation job."""
     rt = _rt(ctx)
-    progress = await policies.recompute_open(rt, version=version, after_id=after_id, now_fn=_now)
+    progress = await recompute.recompute_open(rt, version=version, after_id=after_id, now_fn=_now)
     if progress.more:
         await jobs.enqueue(
             rt.redis, jobs.RECOMPUTE_JOB, version, progress.last_id, job_id=f"recompute:{version}:{progress.last_id}"
@@ -105,7 +105,7 @@ async def resume_recomputation(ctx: dict[str, Any]) -> str:
     """Cron: a requested recomputation whose jobs were lost (Redis flushed, a worker gone) goes on from PostgreSQL's
     record of how far it got. The job id carries that point, so every worker's tick enqueues it once."""
     rt = _rt(ctx)
-    stalled = await policies.stalled_recomputation(rt, now=_now())
+    stalled = await recompute.stalled_recomputation(rt, now=_now())
     if stalled is None:
         return "none stalled"
     version, last_id = stalled

@@ -20,14 +20,16 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from hotline.infra import tasks
+from hotline.infra.sql import load
 
 if TYPE_CHECKING:
     from hotline.infra.runtime import Runtime
@@ -42,6 +44,7 @@ RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, POLL_SECONDS)
 ACCOUNT_TTL_SECONDS = 30.0
 ACCOUNT_TTL_UNFOLLOWED_SECONDS = 5.0
 ACCOUNTS_MAX = 10_000
+REVOKE_SQL = load(__file__, "revoke_token")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,7 @@ class RevocationList:
         self._loaded_at = float("-inf")  # monotonic time of the last full load from PostgreSQL
         self._accounts: dict[int, tuple[float, Account | None]] = {}  # user id -> (read at, monotonic; account)
         self._account_epoch = 0  # bumped by every invalidation: a read that raced one is not cached
+        self._failures = 0  # consecutive failures to follow the channels, for the retry delay
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -95,14 +99,7 @@ class RevocationList:
 
     async def revoke(self, token_id: str, expires_at: int, user_id: int) -> None:
         """Recorded in PostgreSQL (raises if it cannot be), then told to the other processes if Redis is there."""
-        await self.pool.execute(
-            """WITH expired AS (DELETE FROM revoked_tokens WHERE expires_at <= now())
-               INSERT INTO revoked_tokens (token_id, user_id, expires_at) VALUES ($1, $2, to_timestamp($3))
-               ON CONFLICT (token_id) DO NOTHING""",
-            token_id,
-            user_id,
-            float(expires_at),
-        )
+        await self.pool.execute(REVOKE_SQL, token_id, user_id, float(expires_at))
         self._revoked[token_id] = float(expires_at)
         try:
             await self.redis.publish(CHANNEL, f"{token_id} {expires_at}")
@@ -176,50 +173,63 @@ class RevocationList:
             log.warning("revocation_message_ignored")
 
     async def _follow(self) -> None:
-        failures = 0
+        self._failures = 0
         while True:
             pubsub = self.redis.pubsub()
             try:
                 await pubsub.subscribe(CHANNEL, ACCOUNTS_CHANNEL)
-                last_ping = time.monotonic()
-                while True:
-                    message = await pubsub.get_message(timeout=PING_SECONDS)
-                    if time.monotonic() - last_ping >= PING_SECONDS:
-                        await pubsub.ping()
-                        last_ping = time.monotonic()
-                        self._prune()
-                    if message is None:
-                        continue
-                    channel = message.get("channel")
-                    channel = channel.decode() if isinstance(channel, bytes) else str(channel)
-                    if message["type"] == "subscribe":  # also after redis-py reconnected and subscribed again
-                        if channel == CHANNEL:
-                            await self._load()
-                            self._synced, failures = True, 0
-                        else:
-                            self._forget(None)  # changes may have gone by unheard
-                    elif message["type"] == "message":
-                        data = message["data"]
-                        self._on_message(channel, data.decode() if isinstance(data, bytes) else str(data))
+                await self._listen(pubsub)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 self._synced = False
-                delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
-                failures += 1
-                if failures == 1 or failures % 20 == 0:
-                    log.warning("revocations_unfollowed", error=type(exc).__name__, retry_in_s=delay)
-                try:  # no news while Redis is away: poll the record instead
-                    await self._load()
-                except (TimeoutError, asyncpg.PostgresError, OSError) as db_exc:
-                    log.warning("revocations_not_loaded", error=type(db_exc).__name__)
-                await asyncio.sleep(delay)
+                await asyncio.sleep(await self._fall_back(exc))
             finally:
                 self._synced = False
                 try:
                     await asyncio.shield(pubsub.aclose())
                 except Exception:
                     pass
+
+    async def _listen(self, pubsub: PubSub) -> None:
+        """Take messages until the connection fails (which raises), probing it whenever it was silent for a while."""
+        last_ping = time.monotonic()
+        while True:
+            message = await pubsub.get_message(timeout=PING_SECONDS)
+            if time.monotonic() - last_ping >= PING_SECONDS:
+                await pubsub.ping()
+                last_ping = time.monotonic()
+                self._prune()
+            if message is not None:
+                await self._received(message)
+
+    async def _received(self, message: dict[str, Any]) -> None:
+        channel = _text(message.get("channel"))
+        if message["type"] == "subscribe":  # also after redis-py reconnected and subscribed again
+            if channel == CHANNEL:
+                await self._load()
+                self._synced, self._failures = True, 0
+            else:
+                self._forget(None)  # changes may have gone by unheard
+        elif message["type"] == "message":
+            self._on_message(channel, _text(message["data"]))
+
+    async def _fall_back(self, exc: Exception) -> float:
+        """No news while Redis is away: poll the record instead. Returns how long to wait before following again."""
+        delay = RETRY_SECONDS[min(self._failures, len(RETRY_SECONDS) - 1)]
+        self._failures += 1
+        if self._failures == 1 or self._failures % 20 == 0:
+            log.warning("revocations_unfollowed", error=type(exc).__name__, retry_in_s=delay)
+        try:
+            await self._load()
+        except (TimeoutError, asyncpg.PostgresError, OSError) as db_exc:
+            log.warning("revocations_not_loaded", error=type(db_exc).__name__)
+        return delay
+
+
+def _text(value: Any) -> str:
+    """A pub/sub channel or payload as text, whether the client decodes responses or not."""
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _make(rt: Runtime) -> RevocationList:

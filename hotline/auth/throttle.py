@@ -71,7 +71,10 @@ class SignInThrottle:
                     pipe.set(key, 0, ex=FAILURE_WINDOW_SECONDS, nx=True)
                     pipe.incr(key)
                 counts = (await pipe.execute())[1::2]
-            waits = [(f"{PREFIX}:wait:{kind}:{who}", self.backoff(kind, n)) for (kind, who), n in zip(subjects, counts)]
+            waits = [
+                (f"{PREFIX}:wait:{kind}:{who}", self.backoff(kind, n))
+                for (kind, who), n in zip(subjects, counts, strict=True)
+            ]
             if any(seconds for _, seconds in waits):
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for key, seconds in waits:
@@ -81,7 +84,7 @@ class SignInThrottle:
         except (RedisError, OSError) as exc:
             self._unavailable(exc)
             counts = [self._failed_locally(kind, who) for kind, who in subjects]
-        return {kind: int(n) for (kind, _), n in zip(subjects, counts)}
+        return {kind: int(n) for (kind, _), n in zip(subjects, counts, strict=True)}
 
     async def succeeded(self, username: str) -> None:
         key = f"{PREFIX}:fail:account:{username[:100]}"
@@ -105,7 +108,7 @@ class SignInThrottle:
     async def locked(self, usernames: list[str]) -> dict[str, int]:
         """Seconds each of these accounts must still wait before its next sign-in (only those that must)."""
         waits = await self._waits([f"{PREFIX}:wait:account:{u[:100]}" for u in usernames])
-        return {u: seconds for u, seconds in zip(usernames, waits) if seconds > 0}
+        return {u: seconds for u, seconds in zip(usernames, waits, strict=True) if seconds > 0}
 
     def _failed_locally(self, kind: str, who: str) -> int:
         now = time.time()

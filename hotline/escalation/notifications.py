@@ -20,6 +20,7 @@ from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput, NotFound
 from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
+from hotline.infra.sql import load
 
 # Joined against the recorded steps `s` (columns step, unit): the active users `u` who must hear of each one.
 AUDIENCE_SQL = """
@@ -97,13 +98,8 @@ STEP_TITLES = {
     "supervision": "督办：工单 {number} {clock}超期未办，已转入督办",
 }
 
-LIST_SQL = """
-SELECT n.id, n.kind, n.step_id, n.payload, n.created_at, n.read_at
-FROM notifications n
-WHERE n.user_id = $1 AND ($2::boolean IS NOT TRUE OR n.read_at IS NULL) AND ($3::bigint IS NULL OR n.id < $3)
-ORDER BY n.id DESC
-LIMIT $4
-"""
+LIST_SQL = load(__file__, "notifications")
+MARK_READ_SQL = load(__file__, "mark_read")
 
 
 BIGINT_MAX = 2**63 - 1
@@ -184,16 +180,7 @@ async def mark_read(rt: Runtime, principal: Principal, body: MarkRead, now: date
     if not body.all and not body.ids:
         raise InvalidInput("give ids or all=true", fields={"ids": "a list of notification ids, or all=true"})
     now = now or datetime.now(UTC)
-    marked = await rt.pool.fetchval(
-        """WITH m AS (UPDATE notifications SET read_at = $2
-                      WHERE user_id = $1 AND read_at IS NULL AND ($3::boolean OR id = any($4::bigint[]))
-                      RETURNING 1)
-           SELECT count(*) FROM m""",
-        principal.user_id,
-        now,
-        body.all,
-        body.ids or [],
-    )
+    marked = await rt.pool.fetchval(MARK_READ_SQL, principal.user_id, now, body.all, body.ids or [])
     return {"marked": marked, "unread": await unread_count(rt, principal)}
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 
 from hotline.auth import revocation
 from hotline.infra import tasks
@@ -79,10 +80,12 @@ class Client:
         self.queue: asyncio.Queue[bytes] = asyncio.Queue(QUEUE_SIZE + 1)  # + 1: room for the end marker
         self.reason: str | None = None  # why it was ended, once it was
 
-    async def next(self, timeout: float) -> bytes | None:
-        """The next encoded message; None after `timeout` seconds without one; END when the feed is over."""
+    async def next(self, within: float) -> bytes | None:
+        """The next encoded message; None when none came `within` seconds (time for a keepalive, the caller's
+        choice rather than an error); END when the feed is over."""
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            async with asyncio.timeout(within):
+                return await self.queue.get()
         except TimeoutError:
             return None
 
@@ -129,10 +132,12 @@ class Hub:
             self._task.cancel()
             self._task = None
 
-    async def wait_ready(self, timeout: float) -> bool:
-        """True once subscribed; False if that did not happen within `timeout` (Redis down: the hub keeps trying)."""
+    async def wait_ready(self, within: float) -> bool:
+        """True once subscribed; False if that did not happen `within` seconds (Redis down: the hub keeps trying, and
+        the caller carries on without it)."""
         try:
-            await asyncio.wait_for(asyncio.shield(self._ready.wait()), timeout)
+            async with asyncio.timeout(within):
+                await asyncio.shield(self._ready.wait())
             return True
         except TimeoutError:
             return False
@@ -194,47 +199,73 @@ class Hub:
 
     async def _follow(self, ready: asyncio.Event) -> None:
         me = asyncio.current_task()
-        failures, lost = 0, False
+        state = _Subscription(ready)
         while self._task is me:
             pubsub = self.redis.pubsub()
             try:
                 await pubsub.subscribe(CHANNEL, *SESSION_CHANNELS)
-                last_ping = time.monotonic()
-                while self._task is me:
-                    message = await pubsub.get_message(timeout=PING_SECONDS)
-                    if time.monotonic() - last_ping >= PING_SECONDS:
-                        await pubsub.ping()
-                        last_ping = time.monotonic()
-                    if message is None:
-                        continue
-                    if message["type"] == "message":
-                        channel = message["channel"]
-                        if (channel.decode() if isinstance(channel, bytes) else channel) != CHANNEL:
-                            self._session_changed(channel, message["data"])
-                            continue
-                        self._dispatch(message["data"])
-                        # Lets the feeds send what was queued before the next message is read: a burst (a batch
-                        # published in one go) must not fill a healthy client's queue before it had a turn.
-                        await asyncio.sleep(0)
-                    elif message["type"] == "subscribe":  # also after redis-py reconnected by itself
-                        if lost and message["channel"] in (CHANNEL, CHANNEL.encode()):
-                            for client in [c for scope in self._scopes.values() for c in scope]:
-                                self._end(client, "resubscribed")
-                            log.info("live_resubscribed", after_failures=failures)
-                        ready.set()
-                        failures, lost = 0, False
+                await self._listen(pubsub, me, state)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                ready.clear()
-                lost = True
-                delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
-                failures += 1
-                if failures == 1 or failures % 20 == 0:
-                    log.warning("live_unsubscribed", error=type(exc).__name__, retry_in_s=delay)
-                await asyncio.sleep(delay)
+                await asyncio.sleep(state.lost_it(exc))
             finally:
                 try:
                     await asyncio.shield(pubsub.aclose())
                 except Exception:
                     pass
+
+    async def _listen(self, pubsub: PubSub, me: asyncio.Task[Any] | None, state: _Subscription) -> None:
+        """Take messages while this task is the hub's, until the subscription fails (which raises), probing it
+        whenever it was silent for a while."""
+        last_ping = time.monotonic()
+        while self._task is me:
+            message = await pubsub.get_message(timeout=PING_SECONDS)
+            if time.monotonic() - last_ping >= PING_SECONDS:
+                await pubsub.ping()
+                last_ping = time.monotonic()
+            if message is not None:
+                await self._received(message, state)
+
+    async def _received(self, message: dict[str, Any], state: _Subscription) -> None:
+        if message["type"] == "message":
+            channel = message["channel"]
+            if (channel.decode() if isinstance(channel, bytes) else channel) != CHANNEL:
+                self._session_changed(channel, message["data"])
+                return
+            self._dispatch(message["data"])
+            # Lets the feeds send what was queued before the next message is read: a burst (a batch published in
+            # one go) must not fill a healthy client's queue before it had a turn.
+            await asyncio.sleep(0)
+        elif message["type"] == "subscribe":  # also after redis-py reconnected by itself
+            if state.lost and message["channel"] in (CHANNEL, CHANNEL.encode()):
+                for client in [c for scope in self._scopes.values() for c in scope]:
+                    self._end(client, "resubscribed")
+                log.info("live_resubscribed", after_failures=state.failures)
+            state.subscribed()
+
+
+class _Subscription:
+    """What one following task knows of its subscription: ready (subscribed), lost since, failures in a row. A hub
+    that starts following again gets a new task, and a new state, while the old task is still finishing."""
+
+    __slots__ = ("ready", "failures", "lost")
+
+    def __init__(self, ready: asyncio.Event) -> None:
+        self.ready = ready
+        self.failures = 0
+        self.lost = False
+
+    def subscribed(self) -> None:
+        self.ready.set()
+        self.failures, self.lost = 0, False
+
+    def lost_it(self, exc: Exception) -> float:
+        """The subscription failed: how long to wait before subscribing again."""
+        self.ready.clear()
+        self.lost = True
+        delay = RETRY_SECONDS[min(self.failures, len(RETRY_SECONDS) - 1)]
+        self.failures += 1
+        if self.failures == 1 or self.failures % 20 == 0:
+            log.warning("live_unsubscribed", error=type(exc).__name__, retry_in_s=delay)
+        return delay

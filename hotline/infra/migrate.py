@@ -1,5 +1,6 @@
-"""Forward-only SQL migrations (hotline/infra/migrations/NNNN_name.sql), applied in order under an advisory lock, then, when
-connected as a superuser, the owner and runtime roles (hotline/infra/db_roles.py) made and granted again."""
+"""Forward-only SQL migrations (hotline/infra/migrations/NNNN_name.sql), applied in order under an advisory lock,
+then, when connected as a superuser, the owner and runtime roles (hotline/infra/db_roles.py) made and granted again.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import structlog
 
 from hotline.infra import db_roles as roles
 from hotline.infra.db import Conn
+from hotline.infra.sql import load
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 LOCK_KEY = 0x686F746C696E65  # "hotline": one lock id shared by every process that migrates
@@ -48,12 +50,7 @@ async def migrate(conn: Conn, directory: Path = MIGRATIONS_DIR, *, runtime_url: 
     `runtime_url` (HOTLINE_DATABASE_RUNTIME_URL) names the runtime role and its password instead of `<db>_app`."""
     await conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
     try:
-        await conn.execute(
-            """CREATE TABLE IF NOT EXISTS schema_migrations (
-                   version text PRIMARY KEY,
-                   checksum text NOT NULL,
-                   applied_at timestamptz NOT NULL DEFAULT now())"""
-        )
+        await conn.execute(load(__file__, "schema_migrations"))
         applied = {
             r["version"]: r["checksum"] for r in await conn.fetch("SELECT version, checksum FROM schema_migrations")
         }

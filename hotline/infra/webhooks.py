@@ -18,6 +18,7 @@ import httpx
 import structlog
 
 from hotline.infra.runtime import Runtime
+from hotline.infra.sql import load
 
 log = structlog.get_logger(__name__)
 MAX_ATTEMPTS = 8
@@ -26,25 +27,11 @@ BACKOFF_CAP = timedelta(hours=1)
 LEASE = timedelta(seconds=60)
 TIMEOUT_SECONDS = 10.0
 
-CLAIM_SQL = """
-WITH due AS (
-    SELECT id FROM webhook_deliveries
-    WHERE status = 'pending' AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)
-    ORDER BY next_attempt_at
-    LIMIT $2
-    FOR UPDATE SKIP LOCKED
-)
-UPDATE webhook_deliveries d SET locked_until = $1 + $3::interval, attempts = d.attempts + 1
-FROM due
-WHERE d.id = due.id
-RETURNING d.id, d.url, d.attempts, d.step_id
-"""
-
-PAYLOAD_SQL = """
-SELECT s.id, s.step, s.clock, s.unit, s.due_at, s.recorded_at, t.number, t.territory, t.category, t.kind
-FROM escalation_steps s JOIN tickets t ON t.id = s.ticket_id
-WHERE s.id = any($1::bigint[])
-"""
+CLAIM_SQL = load(__file__, "claim_deliveries")
+PAYLOAD_SQL = load(__file__, "delivery_payloads")
+DELIVERED_SQL = load(__file__, "deliveries_delivered")
+FAILED_SQL = load(__file__, "deliveries_failed")
+RETRY_SQL = load(__file__, "deliveries_retry")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,25 +121,9 @@ async def deliver_due(
     ]
     async with rt.pool.acquire() as conn:
         async with conn.transaction():
-            await conn.execute(
-                "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $2, "
-                "locked_until = NULL, last_error = NULL WHERE id = any($1::bigint[])",
-                delivered,
-                now,
-            )
-            await conn.execute(
-                """UPDATE webhook_deliveries d SET status = 'failed', locked_until = NULL, last_error = f.error
-                   FROM unnest($1::bigint[], $2::text[]) AS f (id, error) WHERE d.id = f.id""",
-                [f[0] for f in failed],
-                [f[1] for f in failed],
-            )
-            await conn.execute(
-                """UPDATE webhook_deliveries d SET next_attempt_at = r.at, locked_until = NULL, last_error = r.error
-                   FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS r (id, error, at) WHERE d.id = r.id""",
-                [r[0] for r in retry],
-                [r[1] for r in retry],
-                [r[2] for r in retry],
-            )
+            await conn.execute(DELIVERED_SQL, delivered, now)
+            await conn.execute(FAILED_SQL, [f[0] for f in failed], [f[1] for f in failed])
+            await conn.execute(RETRY_SQL, [r[0] for r in retry], [r[1] for r in retry], [r[2] for r in retry])
     for delivery_id, error in failed:
         log.warning("webhook_gave_up", delivery_id=delivery_id, attempts=MAX_ATTEMPTS, error=error)
     return DeliveryRun(len(claimed), len(delivered), len(retry), len(failed), min((r[2] for r in retry), default=None))

@@ -11,7 +11,8 @@ waiting for an extension decision, some dissatisfied and reopened, some still op
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import msgspec
 
@@ -137,34 +138,71 @@ async def populate(rt: Runtime, count: int, seed: int = 7, weeks: int = 12) -> d
 
 
 async def _populate(rt: Runtime, count: int, seed: int, weeks: int) -> dict[str, int]:
-    rng = random.Random(seed)
-    tz = rt.calendar.tz
     now = datetime.now(UTC)
     users = {
         r["username"]: Principal(r["id"], r["username"], r["role"], r["display_name"], r["unit"], r["channel"])
         for r in await rt.pool.fetch("SELECT id, username, role, display_name, unit, channel FROM users")
     }
-    agent, dispatcher, manager = users["agent"], users["dispatcher"], users["manager"]
-    first_day = (now.astimezone(tz) - timedelta(weeks=weeks)).date()
+    history = _History(rt, random.Random(seed), now, users)
+    first_day = (now.astimezone(rt.calendar.tz) - timedelta(weeks=weeks)).date()
     days = [first_day + timedelta(days=i) for i in range(weeks * 7)]
-    counts = {"tickets": 0, "actions": 0}
-    counts["ladder"] = len(await ladder(rt, agent, users["handler-320612-bureau"], now))
+    history.counts["ladder"] = len(await ladder(rt, history.agent, users["handler-320612-bureau"], now))
+    for i in range(count):
+        await history.ticket(i, days)
+    return history.counts
 
-    async def act(p: Principal, number: str, name: str, at: datetime, **body: object) -> dict | None:
-        if at >= now:
+
+class _History:
+    """One seeded run of demo history: each ticket's story drawn from the random source in a fixed order (the same
+    seed gives the same tickets), acted out through the real lifecycle. An action that falls after `now` or that
+    the service refuses ends the story there."""
+
+    def __init__(self, rt: Runtime, rng: random.Random, now: datetime, users: dict[str, Principal]) -> None:
+        self.rt, self.rng, self.now, self.users = rt, rng, now, users
+        self.agent, self.dispatcher, self.manager = users["agent"], users["dispatcher"], users["manager"]
+        self.counts = {"tickets": 0, "actions": 0}
+
+    async def act(self, p: Principal, number: str, name: str, at: datetime, **body: object) -> dict[str, Any] | None:
+        if at >= self.now:
             return None
         try:
-            result = await lifecycle.perform(rt, p, number, name, msgspec.json.encode(body), now=at)
+            result = await lifecycle.perform(self.rt, p, number, name, msgspec.json.encode(body), now=at)
         except DomainError:
             return None
-        counts["actions"] += 1
+        self.counts["actions"] += 1
         return result
 
-    for i in range(count):
+    async def ticket(self, i: int, days: list[date]) -> None:
+        """The `i`th ticket: its call, then as far through dispatch, handling, reply and callback as its story goes."""
+        number, kind, category, unit, t = await self._call(i, days)
+        if unit is None:
+            dispatched = await self._dispatch(number, category, t)
+            if dispatched is None:
+                return
+            unit, t = dispatched
+        if kind == "consultation" and self.rng.random() < 0.5:
+            await self.act(self.agent, number, "close", t + timedelta(minutes=3), answer="已当场解答来电人咨询。")
+            return
+        handler = self.users[f"handler-{unit}"]
+        t += timedelta(hours=self.rng.choice([0.3, 1, 2, 5, 20, 30]))
+        if self.rng.random() < 0.04:
+            returned = await self._return(handler, number, unit, t)
+            if returned is None:
+                return
+            handler, t = returned
+        if await self.act(handler, number, "sign", t) is None:
+            return
+        handled = await self._handle(handler, number, t)
+        if handled is not None:
+            await self._reply_and_call_back(handler, number, handled)
+
+    async def _call(self, i: int, days: list[date]) -> tuple[str, str, str, str | None, datetime]:
+        """The call (or transfer) taken: (number, kind, category, unit routed to or None, instant)."""
+        rng, now = self.rng, self.now
         day = rng.choice(days)
         if day.weekday() >= 5 and rng.random() < 0.6:
             day = day - timedelta(days=day.weekday() - 4)
-        at = _working_moment(rng, datetime.combine(day, time(9), tz))
+        at = _working_moment(rng, datetime.combine(day, time(9), self.rt.calendar.tz))
         if i % 60 == 0:
             at = now - timedelta(minutes=rng.randint(5, 180))  # a few calls earlier today
         if at >= now:
@@ -172,15 +210,14 @@ async def _populate(rt: Runtime, count: int, seed: int, weeks: int) -> dict[str,
         category = rng.choice(list(STORIES))
         title, content = rng.choice(STORIES[category])
         place, plate = rng.choice(PLACES), f"{rng.randint(10000, 99999)}"
-        territory = rng.choice(TERRITORIES)
+        territory: str | None = rng.choice(TERRITORIES)
         kind = rng.choice(KINDS)
-        channel_pick = rng.random()
-        principal, channel, ext = agent, "96196", None
-        if channel_pick > 0.72:
+        principal, channel, ext = self.agent, "96196", None
+        if rng.random() > 0.72:
             channel = rng.choice(["12345", "12328", "12319"])
-            principal, ext = users[f"integration-{channel}"], f"{channel}-{day:%Y%m%d}-{i:05d}"
+            principal, ext = self.users[f"integration-{channel}"], f"{channel}-{day:%Y%m%d}-{i:05d}"
         if rng.random() < 0.04:
-            territory = None  # type: ignore[assignment]  # unrouted: waits for a dispatcher
+            territory = None  # unrouted: waits for a dispatcher
         data = intake.TicketIn(
             channel=channel,
             kind=kind,
@@ -195,88 +232,82 @@ async def _populate(rt: Runtime, count: int, seed: int, weeks: int) -> dict[str,
             urgent=rng.random() < 0.05,
             external_ref=ext,
         )
-        result = await intake.create_ticket(rt, principal, data, idempotency_key=None, now=at)
-        counts["tickets"] += 1
-        number = await rt.pool.fetchval("SELECT number FROM tickets WHERE id = $1", result.ticket_id)
-        unit = result.unit
-        t = at
-        if unit is None:
-            t += timedelta(minutes=rng.randint(20, 240))
-            if rng.random() < 0.3:
-                continue  # still waiting for a dispatcher
-            unit = rt.router.resolve(category, rng.choice(TERRITORIES[:-1])).unit or "city-office"
-            if await act(dispatcher, number, "dispatch", t, unit=unit, note="人工派单") is None:
-                continue
-        if kind == "consultation" and rng.random() < 0.5:
-            await act(agent, number, "close", t + timedelta(minutes=3), answer="已当场解答来电人咨询。")
-            continue
-        handler = users[f"handler-{unit}"]
-        t += timedelta(hours=rng.choice([0.3, 1, 2, 5, 20, 30]))
-        if rng.random() < 0.04:
-            if await act(handler, number, "return", t, reason="该事项不属于本单位职责范围，请改派。") is None:
-                continue
-            if rng.random() < 0.5:
-                continue  # the return waits for a decision
-            unit = "city-office" if unit != "city-office" else "city-taxi"
-            t += timedelta(hours=3)
-            if (
-                await act(
-                    dispatcher,
-                    number,
-                    "decide-return",
-                    t,
-                    accept=True,
-                    unit=unit,
-                    proper=rng.random() < 0.5,
-                    note="同意改派",
-                )
-                is None
-            ):
-                continue
-            handler = users[f"handler-{unit}"]
-            t += timedelta(hours=rng.choice([0.5, 2, 6]))
-        if await act(handler, number, "sign", t) is None:
-            continue
+        result = await intake.create_ticket(self.rt, principal, data, idempotency_key=None, now=at)
+        self.counts["tickets"] += 1
+        number = await self.rt.pool.fetchval("SELECT number FROM tickets WHERE id = $1", result.ticket_id)
+        return number, kind, category, result.unit, at
+
+    async def _dispatch(self, number: str, category: str, t: datetime) -> tuple[str, datetime] | None:
+        """An unrouted ticket dispatched by hand: (unit, instant), or None while it still waits."""
+        t += timedelta(minutes=self.rng.randint(20, 240))
+        if self.rng.random() < 0.3:
+            return None  # still waiting for a dispatcher
+        unit = self.rt.router.resolve(category, self.rng.choice(TERRITORIES[:-1])).unit or "city-office"
+        if await self.act(self.dispatcher, number, "dispatch", t, unit=unit, note="人工派单") is None:
+            return None
+        return unit, t
+
+    async def _return(
+        self, handler: Principal, number: str, unit: str, t: datetime
+    ) -> tuple[Principal, datetime] | None:
+        """The unit returns the ticket and a dispatcher sends it on: (the new unit's handler, instant), or None
+        while the return waits for a decision."""
+        if await self.act(handler, number, "return", t, reason="该事项不属于本单位职责范围，请改派。") is None:
+            return None
+        if self.rng.random() < 0.5:
+            return None  # the return waits for a decision
+        unit = "city-office" if unit != "city-office" else "city-taxi"
+        t += timedelta(hours=3)
+        proper = self.rng.random() < 0.5
+        if (
+            await self.act(
+                self.dispatcher, number, "decide-return", t, accept=True, unit=unit, proper=proper, note="同意改派"
+            )
+            is None
+        ):
+            return None
+        return self.users[f"handler-{unit}"], t + timedelta(hours=self.rng.choice([0.5, 2, 6]))
+
+    async def _handle(self, handler: Principal, number: str, t: datetime) -> datetime | None:
+        """Notes, an extension request and an urge while the unit works: the instant it got to, or None while an
+        extension request waits for a decision."""
+        rng = self.rng
         if rng.random() < 0.3:
             t += timedelta(hours=rng.randint(1, 30))
-            await act(handler, number, "note", t, text="已联系来电人了解情况，正在调查核实。")
+            await self.act(handler, number, "note", t, text="已联系来电人了解情况，正在调查核实。")
         if rng.random() < 0.05:
             t += timedelta(hours=2)
-            if await act(handler, number, "request-extension", t, working_days=5, reason="需协调多个部门现场核查。"):
+            if await self.act(
+                handler, number, "request-extension", t, working_days=5, reason="需协调多个部门现场核查。"
+            ):
                 if rng.random() < 0.5:
-                    continue  # the request waits for a decision
-                await act(
-                    dispatcher,
-                    number,
-                    "decide-extension",
-                    t + timedelta(hours=4),
-                    approve=rng.random() < 0.8,
-                    note="同意" if rng.random() < 0.8 else "理由不充分",
+                    return None  # the request waits for a decision
+                approve = rng.random() < 0.8
+                note = "同意" if rng.random() < 0.8 else "理由不充分"
+                await self.act(
+                    self.dispatcher, number, "decide-extension", t + timedelta(hours=4), approve=approve, note=note
                 )
         if rng.random() < 0.06:
-            await act(manager, number, "urge", t + timedelta(days=rng.randint(1, 12)), note="请抓紧办理。")
-        for round_ in range(2):
+            await self.act(self.manager, number, "urge", t + timedelta(days=rng.randint(1, 12)), note="请抓紧办理。")
+        return t
+
+    async def _reply_and_call_back(self, handler: Principal, number: str, t: datetime) -> None:
+        """A reply and its callback; a dissatisfied caller may send it back for one more round."""
+        rng = self.rng
+        for _ in range(2):
             days_ = rng.choice([0.2, 0.5, 1, 2, 3, 5, 7, 9, 12]) if rng.random() < 0.9 else rng.choice([16, 20, 26])
             t += timedelta(days=days_)
-            if (
-                await act(
-                    handler,
-                    number,
-                    "reply",
-                    t,
-                    content=rng.choice(REPLIES),
-                    outcome=rng.choice(["resolved", "resolved", "partly_resolved", "explained"]),
-                )
-                is None
-            ):
+            content = rng.choice(REPLIES)
+            outcome = rng.choice(["resolved", "resolved", "partly_resolved", "explained"])
+            if await self.act(handler, number, "reply", t, content=content, outcome=outcome) is None:
                 break
             t += timedelta(hours=rng.choice([2, 5, 20, 40]))
             satisfaction = rng.choice(["satisfied"] * 6 + ["basically_satisfied"] * 3 + ["dissatisfied"])
             resolved = (
                 "unresolved" if satisfaction == "dissatisfied" else rng.choice(["resolved", "resolved", "partly"])
             )
-            done = await act(
-                agent,
+            done = await self.act(
+                self.agent,
                 number,
                 "callback",
                 t,
@@ -287,4 +318,3 @@ async def _populate(rt: Runtime, count: int, seed: int, weeks: int) -> dict[str,
             )
             if done is None or done["status"] == "closed" or rng.random() < 0.5:
                 break
-    return counts

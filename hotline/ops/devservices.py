@@ -80,7 +80,10 @@ def start_private_postgres() -> str:
             stdout=subprocess.DEVNULL,
         )
     if not _listening("127.0.0.1", PRIVATE_PG_PORT):
-        opts = f"-p {PRIVATE_PG_PORT} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        opts = (
+            f"-p {PRIVATE_PG_PORT} -k {data} -c listen_addresses=127.0.0.1"
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
         subprocess.run(
             _as_postgres_user([pg_ctl, "-D", str(data), "-l", str(data / "server.log"), "-o", opts, "-w", "start"]),
             check=True,

@@ -11,6 +11,7 @@ import sla
 from config.reference import BUREAU_TEMPLATE, Reference, load_reference, load_toml
 from hotline.auth.tokens import hash_password
 from hotline.infra.db import Conn
+from hotline.infra.sql import load
 
 
 async def _hash_each(password: str, count: int) -> list[str]:
@@ -43,15 +44,13 @@ async def seed(
     hashes = await _hash_each(demo_password, len(ref.accounts)) if demo else []
     async with conn.transaction():
         await conn.executemany(
-            """INSERT INTO channels (code, name, kind) VALUES ($1, $2, $3)
-               ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind""",
+            load(__file__, "upsert_channels"),
             [(c.code, c.name, c.kind) for c in ref.channels.values()],
         )
         # Parents first so the self-reference holds.
         ordered = sorted(ref.territories.values(), key=lambda t: t.parent is not None)
         await conn.executemany(
-            """INSERT INTO territories (code, name, parent) VALUES ($1, $2, $3)
-               ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, parent = EXCLUDED.parent""",
+            load(__file__, "upsert_territories"),
             [(t.code, t.name, t.parent) for t in ordered],
         )
         await conn.executemany(
@@ -63,8 +62,7 @@ async def seed(
             list(ref.kinds.items()),
         )
         await conn.executemany(
-            """INSERT INTO units (code, name, territory) VALUES ($1, $2, $3)
-               ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, territory = EXCLUDED.territory""",
+            load(__file__, "upsert_units"),
             [(u.code, u.name, u.territory) for u in ref.units.values()],
         )
         # Rules are replaced as a set: the file is the source of truth.
@@ -102,13 +100,10 @@ async def seed(
         )
         if demo:
             await conn.executemany(
-                """INSERT INTO users (username, password_hash, role, unit, channel, display_name)
-                   VALUES ($1, $2, $3, $4, $5, $6)
-                   ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash, role = EXCLUDED.role,
-                       unit = EXCLUDED.unit, channel = EXCLUDED.channel, display_name = EXCLUDED.display_name""",
+                load(__file__, "upsert_demo_accounts"),
                 [
                     (a.username, pw_hash, a.role, a.unit, a.channel, a.display_name)
-                    for a, pw_hash in zip(ref.accounts, hashes)
+                    for a, pw_hash in zip(ref.accounts, hashes, strict=True)  # one hash made per account
                 ],
             )
             counts["accounts"] = len(ref.accounts)

@@ -14,6 +14,7 @@ from typing import Any
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
 from hotline.infra.runtime import Runtime
+from hotline.infra.sql import load
 from hotline.tickets import queries as ticket_service
 from hotline.vocab import CALLBACK_ROLES
 
@@ -22,6 +23,7 @@ PLATE = re.compile(
 )
 WINDOW = timedelta(days=30)
 MIN_SIMILARITY = 0.08
+DUPLICATES_SQL = load(__file__, "duplicates").replace("{ticket_columns}", ticket_service.TICKET_COLUMNS)
 
 
 def plates(text: str) -> list[str]:
@@ -88,42 +90,6 @@ async def _duplicates(
     async with conn.transaction():
         # `%` uses the trigram GIN index; its threshold is a setting, lowered for short Chinese texts.
         await conn.execute(f"SET LOCAL pg_trgm.similarity_threshold = {MIN_SIMILARITY}")
-        return await _fetch_duplicates(conn, phone, category, territory, text, found_plates, now)
-
-
-async def _fetch_duplicates(
-    conn: Any,
-    phone: str | None,
-    category: str | None,
-    territory: str | None,
-    text: str | None,
-    found_plates: list[str],
-    now: datetime,
-) -> list[Any]:
-    return await conn.fetch(
-        f"""WITH c AS (
-                SELECT t.id,
-                       CASE WHEN $4::text IS NULL THEN 0 ELSE similarity(t.title || ' ' || t.content, $4) END AS similarity,
-                       ($1::text IS NOT NULL AND t.caller_phone = $1) AS same_phone,
-                       EXISTS (SELECT 1 FROM unnest($5::text[]) AS p(plate)
-                               WHERE upper(t.title || ' ' || t.content) LIKE '%' || p.plate || '%') AS same_plate
-                FROM tickets t
-                WHERE t.created_at >= $6 AND t.status <> 'closed'
-                  AND (($1::text IS NOT NULL AND t.caller_phone = $1)
-                       OR upper(t.title || ' ' || t.content) LIKE ANY (SELECT '%' || p || '%' FROM unnest($5::text[]) AS p)
-                       OR ($4::text IS NOT NULL AND ($2::text IS NULL OR t.category = $2)
-                           AND ($3::text IS NULL OR t.territory = $3)
-                           AND (t.title || ' ' || t.content) % $4))
-            )
-            SELECT {ticket_service.TICKET_COLUMNS}, c.similarity, c.same_phone, c.same_plate
-            FROM c JOIN tickets t ON t.id = c.id
-            WHERE c.same_phone OR c.same_plate OR c.similarity >= {MIN_SIMILARITY}
-            ORDER BY (c.same_phone OR c.same_plate) DESC, c.similarity DESC, t.created_at DESC
-            LIMIT 10""",
-        phone,
-        category,
-        territory,
-        text,
-        found_plates,
-        now - WINDOW,
-    )
+        return await conn.fetch(
+            DUPLICATES_SQL, phone, category, territory, text, found_plates, now - WINDOW, MIN_SIMILARITY
+        )

@@ -18,6 +18,7 @@ from hotline.errors import Forbidden, InvalidInput, TicketNotFound, nul_fields
 from hotline.escalation import clocks as clock_view
 from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
+from hotline.infra.sql import load
 from hotline.vocab import OPEN_STATUSES, STATUSES
 
 TICKET_COLUMNS = """t.id, t.number, t.status, t.closure, t.channel, t.kind, t.category, t.territory, t.title,
@@ -26,6 +27,10 @@ TICKET_COLUMNS = """t.id, t.number, t.status, t.closure, t.channel, t.kind, t.ca
     t.reopen_count, t.version, t.received_at, t.created_at, t.updated_at, t.replied_at, t.closed_at,
     t.sign_due_at, t.reply_due_at, t.callback_due_at, t.suspended_at, t.upstream_received_at,
     (SELECT m.number FROM tickets m WHERE m.id = t.merged_into) AS merged_into_number"""
+
+EVENTS_SQL = load(__file__, "timeline_events")
+ASSIGNMENTS_SQL = load(__file__, "timeline_assignments")
+CLOCKS_SQL = load(__file__, "timeline_clocks")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -137,27 +142,9 @@ async def detail(rt: Runtime, principal: Principal, number: str, now: datetime |
     now = now or datetime.now(UTC)
     async with rt.pool.acquire() as conn:
         row = await fetch_row(conn, principal, number)
-        events = await conn.fetch(
-            """SELECT e.id, e.action, e.at, e.actor, e.role, e.unit, e.status_before, e.status_after, e.version,
-                      e.payload, a.unit AS assignment_unit
-               FROM events e LEFT JOIN assignments a ON a.id = e.assignment_id
-               WHERE e.ticket_id = $1 ORDER BY e.id""",
-            row["id"],
-        )
-        assignments = await conn.fetch(
-            """SELECT id, seq, unit, origin, started_at, signed_at, replied_at, returned_at, return_reason,
-                      return_proper, ended_at, end_reason, charged
-               FROM assignments WHERE ticket_id = $1 ORDER BY seq""",
-            row["id"],
-        )
-        clocks = await conn.fetch(
-            """SELECT c.id, c.assignment_id, c.clock, c.started_at, c.due_at, c.warning_at, c.supervision_at,
-                      c.deadline, c.provisional, c.version, c.stopped_at,
-                      coalesce((SELECT array_agg(s.step ORDER BY s.id) FROM escalation_steps s WHERE s.clock_id = c.id),
-                               '{}') AS steps
-               FROM clocks c WHERE c.ticket_id = $1 ORDER BY c.id""",
-            row["id"],
-        )
+        events = await conn.fetch(EVENTS_SQL, row["id"])
+        assignments = await conn.fetch(ASSIGNMENTS_SQL, row["id"])
+        clocks = await conn.fetch(CLOCKS_SQL, row["id"])
     body = serialize(row, principal, rt)
     if principal.role == "integration":
         body["events"] = [public_event(e) for e in events if e["action"] not in INTERNAL_ACTIONS]
@@ -223,18 +210,36 @@ class ListQuery(msgspec.Struct):
     sort: str = "created"  # "created" (newest first) or "due" (least time left first)
 
 
-async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> dict[str, Any]:
+TEXT_FILTERS = ("unit", "territory", "category", "kind", "channel")  # columns matched as given
+
+
+class _Where:
+    """The conditions of a list query and their parameters, numbered $1, $2, ... in the order they are added."""
+
+    def __init__(self) -> None:
+        self.conditions: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, sql: str, *values: Any) -> None:
+        """A condition naming its own values as {0}, {1}, ... (each may appear more than once)."""
+        first = len(self.params) + 1
+        self.params.extend(values)
+        self.conditions.append(sql.format(*(f"${first + i}" for i in range(len(values)))))
+
+    def param(self, value: Any) -> str:
+        """A parameter outside the conditions (the limit): its placeholder."""
+        self.params.append(value)
+        return f"${len(self.params)}"
+
+
+def _check(query: ListQuery) -> None:
+    """Refuse a list query whose values could match nothing meaningful (an unknown status, NUL, naive instants)."""
     inputs.require_limit(query.limit)
     if query.status is not None and query.status not in (*STATUSES, "open"):
         raise InvalidInput(f"unknown status {query.status!r}", fields={"status": f"one of {', '.join(STATUSES)}, open"})
     if query.sort not in ("created", "due"):
         raise InvalidInput("sort must be 'created' or 'due'", fields={"sort": "created or due"})
-    nul = nul_fields(
-        {
-            name: getattr(query, name)
-            for name in ("status", "unit", "territory", "category", "kind", "channel", "phone", "q", "cursor")
-        }
-    )
+    nul = nul_fields({name: getattr(query, name) for name in ("status", *TEXT_FILTERS, "phone", "q", "cursor")})
     if nul:
         raise InvalidInput("; ".join(f"{k}: {v}" for k, v in nul.items()), fields=nul)
     for name in ("created_from", "created_to"):
@@ -242,65 +247,62 @@ async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> d
         if value is not None and value.tzinfo is None:
             raise InvalidInput(f"{name} must carry a UTC offset", fields={name: "ISO 8601 with offset"})
     inputs.require_instants({"created_from": query.created_from, "created_to": query.created_to})
-    where: list[str] = []
-    params: list[Any] = []
 
-    def add(sql: str, value: Any) -> None:
-        params.append(value)
-        where.append(sql.replace("?", f"${len(params)}"))
 
+def _filters(principal: Principal, query: ListQuery) -> _Where:
+    where = _Where()
     clause, scope_params = scope_clause(principal, 1)
-    params.extend(scope_params)
-    where.append(clause)
+    where.params.extend(scope_params)
+    where.conditions.append(clause)
     if query.status == "open":
-        add("t.status = any(?::text[])", list(OPEN_STATUSES))
+        where.add("t.status = any({0}::text[])", list(OPEN_STATUSES))
     elif query.status:
-        add("t.status = ?", query.status)
-    for name in ("unit", "territory", "category", "kind", "channel"):
+        where.add("t.status = {0}", query.status)
+    for name in TEXT_FILTERS:
         value = getattr(query, name)
         if value:
-            add(f"t.{name} = ?", value)
+            where.add(f"t.{name} = {{0}}", value)
     if query.phone:
         if not principal.sees_phone:  # matching is seeing: 10,000 filtered lists would unmask a masked number
             raise Forbidden(
                 f"role {principal.role} may not search by phone number", fields={"phone": "not allowed for this role"}
             )
-        add("t.caller_phone = ?", query.phone.replace(" ", "").replace("-", ""))
+        where.add("t.caller_phone = {0}", query.phone.replace(" ", "").replace("-", ""))
     if query.q:
-        add(
-            "(t.title || ' ' || t.content) ILIKE ?",
-            "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
-        )
+        escaped = query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.add("(t.title || ' ' || t.content) ILIKE {0}", f"%{escaped}%")
     if query.created_from:
-        add("t.created_at >= ?", query.created_from)
+        where.add("t.created_at >= {0}", query.created_from)
     if query.created_to:
-        add("t.created_at < ?", query.created_to)
+        where.add("t.created_at < {0}", query.created_to)
+    return where
+
+
+def _order_after_cursor(query: ListQuery, where: _Where) -> str:
+    """The list's order, with the condition that starts the page after the cursor's row."""
     if query.sort == "due":
-        order = "t.reply_due_at ASC NULLS LAST, t.id ASC"
         after = inputs.read_cursor(query.cursor, "instant?", "id")
-        if after:
-            due, last_id = after
-            if due is None:
-                add("(t.reply_due_at IS NULL AND t.id > ?)", last_id)
-            else:
-                params.append(due)
-                params.append(last_id)
-                where.append(
-                    f"(t.reply_due_at > ${len(params) - 1} OR t.reply_due_at IS NULL "
-                    f"OR (t.reply_due_at = ${len(params) - 1} AND t.id > ${len(params)}))"
-                )
-    else:
-        order = "t.created_at DESC, t.id DESC"
-        after = inputs.read_cursor(query.cursor, "instant", "id")
-        if after:
-            created, last_id = after
-            params.append(created)
-            params.append(last_id)
-            where.append(f"(t.created_at, t.id) < (${len(params) - 1}, ${len(params)})")
-    params.append(query.limit + 1)
-    sql = f"SELECT {TICKET_COLUMNS} FROM tickets t WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ${len(params)}"
+        if after and after[0] is None:
+            where.add("(t.reply_due_at IS NULL AND t.id > {0})", after[1])
+        elif after:
+            later = "t.reply_due_at > {0} OR t.reply_due_at IS NULL OR (t.reply_due_at = {0} AND t.id > {1})"
+            where.add(f"({later})", *after)
+        return "t.reply_due_at ASC NULLS LAST, t.id ASC"
+    after = inputs.read_cursor(query.cursor, "instant", "id")
+    if after:
+        where.add("(t.created_at, t.id) < ({0}, {1})", *after)
+    return "t.created_at DESC, t.id DESC"
+
+
+async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> dict[str, Any]:
+    _check(query)
+    where = _filters(principal, query)
+    order = _order_after_cursor(query, where)
+    limit = where.param(query.limit + 1)
+    conditions = " AND ".join(where.conditions)
+    sql = f"SELECT {TICKET_COLUMNS} FROM tickets t WHERE {conditions} ORDER BY {order} LIMIT {limit}"
     async with rt.pool.acquire() as conn:
-        rows = await conn.fetch(sql, *params)
+        rows = await conn.fetch(sql, *where.params)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     next_cursor = None

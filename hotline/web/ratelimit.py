@@ -118,7 +118,7 @@ class AccountLimiter:
         else:
             self._unreachable = False
         if window == self._window:
-            for user_id, total in zip(batch, totals):
+            for user_id, total in zip(batch, totals, strict=True):  # two commands per user, one total each
                 self._known[user_id] = int(total)
             self._inflight = {}
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from config.settings import get_settings
 from hotline.infra.runtime import Runtime
-from hotline.policies import store as policies
+from hotline.policies import recompute
 
 
 async def main(version: int) -> None:
@@ -20,7 +20,7 @@ async def main(version: int) -> None:
     try:
         moved, after, more = 0, 0, True
         while more:
-            progress = await policies.recompute_open(
+            progress = await recompute.recompute_open(
                 rt, version=version, after_id=after, now_fn=lambda: datetime.now(UTC), pause_seconds=0
             )
             moved, after, more = moved + progress.moved, progress.last_id, progress.more

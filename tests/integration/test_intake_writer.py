@@ -11,7 +11,7 @@ from typing import Any
 from arq.constants import job_key_prefix
 
 from hotline.auth.tokens import Principal
-from hotline.escalation import steps as escalation
+from hotline.escalation import catch_up
 from hotline.infra.queue import escalation_job_id
 from hotline.tickets import announcer, intake
 from hotline.tickets import writer as intake_writer
@@ -70,7 +70,7 @@ async def test_concurrent_intakes_go_in_groups_and_lose_nothing(api, runtime, mo
     # Warnings hours away are not armed at intake (no Redis call for them) but by the sweep as they come near.
     assert not any([await runtime.redis.exists(key) for key in jobs_of])
     first = await runtime.pool.fetchval("SELECT min(next_step_at) FROM clocks WHERE ticket_id = any($1::bigint[])", ids)
-    await escalation.rearm_upcoming(runtime, now=first - timedelta(seconds=1), within=timedelta(days=30), limit=100_000)
+    await catch_up.rearm_upcoming(runtime, now=first - timedelta(seconds=1), within=timedelta(days=30), limit=100_000)
     assert all([await runtime.redis.exists(key) for key in jobs_of])
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import httpx
 
-from hotline.escalation import steps as escalation
+from hotline.escalation import catch_up
 from tests.conftest import Api, ticket_body
 from tests.integration.test_lifecycle import H
 from tests.scratch import free_port, start_redis, stop_redis
@@ -83,7 +83,7 @@ async def test_the_service_keeps_taking_calls_while_redis_is_down_and_recovers_w
             warning_at = await runtime.pool.fetchval(
                 "SELECT min(c.next_step_at) FROM clocks c JOIN tickets t ON t.id = c.ticket_id WHERE t.number = $1", n
             )
-            await escalation.rearm_upcoming(runtime, now=warning_at - timedelta(seconds=5))
+            await catch_up.rearm_upcoming(runtime, now=warning_at - timedelta(seconds=5))
             assert await runtime.redis.zcard("arq:queue") >= 1
     finally:
         await runtime.close()

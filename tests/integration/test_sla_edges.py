@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hotline.escalation import steps as escalation
+from hotline.escalation import exact_time
 from hotline.tickets import lifecycle
 from tests.conftest import PASSWORD, create_at, principal, ticket_body
 
@@ -237,12 +237,12 @@ async def test_a_transfer_already_past_its_upstream_deadline_fires_each_step_onc
     )
     fired: list[str] = []
     for c in clocks:  # just after intake: nothing is due yet
-        result = await escalation.escalate_clock(
+        result = await exact_time.escalate_clock(
             runtime, c["id"], c["version"], "warning", now=received + timedelta(seconds=1)
         )
         assert result.state == "not_due" and not result.outcome.recorded
     for at, clock_id, version, step in instants:
-        result = await escalation.escalate_clock(runtime, clock_id, version, step, now=at)
+        result = await exact_time.escalate_clock(runtime, clock_id, version, step, now=at)
         fired += [s.step for s in result.outcome.recorded]
         assert [s.step for s in result.outcome.recorded] == [step]  # exactly this one, at its instant
     steps = await runtime.pool.fetch(

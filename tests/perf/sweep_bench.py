@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))  # benchmark the working tree
 
 from config.settings import Settings  # noqa: E402
 from hotline.escalation import notifications  # noqa: E402
-from hotline.escalation import steps as escalation
+from hotline.escalation import steps as recording
 from hotline.infra import db
 from hotline.infra.runtime import Runtime  # noqa: E402
 from hotline.ops import seed  # noqa: E402
@@ -246,7 +246,7 @@ async def measure(rt: Runtime, ticks: int, due: int) -> dict[str, Any]:
         async with rt.pool.acquire() as conn:
             async with conn.transaction():
                 plan = await conn.fetchval(
-                    "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) " + escalation.RECORD_DUE_SQL,
+                    "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) " + recording.RECORD_DUE_SQL,
                     now,
                     "sweep",
                     now,
@@ -278,14 +278,14 @@ async def measure(rt: Runtime, ticks: int, due: int) -> dict[str, Any]:
             cpu0 = backend_cpu_ms(pid)
             started = time.perf_counter()
             async with conn.transaction():
-                rows = await conn.fetch(escalation.RECORD_DUE_SQL, now, "sweep", now, due)
+                rows = await conn.fetch(recording.RECORD_DUE_SQL, now, "sweep", now, due)
             wall_ms.append((time.perf_counter() - started) * 1000)
             cpu1 = backend_cpu_ms(pid)
             if cpu0 is not None and cpu1 is not None:
                 cpu_ms.append(cpu1 - cpu0)
-        out = escalation._outcome(rows, now, "sweep")
+        out = recording.Outcome.from_rows(rows, now, "sweep")
         assert len(out.recorded) == due, len(out.recorded)
-        await escalation.tell(rt, out.recorded, now=now)
+        await recording.tell(rt, out.recorded, now=now)
     return {"record_ms": record_ms, "tell_ms": tell_ms, "wall_ms": wall_ms, "cpu_ms": cpu_ms, "plan": shown_plan}
 
 

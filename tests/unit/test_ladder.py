@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sla
 from hotline.escalation import clock_store, ladder, steps
-from hotline.policies import store
+from hotline.policies import recompute
 from hotline.tickets import writer
 
 SCHEMA = (Path(__file__).resolve().parents[2] / "hotline" / "infra" / "schema.sql").read_text()
@@ -34,7 +34,7 @@ def test_the_sql_names_every_step_with_its_instant_from_one_place() -> None:
     pairs = [f"'{step}', d.{column}" for step, column in sla.STEP_INSTANTS]
     assert all(p in steps.RECORD_SQL for p in pairs)
     assert "{" not in steps.RECORD_SQL.replace("{picked}", "")  # every ladder placeholder filled
-    assert all(f"'{step}', n.{column}" in store.UPDATE_CLOCKS_SQL for step, column in sla.STEP_INSTANTS)
+    assert all(f"'{step}', n.{column}" in recompute.UPDATE_CLOCKS_SQL for step, column in sla.STEP_INSTANTS)
     assert ladder.instant_of("f.step", "f") in steps.RECORD_SQL
     first_step, first_column = sla.STEP_INSTANTS[0]
     assert f"'{first_step}', k.{first_column}" in writer.INSERT_SQL

@@ -187,23 +187,36 @@ def deadline_text(explanation: dict[str, Any] | None, tz: ZoneInfo, kinds: Mappi
     """The deadline explanation of a clock, in Chinese sentences plus the facts behind them."""
     if not explanation:
         return {"rule": "", "facts": []}
+    hours = explanation.get("calendar", {}).get("office_hours") or []
+    office = "、".join(f"{a}–{b}" for a, b in hours)
+    facts = [
+        *_calendar_facts(explanation, office),
+        *_ladder_facts(explanation, tz),
+        *(_adjustment_fact(adj, tz) for adj in explanation.get("adjustments") or []),
+        *_policy_facts(explanation, kinds),
+    ]
+    return {"rule": _rule_text(explanation, tz, office), "facts": [f for f in facts if f]}
+
+
+def _rule_text(explanation: dict[str, Any], tz: ZoneInfo, office: str) -> str:
+    """How the limit is counted, from the start to the due instant."""
     limit = explanation.get("limit")
     if isinstance(limit, float) and limit.is_integer():
         limit = int(limit)
-    unit = explanation.get("unit")
-    hours = explanation.get("calendar", {}).get("office_hours") or []
-    office = "、".join(f"{a}–{b}" for a, b in hours)
     start = local_with_weekday(explanation.get("start"), tz)
     due = local_with_weekday(explanation.get("due_at"), tz)
+    unit = explanation.get("unit")
     if unit == "working_days":
-        rule = (
+        return (
             f"时限{limit}个工作日：受理当日（{start}）不计入，自次日起算，至第{limit}个工作日办公时间结束"
             f"（{due}）截止。"
         )
-    elif unit == "working_hours":
-        rule = f"时限{limit}个工作小时：只计工作日的办公时间（{office}），自{start}起算，至{due}截止。"
-    else:
-        rule = f"时限{limit}小时（自然时间，夜间、周末、节假日照常计时）：自{start}起算，至{due}截止。"
+    if unit == "working_hours":
+        return f"时限{limit}个工作小时：只计工作日的办公时间（{office}），自{start}起算，至{due}截止。"
+    return f"时限{limit}小时（自然时间，夜间、周末、节假日照常计时）：自{start}起算，至{due}截止。"
+
+
+def _calendar_facts(explanation: dict[str, Any], office: str) -> list[str]:
     facts: list[str] = []
     if office:
         facts.append(f"办公时间：{office}（{explanation.get('calendar', {}).get('tz') or ''}）")
@@ -211,6 +224,12 @@ def deadline_text(explanation: dict[str, Any] | None, tz: ZoneInfo, kinds: Mappi
         facts.append("跳过的法定节假日：" + "、".join(explanation["holidays_skipped"]))
     if explanation.get("makeup_workdays_counted"):
         facts.append("计入的调休工作日：" + "、".join(explanation["makeup_workdays_counted"]))
+    return facts
+
+
+def _ladder_facts(explanation: dict[str, Any], tz: ZoneInfo) -> list[str]:
+    """Warning and supervision instants, an upstream cap, a provisional calendar."""
+    facts: list[str] = []
     ratio = explanation.get("warning_ratio")
     if ratio is not None and explanation.get("warning_at"):
         facts.append(f"预警：用去{round(ratio * 100)}%时限时（{local_with_weekday(explanation['warning_at'], tz)}）")
@@ -221,20 +240,28 @@ def deadline_text(explanation: dict[str, Any] | None, tz: ZoneInfo, kinds: Mappi
         facts.append(f"上级平台时限更早，按其截止：{local_with_weekday(explanation.get('cap'), tz)}")
     if explanation.get("provisional"):
         facts.append("暂定时限：该年度法定节假日安排尚未公布，暂按周一至周五计算，公布后自动重算。")
-    for adj in explanation.get("adjustments") or []:
-        if adj.get("kind") == "extension":
-            how = f"延长{adj['working_days']}个工作日" if adj.get("working_days") else f"延至{adj.get('until')}"
-            facts.append(
-                f"已批准延期（{how}）：原截止{local_with_weekday(adj.get('old_due_at'), tz)}，"
-                f"新截止{local_with_weekday(adj.get('new_due_at'), tz)}"
-            )
-        elif adj.get("kind") == "suspension":
-            facts.append(f"暂停计时：{local_with_weekday(adj.get('at'), tz)}")
-        elif adj.get("kind") == "resume":
-            facts.append(f"恢复计时：{local_with_weekday(adj.get('at'), tz)}")
-    policy = explanation.get("policy") or {}
-    if policy.get("id"):
-        facts.append(
-            f"适用时限规则：{policy_text(policy, kinds)}（规则编号{policy['id']}，版本{explanation.get('policy_version')}）"
+    return facts
+
+
+def _adjustment_fact(adj: dict[str, Any], tz: ZoneInfo) -> str | None:
+    """An approved extension, a suspension or a resumption; None for any other kind."""
+    kind = adj.get("kind")
+    if kind == "extension":
+        how = f"延长{adj['working_days']}个工作日" if adj.get("working_days") else f"延至{adj.get('until')}"
+        return (
+            f"已批准延期（{how}）：原截止{local_with_weekday(adj.get('old_due_at'), tz)}，"
+            f"新截止{local_with_weekday(adj.get('new_due_at'), tz)}"
         )
-    return {"rule": rule, "facts": facts}
+    if kind == "suspension":
+        return f"暂停计时：{local_with_weekday(adj.get('at'), tz)}"
+    if kind == "resume":
+        return f"恢复计时：{local_with_weekday(adj.get('at'), tz)}"
+    return None
+
+
+def _policy_facts(explanation: dict[str, Any], kinds: Mapping[str, str]) -> list[str]:
+    policy = explanation.get("policy") or {}
+    if not policy.get("id"):
+        return []
+    number = f"规则编号{policy['id']}，版本{explanation.get('policy_version')}"
+    return [f"适用时限规则：{policy_text(policy, kinds)}（{number}）"]

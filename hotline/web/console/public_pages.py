@@ -1,5 +1,6 @@
 """The citizen pages (外网受理、进程网上查) at /public/: one page, mobile first, with the web form and the progress
-check. The page's script calls the public JSON endpoints (hotline/web/api/public_api.py); every asset is the service's own.
+check. The page's script calls the public JSON endpoints (hotline/web/api/public_api.py); every asset is the
+service's own.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ update as after a reload.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -74,72 +75,97 @@ def base_context(rt: Runtime, principal: Principal, page: str) -> dict[str, Any]
     }
 
 
+def _unit(rt: Runtime, code: str | None) -> str:
+    return rt.names.units.get(code or "", code or "")
+
+
+def _with_note(text: str, e: dict[str, Any]) -> str:
+    return text + (f"；{e['note']}" if e.get("note") else "")
+
+
+def _on_time(e: dict[str, Any], on_time: str, late: str) -> str:
+    return {True: on_time, False: late}.get(e["on_time"], "") if "on_time" in e else ""
+
+
+def _create_text(e: dict[str, Any], rt: Runtime) -> str:
+    return (
+        f"渠道：{rt.names.channels.get(e.get('channel') or '', e.get('channel') or '')}"
+        + ("，紧急" if e.get("urgent") else "")
+        + (f"，上级编号{e['external_ref']}" if e.get("external_ref") else "")
+    )
+
+
+def _route_text(e: dict[str, Any], rt: Runtime) -> str:
+    routing = e.get("routing") or {}
+    return f"派至{_unit(rt, routing.get('unit'))}" if routing.get("unit") else "无匹配规则，转人工派单"
+
+
+def _dispatch_text(e: dict[str, Any], rt: Runtime) -> str:
+    text = f"派至{_unit(rt, e.get('to_unit'))}"
+    if e.get("from_unit"):
+        text = f"由{_unit(rt, e['from_unit'])}改派至{_unit(rt, e.get('to_unit'))}"
+    return _with_note(text, e)
+
+
+def _decide_return_text(e: dict[str, Any], rt: Runtime) -> str:
+    if e.get("accept"):
+        proper = "（退单合理，不计入原单位时限）" if e.get("proper") else ""
+        return _with_note(f"同意退单，改派至{_unit(rt, e.get('to_unit'))}{proper}", e)
+    return _with_note(f"不同意退单，退回{_unit(rt, e.get('returned_by'))}继续办理", e)
+
+
+def _request_extension_text(e: dict[str, Any], rt: Runtime) -> str:
+    how = f"延长{e['working_days']}个工作日" if e.get("working_days") else f"延至{e.get('until')}"
+    return f"{how}；理由：{e.get('reason', '')}"
+
+
+def _decide_extension_text(e: dict[str, Any], rt: Runtime) -> str:
+    if e.get("approve"):
+        return _with_note(f"批准延期，新办结时限{labels.local(e.get('new_due_at'), rt.calendar.tz)}", e)
+    return _with_note("不批准延期", e)
+
+
+def _reply_text(e: dict[str, Any], rt: Runtime) -> str:
+    on_time = _on_time(e, "（按时）", "（超时）")
+    return f"{labels.OUTCOME.get(e.get('outcome', ''), '')}{on_time}：{e.get('content', '')}"
+
+
+def _callback_text(e: dict[str, Any], rt: Runtime) -> str:
+    if not e.get("contacted"):
+        return f"未接通（第{e.get('attempt', 1)}次）"
+    text = (
+        f"{labels.SATISFACTION.get(e.get('satisfaction', ''), '')}，{labels.RESOLVED.get(e.get('resolved') or '', '')}"
+    )
+    if e.get("reopened"):
+        text += "；退回原承办单位重办"
+    return _with_note(text, e)
+
+
+# One timeline line's details for each action, from the event's payload; an action not listed has none.
+EVENT_TEXTS: dict[str, Callable[[dict[str, Any], Runtime], str]] = {
+    "create": _create_text,
+    "route": _route_text,
+    "dispatch": _dispatch_text,
+    "sign": lambda e, rt: _on_time(e, "按时签收", "超时签收"),
+    "return": lambda e, rt: f"退单理由：{e.get('reason', '')}",
+    "decide-return": _decide_return_text,
+    "note": lambda e, rt: e.get("text", ""),
+    "request-extension": _request_extension_text,
+    "decide-extension": _decide_extension_text,
+    "reply": _reply_text,
+    "callback": _callback_text,
+    "urge": lambda e, rt: e.get("note", ""),
+    "close": lambda e, rt: f"答复内容：{e.get('answer', '')}",
+    "reject": lambda e, rt: f"理由：{e.get('reason', '')}",
+    "merge": lambda e, rt: f"并入工单{e.get('into', '')}",
+    "merged_from": lambda e, rt: f"工单{e.get('from', '')}作为重复件并入本单",
+}
+
+
 def event_text(e: dict[str, Any], rt: Runtime) -> str:
     """One timeline line's details in Chinese, from the event's payload."""
-    names, tz = rt.names, rt.calendar.tz
-    a = e["action"]
-    unit = lambda code: names.units.get(code or "", code or "")  # noqa: E731
-    if a == "create":
-        return (
-            f"渠道：{names.channels.get(e.get('channel') or '', e.get('channel') or '')}"
-            + ("，紧急" if e.get("urgent") else "")
-            + (f"，上级编号{e['external_ref']}" if e.get("external_ref") else "")
-        )
-    if a == "route":
-        routing = e.get("routing") or {}
-        return f"派至{unit(routing.get('unit'))}" if routing.get("unit") else "无匹配规则，转人工派单"
-    if a == "dispatch":
-        text = f"派至{unit(e.get('to_unit'))}"
-        if e.get("from_unit"):
-            text = f"由{unit(e['from_unit'])}改派至{unit(e.get('to_unit'))}"
-        return text + (f"；{e['note']}" if e.get("note") else "")
-    if a == "sign":
-        return {True: "按时签收", False: "超时签收"}.get(e["on_time"], "") if "on_time" in e else ""
-    if a == "return":
-        return f"退单理由：{e.get('reason', '')}"
-    if a == "decide-return":
-        if e.get("accept"):
-            text = f"同意退单，改派至{unit(e.get('to_unit'))}" + (
-                "（退单合理，不计入原单位时限）" if e.get("proper") else ""
-            )
-        else:
-            text = f"不同意退单，退回{unit(e.get('returned_by'))}继续办理"
-        return text + (f"；{e['note']}" if e.get("note") else "")
-    if a == "note":
-        return e.get("text", "")
-    if a == "request-extension":
-        how = f"延长{e['working_days']}个工作日" if e.get("working_days") else f"延至{e.get('until')}"
-        return f"{how}；理由：{e.get('reason', '')}"
-    if a == "decide-extension":
-        if e.get("approve"):
-            text = f"批准延期，新办结时限{labels.local(e.get('new_due_at'), tz)}"
-        else:
-            text = "不批准延期"
-        return text + (f"；{e['note']}" if e.get("note") else "")
-    if a == "reply":
-        on_time = {True: "（按时）", False: "（超时）"}.get(e["on_time"], "") if "on_time" in e else ""
-        return f"{labels.OUTCOME.get(e.get('outcome', ''), '')}{on_time}：{e.get('content', '')}"
-    if a == "callback":
-        if not e.get("contacted"):
-            return f"未接通（第{e.get('attempt', 1)}次）"
-        text = (
-            f"{labels.SATISFACTION.get(e.get('satisfaction', ''), '')}，"
-            f"{labels.RESOLVED.get(e.get('resolved') or '', '')}"
-        )
-        if e.get("reopened"):
-            text += "；退回原承办单位重办"
-        return text + (f"；{e['note']}" if e.get("note") else "")
-    if a == "urge":
-        return e.get("note", "")
-    if a == "close":
-        return f"答复内容：{e.get('answer', '')}"
-    if a == "reject":
-        return f"理由：{e.get('reason', '')}"
-    if a == "merge":
-        return f"并入工单{e.get('into', '')}"
-    if a == "merged_from":
-        return f"工单{e.get('from', '')}作为重复件并入本单"
-    return ""
+    text = EVENT_TEXTS.get(e["action"])
+    return text(e, rt) if text is not None else ""
 
 
 async def ticket_context(rt: Runtime, principal: Principal, number: str, now: datetime | None = None) -> dict[str, Any]:

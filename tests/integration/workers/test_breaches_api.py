@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hotline.escalation import steps as escalation
+from hotline.escalation import catch_up
 from tests.integration.workers.support import past_tickets
 
 UTC = UTC
@@ -21,7 +21,7 @@ async def _numbers(runtime, ids):
 async def test_open_escalations_filtered_by_unit_level_and_territory(api, runtime, redis_clean):
     ids = await past_tickets(runtime, 3)
     numbers = await _numbers(runtime, ids)
-    await escalation.sweep(runtime, now=datetime.now(UTC), grace=timedelta(0))
+    await catch_up.sweep(runtime, now=datetime.now(UTC), grace=timedelta(0))
 
     r = await api.get(
         "manager",
@@ -71,7 +71,7 @@ async def test_open_escalations_filtered_by_unit_level_and_territory(api, runtim
 async def test_notifications_are_each_persons_own_and_can_be_marked_read(api, runtime, redis_clean):
     ids = await past_tickets(runtime, 2)
     numbers = await _numbers(runtime, ids)
-    await escalation.sweep(runtime, now=datetime.now(UTC), grace=timedelta(0))
+    await catch_up.sweep(runtime, now=datetime.now(UTC), grace=timedelta(0))
 
     r = await api.get(H, "/api/notifications", params={"limit": 200})
     assert r.status_code == 200

@@ -10,7 +10,7 @@ import signal
 import time
 from datetime import UTC, datetime, timedelta
 
-from hotline.escalation import steps as escalation
+from hotline.escalation import catch_up, steps
 from hotline.tickets import lifecycle
 from tests.integration.workers.support import (
     FAST,
@@ -64,8 +64,8 @@ async def test_sweep_records_every_due_step_once_with_its_notifications(runtime,
     ids = await past_tickets(runtime, 5)
     now = datetime.now(UTC)
     async with LiveTap(runtime.redis) as tap:
-        first = await escalation.sweep(runtime, now=now, grace=timedelta(0))
-        again = await escalation.sweep(runtime, now=now + timedelta(seconds=1), grace=timedelta(0))
+        first = await catch_up.sweep(runtime, now=now, grace=timedelta(0))
+        again = await catch_up.sweep(runtime, now=now + timedelta(seconds=1), grace=timedelta(0))
     steps = await _assert_each_step_once_and_notified_once(runtime, ids)
     assert {s["source"] for s in steps} == {"sweep"}
     assert first.recorded >= len(steps) and first.lag_seconds > 30 * 86400
@@ -85,17 +85,17 @@ async def test_sweep_skips_what_is_not_yet_due_and_reads_only_the_due(runtime, r
     tid = await runtime.pool.fetchval("SELECT id FROM tickets WHERE number = $1", t["number"])
     received = datetime.fromisoformat(t["received_at"])
     # Just before the sign warning: nothing of this ticket; just after it: only the sign warning.
-    await escalation.sweep(runtime, now=received + timedelta(seconds=2.2), grace=timedelta(0))
+    await catch_up.sweep(runtime, now=received + timedelta(seconds=2.2), grace=timedelta(0))
     assert await steps_of(runtime, [tid]) == []
-    await escalation.sweep(runtime, now=received + timedelta(seconds=2.3), grace=timedelta(0))
+    await catch_up.sweep(runtime, now=received + timedelta(seconds=2.3), grace=timedelta(0))
     assert [(s["clock"], s["step"]) for s in await steps_of(runtime, [tid])] == [("sign", "warning")]
     # The grace leaves a just-due step to its job.
-    await escalation.sweep(runtime, now=received + timedelta(seconds=4), grace=timedelta(seconds=5))
+    await catch_up.sweep(runtime, now=received + timedelta(seconds=4), grace=timedelta(seconds=5))
     assert len(await steps_of(runtime, [tid])) == 1
     async with runtime.pool.acquire() as conn, conn.transaction():
         await conn.execute("SET LOCAL enable_seqscan = off")  # a test table is small enough to scan; prove the index
         plan = await conn.fetchval(
-            "EXPLAIN (FORMAT JSON) " + escalation.RECORD_DUE_SQL, datetime.now(UTC), "sweep", datetime.now(UTC), 1000
+            "EXPLAIN (FORMAT JSON) " + steps.RECORD_DUE_SQL, datetime.now(UTC), "sweep", datetime.now(UTC), 1000
         )
     assert "clocks_next_step_idx" in str(plan)
 
@@ -120,7 +120,7 @@ async def test_redis_flushed_mid_run_still_gives_every_step_once(api, runtime, s
     await asyncio.sleep(max(0.0, (last_due - datetime.now(UTC)).total_seconds() + 1))
     before = await steps_of(runtime, ids)
     assert 0 < len(before) < 4 * len(ids)  # the flush lost steps
-    await escalation.sweep(runtime, now=datetime.now(UTC), grace=timedelta(0))
+    await catch_up.sweep(runtime, now=datetime.now(UTC), grace=timedelta(0))
     await run_workers(settings, timeout=10)  # jobs re-armed after the flush run and find nothing left
     steps = await steps_of(runtime, ids)
     by_clock = collections.Counter((s["clock_id"], s["step"]) for s in steps)
@@ -153,7 +153,7 @@ async def test_a_worker_killed_mid_burst_leaves_nothing_undone_or_doubled(
         return datetime.now(UTC) > last_due + timedelta(seconds=1.5)
 
     await run_workers(settings, until=all_instants_passed, timeout=20)  # a new worker takes over
-    await escalation.sweep(runtime, now=datetime.now(UTC), grace=timedelta(0))  # and the sweep catches the rest
+    await catch_up.sweep(runtime, now=datetime.now(UTC), grace=timedelta(0))  # and the sweep catches the rest
     steps = await _assert_each_step_once_and_notified_once(runtime, ids, ("warning", "overdue"), "supervision")
     assert len(steps) == 4 * len(ids)
 
@@ -191,12 +191,12 @@ async def test_steps_recorded_while_people_act_on_the_tickets(runtime, redis_cle
 
     async def sweep_repeatedly() -> None:
         for _ in range(10):
-            await escalation.sweep(runtime, now=now, grace=timedelta(0), batch=5)
+            await catch_up.sweep(runtime, now=now, grace=timedelta(0), batch=5)
 
     started = time.monotonic()
     await asyncio.gather(sign_all(), sweep_repeatedly())
     assert time.monotonic() - started < 20
-    await escalation.sweep(runtime, now=now, grace=timedelta(0))
+    await catch_up.sweep(runtime, now=now, grace=timedelta(0))
     rows = await runtime.pool.fetch(
         "SELECT c.clock, c.stopped_at, count(s.id) AS steps FROM clocks c LEFT JOIN escalation_steps s "
         "ON s.clock_id = c.id WHERE c.ticket_id = any($1::bigint[]) GROUP BY c.id",
@@ -209,7 +209,7 @@ async def test_steps_recorded_while_people_act_on_the_tickets(runtime, redis_cle
 async def test_steps_recorded_by_a_process_that_died_before_telling_are_told_by_the_sweep(runtime, redis_clean):
     ids = await past_tickets(runtime, 2)
     now = datetime.now(UTC)
-    await escalation.sweep_batch(runtime, now=now, cutoff=now, limit=10_000)  # recorded; then the process "died"
+    await catch_up.sweep_batch(runtime, now=now, cutoff=now, limit=10_000)  # recorded; then the process "died"
     steps = await steps_of(runtime, ids)
     assert len(steps) == 12
     assert (
@@ -219,8 +219,8 @@ async def test_steps_recorded_by_a_process_that_died_before_telling_are_told_by_
         == 0
     )
     async with LiveTap(runtime.redis) as tap:
-        result = await escalation.sweep(runtime, now=now + timedelta(seconds=6))
-        again = await escalation.sweep(runtime, now=now + timedelta(seconds=7))
+        result = await catch_up.sweep(runtime, now=now + timedelta(seconds=6))
+        again = await catch_up.sweep(runtime, now=now + timedelta(seconds=7))
     assert result.untold_told >= 12 and again.untold_told == 0
     await _assert_each_step_once_and_notified_once(runtime, ids)
     announced = collections.Counter(m["id"] for m in tap.of("escalation"))

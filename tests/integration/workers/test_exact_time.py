@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from arq.jobs import Job
 
-from hotline.escalation import steps as escalation
+from hotline.escalation import exact_time
 from hotline.infra import queue as jobs
 from tests.integration.workers.support import FAST, UNIT, LiveTap, expected_recipients, run_workers, steps_of
 
@@ -101,7 +101,7 @@ async def test_the_same_job_twice_records_and_notifies_once(runtime, redis_clean
     clock = await runtime.pool.fetchrow("SELECT id, version FROM clocks WHERE ticket_id = $1 AND clock = 'reply'", tid)
     now = datetime.now(UTC)
     first, second = [
-        await escalation.escalate_clock(runtime, clock["id"], clock["version"], "warning", now=now) for _ in range(2)
+        await exact_time.escalate_clock(runtime, clock["id"], clock["version"], "warning", now=now) for _ in range(2)
     ]
     assert [s.step for s in first.outcome.recorded] == ["warning", "overdue", "supervision"]
     assert second.outcome.recorded == [] and second.state == "done"
@@ -111,7 +111,7 @@ async def test_the_same_job_twice_records_and_notifies_once(runtime, redis_clean
     )
     assert told == sum(r.notified for r in first.outcome.recorded) and told >= 3
     # A job for an old version, or for a stopped clock, does nothing.
-    stale = await escalation.escalate_clock(runtime, clock["id"], clock["version"] - 1, "warning", now=now)
+    stale = await exact_time.escalate_clock(runtime, clock["id"], clock["version"] - 1, "warning", now=now)
     assert stale.state == "stale" and stale.outcome.recorded == []
 
 
@@ -121,9 +121,9 @@ async def test_a_job_fired_early_waits_for_its_instant(runtime, api, redis_clean
     c = await runtime.pool.fetchrow(
         "SELECT id, version, warning_at FROM clocks WHERE ticket_id = $1 AND clock = 'reply'", tid
     )
-    early = await escalation.escalate_clock(
+    early = await exact_time.escalate_clock(
         runtime, c["id"], c["version"], "warning", now=c["warning_at"] - timedelta(seconds=2)
     )
     assert early.state == "not_due" and 1.9 < early.wait_seconds <= 2.0 and early.outcome.recorded == []
-    on_time = await escalation.escalate_clock(runtime, c["id"], c["version"], "warning", now=c["warning_at"])
+    on_time = await exact_time.escalate_clock(runtime, c["id"], c["version"], "warning", now=c["warning_at"])
     assert [s.step for s in on_time.outcome.recorded] == ["warning"]

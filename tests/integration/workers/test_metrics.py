@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hotline.escalation import steps as escalation
+from hotline.escalation import catch_up
 from tests.integration.workers.support import arm_next_steps, past_tickets
 
 UTC = UTC
@@ -26,7 +26,7 @@ async def _scrape(client):
 async def test_metrics_show_the_escalation_backlog_its_lag_and_the_queue_until_the_sweep_clears_them(
     client, runtime, redis_clean
 ):
-    await escalation.sweep(runtime, now=datetime.now(UTC), grace=timedelta(0))  # start from nothing due
+    await catch_up.sweep(runtime, now=datetime.now(UTC), grace=timedelta(0))  # start from nothing due
     before = await _scrape(client)
     assert before["hotline_steps_due"] == 0 and before["hotline_job_queue_depth"] == 0
     assert "process_resident_memory_bytes" in before  # the process's own metrics are still there
@@ -39,7 +39,7 @@ async def test_metrics_show_the_escalation_backlog_its_lag_and_the_queue_until_t
     assert m["hotline_job_queue_depth"] == armed == 8
     assert m["hotline_report_changes_queued"] >= before["hotline_report_changes_queued"] + 4
 
-    await escalation.sweep(runtime, now=datetime.now(UTC), grace=timedelta(0))
+    await catch_up.sweep(runtime, now=datetime.now(UTC), grace=timedelta(0))
     after = await _scrape(client)
     assert after["hotline_steps_due"] == 0 and after["hotline_oldest_due_seconds"] == 0
     assert after["hotline_steps_untold"] == 0  # the sweep also wrote their notifications

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from arq.jobs import Job
 
 from hotline.infra import queue as jobs
-from hotline.policies import store as policies
+from hotline.policies import recompute
 from tests.integration.workers.support import run_workers
 
 UTC = UTC
@@ -140,7 +140,7 @@ async def test_recompute_open_moves_running_clocks_only_and_rearms_them(api, run
         assert new[ctid]["version"] == old[ctid]["version"] and new[ctid]["due_at"] == old[ctid]["due_at"]
         assert new[ctid]["policy_version"] == old[ctid]["policy_version"]
         # Run again: nothing left to move (idempotent).
-        again = await policies.recompute_open(
+        again = await recompute.recompute_open(
             runtime, version=version, after_id=0, now_fn=lambda: datetime.now(UTC), pause_seconds=0
         )
         assert again.moved == 0 and not again.more
@@ -160,7 +160,7 @@ async def test_recompute_keeps_approved_extensions_and_steps_already_recorded(ap
     shorter = [{**r, "limit": 5} if r["id"] == "reply-help" else r for r in rows]
     try:
         result = await _put(api, {"defaults": before["defaults"], "policy": shorter})
-        progress = await policies.recompute_open(
+        progress = await recompute.recompute_open(
             runtime, version=result["version"], after_id=0, now_fn=lambda: datetime.now(UTC), pause_seconds=0
         )
         assert not progress.more and progress.moved >= 1
@@ -172,7 +172,7 @@ async def test_recompute_keeps_approved_extensions_and_steps_already_recorded(ap
         assert [a["kind"] for a in clock["deadline"]["adjustments"]] == ["extension"]
         assert clock["deadline"]["limit"] == 5
         # A superseded version's job stops at once.
-        stale = await policies.recompute_open(
+        stale = await recompute.recompute_open(
             runtime, version=result["version"] - 1, after_id=0, now_fn=lambda: datetime.now(UTC)
         )
         assert stale.superseded and stale.examined == 0
@@ -195,9 +195,9 @@ async def test_a_recomputation_whose_job_redis_lost_is_resumed_from_postgresql(a
         )
         assert stored["recompute_requested"] and stored["recompute_done_at"] is None
         now = datetime.now(UTC)
-        assert await policies.stalled_recomputation(runtime, now=now) is None  # not stalled yet: just asked
-        later = now + timedelta(seconds=policies.RECOMPUTE_STALLED_AFTER_SECONDS + 1)
-        assert await policies.stalled_recomputation(runtime, now=later) == (version, 0)
+        assert await recompute.stalled_recomputation(runtime, now=now) is None  # not stalled yet: just asked
+        later = now + timedelta(seconds=recompute.RECOMPUTE_STALLED_AFTER_SECONDS + 1)
+        assert await recompute.stalled_recomputation(runtime, now=later) == (version, 0)
         # The cron job, run as the worker runs it, re-queues the work; a worker then finishes it.
         from workers.jobs import resume_recomputation
 
@@ -219,6 +219,6 @@ async def test_a_recomputation_whose_job_redis_lost_is_resumed_from_postgresql(a
             "SELECT policy_version, deadline FROM clocks WHERE ticket_id = $1 AND clock = 'reply'", tid
         )
         assert clock["policy_version"] == version and clock["deadline"]["limit"] == 12
-        assert await policies.stalled_recomputation(runtime, now=later + timedelta(hours=1)) is None
+        assert await recompute.stalled_recomputation(runtime, now=later + timedelta(hours=1)) is None
     finally:
         await _put(api, {"defaults": before["defaults"], "policy": rows})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from hotline.policies import store as policies
+from hotline.policies import recompute
 
 PATH = "/api/admin/sla-policies"
 
@@ -33,7 +33,7 @@ async def test_the_preview_counts_the_clocks_the_recomputation_then_moves_and_th
         assert r.status_code == 200, r.text
         version = r.json()["version"]
         assert r.json()["reason"] == "台风季临时压缩求助件时限"
-        progress = await policies.recompute_open(
+        progress = await recompute.recompute_open(
             runtime, version=version, after_id=0, now_fn=lambda: datetime.now(UTC), pause_seconds=0
         )
         assert progress.moved == preview["would_move"]
@@ -52,7 +52,7 @@ async def test_the_preview_counts_the_clocks_the_recomputation_then_moves_and_th
         assert after["reason"] == "台风季临时压缩求助件时限" and [d["id"] for d in after["diff"]] == ["reply-help"]
     finally:
         r = await api.request("admin", "PUT", PATH, json={"defaults": before["defaults"], "policy": rows})
-        await policies.recompute_open(
+        await recompute.recompute_open(
             runtime, version=r.json()["version"], after_id=0, now_fn=lambda: datetime.now(UTC), pause_seconds=0
         )
     assert t["number"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
-from hotline.escalation import steps as escalation
+from hotline.escalation import exact_time
 from hotline.infra import webhooks
 from tests.integration.workers.support import WebhookReceiver, past_tickets, with_webhooks
 
@@ -26,7 +26,7 @@ async def test_failed_posts_back_off_and_succeed_later(runtime, redis_clean):
         [tid] = await past_tickets(runtime, 1)
         clock = await runtime.pool.fetchval("SELECT id FROM clocks WHERE ticket_id = $1 AND clock = 'sign'", tid)
         now = datetime.now(UTC)
-        out = await escalation.escalate_clock(rt, clock, 1, "warning", now=now)
+        out = await exact_time.escalate_clock(rt, clock, 1, "warning", now=now)
         assert [s.hooks for s in out.outcome.recorded] == [1, 1, 1]
         # Drain whatever else is due (other tests' leftovers) so this ticket's three are the ones we follow.
         first = await webhooks.deliver_due(rt, now=now, limit=1000)
@@ -53,7 +53,7 @@ async def test_backoff_doubles_and_gives_up(runtime, redis_clean):
     [tid] = await past_tickets(runtime, 1)
     clock = await runtime.pool.fetchval("SELECT id FROM clocks WHERE ticket_id = $1 AND clock = 'reply'", tid)
     now = datetime.now(UTC)
-    await escalation.escalate_clock(rt, clock, 1, "warning", now=now)
+    await exact_time.escalate_clock(rt, clock, 1, "warning", now=now)
     for attempt in range(webhooks.MAX_ATTEMPTS):
         now += webhooks.BACKOFF_CAP + timedelta(seconds=1)
         await webhooks.deliver_due(rt, now=now, limit=1000)

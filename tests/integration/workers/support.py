@@ -25,6 +25,7 @@ from arq.worker import Worker, func
 
 from config.settings import Settings
 from tests.conftest import principal  # noqa: F401  (re-exported: the worker tests import it from here)
+from tests.polling import PATIENCE
 
 UTC = UTC
 ROOT = Path(__file__).resolve().parents[3]
@@ -50,33 +51,6 @@ FAST_ROWS = [  # urgent praise on 96196: sign due in 3 s (warning 2.25 s), reply
 ]
 FAST = {"kind": "praise", "urgent": True, "category": "taxi", "territory": "320612"}  # -> 320612-bureau
 UNIT = "320612-bureau"
-# How long a test waits for a condition before it fails: a hang guard, not a window the behaviour must fit in (a
-# green run waits only as long as the condition takes). The machine is shared; pytest-timeout (600 s) stays above.
-PATIENCE = 120.0
-
-
-async def eventually(
-    check: Callable[[], Awaitable[object]],
-    *,
-    what: str | Callable[[], str],
-    within: float = PATIENCE,
-    every: float = 0.05,
-    tolerate: tuple[type[BaseException], ...] = (),
-) -> None:
-    """Poll `check()` until it returns something true; fail naming `what` after `within` seconds. Exceptions of the
-    `tolerate` types (a server that is down for the moment) count as not yet."""
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            if await check():
-                return
-        except tolerate:
-            pass
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"not within {within:.0f} s: {what() if callable(what) else what}")
-        await asyncio.sleep(every)
-
-
 # --- the worker's own scheduling lag ---------------------------------------------------------------------------------
 
 PROBE_JOB = "tests_scheduling_probe"

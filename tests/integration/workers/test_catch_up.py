@@ -21,7 +21,6 @@ from tests.integration.workers.support import (
     LiveTap,
     WebhookReceiver,
     arm_next_steps,
-    eventually,
     expected_recipients,
     past_tickets,
     principal,
@@ -31,6 +30,7 @@ from tests.integration.workers.support import (
     with_webhooks,
     worker_process,
 )
+from tests.polling import eventually
 
 UTC = UTC
 HEALTH = default_queue_name + health_check_key_suffix

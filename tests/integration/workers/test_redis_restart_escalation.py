@@ -23,13 +23,13 @@ from hotline.tickets import intake
 from tests.integration.workers.support import (
     FAST,
     arm_next_steps,
-    eventually,
     principal,
     steps_of,
     stop_process,
     worker_process,
 )
 from tests.integration.workers.test_catch_up import _assert_each_step_once_and_notified_once
+from tests.polling import eventually
 from tests.scratch import free_port, start_redis, stop_redis
 
 UTC = UTC

@@ -17,13 +17,13 @@ from hotline.infra import db
 from hotline.infra import queue as jobs
 from tests.integration.workers.support import (
     WebhookReceiver,
-    eventually,
     expected_recipients,
     past_tickets,
     steps_of,
     stop_process,
     worker_process,
 )
+from tests.polling import eventually
 
 
 async def test_a_worker_killed_mid_job_runs_it_again_and_its_effect_happens_once(

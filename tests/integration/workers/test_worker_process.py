@@ -12,7 +12,8 @@ from arq.constants import default_queue_name, health_check_key_suffix
 from arq.jobs import Job
 
 from hotline.infra import queue as jobs
-from tests.integration.workers.support import eventually, past_tickets, steps_of, stop_process, worker_process
+from tests.integration.workers.support import past_tickets, steps_of, stop_process, worker_process
+from tests.polling import eventually
 
 HEALTH = default_queue_name + health_check_key_suffix
 # SIGTERM lets running jobs finish (job_completion_wait, 20 s) and stops; a worker that ignored it (seen with the

@@ -41,7 +41,7 @@ test: install browser
 # Static gates. Formatting, the import-linter layers and mypy (default strictness; --strict flags for sla/ and config/,
 # see pyproject.toml) must be clean. ruff's rules are not clean yet: its count may only fall (lower the ceiling as
 # folders are cleaned, and replace it by a plain run once it reaches 0).
-RUFF_CEILING := 81
+RUFF_CEILING := 29
 check: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports

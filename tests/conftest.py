@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -203,3 +205,27 @@ def ticket_body(**fields: Any) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 async def api(client: Any) -> Api:
     return Api(client, {})
+
+
+@pytest.fixture
+def recording_apt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An apt-get (and systemctl, sudo) on PATH that only records how it was called; the file of its calls."""
+    from hotline.ops import packages
+
+    bindir, calls = tmp_path / "bin", tmp_path / "apt-calls"
+    bindir.mkdir()
+    # systemctl recorded too, never run: the machine's own services stay as they are; sudo for a non-root run.
+    for name, body in (
+        ("apt-get", f'echo "$@" >> {calls}'),
+        ("systemctl", f'echo systemctl "$@" >> {calls}'),
+        ("sudo", 'exec "$@"'),
+    ):
+        script = bindir / name
+        script.write_text(f"#!/bin/sh\n{body}\n")
+        script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    # Present, so the install leaves the machine's /usr/sbin/policy-rc.d alone.
+    policy = tmp_path / "policy-rc.d"
+    policy.write_text("#!/bin/sh\nexit 101\n")
+    monkeypatch.setattr(packages, "POLICY_RC_D", policy)
+    return calls

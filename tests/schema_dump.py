@@ -80,7 +80,7 @@ async def _main() -> None:
         finally:
             await conn.close()
     if len(sys.argv) > 1:
-        Path(sys.argv[1]).write_text(text, encoding="utf-8")
+        await asyncio.to_thread(Path(sys.argv[1]).write_text, text, encoding="utf-8")
     else:
         sys.stdout.write(text)
 

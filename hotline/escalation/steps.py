@@ -26,7 +26,6 @@ from typing import Any
 import asyncpg
 
 from hotline.escalation import ladder, notifications
-from hotline.escalation.open_steps import list_open as list_open  # GET /api/escalations names it here
 from hotline.infra import live
 from hotline.infra import queue as jobs
 from hotline.infra.runtime import Runtime

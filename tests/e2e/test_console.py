@@ -629,7 +629,7 @@ def test_the_manager_report_matches_its_csv_and_xlsx_exports_and_the_charts_are_
     text = download.value.path().read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["group"] for r in rows] == [r["group"] or "" for r in report["rows"]] + ["total"]
-    for got, want in zip(rows, [*report["rows"], report["totals"]]):
+    for got, want in zip(rows, [*report["rows"], report["totals"]], strict=True):
         for metric in report["metrics"]:
             if want[metric] is None:
                 assert got[metric] == "", (metric, got)

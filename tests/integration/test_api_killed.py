@@ -29,6 +29,7 @@ from tests.integration.test_database_restart_keys import (
     submit_until_acknowledged,
     tickets_by_key,
 )
+from tests.polling import eventually
 from tests.scratch import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,19 +68,26 @@ def serve(settings, port: int, log: Path) -> subprocess.Popen[bytes]:
         )
 
 
+def tail(log: Path) -> str:
+    return log.read_text()[-3000:]
+
+
 async def signed_in(proc: subprocess.Popen[bytes], base: str, log: Path) -> str:
-    deadline = time.monotonic() + 60
+    token: list[str] = []
     async with httpx.AsyncClient(base_url=base, timeout=5) as c:
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            try:
-                r = await c.post("/api/auth/token", json={"username": "agent", "password": PASSWORD})
-                if r.status_code == 200:
-                    return r.json()["access_token"]
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise AssertionError(f"hotline serve did not answer within 60 s: {log.read_text()[-3000:]}")
+
+        async def answered() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"hotline serve exited: {await asyncio.to_thread(tail, log)}")
+            r = await c.post("/api/auth/token", json={"username": "agent", "password": PASSWORD})
+            if r.status_code == 200:
+                token.append(r.json()["access_token"])
+            return bool(token)
+
+        await eventually(
+            answered, what=lambda: f"hotline serve answered: {tail(log)}", every=0.2, tolerate=(httpx.TransportError,)
+        )
+    return token[0]
 
 
 def kill_all(proc: subprocess.Popen[bytes]) -> None:
@@ -130,30 +138,30 @@ async def test_api_killed_mid_intake_leaves_no_half_written_ticket_and_retried_k
 
             tasks = [asyncio.create_task(one(k)) for k in during]
             blocked = 0
-            for _ in range(200):  # the statements have inserted their rows and wait in their foreign-key checks
+
+            async def statements_held() -> bool:
+                nonlocal blocked  # the statements have inserted their rows and wait in their foreign-key checks
                 await lock.execute("SELECT pg_stat_clear_snapshot()")  # a transaction sees one snapshot otherwise
                 blocked = await lock.fetchval(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                     "AND wait_event_type = 'Lock' AND query LIKE '%jsonb_to_recordset%'"
                 )
-                if blocked >= 1:
-                    break
-                await asyncio.sleep(0.05)
-            assert blocked >= 1, f"no intake statement reached the lock: {answers}"
+                return blocked >= 1
+
+            await eventually(statements_held, what=lambda: f"an intake statement reached the lock: {answers}")
             await asyncio.sleep(0.3)  # the rest queue behind them in the writers
             kill_all(proc)
             await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
             assert not any(isinstance(a, int) for a in answers.values()), answers  # none was answered: mid-request
             await tx.rollback()  # the blocked statements go on to their end, on a server whose client is gone
 
-            for _ in range(200):  # the dead server's sessions end
-                left = await lock.fetchval(
+            async def sessions_ended() -> bool:  # the dead server's statements have run to their end
+                return not await lock.fetchval(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                     "AND pid <> pg_backend_pid() AND query LIKE '%jsonb_to_recordset%' AND state <> 'idle'"
                 )
-                if not left:
-                    break
-                await asyncio.sleep(0.05)
+
+            await eventually(sessions_ended, what="the killed server's intake statements ended")
             after_kill = await tickets_by_key(lock, run)
             # Nothing half-made: whatever the killed server left is whole (a statement that ran to its end with no
             # one to answer is a committed ticket that its client will get on its retry).
@@ -162,8 +170,10 @@ async def test_api_killed_mid_intake_leaves_no_half_written_ticket_and_retried_k
                 assert r["status"] == "dispatched" and r["assignment_unit"] == r["unit"], dict(r)
             assert set(before) <= {r["key"] for r in after_kill}  # every acknowledged ticket survived
             orphans = await lock.fetchval(
-                """SELECT (SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.id = e.ticket_id))
-                        + (SELECT count(*) FROM clocks c WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.id = c.ticket_id))
+                """SELECT (SELECT count(*) FROM events e WHERE NOT EXISTS
+                               (SELECT 1 FROM tickets t WHERE t.id = e.ticket_id))
+                        + (SELECT count(*) FROM clocks c WHERE NOT EXISTS
+                               (SELECT 1 FROM tickets t WHERE t.id = c.ticket_id))
                         + (SELECT count(*) FROM assignments a WHERE NOT EXISTS
                                (SELECT 1 FROM tickets t WHERE t.id = a.ticket_id))"""
             )

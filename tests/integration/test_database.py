@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -11,6 +12,8 @@ import pytest
 from hotline.infra import db
 from hotline.infra.migrate import discover, migrate
 from tests.scratch import scratch_database
+
+SCHEMA_SQL = Path(__file__).resolve().parents[2] / "hotline" / "infra" / "schema.sql"
 
 
 async def test_migrations_are_recorded_and_idempotent(settings, database):
@@ -38,11 +41,9 @@ async def test_two_processes_migrating_at_once_do_not_collide(settings, database
 async def test_migrations_produce_exactly_the_committed_schema(runtime):
     """hotline/infra/schema.sql is what the migrations make (regenerate with `make schema`): a migration that drops a
     constraint, an index or a trigger, or a schema changed by hand, shows up here as a diff."""
-    from pathlib import Path
-
     from tests.schema_dump import describe
 
-    expected = (Path(__file__).resolve().parents[2] / "hotline" / "infra" / "schema.sql").read_text(encoding="utf-8")
+    expected = await asyncio.to_thread(SCHEMA_SQL.read_text, encoding="utf-8")
     async with runtime.pool.acquire() as conn:
         actual = await describe(conn)
     assert actual.splitlines() == expected.splitlines()

@@ -144,7 +144,9 @@ async def test_only_failures_of_the_database_connection_are_called_a_database_ou
     try:
         try:
             raise ConnectionResetError("Connection reset by peer")
-        except ConnectionResetError:
-            raise asyncpg.InternalClientError("cannot switch to state 12; another operation (2) is in progress")
+        except ConnectionResetError as reset:  # as asyncpg does: its state error raised while the reset unwinds
+            raise asyncpg.InternalClientError(
+                "cannot switch to state 12; another operation (2) is in progress"
+            ) from reset
     except asyncpg.InternalClientError as exc:
         assert errors.database_gone(exc)

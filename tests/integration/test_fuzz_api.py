@@ -35,6 +35,7 @@ from hotline.infra import db
 from hotline.ops.seed import fresh_database
 from hotline.tickets import lifecycle
 from tests.conftest import PASSWORD, ticket_body
+from tests.polling import eventually
 from tests.scratch import drop_roles, free_port
 
 HOTLINE = str(Path(sys.executable).with_name("hotline"))
@@ -49,6 +50,17 @@ SEED = os.environ.get("HOTLINE_FUZZ_SEED")
 # stream each, and tests/integration/test_live_feed.py covers it.
 EXCLUDED = {("GET", "/api/live")}
 ACTION_PATH = "/api/tickets/{number}/{action_name}"
+
+
+def _serve(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`hotline serve` in a session of its own (so the fixture reaches its workers); Popen returns at once."""
+    return subprocess.Popen(
+        [HOTLINE, "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 @pytest.fixture
@@ -68,24 +80,16 @@ async def served(settings) -> AsyncIterator[str]:
         "HOTLINE_API_RATE_LIMIT": "100000000",
         "HOTLINE_PUBLIC_RATE_LIMIT": "100000000",
     }
-    proc = subprocess.Popen(
-        [HOTLINE, "serve", "--port", str(port), "--workers", "1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    proc = _serve(port, env)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("hotline serve did not start within 60 s")
+        async with httpx.AsyncClient(base_url=base, timeout=1) as client:
+
+            async def healthy() -> bool:
+                assert proc.poll() is None, f"hotline serve exited with {proc.returncode}"
+                return (await client.get("/healthz")).status_code == 200
+
+            await eventually(healthy, what="hotline serve answered /healthz", every=0.2, tolerate=(httpx.HTTPError,))
         yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -149,7 +153,7 @@ def _document(base: str) -> dict[str, Any]:
         [a.body for a in lifecycle.ACTIONS.values()], ref_template="#/components/schemas/{name}"
     )
     doc.setdefault("components", {}).setdefault("schemas", {}).update(components)
-    for act, body in zip(lifecycle.ACTIONS.values(), bodies):
+    for act, body in zip(lifecycle.ACTIONS.values(), bodies, strict=True):
         doc["paths"][f"/api/tickets/{{number}}/{act.name}"] = {
             "post": {
                 "operationId": f"Action{act.name.title().replace('-', '')}",

@@ -1,5 +1,6 @@
 """Grouped intake (hotline.tickets.writer): concurrent tickets share statements, keep their numbering, rows,
-clocks, events and armed jobs (those falling due soon at once, the rest by the sweep), and a ticket that fails in a group fails alone."""
+clocks, events and armed jobs (those falling due soon at once, the rest by the sweep), and a ticket that fails in a
+group fails alone."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ async def test_concurrent_intakes_go_in_groups_and_lose_nothing(api, runtime, mo
     tickets = [r.json() for r in responses]
     seqs = sorted(int(t["number"].rsplit("-", 1)[1]) for t in tickets)
     assert seqs == list(range(seqs[0], seqs[0] + len(bodies)))  # one numbering, no gaps, no twins
-    for body, t in zip(bodies, tickets):
+    for body, t in zip(bodies, tickets, strict=True):
         assert t["title"] == body["title"] and t["territory"] == body["territory"]
         assert t["status"] == "dispatched" and t["deadlines"]["sign"] and t["deadlines"]["reply"]
     ids = [await runtime.pool.fetchval("SELECT id FROM tickets WHERE number = $1", t["number"]) for t in tickets]

@@ -4,6 +4,7 @@ defaults listen and a URL is configured."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -17,7 +18,6 @@ import pytest
 import redis.asyncio as aioredis
 
 from hotline.ops import devservices, packages
-from tests.unit.test_packages import recording_apt  # noqa: F401 (fixture: an apt-get that records its calls)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,7 +61,8 @@ async def test_private_mode_ignores_listening_defaults_and_uses_the_ports_asked_
         "HOTLINE_DATABASE_URL": "postgresql://postgres@localhost:5432/hotline",
         "HOTLINE_REDIS_URL": "redis://localhost:6379/0",
     }
-    out = subprocess.run(
+    out = await asyncio.to_thread(  # off the event loop: the private servers take seconds to start
+        subprocess.run,
         [sys.executable, "-m", "hotline.ops.cli", "services"],
         env=env,
         cwd=ROOT,

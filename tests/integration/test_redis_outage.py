@@ -1,5 +1,6 @@
 """Redis down, then back: intake, reading, handling and sign-out go on (PostgreSQL is the truth); what needs Redis
-(the citizen side's rate limit) says so with a 503 and Retry-After, never a 500; after the restart everything works again without restarting the API.
+(the citizen side's rate limit) says so with a 503 and Retry-After, never a 500; after the restart everything works
+again without restarting the API.
 
 A private redis-server is started for this test (the shared one must stay up for the others) and killed mid-test.
 """

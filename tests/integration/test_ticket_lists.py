@@ -66,3 +66,4 @@ async def test_bad_list_parameters(api):
         r = await api.get("dispatcher", "/api/tickets", params=params)
         assert r.status_code in (400, 422), (params, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
+        assert field in r.json()["fields"], (params, r.text)  # the offending parameter is named

@@ -121,7 +121,7 @@ def main() -> int:
             call(
                 base,
                 "GET",
-                "/public/tickets/web-20260101-000001?phone_tail=%04d" % i,
+                f"/public/tickets/web-20260101-000001?phone_tail={i:04d}",
                 headers={"X-Forwarded-For": f"203.0.113.{i % 250 + 1}"},
             )[0]
             for i in range(100)

@@ -26,6 +26,7 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,8 +68,15 @@ class Feed:
         self.username = username
         self.ready = asyncio.Event()
         self.arrived: dict[str, float] = {}
+        self.changed = asyncio.Event()  # set on each new arrival
         self.ended = False
         self.task: asyncio.Task[None] | None = None
+
+    async def all_arrived(self, numbers: Collection[str]) -> None:
+        """Return once every ticket of `numbers` has arrived on this feed."""
+        while not self.arrived.keys() >= set(numbers):
+            self.changed.clear()
+            await self.changed.wait()
 
     async def run(self, port: int, token: str, deadline: float) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -95,6 +103,7 @@ class Feed:
                 for m in TICKET_EVENT.finditer(done):
                     if b'"action":"create"' in m.group(1) and (n := NUMBER.search(m.group(1))):
                         self.arrived.setdefault(n.group(1).decode(), now)
+                        self.changed.set()
                 if b"event: reconnect" in done:
                     break
         finally:
@@ -137,8 +146,12 @@ async def measure(args: argparse.Namespace, port: int, redis_url: str) -> dict:
             for f in feeds[start : start + 100]:
                 f.task = asyncio.create_task(f.run(port, tokens[f.username], deadline))
             await asyncio.sleep(0.2)
-        while not all(f.ready.is_set() for f in feeds) and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
+        try:
+            await asyncio.wait_for(
+                asyncio.gather(*(f.ready.wait() for f in feeds)), max(0.0, deadline - time.monotonic())
+            )
+        except TimeoutError:
+            pass  # counted below
         ready = sum(f.ready.is_set() for f in feeds)
         print(f"  {ready} of {len(feeds)} feeds ready after {time.monotonic() - opened:.1f} s", flush=True)
 
@@ -164,9 +177,10 @@ async def measure(args: argparse.Namespace, port: int, redis_url: str) -> dict:
             sent[r.json()["number"]] = t0
             await asyncio.sleep(max(0.0, args.interval - (time.monotonic() - t0)))
         wanted = [f for f in feeds if f.username != OTHER]
-        settle = time.monotonic() + args.settle
-        while time.monotonic() < settle and not all(len(sent.keys() & f.arrived.keys()) == len(sent) for f in wanted):
-            await asyncio.sleep(0.1)
+        try:
+            await asyncio.wait_for(asyncio.gather(*(f.all_arrived(sent.keys()) for f in wanted)), args.settle)
+        except TimeoutError:
+            pass  # what did not arrive is counted below
         sampling = False
         await sampler
         await redis_connections(redis_url, show=True)

@@ -6,7 +6,8 @@ A plain script, not collected by pytest:
 
 It builds a fresh database `hotline_signin_bench` (migrated, demo seed, plus `--signins` agent accounts
 wave-001... with the service's own argon2 parameters, or argon2-cffi's larger default ones (RFC 9106 low-memory,
-which the service used before) with `--hash rfc9106` to show what the parameters cost), starts a private redis-server and `hotline serve --workers N` on free ports, and drives
+which the service used before) with `--hash rfc9106` to show what the parameters cost), starts a private
+redis-server and `hotline serve --workers N` on free ports, and drives
 POST /api/tickets open-loop at `--rate` per second (each request has a scheduled instant and its latency is counted
 from it, so a stalled server cannot hide behind a client that waits for it) over raw keep-alive sockets on
 127.0.0.1. First `--seconds` without sign-ins (the baseline), then the same load with `--signins` sign-ins, one
@@ -110,18 +111,24 @@ class Intake:
         self.results: list[tuple[float, float, int]] = []
         self.errors = 0
         self.error_kinds: dict[str, int] = {}
+        self.given_back = asyncio.Condition()  # a connection went idle or closed: a request waiting may go
+
+    async def _give_back(self) -> None:
+        async with self.given_back:
+            self.given_back.notify()
 
     async def _one(self, scheduled: float, request: bytes) -> None:
-        while not self.idle and self.opened >= MAX_CONNECTIONS:
-            await asyncio.sleep(0.001)
-        while self.idle and self.idle[-1][2] < time.monotonic() - KEEPALIVE_SECONDS:
-            self.idle.pop()[1].close()  # the server may have closed it: uvicorn drops idle ones after 5 s
-            self.opened -= 1
-        if self.idle:
-            conn = self.idle.pop()[:2]
-        else:
-            self.opened += 1
-            conn = await asyncio.open_connection("127.0.0.1", self.port)
+        async with self.given_back:  # taking a connection or a slot for one, without an await in between
+            await self.given_back.wait_for(lambda: bool(self.idle) or self.opened < MAX_CONNECTIONS)
+            while self.idle and self.idle[-1][2] < time.monotonic() - KEEPALIVE_SECONDS:
+                self.idle.pop()[1].close()  # the server may have closed it: uvicorn drops idle ones after 5 s
+                self.opened -= 1
+            if self.idle:
+                idle: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = self.idle.pop()[:2]
+            else:
+                idle = None
+                self.opened += 1
+        conn = idle or await asyncio.open_connection("127.0.0.1", self.port)
         try:
             status, _ = await asyncio.wait_for(exchange(*conn, request), 30)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
@@ -129,10 +136,12 @@ class Intake:
             self.error_kinds[type(exc).__name__] = self.error_kinds.get(type(exc).__name__, 0) + 1
             self.opened -= 1
             conn[1].close()
+            await self._give_back()
             return
         now = time.monotonic()
         self.results.append((scheduled, now - scheduled, status))
         self.idle.append((*conn, now))
+        await self._give_back()
 
     async def run(self, seconds: float, until: asyncio.Event | None = None, limit: float = 120.0) -> float:
         """Drive load for `seconds` (and then until `until` is set, up to `limit`); returns the start instant."""

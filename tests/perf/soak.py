@@ -150,7 +150,7 @@ class Http:
         self.slots = asyncio.Semaphore(size)
 
     async def request(
-        self, method: str, path: str, *, headers: dict[str, str] | None = None, json: Any = None, timeout: float = 30
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, json: Any = None, within: float = 30
     ) -> Response:
         body = b"" if json is None else _dumps(json)
         head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}"]
@@ -163,7 +163,7 @@ class Http:
                 reused = bool(self.idle) and attempt == 1
                 conn = self.idle.pop() if reused else await asyncio.open_connection("127.0.0.1", self.port)
                 try:
-                    status, payload, keep = await asyncio.wait_for(self._exchange(conn, data), timeout)
+                    status, payload, keep = await asyncio.wait_for(self._exchange(conn, data), within)
                 except (ConnectionError, asyncio.IncompleteReadError) as exc:
                     conn[1].close()
                     if reused and attempt == 1:
@@ -433,44 +433,49 @@ async def db_figures(db_url: str) -> dict[str, Any]:
                       (SELECT count(*) FROM (SELECT 1 FROM escalation_steps GROUP BY clock_id, step
                                              HAVING count(*) > 1) d) AS doubled_steps,
                       (SELECT count(*) FROM notifications) AS notifications,
-                      (SELECT count(*) FROM clocks WHERE next_step_at < now() - interval '30 seconds') AS overdue_unrecorded"""
+                      (SELECT count(*) FROM clocks WHERE next_step_at < now() - interval '30 seconds')
+                          AS overdue_unrecorded"""
             )
         )
     finally:
         await conn.close()
 
 
-async def drive(args: argparse.Namespace, port: int, pids: dict[str, list[int]]) -> int:
+async def _signed_in_with_fast_policies(c: Http) -> tuple[dict[str, str], list[str]]:
+    """Tokens of the staff and of every unit's handler that could sign in, and those units; the fast SLA rows put in
+    force (so escalation steps fall due during the run)."""
     from run import PASSWORD
 
+    tokens: dict[str, str] = {}
+
+    async def sign_in(users: list[str]) -> None:
+        for user in users:
+            r = await c.post("/api/auth/token", json={"username": user, "password": PASSWORD})
+            if r.status_code == 200:
+                tokens[user] = r.json()["access_token"]
+
+    await sign_in(["agent", "manager", "dispatcher", "admin"])
+    r = await c.get("/api/reference", headers={"Authorization": f"Bearer {tokens['manager']}"})
+    assert r.status_code == 200, r.text
+    units = [u["code"] for u in r.json()["units"]]
+    await sign_in([f"handler-{u}" for u in units])
+    units = [u for u in units if f"handler-{u}" in tokens]
+    assert units, "no handler could sign in"
+    policies = (await c.get("/api/admin/sla-policies", headers={"Authorization": f"Bearer {tokens['admin']}"})).json()
+    r = await c.put(
+        "/api/admin/sla-policies",
+        headers={"Authorization": f"Bearer {tokens['admin']}"},
+        json={"defaults": policies["defaults"], "policy": [*policies["policy"], *FAST_ROWS]},
+    )
+    assert r.status_code == 200, r.text
+    return tokens, units
+
+
+async def drive(args: argparse.Namespace, port: int, pids: dict[str, list[int]]) -> int:
     stats = Stats()
     c = Http(port, args.connections)
     try:
-        tokens: dict[str, str] = {}
-
-        async def sign_in(users: list[str]) -> None:
-            for user in users:
-                r = await c.post("/api/auth/token", json={"username": user, "password": PASSWORD})
-                if r.status_code == 200:
-                    tokens[user] = r.json()["access_token"]
-
-        await sign_in(["agent", "manager", "dispatcher", "admin"])
-        r = await c.get("/api/reference", headers={"Authorization": f"Bearer {tokens['manager']}"})
-        assert r.status_code == 200, r.text
-        units = [u["code"] for u in r.json()["units"]]
-        await sign_in([f"handler-{u}" for u in units])
-        units = [u for u in units if f"handler-{u}" in tokens]
-        assert units, "no handler could sign in"
-        policies = (
-            await c.get("/api/admin/sla-policies", headers={"Authorization": f"Bearer {tokens['admin']}"})
-        ).json()
-        r = await c.put(
-            "/api/admin/sla-policies",
-            headers={"Authorization": f"Bearer {tokens['admin']}"},
-            json={"defaults": policies["defaults"], "policy": [*policies["policy"], *FAST_ROWS]},
-        )
-        assert r.status_code == 200, r.text
-
+        tokens, units = await _signed_in_with_fast_policies(c)
         traffic = Traffic(c, tokens, stats)
         traffic.units = units
         stop = asyncio.Event()

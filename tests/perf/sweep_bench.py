@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))  # benchmark the working tree
 
 from config.settings import Settings  # noqa: E402
 from hotline.escalation import notifications  # noqa: E402
-from hotline.escalation import steps as recording
-from hotline.infra import db
+from hotline.escalation import steps as recording  # noqa: E402 - after sys.path: the working tree's package
+from hotline.infra import db  # noqa: E402 - after sys.path: the working tree's package
 from hotline.infra.runtime import Runtime  # noqa: E402
 from hotline.ops import seed  # noqa: E402
 from tests.perf import common  # noqa: E402

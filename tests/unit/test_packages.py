@@ -2,39 +2,16 @@
 
 apt-get here is a stand-in on PATH that records how it was called (the real one runs in tests/slow, in a bare
 Debian container). The cases that depend on this machine's own servers are in
-tests/integration/test_private_services.py.
+tests/integration/test_private_services.py; the stand-in is the `recording_apt` fixture of tests/conftest.py.
 """
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 
 import pytest
 
 from hotline.ops import packages
-
-
-@pytest.fixture
-def recording_apt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    bindir, calls = tmp_path / "bin", tmp_path / "apt-calls"
-    bindir.mkdir()
-    # systemctl recorded too, never run: the machine's own services stay as they are; sudo for a non-root run.
-    for name, body in (
-        ("apt-get", f'echo "$@" >> {calls}'),
-        ("systemctl", f'echo systemctl "$@" >> {calls}'),
-        ("sudo", 'exec "$@"'),
-    ):
-        script = bindir / name
-        script.write_text(f"#!/bin/sh\n{body}\n")
-        script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
-    # Present, so the install leaves the machine's /usr/sbin/policy-rc.d alone.
-    policy = tmp_path / "policy-rc.d"
-    policy.write_text("#!/bin/sh\nexit 101\n")
-    monkeypatch.setattr(packages, "POLICY_RC_D", policy)
-    return calls
 
 
 @pytest.fixture

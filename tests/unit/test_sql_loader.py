@@ -16,8 +16,9 @@ def _module(tmp_path: Path, name: str, text: str) -> str:
 
 
 def test_reads_the_statement_beside_the_module(tmp_path):
-    anchor = _module(tmp_path, "one", "-- $1: id\nSELECT $1::int\n\n")
-    assert load(anchor, "one") == "-- $1: id\nSELECT $1::int"
+    anchor = _module(tmp_path, "one", "-- What it is.\n-- $1: id\nSELECT $1::int -- the id\n  -- kept inside\nFROM x\n\n")
+    # The header is for the reader; the server gets the statement (pg_stat_activity shows its first kilobyte).
+    assert load(anchor, "one") == "SELECT $1::int -- the id\n  -- kept inside\nFROM x"
 
 
 def test_reads_each_file_once(tmp_path):
@@ -33,8 +34,9 @@ def test_refuses_names_that_leave_the_folder(tmp_path, name):
         load(str(tmp_path / "mod.py"), name)
 
 
-def test_refuses_an_empty_file(tmp_path):
-    anchor = _module(tmp_path, "empty", "  \n")
+@pytest.mark.parametrize("text", ["  \n", "-- only a header\n-- $1: nothing\n"])
+def test_refuses_an_empty_file(tmp_path, text):
+    anchor = _module(tmp_path, "empty", text)
     with pytest.raises(ValueError):
         load(anchor, "empty")
 

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import get
 
 from hotline.auth.tokens import Principal
-from hotline.escalation import steps as escalation
+from hotline.escalation import open_steps
 from hotline.infra.runtime import Runtime
 
 
@@ -22,7 +22,7 @@ async def list_escalations(
     limit: int = 50,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    return await escalation.list_open(
+    return await open_steps.list_open(
         rt, principal, unit=unit, level=level, territory=territory, clock=clock, limit=limit, cursor=cursor
     )
 

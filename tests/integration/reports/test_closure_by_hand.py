@@ -312,7 +312,7 @@ async def test_csv_has_a_bom_metric_headers_names_and_totals(api, week, runtime)
     assert r.content.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert table[0][:3] == ["group", "group_name", "received"] and "p90_working_hours" in table[0]
-    rows = {line[0]: dict(zip(table[0], line)) for line in table[1:]}
+    rows = {line[0]: dict(zip(table[0], line, strict=True)) for line in table[1:]}
     assert rows[A]["group_name"] == runtime.names.units[A] == "启东市交通运输局"
     assert rows[A]["closure_rate"] == "0.75" and rows[A]["p50_working_hours"] == "12.25"
     assert rows[C]["on_time_sign_rate"] == ""  # null rate
@@ -329,7 +329,7 @@ async def test_xlsx_opens_with_the_same_figures(api, week):
     ws = load_workbook(io.BytesIO(r.content)).worksheets[0]
     values = list(ws.iter_rows(values_only=True))
     header = list(values[0])
-    rows = {v[0]: dict(zip(header, v)) for v in values[1:]}
+    rows = {v[0]: dict(zip(header, v, strict=True)) for v in values[1:]}
     assert rows["12345"]["received"] == 1 and rows["12345"]["on_time_reply_rate"] == 0
     assert rows["96196"]["p90_working_hours"] == 15.25 and rows["total"]["closed"] == 5
     assert rows["total"]["group_name"] == "合计"

@@ -38,74 +38,95 @@ HANDLERS = {"A": "handler-320681-bureau", "B": "handler-city-taxi"}
 async def _busy_fortnight(desk) -> list[str]:
     """Forty tickets over Mon 2033-07-04 .. Fri 07-15 taking every path at pseudo-random instants."""
     rng = random.Random(2033)
-    numbers = []
-    for i in range(40):
-        day = datetime(2033, 7, 4, tzinfo=TZ) + timedelta(days=rng.choice([0, 1, 2, 3, 4, 7, 8, 9, 10, 11]))
-        t0 = day + timedelta(hours=rng.randrange(0, 24), minutes=rng.randrange(60))
-        where = rng.choice(
-            [("taxi", "320681", "A"), ("taxi", "320613", "B"), ("bus", "320613", None), (None, "320681", None)]
-        )
-        n = await desk.create(
-            t0,
-            kind=rng.choice(["complaint", "help", "consultation", "report"]),
-            category=where[0],
-            territory=where[1],
-            urgent=rng.random() < 0.2,
-        )
-        numbers.append(n)
-        h = HANDLERS.get(where[2] or "")
-        step = lambda hours: t0 + timedelta(hours=hours)  # noqa: E731
-        path = rng.random()
-        if h is None:
-            if where[0] is None and path < 0.5:
-                await desk.act("dispatcher", n, "dispatch", step(1), unit=A)
-                await desk.act(HANDLERS["A"], n, "sign", step(rng.choice([2, 30])))
-            elif where[0] == "bus" and path < 0.5:
-                await desk.act("agent", n, "close", step(0.1), answer="已答复")
-            continue
-        if path < 0.1:
-            await desk.act("dispatcher", n, "reject", step(0.5), reason="不予受理")
-            continue
-        if path < 0.15 and numbers[:-1]:
-            r = await desk.act("agent", numbers[0], "note", step(0.2), text="x")
-            if r["status"] != "closed":
-                await desk.act("agent", n, "merge", step(0.3), into=numbers[0])
-                continue
-        await desk.act(h, n, "sign", step(rng.choice([0.5, 20, 60])))
-        if path < 0.3:
-            await desk.act(h, n, "return", step(61), reason="非本单位")
-            other = B if where[2] == "A" else A
-            await desk.act(
-                "dispatcher",
-                n,
-                "decide-return",
-                step(62),
-                accept=path < 0.25,
-                proper=path < 0.2,
-                unit=other if path < 0.25 else None,
-            )
-            if path < 0.25:
-                h = HANDLERS["B" if where[2] == "A" else "A"]
-                await desk.act(h, n, "sign", step(63))
-        if rng.random() < 0.3:
-            await desk.act(h, n, "request-extension", step(64), working_days=rng.choice([1, 5]), reason="延期")
-            await desk.act("manager", n, "decide-extension", step(65), approve=rng.random() < 0.7)
-        if rng.random() < 0.3:
-            await desk.act("manager", n, "urge", step(66), note="催办")
-        if rng.random() < 0.75:
-            await desk.act(h, n, "reply", step(rng.choice([70, 150, 400, 800])), content="已办理", outcome="resolved")
-            sat = rng.choice(["satisfied", "basically_satisfied", "dissatisfied", None])
-            if sat:
-                await desk.act(
-                    "agent",
-                    n,
-                    "callback",
-                    step(900),
-                    contacted=True,
-                    satisfaction=sat,
-                    resolved=rng.choice(["resolved", "partly", "unresolved"]),
-                )
+    numbers: list[str] = []
+    for _ in range(40):
+        await _one_ticket(desk, rng, numbers)
     return numbers
+
+
+async def _one_ticket(desk, rng: random.Random, numbers: list[str]) -> None:
+    """One ticket of the fortnight: created at a pseudo-random instant, appended to `numbers`, taken down a
+    pseudo-random path (the draws from `rng` come in one fixed order, so the fortnight is the same every run)."""
+    day = datetime(2033, 7, 4, tzinfo=TZ) + timedelta(days=rng.choice([0, 1, 2, 3, 4, 7, 8, 9, 10, 11]))
+    t0 = day + timedelta(hours=rng.randrange(0, 24), minutes=rng.randrange(60))
+    where = rng.choice(
+        [("taxi", "320681", "A"), ("taxi", "320613", "B"), ("bus", "320613", None), (None, "320681", None)]
+    )
+    n = await desk.create(
+        t0,
+        kind=rng.choice(["complaint", "help", "consultation", "report"]),
+        category=where[0],
+        territory=where[1],
+        urgent=rng.random() < 0.2,
+    )
+    numbers.append(n)
+    h = HANDLERS.get(where[2] or "")
+
+    def step(hours: float) -> datetime:
+        return t0 + timedelta(hours=hours)
+
+    path = rng.random()
+    if h is None:
+        if where[0] is None and path < 0.5:
+            await desk.act("dispatcher", n, "dispatch", step(1), unit=A)
+            await desk.act(HANDLERS["A"], n, "sign", step(rng.choice([2, 30])))
+        elif where[0] == "bus" and path < 0.5:
+            await desk.act("agent", n, "close", step(0.1), answer="已答复")
+        return
+    if path < 0.1:
+        await desk.act("dispatcher", n, "reject", step(0.5), reason="不予受理")
+        return
+    if path < 0.15 and numbers[:-1]:
+        r = await desk.act("agent", numbers[0], "note", step(0.2), text="x")
+        if r["status"] != "closed":
+            await desk.act("agent", n, "merge", step(0.3), into=numbers[0])
+            return
+    await desk.act(h, n, "sign", step(rng.choice([0.5, 20, 60])))
+    if path < 0.3:
+        h = await _returned(desk, n, where[2], path, step)
+    await _handled(desk, rng, h, n, step)
+
+
+async def _returned(desk, n: str, unit: str, path: float, step) -> str:
+    """Returned by its unit and ruled on; the handler who holds it afterwards."""
+    await desk.act(HANDLERS[unit], n, "return", step(61), reason="非本单位")
+    other = B if unit == "A" else A
+    await desk.act(
+        "dispatcher",
+        n,
+        "decide-return",
+        step(62),
+        accept=path < 0.25,
+        proper=path < 0.2,
+        unit=other if path < 0.25 else None,
+    )
+    if path >= 0.25:
+        return HANDLERS[unit]
+    h = HANDLERS["B" if unit == "A" else "A"]
+    await desk.act(h, n, "sign", step(63))
+    return h
+
+
+async def _handled(desk, rng: random.Random, h: str, n: str, step) -> None:
+    """Perhaps extended, urged, replied to and called back."""
+    if rng.random() < 0.3:
+        await desk.act(h, n, "request-extension", step(64), working_days=rng.choice([1, 5]), reason="延期")
+        await desk.act("manager", n, "decide-extension", step(65), approve=rng.random() < 0.7)
+    if rng.random() < 0.3:
+        await desk.act("manager", n, "urge", step(66), note="催办")
+    if rng.random() < 0.75:
+        await desk.act(h, n, "reply", step(rng.choice([70, 150, 400, 800])), content="已办理", outcome="resolved")
+        sat = rng.choice(["satisfied", "basically_satisfied", "dissatisfied", None])
+        if sat:
+            await desk.act(
+                "agent",
+                n,
+                "callback",
+                step(900),
+                contacted=True,
+                satisfaction=sat,
+                resolved=rng.choice(["resolved", "partly", "unresolved"]),
+            )
 
 
 @pytest.fixture(scope="module")

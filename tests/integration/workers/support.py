@@ -1,5 +1,6 @@
 """Helpers for the worker tests: a real arq worker (burst mode) on the test Redis DB and test database, tickets
-whose steps are already due, taps on the live feed and a webhook receiver."""
+whose steps are already due, taps on the live feed and a webhook receiver; waiting on explicit conditions
+(`eventually()`) and measuring the worker's own scheduling lag (`LagProbes`) instead of fixed wall-clock windows."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,10 +20,12 @@ from typing import Any
 
 from arq.connections import RedisSettings
 from arq.constants import default_queue_name
-from arq.worker import Worker
+from arq.jobs import Job
+from arq.worker import Worker, func
 
 from config.settings import Settings
 from tests.conftest import principal  # noqa: F401  (re-exported: the worker tests import it from here)
+from tests.polling import PATIENCE
 
 UTC = UTC
 ROOT = Path(__file__).resolve().parents[3]
@@ -47,14 +51,57 @@ FAST_ROWS = [  # urgent praise on 96196: sign due in 3 s (warning 2.25 s), reply
 ]
 FAST = {"kind": "praise", "urgent": True, "category": "taxi", "territory": "320612"}  # -> 320612-bureau
 UNIT = "320612-bureau"
+# --- the worker's own scheduling lag ---------------------------------------------------------------------------------
+
+PROBE_JOB = "tests_scheduling_probe"
+# A step recorded by its job is "at its instant" when it is no later than the worst lag of a trivial job due at the
+# same instants on the same worker (measured in the same run), times LATENESS_FACTOR, with LATENESS_FLOOR as the
+# least allowance: the factor covers the step's own work (one statement and the telling) on top of being picked
+# up, the floor a machine whose probes happened to run at once. A step left to the sweep (every 15 s, 5 s grace)
+# is told apart by its source, not by this allowance.
+LATENESS_FACTOR = 3.0
+LATENESS_FLOOR = 1.5
+
+
+async def scheduling_probe(ctx: dict[str, Any], due: float) -> float:
+    """A job that does nothing but tell how late it started after the instant it was deferred to (seconds)."""
+    return time.time() - due
+
+
+def allowed_lateness(worst_probe_lag: float) -> float:
+    return max(LATENESS_FLOOR, LATENESS_FACTOR * worst_probe_lag)
+
+
+class LagProbes:
+    """Trivial jobs deferred to given instants, run by the same worker as the jobs under test; their lag is the
+    worker's scheduling lag on this machine at that moment (a loaded 2-core machine makes it grow)."""
+
+    def __init__(self, redis: Any) -> None:
+        self.redis = redis
+        self.job_ids: list[str] = []
+
+    async def arm(self, *instants: datetime) -> None:
+        for at in instants:
+            job_id = f"probe:{uuid.uuid4().hex}"
+            await self.redis.enqueue_job(PROBE_JOB, at.timestamp(), _job_id=job_id, _defer_until=at)
+            self.job_ids.append(job_id)
+
+    async def done(self) -> bool:
+        return all([await Job(j, self.redis).result_info() is not None for j in self.job_ids])
+
+    async def lags(self) -> list[float]:
+        infos = [await Job(j, self.redis).result_info() for j in self.job_ids]
+        assert all(i is not None and i.success for i in infos), infos
+        return [i.result for i in infos if i is not None]
 
 
 def worker_for(settings: Settings, **overrides: Any) -> Worker:
-    """The production WorkerSettings, pointed at the test services, in burst mode, without signal handlers."""
+    """The production WorkerSettings, pointed at the test services, in burst mode, without signal handlers; plus the
+    scheduling probe (a test-only job that touches nothing)."""
     from workers.settings import WorkerSettings
 
     kwargs: dict[str, Any] = {
-        "functions": WorkerSettings.functions,
+        "functions": [*WorkerSettings.functions, func(scheduling_probe, name=PROBE_JOB, max_tries=1)],
         "cron_jobs": WorkerSettings.cron_jobs,
         "on_startup": WorkerSettings.on_startup,
         "on_shutdown": WorkerSettings.on_shutdown,
@@ -88,25 +135,29 @@ async def run_workers(
     settings: Settings,
     *,
     until: Callable[[], Awaitable[bool]] | None = None,
-    timeout: float = 30.0,
+    within: float = PATIENCE,
     count: int = 1,
     **overrides: Any,
 ) -> list[Worker]:
-    """Run `count` burst workers at once until `until()` holds (default: nothing due) or `timeout`; then close."""
+    """Run `count` burst workers at once until `until()` holds (default: nothing due) or the bursts end; then close.
+    Neither within `within` seconds: the run fails (a hang guard, not a time limit on the behaviour)."""
     workers = [worker_for(settings, **overrides) for _ in range(count)]
     tasks = [asyncio.create_task(w.async_run()) for w in workers]
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
+    ended = False
     try:
         await asyncio.sleep(0.3)
-        while time.monotonic() < deadline and not all(t.done() for t in tasks):
+        while time.monotonic() < deadline and not ended:
             if until is not None:
-                if await until():
-                    break
-            elif all([await nothing_due(w) for w in workers]) and sum(w.jobs_complete for w in workers):
-                break  # at least the start-up sweep has run
-            await asyncio.sleep(0.1)
+                ended = bool(await until())
+            else:  # at least the start-up sweep has run
+                ended = all([await nothing_due(w) for w in workers]) and sum(w.jobs_complete for w in workers) > 0
+            ended = ended or all(t.done() for t in tasks)
+            if not ended:
+                await asyncio.sleep(0.1)
     finally:
-        await asyncio.gather(*(stop_worker(w, t) for w, t in zip(workers, tasks)))
+        await asyncio.gather(*(stop_worker(w, t) for w, t in zip(workers, tasks, strict=True)))
+    assert ended, f"the workers' run did not end within {within:.0f} s ({until or 'nothing due'})"
     return workers
 
 
@@ -183,36 +234,49 @@ async def expected_recipients(runtime: Any, step: Any) -> set[int]:
 
 
 class LiveTap:
-    """Collects every message published on the live feed channel while it runs."""
+    """Collects every message published on the live feed channel while it runs. On leaving it publishes a marker on
+    a channel of its own and waits for it: Redis hands a subscriber its messages in the order they were published,
+    so everything published before the exit (every announcement of a finished run) has then been collected."""
 
     def __init__(self, redis: Any) -> None:
         self.redis = redis
         self.messages: list[dict[str, Any]] = []
         self._task: asyncio.Task[None] | None = None
+        self._barrier = f"tests:live-tap:{uuid.uuid4().hex}"
+        self._caught_up = asyncio.Event()
 
     async def __aenter__(self) -> LiveTap:
         from hotline.infra.live import CHANNEL
 
         self._pubsub = self.redis.pubsub()
-        await self._pubsub.subscribe(CHANNEL)
+        await self._pubsub.subscribe(CHANNEL, self._barrier)
         self._task = asyncio.create_task(self._read())
         return self
 
     async def _read(self) -> None:
         async for message in self._pubsub.listen():
-            if message["type"] == "message":
+            if message["type"] != "message":
+                continue
+            channel = message["channel"]
+            if (channel.decode() if isinstance(channel, bytes) else channel) == self._barrier:
+                self._caught_up.set()
+            else:
                 self.messages.append(json.loads(message["data"]))
 
-    async def __aexit__(self, *exc: Any) -> None:
-        await asyncio.sleep(0.2)
+    async def __aexit__(self, exc_type: Any, *exc: Any) -> None:
         assert self._task is not None
-        self._task.cancel()
         try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
-        await self._pubsub.unsubscribe()
-        await self._pubsub.aclose()
+            if exc_type is None:
+                await self.redis.publish(self._barrier, "caught up?")
+                await asyncio.wait_for(self._caught_up.wait(), PATIENCE)
+        finally:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            await self._pubsub.unsubscribe()
+            await self._pubsub.aclose()
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m.get("type") == kind]

@@ -1,14 +1,28 @@
-"""Exact-time escalation with a real arq worker: steps at their instants, moved deadlines, stale jobs, early jobs."""
+"""Exact-time escalation with a real arq worker: steps at their instants, moved deadlines, stale jobs, early jobs.
+
+"At its instant" is judged against the step's own due instant (escalation_steps.recorded_at - due_at), with an
+allowance derived from the scheduling lag of trivial jobs due at the same instants on the same worker
+(support.LagProbes), not a fixed wall-clock window."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from arq.jobs import Job
 
 from hotline.escalation import exact_time
 from hotline.infra import queue as jobs
-from tests.integration.workers.support import FAST, UNIT, LiveTap, expected_recipients, run_workers, steps_of
+from tests.integration.workers.support import (
+    FAST,
+    UNIT,
+    LagProbes,
+    LiveTap,
+    allowed_lateness,
+    expected_recipients,
+    run_workers,
+    steps_of,
+)
 
 UTC = UTC
 
@@ -17,6 +31,7 @@ async def _ticket_id(runtime, number):
     return await runtime.pool.fetchval("SELECT id FROM tickets WHERE number = $1", number)
 
 
+@pytest.mark.realtime
 async def test_a_deadline_seconds_away_produces_its_steps_at_their_instants(
     api, runtime, settings, redis_clean, fast_policies
 ):
@@ -31,11 +46,14 @@ async def test_a_deadline_seconds_away_produces_its_steps_at_their_instants(
     assert by_clock["reply"]["due_at"] - received == timedelta(seconds=6)
     assert by_clock["sign"]["warning_at"] - received == timedelta(seconds=2.25)
 
+    probes = LagProbes(runtime.redis)  # due at the same four instants as the steps, on the same worker
+    await probes.arm(*(c[at] for c in clocks for at in ("warning_at", "due_at")))
+
     async def overdue_everywhere() -> bool:
-        return sum(s["step"] == "overdue" for s in await steps_of(runtime, [tid])) == 2
+        return sum(s["step"] == "overdue" for s in await steps_of(runtime, [tid])) == 2 and await probes.done()
 
     async with LiveTap(runtime.redis) as tap:
-        await run_workers(settings, until=overdue_everywhere, timeout=20)
+        await run_workers(settings, until=overdue_everywhere)
     steps = await steps_of(runtime, [tid])
     assert sorted((s["clock"], s["step"]) for s in steps) == [
         ("reply", "overdue"),
@@ -43,10 +61,14 @@ async def test_a_deadline_seconds_away_produces_its_steps_at_their_instants(
         ("sign", "overdue"),
         ("sign", "warning"),
     ]
+    lags = await probes.lags()
+    allowed = allowed_lateness(max(lags))
     for s in steps:
-        assert s["source"] == "job", s
+        assert s["source"] == "job", s  # recorded by its exact-time job, not left to a sweep
         late = (s["recorded_at"] - s["due_at"]).total_seconds()
-        assert 0 <= late < 1.5, (s["clock"], s["step"], late)  # at its instant, not at a sweep
+        assert 0 <= late <= allowed, (s["clock"], s["step"], late, allowed, lags)  # never early; at its instant
+    latest = max((s["recorded_at"] - s["due_at"]).total_seconds() for s in steps)
+    print(f"\nsteps at most {latest:.3f} s after their instants; probes {max(lags):.3f} s; allowed {allowed:.2f} s")
     # Each step: its notifications once, to the right people, and one live announcement for the unit.
     for s in steps:
         told = await runtime.pool.fetch("SELECT user_id FROM notifications WHERE step_id = $1", s["id"])
@@ -61,6 +83,7 @@ async def test_a_deadline_seconds_away_produces_its_steps_at_their_instants(
         assert (await job.info()) is not None
 
 
+@pytest.mark.realtime
 async def test_a_moved_deadline_makes_the_old_jobs_harmless(api, runtime, settings, redis_clean, fast_policies):
     h = "handler-320612-bureau"
     t = await api.create("agent", **FAST)
@@ -84,7 +107,7 @@ async def test_a_moved_deadline_makes_the_old_jobs_harmless(api, runtime, settin
             and (await Job(old_warning, runtime.redis).result_info()) is not None
         )
 
-    await run_workers(settings, until=old_instants_passed, timeout=15)
+    await run_workers(settings, until=old_instants_passed)
     info = await Job(old_warning, runtime.redis).result_info()
     assert info is not None and info.success and info.result == "stale"
     # The old instants passed with the worker running: nothing was recorded for the reply clock.
@@ -124,6 +147,7 @@ async def test_a_job_fired_early_waits_for_its_instant(runtime, api, redis_clean
     early = await exact_time.escalate_clock(
         runtime, c["id"], c["version"], "warning", now=c["warning_at"] - timedelta(seconds=2)
     )
-    assert early.state == "not_due" and 1.9 < early.wait_seconds <= 2.0 and early.outcome.recorded == []
+    # `now` is an argument: the wait is computed from it, exactly, whatever the wall clock did meanwhile.
+    assert early.state == "not_due" and early.wait_seconds == 2.0 and early.outcome.recorded == []
     on_time = await exact_time.escalate_clock(runtime, c["id"], c["version"], "warning", now=c["warning_at"])
     assert [s.step for s in on_time.outcome.recorded] == ["warning"]

@@ -114,7 +114,7 @@ async def test_recompute_open_moves_running_clocks_only_and_rearms_them(api, run
             info = await Job(f"recompute:{version}:0", runtime.redis).result_info()
             return info is not None
 
-        await run_workers(settings, until=recomputed, timeout=30)
+        await run_workers(settings, until=recomputed)
         info = await Job(f"recompute:{version}:0", runtime.redis).result_info()
         assert info.success and "more=False" in info.result, info.result
         new = {
@@ -213,7 +213,7 @@ async def test_a_recomputation_whose_job_redis_lost_is_resumed_from_postgresql(a
                 "SELECT recompute_done_at IS NOT NULL FROM sla_policy_versions WHERE version = $1", version
             )
 
-        await run_workers(settings, until=done, timeout=30)
+        await run_workers(settings, until=done)
         assert await done()
         clock = await runtime.pool.fetchrow(
             "SELECT policy_version, deadline FROM clocks WHERE ticket_id = $1 AND clock = 'reply'", tid

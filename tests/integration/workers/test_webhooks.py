@@ -54,7 +54,7 @@ async def test_backoff_doubles_and_gives_up(runtime, redis_clean):
     clock = await runtime.pool.fetchval("SELECT id FROM clocks WHERE ticket_id = $1 AND clock = 'reply'", tid)
     now = datetime.now(UTC)
     await exact_time.escalate_clock(rt, clock, 1, "warning", now=now)
-    for attempt in range(webhooks.MAX_ATTEMPTS):
+    for _ in range(webhooks.MAX_ATTEMPTS):
         now += webhooks.BACKOFF_CAP + timedelta(seconds=1)
         await webhooks.deliver_due(rt, now=now, limit=1000)
     rows = await _deliveries(runtime, [tid])

@@ -8,9 +8,7 @@ waiting on the lock, the worker is killed. test_catch_up.py kills a worker mid-b
 
 from __future__ import annotations
 
-import asyncio
 import collections
-import time
 
 from arq.constants import in_progress_key_prefix
 from arq.jobs import Job
@@ -25,15 +23,7 @@ from tests.integration.workers.support import (
     stop_process,
     worker_process,
 )
-
-
-async def _until(check, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not within {timeout:.0f} s: {what}")
+from tests.polling import eventually
 
 
 async def test_a_worker_killed_mid_job_runs_it_again_and_its_effect_happens_once(
@@ -64,7 +54,7 @@ async def test_a_worker_killed_mid_job_runs_it_again_and_its_effect_happens_once
                     )
                 )
 
-            await _until(job_waits_on_the_clock, 30, "the job started and waits on the clock")
+            await eventually(job_waits_on_the_clock, what="the job started and waits on the clock")
             stop_process(first, 9)  # SIGKILL: no shutdown, the in-progress key and the queued job left behind
             await tx.rollback()  # the statement of the dead worker goes on by itself: committed or not, no matter
             # arq keeps a dead worker's job for its in-progress key's life (job_timeout + 10 s = 130 s) and then
@@ -77,7 +67,7 @@ async def test_a_worker_killed_mid_job_runs_it_again_and_its_effect_happens_once
                 info = await Job(job_id, runtime.redis).result_info()
                 return info is not None
 
-            await _until(ran_again, 40, "the job ran again on the second worker")
+            await eventually(ran_again, what="the job ran again on the second worker")
             info = await Job(job_id, runtime.redis).result_info()
             assert info.success and info.job_try == 2, info
 
@@ -97,7 +87,7 @@ async def test_a_worker_killed_mid_job_runs_it_again_and_its_effect_happens_once
                 )
                 return told > 0 and {s["id"] for s in sign_steps} <= posted and delivered == len(sign_steps)
 
-            await _until(told_and_posted, 40, "the steps were told, posted and recorded as delivered")
+            await eventually(told_and_posted, what="the steps were told, posted and recorded as delivered")
         finally:
             for proc in (first, second):
                 if proc is not None:

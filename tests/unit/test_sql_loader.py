@@ -16,7 +16,9 @@ def _module(tmp_path: Path, name: str, text: str) -> str:
 
 
 def test_reads_the_statement_beside_the_module(tmp_path):
-    anchor = _module(tmp_path, "one", "-- What it is.\n-- $1: id\nSELECT $1::int -- the id\n  -- kept inside\nFROM x\n\n")
+    anchor = _module(
+        tmp_path, "one", "-- What it is.\n-- $1: id\nSELECT $1::int -- the id\n  -- kept inside\nFROM x\n\n"
+    )
     # The header is for the reader; the server gets the statement (pg_stat_activity shows its first kilobyte).
     assert load(anchor, "one") == "SELECT $1::int -- the id\n  -- kept inside\nFROM x"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib.metadata
 import itertools
 import logging
 import time
@@ -14,8 +15,6 @@ from typing import Any
 import structlog
 from litestar import Litestar
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -35,11 +34,13 @@ from hotline.web.api import reports_api as reports
 from hotline.web.api.deps import DEPENDENCIES
 from hotline.web.console import admin_pages, pages, password_pages, public_pages
 from hotline.web.console.error_pages import EXCEPTION_HANDLERS  # hotline.web.problems' handlers; browsers get pages
+from hotline.web.contract import openapi_config
 from hotline.web.headers import security_headers_middleware
 from hotline.web.limits import ApiRequest
 
 # uvicorn's ASGI middleware, typed with uvicorn's own ASGI types, which Litestar's DefineMiddleware does not name.
 _PROXY_HEADERS: Any = ProxyHeadersMiddleware
+_VERSION = importlib.metadata.version("hotline-dispatch")
 
 log = structlog.get_logger("hotline.request")
 _request_log = logging.getLogger("hotline.request")
@@ -160,9 +161,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             security_headers_middleware,
         ],
         lifespan=[lifespan],
-        openapi_config=OpenAPIConfig(
-            title="Hotline", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
-        ),
+        openapi_config=openapi_config(_VERSION),
         # Litestar's default logging config would replace config/logging.py's on the root logger (plain-text lines
         # at INFO through a queue thread, whatever HOTLINE_LOG_LEVEL says); errors are logged by hotline.errors.
         logging_config=None,

@@ -9,9 +9,11 @@ from litestar import get
 from hotline.auth.tokens import Principal
 from hotline.escalation import open_steps
 from hotline.infra.runtime import Runtime
+from hotline.vocab import STAFF_ROLES
+from hotline.web.contract import operation
 
 
-@get("/api/escalations")
+@get("/api/escalations", **operation("listEscalations", "escalations", roles=STAFF_ROLES))
 async def list_escalations(
     rt: Runtime,
     principal: Principal,

@@ -1,30 +1,49 @@
-"""Domain errors: what the service's code raises when a request cannot be served, with the status and title each
-means; and how to tell a database outage from a bug. They are mapped to HTTP problem details (RFC 9457) once, in
-hotline/web/problems.py; nothing here knows HTTP."""
+"""Domain errors: what the service's code raises when a request cannot be served, each saying what went wrong in
+the service's terms, and how to tell a database outage from a bug. Nothing here knows HTTP: the one table mapping
+each error to a status and title (RFC 9457 problem details) is hotline/web/problems.py's.
+
+Every error carries `detail` (a sentence a client may show), `fields` (the offending input fields, by name, with
+what is wrong with each) and `extra`, the facts a caller needs to act on it (Facts: what it may do now, the
+ticket's status and version, how long to wait).
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TypedDict, Unpack
 
 import asyncpg
 
 
-class DomainError(Exception):
-    status = 400
-    title = "Bad request"
+class Facts(TypedDict, total=False):
+    """What an error tells its caller besides the sentence: each key is sent only when the raise gives it."""
 
-    def __init__(self, detail: str, *, fields: dict[str, str] | None = None, **extra: Any) -> None:
+    allowed_actions: list[str]  # the actions the caller may take on the ticket now
+    ticket_status: str  # the ticket's status now
+    version: int  # the current version (of a ticket, or of the policy set), to reload and retry with
+    retry_after: int | float  # seconds to wait before trying again
+    problems: list[str]  # each problem found in a document (a policy set), in order
+
+
+class DomainError(Exception):
+    """The request cannot be served as sent: the base of every refusal the service's code raises."""
+
+    def __init__(self, detail: str, *, fields: dict[str, str] | None = None, **extra: Unpack[Facts]) -> None:
         super().__init__(detail)
         self.detail = detail
         self.fields = fields or {}
-        self.extra = extra
+        self.extra: Facts = extra
+
+    @property
+    def retry_after(self) -> int | float | None:
+        """Seconds after which the same request may succeed, when the error says so."""
+        return self.extra.get("retry_after")
 
 
 class InvalidInput(DomainError):
-    status = 422
-    title = "Invalid input"
+    """What was sent is well-formed but not acceptable: a value out of range, a field missing, a policy refused
+    (`fields` names each offending field)."""
 
 
 def nul_fields(values: Mapping[str, object]) -> dict[str, str]:
@@ -38,59 +57,55 @@ def nul_fields(values: Mapping[str, object]) -> dict[str, str]:
 
 
 class NotAuthenticated(DomainError):
-    status = 401
-    title = "Not authenticated"
+    """No valid credentials: no token, an expired or revoked one, a wrong password."""
 
 
 class Forbidden(DomainError):
-    status = 403
-    title = "Forbidden"
+    """The caller is known but its role or account may not do this."""
 
 
 class PasswordChangeRequired(Forbidden):
     """The password was right but was set by an administrator: the account chooses its own before any session."""
 
-    title = "Password change required"
-
 
 class NotFound(DomainError):
-    status = 404
-    title = "Not found"
+    """The thing asked for does not exist, or is not visible to this account."""
 
 
 class TicketNotFound(NotFound):
-    title = "Ticket not found"
+    """No ticket with this number that the caller may see."""
 
 
 class Conflict(DomainError):
-    status = 409
-    title = "Conflict"
+    """The request clashes with the current state of what it changes (a duplicate, a pending request already)."""
 
 
 class TransitionNotAllowed(Conflict):
-    title = "Action not allowed in this state"
+    """The ticket's status does not allow this action (`allowed_actions` says what does)."""
 
 
 class StaleVersion(Conflict):
-    title = "Stale version"
+    """The caller's expected version is not the current one: someone else changed it first; reload and retry."""
 
 
 class UnsupportedMediaType(DomainError):
-    status = 415
-    title = "Unsupported media type"
+    """The body is not in a format this endpoint reads (JSON)."""
 
 
 class ServiceUnavailable(DomainError):
-    """Answered with Retry-After: a client backs off and retries instead of reporting an error."""
+    """Something the request needs is saturated or unreachable for a moment: the same request is expected to succeed
+    after `retry_after` seconds, so a client backs off and retries instead of reporting an error."""
 
-    status = 503
-    title = "Service unavailable"
-    retry_after = 5
+    DEFAULT_RETRY_AFTER = 5
+
+    @property
+    def retry_after(self) -> int | float:
+        return self.extra.get("retry_after", self.DEFAULT_RETRY_AFTER)
 
 
 class RateLimited(DomainError):
-    status = 429
-    title = "Too many requests"
+    """The caller sent too many requests (or failed sign-ins) too fast: it may try again after `retry_after`
+    seconds."""
 
 
 # The database unreachable, restarting or out of connections is an outage, not a bug: 503 with Retry-After, so

@@ -5,11 +5,12 @@ clock, a file or a database.
 Modules: calendar (which days work, office hours) and overrides (the local calendar file), worktime (adding and
 measuring working time), policy and policy_row (which limit applies; one row and its checks), deadline (a clock's
 Deadline value and its stored form), compute (computing and moving a deadline), explain (how a deadline was
-reached), escalation (warning / overdue / supervision), bounds (the instants the arithmetic supports).
+reached), escalation (warning / overdue / supervision), bounds (the instants the arithmetic supports), errors
+(what it refuses: SlaError, a ValueError, and one subclass per reason).
 """
 
-from sla.bounds import SUPPORTED_YEARS, OutOfRange, out_of_range
-from sla.calendar import CalendarError, WorkCalendar, build_calendar
+from sla.bounds import SUPPORTED_YEARS, out_of_range
+from sla.calendar import WorkCalendar, build_calendar
 from sla.compute import (
     MAX_EXTENSION_WORKING_DAYS,
     UPSTREAM_BREACH_MINIMUM_WORKING_DAYS,
@@ -19,9 +20,19 @@ from sla.compute import (
     suspend_deadline,
 )
 from sla.deadline import Adjustment, Deadline
+from sla.errors import (
+    CalendarError,
+    ClockStateError,
+    InvalidDuration,
+    InvalidExtension,
+    NaiveInstant,
+    OutOfRange,
+    PolicyError,
+    SlaError,
+)
 from sla.escalation import STEP_INSTANTS, STEPS, ladder, remaining_seconds, step_at, step_due
 from sla.policy import PolicySet
-from sla.policy_row import CLOCKS, UNITS, PolicyError, PolicyRow
+from sla.policy_row import CLOCKS, UNITS, PolicyRow
 from sla.worktime import add_working_days, add_working_seconds, next_working_moment, working_seconds_between
 
 __all__ = [
@@ -34,11 +45,16 @@ __all__ = [
     "UNITS",
     "Adjustment",
     "CalendarError",
+    "ClockStateError",
     "Deadline",
+    "InvalidDuration",
+    "InvalidExtension",
+    "NaiveInstant",
     "OutOfRange",
     "PolicyError",
     "PolicyRow",
     "PolicySet",
+    "SlaError",
     "WorkCalendar",
     "add_working_days",
     "add_working_seconds",

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from sla.errors import OutOfRange
+
 __all__ = ["HORIZON_YEARS", "SUPPORTED_YEARS", "OutOfRange", "check_date", "check_instant", "out_of_range"]
 
 UTC = UTC
@@ -23,10 +25,6 @@ HORIZON_YEARS = (1990, 2110)
 
 _FROM = datetime(SUPPORTED_YEARS[0], 1, 1, tzinfo=UTC)
 _UNTIL = datetime(SUPPORTED_YEARS[1] + 1, 1, 1, tzinfo=UTC)
-
-
-class OutOfRange(ValueError):
-    """An instant or date outside what the SLA arithmetic supports; the message says the range."""
 
 
 def out_of_range(value: datetime | date) -> str | None:

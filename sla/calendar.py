@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import chinese_calendar
 
-from sla.bounds import HORIZON_YEARS, OutOfRange
-from sla.overrides import CalendarError, Exceptions, Reasons, YearTables, parse_overrides
+from sla.bounds import HORIZON_YEARS
+from sla.errors import CalendarError, OutOfRange
+from sla.overrides import Exceptions, Reasons, YearTables, parse_overrides
 
 __all__ = ["CalendarError", "DayTable", "WorkCalendar", "build_calendar"]
 

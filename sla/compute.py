@@ -13,6 +13,7 @@ from typing import Any, Literal
 from sla.bounds import check_date, check_instant
 from sla.calendar import WorkCalendar
 from sla.deadline import Adjustment, Deadline
+from sla.errors import ClockStateError, InvalidExtension
 from sla.policy import PolicySet
 from sla.policy_row import MAX_EXTENSION_WORKING_DAYS, UPSTREAM_BREACH_MINIMUM_WORKING_DAYS
 from sla.worktime import (
@@ -210,19 +211,20 @@ def extend_deadline(
     day after the old due's day) or `until` (due moves to the close of that working date). The warning is
     recomputed from start with the same ratio; the extension is recorded.
 
-    Refused (ValueError): a move of more than MAX_EXTENSION_WORKING_DAYS working days, an `until` outside the
-    supported years (OutOfRange), and a new due past the upstream deadline (`cap`) of a transfer: the upstream
-    platform's deadline binds whoever holds the case, and only the upstream can move it (the transfer would
-    then come again with a new external_due_at)."""
+    Refused: InvalidExtension for not exactly one of the two, a move of more than MAX_EXTENSION_WORKING_DAYS
+    working days, an `until` that is not a working day, a new due not later than the current one, and a new due
+    past the upstream deadline (`cap`) of a transfer: the upstream platform's deadline binds whoever holds the
+    case, and only the upstream can move it (the transfer would then come again with a new external_due_at);
+    OutOfRange for an `until` outside the supported years; ClockStateError for a suspended clock."""
     if (working_days is None) == (until is None):
-        raise ValueError("give exactly one of working_days or until")
+        raise InvalidExtension("give exactly one of working_days or until")
     if d.suspended_at is not None:
-        raise ValueError("the clock is suspended: resume it before extending")
+        raise ClockStateError("the clock is suspended: resume it before extending")
     cal = calendar
     until_date: date | None = None
     if working_days is not None:
         if not 1 <= working_days <= MAX_EXTENSION_WORKING_DAYS:
-            raise ValueError(f"working_days must be between 1 and {MAX_EXTENSION_WORKING_DAYS}")
+            raise InvalidExtension(f"working_days must be between 1 and {MAX_EXTENSION_WORKING_DAYS}")
         new_due = add_working_days(cal, d.due_at, working_days)
     else:
         if isinstance(until, datetime):
@@ -235,17 +237,19 @@ def extend_deadline(
             raise TypeError(f"until must be a date or datetime, got {type(until).__name__}")
         check_date(until_date, "until")
         if not cal.is_working_day(until_date):
-            raise ValueError(f"until {until_date} is not a working day on calendar {cal.name!r}")
+            raise InvalidExtension(f"until {until_date} is not a working day on calendar {cal.name!r}")
         new_due = cal.close_utc(until_date.toordinal())
         if new_due > add_working_days(cal, d.due_at, MAX_EXTENSION_WORKING_DAYS):
-            raise ValueError(
+            raise InvalidExtension(
                 f"until {until_date} is more than {MAX_EXTENSION_WORKING_DAYS} working days after the "
                 f"current deadline {d.due_at.astimezone(cal.tz).date()}"
             )
     if new_due <= d.due_at:
-        raise ValueError(f"the new due {new_due.isoformat()} is not later than the current {d.due_at.isoformat()}")
+        raise InvalidExtension(
+            f"the new due {new_due.isoformat()} is not later than the current {d.due_at.isoformat()}"
+        )
     if d.cap is not None and new_due > d.cap:
-        raise ValueError(
+        raise InvalidExtension(
             f"the new due {new_due.astimezone(cal.tz).isoformat()} is past the upstream deadline "
             f"{d.cap.astimezone(cal.tz).isoformat()}: only the upstream platform can grant that"
         )
@@ -260,10 +264,10 @@ def suspend_deadline(d: Deadline, calendar: WorkCalendar, *, suspended_at: datet
     negative when already overdue)."""
     require_aware(suspended_at, "suspended_at")
     if d.suspended_at is not None:
-        raise ValueError(f"already suspended since {d.suspended_at.isoformat()}")
+        raise ClockStateError(f"already suspended since {d.suspended_at.isoformat()}")
     at = suspended_at.astimezone(UTC)
     if at < d.start:
-        raise ValueError("suspended_at is before the clock started")
+        raise ClockStateError("suspended_at is before the clock started")
     remaining = _measure(calendar, d.basis, at, d.due_at)
     adjustment = Adjustment("suspension", d.due_at, d.due_at, at=at, remaining_seconds=remaining)
     return replace(
@@ -281,10 +285,10 @@ def resume_deadline(d: Deadline, calendar: WorkCalendar, *, resumed_at: datetime
     at suspension moves by the same pause; one already reached stays."""
     require_aware(resumed_at, "resumed_at")
     if d.suspended_at is None or d.suspended_remaining_seconds is None:
-        raise ValueError("the clock is not suspended")
+        raise ClockStateError("the clock is not suspended")
     at = resumed_at.astimezone(UTC)
     if at < d.suspended_at:
-        raise ValueError("resumed_at is before suspended_at")
+        raise ClockStateError("resumed_at is before suspended_at")
     cal = calendar
     remaining = d.suspended_remaining_seconds
     new_due = _advance(cal, d.basis, at, remaining) if remaining > 0 else d.due_at

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from sla.errors import CalendarError
+
 __all__ = ["CalendarError", "Exceptions", "Reasons", "YearTables", "parse_overrides"]
 
 _OVERRIDE_KEYS = {"format", "years", "exceptions"}
@@ -20,10 +22,6 @@ _EXCEPTION_KEYS = {"date", "working", "reason"}
 YearTables = dict[int, tuple[frozenset[date], frozenset[date]]]
 Exceptions = dict[date, bool]
 Reasons = dict[date, str]
-
-
-class CalendarError(ValueError):
-    """The calendar overrides, time zone or office hours are invalid; the message names the entry."""
 
 
 def parse_overrides(overrides: Mapping[str, Any] | None) -> tuple[YearTables, Exceptions, Reasons]:

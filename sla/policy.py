@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from itertools import product
 from typing import Any
 
-from sla.policy_row import CLOCKS, WILDCARD, PolicyError, PolicyRow, parse_row, resolved_defaults
+from sla.errors import PolicyError
+from sla.policy_row import CLOCKS, WILDCARD, PolicyRow, parse_row, resolved_defaults
 
 __all__ = ["PolicySet"]
 

@@ -7,9 +7,11 @@ A row says which limit applies to a clock for tickets matching (channel, kind, u
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from sla.errors import PolicyError
 
 __all__ = [
     "CLOCKS",
@@ -42,14 +44,6 @@ UPSTREAM_BREACH_MINIMUM_WORKING_DAYS = 1
 _REQUIRED = ("id", "clock", "channel", "kind", "urgent", "limit", "unit")
 _OPTIONAL = ("warning_ratio", "supervision_after_working_days")
 _DEFAULT_KEYS = frozenset(_OPTIONAL)
-
-
-class PolicyError(ValueError):
-    """A policy set is invalid (the message names the rows), or no row applies to a selection."""
-
-    def __init__(self, problems: Iterable[str]) -> None:
-        self.problems: tuple[str, ...] = tuple(problems)
-        super().__init__("; ".join(self.problems))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,9 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 
-from sla.bounds import HORIZON_YEARS, OutOfRange
+from sla.bounds import HORIZON_YEARS
 from sla.calendar import DayTable, WorkCalendar
+from sla.errors import InvalidDuration, NaiveInstant, OutOfRange
 
 __all__ = [
     "add_working_days",
@@ -39,7 +40,7 @@ def require_aware(t: datetime, what: str = "datetime") -> None:
     if not isinstance(t, datetime):
         raise TypeError(f"{what} must be a datetime, got {type(t).__name__}")
     if t.tzinfo is None or t.utcoffset() is None:
-        raise ValueError(f"{what} must be timezone-aware, got naive {t.isoformat()}")
+        raise NaiveInstant(f"{what} must be timezone-aware, got naive {t.isoformat()}")
 
 
 def local_position(cal: WorkCalendar, t: datetime, *, checked: bool = False) -> tuple[int, int]:
@@ -180,7 +181,7 @@ def add_working_days(cal: WorkCalendar, t: datetime, n: int) -> datetime:
     count), as UTC. Works whatever t is: a holiday at 23:00, a make-up Saturday, lunch, a second before closing.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
+        raise InvalidDuration(f"n must be an integer >= 1, got {n!r}")
     o, _ = local_position(cal, t)
     return cal.close_utc(nth_working_day_after(cal, o, n))
 
@@ -193,7 +194,7 @@ def add_working_seconds(cal: WorkCalendar, t: datetime, seconds: float) -> datet
     adding 0 returns next_working_moment(t).
     """
     if seconds < 0:
-        raise ValueError(f"seconds must be >= 0, got {seconds!r}")
+        raise InvalidDuration(f"seconds must be >= 0, got {seconds!r}")
     added = round(seconds * _US)
     if added == 0:
         return next_working_moment(cal, t)

@@ -76,7 +76,7 @@ async def preview_exception(rt: Runtime, principal: Principal, data: ExceptionPr
                 old, rt.policies, rt.calendar, channel=row["channel"], kind=row["kind"], urgent=row["urgent"]
             )
             new = recomputed(old, rt.policies, calendar, channel=row["channel"], kind=row["kind"], urgent=row["urgent"])
-        except (sla.PolicyError, ValueError):
+        except sla.SlaError:
             continue
         if now is None or new is None or now.due_at == new.due_at:
             continue

@@ -101,7 +101,7 @@ def recomputed(
     for adjustment in old.adjustments:
         try:
             new = sla.extend_deadline(new, calendar, working_days=adjustment.working_days, until=adjustment.until)
-        except ValueError:
+        except (sla.InvalidExtension, sla.OutOfRange):
             continue  # the new due already lies past what the extension granted
     return new
 
@@ -173,7 +173,7 @@ def _changes(
         old = sla.Deadline.from_dict(row["deadline"])
         try:
             new = recomputed(old, policies, calendar, channel=t["channel"], kind=t["kind"], urgent=t["urgent"])
-        except (sla.PolicyError, ValueError) as exc:
+        except sla.SlaError as exc:  # no policy row applies, an instant out of range: that clock is left as it is
             log.warning("recompute_refused", clock_id=row["id"], error=str(exc)[:200])
             new = None
         if new is None:

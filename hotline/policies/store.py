@@ -218,7 +218,7 @@ async def preview(rt: Runtime, principal: Principal, doc: Any) -> dict[str, Any]
         old = sla.Deadline.from_dict(row["deadline"])
         try:
             new = recomputed(old, policies, rt.calendar, channel=row["channel"], kind=row["kind"], urgent=row["urgent"])
-        except (sla.PolicyError, ValueError):
+        except sla.SlaError:
             new = None
         if new is None:
             skipped += 1

@@ -54,6 +54,8 @@ class ProblemDetails(msgspec.Struct, omit_defaults=True):
     version: int | None = None
     # On a 429 or 503: seconds to wait (also in the Retry-After header).
     retry_after: int | float | None = None
+    # On a 422 about a document (a policy set): each problem found in it, in order.
+    problems: list[str] | None = None
 
 
 _ERRORS = {

@@ -1,11 +1,12 @@
 """Domain errors and framework exceptions as HTTP problem details (RFC 9457), the service's one mapping: every
-4xx and 5xx an /api or /public client sees is an application/problem+json body naming the bad fields.
+4xx and 5xx an /api or /public client sees is an application/problem+json body (contract.ProblemDetails) naming the
+bad fields. STATUS is the table from each domain error to its status and title; hotline.errors knows no HTTP.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Unpack
 
 import asyncpg
 import structlog
@@ -13,10 +14,56 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from hotline.errors import DATABASE_UNAVAILABLE, UNSTORABLE_TEXT, DomainError, ServiceUnavailable, database_gone
+from hotline.errors import (
+    DATABASE_UNAVAILABLE,
+    UNSTORABLE_TEXT,
+    Conflict,
+    DomainError,
+    Facts,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PasswordChangeRequired,
+    RateLimited,
+    ServiceUnavailable,
+    StaleVersion,
+    TicketNotFound,
+    TransitionNotAllowed,
+    UnsupportedMediaType,
+    database_gone,
+)
+from hotline.web.contract import InvalidParam, ProblemDetails
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger(__name__)
+
+# Each domain error's HTTP status and problem title. An error answers with its nearest class here (along its MRO):
+# TicketNotFound its own title, a NotFound subclass not listed here NotFound's.
+STATUS: dict[type[DomainError], tuple[int, str]] = {
+    DomainError: (400, "Bad request"),
+    InvalidInput: (422, "Invalid input"),
+    NotAuthenticated: (401, "Not authenticated"),
+    Forbidden: (403, "Forbidden"),
+    PasswordChangeRequired: (403, "Password change required"),
+    NotFound: (404, "Not found"),
+    TicketNotFound: (404, "Ticket not found"),
+    Conflict: (409, "Conflict"),
+    TransitionNotAllowed: (409, "Action not allowed in this state"),
+    StaleVersion: (409, "Stale version"),
+    UnsupportedMediaType: (415, "Unsupported media type"),
+    RateLimited: (429, "Too many requests"),
+    ServiceUnavailable: (503, "Service unavailable"),
+}
+
+
+def status_of(exc: DomainError) -> tuple[int, str]:
+    """The (status, title) a domain error answers with: its nearest class in STATUS."""
+    for cls in type(exc).__mro__:
+        found = STATUS.get(cls)
+        if found is not None:
+            return found
+    raise TypeError(f"{type(exc).__name__} is not a DomainError")  # unreachable: DomainError is in the table
 
 
 def problem(
@@ -26,24 +73,27 @@ def problem(
     *,
     fields: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> Response[dict[str, Any]]:
-    body: dict[str, Any] = {"type": "about:blank", "status": status, "title": title, "detail": detail}
-    if fields:
-        body["fields"] = fields
-        body["invalid_params"] = [{"name": k, "reason": v} for k, v in fields.items()]
-    body.update(extra)
+    **facts: Unpack[Facts],
+) -> Response[ProblemDetails]:
+    body = ProblemDetails(
+        type="about:blank",
+        title=title,
+        status=status,
+        detail=detail,
+        fields=fields or None,
+        invalid_params=[InvalidParam(name=k, reason=v) for k, v in fields.items()] if fields else None,
+        **facts,
+    )
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def domain_error_handler(_: Request, exc: DomainError) -> Response[dict[str, Any]]:
+def domain_error_handler(_: Request, exc: DomainError) -> Response[ProblemDetails]:
+    status, title = status_of(exc)
     # A client told to wait (429, 503) is told how long where clients and proxies look: the Retry-After header.
-    retry = exc.extra.get("retry_after")
-    if retry is None and isinstance(exc, ServiceUnavailable):
-        retry = exc.retry_after
+    retry = exc.retry_after
     return problem(
-        exc.status,
-        exc.title,
+        status,
+        title,
         exc.detail,
         fields=exc.fields,
         headers={"Retry-After": str(retry)} if retry is not None else None,
@@ -61,7 +111,7 @@ def _field_name(key: str | None, message: str) -> str:
     return key.removeprefix("$.").removeprefix("data.")
 
 
-def validation_handler(_: Request, exc: ValidationException) -> Response[dict[str, Any]]:
+def validation_handler(_: Request, exc: ValidationException) -> Response[ProblemDetails]:
     fields: dict[str, str] = {}
     extra = exc.extra if isinstance(exc.extra, list) else []
     for item in extra:
@@ -72,7 +122,7 @@ def validation_handler(_: Request, exc: ValidationException) -> Response[dict[st
     return problem(422 if fields else 400, "Invalid input", detail, fields=fields)
 
 
-def http_error_handler(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
+def http_error_handler(_: Request, exc: HTTPException) -> Response[ProblemDetails]:
     headers = dict(exc.headers or {})
     fields = {"body": "too large"} if exc.status_code == 413 else None
     return problem(
@@ -84,19 +134,21 @@ def http_error_handler(_: Request, exc: HTTPException) -> Response[dict[str, Any
     )
 
 
-def auth_error_handler(_: Request, exc: NotAuthorizedException) -> Response[dict[str, Any]]:
+def auth_error_handler(_: Request, exc: NotAuthorizedException) -> Response[ProblemDetails]:
     return problem(401, "Not authenticated", str(exc.detail), headers={"WWW-Authenticate": "Bearer"})
 
 
-def forbidden_handler(_: Request, exc: PermissionDeniedException) -> Response[dict[str, Any]]:
+def forbidden_handler(_: Request, exc: PermissionDeniedException) -> Response[ProblemDetails]:
     return problem(403, "Forbidden", str(exc.detail))
 
 
-def _unavailable(detail: str) -> Response[dict[str, Any]]:
-    return problem(503, "Service unavailable", detail, headers={"Retry-After": str(ServiceUnavailable.retry_after)})
+def _unavailable(detail: str) -> Response[ProblemDetails]:
+    return problem(
+        503, "Service unavailable", detail, headers={"Retry-After": str(ServiceUnavailable.DEFAULT_RETRY_AFTER)}
+    )
 
 
-def unavailable_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+def unavailable_handler(request: Request, exc: Exception) -> Response[ProblemDetails]:
     if database_gone(exc):
         log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
         return _unavailable("the database is unreachable or too slow right now; try again shortly")
@@ -108,7 +160,7 @@ def unavailable_handler(request: Request, exc: Exception) -> Response[dict[str, 
     return internal_error_handler(request, exc)
 
 
-def unstorable_text_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+def unstorable_text_handler(request: Request, exc: Exception) -> Response[ProblemDetails]:
     log.info("unstorable_text_refused", path=request.url.path, error=type(exc).__name__)
     return problem(
         422,
@@ -118,7 +170,7 @@ def unstorable_text_handler(request: Request, exc: Exception) -> Response[dict[s
     )
 
 
-def internal_error_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+def internal_error_handler(request: Request, exc: Exception) -> Response[ProblemDetails]:
     log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR, "Internal error", "An unexpected error occurred; it has been logged."

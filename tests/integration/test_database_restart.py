@@ -124,7 +124,7 @@ async def test_only_failures_of_the_database_connection_are_called_a_database_ou
             db_timeout = exc
     assert errors.database_gone(db_timeout)
     r = problems.unavailable_handler(request, db_timeout)
-    assert r.status_code == 503 and "database" in r.content["detail"] and r.headers["Retry-After"]
+    assert r.status_code == 503 and "database" in r.content.detail and r.headers["Retry-After"]
 
     # A timeout elsewhere (Redis, an outbound call): still a 503 to retry, but not blamed on the database.
     try:
@@ -133,7 +133,7 @@ async def test_only_failures_of_the_database_connection_are_called_a_database_ou
         other_timeout = exc
     assert not errors.database_gone(other_timeout)
     r = problems.unavailable_handler(request, other_timeout)
-    assert r.status_code == 503 and "database" not in r.content["detail"] and r.headers["Retry-After"]
+    assert r.status_code == 503 and "database" not in r.content.detail and r.headers["Retry-After"]
 
     # The same asyncpg exception types report misuse in the code too: that stays a 500.
     misuse = asyncpg.InterfaceError("cannot perform operation: another transaction is in progress")

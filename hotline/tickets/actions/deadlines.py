@@ -47,7 +47,7 @@ async def request_extension(c: Ctx) -> None:
             sla.extend_deadline(
                 clock_store.deadline_of(clock), c.rt.calendar, working_days=b.working_days, until=b.until
             )
-        except ValueError as exc:
+        except (sla.InvalidExtension, sla.ClockStateError, sla.OutOfRange) as exc:
             field_name = "until" if b.until is not None else "working_days"
             raise InvalidInput(str(exc), fields={field_name: str(exc)}) from exc
     try:
@@ -86,7 +86,7 @@ async def decide_extension(c: Ctx) -> None:
         old = clock_store.deadline_of(clock)
         try:
             new = sla.extend_deadline(old, c.rt.calendar, working_days=req["working_days"], until=req["until_date"])
-        except ValueError as exc:
+        except (sla.InvalidExtension, sla.ClockStateError, sla.OutOfRange) as exc:
             field_name = "until" if req["until_date"] is not None else "working_days"
             raise InvalidInput(str(exc), fields={field_name: str(exc)}) from exc
         step = await clock_store.move(c.conn, clock["id"], new)
@@ -140,7 +140,7 @@ async def resume(c: Ctx) -> None:
     clock = await running_reply_clock(c)
     try:
         resumed = sla.resume_deadline(clock_store.deadline_of(clock), c.rt.calendar, resumed_at=c.now)
-    except ValueError as exc:
+    except (sla.ClockStateError, sla.OutOfRange) as exc:
         raise Conflict(f"the reply clock cannot be resumed: {exc}") from exc
     step = await clock_store.move(c.conn, clock["id"], resumed)
     if step:

@@ -58,7 +58,7 @@ class AccountView(msgspec.Struct):
     active: bool
 
 
-class Account(msgspec.Struct, omit_defaults=True):
+class Account(msgspec.Struct):
     """An account as the list shows it. `locked_seconds`: how long it must still wait after failed sign-ins (0: not
     locked). `password` only in the answer to a creation without one: the one-time password, shown this once."""
 

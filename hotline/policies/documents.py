@@ -14,17 +14,19 @@ import msgspec
 
 UNSET: Any = msgspec.UNSET
 
-Number = int | float  # a limit stays as written: 5 is sent back as 5, 0.5 as 0.5
+# A limit stays as written: 5 is sent back as 5, 0.5 as 0.5. Documented as one JSON number (oneOf integer/number
+# would be ambiguous: 5 is both).
+Number = Annotated[int | float, msgspec.Meta(extra_json_schema={"extra": {"one_of": None, "type": "number"}})]
 
 
-class SlaPolicyDefaults(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+class SlaPolicyDefaults(msgspec.Struct, forbid_unknown_fields=True):
     """The `[defaults]` table: what rows without their own value use."""
 
     warning_ratio: float | msgspec.UnsetType = UNSET
     supervision_after_working_days: int | msgspec.UnsetType = UNSET
 
 
-class SlaPolicyRow(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+class SlaPolicyRow(msgspec.Struct, forbid_unknown_fields=True):
     """One row: for `clock`, tickets matching channel/kind/urgent ("*" matches anything) get `limit` `unit`."""
 
     id: str
@@ -38,7 +40,7 @@ class SlaPolicyRow(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     supervision_after_working_days: int | msgspec.UnsetType = UNSET
 
 
-class SlaPolicyDocument(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+class SlaPolicyDocument(msgspec.Struct, forbid_unknown_fields=True):
     """A policy set sent to PUT or preview. What GET shows beside the set (version, source, created_at, created_by)
     may be sent back and is ignored; `reason` is kept with the new version."""
 
@@ -51,7 +53,7 @@ class SlaPolicyDocument(msgspec.Struct, forbid_unknown_fields=True, omit_default
     created_by: str | None | msgspec.UnsetType = UNSET
 
 
-class SlaPolicySet(msgspec.Struct, omit_defaults=True):
+class SlaPolicySet(msgspec.Struct):
     """The set in force or a stored version. `reason` is absent for the set loaded from the config file."""
 
     version: int

@@ -33,6 +33,23 @@ async def record(
     )
 
 
+class AdminEvent(msgspec.Struct):
+    """One change: its actor, time, what (`account.create`, `sla_policy.version`...), subject, and the thing before
+    and after (JSON whose shape depends on `what`; null where there was none)."""
+
+    id: int
+    at: str
+    actor: str
+    what: str
+    subject: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class AdminEventPage(msgspec.Struct):
+    items: list[AdminEvent]
+
+
 async def recent(
     rt: Runtime,
     principal: Principal,
@@ -41,7 +58,7 @@ async def recent(
     subject: str | None = None,
     before_id: int | None = None,
     limit: int = 50,
-) -> dict[str, Any]:
+) -> AdminEventPage:
     principal.require(ADMIN)
     inputs.require_limit(limit)
     rows = await rt.pool.fetch(
@@ -55,18 +72,18 @@ async def recent(
         before_id,
         limit,
     )
-    return {"items": [_view(r) for r in rows]}
+    return AdminEventPage(items=[_view(r) for r in rows])
 
 
-def _view(r: Any) -> dict[str, Any]:
+def _view(r: Any) -> AdminEvent:
     at: datetime = r["at"]
     decode = lambda v: None if v is None else msgspec.json.decode(v)  # noqa: E731
-    return {
-        "id": r["id"],
-        "at": at.isoformat(),
-        "actor": r["actor"],
-        "what": r["what"],
-        "subject": r["subject"],
-        "before": decode(r["before"]),
-        "after": decode(r["after"]),
-    }
+    return AdminEvent(
+        id=r["id"],
+        at=at.isoformat(),
+        actor=r["actor"],
+        what=r["what"],
+        subject=r["subject"],
+        before=decode(r["before"]),
+        after=decode(r["after"]),
+    )

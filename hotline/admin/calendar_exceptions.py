@@ -8,7 +8,7 @@ The calendar is one per installation (the whole city): an exception applies to e
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 
@@ -29,24 +29,69 @@ class ExceptionPreview(msgspec.Struct, forbid_unknown_fields=True):
     working: bool = False
 
 
-def overview(rt: Runtime, principal: Principal) -> dict[str, Any]:
+class YearOverride(msgspec.Struct):
+    year: int
+    source: str
+
+
+class CalendarException(msgspec.Struct):
+    """A local exception in force: a day off (`working` false) or a declared working day."""
+
+    date: str
+    working: bool
+    reason: str
+
+
+class CalendarOverview(msgspec.Struct):
+    """The working calendar in force: its version and zone, office hours (pairs of "HH:MM"), the years with official
+    data, whole-year overrides and local exceptions."""
+
+    version: str
+    time_zone: str
+    office_hours: list[list[str]]
+    known_years: list[int]
+    year_overrides: list[YearOverride]
+    exceptions: list[CalendarException]
+
+
+class MovedDeadline(msgspec.Struct):
+    """A running clock the exception would move: its ticket, clock, deadline now and with the exception."""
+
+    number: str
+    clock: str
+    due_at: str
+    new_due_at: str
+
+
+class CalendarExceptionEffect(msgspec.Struct):
+    """What the exception would do: the running clocks examined, how many it would move, and the first of them
+    (at most 50, earliest deadline first)."""
+
+    date: str
+    working: bool
+    open_clocks: int
+    would_move: int
+    moved: list[MovedDeadline]
+
+
+def overview(rt: Runtime, principal: Principal) -> CalendarOverview:
     principal.require(ADMIN)
     overrides, office_hours = load_calendar_config()
     cal = rt.calendar
     known = [y for y in range(sla.SUPPORTED_YEARS[0], sla.SUPPORTED_YEARS[1] + 1) if cal.is_known(date(y, 1, 1))]
     years = overrides.get("years") or {}
     exceptions = cal.exceptions_between(date(sla.SUPPORTED_YEARS[0], 1, 1), date(sla.SUPPORTED_YEARS[1], 12, 31))
-    return {
-        "version": cal.version,
-        "time_zone": cal.tz.key,
-        "office_hours": [list(p) for p in office_hours],
-        "known_years": known,
-        "year_overrides": [{"year": int(y), "source": (v or {}).get("source", "")} for y, v in sorted(years.items())],
-        "exceptions": [{"date": d.isoformat(), "working": w, "reason": r} for d, w, r in exceptions],
-    }
+    return CalendarOverview(
+        version=cal.version,
+        time_zone=cal.tz.key,
+        office_hours=[list(p) for p in office_hours],
+        known_years=known,
+        year_overrides=[YearOverride(int(y), (v or {}).get("source", "")) for y, v in sorted(years.items())],
+        exceptions=[CalendarException(d.isoformat(), w, r) for d, w, r in exceptions],
+    )
 
 
-async def preview_exception(rt: Runtime, principal: Principal, data: ExceptionPreview) -> dict[str, Any]:
+async def preview_exception(rt: Runtime, principal: Principal, data: ExceptionPreview) -> CalendarExceptionEffect:
     """The running clocks whose deadline the exception would move, computed as a recomputation would (under the
     policies in force, from each clock's start), against the same computation under today's calendar."""
     principal.require(ADMIN)
@@ -66,7 +111,7 @@ async def preview_exception(rt: Runtime, principal: Principal, data: ExceptionPr
         calendar = sla.build_calendar(changed, tz=rt.calendar.tz.key, office_hours=office_hours)
     except sla.CalendarError as exc:
         raise InvalidInput(f"date: {exc}", fields={"date": str(exc)}) from exc
-    moved: list[dict[str, Any]] = []
+    moved: list[MovedDeadline] = []
     count = examined = 0
     async for row in running_clocks(rt):
         examined += 1
@@ -82,19 +127,8 @@ async def preview_exception(rt: Runtime, principal: Principal, data: ExceptionPr
             continue
         count += 1
         if len(moved) < PREVIEW_LIST:
-            moved.append(
-                {
-                    "number": row["number"],
-                    "clock": row["clock"],
-                    "due_at": now.due_at.isoformat(),
-                    "new_due_at": new.due_at.isoformat(),
-                }
-            )
-    moved.sort(key=lambda m: m["due_at"])
-    return {
-        "date": data.date.isoformat(),
-        "working": data.working,
-        "open_clocks": examined,
-        "would_move": count,
-        "moved": moved,
-    }
+            moved.append(MovedDeadline(row["number"], row["clock"], now.due_at.isoformat(), new.due_at.isoformat()))
+    moved.sort(key=lambda m: m.due_at)
+    return CalendarExceptionEffect(
+        date=data.date.isoformat(), working=data.working, open_clocks=examined, would_move=count, moved=moved
+    )

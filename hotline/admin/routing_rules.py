@@ -3,34 +3,78 @@ live router (category + territory → unit, and the rule that fired), exactly as
 
 from __future__ import annotations
 
-from typing import Any
+import msgspec
 
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
 from hotline.infra.runtime import Runtime
-from hotline.tickets.routing import rule_view
+from hotline.tickets.routing import RuleRow, rule_view
 from hotline.vocab import ADMIN
 
 
-def rules(rt: Runtime, principal: Principal) -> dict[str, Any]:
+class RuleView(msgspec.Struct):
+    """A rule: `territory` "*" for any territory, `unit` the bureau template ("{territory}-bureau") for the local
+    bureau of the ticket's territory."""
+
+    id: int
+    category: str
+    territory: str
+    unit: str
+
+
+class RoutingRule(msgspec.Struct):
+    """A rule in the order the router tries it (the first that matches decides), with the names of its codes."""
+
+    id: int
+    category: str
+    territory: str
+    unit: str
+    order: int
+    category_name: str
+    territory_name: str
+    unit_name: str
+
+
+class RoutingRuleList(msgspec.Struct):
+    items: list[RoutingRule]
+
+
+class RoutingTrial(msgspec.Struct):
+    """Where the live router sends a category and territory (`unit` null: manual dispatch), why, and the rule."""
+
+    unit: str | None
+    rule_id: int | None
+    reason: str
+    unit_name: str | None
+    rule: RuleView | None
+
+
+def _rule(rule: RuleRow) -> RuleView:
+    return RuleView(**rule_view(rule))  # as the console and a ticket's routing show it
+
+
+def rules(rt: Runtime, principal: Principal) -> RoutingRuleList:
     principal.require(ADMIN)
     names = rt.names
     items = []
     for order, rule in enumerate(rt.router.rules(), start=1):
-        view = rule_view(rule)
+        view = _rule(rule)
         items.append(
-            {
-                **view,
-                "order": order,
-                "category_name": names.categories.get(rule.category, rule.category),
-                "territory_name": names.territories.get(rule.territory or "", "") if rule.territory else "",
-                "unit_name": names.units.get(rule.unit or "", "") if rule.unit else "",
-            }
+            RoutingRule(
+                id=view.id,
+                category=view.category,
+                territory=view.territory,
+                unit=view.unit,
+                order=order,
+                category_name=names.categories.get(rule.category, rule.category),
+                territory_name=names.territories.get(rule.territory or "", "") if rule.territory else "",
+                unit_name=names.units.get(rule.unit or "", "") if rule.unit else "",
+            )
         )
-    return {"items": items}
+    return RoutingRuleList(items=items)
 
 
-def test(rt: Runtime, principal: Principal, category: str | None, territory: str | None) -> dict[str, Any]:
+def test(rt: Runtime, principal: Principal, category: str | None, territory: str | None) -> RoutingTrial:
     principal.require(ADMIN)
     fields = {}
     if category and category not in rt.names.categories:
@@ -41,8 +85,10 @@ def test(rt: Runtime, principal: Principal, category: str | None, territory: str
         raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
     decision = rt.router.resolve(category or None, territory or None)
     rule = rt.router.rule(decision.rule_id)
-    return {
-        **decision.to_dict(),
-        "unit_name": rt.names.units.get(decision.unit or ""),
-        "rule": rule_view(rule) if rule else None,
-    }
+    return RoutingTrial(
+        unit=decision.unit,
+        rule_id=decision.rule_id,
+        reason=decision.reason,
+        unit_name=rt.names.units.get(decision.unit or ""),
+        rule=_rule(rule) if rule else None,
+    )

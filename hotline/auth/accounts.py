@@ -47,6 +47,50 @@ class AccountChange(msgspec.Struct, forbid_unknown_fields=True):
     display_name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | msgspec.UnsetType = UNSET
 
 
+class AccountView(msgspec.Struct):
+    """An account as a change answers it (and as the admin events record it)."""
+
+    username: str
+    role: str
+    unit: str | None
+    channel: str | None
+    display_name: str
+    active: bool
+
+
+class Account(msgspec.Struct):
+    """An account as the list shows it. `locked_seconds`: how long it must still wait after failed sign-ins (0: not
+    locked). `password` only in the answer to a creation without one: the one-time password, shown this once."""
+
+    username: str
+    role: str
+    unit: str | None
+    channel: str | None
+    display_name: str
+    active: bool
+    must_change_password: bool
+    created_at: str
+    locked_seconds: int
+    password: str | msgspec.UnsetType = UNSET
+
+
+class AccountList(msgspec.Struct):
+    items: list[Account]
+
+
+class PasswordReset(msgspec.Struct):
+    """The one-time password, in this answer only; it must be changed at the next sign-in."""
+
+    username: str
+    password: str
+    must_change_password: bool
+
+
+class Unlocked(msgspec.Struct):
+    username: str
+    locked_seconds: int
+
+
 def _view(row: Any) -> dict[str, Any]:
     return {
         "username": row["username"],
@@ -58,13 +102,19 @@ def _view(row: Any) -> dict[str, Any]:
     }
 
 
-def _full_view(row: Any, locked: dict[str, int]) -> dict[str, Any]:
-    return {
-        **_view(row),
-        "must_change_password": row["must_change_password"],
-        "created_at": row["created_at"].isoformat(),
-        "locked_seconds": locked.get(row["username"], 0),
-    }
+def _full_view(row: Any, locked: dict[str, int], password: str | msgspec.UnsetType = UNSET) -> Account:
+    return Account(
+        username=row["username"],
+        role=row["role"],
+        unit=row["unit"],
+        channel=row["channel"],
+        display_name=row["display_name"],
+        active=row["active"],
+        must_change_password=row["must_change_password"],
+        created_at=row["created_at"].isoformat(),
+        locked_seconds=locked.get(row["username"], 0),
+        password=password,
+    )
 
 
 def one_time_password() -> str:
@@ -88,7 +138,7 @@ async def listing(
     role: str | None = None,
     active: bool | None = None,
     limit: int = 200,
-) -> dict[str, Any]:
+) -> AccountList:
     """Accounts matching a search (username or display name, any part), a role and an active flag, by username."""
     principal.require(ADMIN)
     fields = {}
@@ -114,7 +164,7 @@ async def listing(
         limit,
     )
     locked = await throttle.of(rt).locked([r["username"] for r in rows])
-    return {"items": [_full_view(r, locked) for r in rows]}
+    return AccountList(items=[_full_view(r, locked) for r in rows])
 
 
 def _check(rt: Runtime, new: dict[str, Any]) -> None:
@@ -133,7 +183,7 @@ def _check(rt: Runtime, new: dict[str, Any]) -> None:
         raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
 
 
-async def create(rt: Runtime, principal: Principal, data: AccountNew) -> dict[str, Any]:
+async def create(rt: Runtime, principal: Principal, data: AccountNew) -> Account:
     """A new active account. The answer holds `password` only when the service made it (a one-time password,
     shown this once and never again, that must be changed at first sign-in)."""
     principal.require(ADMIN)
@@ -162,13 +212,10 @@ async def create(rt: Runtime, principal: Principal, data: AccountNew) -> dict[st
         except asyncpg.UniqueViolationError:
             raise Conflict(f"account {data.username!r} exists", fields={"username": "already taken"}) from None
         await admin_events.record(conn, principal, "account.create", data.username, None, _view(row))
-    out = _full_view(row, {})
-    if data.password is None:
-        out["password"] = password
-    return out
+    return _full_view(row, {}, password if data.password is None else UNSET)
 
 
-async def change(rt: Runtime, principal: Principal, username: str, data: AccountChange) -> dict[str, Any]:
+async def change(rt: Runtime, principal: Principal, username: str, data: AccountChange) -> AccountView:
     principal.require(ADMIN)
     row = await _account(rt, username)
     new = {**dict(row), **{k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}}
@@ -193,10 +240,10 @@ async def change(rt: Runtime, principal: Principal, username: str, data: Account
         if _view(updated) != _view(row):
             await admin_events.record(conn, principal, "account.change", username, _view(row), _view(updated))
     await revocation.of(rt).account_changed(row["id"])
-    return _view(updated)
+    return AccountView(**_view(updated))
 
 
-async def reset_password(rt: Runtime, principal: Principal, username: str) -> dict[str, Any]:
+async def reset_password(rt: Runtime, principal: Principal, username: str) -> PasswordReset:
     """A one-time password for the account, in this answer only; it must be changed at the next sign-in."""
     principal.require(ADMIN)
     row = await _account(rt, username)
@@ -217,10 +264,10 @@ async def reset_password(rt: Runtime, principal: Principal, username: str) -> di
     # The old password no longer opens a session; the one-time one is to be used at once, so a lock would be in
     # its way.
     await throttle.of(rt).unlock(username)
-    return {"username": username, "password": password, "must_change_password": True}
+    return PasswordReset(username=username, password=password, must_change_password=True)
 
 
-async def unlock(rt: Runtime, principal: Principal, username: str) -> dict[str, Any]:
+async def unlock(rt: Runtime, principal: Principal, username: str) -> Unlocked:
     """Forget the account's failed sign-ins: it may try again at once."""
     principal.require(ADMIN)
     await _account(rt, username)
@@ -230,4 +277,4 @@ async def unlock(rt: Runtime, principal: Principal, username: str) -> dict[str, 
         await admin_events.record(
             conn, principal, "account.unlock", username, {"locked_seconds": before}, {"locked_seconds": 0}
         )
-    return {"username": username, "locked_seconds": 0}
+    return Unlocked(username=username, locked_seconds=0)

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import asyncpg
+import msgspec
 import structlog
 
 import sla
@@ -21,6 +22,17 @@ from hotline.errors import InvalidInput, NotFound, StaleVersion
 from hotline.infra import queue as jobs
 from hotline.infra.runtime import Runtime
 from hotline.infra.sql import load
+from hotline.policies.documents import (
+    SavedSlaPolicySet,
+    SlaPolicyChange,
+    SlaPolicyDefaults,
+    SlaPolicyDocument,
+    SlaPolicyPreview,
+    SlaPolicyRow,
+    SlaPolicySet,
+    SlaPolicyVersion,
+    SlaPolicyVersionList,
+)
 from hotline.policies.recompute import moves, recomputed, running_clocks
 from hotline.vocab import ADMIN
 
@@ -32,33 +44,53 @@ VERSIONS_SQL = load(__file__, "versions")
 INSERT_VERSION_SQL = load(__file__, "insert_version")
 
 
-def _stored(row: asyncpg.Record) -> dict[str, Any]:
+def _set(doc: dict[str, Any]) -> tuple[SlaPolicyDefaults | None, list[SlaPolicyRow]]:
+    defaults = doc.get("defaults", {})
+    return (
+        None if defaults is None else msgspec.convert(defaults, SlaPolicyDefaults),
+        msgspec.convert(doc.get("policy", []), list[SlaPolicyRow]),
+    )
+
+
+def _stored(row: asyncpg.Record) -> SlaPolicySet:
     """A stored version as GET shows it."""
-    doc = row["rows"]
-    return {
-        "version": row["version"],
-        "defaults": doc.get("defaults", {}),
-        "policy": doc.get("policy", []),
-        "source": row["source"],
-        "created_at": row["created_at"].isoformat(),
-        "created_by": row["created_by"],
-        "reason": row["reason"],
-    }
+    defaults, policy = _set(row["rows"])
+    return SlaPolicySet(
+        version=row["version"],
+        defaults=defaults,
+        policy=policy,
+        source=row["source"],
+        created_at=row["created_at"].isoformat(),
+        created_by=row["created_by"],
+        reason=row["reason"],
+    )
 
 
-async def current(rt: Runtime) -> dict[str, Any]:
+async def current(rt: Runtime) -> SlaPolicySet:
     """The set in force: the latest stored version, or the one loaded from config/data/sla_policies.toml."""
     row = await rt.pool.fetchrow(VERSION_SQL, None)
     if row is None:
-        return {
-            "version": rt.policies.version,
-            "defaults": {},
-            "policy": rt.policies.to_rows(),
-            "source": "config",
-            "created_at": None,
-            "created_by": None,
-        }
+        return SlaPolicySet(
+            version=rt.policies.version,
+            defaults=SlaPolicyDefaults(),
+            policy=msgspec.convert(rt.policies.to_rows(), list[SlaPolicyRow]),
+            source="config",
+            created_at=None,
+            created_by=None,
+        )
     return _stored(row)
+
+
+def document(data: SlaPolicyDocument) -> dict[str, Any]:
+    """A decoded document as sla.PolicySet.from_config reads it (absent keys stay absent)."""
+    doc: dict[str, Any] = msgspec.to_builtins(data)
+    return doc
+
+
+def as_document(policy_set: SlaPolicySet) -> dict[str, Any]:
+    """The set (defaults and rows) as plain data, to compare and to record."""
+    doc: dict[str, Any] = msgspec.to_builtins(policy_set)
+    return doc
 
 
 def _fields(problems: tuple[str, ...], rows: Any) -> dict[str, str]:
@@ -78,12 +110,10 @@ def _fields(problems: tuple[str, ...], rows: Any) -> dict[str, str]:
     return fields
 
 
-def validate(rt: Runtime, doc: Any) -> dict[str, Any]:
-    if not isinstance(doc, dict):
-        raise InvalidInput("the body must be a policy set: {defaults, policy: [...]}", fields={"body": "an object"})
+def validate(rt: Runtime, data: SlaPolicyDocument) -> dict[str, Any]:
+    """The set as it will be stored (without what GET shows beside it), judged by sla.PolicySet as a whole."""
+    doc = document(data)
     clean = {k: v for k, v in doc.items() if k not in READ_ONLY_KEYS}
-    if "policy" not in clean:
-        raise InvalidInput("the policy set has no rows", fields={"policy": "required: a list of policy rows"})
     try:
         sla.PolicySet.from_config(clean, version=1, channels=rt.names.channels, kinds=rt.names.kinds)
     except sla.PolicyError as exc:
@@ -98,12 +128,12 @@ def validate(rt: Runtime, doc: Any) -> dict[str, Any]:
 async def replace(
     rt: Runtime,
     principal: Principal,
-    doc: Any,
+    doc: SlaPolicyDocument,
     *,
     expected_version: int | None = None,
     recompute_open: bool = False,
     reason: str | None = None,
-) -> dict[str, Any]:
+) -> SavedSlaPolicySet:
     """Store a validated set as the next version and put it in force; optionally queue the recomputation. The
     change is an admin event (the rows added, removed and changed, the reason)."""
     principal.require(ADMIN)
@@ -111,6 +141,7 @@ async def replace(
         raise InvalidInput("reason: at most 500 characters", fields={"reason": "at most 500 characters"})
     clean = validate(rt, doc)
     before = await current(rt)
+    changes = diff(as_document(before), clean)
     async with rt.pool.acquire() as conn:
         async with conn.transaction():
             # Versions are numbered in order: one writer at a time, readers are not blocked.
@@ -134,12 +165,12 @@ async def replace(
                 principal,
                 "sla_policy.version",
                 str(version),
-                {"version": before["version"]},
+                {"version": before.version},
                 {
                     "version": version,
                     "reason": reason or None,
                     "recompute_open": recompute_open,
-                    "diff": diff(before, clean),
+                    "diff": msgspec.to_builtins(changes),
                 },
             )
     await rt.reload_policies()
@@ -147,54 +178,58 @@ async def replace(
     if recompute_open:
         queued = await jobs.enqueue(rt.redis, jobs.RECOMPUTE_JOB, version, 0, job_id=f"recompute:{version}:0")
     log.info("sla_policies_replaced", version=version, rows=len(clean["policy"]), recompute_open=recompute_open)
-    return {**await current(rt), "recompute_open": recompute_open, "recompute_queued": queued}
+    now = await current(rt)
+    return SavedSlaPolicySet(
+        version=now.version,
+        defaults=now.defaults,
+        policy=now.policy,
+        source=now.source,
+        created_at=now.created_at,
+        created_by=now.created_by,
+        reason=now.reason if isinstance(now.reason, str) else None,
+        recompute_open=recompute_open,
+        recompute_queued=queued,
+    )
 
 
-def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+def diff(before: dict[str, Any], after: dict[str, Any]) -> list[SlaPolicyChange]:
     """Rows added, removed and changed between two policy sets, by row id (and the defaults as one entry)."""
     old = {r.get("id"): r for r in before.get("policy", []) if isinstance(r, dict)}
     new = {r.get("id"): r for r in after.get("policy", []) if isinstance(r, dict)}
-    out: list[dict[str, Any]] = []
+    out: list[SlaPolicyChange] = []
     if (before.get("defaults") or {}) != (after.get("defaults") or {}):
-        out.append(
-            {
-                "id": "defaults",
-                "change": "changed",
-                "before": before.get("defaults") or {},
-                "after": after.get("defaults") or {},
-            }
-        )
+        out.append(SlaPolicyChange("defaults", "changed", before.get("defaults") or {}, after.get("defaults") or {}))
     for rid in [*old, *(k for k in new if k not in old)]:
         if rid not in new:
-            out.append({"id": rid, "change": "removed", "before": old[rid], "after": None})
+            out.append(SlaPolicyChange(rid, "removed", old[rid], None))
         elif rid not in old:
-            out.append({"id": rid, "change": "added", "before": None, "after": new[rid]})
+            out.append(SlaPolicyChange(rid, "added", None, new[rid]))
         elif old[rid] != new[rid]:
-            out.append({"id": rid, "change": "changed", "before": old[rid], "after": new[rid]})
+            out.append(SlaPolicyChange(rid, "changed", old[rid], new[rid]))
     return out
 
 
-async def versions(rt: Runtime, principal: Principal) -> dict[str, Any]:
+async def versions(rt: Runtime, principal: Principal) -> SlaPolicyVersionList:
     principal.require(ADMIN)
     rows = await rt.pool.fetch(VERSIONS_SQL)
-    return {
-        "items": [
-            {
-                "version": r["version"],
-                "source": r["source"],
-                "created_at": r["created_at"].isoformat(),
-                "created_by": r["created_by"],
-                "reason": r["reason"],
-                "rows": r["rows"],
-                "recompute_requested": r["recompute_requested"],
-                "recompute_done_at": r["recompute_done_at"].isoformat() if r["recompute_done_at"] else None,
-            }
+    return SlaPolicyVersionList(
+        items=[
+            SlaPolicyVersion(
+                version=r["version"],
+                source=r["source"],
+                created_at=r["created_at"].isoformat(),
+                created_by=r["created_by"],
+                reason=r["reason"],
+                rows=r["rows"],
+                recompute_requested=r["recompute_requested"],
+                recompute_done_at=r["recompute_done_at"].isoformat() if r["recompute_done_at"] else None,
+            )
             for r in rows
         ]
-    }
+    )
 
 
-async def version(rt: Runtime, principal: Principal, number: int) -> dict[str, Any]:
+async def version(rt: Runtime, principal: Principal, number: int) -> SlaPolicySet:
     principal.require(ADMIN)
     if not 0 < number < 2**31:  # versions are int4: a number past that names no version (and would not bind)
         raise NotFound(f"no SLA policy version {number}")
@@ -204,7 +239,7 @@ async def version(rt: Runtime, principal: Principal, number: int) -> dict[str, A
     return _stored(row)
 
 
-async def preview(rt: Runtime, principal: Principal, doc: Any) -> dict[str, Any]:
+async def preview(rt: Runtime, principal: Principal, doc: SlaPolicyDocument) -> SlaPolicyPreview:
     """What saving `doc` would do, without saving it: the diff against the set in force, and how many running
     clocks a recomputation would move (and how many it would leave, being paused)."""
     principal.require(ADMIN)
@@ -224,4 +259,9 @@ async def preview(rt: Runtime, principal: Principal, doc: Any) -> dict[str, Any]
             skipped += 1
         elif moves(old, new):
             moved += 1
-    return {"diff": diff(await current(rt), clean), "open_clocks": examined, "would_move": moved, "would_skip": skipped}
+    return SlaPolicyPreview(
+        diff=diff(as_document(await current(rt)), clean),
+        open_clocks=examined,
+        would_move=moved,
+        would_skip=skipped,
+    )

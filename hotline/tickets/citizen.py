@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 import phonenumbers
 
 from hotline.errors import InvalidInput
@@ -32,8 +33,69 @@ CLOSURE_TEXT = {
     "merged": "已作为重复件并入其他工单办理",
     "rejected": "不予受理",
 }
+STATUS_ZH = {
+    "pending_dispatch": "待派单",
+    "dispatched": "已派单",
+    "in_progress": "办理中",
+    "return_requested": "办理中",
+    "replied": "已答复",
+    "closed": "已办结",
+}
 # The field a person never sees (hidden by the stylesheet, out of the tab order) and a form-filling robot fills in.
 HONEYPOT = "website"
+
+
+class PublicSubmission(msgspec.Struct):
+    """The answer to a web submission: the number to follow it by, and the promised reply deadline (null while the
+    ticket waits for a category)."""
+
+    number: str
+    message: str
+    reply_due_at: str | None
+    promise: str | None
+
+
+class ProgressStep(msgspec.Struct):
+    """A step of 受理 → 派单 → 签收 → 办理 → 答复 → 回访 → 办结: done, current, todo or skipped, and when."""
+
+    step: str
+    label: str
+    state: str
+    at: str | None
+    at_text: str | None
+
+
+class ProgressTimeline(msgspec.Struct):
+    reply_due_at: str | None
+    reply_due_text: str | None
+    overdue: bool
+    closure_text: str | None
+    timeline: list[ProgressStep]
+
+
+class PublicProgress(msgspec.Struct):
+    """A case's progress as the citizen sees it: status, unit name, dates, the reply and the timeline; no caller,
+    handler or note. `checked_at_text` is in the calendar's zone."""
+
+    number: str
+    status: str
+    status_text: str
+    closure: str | None
+    closure_text: str | None
+    kind: str
+    category: str | None
+    unit_name: str | None
+    received_at: str | None
+    replied_at: str | None
+    closed_at: str | None
+    reply: str | None
+    reply_outcome: str | None
+    reply_due_at: str | None
+    reply_due_text: str | None
+    overdue: bool
+    timeline: list[ProgressStep]
+    checked_at: str
+    checked_at_text: str
 
 
 def check_submission(phone: str | None, honeypot: str | None) -> None:
@@ -78,12 +140,22 @@ def in_words(at: datetime, tz: ZoneInfo) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
-async def submitted(rt: Runtime, number: str) -> dict[str, Any]:
-    """What the submit answer adds: the promised reply deadline, as an instant and in words."""
+async def submitted(rt: Runtime, number: str) -> PublicSubmission:
+    """The submit answer: the number, and the promised reply deadline, as an instant and in words."""
     due = await rt.pool.fetchval("SELECT reply_due_at FROM tickets WHERE number = $1", number)
-    if due is None:
-        return {"reply_due_at": None, "promise": None}
-    return {"reply_due_at": due.isoformat(), "promise": f"将于 {in_words(due, rt.calendar.tz)} 前答复"}
+    return PublicSubmission(
+        number=number,
+        message="已受理，请凭受理编号和手机号后四位查询办理进度",
+        reply_due_at=due.isoformat() if due else None,
+        promise=f"将于 {in_words(due, rt.calendar.tz)} 前答复" if due else None,
+    )
+
+
+TICKET_SQL = """
+SELECT number, status, closure, unit, kind, category, received_at, replied_at, closed_at, reply_content,
+       reply_outcome, answer
+FROM tickets WHERE number = $1 AND caller_phone_tail = $2
+"""
 
 
 PROGRESS_SQL = """
@@ -95,15 +167,48 @@ FROM tickets t WHERE t.number = $1
 """
 
 
-async def progress(rt: Runtime, number: str, now: datetime | None = None) -> dict[str, Any]:
-    """What the progress answer adds: the reply deadline, whether it is passed, and the timeline of steps."""
-    row = await rt.pool.fetchrow(PROGRESS_SQL, number)
-    if row is None:
-        return {}
-    return progress_of(dict(row), rt.calendar.tz, now or datetime.now(UTC))
+async def progress(rt: Runtime, number: str, phone_tail: str) -> PublicProgress | None:
+    """The progress of the ticket with this number and phone tail, or None (either unknown: the caller is told the
+    same for both)."""
+    row = await rt.pool.fetchrow(TICKET_SQL, number, phone_tail)
+    steps = await rt.pool.fetchrow(PROGRESS_SQL, number) if row is not None else None
+    if row is None or steps is None:
+        return None
+    checked = datetime.now(UTC)
+    timeline = timeline_of(dict(steps), rt.calendar.tz, checked)
+    iso = lambda v: v.isoformat() if v else None  # noqa: E731
+    return PublicProgress(
+        number=row["number"],
+        status=row["status"],
+        status_text=STATUS_ZH[row["status"]],
+        closure=row["closure"],
+        closure_text=timeline.closure_text,
+        kind=row["kind"],
+        category=row["category"],
+        unit_name=rt.names.units.get(row["unit"]) if row["unit"] else None,
+        received_at=iso(row["received_at"]),
+        replied_at=iso(row["replied_at"]),
+        closed_at=iso(row["closed_at"]),
+        reply=row["reply_content"] if row["reply_content"] is not None else row["answer"],
+        reply_outcome=row["reply_outcome"],
+        reply_due_at=timeline.reply_due_at,
+        reply_due_text=timeline.reply_due_text,
+        overdue=timeline.overdue,
+        timeline=timeline.timeline,
+        checked_at=checked.isoformat(),
+        # In the calendar's zone and the timeline's format: the phone's own clock and locale may be anything.
+        checked_at_text=checked.astimezone(rt.calendar.tz).strftime("%Y-%m-%d %H:%M:%S"),
+    )
 
 
 def progress_of(t: dict[str, Any], tz: ZoneInfo, now: datetime) -> dict[str, Any]:
+    """The timeline's part of the progress answer as plain data (the reply deadline, whether it is passed, the
+    steps)."""
+    out: dict[str, Any] = msgspec.to_builtins(timeline_of(t, tz, now))
+    return out
+
+
+def timeline_of(t: dict[str, Any], tz: ZoneInfo, now: datetime) -> ProgressTimeline:
     status, closure = t["status"], t["closure"]
     due = t["reply_due_at"]
     # Closed at intake (answered on the spot, rejected, merged): nothing between 受理 and 办结 happened.
@@ -142,18 +247,18 @@ def progress_of(t: dict[str, Any], tz: ZoneInfo, now: datetime) -> dict[str, Any
             state = "done" if i < index else "current" if i == index else "todo"
         when = at[key] if state in ("done", "current") else None
         timeline.append(
-            {
-                "step": key,
-                "label": label,
-                "state": state,
-                "at": when.isoformat() if when else None,
-                "at_text": when.astimezone(tz).strftime("%Y-%m-%d %H:%M") if when else None,
-            }
+            ProgressStep(
+                step=key,
+                label=label,
+                state=state,
+                at=when.isoformat() if when else None,
+                at_text=when.astimezone(tz).strftime("%Y-%m-%d %H:%M") if when else None,
+            )
         )
-    return {
-        "reply_due_at": due.isoformat() if due else None,
-        "reply_due_text": in_words(due, tz) if due else None,
-        "overdue": overdue,
-        "closure_text": CLOSURE_TEXT.get(closure or ""),
-        "timeline": timeline,
-    }
+    return ProgressTimeline(
+        reply_due_at=due.isoformat() if due else None,
+        reply_due_text=in_words(due, tz) if due else None,
+        overdue=overdue,
+        closure_text=CLOSURE_TEXT.get(closure or ""),
+        timeline=timeline,
+    )

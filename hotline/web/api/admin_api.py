@@ -1,11 +1,15 @@
 """Admin: GET/PUT /api/admin/sla-policies, the SLA policy set in force (same shape as sla_policies.toml); staff
 accounts: GET/POST /api/admin/accounts, PATCH /api/admin/accounts/{username} (active, role, unit, channel,
 display_name), POST .../reset-password and .../unlock; routing: GET /api/admin/routing-rules and
-GET /api/admin/routing-test; the record of admin changes: GET /api/admin/events."""
+GET /api/admin/routing-test; the working calendar: GET /api/admin/calendar and POST .../exception-preview; the
+record of admin changes: GET /api/admin/events.
+
+Every route admits administrators only: the guard answers 403 to any other role before the body is read (the
+services check again, as a defence)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import get, patch, post, put
 from litestar.params import Body
@@ -15,56 +19,107 @@ from hotline.admin import calendar_exceptions as calendar_admin
 from hotline.admin import routing_rules as routing_admin
 from hotline.auth import accounts
 from hotline.auth.tokens import Principal
-from hotline.errors import InvalidInput
 from hotline.infra.runtime import Runtime
+from hotline.policies import documents
 from hotline.policies import store as policies
 from hotline.vocab import ADMIN
+from hotline.web.contract import operation
+
+ADMINS = {ADMIN}
 
 
-@get("/api/admin/sla-policies")
-async def get_sla_policies(rt: Runtime, principal: Principal) -> dict[str, Any]:
-    principal.require(ADMIN)
+@get(
+    "/api/admin/sla-policies",
+    **operation(
+        "getSlaPolicies",
+        "admin",
+        roles=ADMINS,
+        summary="The SLA policy set in force",
+        description="The latest stored version, or the set loaded from config/data/sla_policies.toml "
+        "(`source` config, no `reason`).",
+    ),
+)
+async def get_sla_policies(rt: Runtime, principal: Principal) -> documents.SlaPolicySet:
     return await policies.current(rt)
 
 
-@put("/api/admin/sla-policies", status_code=200)
+@put(
+    "/api/admin/sla-policies",
+    status_code=200,
+    **operation(
+        "replaceSlaPolicies",
+        "admin",
+        roles=ADMINS,
+        summary="Put a new version of the SLA policy set in force",
+        description="Validated as the config file is; an optional `reason` is kept with the version and in the "
+        "admin events. `expected_version` refuses the change (409) if another version was saved meanwhile; "
+        "`recompute_open` queues the recomputation of running clocks' deadlines.",
+    ),
+)
 async def put_sla_policies(
-    data: Annotated[dict[str, Any], Body()],
+    data: Annotated[documents.SlaPolicyDocument, Body()],
     rt: Runtime,
     principal: Principal,
     recompute_open: bool = False,
     expected_version: int | None = None,
-) -> dict[str, Any]:
-    """A new version of the set; an optional `reason` in the body is kept with it and in the admin events."""
-    reason = data.get("reason") if isinstance(data, dict) else None
-    if reason is not None and not isinstance(reason, str):
-        raise InvalidInput("reason: text", fields={"reason": "text"})
+) -> documents.SavedSlaPolicySet:
+    reason = data.reason if isinstance(data.reason, str) else None
     return await policies.replace(
         rt, principal, data, expected_version=expected_version, recompute_open=recompute_open, reason=reason
     )
 
 
-@post("/api/admin/sla-policies/preview", status_code=200)
+@post(
+    "/api/admin/sla-policies/preview",
+    status_code=200,
+    **operation(
+        "previewSlaPolicies",
+        "admin",
+        roles=ADMINS,
+        summary="What saving a policy set would do, without saving it",
+        description="The diff against the set in force and how many running clocks a recomputation would move "
+        "(`would_move`) out of `open_clocks` (`would_skip`: paused clocks it leaves alone).",
+    ),
+)
 async def preview_sla_policies(
-    data: Annotated[dict[str, Any], Body()], rt: Runtime, principal: Principal
-) -> dict[str, Any]:
-    """Without saving: the diff against the set in force and how many running clocks a recomputation would move
-    (`would_move`) out of `open_clocks` (`would_skip`: paused clocks it leaves alone)."""
+    data: Annotated[documents.SlaPolicyDocument, Body()], rt: Runtime, principal: Principal
+) -> documents.SlaPolicyPreview:
     return await policies.preview(rt, principal, data)
 
 
-@get("/api/admin/sla-policies/versions")
-async def sla_policy_versions(rt: Runtime, principal: Principal) -> dict[str, Any]:
-    """Every version, newest first: who made it, when, why, and whether its recomputation finished."""
+@get(
+    "/api/admin/sla-policies/versions",
+    **operation(
+        "listSlaPolicyVersions",
+        "admin",
+        roles=ADMINS,
+        summary="Every stored SLA policy version, newest first",
+        description="Who made it, when, why, and whether its recomputation finished.",
+    ),
+)
+async def sla_policy_versions(rt: Runtime, principal: Principal) -> documents.SlaPolicyVersionList:
     return await policies.versions(rt, principal)
 
 
-@get("/api/admin/sla-policies/versions/{number:int}")
-async def sla_policy_version(number: int, rt: Runtime, principal: Principal) -> dict[str, Any]:
+@get(
+    "/api/admin/sla-policies/versions/{number:int}",
+    **operation("getSlaPolicyVersion", "admin", roles=ADMINS, summary="One stored SLA policy version"),
+)
+async def sla_policy_version(number: int, rt: Runtime, principal: Principal) -> documents.SlaPolicySet:
     return await policies.version(rt, principal, number)
 
 
-@get("/api/admin/accounts")
+@get(
+    "/api/admin/accounts",
+    **operation(
+        "listAccounts",
+        "admin",
+        roles=ADMINS,
+        summary="Staff and integration accounts, by username",
+        description="`q` matches any part of the username or display name. `locked_seconds`: how long the account "
+        "must still wait after failed sign-ins (0: not locked).",
+    ),
+)
 async def list_accounts(
     rt: Runtime,
     principal: Principal,
@@ -72,34 +127,85 @@ async def list_accounts(
     role: str | None = None,
     active: bool | None = None,
     limit: int = 200,
-) -> dict[str, Any]:
-    """Accounts by username; `q` matches any part of the username or display name. `locked_seconds`: how long
-    the account must still wait after failed sign-ins (0: not locked)."""
+) -> accounts.AccountList:
     return await accounts.listing(rt, principal, q=q, role=role, active=active, limit=limit)
 
 
-@post("/api/admin/accounts", status_code=201)
+@post(
+    "/api/admin/accounts",
+    status_code=201,
+    **operation(
+        "createAccount",
+        "admin",
+        roles=ADMINS,
+        summary="Create an account",
+        description="`username`, `role`, `display_name`, `unit` for a handler, `channel` for an integration. "
+        "Without `password` the answer carries a one-time `password`, shown only here, changed at first sign-in.",
+    ),
+)
 async def create_account(
     data: Annotated[accounts.AccountNew, Body()], rt: Runtime, principal: Principal
-) -> dict[str, Any]:
-    """A new account (`username`, `role`, `display_name`, `unit` for a handler, `channel` for an integration).
-    Without `password` the answer carries a one-time `password`, shown only here, changed at first sign-in."""
+) -> accounts.Account:
     return await accounts.create(rt, principal, data)
 
 
-@post("/api/admin/accounts/{username:str}/reset-password", status_code=200)
-async def reset_password(username: str, rt: Runtime, principal: Principal) -> dict[str, Any]:
-    """A one-time password, shown only in this answer; the account must change it at its next sign-in."""
+@patch(
+    "/api/admin/accounts/{username:str}",
+    **operation(
+        "updateAccount",
+        "admin",
+        roles=ADMINS,
+        summary="Change an account: active, role, unit, channel, display name",
+        description="Takes effect on the account's open sessions at once: they must sign in again.",
+    ),
+)
+async def change_account(
+    username: str, data: Annotated[accounts.AccountChange, Body()], rt: Runtime, principal: Principal
+) -> accounts.AccountView:
+    return await accounts.change(rt, principal, username, data)
+
+
+@post(
+    "/api/admin/accounts/{username:str}/reset-password",
+    status_code=200,
+    **operation(
+        "resetAccountPassword",
+        "admin",
+        roles=ADMINS,
+        summary="Give an account a one-time password",
+        description="Shown only in this answer; the account must change it at its next sign-in.",
+    ),
+)
+async def reset_password(username: str, rt: Runtime, principal: Principal) -> accounts.PasswordReset:
     return await accounts.reset_password(rt, principal, username)
 
 
-@post("/api/admin/accounts/{username:str}/unlock", status_code=200)
-async def unlock_account(username: str, rt: Runtime, principal: Principal) -> dict[str, Any]:
-    """Forget the account's failed sign-ins (the throttle's wait ends now)."""
+@post(
+    "/api/admin/accounts/{username:str}/unlock",
+    status_code=200,
+    **operation(
+        "unlockAccount",
+        "admin",
+        roles=ADMINS,
+        summary="Forget an account's failed sign-ins",
+        description="The sign-in throttle's wait ends now.",
+    ),
+)
+async def unlock_account(username: str, rt: Runtime, principal: Principal) -> accounts.Unlocked:
     return await accounts.unlock(rt, principal, username)
 
 
-@get("/api/admin/events")
+@get(
+    "/api/admin/events",
+    **operation(
+        "listAdminEvents",
+        "admin",
+        roles=ADMINS,
+        summary="Administrators' changes, newest first",
+        description="Actor, time, what (`account.create`...; `what` filters by prefix), subject, before, after. "
+        "Page with `before_id` (the last `id` seen).",
+    ),
+)
 async def list_admin_events(
     rt: Runtime,
     principal: Principal,
@@ -107,46 +213,71 @@ async def list_admin_events(
     subject: str | None = None,
     before_id: int | None = None,
     limit: int = 50,
-) -> dict[str, Any]:
-    """Administrators' changes, newest first: actor, time, what (`account.create`...), subject, before, after."""
+) -> admin_events.AdminEventPage:
     return await admin_events.recent(rt, principal, what_prefix=what, subject=subject, before_id=before_id, limit=limit)
 
 
-@get("/api/admin/routing-rules")
-async def list_routing_rules(rt: Runtime, principal: Principal) -> dict[str, Any]:
-    """The routing rules in the order the router tries them (the first that matches decides)."""
+@get(
+    "/api/admin/routing-rules",
+    **operation(
+        "listRoutingRules",
+        "admin",
+        roles=ADMINS,
+        summary="The routing rules, in the order the router tries them",
+        description="The first rule that matches decides.",
+    ),
+)
+async def list_routing_rules(rt: Runtime, principal: Principal) -> routing_admin.RoutingRuleList:
     return routing_admin.rules(rt, principal)
 
 
-@get("/api/admin/routing-test")
+@get(
+    "/api/admin/routing-test",
+    **operation(
+        "testRouting",
+        "admin",
+        roles=ADMINS,
+        summary="Where the live router sends a category and territory",
+        description="The unit, the reason and the rule that fired, exactly as intake would route.",
+    ),
+)
 async def test_routing(
     rt: Runtime, principal: Principal, category: str | None = None, territory: str | None = None
-) -> dict[str, Any]:
-    """Where the live router sends a category and territory, and the rule that fired."""
+) -> routing_admin.RoutingTrial:
     return routing_admin.test(rt, principal, category, territory)
 
 
-@get("/api/admin/calendar")
-async def calendar_overview(rt: Runtime, principal: Principal) -> dict[str, Any]:
-    """The working calendar in force: years with official data, whole-year overrides, local exceptions, office
-    hours (loaded from config/data/calendar.toml)."""
+@get(
+    "/api/admin/calendar",
+    **operation(
+        "getCalendar",
+        "admin",
+        roles=ADMINS,
+        summary="The working calendar in force",
+        description="Years with official data, whole-year overrides, local exceptions, office hours (loaded from "
+        "config/data/calendar.toml).",
+    ),
+)
+async def calendar_overview(rt: Runtime, principal: Principal) -> calendar_admin.CalendarOverview:
     return calendar_admin.overview(rt, principal)
 
 
-@post("/api/admin/calendar/exception-preview", status_code=200)
+@post(
+    "/api/admin/calendar/exception-preview",
+    status_code=200,
+    **operation(
+        "previewCalendarException",
+        "admin",
+        roles=ADMINS,
+        summary="What a local calendar exception would do, without saving it",
+        description="How many running clocks' deadlines a local exception (`date`, `working`, `reason`) would "
+        "move, and the first of them (ticket, clock, due now, due with the exception).",
+    ),
+)
 async def preview_calendar_exception(
     data: Annotated[calendar_admin.ExceptionPreview, Body()], rt: Runtime, principal: Principal
-) -> dict[str, Any]:
-    """Without saving: how many running clocks' deadlines a local exception (`date`, `working`, `reason`) would
-    move, and the first of them (ticket, clock, due now, due with the exception)."""
+) -> calendar_admin.CalendarExceptionEffect:
     return await calendar_admin.preview_exception(rt, principal, data)
-
-
-@patch("/api/admin/accounts/{username:str}")
-async def change_account(
-    username: str, data: Annotated[accounts.AccountChange, Body()], rt: Runtime, principal: Principal
-) -> dict[str, Any]:
-    return await accounts.change(rt, principal, username, data)
 
 
 ROUTES = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -14,15 +13,7 @@ from hotline.errors import InvalidInput, NotFound
 from hotline.infra.runtime import Runtime
 from hotline.tickets import announcer, citizen, intake
 from hotline.web import ratelimit
-
-STATUS_ZH = {
-    "pending_dispatch": "待派单",
-    "dispatched": "已派单",
-    "in_progress": "办理中",
-    "return_requested": "办理中",
-    "replied": "已答复",
-    "closed": "已办结",
-}
+from hotline.web.contract import operation
 
 
 class PublicTicketIn(msgspec.Struct):
@@ -55,10 +46,22 @@ async def _web_principal(rt: Runtime) -> Principal:
     return Principal(row["id"], "public-web", "integration", "网上受理", channel="web")
 
 
-@post("/public/tickets", status_code=201)
+@post(
+    "/public/tickets",
+    status_code=201,
+    **operation(
+        "submitPublicTicket",
+        "public",
+        public=True,
+        summary="A citizen's case from the web form",
+        description="Checked as the form is (a Chinese mobile or a landline with its area code; the honeypot field "
+        "`website` left empty) and rate-limited per client address. The answer gives the number to follow the "
+        "case by, with the last four digits of the phone.",
+    ),
+)
 async def submit(
     data: Annotated[PublicTicketIn, Body()], request: Request[Any, Any, Any], rt: Runtime
-) -> dict[str, Any]:
+) -> citizen.PublicSubmission:
     await ratelimit.hit(
         rt.redis, "public-submit", _client(request), max(1, rt.settings.public_rate_limit_per_minute // 6)
     )
@@ -83,47 +86,32 @@ async def submit(
     result = await intake.create_ticket(rt, principal, ticket_in, idempotency_key=None)
     number = await rt.pool.fetchval("SELECT number FROM tickets WHERE id = $1", result.ticket_id)
     announcer.announce(rt, result, number)  # as every channel's new ticket: near steps armed, the feed told
-    return {
-        "number": number,
-        "message": "已受理，请凭受理编号和手机号后四位查询办理进度",
-        **await citizen.submitted(rt, number),
-    }
+    return await citizen.submitted(rt, number)
 
 
-@get("/public/tickets/{number:str}")
-async def progress(number: str, request: Request[Any, Any, Any], rt: Runtime, phone_tail: str = "") -> dict[str, Any]:
+@get(
+    "/public/tickets/{number:str}",
+    **operation(
+        "getPublicProgress",
+        "public",
+        public=True,
+        summary="A case's progress, for the citizen who gave its phone number",
+        description="`phone_tail`: the last 4 digits of the caller's phone. Status, unit name, dates, the reply and "
+        "the timeline; nothing personal. An unknown number and a wrong tail get the same 404. Rate-limited per "
+        "client address.",
+    ),
+)
+async def progress(
+    number: str, request: Request[Any, Any, Any], rt: Runtime, phone_tail: str = ""
+) -> citizen.PublicProgress:
     await ratelimit.hit(rt.redis, "public-check", _client(request), rt.settings.public_rate_limit_per_minute)
     if len(phone_tail) != 4 or not phone_tail.isdigit():
         raise InvalidInput("phone_tail is the last 4 digits of the caller's phone", fields={"phone_tail": "4 digits"})
-    row = await rt.pool.fetchrow(
-        """SELECT number, status, closure, unit, kind, category, received_at, replied_at, closed_at, reply_content,
-                  reply_outcome, answer
-           FROM tickets WHERE number = $1 AND caller_phone_tail = $2""",
-        number,
-        phone_tail,
-    )
-    if row is None:
+    found = await citizen.progress(rt, number, phone_tail)
+    if found is None:
         # The same answer for an unknown number and a wrong tail: the page reveals nothing to a guesser.
         raise NotFound("no ticket with that number and phone tail")
-    iso = lambda v: v.isoformat() if v else None  # noqa: E731
-    return {
-        "number": row["number"],
-        "status": row["status"],
-        "status_text": STATUS_ZH[row["status"]],
-        "closure": row["closure"],
-        "kind": row["kind"],
-        "category": row["category"],
-        "unit_name": rt.names.units.get(row["unit"]) if row["unit"] else None,
-        "received_at": iso(row["received_at"]),
-        "replied_at": iso(row["replied_at"]),
-        "closed_at": iso(row["closed_at"]),
-        "reply": row["reply_content"] if row["reply_content"] is not None else row["answer"],
-        "reply_outcome": row["reply_outcome"],
-        "checked_at": (checked := datetime.now(UTC)).isoformat(),
-        # In the calendar's zone and the timeline's format: the phone's own clock and locale may be anything.
-        "checked_at_text": checked.astimezone(rt.calendar.tz).strftime("%Y-%m-%d %H:%M:%S"),
-        **await citizen.progress(rt, row["number"]),
-    }
+    return found
 
 
 ROUTES = [submit, progress]

@@ -28,7 +28,7 @@ async def admin_page(request: Request[Any, Any, Any], rt: Runtime) -> Response[A
         channels=sorted(names.channels.items()),
         categories=sorted(names.categories.items()),
         territories=sorted(names.territories.items()),
-        rules=routing_admin.rules(rt, ctx["user"])["items"],
+        rules=routing_admin.rules(rt, ctx["user"]).items,
         bureau_template=BUREAU_TEMPLATE,
         sla_names={
             "channel": dict(names.channels),

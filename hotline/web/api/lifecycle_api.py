@@ -8,12 +8,13 @@ No `from __future__ import annotations` here: the routes are made in a loop, and
 """
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, NamedTuple
 
 from litestar import Request, Response, post
 from litestar.exceptions import ClientException, HTTPException
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi.spec import Example
+from litestar.openapi.spec import Example, Operation, RequestBody
 from litestar.params import Body
 
 from hotline.auth.tokens import Principal
@@ -118,6 +119,15 @@ DOCS: dict[str, Doc] = {
 }
 
 
+@dataclass
+class OptionalBodyOperation(Operation):
+    """An operation whose body may be left out: Litestar documents every body as required."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.request_body, RequestBody):
+            self.request_body.required = False
+
+
 def invalid_json_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """A body that is not JSON at all is bad input (422 naming `body`), as a body of the wrong shape is; any other
     client error is answered as everywhere else."""
@@ -152,6 +162,7 @@ def _route(name: str, action: Action, doc: Doc) -> HTTPRouteHandler:
     return post(
         f"/api/tickets/{{number:str}}/{name}",
         status_code=200,
+        operation_class=OptionalBodyOperation if empty else Operation,
         exception_handlers={HTTPException: invalid_json_handler},
         **operation(
             doc.operation_id,

@@ -87,9 +87,6 @@ CREATE_TICKET["responses"] = {
         ResponseHeader(
             name="Location", description="The new ticket: /api/tickets/{number} (on 201)", documentation_only=True
         ),
-        ResponseHeader(
-            name="Idempotent-Replay", description="`true` on a replay (200)", required=False, documentation_only=True
-        ),
     ],
     response_description="The ticket made (201), routed to its unit when a rule matched",
     **CREATE_TICKET,

@@ -125,8 +125,11 @@ def refuse_nul(body: Body) -> None:
 
 
 def decode(body_type: type[Body], raw: bytes) -> Body:
-    """A body from JSON bytes, for callers outside HTTP (scripts, the demo data, tests): msgspec's own strict
-    decoding; its errors are raised as they are (the API's bodies are decoded and refused by Litestar)."""
-    body = msgspec.json.decode(raw or b"{}", type=body_type)
+    """A body from JSON bytes, for callers outside HTTP (scripts, the demo data, tests), decoded strictly by msgspec;
+    bad input is an InvalidInput with msgspec's message (the API's bodies are decoded and refused by Litestar)."""
+    try:
+        body = msgspec.json.decode(raw or b"{}", type=body_type)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise InvalidInput(f"invalid {body_type.__name__}: {exc}", fields={"body": str(exc)}) from exc
     refuse_nul(body)
     return body

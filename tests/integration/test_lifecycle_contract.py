@@ -236,3 +236,15 @@ async def test_the_main_operations_carry_examples_from_the_demo_data(document, a
         body = document["paths"][f"/api/tickets/{{number}}/{name}"]["post"]["requestBody"]["content"]
         example = body["application/json"]["schema"]["examples"][0]
         msgspec.convert(example, lifecycle.ACTIONS[name].body)  # a valid body of that action
+
+
+async def test_scripts_pass_json_bytes_and_get_plain_values(runtime, api):
+    from hotline.errors import InvalidInput
+
+    n = (await api.create("agent"))["number"]
+    handler = await principal(runtime, H)
+    with pytest.raises(InvalidInput) as refused:
+        await lifecycle.perform(runtime, handler, n, "return", b'{"reason": 5}')
+    assert refused.value.fields == {"body": "Expected `str`, got `int` - at `$.reason`"}
+    t = await lifecycle.perform(runtime, handler, n, "sign", b"")
+    assert t["status"] == "in_progress" and t["caller"]["name"] == "张先生"

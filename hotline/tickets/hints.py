@@ -60,7 +60,7 @@ async def hints(
         if phone or text:
             duplicates = await _duplicates(conn, phone, category, territory, text, found_plates, now)
     earlier_json = [ticket_service.serialize(r, principal, rt) for r in earlier]
-    dup_json = [
+    dup_json: list[Any] = [
         ticket_service.serialize(
             r,
             principal,
@@ -78,7 +78,7 @@ async def hints(
         )
         for r in duplicates
     ]
-    return shapes.Hints(earlier_json, dup_json, found_plates)  # type: ignore[arg-type]
+    return shapes.Hints(earlier_json, dup_json, found_plates)  # serialize() with extra fields: DuplicateTicket
 
 
 async def _duplicates(

@@ -16,6 +16,7 @@ from hotline.errors import InvalidInput
 from hotline.infra.runtime import Runtime
 from hotline.infra.sql import load
 from hotline.tickets import queries as ticket_service
+from hotline.tickets import shapes
 from hotline.vocab import CALLBACK_ROLES
 
 PLATE = re.compile(
@@ -39,7 +40,7 @@ async def hints(
     territory: str | None,
     text: str | None,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> shapes.Hints:
     principal.require(*sorted(CALLBACK_ROLES))
     now = now or datetime.now(UTC)
     phone = (phone or "").replace(" ", "").replace("-", "") or None
@@ -59,21 +60,25 @@ async def hints(
         if phone or text:
             duplicates = await _duplicates(conn, phone, category, territory, text, found_plates, now)
     earlier_json = [ticket_service.serialize(r, principal, rt) for r in earlier]
-    dup_json = []
-    for r in duplicates:
-        item = ticket_service.serialize(r, principal, rt)
-        item["similarity"] = round(float(r["similarity"]), 3)
-        item["reasons"] = [
-            reason
-            for reason, hit in (
-                ("same_phone", r["same_phone"]),
-                ("same_plate", r["same_plate"]),
-                ("similar_text", r["similarity"] >= MIN_SIMILARITY),
-            )
-            if hit
-        ]
-        dup_json.append(item)
-    return {"earlier": earlier_json, "duplicates": dup_json, "plates": found_plates}
+    dup_json: list[Any] = [
+        ticket_service.serialize(
+            r,
+            principal,
+            rt,
+            similarity=round(float(r["similarity"]), 3),
+            reasons=[
+                reason
+                for reason, hit in (
+                    ("same_phone", r["same_phone"]),
+                    ("same_plate", r["same_plate"]),
+                    ("similar_text", r["similarity"] >= MIN_SIMILARITY),
+                )
+                if hit
+            ],
+        )
+        for r in duplicates
+    ]
+    return shapes.Hints(earlier_json, dup_json, found_plates)  # serialize() with extra fields: DuplicateTicket
 
 
 async def _duplicates(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from hotline.auth.tokens import Principal
 from hotline.errors import Conflict, Forbidden, NotFound, StaleVersion, TicketNotFound, TransitionNotAllowed
@@ -19,13 +20,14 @@ from hotline.infra import live
 from hotline.infra import queue as jobs
 from hotline.infra.runtime import Runtime
 from hotline.infra.sql import load
+from hotline.tickets import bodies, shapes
 from hotline.tickets import queries as ticket_service
 from hotline.tickets.actions import ACTIONS, Action, Ctx, allowed_actions
-from hotline.tickets.bodies import Body, decode_body
+from hotline.tickets.bodies import Body, refuse_nul
 
 _INSERT_EVENT = load(__file__, "insert_event")
 
-__all__ = ["ACTIONS", "allowed_actions", "decode_body", "perform"]
+__all__ = ["ACTIONS", "act", "allowed_actions", "perform"]
 
 # --- execution -----------------------------------------------------------------------------------------------------
 
@@ -56,25 +58,42 @@ def projection_updates(updates: dict[str, Any]) -> dict[str, Any]:
     return dict(updates)
 
 
-async def perform(
-    rt: Runtime, principal: Principal, number: str, name: str, raw_body: bytes, now: datetime | None = None
-) -> dict[str, Any]:
-    act = ACTIONS.get(name)
-    if act is None:
+async def act(
+    rt: Runtime, principal: Principal, number: str, name: str, body: Body, now: datetime | None = None
+) -> shapes.Ticket:
+    """Perform action `name` with its decoded body (the API's routes: Litestar decoded and validated it, and the
+    route's guard admitted the role; both are checked again here, as every caller of the service gets them)."""
+    action = ACTIONS.get(name)
+    if action is None:
         raise NotFound(f"no action {name!r}; actions: {', '.join(ACTIONS)}")
-    body = decode_body(act.body, raw_body)
-    if principal.role not in act.roles:
-        raise Forbidden(f"role {principal.role} may not {name} (allowed: {', '.join(sorted(act.roles))})")
+    if not isinstance(body, action.body):
+        raise TypeError(f"{name} takes a {action.body.__name__}, not a {type(body).__name__}")
+    refuse_nul(body)
+    if principal.role not in action.roles:
+        raise Forbidden(f"role {principal.role} may not {name} (allowed: {', '.join(sorted(action.roles))})")
     now = now or datetime.now(UTC)
     try:
-        return await _perform(rt, principal, number, name, act, body, now)
+        return await _perform(rt, principal, number, name, action, body, now)
     except asyncpg.DeadlockDetectedError as exc:
         raise Conflict("another action changed these tickets at the same moment; reload and try again") from exc
 
 
-async def _perform(
-    rt: Runtime, principal: Principal, number: str, name: str, act: Action, body: Body, now: datetime
+async def perform(
+    rt: Runtime, principal: Principal, number: str, name: str, body: Body | bytes, now: datetime | None = None
 ) -> dict[str, Any]:
+    """The same for callers outside HTTP (scripts, the demo data, tests): the body may be JSON bytes, decoded by
+    the action's Struct; the ticket comes back as plain JSON values."""
+    action = ACTIONS.get(name)
+    if action is None:
+        raise NotFound(f"no action {name!r}; actions: {', '.join(ACTIONS)}")
+    decoded = bodies.decode(action.body, body) if isinstance(body, bytes) else body
+    result: dict[str, Any] = msgspec.to_builtins(await act(rt, principal, number, name, decoded, now))
+    return result
+
+
+async def _perform(
+    rt: Runtime, principal: Principal, number: str, name: str, action: Action, body: Body, now: datetime
+) -> shapes.Ticket:
     async with rt.pool.acquire() as conn:
         async with conn.transaction():
             clause, params = ticket_service.scope_clause(principal, 2)
@@ -92,7 +111,7 @@ async def _perform(
                     ticket_status=ticket["status"],
                     allowed_actions=allowed,
                 )
-            if ticket["status"] not in act.statuses:
+            if ticket["status"] not in action.statuses:
                 raise TransitionNotAllowed(
                     f"cannot {name} a ticket that is {ticket['status']}",
                     ticket_status=ticket["status"],
@@ -107,7 +126,7 @@ async def _perform(
             c = Ctx(rt, conn, principal, now, ticket, assignment, body)
             c.event_assignment_id = ticket["current_assignment_id"]
             try:
-                await act.run(c)
+                await action.run(c)
             except Conflict as exc:
                 exc.extra.setdefault("allowed_actions", allowed)
                 exc.extra.setdefault("ticket_status", ticket["status"])

@@ -19,6 +19,7 @@ from hotline.escalation import clocks as clock_view
 from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
 from hotline.infra.sql import load
+from hotline.tickets import shapes
 from hotline.vocab import OPEN_STATUSES, STATUSES
 
 TICKET_COLUMNS = """t.id, t.number, t.status, t.closure, t.channel, t.kind, t.category, t.territory, t.title,
@@ -47,50 +48,56 @@ def scope_clause(principal: Principal, param_index: int) -> tuple[str, list[Any]
     return "TRUE", []
 
 
-def serialize(row: asyncpg.Record | dict[str, Any], principal: Principal, rt: Runtime) -> dict[str, Any]:
+def serialize(row: asyncpg.Record | dict[str, Any], principal: Principal, rt: Runtime, **extra: Any) -> shapes.Ticket:
+    """A ticket row as the API sends it. `extra` fields make the subclass that carries them (a duplicate's
+    similarity and reasons); built directly, with no second conversion pass (POST /api/tickets is the hot path)."""
     phone = row["caller_phone"]
-    loc = {"lat": row["lat"], "lng": row["lng"]} if row["lat"] is not None else None
-    return {
-        "number": row["number"],
-        "status": row["status"],
-        "closure": row["closure"],
-        "channel": row["channel"],
-        "kind": row["kind"],
-        "category": row["category"],
-        "territory": row["territory"],
-        "title": row["title"],
-        "content": row["content"],
-        "caller": {"name": row["caller_name"], "phone": phone if principal.sees_phone else mask_phone(phone)},
-        "urgent": row["urgent"],
-        "address": row["address"],
-        "location": loc,
-        "external_ref": row["external_ref"],
-        "external_due_at": _iso(row["external_due_at"]),
+    routing = row["routing"]
+    unit = row["unit"]
+    reply_content = row["reply_content"]
+    cls = shapes.DuplicateTicket if extra else shapes.Ticket
+    return cls(
+        number=row["number"],
+        status=row["status"],
+        closure=row["closure"],
+        channel=row["channel"],
+        kind=row["kind"],
+        category=row["category"],
+        territory=row["territory"],
+        title=row["title"],
+        content=row["content"],
+        caller=shapes.CallerView(row["caller_name"], phone if principal.sees_phone else mask_phone(phone)),
+        urgent=row["urgent"],
+        address=row["address"],
+        location=shapes.LocationView(row["lat"], row["lng"]) if row["lat"] is not None else None,
+        external_ref=row["external_ref"],
+        external_due_at=_iso(row["external_due_at"]),
         # A transfer's receipt upstream (the citizen's call to 12345), from which its upstream deadline runs.
-        "upstream_received_at": _iso(row["upstream_received_at"]),
-        "unit": row["unit"],
-        "unit_name": rt.names.units.get(row["unit"]) if row["unit"] else None,
-        "routing": row["routing"],
-        "merged_into": row["merged_into_number"],
-        "reply": (
-            {"content": row["reply_content"], "outcome": row["reply_outcome"], "at": _iso(row["replied_at"])}
-            if row["reply_content"] is not None
+        upstream_received_at=_iso(row["upstream_received_at"]),
+        unit=unit,
+        unit_name=rt.names.units.get(unit) if unit else None,
+        routing=(
+            shapes.RoutingDecision(routing.get("unit"), routing.get("rule_id"), routing.get("reason"))
+            if routing is not None
             else None
         ),
-        "answer": row["answer"],
-        "reopen_count": row["reopen_count"],
-        "suspended": row["suspended_at"] is not None,
-        "version": row["version"],
-        "received_at": _iso(row["received_at"]),
-        "created_at": _iso(row["created_at"]),
-        "updated_at": _iso(row["updated_at"]),
-        "closed_at": _iso(row["closed_at"]),
-        "deadlines": {
-            "sign": _iso(row["sign_due_at"]),
-            "reply": _iso(row["reply_due_at"]),
-            "callback": _iso(row["callback_due_at"]),
-        },
-    }
+        merged_into=row["merged_into_number"],
+        reply=(
+            shapes.ReplyView(reply_content, row["reply_outcome"], _iso(row["replied_at"]))
+            if reply_content is not None
+            else None
+        ),
+        answer=row["answer"],
+        reopen_count=row["reopen_count"],
+        suspended=row["suspended_at"] is not None,
+        version=row["version"],
+        received_at=_iso(row["received_at"]),
+        created_at=_iso(row["created_at"]),
+        updated_at=_iso(row["updated_at"]),
+        closed_at=_iso(row["closed_at"]),
+        deadlines=shapes.Deadlines(_iso(row["sign_due_at"]), _iso(row["reply_due_at"]), _iso(row["callback_due_at"])),
+        **extra,
+    )
 
 
 async def fetch_row(conn: Conn, principal: Principal, number: str) -> asyncpg.Record:
@@ -126,72 +133,89 @@ PUBLIC_PAYLOAD = {
 }
 
 
-def public_event(e: asyncpg.Record) -> dict[str, Any]:
+def public_event(e: asyncpg.Record) -> shapes.Event:
     payload = e["payload"]
-    return {
-        "action": e["action"],
-        "at": e["at"].isoformat(),
-        "status_before": e["status_before"],
-        "status_after": e["status_after"],
-        "version": e["version"],
-        **{("to_unit" if k == "unit" else k): payload[k] for k in PUBLIC_PAYLOAD.get(e["action"], ()) if k in payload},
-    }
+    return shapes.event(
+        {
+            "action": e["action"],
+            "at": e["at"].isoformat(),
+            "status_before": e["status_before"],
+            "status_after": e["status_after"],
+            "version": e["version"],
+        },
+        {("to_unit" if k == "unit" else k): payload[k] for k in PUBLIC_PAYLOAD.get(e["action"], ()) if k in payload},
+    )
 
 
-async def detail(rt: Runtime, principal: Principal, number: str, now: datetime | None = None) -> dict[str, Any]:
+def staff_event(e: asyncpg.Record) -> shapes.Event:
+    return shapes.event(
+        {
+            "action": e["action"],
+            "at": e["at"].isoformat(),
+            "actor": e["actor"],
+            "role": e["role"],
+            "unit": e["unit"],
+            "status_before": e["status_before"],
+            "status_after": e["status_after"],
+            "version": e["version"],
+        },
+        # The payload's own fields follow, but never over the event's: a dispatch's target unit is `to_unit`.
+        {("to_unit" if k == "unit" else k): v for k, v in e["payload"].items() if k not in EVENT_FIELDS},
+    )
+
+
+async def detail_view(
+    rt: Runtime, principal: Principal, number: str, now: datetime | None = None
+) -> shapes.TicketDetail:
+    """A ticket with its timeline, assignments and current clocks (GET /api/tickets/{number})."""
     now = now or datetime.now(UTC)
     async with rt.pool.acquire() as conn:
         row = await fetch_row(conn, principal, number)
         events = await conn.fetch(EVENTS_SQL, row["id"])
         assignments = await conn.fetch(ASSIGNMENTS_SQL, row["id"])
         clocks = await conn.fetch(CLOCKS_SQL, row["id"])
-    body = serialize(row, principal, rt)
     if principal.role == "integration":
-        body["events"] = [public_event(e) for e in events if e["action"] not in INTERNAL_ACTIONS]
+        timeline = [public_event(e) for e in events if e["action"] not in INTERNAL_ACTIONS]
     else:
-        body["events"] = [
-            {
-                "action": e["action"],
-                "at": e["at"].isoformat(),
-                "actor": e["actor"],
-                "role": e["role"],
-                "unit": e["unit"],
-                "status_before": e["status_before"],
-                "status_after": e["status_after"],
-                "version": e["version"],
-                # The payload's own fields follow, but never over the event's: a dispatch's target unit is `to_unit`.
-                **{("to_unit" if k == "unit" else k): v for k, v in e["payload"].items() if k not in EVENT_FIELDS},
-            }
-            for e in events
-        ]
-    by_assignment: dict[int, list[dict[str, Any]]] = {}
+        timeline = [staff_event(e) for e in events]
+    by_assignment: dict[int, list[shapes.ClockView]] = {}
     for c in clocks:
         by_assignment.setdefault(c["assignment_id"], []).append(
-            clock_view.view(dict(c), rt.calendar, now, list(c["steps"]))
+            shapes.ClockView(**clock_view.view(dict(c), rt.calendar, now, list(c["steps"])))
         )
-    body["assignments"] = [
-        {
-            "seq": a["seq"],
-            "unit": a["unit"],
-            "unit_name": rt.names.units.get(a["unit"]),
-            "origin": a["origin"],
-            "started_at": _iso(a["started_at"]),
-            "signed_at": _iso(a["signed_at"]),
-            "replied_at": _iso(a["replied_at"]),
-            "returned_at": _iso(a["returned_at"]),
-            "return_reason": None if principal.role == "integration" else a["return_reason"],
-            "return_proper": a["return_proper"],
-            "ended_at": _iso(a["ended_at"]),
-            "end_reason": a["end_reason"],
-            "charged": a["charged"],
-            "current": a["id"] == row["current_assignment_id"],
-            "clocks": by_assignment.get(a["id"], []),
-        }
+    views = [
+        shapes.AssignmentView(
+            seq=a["seq"],
+            unit=a["unit"],
+            unit_name=rt.names.units.get(a["unit"]),
+            origin=a["origin"],
+            started_at=_iso(a["started_at"]),
+            signed_at=_iso(a["signed_at"]),
+            replied_at=_iso(a["replied_at"]),
+            returned_at=_iso(a["returned_at"]),
+            return_reason=None if principal.role == "integration" else a["return_reason"],
+            return_proper=a["return_proper"],
+            ended_at=_iso(a["ended_at"]),
+            end_reason=a["end_reason"],
+            charged=a["charged"],
+            current=a["id"] == row["current_assignment_id"],
+            clocks=by_assignment.get(a["id"], []),
+        )
         for a in assignments
     ]
-    current = [c for a in body["assignments"] if a["current"] for c in a["clocks"]]
-    body["clocks"] = {c["clock"]: c for c in current}
-    return body
+    current = [c for a in views if a.current for c in a.clocks]
+    return shapes.TicketDetail(
+        **msgspec.structs.asdict(serialize(row, principal, rt)),
+        events=timeline,
+        assignments=views,
+        clocks={c.clock: c for c in current},
+    )
+
+
+async def detail(rt: Runtime, principal: Principal, number: str, now: datetime | None = None) -> dict[str, Any]:
+    """The same as plain JSON values, for the console's pages."""
+    result: dict[str, Any] = msgspec.to_builtins(await detail_view(rt, principal, number, now))
+    return result
 
 
 class ListQuery(msgspec.Struct):
@@ -294,7 +318,7 @@ def _order_after_cursor(query: ListQuery, where: _Where) -> str:
     return "t.created_at DESC, t.id DESC"
 
 
-async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> dict[str, Any]:
+async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> shapes.TicketPage:
     _check(query)
     where = _filters(principal, query)
     order = _order_after_cursor(query, where)
@@ -310,4 +334,4 @@ async def list_tickets(rt: Runtime, principal: Principal, query: ListQuery) -> d
         last = rows[-1]
         key = last["reply_due_at"] if query.sort == "due" else last["created_at"]
         next_cursor = inputs.encode_cursor(key, last["id"])
-    return {"items": [serialize(r, principal, rt) for r in rows], "next_cursor": next_cursor}
+    return shapes.TicketPage([serialize(r, principal, rt) for r in rows], next_cursor)

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from hotline.tickets.shapes import RuleView
+
 BUREAU_TEMPLATE = "{territory}-bureau"
 
 
@@ -33,12 +35,13 @@ class Decision:
 
 def rule_view(rule: RuleRow) -> dict[str, Any]:
     """A rule as the API and console show it: "*" for any territory, the bureau template for the local bureau."""
-    return {
-        "id": rule.id,
-        "category": rule.category,
-        "territory": rule.territory or "*",
-        "unit": rule.unit or BUREAU_TEMPLATE,
-    }
+    view = rule_shape(rule)
+    return {"id": view.id, "category": view.category, "territory": view.territory, "unit": view.unit}
+
+
+def rule_shape(rule: RuleRow) -> RuleView:
+    """The same, typed (the routing explanation's `rule`)."""
+    return RuleView(rule.id, rule.category, rule.territory or "*", rule.unit or BUREAU_TEMPLATE)
 
 
 class Router:

@@ -117,6 +117,8 @@ def validation_handler(_: Request, exc: ValidationException) -> Response[Problem
     for item in extra:
         if isinstance(item, dict):
             message = str(item.get("message", "invalid"))
+            if item.get("key") == "data" and message == "'data'":  # Litestar's KeyError: no body was sent
+                message = "a JSON body is required"
             fields[_field_name(item.get("key"), message)] = message
     detail = "; ".join(f"{k}: {v}" for k, v in fields.items()) or str(exc.detail)
     return problem(422 if fields else 400, "Invalid input", detail, fields=fields)

@@ -11,7 +11,7 @@ from hotline.tickets.actions.assignments import (
     new_assignment,
 )
 from hotline.tickets.actions.table import MAX_UNANSWERED_CALLBACKS, Ctx, action
-from hotline.tickets.bodies import CallbackBody, CloseBody, MergeBody, ReasonBody, ReplyBody, UrgeBody
+from hotline.tickets.bodies import CallbackBody, CloseBody, MergeBody, RejectBody, ReplyBody, UrgeBody
 from hotline.vocab import CALLBACK_ROLES, DISPATCHING_ROLES, HANDLER, OPEN_STATUSES
 
 _MERGED_FROM_EVENT = load(__file__, "merged_from_event")
@@ -120,7 +120,7 @@ async def close(c: Ctx) -> None:
     "reject",
     CALLBACK_ROLES,
     {"pending_dispatch", "dispatched", "return_requested"},
-    ReasonBody,
+    RejectBody,
 )
 async def reject(c: Ctx) -> None:
     """不予受理."""

@@ -12,7 +12,7 @@ from hotline.tickets.actions.assignments import (
     running_reply_clock,
 )
 from hotline.tickets.actions.table import Ctx, action
-from hotline.tickets.bodies import DecideExtensionBody, ExtensionBody, NoteBody, ReasonBody
+from hotline.tickets.bodies import DecideExtensionBody, ExtensionBody, ResumeBody, SuspendBody
 from hotline.vocab import DISPATCHING_ROLES, HANDLER
 
 _DECIDE_EXTENSION_REQUEST = load(__file__, "decide_extension_request")
@@ -114,7 +114,7 @@ async def decide_extension(c: Ctx) -> None:
     }
 
 
-@action("suspend", DISPATCHING_ROLES, {"in_progress"}, ReasonBody)
+@action("suspend", DISPATCHING_ROLES, {"in_progress"}, SuspendBody)
 async def suspend(c: Ctx) -> None:
     """挂起: pause the reply clock (e.g. waiting on a court or another authority); no escalation while paused."""
     a = c.assignment
@@ -130,7 +130,7 @@ async def suspend(c: Ctx) -> None:
     c.payload = {"reason": c.body.reason, "remaining_seconds": paused.suspended_remaining_seconds}
 
 
-@action("resume", DISPATCHING_ROLES, {"in_progress"}, NoteBody)
+@action("resume", DISPATCHING_ROLES, {"in_progress"}, ResumeBody)
 async def resume(c: Ctx) -> None:
     """Resume a suspended ticket: the reply deadline is now plus the working time that was left."""
     a = c.assignment

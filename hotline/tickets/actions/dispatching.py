@@ -11,7 +11,7 @@ from hotline.tickets.actions.assignments import (
     upstream_breach,
 )
 from hotline.tickets.actions.table import Ctx, action
-from hotline.tickets.bodies import DecideReturnBody, DispatchBody, EmptyBody, NoteBody, ReasonBody
+from hotline.tickets.bodies import DecideReturnBody, DispatchBody, EmptyBody, NoteBody, ReturnBody
 from hotline.vocab import DISPATCHING_ROLES, HANDLER, OPEN_STATUSES, STAFF_ROLES
 
 
@@ -44,7 +44,7 @@ async def sign(c: Ctx) -> None:
     c.payload = {"on_time": c.now <= c.ticket["sign_due_at"] if c.ticket["sign_due_at"] else None}
 
 
-@action("return", {HANDLER}, {"dispatched", "in_progress"}, ReasonBody)
+@action("return", {HANDLER}, {"dispatched", "in_progress"}, ReturnBody)
 async def return_ticket(c: Ctx) -> None:
     """退单: the unit says the ticket is not theirs. Its clocks keep running until the dispatcher rules; a proper
     return stops them at the moment of this (the latest) return."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from litestar import get
 
@@ -12,9 +11,22 @@ from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
 from hotline.escalation import clocks
 from hotline.infra.runtime import Runtime
+from hotline.tickets.shapes import DeadlineExplanations, SlaPreview
+from hotline.web.contract import operation
 
 
-@get("/api/sla/deadlines")
+@get(
+    "/api/sla/deadlines",
+    **operation(
+        "getSlaDeadlines",
+        "reference",
+        summary="Preview the sign (签收) and reply (答复) deadlines a ticket received at an instant would get",
+        description=(
+            "In working time by the calendar (holidays, make-up workdays, office hours); `provisional` when the "
+            "calendar of that year is not yet published. `received_at` defaults to now."
+        ),
+    ),
+)
 async def deadlines(
     rt: Runtime,
     principal: Principal,
@@ -22,7 +34,7 @@ async def deadlines(
     kind: str = "complaint",
     urgent: bool = False,
     received_at: datetime | None = None,
-) -> dict[str, Any]:
+) -> SlaPreview:
     fields: dict[str, str] = {}
     if channel not in rt.names.channels:
         fields["channel"] = f"unknown channel {channel!r}"
@@ -43,13 +55,13 @@ async def deadlines(
     reply = clocks.compute(
         policies, rt.calendar, clock="reply", start=at, channel=channel, kind=kind, urgent=urgent
     ).deadline
-    return {
-        "received_at": at.isoformat(),
-        "sign": sign.due_at.isoformat(),
-        "reply": reply.due_at.isoformat(),
-        "provisional": sign.provisional or reply.provisional,
-        "explanation": {"sign": sign.explain(rt.calendar), "reply": reply.explain(rt.calendar)},
-    }
+    return SlaPreview(
+        received_at=at.isoformat(),
+        sign=sign.due_at.isoformat(),
+        reply=reply.due_at.isoformat(),
+        provisional=sign.provisional or reply.provisional,
+        explanation=DeadlineExplanations(sign=sign.explain(rt.calendar), reply=reply.explain(rt.calendar)),
+    )
 
 
 ROUTES = [deadlines]

@@ -7,22 +7,102 @@ from typing import Annotated, Any
 
 import asyncpg
 from litestar import Request, Response, get, post
+from litestar.datastructures import ResponseHeader
+from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter
 
 from hotline.auth.tokens import Principal
 from hotline.infra.runtime import Runtime
-from hotline.tickets import announcer, hints, intake
+from hotline.tickets import announcer, hints, intake, shapes
 from hotline.tickets import queries as ticket_service
-from hotline.tickets.routing import rule_view
-from hotline.web.api.deps import signed_in
+from hotline.tickets.routing import rule_shape
+from hotline.vocab import ADMIN, AGENT, CALLBACK_ROLES, INTEGRATION
+from hotline.web.contract import operation
+
+# From the demo data (hotline/ops/demo.py): a call to 96196 logged by the agent, and a case transferred by the
+# 12345 platform's integration account with its reference and upstream deadline.
+INTAKE_EXAMPLES = [
+    Example(
+        summary="A phone call to 96196, logged by the agent",
+        value={
+            "channel": "96196",
+            "kind": "complaint",
+            "category": "taxi",
+            "territory": "320612",
+            "title": "出租车拒载",
+            "content": "在万达广场打车，司机以交班为由拒载，车牌苏F12345。",
+            "caller": {"name": "张先生", "phone": "13812345678"},
+            "urgent": False,
+            "address": "通州区万达广场",
+        },
+    ),
+    Example(
+        summary="A case transferred from 12345 (integration-12345), with its upstream deadline",
+        value={
+            "channel": "12345",
+            "kind": "complaint",
+            "category": "road",
+            "territory": "320612",
+            "title": "道路坑洼影响通行",
+            "content": "南大街路段出现多处坑洼，雨天积水，电动车易摔倒。",
+            "caller": {"name": "李女士", "phone": "13912345678"},
+            "urgent": False,
+            "external_ref": "12345-20261130-00042",
+            "received_at": "2026-11-30T09:15:00+08:00",
+            "external_due_at": "2026-12-14T17:30:00+08:00",
+        },
+    ),
+]
+
+CREATE_TICKET = operation(
+    "createTicket",
+    "tickets",
+    roles=(AGENT, INTEGRATION, ADMIN),
+    summary="Take in a ticket (统一受理): a phone call or a transfer from 12345 / 12328 / 12319",
+    description=(
+        "Agents log phone calls (channel 96196); each platform's integration account transfers its cases on its "
+        "own channel, with `external_ref` (and optionally `received_at`, `external_due_at`). A transfer is "
+        "idempotent on (channel, external_ref), any submission on its `Idempotency-Key` header: a replay answers "
+        "200 with the ticket made earlier and `Idempotent-Replay: true`; a new ticket is 201 with `Location`."
+    ),
+)
+CREATE_TICKET["responses"] = {
+    **CREATE_TICKET["responses"],
+    200: ResponseSpec(
+        data_container=shapes.Ticket,
+        description=(
+            "A replay: this Idempotency-Key (or this transfer's channel and external_ref) made the ticket before; "
+            "the ticket made then, with the header `Idempotent-Replay: true`"
+        ),
+        generate_examples=False,
+    ),
+}
 
 
-@post("/api/tickets", status_code=201, guards=[signed_in])
+@post(
+    "/api/tickets",
+    status_code=201,
+    response_headers=[
+        ResponseHeader(
+            name="Location", description="The new ticket: /api/tickets/{number} (on 201)", documentation_only=True
+        ),
+    ],
+    response_description="The ticket made (201), routed to its unit when a rule matched",
+    **CREATE_TICKET,
+)
 async def create_ticket(
-    data: Annotated[intake.TicketIn, Body()],
+    data: Annotated[intake.TicketIn, Body(examples=INTAKE_EXAMPLES)],
     request: Request[Any, Any, Any],
-    idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key", required=False)] = None,
-) -> Response[dict[str, Any]]:
+    idempotency_key: Annotated[
+        str | None,
+        Parameter(
+            header="Idempotency-Key",
+            required=False,
+            description="1 to 200 characters; the same key with the same body replays the first answer",
+        ),
+    ] = None,
+) -> Response[shapes.Ticket]:
     rt: Runtime = request.app.state.runtime
     principal: Principal = request.state.principal
     announcer.ensure_room(rt)
@@ -34,11 +114,22 @@ async def create_ticket(
     body = ticket_service.serialize(row, principal, rt)
     if not result.created:
         return Response(body, status_code=200, headers={"Idempotent-Replay": "true"})
-    announcer.announce(rt, result, body["number"])  # queued: sent with the other tickets of the moment
-    return Response(body, status_code=201, headers={"Location": f"/api/tickets/{body['number']}"})
+    announcer.announce(rt, result, body.number)  # queued: sent with the other tickets of the moment
+    return Response(body, status_code=201, headers={"Location": f"/api/tickets/{body.number}"})
 
 
-@get("/api/tickets")
+@get(
+    "/api/tickets",
+    **operation(
+        "listTickets",
+        "tickets",
+        summary="List tickets with filters, newest first (or by reply deadline), a page at a time",
+        description=(
+            "A handler sees its unit's tickets, an integration account its channel's. `status=open` is every open "
+            "status; `phone` needs a role that sees numbers; `next_cursor` fetches the next page."
+        ),
+    ),
+)
 async def list_tickets(
     rt: Runtime,
     principal: Principal,
@@ -55,14 +146,23 @@ async def list_tickets(
     limit: int = 50,
     cursor: str | None = None,
     sort: str = "created",
-) -> dict[str, Any]:
+) -> shapes.TicketPage:
     query = ticket_service.ListQuery(
         status, unit, territory, category, kind, channel, phone, q, created_from, created_to, limit, cursor, sort
     )
     return await ticket_service.list_tickets(rt, principal, query)
 
 
-@get("/api/tickets/hints")
+@get(
+    "/api/tickets/hints",
+    **operation(
+        "getTicketHints",
+        "tickets",
+        roles=CALLBACK_ROLES,
+        summary="While logging a call: the caller's earlier tickets and likely duplicates",
+        description="Merge instead of duplicating: same phone, a shared vehicle plate, or similar text.",
+    ),
+)
 async def ticket_hints(
     rt: Runtime,
     principal: Principal,
@@ -70,32 +170,50 @@ async def ticket_hints(
     category: str | None = None,
     territory: str | None = None,
     text: str | None = None,
-) -> dict[str, Any]:
+) -> shapes.Hints:
     """While logging a call: the caller's earlier tickets and likely duplicates (merge instead of duplicating)."""
     return await hints.hints(rt, principal, phone=phone, category=category, territory=territory, text=text)
 
 
-@get("/api/tickets/{number:str}")
-async def get_ticket(number: str, rt: Runtime, principal: Principal) -> dict[str, Any]:
-    return await ticket_service.detail(rt, principal, number)
+@get(
+    "/api/tickets/{number:str}",
+    **operation(
+        "getTicket",
+        "tickets",
+        summary="A ticket with its timeline: events, assignments and clocks",
+        description=(
+            "An integration account reads the history its citizens may be told (status changes, dates, the reply), "
+            "never handlers' notes, urges or who on the staff did what."
+        ),
+    ),
+)
+async def get_ticket(number: str, rt: Runtime, principal: Principal) -> shapes.TicketDetail:
+    return await ticket_service.detail_view(rt, principal, number)
 
 
-@get("/api/tickets/{number:str}/routing")
-async def get_routing(number: str, rt: Runtime, principal: Principal) -> dict[str, Any]:
+@get(
+    "/api/tickets/{number:str}/routing",
+    **operation(
+        "getTicketRouting",
+        "tickets",
+        summary="Why the ticket went to its unit (属地管理、归口办理): the rule and where it is now",
+    ),
+)
+async def get_routing(number: str, rt: Runtime, principal: Principal) -> shapes.RoutingExplanation:
     async with rt.pool.acquire() as conn:
         row = await ticket_service.fetch_row(conn, principal, number)
     decision = row["routing"] or {}
     rule = rt.router.rule(decision.get("rule_id"))
-    return {
-        "number": number,
-        "category": row["category"],
-        "territory": row["territory"],
-        "unit": decision.get("unit"),
-        "unit_name": rt.names.units.get(decision.get("unit") or ""),
-        "reason": decision.get("reason"),
-        "rule": rule_view(rule) if rule else None,
-        "current_unit": row["unit"],
-    }
+    return shapes.RoutingExplanation(
+        number=number,
+        category=row["category"],
+        territory=row["territory"],
+        unit=decision.get("unit"),
+        unit_name=rt.names.units.get(decision.get("unit") or ""),
+        reason=decision.get("reason"),
+        rule=rule_shape(rule) if rule else None,
+        current_unit=row["unit"],
+    )
 
 
 ROUTES = [create_ticket, list_tickets, ticket_hints, get_ticket, get_routing]

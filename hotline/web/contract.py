@@ -12,8 +12,7 @@ does not admit 403, before any 422 about what it sent.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection
 from typing import Any
 
 import msgspec
@@ -21,16 +20,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import (
-    Components,
-    Contact,
-    OpenAPIMediaType,
-    OpenAPIResponse,
-    Operation,
-    Schema,
-    SecurityScheme,
-    Tag,
-)
+from litestar.openapi.spec import Components, Contact, SecurityScheme, Tag
 from litestar.types import Guard
 
 from hotline.auth.tokens import Principal
@@ -164,24 +154,6 @@ def operation(
         spec["security"] = [{BEARER: []}]
         spec["guards"] = [requires(roles) if roles is not None else signed_in]
     return spec
-
-
-def success_media(contents: Mapping[str, Schema], *, only: bool = False) -> type[Operation]:
-    """An `operation_class` for a route decorator: its success response is documented in these media types as well
-    as the JSON Litestar derives from the return annotation (or, with `only`, in these alone). Litestar gives a
-    success response one media type; a route that answers JSON or a file (chosen by a query parameter), or a stream,
-    says so here."""
-
-    @dataclass
-    class MediaOperation(Operation):
-        def __post_init__(self) -> None:
-            for status, response in (self.responses or {}).items():
-                if status.startswith("2") and isinstance(response, OpenAPIResponse):
-                    if only or response.content is None:
-                        response.content = {}
-                    response.content.update({media: OpenAPIMediaType(schema=s) for media, s in contents.items()})
-
-    return MediaOperation
 
 
 def openapi_config(version: str) -> OpenAPIConfig:

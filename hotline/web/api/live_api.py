@@ -22,7 +22,8 @@ from hotline.auth.tokens import Principal
 from hotline.infra import live
 from hotline.infra.runtime import Runtime
 from hotline.vocab import STAFF_ROLES
-from hotline.web.contract import operation, success_media
+from hotline.web.contract import operation
+from hotline.web.media import success_media
 
 KEEPALIVE_SECONDS = 15.0
 READY_WAIT_SECONDS = 5.0

@@ -17,7 +17,8 @@ from hotline.infra.runtime import Runtime
 from hotline.reports import export_audit
 from hotline.reports.query import REPORT_ROLES
 from hotline.reports.shapes import ClosureReport, DigestPage, ExportQuery
-from hotline.web.contract import operation, success_media
+from hotline.web.contract import operation
+from hotline.web.media import success_media
 
 CSV = "text/csv"  # Litestar adds "; charset=utf-8" to text types
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -76,7 +77,9 @@ async def closure(
         Parameter(description="json (default), or a file: csv or xlsx", schema_extra={"enum": [*reports.FORMATS]}),
     ] = None,
 ) -> Response[ClosureReport]:
-    reports.unit_scope(principal)  # 403 before a 422: agents and integrations learn nothing about the query
+    # 403 before a 422: agents and integrations learn nothing about the query (the route's guard refuses them before
+    # anything is read, and unit_scope, the service's own check, refuses them and a handler without a unit here).
+    reports.unit_scope(principal)
     q = reports.parse_query(rt.settings.timezone, from_=from_, to=to, as_of=as_of, group_by=group_by, format=format)
     body = await reports.closure_report(rt, principal, q)
     if q.format == "json":

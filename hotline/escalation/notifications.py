@@ -10,7 +10,7 @@ managers. For the callback clock, which the call center runs and no unit holds, 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import asyncpg
 import msgspec
@@ -107,8 +107,38 @@ NotificationId = Annotated[int, msgspec.Meta(ge=1, le=BIGINT_MAX)]
 
 
 class MarkRead(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Mark these of the signed-in user's notifications read (others' ids are ignored), or all of them."""
+
     ids: Annotated[list[NotificationId], msgspec.Meta(max_length=1000)] | None = None
     all: bool = False
+
+
+class Notification(msgspec.Struct, kw_only=True):
+    """站内通知: a person told of an escalation step of a ticket (its number, clock, step, unit and deadline)."""
+
+    id: int
+    kind: Literal["escalation"]
+    title: str
+    ticket: str | None
+    step: str | None
+    clock: str | None
+    unit: str | None
+    due_at: str | None
+    step_id: int
+    created_at: str
+    read: bool
+    read_at: str | None
+
+
+class NotificationPage(msgspec.Struct, kw_only=True):
+    items: list[Notification]
+    next_cursor: str | None
+    unread: int  # how many of the user's notifications are unread, on every page
+
+
+class MarkedRead(msgspec.Struct, kw_only=True):
+    marked: int  # marked read by this request
+    unread: int  # still unread
 
 
 async def tell(
@@ -134,22 +164,22 @@ def title(payload: dict[str, Any]) -> str:
     return template.format(number=payload.get("number", ""), clock=CLOCK_NAMES.get(payload.get("clock", ""), ""))
 
 
-def serialize(row: Any) -> dict[str, Any]:
+def serialize(row: Any) -> Notification:
     payload = dict(row["payload"])
-    return {
-        "id": row["id"],
-        "kind": row["kind"],
-        "title": title(payload),
-        "ticket": payload.get("number"),
-        "step": payload.get("step"),
-        "clock": payload.get("clock"),
-        "unit": payload.get("unit"),
-        "due_at": payload.get("due_at"),
-        "step_id": row["step_id"],
-        "created_at": row["created_at"].isoformat(),
-        "read": row["read_at"] is not None,
-        "read_at": row["read_at"].isoformat() if row["read_at"] else None,
-    }
+    return Notification(
+        id=row["id"],
+        kind=row["kind"],
+        title=title(payload),
+        ticket=payload.get("number"),
+        step=payload.get("step"),
+        clock=payload.get("clock"),
+        unit=payload.get("unit"),
+        due_at=payload.get("due_at"),
+        step_id=row["step_id"],
+        created_at=row["created_at"].isoformat(),
+        read=row["read_at"] is not None,
+        read_at=row["read_at"].isoformat() if row["read_at"] else None,
+    )
 
 
 async def unread_count(rt: Runtime, principal: Principal) -> int:
@@ -160,7 +190,7 @@ async def unread_count(rt: Runtime, principal: Principal) -> int:
 
 async def list_for(
     rt: Runtime, principal: Principal, *, unread: bool = False, limit: int = 50, cursor: str | None = None
-) -> dict[str, Any]:
+) -> NotificationPage:
     fields = inputs.limit_fields(limit)
     after = inputs.read_cursor(cursor, "id", fields=fields)
     inputs.raise_fields(fields)
@@ -168,25 +198,25 @@ async def list_for(
     rows = await rt.pool.fetch(LIST_SQL, principal.user_id, unread, before, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return {
-        "items": [serialize(r) for r in rows],
-        "next_cursor": inputs.encode_cursor(rows[-1]["id"]) if more else None,
-        "unread": await unread_count(rt, principal),
-    }
+    return NotificationPage(
+        items=[serialize(r) for r in rows],
+        next_cursor=inputs.encode_cursor(rows[-1]["id"]) if more else None,
+        unread=await unread_count(rt, principal),
+    )
 
 
-async def mark_read(rt: Runtime, principal: Principal, body: MarkRead, now: datetime | None = None) -> dict[str, Any]:
+async def mark_read(rt: Runtime, principal: Principal, body: MarkRead, now: datetime | None = None) -> MarkedRead:
     """Mark the given notifications (or all) of the signed-in user as read; others' ids are ignored."""
     if not body.all and not body.ids:
         raise InvalidInput("give ids or all=true", fields={"ids": "a list of notification ids, or all=true"})
     now = now or datetime.now(UTC)
     marked = await rt.pool.fetchval(MARK_READ_SQL, principal.user_id, now, body.all, body.ids or [])
-    return {"marked": marked, "unread": await unread_count(rt, principal)}
+    return MarkedRead(marked=marked, unread=await unread_count(rt, principal))
 
 
 async def mark_one(
     rt: Runtime, principal: Principal, notification_id: int, now: datetime | None = None
-) -> dict[str, Any]:
+) -> Notification:
     if not 1 <= notification_id <= BIGINT_MAX:  # no such id can exist (and PostgreSQL could not even compare it)
         raise NotFound(f"no notification {notification_id}")
     now = now or datetime.now(UTC)

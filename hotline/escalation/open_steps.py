@@ -3,7 +3,9 @@ unit, level, territory and clock; a handler sees its own unit's only."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
+
+import msgspec
 
 from hotline import inputs
 from hotline.auth.tokens import Principal
@@ -16,6 +18,32 @@ LEVELS = ("warning", "overdue", "supervision")
 
 LIST_SQL = load(__file__, "open_steps")
 
+Level = Literal["warning", "overdue", "supervision"]  # LEVELS
+Clock = Literal["sign", "reply", "callback"]
+
+
+class OpenStep(msgspec.Struct, kw_only=True):
+    """An escalation step (预警 warning, 超期 overdue, 督办 supervision) whose clock still runs: the ticket, the
+    clock and its deadline, the unit charged (null for the callback clock, which the call center runs)."""
+
+    id: int
+    ticket: str
+    title: str
+    ticket_status: str
+    clock: Clock
+    level: Level
+    unit: str | None
+    unit_name: str | None
+    territory: str | None
+    due_at: str
+    recorded_at: str
+    source: Literal["job", "sweep"]  # its exact-time job, or the sweep that catches what a lost job missed
+
+
+class OpenStepPage(msgspec.Struct, kw_only=True):
+    items: list[OpenStep]
+    next_cursor: str | None
+
 
 async def list_open(
     rt: Runtime,
@@ -27,7 +55,7 @@ async def list_open(
     clock: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
-) -> dict[str, Any]:
+) -> OpenStepPage:
     """Open (unresolved) escalation steps, newest first; a handler sees its own unit's only."""
     if principal.role not in STAFF_ROLES:
         raise Forbidden(f"role {principal.role} may not read escalations")
@@ -41,30 +69,29 @@ async def list_open(
     inputs.raise_fields(fields)
     if principal.role == "handler":
         if unit is not None and unit != principal.unit:
-            return {"items": [], "next_cursor": None}
+            return OpenStepPage(items=[], next_cursor=None)
         unit = principal.unit
     rows = await rt.pool.fetch(LIST_SQL, unit, level, territory, clock, after[0], after[1], limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     items = [
-        {
-            "id": r["id"],
-            "ticket": r["number"],
-            "title": r["title"],
-            "ticket_status": r["status"],
-            "clock": r["clock"],
-            "level": r["step"],
-            "unit": r["unit"],
-            "unit_name": rt.names.units.get(r["unit"]) if r["unit"] else None,
-            "territory": r["territory"],
-            "due_at": r["due_at"].isoformat(),
-            "recorded_at": r["recorded_at"].isoformat(),
-            "source": r["source"],
-        }
+        OpenStep(
+            id=r["id"],
+            ticket=r["number"],
+            title=r["title"],
+            ticket_status=r["status"],
+            clock=r["clock"],
+            level=r["step"],
+            unit=r["unit"],
+            unit_name=rt.names.units.get(r["unit"]) if r["unit"] else None,
+            territory=r["territory"],
+            due_at=r["due_at"].isoformat(),
+            recorded_at=r["recorded_at"].isoformat(),
+            source=r["source"],
+        )
         for r in rows
     ]
     last = rows[-1] if rows else None
-    return {
-        "items": items,
-        "next_cursor": inputs.encode_cursor(last["recorded_at"], last["id"]) if more and last else None,
-    }
+    return OpenStepPage(
+        items=items, next_cursor=inputs.encode_cursor(last["recorded_at"], last["id"]) if more and last else None
+    )

@@ -17,6 +17,7 @@ from hotline.infra.runtime import Runtime
 from hotline.reports.metrics import METRICS, NO_GROUP_NAMES, empty_metrics, metrics_of, percentiles
 from hotline.reports.planner import flat_ranges, plan
 from hotline.reports.query import ReportQuery, midnight, unit_scope
+from hotline.reports.shapes import ClosureFigures, ClosureReport, ClosureRow
 from hotline.reports.statements import planner_settings, report_sql, rollup_hours_sql
 
 log = structlog.get_logger(__name__)
@@ -102,14 +103,14 @@ def group_name(rt: Runtime, group_by: str, code: str | None) -> str:
 
 async def closure_report(
     rt: Runtime, principal: Principal, q: ReportQuery, *, use_rollups: bool = True
-) -> dict[str, Any]:
+) -> ClosureReport:
     """GET /api/reports/closure as JSON: rows per group with display names, and totals."""
     unit = unit_scope(principal)
     started = time.perf_counter()
     async with rt.reports_pool.acquire() as conn:
         result = await compute(conn, rt.settings.timezone, q, unit=unit, use_rollups=use_rollups)
     rows = [
-        {"group": r["group"], "group_name": group_name(rt, q.group_by, r["group"]), **{m: r[m] for m in METRICS}}
+        ClosureRow(group=r["group"], group_name=group_name(rt, q.group_by, r["group"]), **{m: r[m] for m in METRICS})
         for r in result["rows"]
     ]
     log.info(
@@ -120,13 +121,13 @@ async def closure_report(
         duration_ms=round((time.perf_counter() - started) * 1000, 1),
         **result["source"],
     )
-    return {
-        "from": q.start.isoformat(),
-        "to": q.end.isoformat(),
-        "as_of": q.as_of.isoformat(),
-        "group_by": q.group_by,
-        "unit": unit,
-        "metrics": list(METRICS),
-        "rows": rows,
-        "totals": result["totals"],
-    }
+    return ClosureReport(
+        from_=q.start.isoformat(),
+        to=q.end.isoformat(),
+        as_of=q.as_of.isoformat(),
+        group_by=q.group_by,
+        unit=unit,
+        metrics=list(METRICS),
+        rows=rows,
+        totals=ClosureFigures(**result["totals"]),
+    )

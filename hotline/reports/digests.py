@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import msgspec
 import structlog
 
 from hotline.auth.tokens import Principal
@@ -18,6 +19,7 @@ from hotline.infra.runtime import Runtime
 from hotline.reports.compute import compute, group_name
 from hotline.reports.metrics import METRICS, empty_metrics
 from hotline.reports.query import ReportQuery, midnight, unit_scope
+from hotline.reports.shapes import Digest, DigestBody, DigestPage
 
 log = structlog.get_logger(__name__)
 
@@ -178,7 +180,7 @@ async def _push_digests(rt: Runtime, day: date, urls: tuple[str, ...], http: htt
     return len({a[0] for a in accepted})
 
 
-async def list_digests(rt: Runtime, principal: Principal, day: date | None, limit: int = 50) -> list[dict[str, Any]]:
+async def list_digests(rt: Runtime, principal: Principal, day: date | None, limit: int = 50) -> DigestPage:
     """Stored digests a principal may read: a handler its unit's, managers and the like every one."""
     unit = unit_scope(principal)
     rows = await rt.pool.fetch(
@@ -189,15 +191,17 @@ async def list_digests(rt: Runtime, principal: Principal, day: date | None, limi
         unit,
         limit,
     )
-    return [
-        {
-            "id": r["id"],
-            "day": r["day"].isoformat(),
-            "audience": r["audience"],
-            "unit": r["unit"],
-            "body": r["body"],
-            "created_at": r["created_at"].isoformat(),
-            "pushed_at": r["pushed_at"].isoformat() if r["pushed_at"] else None,
-        }
-        for r in rows
-    ]
+    return DigestPage(
+        items=[
+            Digest(
+                id=r["id"],
+                day=r["day"].isoformat(),
+                audience=r["audience"],
+                unit=r["unit"],
+                body=msgspec.convert(r["body"], DigestBody),  # the JSON daily_digest stored
+                created_at=r["created_at"].isoformat(),
+                pushed_at=r["pushed_at"].isoformat() if r["pushed_at"] else None,
+            )
+            for r in rows
+        ]
+    )

@@ -7,18 +7,19 @@ import io
 from typing import Any
 
 from hotline.reports.metrics import HOURS, METRICS, RATES
+from hotline.reports.shapes import ClosureReport
 
 TOTAL_LABEL = "合计"
 
 
-def _table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+def _table(report: ClosureReport) -> tuple[list[str], list[list[Any]]]:
     header = ["group", "group_name", *METRICS]
-    body = [[r["group"], r["group_name"], *(r[m] for m in METRICS)] for r in report["rows"]]
-    body.append(["total", TOTAL_LABEL, *(report["totals"][m] for m in METRICS)])
+    body = [[r.group, r.group_name, *(getattr(r, m) for m in METRICS)] for r in report.rows]
+    body.append(["total", TOTAL_LABEL, *(getattr(report.totals, m) for m in METRICS)])
     return header, body
 
 
-def to_csv(report: dict[str, Any]) -> bytes:
+def to_csv(report: ClosureReport) -> bytes:
     """UTF-8 with a BOM, so that Excel opens the Chinese names correctly."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
@@ -29,7 +30,7 @@ def to_csv(report: dict[str, Any]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def to_xlsx(report: dict[str, Any]) -> bytes:
+def to_xlsx(report: ClosureReport) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -52,8 +53,14 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
                 cell.number_format = fmt
     ws.freeze_panes = "C2"
     meta = wb.create_sheet("query")
-    for key in ("from", "to", "as_of", "group_by", "unit"):
-        meta.append([key, report.get(key)])
+    for key, value in (
+        ("from", report.from_),
+        ("to", report.to),
+        ("as_of", report.as_of),
+        ("group_by", report.group_by),
+        ("unit", report.unit),
+    ):
+        meta.append([key, value])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -8,10 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from hotline import inputs
 from hotline.auth.tokens import Principal
 from hotline.errors import Forbidden
 from hotline.infra.runtime import Runtime
+from hotline.reports.shapes import ExportEntry, ExportPage, ExportQuery
 from hotline.vocab import READER_ROLES
 
 RECORD_SQL = """
@@ -35,7 +38,7 @@ async def record(
     *,
     report: str,
     format: str,
-    query: dict[str, Any],
+    query: ExportQuery,
     row_count: int,
     client: str | None,
 ) -> None:
@@ -53,25 +56,25 @@ async def record(
     )
 
 
-def _entry(row: Any) -> dict[str, Any]:
+def _entry(row: Any) -> ExportEntry:
     at: datetime = row["at"]
-    return {
-        "id": row["id"],
-        "at": at.isoformat(),
-        "actor": row["actor"],
-        "role": row["role"],
-        "unit": row["unit"],
-        "report": row["report"],
-        "format": row["format"],
-        "query": row["query"],
-        "row_count": row["row_count"],
-        "client": row["client"],
-    }
+    return ExportEntry(
+        id=row["id"],
+        at=at.isoformat(),
+        actor=row["actor"],
+        role=row["role"],
+        unit=row["unit"],
+        report=row["report"],
+        format=row["format"],
+        query=msgspec.convert(row["query"], ExportQuery),  # the JSON `record` stored
+        row_count=row["row_count"],
+        client=row["client"],
+    )
 
 
 async def list_entries(
     rt: Runtime, principal: Principal, *, actor: str | None, limit: int, cursor: str | None
-) -> dict[str, Any]:
+) -> ExportPage:
     """Newest first; managers and admins only (a handler's own exports are in this list too, not theirs to read)."""
     if principal.role not in READER_ROLES:
         raise Forbidden(f"role {principal.role} may not read the export audit (allowed: manager, admin)")
@@ -83,4 +86,4 @@ async def list_entries(
     inputs.raise_fields(fields)
     rows = await rt.pool.fetch(LIST_SQL, actor, before, limit + 1)
     items = [_entry(r) for r in rows[:limit]]
-    return {"items": items, "next_cursor": inputs.encode_cursor(items[-1]["id"]) if len(rows) > limit else None}
+    return ExportPage(items=items, next_cursor=inputs.encode_cursor(items[-1].id) if len(rows) > limit else None)

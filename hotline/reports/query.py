@@ -7,12 +7,14 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from hotline import inputs
 from hotline.auth.tokens import Principal
 from hotline.errors import Forbidden, InvalidInput
 from hotline.reports.metrics import FORMATS, GROUPS
+from hotline.reports.shapes import Group
 from hotline.vocab import DISPATCHING_ROLES, HANDLER
 
 
@@ -21,7 +23,7 @@ class ReportQuery:
     start: datetime
     end: datetime
     as_of: datetime
-    group_by: str = "unit"
+    group_by: Group = "unit"
     format: str = "json"
 
 
@@ -93,7 +95,11 @@ def parse_query(
     if fields:
         raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
     assert start is not None and end is not None and at is not None
-    return ReportQuery(start, end, at, group, fmt)
+    return ReportQuery(start, end, at, cast(Group, group), fmt)  # group is one of GROUPS
+
+
+# Who may read reports (unit_scope says how much): every unit for DISPATCHING_ROLES, a handler its own unit's.
+REPORT_ROLES = DISPATCHING_ROLES | {HANDLER}
 
 
 def unit_scope(principal: Principal) -> str | None:

@@ -10,6 +10,8 @@ import httpx
 import pytest
 import uvicorn
 
+from tests.integration.documented import document, operation, success_content
+
 
 @pytest.fixture(scope="module")
 async def server_url(client):
@@ -74,6 +76,23 @@ async def test_changes_reach_subscribers_filtered_by_unit(api, server_url):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_the_feed_is_documented_and_sent_as_text_event_stream(api, server_url):
+    doc = await document(api.client)
+    op = operation(doc, "GET", "/api/live")
+    assert op["operationId"] == "streamLiveFeed" and op["tags"] == ["ops"] and op["security"] == [{"bearer": []}]
+    assert "Roles: admin, agent, dispatcher, handler, manager." in op["description"]
+    content = success_content(doc, "GET", "/api/live")
+    assert list(content) == ["text/event-stream"] and content["text/event-stream"]["schema"]["type"] == "string"
+    token = await api.token("dispatcher")
+    async with httpx.AsyncClient(timeout=10) as http:
+        async with http.stream("GET", f"{server_url}/api/live", headers={"Authorization": f"Bearer {token}"}) as r:
+            assert r.status_code == 200
+            assert r.headers["content-type"].split(";")[0] == "text/event-stream"
+            async for line in r.aiter_lines():
+                assert line == "event: ready"  # the first thing the feed says
+                break
 
 
 async def test_live_feed_needs_a_staff_role(api, client):

@@ -43,6 +43,8 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import msgspec
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 
@@ -491,7 +493,7 @@ async def measure(rt: Runtime, settings: Settings, runs: int) -> None:
         result["r"] = await reports.closure_report(rt, manager, q)
 
     cold, warm = await timed(service, runs)
-    print(f"service, rollups: cold {ms(cold)}; warm {summary(warm)}  ({len(result['r']['rows'])} rows)")
+    print(f"service, rollups: cold {ms(cold)}; warm {summary(warm)}  ({len(result['r'].rows)} rows)")
 
     app = create_app(settings)
     app.state.runtime, app.state.settings, app.state.redis = rt, settings, rt.redis
@@ -532,7 +534,7 @@ async def measure(rt: Runtime, settings: Settings, runs: int) -> None:
     t0 = time.perf_counter()
     scratch = await reports.closure_report(rt, manager, q, use_rollups=False)
     print(f"from scratch (no rollups), once: {ms(time.perf_counter() - t0)}")
-    same = scratch["rows"] == result["r"]["rows"] and scratch["totals"] == result["r"]["totals"]
+    same = scratch.rows == result["r"].rows and scratch.totals == result["r"].totals
     print(f"rollup report equals from-scratch report: {same}")
     ok = same and statistics.median(http_warm) <= TARGET_SECONDS
     target = f"{TARGET_SECONDS * 1000:.0f} ms"
@@ -541,7 +543,7 @@ async def measure(rt: Runtime, settings: Settings, runs: int) -> None:
         if ok
         else f"FAIL (equal: {same}, warm median {ms(statistics.median(http_warm))}; target {target})"
     )
-    t = result["r"]["totals"]
+    t = msgspec.structs.asdict(result["r"].totals)
     print("totals: " + ", ".join(f"{k}={t[k]:.3f}" if isinstance(t[k], float) else f"{k}={t[k]}" for k in t))
 
 

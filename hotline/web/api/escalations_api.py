@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import get
 
 from hotline.auth.tokens import Principal
@@ -13,7 +11,17 @@ from hotline.vocab import STAFF_ROLES
 from hotline.web.contract import operation
 
 
-@get("/api/escalations", **operation("listEscalations", "escalations", roles=STAFF_ROLES))
+@get(
+    "/api/escalations",
+    **operation(
+        "listEscalations",
+        "escalations",
+        roles=STAFF_ROLES,
+        summary="Open escalation steps (预警 warning, 超期 overdue, 督办 supervision)",
+        description="Steps whose clock still runs, newest first, by pages (`next_cursor`); a handler sees its own "
+        "unit's only.",
+    ),
+)
 async def list_escalations(
     rt: Runtime,
     principal: Principal,
@@ -23,7 +31,7 @@ async def list_escalations(
     clock: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
-) -> dict[str, Any]:
+) -> open_steps.OpenStepPage:
     return await open_steps.list_open(
         rt, principal, unit=unit, level=level, territory=territory, clock=clock, limit=limit, cursor=cursor
     )

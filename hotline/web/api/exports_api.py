@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
 from litestar import get
+from litestar.params import Parameter
 
 from hotline.auth.tokens import Principal
 from hotline.infra.runtime import Runtime
 from hotline.reports import export_audit
+from hotline.reports.shapes import ExportPage
+from hotline.vocab import READER_ROLES
+from hotline.web.contract import operation
 
 
-@get("/api/reports/exports")
+@get(
+    "/api/reports/exports",
+    **operation(
+        "listExports",
+        "reports",
+        roles=READER_ROLES,
+        summary="The export audit: every CSV/XLSX file of figures, who asked for it and what it held",
+        description="Newest first, by pages (`next_cursor`).",
+    ),
+)
 async def list_exports(
-    rt: Runtime, principal: Principal, actor: str | None = None, limit: int = 50, cursor: str | None = None
-) -> dict[str, Any]:
+    rt: Runtime,
+    principal: Principal,
+    actor: Annotated[str | None, Parameter(description="Only this user's exports (a username)")] = None,
+    limit: Annotated[int, Parameter(description="At most this many (1 to 500)")] = 50,
+    cursor: Annotated[str | None, Parameter(description="The previous page's next_cursor")] = None,
+) -> ExportPage:
     return await export_audit.list_entries(rt, principal, actor=actor, limit=limit, cursor=cursor)
 
 

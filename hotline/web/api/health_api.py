@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Literal
 
+import msgspec
 from litestar import Response, get
 from litestar.datastructures import State
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -12,13 +13,28 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from hotline.infra import metrics as hotline_metrics
 
 
+class Health(msgspec.Struct):
+    status: Literal["ok"]
+
+
+class Readiness(msgspec.Struct):
+    """ok when PostgreSQL and Redis answer (200), else unavailable (503); `checks` names each ("ok" or why not)."""
+
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str]
+
+
+_ALIVE = Health("ok")
+
+
+# Probes for load balancers and orchestrators, outside the API's document (they take no token and no version).
 @get("/healthz", sync_to_thread=False, include_in_schema=False)
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz() -> Health:
+    return _ALIVE
 
 
 @get("/readyz", include_in_schema=False)
-async def readyz(state: State) -> Response[dict[str, Any]]:
+async def readyz(state: State) -> Response[Readiness]:
     rt = state.runtime
     checks: dict[str, str] = {}
 
@@ -35,7 +51,7 @@ async def readyz(state: State) -> Response[dict[str, Any]]:
         except Exception as exc:
             checks[name] = f"unreachable: {type(exc).__name__}"
     ok = all(v == "ok" for v in checks.values())
-    return Response({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+    return Response(Readiness("ok" if ok else "unavailable", checks), status_code=200 if ok else 503)
 
 
 @get("/metrics", include_in_schema=False)

@@ -15,16 +15,31 @@ from typing import Any
 import msgspec
 from litestar import Request, get
 from litestar.datastructures import State
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.response import Stream
 
 from hotline.auth.tokens import Principal
 from hotline.infra import live
 from hotline.infra.runtime import Runtime
 from hotline.vocab import STAFF_ROLES
+from hotline.web.contract import operation
+from hotline.web.media import success_media
 
 KEEPALIVE_SECONDS = 15.0
 READY_WAIT_SECONDS = 5.0
 _KEEPALIVE = b": keepalive\r\n\r\n"
+EVENT_STREAM = "text/event-stream"
+EVENTS = success_media(
+    {
+        EVENT_STREAM: Schema(
+            type=OpenAPIType.STRING,
+            description="Server-sent events, each a JSON `data:` line: `ready` ({role, unit}) once subscribed, then "
+            "`ticket` and `escalation` for changes this account may see, `reconnect` ({reason}) when the stream "
+            "ends and the page should reload; a `: keepalive` comment every 15 s of silence.",
+        )
+    },
+    only=True,
+)
 
 
 def hub_of(state: State, rt: Runtime) -> live.Hub:
@@ -60,11 +75,21 @@ async def _stream(hub: live.Hub, principal: Principal) -> AsyncIterator[bytes]:
         hub.leave(client)
 
 
-@get("/api/live")
+@get(
+    "/api/live",
+    **operation(
+        "streamLiveFeed",
+        "ops",
+        roles=STAFF_ROLES,
+        summary="The live feed: committed changes as server-sent events",
+        description="Filtered by what the signed-in role and unit may see. The stream ends when its session is "
+        "signed out or its account deactivated or changed.",
+    ),
+    operation_class=EVENTS,
+)
 async def live_feed(rt: Runtime, principal: Principal, request: Request[Any, Any, Any]) -> Stream:
-    principal.require(*sorted(STAFF_ROLES))
     headers: dict[str, Any] = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Stream(_stream(hub_of(request.app.state, rt), principal), media_type="text/event-stream", headers=headers)
+    return Stream(_stream(hub_of(request.app.state, rt), principal), media_type=EVENT_STREAM, headers=headers)
 
 
 ROUTES = [live_feed]

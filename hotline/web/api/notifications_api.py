@@ -2,32 +2,63 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import get, post
-from litestar.params import Body
+from litestar.params import Body, Parameter
 
 from hotline.auth.tokens import Principal
 from hotline.escalation import notifications
 from hotline.infra.runtime import Runtime
+from hotline.web.contract import operation
 
 
-@get("/api/notifications")
+@get(
+    "/api/notifications",
+    **operation(
+        "listNotifications",
+        "escalations",
+        summary="The signed-in user's notifications (站内通知), newest first",
+        description="By pages (`next_cursor`); `unread` counts every unread one.",
+    ),
+)
 async def list_notifications(
-    rt: Runtime, principal: Principal, unread: bool = False, limit: int = 50, cursor: str | None = None
-) -> dict[str, Any]:
+    rt: Runtime,
+    principal: Principal,
+    unread: Annotated[bool, Parameter(description="Only the unread ones")] = False,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> notifications.NotificationPage:
     return await notifications.list_for(rt, principal, unread=unread, limit=limit, cursor=cursor)
 
 
-@post("/api/notifications/read", status_code=200)
+@post(
+    "/api/notifications/read",
+    status_code=200,
+    **operation(
+        "markNotificationsRead",
+        "escalations",
+        summary="Mark notifications read: the given ids, or all",
+        description="Ids of other users' notifications are ignored.",
+    ),
+)
 async def mark_read(
     data: Annotated[notifications.MarkRead, Body()], rt: Runtime, principal: Principal
-) -> dict[str, Any]:
+) -> notifications.MarkedRead:
     return await notifications.mark_read(rt, principal, data)
 
 
-@post("/api/notifications/{notification_id:int}/read", status_code=200)
-async def mark_one_read(notification_id: int, rt: Runtime, principal: Principal) -> dict[str, Any]:
+@post(
+    "/api/notifications/{notification_id:int}/read",
+    status_code=200,
+    **operation(
+        "markNotificationRead",
+        "escalations",
+        summary="Mark one notification read",
+        description="The notification, now read; another user's is not found (404).",
+    ),
+)
+async def mark_one_read(notification_id: int, rt: Runtime, principal: Principal) -> notifications.Notification:
     return await notifications.mark_one(rt, principal, notification_id)
 
 

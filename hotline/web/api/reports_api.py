@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Request, Response, get
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 from litestar.params import Parameter
 
 from hotline import inputs, reports
@@ -14,25 +15,71 @@ from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
 from hotline.infra.runtime import Runtime
 from hotline.reports import export_audit
+from hotline.reports.query import REPORT_ROLES
+from hotline.reports.shapes import ClosureReport, DigestPage, ExportQuery
+from hotline.web.contract import operation
+from hotline.web.media import success_media
 
-MEDIA = {
-    "csv": "text/csv",  # Litestar adds "; charset=utf-8" to text types
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+CSV = "text/csv"  # Litestar adds "; charset=utf-8" to text types
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MEDIA = {"csv": CSV, "xlsx": XLSX}
+
+CLOSURE_FILES = success_media(
+    {
+        CSV: Schema(
+            type=OpenAPIType.STRING,
+            description="format=csv: UTF-8 with a BOM; a header row (group, group_name, the metrics), a row per "
+            "group, a last row `total` (合计); empty cells for null rates",
+        ),
+        XLSX: Schema(
+            type=OpenAPIType.STRING,
+            format=OpenAPIFormat.BINARY,
+            description="format=xlsx: a workbook with the sheet `closure` (as the CSV, rates as percentages) and "
+            "the sheet `query` (from, to, as_of, group_by, unit)",
+        ),
+    }
+)
+_QUERY_TEXT = "An ISO 8601 date (YYYY-MM-DD, the local midnight that starts it) or a datetime with its offset"
 
 
-@get("/api/reports/closure")
+@get(
+    "/api/reports/closure",
+    **operation(
+        "getClosureReport",
+        "reports",
+        roles=REPORT_ROLES,
+        summary="Closure-rate report (办结率统计), as JSON, CSV or XLSX",
+        description="Figures of the tickets received in [from, to), judged at as_of, by group. A handler gets its "
+        "own unit's figures only. `format=csv` or `xlsx` answers a file (Content-Disposition: attachment), and "
+        "every file is recorded in the export audit before it is sent.",
+    ),
+    operation_class=CLOSURE_FILES,
+)
 async def closure(
     rt: Runtime,
     principal: Principal,
     request: Request[Any, Any, Any],
-    from_: Annotated[str | None, Parameter(query="from", required=False)] = None,
-    to: str | None = None,
-    as_of: str | None = None,
-    group_by: str | None = None,
-    format: str | None = None,
-) -> Response[Any]:
-    reports.unit_scope(principal)  # 403 before a 422: agents and integrations learn nothing about the query
+    from_: Annotated[
+        str | None,
+        Parameter(query="from", required=False, description=f"Start of the period (inclusive). {_QUERY_TEXT}"),
+    ] = None,
+    to: Annotated[str | None, Parameter(description=f"End of the period (exclusive). {_QUERY_TEXT}")] = None,
+    as_of: Annotated[
+        str | None,
+        Parameter(description="The instant deadlines are judged at (default now); a bare date is the end of that day"),
+    ] = None,
+    group_by: Annotated[
+        str | None,
+        Parameter(description="How the rows are grouped (default unit)", schema_extra={"enum": [*reports.GROUPS]}),
+    ] = None,
+    format: Annotated[
+        str | None,
+        Parameter(description="json (default), or a file: csv or xlsx", schema_extra={"enum": [*reports.FORMATS]}),
+    ] = None,
+) -> Response[ClosureReport]:
+    # 403 before a 422: agents and integrations learn nothing about the query (the route's guard refuses them before
+    # anything is read, and unit_scope, the service's own check, refuses them and a handler without a unit here).
+    reports.unit_scope(principal)
     q = reports.parse_query(rt.settings.timezone, from_=from_, to=to, as_of=as_of, group_by=group_by, format=format)
     body = await reports.closure_report(rt, principal, q)
     if q.format == "json":
@@ -42,33 +89,43 @@ async def closure(
         principal,
         report="closure",
         format=q.format,
-        row_count=len(body["rows"]),
-        query={
-            "from": body["from"],
-            "to": body["to"],
-            "as_of": body["as_of"],
-            "group_by": q.group_by,
-            "unit": body["unit"],
-        },
+        row_count=len(body.rows),
+        query=ExportQuery(from_=body.from_, to=body.to, as_of=body.as_of, group_by=q.group_by, unit=body.unit),
         client=request.client.host if request.client else None,
     )
     # openpyxl takes tens of milliseconds per workbook (more for long reports): in a thread, not on the event loop.
     content = reports.to_csv(body) if q.format == "csv" else await asyncio.to_thread(reports.to_xlsx, body)
     name = f"closure-{q.group_by}-{q.start.date():%Y%m%d}-{q.end.date():%Y%m%d}.{q.format}"
-    return Response(
+    # The same route answers a file: its media types are documented by CLOSURE_FILES beside the JSON report.
+    file: Response[Any] = Response(
         content, media_type=MEDIA[q.format], headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
+    return file
 
 
-@get("/api/reports/digests")
-async def digests(rt: Runtime, principal: Principal, day: str | None = None, limit: int = 50) -> dict[str, Any]:
+@get(
+    "/api/reports/digests",
+    **operation(
+        "listDigests",
+        "reports",
+        roles=REPORT_ROLES,
+        summary="Stored daily digests (日报)",
+        description="Newest day first; a handler reads its own unit's digests only.",
+    ),
+)
+async def digests(
+    rt: Runtime,
+    principal: Principal,
+    day: Annotated[str | None, Parameter(description="Only this day's digests (YYYY-MM-DD)")] = None,
+    limit: Annotated[int, Parameter(description="At most this many (1 to 500)")] = 50,
+) -> DigestPage:
     try:
         on = date.fromisoformat(day) if day else None
     except ValueError as exc:
         raise InvalidInput("day must be YYYY-MM-DD", fields={"day": "YYYY-MM-DD"}) from exc
     inputs.require_instants({"day": on})
     inputs.require_limit(limit, 500)
-    return {"items": await reports.list_digests(rt, principal, on, limit)}
+    return await reports.list_digests(rt, principal, on, limit)
 
 
 ROUTES = [closure, digests]

@@ -39,8 +39,8 @@ async def test_the_closure_report_reads_the_replica_and_writes_go_to_the_primary
             )
             via_replica = await reports.closure_report(both, manager, q)
             primary_only = await reports.closure_report(runtime, manager, q)
-            assert via_replica["totals"]["received"] == 1
-            assert primary_only["totals"]["received"] == 0
+            assert via_replica.totals.received == 1
+            assert primary_only.totals.received == 0
             assert both.reports_pool is not both.pool and runtime.reports_pool is runtime.pool
             # Writes (intake) still go to the primary.
             result = await intake.create_ticket(

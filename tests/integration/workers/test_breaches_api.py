@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from hotline.escalation import catch_up
+from tests.integration.documented import document, mismatches, operation
 from tests.integration.workers.support import past_tickets
 
 UTC = UTC
@@ -138,3 +139,32 @@ async def test_notification_ids_no_database_could_hold_are_a_404_or_422_not_a_50
     assert (await api.post("dispatcher", "/api/notifications/0/read")).status_code == 404
     r = await api.post("dispatcher", "/api/notifications/read", json={"ids": [1, huge]})
     assert r.status_code == 422 and "ids" in " ".join(r.json()["fields"])
+
+
+async def test_escalations_and_notifications_answer_their_documented_shapes(api, runtime, redis_clean):
+    ids = await past_tickets(runtime, 1)
+    (number,) = await _numbers(runtime, ids)
+    await catch_up.sweep(runtime, now=datetime.now(UTC), grace=timedelta(0))
+    doc = await document(api.client)
+    for method, path, op_id, roles in (
+        ("GET", "/api/escalations", "listEscalations", "Roles: admin, agent, dispatcher, handler, manager."),
+        ("GET", "/api/notifications", "listNotifications", "Any signed-in account."),
+        ("POST", "/api/notifications/read", "markNotificationsRead", "Any signed-in account."),
+        ("POST", "/api/notifications/{notification_id}/read", "markNotificationRead", "Any signed-in account."),
+    ):
+        op = operation(doc, method, path)
+        assert op["operationId"] == op_id and op["tags"] == ["escalations"] and op["security"] == [{"bearer": []}]
+        assert roles in op["description"]
+
+    steps = (await api.get("manager", "/api/escalations", params={"limit": 200})).json()
+    assert number in {s["ticket"] for s in steps["items"]}
+    assert mismatches(doc, "GET", "/api/escalations", steps) == []
+    page = (await api.get(H, "/api/notifications", params={"limit": 2})).json()
+    assert page["items"] and page["next_cursor"] and mismatches(doc, "GET", "/api/notifications", page) == []
+    none = (await api.get("integration-12345", "/api/notifications")).json()
+    assert none == {"items": [], "next_cursor": None, "unread": 0}
+    assert mismatches(doc, "GET", "/api/notifications", none) == []
+    one = (await api.post(H, f"/api/notifications/{page['items'][0]['id']}/read")).json()
+    assert one["read"] and mismatches(doc, "POST", "/api/notifications/{notification_id}/read", one) == []
+    marked = (await api.post(H, "/api/notifications/read", json={"ids": [page["items"][1]["id"]]})).json()
+    assert marked["marked"] == 1 and mismatches(doc, "POST", "/api/notifications/read", marked) == []

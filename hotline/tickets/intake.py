@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -43,11 +43,25 @@ class Caller(msgspec.Struct):
     phone: Annotated[str, msgspec.Meta(pattern=PHONE_RE)] | None = None
 
 
+def _number_within(limit: int) -> dict[str, Any]:
+    # Litestar reads `extra` as its schema's own attributes: one number in range, no `oneOf` with text.
+    return {"extra": {"one_of": None, "type": "number", "minimum": -limit, "maximum": limit}}
+
+
+# A coordinate in degrees, a JSON number in range. `| str` only so that text is caught here: Litestar converts
+# bodies leniently, which would read "32.0" as a number. The document shows what clients must send (one number in
+# range), not that workaround.
+Latitude: TypeAlias = Annotated[
+    Annotated[float, msgspec.Meta(ge=-90, le=90)] | str, msgspec.Meta(extra_json_schema=_number_within(90))
+]
+Longitude: TypeAlias = Annotated[
+    Annotated[float, msgspec.Meta(ge=-180, le=180)] | str, msgspec.Meta(extra_json_schema=_number_within(180))
+]
+
+
 class Location(msgspec.Struct):
-    # `| str` only so that text is caught here: Litestar converts bodies leniently, which would read "32.0" as a
-    # number; a coordinate is a JSON number.
-    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)] | str
-    lng: Annotated[float, msgspec.Meta(ge=-180, le=180)] | str
+    lat: Latitude
+    lng: Longitude
 
     def __post_init__(self) -> None:
         for name in ("lat", "lng"):

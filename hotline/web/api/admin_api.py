@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import get, patch, post, put
-from litestar.params import Body
+from litestar.di import NamedDependency
+from litestar.params import Body, FromPath, FromQuery
 
 from hotline.admin import audit as admin_events
 from hotline.admin import calendar_exceptions as calendar_admin
@@ -39,7 +40,9 @@ ADMINS = {ADMIN}
         "(`source` config, no `reason`).",
     ),
 )
-async def get_sla_policies(rt: Runtime, principal: Principal) -> documents.SlaPolicySet:
+async def get_sla_policies(
+    rt: NamedDependency[Runtime], principal: NamedDependency[Principal]
+) -> documents.SlaPolicySet:
     return await policies.current(rt)
 
 
@@ -58,10 +61,10 @@ async def get_sla_policies(rt: Runtime, principal: Principal) -> documents.SlaPo
 )
 async def put_sla_policies(
     data: Annotated[documents.SlaPolicyDocument, Body()],
-    rt: Runtime,
-    principal: Principal,
-    recompute_open: bool = False,
-    expected_version: int | None = None,
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    recompute_open: FromQuery[bool] = False,
+    expected_version: FromQuery[int | None] = None,
 ) -> documents.SavedSlaPolicySet:
     reason = data.reason if isinstance(data.reason, str) else None
     return await policies.replace(
@@ -82,7 +85,9 @@ async def put_sla_policies(
     ),
 )
 async def preview_sla_policies(
-    data: Annotated[documents.SlaPolicyDocument, Body()], rt: Runtime, principal: Principal
+    data: Annotated[documents.SlaPolicyDocument, Body()],
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
 ) -> documents.SlaPolicyPreview:
     return await policies.preview(rt, principal, data)
 
@@ -97,7 +102,9 @@ async def preview_sla_policies(
         description="Who made it, when, why, and whether its recomputation finished.",
     ),
 )
-async def sla_policy_versions(rt: Runtime, principal: Principal) -> documents.SlaPolicyVersionList:
+async def sla_policy_versions(
+    rt: NamedDependency[Runtime], principal: NamedDependency[Principal]
+) -> documents.SlaPolicyVersionList:
     return await policies.versions(rt, principal)
 
 
@@ -105,7 +112,9 @@ async def sla_policy_versions(rt: Runtime, principal: Principal) -> documents.Sl
     "/api/admin/sla-policies/versions/{number:int}",
     **operation("getSlaPolicyVersion", "admin", roles=ADMINS, summary="One stored SLA policy version"),
 )
-async def sla_policy_version(number: int, rt: Runtime, principal: Principal) -> documents.SlaPolicySet:
+async def sla_policy_version(
+    number: FromPath[int], rt: NamedDependency[Runtime], principal: NamedDependency[Principal]
+) -> documents.SlaPolicySet:
     return await policies.version(rt, principal, number)
 
 
@@ -121,12 +130,12 @@ async def sla_policy_version(number: int, rt: Runtime, principal: Principal) -> 
     ),
 )
 async def list_accounts(
-    rt: Runtime,
-    principal: Principal,
-    q: str | None = None,
-    role: str | None = None,
-    active: bool | None = None,
-    limit: int = 200,
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    q: FromQuery[str | None] = None,
+    role: FromQuery[str | None] = None,
+    active: FromQuery[bool | None] = None,
+    limit: FromQuery[int] = 200,
 ) -> accounts.AccountList:
     return await accounts.listing(rt, principal, q=q, role=role, active=active, limit=limit)
 
@@ -144,7 +153,7 @@ async def list_accounts(
     ),
 )
 async def create_account(
-    data: Annotated[accounts.AccountNew, Body()], rt: Runtime, principal: Principal
+    data: Annotated[accounts.AccountNew, Body()], rt: NamedDependency[Runtime], principal: NamedDependency[Principal]
 ) -> accounts.Account:
     return await accounts.create(rt, principal, data)
 
@@ -160,7 +169,10 @@ async def create_account(
     ),
 )
 async def change_account(
-    username: str, data: Annotated[accounts.AccountChange, Body()], rt: Runtime, principal: Principal
+    username: FromPath[str],
+    data: Annotated[accounts.AccountChange, Body()],
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
 ) -> accounts.AccountView:
     return await accounts.change(rt, principal, username, data)
 
@@ -176,7 +188,9 @@ async def change_account(
         description="Shown only in this answer; the account must change it at its next sign-in.",
     ),
 )
-async def reset_password(username: str, rt: Runtime, principal: Principal) -> accounts.PasswordReset:
+async def reset_password(
+    username: FromPath[str], rt: NamedDependency[Runtime], principal: NamedDependency[Principal]
+) -> accounts.PasswordReset:
     return await accounts.reset_password(rt, principal, username)
 
 
@@ -191,7 +205,9 @@ async def reset_password(username: str, rt: Runtime, principal: Principal) -> ac
         description="The sign-in throttle's wait ends now.",
     ),
 )
-async def unlock_account(username: str, rt: Runtime, principal: Principal) -> accounts.Unlocked:
+async def unlock_account(
+    username: FromPath[str], rt: NamedDependency[Runtime], principal: NamedDependency[Principal]
+) -> accounts.Unlocked:
     return await accounts.unlock(rt, principal, username)
 
 
@@ -207,12 +223,12 @@ async def unlock_account(username: str, rt: Runtime, principal: Principal) -> ac
     ),
 )
 async def list_admin_events(
-    rt: Runtime,
-    principal: Principal,
-    what: str | None = None,
-    subject: str | None = None,
-    before_id: int | None = None,
-    limit: int = 50,
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    what: FromQuery[str | None] = None,
+    subject: FromQuery[str | None] = None,
+    before_id: FromQuery[int | None] = None,
+    limit: FromQuery[int] = 50,
 ) -> admin_events.AdminEventPage:
     return await admin_events.recent(rt, principal, what_prefix=what, subject=subject, before_id=before_id, limit=limit)
 
@@ -227,7 +243,9 @@ async def list_admin_events(
         description="The first rule that matches decides.",
     ),
 )
-async def list_routing_rules(rt: Runtime, principal: Principal) -> routing_admin.RoutingRuleList:
+async def list_routing_rules(
+    rt: NamedDependency[Runtime], principal: NamedDependency[Principal]
+) -> routing_admin.RoutingRuleList:
     return routing_admin.rules(rt, principal)
 
 
@@ -242,7 +260,10 @@ async def list_routing_rules(rt: Runtime, principal: Principal) -> routing_admin
     ),
 )
 async def test_routing(
-    rt: Runtime, principal: Principal, category: str | None = None, territory: str | None = None
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    category: FromQuery[str | None] = None,
+    territory: FromQuery[str | None] = None,
 ) -> routing_admin.RoutingTrial:
     return routing_admin.test(rt, principal, category, territory)
 
@@ -258,7 +279,9 @@ async def test_routing(
         "config/data/calendar.toml).",
     ),
 )
-async def calendar_overview(rt: Runtime, principal: Principal) -> calendar_admin.CalendarOverview:
+async def calendar_overview(
+    rt: NamedDependency[Runtime], principal: NamedDependency[Principal]
+) -> calendar_admin.CalendarOverview:
     return calendar_admin.overview(rt, principal)
 
 
@@ -275,7 +298,9 @@ async def calendar_overview(rt: Runtime, principal: Principal) -> calendar_admin
     ),
 )
 async def preview_calendar_exception(
-    data: Annotated[calendar_admin.ExceptionPreview, Body()], rt: Runtime, principal: Principal
+    data: Annotated[calendar_admin.ExceptionPreview, Body()],
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
 ) -> calendar_admin.CalendarExceptionEffect:
     return await calendar_admin.preview_exception(rt, principal, data)
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import Body
 
 from hotline.auth import revocation
@@ -77,7 +78,9 @@ def _peer(request: Request[Any, Any, Any]) -> str:
         "it has chosen its own (POST /api/auth/password).",
     ),
 )
-async def token(data: Annotated[Credentials, Body()], request: Request[Any, Any, Any], rt: Runtime) -> Token:
+async def token(
+    data: Annotated[Credentials, Body()], request: Request[Any, Any, Any], rt: NamedDependency[Runtime]
+) -> Token:
     principal = await sign_in(rt, data.username, data.password, _peer(request))
     access_token, exp = issue_token(principal, rt.settings.secret_key, rt.settings.token_ttl_seconds)
     return Token(
@@ -105,7 +108,7 @@ async def token(data: Annotated[Credentials, Body()], request: Request[Any, Any,
     ),
 )
 async def password(
-    data: Annotated[PasswordChange, Body()], request: Request[Any, Any, Any], rt: Runtime
+    data: Annotated[PasswordChange, Body()], request: Request[Any, Any, Any], rt: NamedDependency[Runtime]
 ) -> PasswordChanged:
     principal = await change_password(rt, data.username, data.password, data.new_password, _peer(request))
     return PasswordChanged(username=principal.username, status="password_changed")
@@ -121,7 +124,7 @@ async def password(
         description="The token (or the console's session cookie) is refused from now on, in every API process.",
     ),
 )
-async def logout(principal: Principal, rt: Runtime) -> Response[SignedOut]:
+async def logout(principal: NamedDependency[Principal], rt: NamedDependency[Runtime]) -> Response[SignedOut]:
     await revoke(revocation.of(rt), principal)
     response = Response(SignedOut(status="signed_out"))
     response.delete_cookie(SESSION_COOKIE)
@@ -129,7 +132,7 @@ async def logout(principal: Principal, rt: Runtime) -> Response[SignedOut]:
 
 
 @get("/api/auth/me", **operation("getCurrentAccount", "auth", summary="The signed-in account"))
-async def me(principal: Principal) -> CurrentAccount:
+async def me(principal: NamedDependency[Principal]) -> CurrentAccount:
     return CurrentAccount(
         username=principal.username,
         role=principal.role,

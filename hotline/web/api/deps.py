@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from hotline.auth.tokens import Principal
 from hotline.infra.runtime import Runtime
@@ -21,7 +21,7 @@ async def provide_runtime(state: State) -> Runtime:
     return state.runtime
 
 
-async def provide_principal(request: Request[Any, Any, Any], rt: Runtime) -> Principal:
+async def provide_principal(request: Request[Any, Any, Any], rt: NamedDependency[Runtime]) -> Principal:
     # `rt` is unused but orders the two: Litestar resolves dependencies of one level in an anyio task group, which
     # cost more per request than resolving both (measured on POST /api/tickets).
     principal = principal_of(request)  # the route's guard found it already (hotline.web.contract)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from litestar import get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 
 from hotline.auth.tokens import Principal
 from hotline.escalation import open_steps
@@ -23,14 +25,14 @@ from hotline.web.contract import operation
     ),
 )
 async def list_escalations(
-    rt: Runtime,
-    principal: Principal,
-    unit: str | None = None,
-    level: str | None = None,
-    territory: str | None = None,
-    clock: str | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    unit: FromQuery[str | None] = None,
+    level: FromQuery[str | None] = None,
+    territory: FromQuery[str | None] = None,
+    clock: FromQuery[str | None] = None,
+    limit: FromQuery[int] = 50,
+    cursor: FromQuery[str | None] = None,
 ) -> open_steps.OpenStepPage:
     return await open_steps.list_open(
         rt, principal, unit=unit, level=level, territory=territory, clock=clock, limit=limit, cursor=cursor

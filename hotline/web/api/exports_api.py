@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
 
 from hotline.auth.tokens import Principal
 from hotline.infra.runtime import Runtime
@@ -26,11 +27,11 @@ from hotline.web.contract import operation
     ),
 )
 async def list_exports(
-    rt: Runtime,
-    principal: Principal,
-    actor: Annotated[str | None, Parameter(description="Only this user's exports (a username)")] = None,
-    limit: Annotated[int, Parameter(description="At most this many (1 to 500)")] = 50,
-    cursor: Annotated[str | None, Parameter(description="The previous page's next_cursor")] = None,
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    actor: Annotated[str | None, QueryParameter(description="Only this user's exports (a username)")] = None,
+    limit: Annotated[int, QueryParameter(description="At most this many (1 to 500)")] = 50,
+    cursor: Annotated[str | None, QueryParameter(description="The previous page's next_cursor")] = None,
 ) -> ExportPage:
     return await export_audit.list_entries(rt, principal, actor=actor, limit=limit, cursor=cursor)
 

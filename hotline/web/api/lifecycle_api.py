@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any, NamedTuple
 
 from litestar import Request, Response, post
+from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, HTTPException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import Example, Operation, RequestBody
-from litestar.params import Body
+from litestar.params import Body, FromPath
 
 from hotline.auth.tokens import Principal
 from hotline.errors import NotFound
@@ -146,14 +147,18 @@ def _route(name: str, action: Action, doc: Doc) -> HTTPRouteHandler:
     handler: Callable[..., Awaitable[Ticket]]
     if empty:
         # No fields of its own: `{}`, only `expected_version`, or no body at all.
-        async def optional_body(number: str, rt: Runtime, principal: Principal, data: Any = None) -> Ticket:
+        async def optional_body(
+            number: FromPath[str], rt: NamedDependency[Runtime], principal: NamedDependency[Principal], data: Any = None
+        ) -> Ticket:
             return await lifecycle.act(rt, principal, number, name, data if data is not None else body_type())
 
         optional_body.__annotations__["data"] = Annotated[body_type | None, Body(description=body_type.__doc__)]
         handler = optional_body
     else:
 
-        async def with_body(number: str, rt: Runtime, principal: Principal, data: Any) -> Ticket:
+        async def with_body(
+            number: FromPath[str], rt: NamedDependency[Runtime], principal: NamedDependency[Principal], data: Any
+        ) -> Ticket:
             return await lifecycle.act(rt, principal, number, name, data)
 
         with_body.__annotations__["data"] = Annotated[body_type, Body(description=body_type.__doc__, examples=examples)]
@@ -186,7 +191,7 @@ def _routes() -> list[HTTPRouteHandler]:
 
 
 @post("/api/tickets/{number:str}/{action_name:str}", guards=[signed_in], include_in_schema=False, status_code=200)
-async def unknown_action(number: str, action_name: str) -> None:
+async def unknown_action(number: FromPath[str], action_name: FromPath[str]) -> None:
     """Any other name: a problem-details 404 listing the actions there are."""
     raise NotFound(f"no action {action_name!r}; actions: {', '.join(lifecycle.ACTIONS)}")
 

@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 from litestar import Request, get
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.response import Stream
 
@@ -87,7 +88,9 @@ async def _stream(hub: live.Hub, principal: Principal) -> AsyncIterator[bytes]:
     ),
     operation_class=EVENTS,
 )
-async def live_feed(rt: Runtime, principal: Principal, request: Request[Any, Any, Any]) -> Stream:
+async def live_feed(
+    rt: NamedDependency[Runtime], principal: NamedDependency[Principal], request: Request[Any, Any, Any]
+) -> Stream:
     headers: dict[str, Any] = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return Stream(_stream(hub_of(request.app.state, rt), principal), media_type=EVENT_STREAM, headers=headers)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import get, post
-from litestar.params import Body, Parameter
+from litestar.di import NamedDependency
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 
 from hotline.auth.tokens import Principal
 from hotline.escalation import notifications
@@ -23,11 +24,11 @@ from hotline.web.contract import operation
     ),
 )
 async def list_notifications(
-    rt: Runtime,
-    principal: Principal,
-    unread: Annotated[bool, Parameter(description="Only the unread ones")] = False,
-    limit: int = 50,
-    cursor: str | None = None,
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    unread: Annotated[bool, QueryParameter(description="Only the unread ones")] = False,
+    limit: FromQuery[int] = 50,
+    cursor: FromQuery[str | None] = None,
 ) -> notifications.NotificationPage:
     return await notifications.list_for(rt, principal, unread=unread, limit=limit, cursor=cursor)
 
@@ -43,7 +44,7 @@ async def list_notifications(
     ),
 )
 async def mark_read(
-    data: Annotated[notifications.MarkRead, Body()], rt: Runtime, principal: Principal
+    data: Annotated[notifications.MarkRead, Body()], rt: NamedDependency[Runtime], principal: NamedDependency[Principal]
 ) -> notifications.MarkedRead:
     return await notifications.mark_read(rt, principal, data)
 
@@ -58,7 +59,9 @@ async def mark_read(
         description="The notification, now read; another user's is not found (404).",
     ),
 )
-async def mark_one_read(notification_id: int, rt: Runtime, principal: Principal) -> notifications.Notification:
+async def mark_one_read(
+    notification_id: FromPath[int], rt: NamedDependency[Runtime], principal: NamedDependency[Principal]
+) -> notifications.Notification:
     return await notifications.mark_one(rt, principal, notification_id)
 
 

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get, post
-from litestar.params import Body
+from litestar.di import NamedDependency
+from litestar.params import Body, FromPath, FromQuery
 
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput, NotFound
@@ -60,7 +61,7 @@ async def _web_principal(rt: Runtime) -> Principal:
     ),
 )
 async def submit(
-    data: Annotated[PublicTicketIn, Body()], request: Request[Any, Any, Any], rt: Runtime
+    data: Annotated[PublicTicketIn, Body()], request: Request[Any, Any, Any], rt: NamedDependency[Runtime]
 ) -> citizen.PublicSubmission:
     await ratelimit.hit(
         rt.redis, "public-submit", _client(request), max(1, rt.settings.public_rate_limit_per_minute // 6)
@@ -102,7 +103,10 @@ async def submit(
     ),
 )
 async def progress(
-    number: str, request: Request[Any, Any, Any], rt: Runtime, phone_tail: str = ""
+    number: FromPath[str],
+    request: Request[Any, Any, Any],
+    rt: NamedDependency[Runtime],
+    phone_tail: FromQuery[str] = "",
 ) -> citizen.PublicProgress:
     await ratelimit.hit(rt.redis, "public-check", _client(request), rt.settings.public_rate_limit_per_minute)
     if len(phone_tail) != 4 or not phone_tail.isdigit():

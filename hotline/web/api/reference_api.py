@@ -6,6 +6,7 @@ from typing import Literal, cast
 
 import msgspec
 from litestar import get
+from litestar.di import NamedDependency
 
 from hotline.auth.tokens import Principal
 from hotline.infra.runtime import Runtime
@@ -50,7 +51,7 @@ class Reference(msgspec.Struct, kw_only=True):
         summary="Reference data: channels, territories, categories, kinds and active units",
     ),
 )
-async def reference(rt: Runtime, principal: Principal) -> Reference:
+async def reference(rt: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> Reference:
     n = rt.names
     units = await rt.pool.fetch("SELECT code, name, territory FROM units WHERE active ORDER BY code")
     return Reference(

@@ -7,8 +7,9 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from hotline import inputs, reports
 from hotline.auth.tokens import Principal
@@ -56,25 +57,27 @@ _QUERY_TEXT = "An ISO 8601 date (YYYY-MM-DD, the local midnight that starts it) 
     operation_class=CLOSURE_FILES,
 )
 async def closure(
-    rt: Runtime,
-    principal: Principal,
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
     request: Request[Any, Any, Any],
     from_: Annotated[
         str | None,
-        Parameter(query="from", required=False, description=f"Start of the period (inclusive). {_QUERY_TEXT}"),
+        QueryParameter(name="from", required=False, description=f"Start of the period (inclusive). {_QUERY_TEXT}"),
     ] = None,
-    to: Annotated[str | None, Parameter(description=f"End of the period (exclusive). {_QUERY_TEXT}")] = None,
+    to: Annotated[str | None, QueryParameter(description=f"End of the period (exclusive). {_QUERY_TEXT}")] = None,
     as_of: Annotated[
         str | None,
-        Parameter(description="The instant deadlines are judged at (default now); a bare date is the end of that day"),
+        QueryParameter(
+            description="The instant deadlines are judged at (default now); a bare date is the end of that day"
+        ),
     ] = None,
     group_by: Annotated[
         str | None,
-        Parameter(description="How the rows are grouped (default unit)", schema_extra={"enum": [*reports.GROUPS]}),
+        QueryParameter(description="How the rows are grouped (default unit)", schema_extra={"enum": [*reports.GROUPS]}),
     ] = None,
     format: Annotated[
         str | None,
-        Parameter(description="json (default), or a file: csv or xlsx", schema_extra={"enum": [*reports.FORMATS]}),
+        QueryParameter(description="json (default), or a file: csv or xlsx", schema_extra={"enum": [*reports.FORMATS]}),
     ] = None,
 ) -> Response[ClosureReport]:
     # 403 before a 422: agents and integrations learn nothing about the query (the route's guard refuses them before
@@ -114,10 +117,10 @@ async def closure(
     ),
 )
 async def digests(
-    rt: Runtime,
-    principal: Principal,
-    day: Annotated[str | None, Parameter(description="Only this day's digests (YYYY-MM-DD)")] = None,
-    limit: Annotated[int, Parameter(description="At most this many (1 to 500)")] = 50,
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    day: Annotated[str | None, QueryParameter(description="Only this day's digests (YYYY-MM-DD)")] = None,
+    limit: Annotated[int, QueryParameter(description="At most this many (1 to 500)")] = 50,
 ) -> DigestPage:
     try:
         on = date.fromisoformat(day) if day else None

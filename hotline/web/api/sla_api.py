@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from litestar import get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 
 import sla
 from hotline.auth.tokens import Principal
@@ -28,12 +30,12 @@ from hotline.web.contract import operation
     ),
 )
 async def deadlines(
-    rt: Runtime,
-    principal: Principal,
-    channel: str = "96196",
-    kind: str = "complaint",
-    urgent: bool = False,
-    received_at: datetime | None = None,
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    channel: FromQuery[str] = "96196",
+    kind: FromQuery[str] = "complaint",
+    urgent: FromQuery[bool] = False,
+    received_at: FromQuery[datetime | None] = None,
 ) -> SlaPreview:
     fields: dict[str, str] = {}
     if channel not in rt.names.channels:

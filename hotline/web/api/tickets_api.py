@@ -8,9 +8,10 @@ from typing import Annotated, Any
 import asyncpg
 from litestar import Request, Response, get, post
 from litestar.datastructures import ResponseHeader
+from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter
+from litestar.params import Body, FromPath, FromQuery, HeaderParameter
 
 from hotline.auth.tokens import Principal
 from hotline.infra.runtime import Runtime
@@ -96,8 +97,8 @@ async def create_ticket(
     request: Request[Any, Any, Any],
     idempotency_key: Annotated[
         str | None,
-        Parameter(
-            header="Idempotency-Key",
+        HeaderParameter(
+            name="Idempotency-Key",
             required=False,
             description="1 to 200 characters; the same key with the same body replays the first answer",
         ),
@@ -131,21 +132,21 @@ async def create_ticket(
     ),
 )
 async def list_tickets(
-    rt: Runtime,
-    principal: Principal,
-    status: str | None = None,
-    unit: str | None = None,
-    territory: str | None = None,
-    category: str | None = None,
-    kind: str | None = None,
-    channel: str | None = None,
-    phone: str | None = None,
-    q: str | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
-    sort: str = "created",
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    status: FromQuery[str | None] = None,
+    unit: FromQuery[str | None] = None,
+    territory: FromQuery[str | None] = None,
+    category: FromQuery[str | None] = None,
+    kind: FromQuery[str | None] = None,
+    channel: FromQuery[str | None] = None,
+    phone: FromQuery[str | None] = None,
+    q: FromQuery[str | None] = None,
+    created_from: FromQuery[datetime | None] = None,
+    created_to: FromQuery[datetime | None] = None,
+    limit: FromQuery[int] = 50,
+    cursor: FromQuery[str | None] = None,
+    sort: FromQuery[str] = "created",
 ) -> shapes.TicketPage:
     query = ticket_service.ListQuery(
         status, unit, territory, category, kind, channel, phone, q, created_from, created_to, limit, cursor, sort
@@ -164,12 +165,12 @@ async def list_tickets(
     ),
 )
 async def ticket_hints(
-    rt: Runtime,
-    principal: Principal,
-    phone: str | None = None,
-    category: str | None = None,
-    territory: str | None = None,
-    text: str | None = None,
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    phone: FromQuery[str | None] = None,
+    category: FromQuery[str | None] = None,
+    territory: FromQuery[str | None] = None,
+    text: FromQuery[str | None] = None,
 ) -> shapes.Hints:
     """While logging a call: the caller's earlier tickets and likely duplicates (merge instead of duplicating)."""
     return await hints.hints(rt, principal, phone=phone, category=category, territory=territory, text=text)
@@ -187,7 +188,9 @@ async def ticket_hints(
         ),
     ),
 )
-async def get_ticket(number: str, rt: Runtime, principal: Principal) -> shapes.TicketDetail:
+async def get_ticket(
+    number: FromPath[str], rt: NamedDependency[Runtime], principal: NamedDependency[Principal]
+) -> shapes.TicketDetail:
     return await ticket_service.detail_view(rt, principal, number)
 
 
@@ -199,7 +202,9 @@ async def get_ticket(number: str, rt: Runtime, principal: Principal) -> shapes.T
         summary="Why the ticket went to its unit (属地管理、归口办理): the rule and where it is now",
     ),
 )
-async def get_routing(number: str, rt: Runtime, principal: Principal) -> shapes.RoutingExplanation:
+async def get_routing(
+    number: FromPath[str], rt: NamedDependency[Runtime], principal: NamedDependency[Principal]
+) -> shapes.RoutingExplanation:
     async with rt.pool.acquire() as conn:
         row = await ticket_service.fetch_row(conn, principal, number)
     decision = row["routing"] or {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
 
 from hotline.admin import routing_rules as routing_admin
 from hotline.infra.runtime import Runtime
@@ -17,7 +18,7 @@ from hotline.web.console.pages import _html, _page
 
 
 @get("/admin", include_in_schema=False)
-async def admin_page(request: Request[Any, Any, Any], rt: Runtime) -> Response[Any]:
+async def admin_page(request: Request[Any, Any, Any], rt: NamedDependency[Runtime]) -> Response[Any]:
     ctx = await _page(request, rt, "admin")
     if not isinstance(ctx, dict):
         return ctx

@@ -13,6 +13,8 @@ from urllib.parse import quote
 
 from litestar import MediaType, Request, Response, get, post
 from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
@@ -89,7 +91,10 @@ async def root(request: Request[Any, Any, Any]) -> Redirect:
 
 @get("/login", include_in_schema=False)
 async def login_page(
-    request: Request[Any, Any, Any], rt: Runtime, next: str | None = None, expired: str | None = None
+    request: Request[Any, Any, Any],
+    rt: NamedDependency[Runtime],
+    next: FromQuery[str | None] = None,
+    expired: FromQuery[str | None] = None,
 ) -> Response[Any]:
     principal = await _session(request)
     if principal is not None and principal.role in labels.HOME:
@@ -114,7 +119,7 @@ async def login_page(
 
 
 @post("/console/login", include_in_schema=False, status_code=303)
-async def login_submit(request: Request[Any, Any, Any], rt: Runtime) -> Response[Any]:
+async def login_submit(request: Request[Any, Any, Any], rt: NamedDependency[Runtime]) -> Response[Any]:
     form = await request.form()
     username = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
@@ -180,7 +185,7 @@ def signed_in_redirect(
 
 
 @get("/agent", include_in_schema=False)
-async def agent_page(request: Request[Any, Any, Any], rt: Runtime) -> Response[Any]:
+async def agent_page(request: Request[Any, Any, Any], rt: NamedDependency[Runtime]) -> Response[Any]:
     ctx = await _page(request, rt, "agent")
     if not isinstance(ctx, dict):
         return ctx
@@ -191,7 +196,7 @@ async def agent_page(request: Request[Any, Any, Any], rt: Runtime) -> Response[A
 
 
 @get("/handler", include_in_schema=False)
-async def handler_page(request: Request[Any, Any, Any], rt: Runtime) -> Response[Any]:
+async def handler_page(request: Request[Any, Any, Any], rt: NamedDependency[Runtime]) -> Response[Any]:
     ctx = await _page(request, rt, "handler")
     if not isinstance(ctx, dict):
         return ctx
@@ -200,7 +205,7 @@ async def handler_page(request: Request[Any, Any, Any], rt: Runtime) -> Response
 
 
 @get("/dispatcher", include_in_schema=False)
-async def dispatcher_page(request: Request[Any, Any, Any], rt: Runtime) -> Response[Any]:
+async def dispatcher_page(request: Request[Any, Any, Any], rt: NamedDependency[Runtime]) -> Response[Any]:
     ctx = await _page(request, rt, "dispatcher")
     if not isinstance(ctx, dict):
         return ctx
@@ -209,7 +214,7 @@ async def dispatcher_page(request: Request[Any, Any, Any], rt: Runtime) -> Respo
 
 
 @get("/manager", include_in_schema=False)
-async def manager_page(request: Request[Any, Any, Any], rt: Runtime) -> Response[Any]:
+async def manager_page(request: Request[Any, Any, Any], rt: NamedDependency[Runtime]) -> Response[Any]:
     ctx = await _page(request, rt, "manager")
     if not isinstance(ctx, dict):
         return ctx
@@ -224,7 +229,9 @@ async def manager_page(request: Request[Any, Any, Any], rt: Runtime) -> Response
 
 
 @get("/tickets/{number:str}", include_in_schema=False)
-async def ticket_page(request: Request[Any, Any, Any], rt: Runtime, number: str) -> Response[Any]:
+async def ticket_page(
+    request: Request[Any, Any, Any], rt: NamedDependency[Runtime], number: FromPath[str]
+) -> Response[Any]:
     ctx = await _page(request, rt, "ticket")
     if not isinstance(ctx, dict):
         return ctx
@@ -255,7 +262,7 @@ async def _dispatcher_lists(rt: Runtime) -> dict[str, Any]:
 
 
 @get("/console/fragments/handler-queue", include_in_schema=False)
-async def handler_queue_fragment(rt: Runtime, principal: Principal) -> Response[str]:
+async def handler_queue_fragment(rt: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> Response[str]:
     principal.require(*labels.PAGE_ROLES["handler"])
     ctx = views.base_context(rt, principal, "handler")
     ctx["items"] = await queries.handler_queue(rt, principal.unit or "", datetime.now(UTC))
@@ -263,7 +270,7 @@ async def handler_queue_fragment(rt: Runtime, principal: Principal) -> Response[
 
 
 @get("/console/fragments/callback-queue", include_in_schema=False)
-async def callback_queue_fragment(rt: Runtime, principal: Principal) -> Response[str]:
+async def callback_queue_fragment(rt: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> Response[str]:
     principal.require(*sorted(CALLBACK_ROLES))
     ctx = views.base_context(rt, principal, "agent")
     ctx["callbacks"] = await queries.callback_queue(rt, datetime.now(UTC))
@@ -271,7 +278,7 @@ async def callback_queue_fragment(rt: Runtime, principal: Principal) -> Response
 
 
 @get("/console/fragments/dispatcher-lists", include_in_schema=False)
-async def dispatcher_fragment(rt: Runtime, principal: Principal) -> Response[str]:
+async def dispatcher_fragment(rt: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> Response[str]:
     principal.require(*sorted(labels.PAGE_ROLES["dispatcher"]))
     ctx = views.base_context(rt, principal, "dispatcher")
     ctx.update(await _dispatcher_lists(rt))
@@ -279,7 +286,7 @@ async def dispatcher_fragment(rt: Runtime, principal: Principal) -> Response[str
 
 
 @get("/console/fragments/dashboard", include_in_schema=False)
-async def dashboard_fragment(rt: Runtime, principal: Principal) -> Response[str]:
+async def dashboard_fragment(rt: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> Response[str]:
     principal.require(*sorted(labels.PAGE_ROLES["manager"]))
     ctx = views.base_context(rt, principal, "manager")
     ctx.update(await _dashboard_context(rt, datetime.now(UTC)))
@@ -287,7 +294,12 @@ async def dashboard_fragment(rt: Runtime, principal: Principal) -> Response[str]
 
 
 @get("/console/fragments/ticket/{number:str}", include_in_schema=False)
-async def ticket_fragment(rt: Runtime, principal: Principal, number: str, full: bool = False) -> Response[str]:
+async def ticket_fragment(
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    number: FromPath[str],
+    full: FromQuery[bool] = False,
+) -> Response[str]:
     ctx = views.base_context(rt, principal, "ticket")
     ctx.update(await views.ticket_context(rt, principal, number))
     ctx["full"] = full
@@ -296,7 +308,10 @@ async def ticket_fragment(rt: Runtime, principal: Principal, number: str, full: 
 
 @get("/console/route-preview", include_in_schema=False)
 async def route_preview(
-    rt: Runtime, principal: Principal, category: str | None = None, territory: str | None = None
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    category: FromQuery[str | None] = None,
+    territory: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
     """Where a call being typed would go, explained, before it is submitted."""
     principal.require(*sorted(CALLBACK_ROLES))
@@ -317,7 +332,9 @@ def _svg(body: str) -> Response[str]:
 
 
 @get("/console/charts/trend.svg", include_in_schema=False)
-async def trend_chart(rt: Runtime, principal: Principal, weeks: int = 12) -> Response[str]:
+async def trend_chart(
+    rt: NamedDependency[Runtime], principal: NamedDependency[Principal], weeks: FromQuery[int] = 12
+) -> Response[str]:
     principal.require(*sorted(labels.PAGE_ROLES["manager"]))
     if not 2 <= weeks <= 104:
         raise InvalidInput("weeks must be between 2 and 104", fields={"weeks": "2 到 104 之间"})
@@ -325,7 +342,7 @@ async def trend_chart(rt: Runtime, principal: Principal, weeks: int = 12) -> Res
 
 
 @get("/console/charts/heatmap.svg", include_in_schema=False)
-async def heatmap_chart(rt: Runtime, principal: Principal) -> Response[str]:
+async def heatmap_chart(rt: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> Response[str]:
     principal.require(*sorted(labels.PAGE_ROLES["manager"]))
     return _svg(charts.heatmap_svg(await queries.overdue_heatmap(rt, datetime.now(UTC))))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import MediaType, Request, Response, post
+from litestar.di import NamedDependency
 
 from hotline.auth.tokens import MIN_PASSWORD, change_password
 from hotline.errors import InvalidInput, NotAuthenticated, RateLimited
@@ -23,7 +24,7 @@ def change_form(username: str, next_: str, errors: dict[str, str], status: int =
 
 
 @post("/console/password", include_in_schema=False, status_code=303)
-async def password_submit(request: Request[Any, Any, Any], rt: Runtime) -> Response[Any]:
+async def password_submit(request: Request[Any, Any, Any], rt: NamedDependency[Runtime]) -> Response[Any]:
     from hotline.web.console.pages import _safe_next, signed_in_redirect  # pages imports this module
 
     form = await request.form()

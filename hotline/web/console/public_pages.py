@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import MediaType, Response, get
+from litestar.di import NamedDependency
 
 from hotline.infra.runtime import Runtime
 from hotline.tickets import citizen
@@ -23,7 +24,7 @@ def _choices(names: dict[str, str]) -> list[tuple[str, str]]:
 
 
 @get(["/public", "/public/"], include_in_schema=False)
-async def public_page(rt: Runtime) -> Response[str]:
+async def public_page(rt: NamedDependency[Runtime]) -> Response[str]:
     names = rt.names
     body = views.render(
         "public/index.html",

@@ -16,10 +16,19 @@ $(STAMP): pyproject.toml requirements-dev.txt
 	touch $(STAMP)
 
 # After changing the dependencies in pyproject.toml: pin them again (pip-tools, in a venv of its own).
+# pip-compile runs on this machine's Python (3.11.7) and drops the pins only an older 3.11 asks for (async-timeout,
+# which redis needs below 3.11.3: Debian 12's 3.11.2 in the bare-machine check): the lock keeps them from the file
+# it replaces, with their hashes.
+KEEP_PINS := async-timeout
 lock:
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install -q pip-tools
+	cp requirements-dev.txt .venv-lock/previous.txt
 	.venv-lock/bin/pip-compile -q --generate-hashes --extra dev --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o requirements-dev.txt pyproject.toml
+	$(PYTHON) -c 'import re, sys; old = open(".venv-lock/previous.txt").read(); new = open("requirements-dev.txt").read(); \
+	kept = [m.group(0) for n in sys.argv[1:] if not re.search(rf"^{n}==", new, re.M) \
+	        for m in [re.search(rf"^{n}==.*?(?=^[A-Za-z0-9]|\Z)", old, re.M | re.S)] if m]; \
+	open("requirements-dev.txt", "a").write("".join(kept)); print("kept by hand:", *kept, sep="\n")' $(KEEP_PINS)
 
 install: $(STAMP)
 

@@ -27,8 +27,9 @@ EVENT_STREAM = "text/event-stream"
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/ProblemDetails"
 CAMEL_CASE = re.compile(r"^[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)*$")
-# The one /api operation that takes no token: it hands them out.
-NO_TOKEN = {("POST", "/api/auth/token")}
+# The /api operations that take no token: signing in, and choosing a new password proven by the current one (an
+# account with a one-time password gets no token until it has).
+NO_TOKEN = {("POST", "/api/auth/token"), ("POST", "/api/auth/password")}
 # Ids the issue names.
 NAMED_IDS = {
     ("POST", "/api/tickets"): "createTicket",

@@ -68,6 +68,12 @@ class Finding:
 class Tally:
     requests: int = 0
     statuses: collections.Counter[int] = field(default_factory=collections.Counter)
+    by_user: dict[str, collections.Counter[int]] = field(
+        default_factory=lambda: collections.defaultdict(collections.Counter)
+    )
+    by_operation: dict[str, collections.Counter[int]] = field(
+        default_factory=lambda: collections.defaultdict(collections.Counter)
+    )
     covered: dict[str, set[str]] = field(default_factory=lambda: collections.defaultdict(set))
     succeeded: set[str] = field(default_factory=set)
     findings: list[Finding] = field(default_factory=list)
@@ -137,6 +143,8 @@ def _record(tally: Tally, user: str, label: str, case: Any, response: Any, exc: 
 
     tally.requests += 1
     tally.statuses[response.status_code] += 1
+    tally.by_user[user][response.status_code] += 1
+    tally.by_operation[label][response.status_code] += 1
     tally.covered[user].add(label)
     if 200 <= response.status_code < 300:
         tally.succeeded.add(label)
@@ -263,6 +271,10 @@ def test_the_service_conforms_to_its_document_as_every_role(served):
         f"\nconformance: {tally.requests} requests in {duration:.0f} s ({len(operations)} operations, "
         f"{EXAMPLES} examples, seed {SEED}), statuses {dict(sorted(tally.statuses.items()))}"
     )
+    for user in (*USERS, ANONYMOUS):
+        print(f"conformance: {user}: {dict(sorted(tally.by_user[user].items()))}")
+    for label in sorted(labels):
+        print(f"conformance: {label}: {dict(sorted(tally.by_operation[label].items()))}")
     never = sorted(labels - tally.succeeded)
     print(f"conformance: operations no request succeeded on ({len(never)}): {never}")
     by_kind = collections.Counter((f.operation, f.check) for f in tally.findings)

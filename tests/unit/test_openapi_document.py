@@ -89,7 +89,7 @@ def resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 SUBSCHEMA_LISTS = ("oneOf", "anyOf", "allOf", "prefixItems")
-SUBSCHEMAS = ("items", "not", "additionalProperties", "contains")
+SUBSCHEMAS = ("items", "not", "additionalProperties", "contains", "contentSchema")
 
 
 def untyped(doc: dict[str, Any], schema: Any, where: str, seen: frozenset[str] = frozenset()) -> Iterator[str]:
@@ -167,6 +167,13 @@ def test_every_success_response_is_typed(doc):
                 if not schema:
                     bad.append(f"{where}: no schema")
                 elif JSON_TYPES.match(media_type):
+                    bad.extend(untyped(doc, schema, where))
+                elif media_type == EVENT_STREAM:
+                    # A stream's schema describes one event (what Schemathesis validates each event against):
+                    # an object whose `data` is described, e.g. as JSON with a contentSchema.
+                    event = resolve(doc, schema)
+                    if "data" not in (event.get("properties") or {}):
+                        bad.append(f"{where}: not an event with its data described: {schema}")
                     bad.extend(untyped(doc, schema, where))
                 elif resolve(doc, schema).get("type") != "string":
                     bad.append(f"{where}: not described as a string: {schema}")

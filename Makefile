@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lock run test test-unit test-slow check browser bench schema clean
+.PHONY: install lock run test test-unit test-slow test-conformance check browser bench schema clean
 
 # The versions come from the lockfile (every package pinned with its hashes: pip refuses a file whose hash differs);
 # the project itself is installed editable on top, without resolving anything again.
@@ -61,6 +61,14 @@ test-unit: install
 # The slow tier (minutes; installs docker.io and debootstrap if missing): the 60 s database-restart load and `make run` on a bare Debian container. CI runs it after `make test`.
 test-slow: install
 	@eval "$$($(BIN)/hotline services)" && $(BIN)/pytest tests/integration tests/slow -m slow -s $(PYTEST_ARGS)
+
+# The API contract checks, deeper than `make test` runs them: Schemathesis' conformance run with 25 examples per
+# operation, role and generation mode (HOTLINE_CONFORMANCE_EXAMPLES, HOTLINE_CONFORMANCE_SEED to change them), with
+# the document and generated-client tests.
+test-conformance: install
+	@eval "$$($(BIN)/hotline services)" && HOTLINE_CONFORMANCE_EXAMPLES=$${HOTLINE_CONFORMANCE_EXAMPLES:-25} \
+	  $(BIN)/pytest -s -p no:randomly --timeout 3600 tests/unit/test_openapi_document.py \
+	  tests/integration/test_api_conformance.py tests/integration/test_generated_client.py $(PYTEST_ARGS)
 
 bench: install
 	@eval "$$($(BIN)/hotline services)" && $(BIN)/python tests/perf/run_all.py

@@ -2,18 +2,19 @@
 for every operation under /api and /public from /schema/openapi.json as served, as each role and anonymously, sends
 them to a real `hotline serve`, and judges every answer with its conformance checks: the status code is one the
 operation documents, the content type is one documented for that status, the body validates against the documented
-schema (problem details on errors), and never a server error. Every finding fails the test, listed by role,
-operation and check.
+schema (problem details on errors, each event of the live stream), never a server error, and an error's problem
+details carry its own status. Every finding fails the test, listed by role, operation and check.
 
 Real tickets are staged first, one per action and role that may take it, in a status the action accepts (a pending
 extension request for decide-extension, a suspended ticket for resume), so generated bodies reach the action itself
-and its answer, the updated ticket, is checked against the document too; the operations on one ticket run both on
-generated numbers and on a real one the role may see.
+and its answer, the updated ticket, is checked against the document too. Known-good inputs (a real unit to dispatch
+to, a ticket to merge into, the policy document in force, a CSV and an XLSX report, a valid sign-in) go first, so
+each operation's success answer is judged as well as its refusals.
 
 The suite's run is fixed: seed HOTLINE_CONFORMANCE_SEED (13) and HOTLINE_CONFORMANCE_EXAMPLES (4) examples per
 operation, role and generation mode (positive: valid by the document; negative: wrong types, missing fields,
-out-of-range values), over 3,000 requests in a few minutes. `make test-conformance` is the deeper run (more
-examples; any seed by the variable).
+out-of-range values, no token), over 3,000 requests in about three minutes. `make test-conformance` is the deeper
+run (25 examples; another seed by the variable).
 """
 
 from __future__ import annotations
@@ -219,6 +220,19 @@ def _known_good(op: Any, user: str, staged: Staged) -> list[dict[str, Any]]:
     return variants
 
 
+def problem_details_match_status(ctx: Any, response: Any, case: Any) -> None:
+    """An error's body is problem details for this very answer: its `status` is the HTTP status, with a `title` and a
+    `detail` that say something (the document's schema only says they are there)."""
+    if response.status_code < 400:
+        return
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    assert isinstance(body, dict) and body.get("status") == response.status_code, "status differs from the HTTP one"
+    assert all(isinstance(body.get(k), str) and body[k].strip() for k in ("title", "detail")), "empty title or detail"
+
+
 def _record(tally: Tally, user: str, label: str, case: Any, response: Any, exc: BaseException | None) -> None:
     from schemathesis.core.failures import Failure, FailureGroup
 
@@ -234,7 +248,7 @@ def _record(tally: Tally, user: str, label: str, case: Any, response: Any, exc: 
     failures = list(exc.exceptions) if isinstance(exc, FailureGroup) else [exc]
     for failure in failures:
         if isinstance(failure, Failure):
-            check = type(failure).checks[0] if type(failure).checks else type(failure).__name__
+            check = type(failure).checks[0] if type(failure).checks else failure.title
             reason = f"{response.status_code} {failure.title}: {failure.message}".replace("\n", " ")[:300]
         else:
             check, reason = "validation", f"{response.status_code} {failure!r}"[:300]
@@ -261,7 +275,13 @@ def _run(
         status_code_conformance,
     )
 
-    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    checks = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+        problem_details_match_status,
+    ]
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     label = f"{op.method.upper()} {op.path}"
     timeout = STREAM_TIMEOUT if op.path == "/api/live" else TIMEOUT

@@ -64,7 +64,8 @@ test-slow: install
 
 # The API contract checks, deeper than `make test` runs them: Schemathesis' conformance run with 25 examples per
 # operation, role and generation mode (HOTLINE_CONFORMANCE_EXAMPLES, HOTLINE_CONFORMANCE_SEED to change them), with
-# the document and generated-client tests.
+# the document and generated-client tests. Measured 2026-12-03: 27,678 requests in 16 minutes (`make test`'s run:
+# 4 examples, about 4,450 requests in 2.5 minutes).
 test-conformance: install
 	@eval "$$($(BIN)/hotline services)" && HOTLINE_CONFORMANCE_EXAMPLES=$${HOTLINE_CONFORMANCE_EXAMPLES:-25} \
 	  $(BIN)/pytest -s -p no:randomly --timeout 3600 tests/unit/test_openapi_document.py \

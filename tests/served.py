@@ -1,6 +1,6 @@
 """A real `hotline serve` on a freshly seeded database of its own, for the tests that drive the API over HTTP as an
 integrator would: the OpenAPI conformance run (tests/integration/test_api_conformance.py) and the generated client
-(tests/integration/test_generated_client.py). Same approach as tests/integration/test_fuzz_api.py: one web worker,
+(tests/integration/test_generated_client.py). One web worker,
 its own database (the admin's share of generated requests replaces SLA policies and changes accounts, which would
 leak into the suite's shared one), rate limits out of the way (429 stays a documented answer)."""
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from hotline.tickets.shapes import RuleView
+from hotline.tickets.shapes import TicketRuleView
 
 BUREAU_TEMPLATE = "{territory}-bureau"
 
@@ -39,9 +39,9 @@ def rule_view(rule: RuleRow) -> dict[str, Any]:
     return {"id": view.id, "category": view.category, "territory": view.territory, "unit": view.unit}
 
 
-def rule_shape(rule: RuleRow) -> RuleView:
+def rule_shape(rule: RuleRow) -> TicketRuleView:
     """The same, typed (the routing explanation's `rule`)."""
-    return RuleView(rule.id, rule.category, rule.territory or "*", rule.unit or BUREAU_TEMPLATE)
+    return TicketRuleView(rule.id, rule.category, rule.territory or "*", rule.unit or BUREAU_TEMPLATE)
 
 
 class Router:

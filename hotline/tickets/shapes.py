@@ -93,6 +93,17 @@ class DuplicateTicket(Ticket, kw_only=True):
     reasons: list[str]
 
 
+class UpstreamBreach(msgspec.Struct):
+    """A (re-)dispatch after a transfer's upstream deadline: that deadline, and who is charged with the breach (a
+    unit's code, `upstream` or `pending_dispatch`)."""
+
+    upstream_due_at: str
+    charged_to: str
+
+
+_TYPED_PAYLOAD: dict[str, type[msgspec.Struct]] = {"routing": RoutingDecision, "upstream_breach": UpstreamBreach}
+
+
 class Event(msgspec.Struct, kw_only=True):
     """One line of the timeline. The action's own fields follow the event's (a dispatch's target unit is
     `to_unit`); an integration account reads no actor, role or unit, and only the fields its citizens may be told."""
@@ -139,8 +150,8 @@ class Event(msgspec.Struct, kw_only=True):
     urgent: bool | None | UnsetType = UNSET
     upstream_received_at: str | None | UnsetType = UNSET
     upstream_breached: bool | None | UnsetType = UNSET
-    upstream_breach: dict[str, Any] | None | UnsetType = UNSET
-    routing: dict[str, Any] | None | UnsetType = UNSET
+    upstream_breach: UpstreamBreach | None | UnsetType = UNSET
+    routing: RoutingDecision | None | UnsetType = UNSET
 
 
 # The JSON names of an event's optional fields, for building one from a stored payload.
@@ -157,7 +168,12 @@ def event(fixed: dict[str, Any], payload: dict[str, Any]) -> Event:
     unknown = set(payload) - EVENT_PAYLOAD_KEYS
     if unknown:
         log.error("event_payload_undeclared", action=fixed.get("action"), keys=sorted(unknown))
-    return Event(**fixed, **{_ATTRIBUTE_OF[k]: v for k, v in payload.items() if k not in unknown})
+    fields: dict[str, Any] = {
+        _ATTRIBUTE_OF[k]: msgspec.convert(v, _TYPED_PAYLOAD[k]) if k in _TYPED_PAYLOAD and v is not None else v
+        for k, v in payload.items()
+        if k not in unknown
+    }
+    return Event(**fixed, **fields)
 
 
 class ClockView(msgspec.Struct, kw_only=True):
@@ -222,7 +238,7 @@ class Hints(msgspec.Struct):
     plates: list[str]
 
 
-class RuleView(msgspec.Struct):
+class TicketRuleView(msgspec.Struct):
     """A routing rule: "*" for any territory, "{territory}-bureau" for the territory's local bureau."""
 
     id: int
@@ -240,7 +256,7 @@ class RoutingExplanation(msgspec.Struct):
     unit: str | None
     unit_name: str | None
     reason: str | None
-    rule: RuleView | None
+    rule: TicketRuleView | None
     current_unit: str | None
 
 

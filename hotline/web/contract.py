@@ -53,7 +53,7 @@ class ProblemDetails(msgspec.Struct, omit_defaults=True):
     ticket_status: str | None = None
     version: int | None = None
     # On a 429 or 503: seconds to wait (also in the Retry-After header).
-    retry_after: int | float | None = None
+    retry_after: float | None = None  # an integer number of seconds is a JSON number too
     # On a 422 about a document (a policy set): each problem found in it, in order.
     problems: list[str] | None = None
 

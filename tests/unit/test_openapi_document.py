@@ -154,6 +154,21 @@ def test_each_action_is_an_operation_of_its_own(doc):
     assert "/api/tickets/{number}/{action_name}" not in paths
 
 
+# Objects still described as free-form, each named with why (issue 13 leaves them for a later step): a deadline's
+# explanation is sla/'s own account (rule, calendar facts, adjustments; nested, and read back from stored JSON of
+# older versions too); audit and policy-diff snapshots hold whatever was changed (an account, a policy row, the
+# defaults). Anything else untyped fails.
+FREE_FORM = (
+    "ClockView.explanation:",
+    "DeadlineExplanations.sign:",
+    "DeadlineExplanations.reply:",
+    "SlaPolicyChange.before/",
+    "SlaPolicyChange.after/",
+    "AdminEvent.before/",
+    "AdminEvent.after/",
+)
+
+
 def test_every_success_response_is_typed(doc):
     bad = []
     for method, path, op in operations(doc):
@@ -183,6 +198,7 @@ def test_every_success_response_is_typed(doc):
                     bad.extend(untyped(doc, schema, where))
                 elif resolve(doc, schema).get("type") != "string":
                     bad.append(f"{where}: not described as a string: {schema}")
+    bad = [b for b in bad if not any(f"->{name}" in b for name in FREE_FORM)]
     assert not bad, f"{len(bad)} untyped success schemas:\n" + "\n".join(bad)
 
 

@@ -30,10 +30,22 @@ KEEPALIVE_SECONDS = 15.0
 READY_WAIT_SECONDS = 5.0
 _KEEPALIVE = b": keepalive\r\n\r\n"
 EVENT_STREAM = "text/event-stream"
+# One event of the stream, as Schemathesis validates each: its `data` is one JSON document. A string beside it, as
+# the stream read whole as text (what a generated client does with it).
+_EVENT = Schema(
+    type=OpenAPIType.OBJECT,
+    properties={
+        "event": Schema(type=OpenAPIType.STRING, enum=["ready", "ticket", "escalation", "reconnect"]),
+        "data": Schema(type=OpenAPIType.STRING, content_media_type="application/json"),
+        "id": Schema(type=OpenAPIType.STRING),
+        "retry": Schema(type=OpenAPIType.INTEGER),
+    },
+    required=["data"],
+)
 EVENTS = success_media(
     {
         EVENT_STREAM: Schema(
-            type=OpenAPIType.STRING,
+            any_of=[Schema(type=OpenAPIType.STRING), _EVENT],
             description="Server-sent events, each a JSON `data:` line: `ready` ({role, unit}) once subscribed, then "
             "`ticket` and `escalation` for changes this account may see, `reconnect` ({reason}) when the stream "
             "ends and the page should reload; a `: keepalive` comment every 15 s of silence.",

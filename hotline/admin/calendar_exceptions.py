@@ -1,6 +1,7 @@
 """The administrator's view of the working calendar: the years with official data, the overrides and local
-exceptions in force (config/data/calendar.toml), and what a new local exception (a typhoon day off, or a declared
-working day) would do to the running clocks, before anything is saved.
+exceptions in force (config/data/calendar.toml, and those saved through hotline.admin.calendar_store), and what a
+new local exception (a typhoon day off, or a declared working day) would do to the running clocks, before anything
+is saved.
 
 The calendar is one per installation (the whole city): an exception applies to every territory.
 """

@@ -257,8 +257,8 @@ async def test_routing(
         "admin",
         roles=ADMINS,
         summary="The working calendar in force",
-        description="Years with official data, whole-year overrides, local exceptions, office hours (loaded from "
-        "config/data/calendar.toml).",
+        description="Years with official data, whole-year overrides, local exceptions in force, office hours "
+        "(config/data/calendar.toml, with the exceptions saved by an administrator on top).",
     ),
 )
 async def calendar_overview(rt: Runtime, principal: Principal) -> calendar_admin.CalendarOverview:

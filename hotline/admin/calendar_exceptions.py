@@ -1,6 +1,7 @@
 """The administrator's view of the working calendar: the years with official data, the overrides and local
-exceptions in force (config/data/calendar.toml), and what a new local exception (a typhoon day off, or a declared
-working day) would do to the running clocks, before anything is saved.
+exceptions in force (config/data/calendar.toml, and those saved through hotline.admin.calendar_store), and what a
+new local exception (a typhoon day off, or a declared working day) would do to the running clocks, before anything
+is saved.
 
 The calendar is one per installation (the whole city): an exception applies to every territory.
 """
@@ -91,26 +92,38 @@ def overview(rt: Runtime, principal: Principal) -> CalendarOverview:
     )
 
 
-async def preview_exception(rt: Runtime, principal: Principal, data: ExceptionPreview) -> CalendarExceptionEffect:
-    """The running clocks whose deadline the exception would move, computed as a recomputation would (under the
-    policies in force, from each clock's start), against the same computation under today's calendar."""
-    principal.require(ADMIN)
+def with_exception(rt: Runtime, data: ExceptionPreview) -> sla.WorkCalendar:
+    """The calendar in force with the exception added, or InvalidInput naming `date` when the exception is out of
+    range, would change nothing, or falls on a day that already has a local exception."""
     problem = sla.out_of_range(data.date)
     if problem:
         raise InvalidInput(f"date: {problem}", fields={"date": problem})
+    if rt.calendar.exception_reason(data.date) is not None:
+        raise InvalidInput(
+            f"date: {data.date} already has a local exception",
+            fields={"date": "already has a local exception: withdraw it first"},
+        )
     if data.working == rt.calendar.is_working_day(data.date):
         state = "a working day" if data.working else "a day off"
         raise InvalidInput(
             f"date: {data.date} is already {state}",
             fields={"date": f"already {state}: the exception would change nothing"},
         )
-    overrides, office_hours = load_calendar_config()
+    overrides = rt.calendar_overrides
     extra = {"date": data.date.isoformat(), "working": data.working, "reason": data.reason}
     changed = {**overrides, "exceptions": [*(overrides.get("exceptions") or []), extra]}
     try:
-        calendar = sla.build_calendar(changed, tz=rt.calendar.tz.key, office_hours=office_hours)
+        return sla.build_calendar(changed, tz=rt.calendar.tz.key, office_hours=rt.calendar.office_hours)
     except sla.CalendarError as exc:
         raise InvalidInput(f"date: {exc}", fields={"date": str(exc)}) from exc
+
+
+async def preview_exception(rt: Runtime, principal: Principal, data: ExceptionPreview) -> CalendarExceptionEffect:
+    """The running clocks whose deadline the exception would move, computed as a recomputation would (under the
+    policies in force, from each clock's start), against the same computation under today's calendar."""
+    principal.require(ADMIN)
+    await rt.reload_policies()  # another process may have saved or withdrawn an exception
+    calendar = with_exception(rt, data)
     moved: list[MovedDeadline] = []
     count = examined = 0
     async for row in running_clocks(rt):

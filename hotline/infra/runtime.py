@@ -35,6 +35,8 @@ class Names:
 
 
 T = TypeVar("T")
+VERSIONS_SQL = """SELECT (SELECT max(version) FROM sla_policy_versions) AS policies,
+                         (SELECT count(*) + count(withdrawn_at) FROM calendar_exceptions) AS calendar"""
 
 
 @dataclass
@@ -47,6 +49,10 @@ class Runtime:
     calendar: sla.WorkCalendar
     policies: sla.PolicySet
     _policy_checked: float = 0.0
+    # What the calendar was built from: calendar.toml's overrides with the administrators' saved exceptions
+    # (table calendar_exceptions) on top, and which state of that table (a count that only grows) it reflects.
+    calendar_overrides: dict[str, Any] = field(default_factory=dict)
+    _calendar_revision: int = -1
     # Reports read here: a streaming replica when HOTLINE_DATABASE_REPLICA_URL is set, else the primary's pool.
     report_pool: asyncpg.Pool | None = None
     # The process's own parts a feature makes on first use (the ticket writer, the announcer, the revocation
@@ -71,6 +77,7 @@ class Runtime:
             Router([], [], []),
             calendar,
             sla.PolicySet.from_config(load_toml("sla_policies.toml"), version=0),
+            calendar_overrides=overrides,
         )
         if settings.database_replica_url:
             rt.report_pool = await _pool(
@@ -124,8 +131,13 @@ class Runtime:
         self.router = Router(rules, names.units, names.territories)
 
     async def reload_policies(self) -> None:
-        # The version first: the rows (a JSON document) are read only when they changed.
-        latest = await self.pool.fetchval("SELECT max(version) FROM sla_policy_versions")
+        """The policies and the calendar in force (both move deadlines): the versions first, the rows (a JSON
+        document, the saved calendar exceptions) are read only when they changed."""
+        versions = await self.pool.fetchrow(VERSIONS_SQL)
+        assert versions is not None  # one row, always
+        if versions["calendar"] != self._calendar_revision:
+            await self.reload_calendar()
+        latest = versions["policies"]
         row = None
         if latest is not None and latest != self.policies.version:
             row = await self.pool.fetchrow("SELECT version, rows FROM sla_policy_versions WHERE version = $1", latest)
@@ -135,8 +147,23 @@ class Runtime:
             )
         self._policy_checked = time.monotonic()
 
+    async def reload_calendar(self) -> None:
+        """calendar.toml with the saved exceptions in force on top (a saved one replaces the file's for its day)."""
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            revision = await conn.fetchval("SELECT count(*) + count(withdrawn_at) FROM calendar_exceptions")
+            rows = await conn.fetch(
+                "SELECT day, working, reason FROM calendar_exceptions WHERE withdrawn_at IS NULL ORDER BY day"
+            )
+        overrides, office_hours = load_calendar_config()
+        saved = {r["day"].isoformat(): {"date": r["day"], "working": r["working"], "reason": r["reason"]} for r in rows}
+        from_file = [e for e in overrides.get("exceptions") or [] if str(e.get("date")) not in saved]
+        overrides = {**overrides, "exceptions": [*from_file, *saved.values()]}
+        self.calendar = sla.build_calendar(overrides, tz=self.settings.timezone, office_hours=office_hours)
+        self.calendar_overrides = overrides
+        self._calendar_revision = revision
+
     async def current_policies(self) -> sla.PolicySet:
-        """Policies in force; another process's change is picked up within a second."""
+        """Policies and calendar in force; another process's change is picked up within a second."""
         if time.monotonic() - self._policy_checked > 1.0:
             await self.reload_policies()
         return self.policies

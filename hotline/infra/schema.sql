@@ -52,6 +52,23 @@ TABLE assignments (
   INDEX assignments_started_idx: CREATE INDEX assignments_started_idx ON public.assignments USING btree (started_at)
   INDEX assignments_unit_idx: CREATE INDEX assignments_unit_idx ON public.assignments USING btree (unit, started_at)
 
+TABLE calendar_exceptions (
+    id bigint GENERATED ALWAYS AS IDENTITY NOT NULL
+    day date NOT NULL
+    working boolean NOT NULL
+    reason text NOT NULL
+    created_by bigint NOT NULL
+    created_at timestamp with time zone NOT NULL DEFAULT now()
+    withdrawn_at timestamp with time zone
+    withdrawn_by bigint
+);
+  CONSTRAINT calendar_exceptions_check: CHECK (((withdrawn_at IS NULL) = (withdrawn_by IS NULL)))
+  CONSTRAINT calendar_exceptions_created_by_fkey: FOREIGN KEY (created_by) REFERENCES users(id)
+  CONSTRAINT calendar_exceptions_pkey: PRIMARY KEY (id)
+  CONSTRAINT calendar_exceptions_reason_check: CHECK (((length(reason) >= 1) AND (length(reason) <= 200)))
+  CONSTRAINT calendar_exceptions_withdrawn_by_fkey: FOREIGN KEY (withdrawn_by) REFERENCES users(id)
+  INDEX calendar_exceptions_in_force: CREATE UNIQUE INDEX calendar_exceptions_in_force ON public.calendar_exceptions USING btree (day) WHERE (withdrawn_at IS NULL)
+
 TABLE callbacks (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL
     ticket_id bigint NOT NULL

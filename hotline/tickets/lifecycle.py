@@ -94,6 +94,9 @@ async def perform(
 async def _perform(
     rt: Runtime, principal: Principal, number: str, name: str, action: Action, body: Body, now: datetime
 ) -> shapes.Ticket:
+    # The calendar an extension, a suspension or a resumption counts with: another process's saved calendar exception
+    # is in force here within a second (a version check at most once a second, before a connection is taken).
+    await rt.current_policies()
     async with rt.pool.acquire() as conn:
         async with conn.transaction():
             clause, params = ticket_service.scope_clause(principal, 2)

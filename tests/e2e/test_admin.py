@@ -233,3 +233,69 @@ def test_a_typhoon_day_shows_the_deadlines_it_would_move_before_anything_is_save
     admin.click("#cal-form button[type=submit]")
     expect(admin.locator('#cal-form .err[data-for="date"]')).to_contain_text("本来就是休息日")
     assert admin.errors == []
+
+
+def test_a_typhoon_day_is_previewed_saved_moves_the_deadline_shown_and_is_withdrawn(browser, server):
+    import sla
+    from config.reference import load_calendar_config
+
+    overrides, hours = load_calendar_config()
+    calendar = sla.build_calendar(overrides, office_hours=hours)
+    ticket = server.create(title="台风日保存测试")
+    due = datetime.fromisoformat(ticket["deadlines"]["reply"])
+    day = datetime.fromisoformat(ticket["received_at"]).astimezone(calendar.tz).date()
+    for _ in range(3):  # the third working day after receipt: inside the new ticket's reply clock
+        day += timedelta(days=1)
+        while not calendar.is_working_day(day):
+            day += timedelta(days=1)
+    admin = _admin(browser, server)
+    admin.click('.admin-tabs .tab[data-tab="calendar"]')
+    expect(admin.locator("#cal-saved tbody")).to_contain_text("暂无")
+    saved_id = None
+    try:
+        admin.fill("#cal-date", day.isoformat())
+        admin.fill("#cal-reason", "台风红色预警，全市停工停课一天")
+        expect(admin.locator("#cal-save")).to_be_disabled()  # not before a preview
+        admin.click("#cal-form button[type=submit]")
+        count = admin.locator("#cal-count")
+        expect(count).to_contain_text("个时限将改变")
+        expect(admin.locator("#cal-save")).to_be_enabled()
+        first = admin.locator("#cal-moved tbody tr").first
+        number, clock = first.get_attribute("data-number"), first.get_attribute("data-clock")
+        announced = first.locator("td.new-due").inner_text()
+        admin.locator("#cal-save").focus()  # keyboard reachable: Enter on the focused button saves
+        admin.keyboard.press("Enter")
+        row = admin.locator(f'#cal-saved tr[data-date="{day.isoformat()}"]')
+        expect(row).to_contain_text("台风红色预警，全市停工停课一天")
+        expect(row.locator("button[data-withdraw]")).to_be_visible()
+        expect(admin.locator("#toast")).to_contain_text("个在办时限已按新日历重算")
+        expect(admin.locator("#cal-exceptions tbody")).to_contain_text(day.isoformat())
+        saved_id = row.get_attribute("data-id")
+        shot(admin, "admin-calendar-saved")
+        # The deadline the preview showed before saving is the one the ticket has now; the new ticket's moved later.
+        shown = server.api("admin", "GET", f"/api/tickets/{number}")
+        now_due = datetime.fromisoformat(shown["deadlines"][clock]).astimezone(calendar.tz)
+        assert now_due.strftime("%m-%d") in announced and now_due.strftime("%H:%M") in announced
+        assert (
+            datetime.fromisoformat(server.api("admin", "GET", f"/api/tickets/{ticket['number']}")["deadlines"]["reply"])
+            > due
+        )
+        # A second save of the same day is refused in Chinese, naming the date.
+        admin.fill("#cal-date", day.isoformat())
+        admin.fill("#cal-reason", "重复")
+        admin.click("#cal-form button[type=submit]")
+        expect(admin.locator('#cal-form .err[data-for="date"]')).to_contain_text("已有本地例外")
+        # Withdrawn (the confirmation is accepted): the day is a working day again and the deadline is back.
+        row.locator("button[data-withdraw]").click()
+        expect(row).to_contain_text("撤销")
+        expect(row.locator("button[data-withdraw]")).to_have_count(0)
+        saved_id = None
+        assert server.api("admin", "GET", "/api/admin/calendar")["exceptions"] == []
+        assert (
+            datetime.fromisoformat(server.api("admin", "GET", f"/api/tickets/{ticket['number']}")["deadlines"]["reply"])
+            == due
+        )
+    finally:
+        if saved_id is not None:
+            server.api("admin", "DELETE", f"/api/admin/calendar/exceptions/{saved_id}", expect=None)
+    assert admin.errors == []

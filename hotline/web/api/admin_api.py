@@ -1,8 +1,9 @@
 """Admin: GET/PUT /api/admin/sla-policies, the SLA policy set in force (same shape as sla_policies.toml); staff
 accounts: GET/POST /api/admin/accounts, PATCH /api/admin/accounts/{username} (active, role, unit, channel,
 display_name), POST .../reset-password and .../unlock; routing: GET /api/admin/routing-rules and
-GET /api/admin/routing-test; the working calendar: GET /api/admin/calendar and POST .../exception-preview; the
-record of admin changes: GET /api/admin/events.
+GET /api/admin/routing-test; the working calendar: GET /api/admin/calendar, POST .../exception-preview, the saved
+local exceptions GET/POST /api/admin/calendar/exceptions and DELETE .../exceptions/{id} (withdraw); the record of
+admin changes: GET /api/admin/events.
 
 Every route admits administrators only: the guard answers 403 to any other role before the body is read (the
 services check again, as a defence)."""
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import get, patch, post, put
+from litestar import delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import Body, FromPath, FromQuery
 
 from hotline.admin import audit as admin_events
 from hotline.admin import calendar_exceptions as calendar_admin
+from hotline.admin import calendar_store
 from hotline.admin import routing_rules as routing_admin
 from hotline.auth import accounts
 from hotline.auth.tokens import Principal
@@ -275,13 +277,14 @@ async def test_routing(
         "admin",
         roles=ADMINS,
         summary="The working calendar in force",
-        description="Years with official data, whole-year overrides, local exceptions, office hours (loaded from "
-        "config/data/calendar.toml).",
+        description="Years with official data, whole-year overrides, local exceptions in force, office hours "
+        "(config/data/calendar.toml, with the exceptions saved by an administrator on top).",
     ),
 )
 async def calendar_overview(
     rt: NamedDependency[Runtime], principal: NamedDependency[Principal]
 ) -> calendar_admin.CalendarOverview:
+    await rt.current_policies()  # with the calendar: an exception saved by another process is in force here too
     return calendar_admin.overview(rt, principal)
 
 
@@ -305,6 +308,63 @@ async def preview_calendar_exception(
     return await calendar_admin.preview_exception(rt, principal, data)
 
 
+@get(
+    "/api/admin/calendar/exceptions",
+    **operation(
+        "listCalendarExceptions",
+        "admin",
+        roles=ADMINS,
+        summary="The local calendar exceptions administrators saved",
+        description="In force first (`withdrawn_at` null), then withdrawn ones; by day, latest first. The "
+        "exceptions of config/data/calendar.toml are in GET /api/admin/calendar.",
+    ),
+)
+async def list_calendar_exceptions(
+    rt: NamedDependency[Runtime], principal: NamedDependency[Principal]
+) -> calendar_store.SavedCalendarExceptionList:
+    return await calendar_store.listing(rt, principal)
+
+
+@post(
+    "/api/admin/calendar/exceptions",
+    status_code=201,
+    **operation(
+        "saveCalendarException",
+        "admin",
+        roles=ADMINS,
+        summary="Save a local calendar exception and move the running deadlines it changes",
+        description="A day off (a typhoon day, `working` false) or a declared working day (`working` true), for the "
+        "whole city, validated as the preview is (422 naming `date` or `reason`). Every process puts it in force; "
+        "the running clocks are recomputed as after an SLA policy edit (`moved`; `recompute_more`: the worker "
+        "finishes a large backlog).",
+    ),
+)
+async def save_calendar_exception(
+    data: Annotated[calendar_admin.ExceptionPreview, Body()],
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+) -> calendar_store.CalendarChange:
+    return await calendar_store.save(rt, principal, data)
+
+
+@delete(
+    "/api/admin/calendar/exceptions/{exception_id:int}",
+    status_code=200,
+    **operation(
+        "withdrawCalendarException",
+        "admin",
+        roles=ADMINS,
+        summary="Withdraw a saved local calendar exception",
+        description="The day is as the calendar files say again; running clocks it moved are recomputed back. "
+        "404 when no exception with this id is in force.",
+    ),
+)
+async def withdraw_calendar_exception(
+    exception_id: FromPath[int], rt: NamedDependency[Runtime], principal: NamedDependency[Principal]
+) -> calendar_store.CalendarChange:
+    return await calendar_store.withdraw(rt, principal, exception_id)
+
+
 ROUTES = [
     get_sla_policies,
     put_sla_policies,
@@ -321,4 +381,7 @@ ROUTES = [
     test_routing,
     calendar_overview,
     preview_calendar_exception,
+    list_calendar_exceptions,
+    save_calendar_exception,
+    withdraw_calendar_exception,
 ]

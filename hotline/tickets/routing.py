@@ -1,7 +1,9 @@
 """Territorial dispatch (属地管理、归口办理): pick the one unit for a category and territory.
 
-Rules are data (config/data/reference.toml, table routing_rules). The most specific rule wins: a rule naming the
-territory beats a "*" rule. The decision records the rule that made it, for display and audit.
+Rules are data (loaded from config/data/reference.toml, kept in table routing_rules, changed by administrators:
+hotline.admin.rule_changes); the router holds the rules in force and the active units. The most specific rule wins: a
+rule naming the territory beats a "*" rule. A rule sending cases to an inactive unit routes nothing (manual
+dispatch). The decision records the rule that made it, for display and audit.
 """
 
 from __future__ import annotations
@@ -77,6 +79,10 @@ class Router:
         if rule is None:
             where = f"territory {territory}" if territory else "an unknown territory"
             return Decision(None, None, f"no routing rule for category {category} in {where}")
+        if rule.unit is not None and rule.unit not in self._units:
+            return Decision(
+                None, rule.id, f"rule #{rule.id}: unit {rule.unit} is inactive: waiting for manual dispatch"
+            )
         if rule.unit is not None:
             scope = f"territory {rule.territory}" if rule.territory else "any territory"
             return Decision(rule.unit, rule.id, f"rule #{rule.id}: category {category} in {scope} → {rule.unit}")

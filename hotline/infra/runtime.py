@@ -118,8 +118,8 @@ class Runtime:
                 units={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM units WHERE active")},
             )
             rules = [
-                RuleRow(r["id"], r["category"], r["territory"], r["unit"])
-                for r in await conn.fetch("SELECT id, category, territory, unit FROM routing_rules WHERE active")
+                RuleRow(r["id"], r["category"], r["territory"], r["unit"], r["active"])
+                for r in await conn.fetch("SELECT id, category, territory, unit, active FROM routing_rules")
             ]
         self.names = names
         self.router = Router(rules, names.units, names.territories)

@@ -1,6 +1,6 @@
 """Browser tests of the administrator's console at /admin: accounts (a handler created, signing in with the
 one-time password, seeing the unit's queue, deactivated and signed out of the open page at once), a unit renamed,
-and routing rules with the trial of the live router."""
+routing rules added and deactivated, with the trial of the live router."""
 
 from __future__ import annotations
 
@@ -167,6 +167,46 @@ def test_an_admin_renames_a_unit_and_its_tickets_show_the_new_name(browser, serv
             f"/api/admin/units/{code}",
             json={k: before[k] for k in ("name", "active", "contact_person", "contact_phone")},
         )
+
+
+def test_an_admin_adds_a_routing_rule_the_trial_uses_it_and_deactivating_it_falls_back(browser, server):
+    admin = _admin(browser, server)
+    admin.click('.admin-tabs .tab[data-tab="routing"]')
+    expect(admin.locator("#rule-form")).to_be_visible()
+    added = None
+    try:
+        admin.click("#rule-save")
+        expect(admin.locator('#rule-form .err[data-for="category"]')).to_have_text("请选择业务类别")
+        admin.select_option("#r-category", label="出租汽车")
+        admin.select_option("#r-territory", label="通州区")
+        admin.select_option("#r-unit", label="市客运出租汽车管理处")
+        admin.click("#rule-save")
+        expect(admin.locator("#rules-table")).to_have_attribute("data-saved", re.compile(r"^\d+$"))
+        added = admin.locator("#rules-table").get_attribute("data-saved")
+        row = admin.locator(f'#rules-table tr[data-rule="{added}"]')
+        expect(row).to_contain_text("市客运出租汽车管理处")
+        expect(row).to_contain_text("通州区")
+        # The trial answers from the live router: the new, more specific rule.
+        admin.select_option("#t-category", label="出租汽车")
+        admin.select_option("#t-territory", label="通州区")
+        admin.click("#route-test button[type=submit]")
+        expect(admin.locator("#route-unit")).to_have_text("市客运出租汽车管理处")
+        expect(admin.locator("#route-result")).to_have_attribute("data-rule", added)
+        # The same category and territory again: refused next to the field, in Chinese.
+        admin.select_option("#r-category", label="出租汽车")
+        admin.select_option("#r-territory", label="通州区")
+        admin.select_option("#r-unit", label="市公共交通管理处")
+        admin.click("#rule-save")
+        expect(admin.locator('#rule-form .err[data-for="territory"]')).to_contain_text(f"与规则 #{added} 重叠")
+        # Deactivated from its row: the category and territory go back to the local bureau.
+        row.locator('button[data-act="deactivate"]').click()
+        expect(row).to_have_count(0)
+        admin.click("#route-test button[type=submit]")
+        expect(admin.locator("#route-unit")).to_have_text("通州区交通运输局")
+        assert admin.errors == []
+    finally:
+        if added is not None:
+            server.api("admin", "PATCH", f"/api/admin/routing-rules/{added}", json={"active": False})
 
 
 def _recompute(server: Server, version: int) -> int:

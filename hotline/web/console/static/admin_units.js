@@ -76,3 +76,81 @@
   });
   load();
 })();
+
+/* Routing rules: add, change (saved as a successor rule with a new id), deactivate; the table is redrawn from
+ * /api/admin/routing-rules after each change, and the trial above it answers from the live router. */
+(function () {
+  'use strict';
+  var $ = function (sel) { return document.querySelector(sel); };
+  var esc = HL.esc, table = $('#rules-table'), form = $('#rule-form');
+  if (!table || !form) return;
+  var bureau = form.dataset.bureau;
+  var FIELD = {category: '业务类别', territory: '属地', unit: '承办单位', active: '状态'};
+  function reasonText(field, reason) {
+    var overlap = /overlaps rule #(\d+)/.exec(reason);
+    if (overlap) return '与规则 #' + overlap[1] + ' 重叠（同一业务类别和属地只能有一条规则）：请修改或停用那一条';
+    if (/unknown|not a known/.test(reason)) return (FIELD[field] || field) + '不存在或已停用';
+    return (FIELD[field] || field) + '填写有误';
+  }
+  function rowHTML(r) {
+    var unit = r.unit_name || (r.unit === bureau ? '属地交通运输局' : r.unit);
+    return '<tr data-rule="' + r.id + '" data-category="' + esc(r.category) + '" data-territory="' + esc(r.territory) +
+      '" data-unit="' + esc(r.unit) + '"><td>' + r.order + '</td><td>#' + r.id + '</td><td>' + esc(r.category_name) +
+      '</td><td>' + esc(r.territory_name || '任意属地') + '</td><td>' + esc(unit) + '</td><td class="acts">' +
+      '<button type="button" class="ghost" data-act="edit" aria-label="修改规则 #' + r.id + '">修改</button>' +
+      '<button type="button" class="danger" data-act="deactivate" aria-label="停用规则 #' + r.id + '">停用</button></td></tr>';
+  }
+  function load() {
+    return HL.api('GET', '/api/admin/routing-rules').then(function (res) {
+      if (res.ok) table.tBodies[0].innerHTML = res.data.items.map(rowHTML).join('');
+    });
+  }
+  function reset() {
+    form.reset(); HL.clearErrors(form); form.elements.editing.value = '';
+    $('#rule-form-h').textContent = '新增规则'; $('#rule-save').textContent = '新增规则'; $('#rule-cancel').hidden = true;
+  }
+  $('#rule-cancel').addEventListener('click', reset);
+  function showErrors(res) {
+    var fields = (res.data && res.data.fields) || {}, placed = false;
+    Object.keys(fields).forEach(function (f) { if (HL.fieldError(form, f, reasonText(f, fields[f]))) placed = true; });
+    if (!placed) HL.formError(form, res.status === 404 ? '规则不存在。' : HL.problemMessage(res));
+  }
+  table.addEventListener('click', function (ev) {
+    var button = ev.target.closest('button[data-act]');
+    if (!button) return;
+    var tr = button.closest('tr'), id = tr.dataset.rule;
+    if (button.dataset.act === 'edit') {
+      reset();
+      form.elements.editing.value = id;
+      form.elements.category.value = tr.dataset.category;
+      form.elements.territory.value = tr.dataset.territory;
+      form.elements.unit.value = tr.dataset.unit;
+      $('#rule-form-h').textContent = '修改规则 #' + id; $('#rule-save').textContent = '保存修改'; $('#rule-cancel').hidden = false;
+      form.elements.category.focus();
+      return;
+    }
+    if (!window.confirm('停用规则 #' + id + '？该业务类别和属地的工单将按下一条规则派单，没有规则时转人工派单。')) return;
+    button.disabled = true;
+    HL.api('PATCH', '/api/admin/routing-rules/' + id, {active: false}).then(function (res) {
+      button.disabled = false;
+      if (!res.ok) { HL.toast(HL.problemMessage(res), true); return; }
+      HL.toast('已停用规则 #' + id);
+      load();
+    });
+  });
+  form.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    HL.clearErrors(form);
+    if (!HL.validate(form)) return;
+    var editing = form.elements.editing.value;
+    var payload = {category: form.elements.category.value, territory: form.elements.territory.value, unit: form.elements.unit.value};
+    var call = editing ? HL.api('PATCH', '/api/admin/routing-rules/' + editing, payload) : HL.api('POST', '/api/admin/routing-rules', payload);
+    call.then(function (res) {
+      if (!res.ok) { showErrors(res); return; }
+      HL.toast(editing ? (res.data.replaces ? '已保存：规则 #' + res.data.replaces + ' 由新规则 #' + res.data.id + ' 取代' : '已保存规则 #' + res.data.id)
+                       : '已新增规则 #' + res.data.id);
+      reset();
+      load().then(function () { table.dataset.saved = res.data.id; });
+    });
+  });
+})();

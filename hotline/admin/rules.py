@@ -27,6 +27,7 @@ from hotline.vocab import ADMIN
 
 UNSET: Any = msgspec.UNSET
 ANY = "*"
+INT4_MAX = 2**31 - 1
 _COLUMNS = "id, category, territory, unit, active"
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 
@@ -127,6 +128,8 @@ async def create(rt: Runtime, principal: Principal, data: RuleNew) -> SavedRule:
 async def change(rt: Runtime, principal: Principal, rule_id: int, data: RuleChange) -> SavedRule:
     principal.require(ADMIN)
     sent = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
+    if not 0 < rule_id <= INT4_MAX:  # ids are PostgreSQL integers: a larger one names no rule
+        raise NotFound(f"no routing rule #{rule_id}")
     async with rt.pool.acquire() as conn, conn.transaction():
         await conn.execute("LOCK TABLE routing_rules IN SHARE ROW EXCLUSIVE MODE")
         row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM routing_rules WHERE id = $1", rule_id)

@@ -157,5 +157,7 @@ async def test_bad_rules_are_refused_naming_the_field(api, runtime):
     r = await _patch(api, star, active="no")
     assert r.status_code == 422 and "active" in r.json()["fields"]
     assert (await _patch(api, 999_999, active=False)).status_code == 404
+    assert (await _patch(api, 108_358_745_386, active=False)).status_code == 404  # beyond a PostgreSQL integer
+    assert (await _patch(api, -1, active=False)).status_code == 404
     assert await runtime.pool.fetchval("SELECT count(*) FROM routing_rules") == count
     assert runtime.router.resolve("taxi", "320612").rule_id == star

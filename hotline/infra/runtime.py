@@ -16,7 +16,7 @@ from arq.connections import ArqRedis, RedisSettings
 import sla
 from config.reference import load_calendar_config, load_toml
 from config.settings import Settings
-from hotline.infra import db
+from hotline.infra import db, reference_follower
 from hotline.infra import db_roles as roles
 from hotline.infra.redis_client import create_pool as create_arq_pool  # bounded: a burst waits, opens nothing
 from hotline.tickets.routing import Router, RuleRow
@@ -88,6 +88,7 @@ class Runtime:
             )
         await rt.reload_reference()
         await rt.reload_policies()
+        reference_follower.of(rt).start()  # an administrator's change of units or rules, made in any process
         return rt
 
     def part(self, make: Callable[[Runtime], T]) -> T:
@@ -124,8 +125,8 @@ class Runtime:
                 units={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM units WHERE active")},
             )
             rules = [
-                RuleRow(r["id"], r["category"], r["territory"], r["unit"])
-                for r in await conn.fetch("SELECT id, category, territory, unit FROM routing_rules")
+                RuleRow(r["id"], r["category"], r["territory"], r["unit"], r["active"])
+                for r in await conn.fetch("SELECT id, category, territory, unit, active FROM routing_rules")
             ]
         self.names = names
         self.router = Router(rules, names.units, names.territories)

@@ -378,13 +378,14 @@ TABLE routing_rules (
     territory text
     unit text
     bureau_template boolean NOT NULL DEFAULT false
+    active boolean NOT NULL DEFAULT true
 );
   CONSTRAINT routing_rules_category_fkey: FOREIGN KEY (category) REFERENCES categories(code)
-  CONSTRAINT routing_rules_category_territory_key: UNIQUE NULLS NOT DISTINCT (category, territory)
   CONSTRAINT routing_rules_check: CHECK (((unit IS NULL) = bureau_template))
   CONSTRAINT routing_rules_pkey: PRIMARY KEY (id)
   CONSTRAINT routing_rules_territory_fkey: FOREIGN KEY (territory) REFERENCES territories(code)
   CONSTRAINT routing_rules_unit_fkey: FOREIGN KEY (unit) REFERENCES units(code)
+  INDEX routing_rules_in_force_key: CREATE UNIQUE INDEX routing_rules_in_force_key ON public.routing_rules USING btree (category, territory) NULLS NOT DISTINCT WHERE active
 
 TABLE schema_migrations (
     version text NOT NULL
@@ -514,6 +515,8 @@ TABLE units (
     name text NOT NULL
     territory text
     active boolean NOT NULL DEFAULT true
+    contact_person text
+    contact_phone text
 );
   CONSTRAINT units_pkey: PRIMARY KEY (code)
   CONSTRAINT units_territory_fkey: FOREIGN KEY (territory) REFERENCES territories(code)

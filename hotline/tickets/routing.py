@@ -1,7 +1,9 @@
 """Territorial dispatch (属地管理、归口办理): pick the one unit for a category and territory.
 
-Rules are data (config/data/reference.toml, table routing_rules). The most specific rule wins: a rule naming the
-territory beats a "*" rule. The decision records the rule that made it, for display and audit.
+Rules are data (loaded from config/data/reference.toml, kept in table routing_rules, changed by administrators:
+hotline.admin.rules); the router holds the rules in force and the active units. The most specific rule wins: a
+rule naming the territory beats a "*" rule. A rule sending cases to an inactive unit routes nothing (manual
+dispatch). The decision records the rule that made it, for display and audit.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class RuleRow:
     category: str
     territory: str | None  # None = any territory
     unit: str | None  # None = the local bureau of the ticket's territory
+    active: bool = True  # an inactive rule routes nothing; a ticket's routing still names it
 
 
 @dataclass(frozen=True)
@@ -53,18 +56,21 @@ class Router:
         self._by_id: dict[int, RuleRow] = {}
         for rule in rules:
             self._by_id[rule.id] = rule
+            if not rule.active:
+                continue
             if rule.territory is None:
                 self._any[rule.category] = rule
             else:
                 self._exact[(rule.category, rule.territory)] = rule
 
     def rule(self, rule_id: int | None) -> RuleRow | None:
-        """The rule in force with this id (a decision names the rule that made it)."""
+        """The rule with this id, in force or since deactivated (a decision names the rule that made it)."""
         return self._by_id.get(rule_id) if rule_id is not None else None
 
     def rules(self) -> list[RuleRow]:
         """The rules in force in the order they are tried: by category, a territory's own rule before the "*" one."""
-        return sorted(self._by_id.values(), key=lambda r: (r.category, r.territory is None, r.territory or "", r.id))
+        in_force = (r for r in self._by_id.values() if r.active)
+        return sorted(in_force, key=lambda r: (r.category, r.territory is None, r.territory or "", r.id))
 
     def resolve(self, category: str | None, territory: str | None) -> Decision:
         if category is None:
@@ -77,6 +83,10 @@ class Router:
         if rule is None:
             where = f"territory {territory}" if territory else "an unknown territory"
             return Decision(None, None, f"no routing rule for category {category} in {where}")
+        if rule.unit is not None and rule.unit not in self._units:
+            return Decision(
+                None, rule.id, f"rule #{rule.id}: unit {rule.unit} is inactive: waiting for manual dispatch"
+            )
         if rule.unit is not None:
             scope = f"territory {rule.territory}" if rule.territory else "any territory"
             return Decision(rule.unit, rule.id, f"rule #{rule.id}: category {category} in {scope} → {rule.unit}")

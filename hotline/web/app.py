@@ -22,7 +22,7 @@ from config.logging import configure_logging
 from config.settings import Settings, get_settings, require_secret_key
 from hotline.infra.runtime import Runtime
 from hotline.web.api import admin_api as admin
-from hotline.web.api import auth_api, lifecycle_api, sla_api, tickets_api
+from hotline.web.api import admin_units_api, auth_api, lifecycle_api, sla_api, tickets_api
 from hotline.web.api import escalations_api as escalations
 from hotline.web.api import exports_api as exports
 from hotline.web.api import health_api as health
@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *reports.ROUTES,
         *exports.ROUTES,
         *admin.ROUTES,
+        *admin_units_api.ROUTES,
         *pages.ROUTES,
         *public_pages.ROUTES,
         *admin_pages.ROUTES,

@@ -1,6 +1,6 @@
 """Browser tests of the administrator's console at /admin: accounts (a handler created, signing in with the
-one-time password, seeing the unit's queue, deactivated and signed out of the open page at once) and routing rules
-with the trial of the live router."""
+one-time password, seeing the unit's queue, deactivated and signed out of the open page at once), a unit renamed,
+routing rules added and deactivated, with the trial of the live router."""
 
 from __future__ import annotations
 
@@ -119,6 +119,94 @@ def test_the_routing_rules_are_listed_in_order_and_the_trial_names_the_unit_and_
     expect(admin.locator("#route-rule")).to_contain_text(f"规则 #{rule_id}")
     shot(admin, "admin-routing")
     assert admin.errors == []
+
+
+def test_an_admin_renames_a_unit_and_its_tickets_show_the_new_name(browser, server):
+    code, new_name = "city-highway", "市高速公路管理处（测试更名）"
+    before = next(u for u in server.api("admin", "GET", "/api/admin/units")["items"] if u["code"] == code)
+    ticket = server.create(category="highway", title="高速公路护栏损坏")
+    assert ticket["unit"] == code
+    admin = _admin(browser, server)
+    admin.click('.admin-tabs .tab[data-tab="units"]')
+    expect(admin.locator("#units")).to_be_visible()
+    row = admin.locator(f'#units-table tr[data-unit="{code}"]')
+    expect(row).to_contain_text(before["name"])
+    try:
+        # Keyboard only: the row's edit button, then the form's fields, then Enter to save.
+        row.locator('button[data-act="edit"]').focus()
+        admin.keyboard.press("Enter")
+        expect(admin.locator("#u-name")).to_be_focused()
+        expect(admin.locator("#u-name")).to_have_value(before["name"])
+        expect(admin.locator("label[for=u-name]")).to_have_text("单位名称")
+        admin.fill("#u-name", " ")
+        admin.locator("#u-name").press("Enter")
+        expect(admin.locator('#unit-form .err[data-for="name"]')).to_have_text("请输入单位名称")
+        admin.fill("#u-name", new_name)
+        admin.keyboard.press("Tab")
+        admin.keyboard.type("李主任")
+        admin.keyboard.press("Tab")
+        admin.keyboard.type("call me")
+        admin.keyboard.press("Enter")
+        expect(admin.locator('#unit-form .err[data-for="contact_phone"]')).to_contain_text("联系电话")
+        admin.fill("#u-phone", "0513-86000000")
+        admin.locator("#u-phone").press("Enter")
+        expect(row).to_contain_text(new_name)
+        expect(row).to_contain_text("李主任")
+        expect(row).to_contain_text("0513-86000000")
+        expect(admin.locator("#unit-form")).to_be_hidden()
+        # The ticket's page, drawn by the server, names the unit by its new name.
+        dispatcher = browser("dispatcher")
+        dispatcher.goto(server.base_url + f"/tickets/{ticket['number']}")
+        expect(dispatcher.locator("main")).to_contain_text(new_name)
+        shot(admin, "admin-units")
+        assert admin.errors == [] and dispatcher.errors == []
+    finally:
+        server.api(
+            "admin",
+            "PATCH",
+            f"/api/admin/units/{code}",
+            json={k: before[k] for k in ("name", "active", "contact_person", "contact_phone")},
+        )
+
+
+def test_an_admin_adds_a_routing_rule_the_trial_uses_it_and_deactivating_it_falls_back(browser, server):
+    admin = _admin(browser, server)
+    admin.click('.admin-tabs .tab[data-tab="routing"]')
+    expect(admin.locator("#rule-form")).to_be_visible()
+    added = None
+    try:
+        admin.click("#rule-save")
+        expect(admin.locator('#rule-form .err[data-for="category"]')).to_have_text("请选择业务类别")
+        admin.select_option("#r-category", label="出租汽车")
+        admin.select_option("#r-territory", label="通州区")
+        admin.select_option("#r-unit", label="市客运出租汽车管理处")
+        admin.click("#rule-save")
+        expect(admin.locator("#rules-table")).to_have_attribute("data-saved", re.compile(r"^\d+$"))
+        added = admin.locator("#rules-table").get_attribute("data-saved")
+        row = admin.locator(f'#rules-table tr[data-rule="{added}"]')
+        expect(row).to_contain_text("市客运出租汽车管理处")
+        expect(row).to_contain_text("通州区")
+        # The trial answers from the live router: the new, more specific rule.
+        admin.select_option("#t-category", label="出租汽车")
+        admin.select_option("#t-territory", label="通州区")
+        admin.click("#route-test button[type=submit]")
+        expect(admin.locator("#route-unit")).to_have_text("市客运出租汽车管理处")
+        expect(admin.locator("#route-result")).to_have_attribute("data-rule", added)
+        # The same category and territory again: refused next to the field, in Chinese.
+        admin.select_option("#r-category", label="出租汽车")
+        admin.select_option("#r-territory", label="通州区")
+        admin.select_option("#r-unit", label="市公共交通管理处")
+        admin.click("#rule-save")
+        expect(admin.locator('#rule-form .err[data-for="territory"]')).to_contain_text(f"与规则 #{added} 重叠")
+        # Deactivated from its row: the category and territory go back to the local bureau.
+        row.locator('button[data-act="deactivate"]').click()
+        expect(row).to_have_count(0)
+        admin.click("#route-test button[type=submit]")
+        expect(admin.locator("#route-unit")).to_have_text("通州区交通运输局")
+        assert admin.errors == []
+    finally:
+        if added is not None:
+            server.api("admin", "PATCH", f"/api/admin/routing-rules/{added}", json={"active": False})
 
 
 def _recompute(server: Server, version: int) -> int:

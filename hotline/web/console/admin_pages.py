@@ -1,6 +1,7 @@
-"""The administrator's console at /admin: accounts and roles, routing rules with a trial of the live router. The
-page is drawn once; what changes is read and written through the typed admin API (hotline.web.api.admin_api), so the
-console and the API are the same acts."""
+"""The administrator's console at /admin: accounts and roles, units (names, contacts, active flag), routing rules with
+a trial of the live router, SLA policies, the calendar. The page is drawn once; what changes is read and written
+through the typed admin API (hotline.web.api.admin_api, admin_units_api), so the console and the API are the same
+acts."""
 
 from __future__ import annotations
 

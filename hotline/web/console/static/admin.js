@@ -39,7 +39,7 @@
   }
   tabs.forEach(function (t) { t.addEventListener('click', function (ev) { ev.preventDefault(); history.replaceState(null, '', '#' + t.dataset.tab); show(t.dataset.tab); }); });
   var first = (location.hash || '#accounts').slice(1);
-  show(['routing', 'sla', 'calendar'].indexOf(first) >= 0 ? first : 'accounts');
+  show(['units', 'routing', 'sla', 'calendar'].indexOf(first) >= 0 ? first : 'accounts');
 
   // ---- accounts ------------------------------------------------------------------------------------------------
   var table = $('#accounts-table'), search = $('#account-search'), form = $('#account-form');

@@ -115,7 +115,11 @@ async def test_a_saved_typhoon_day_moves_the_deadlines_the_preview_named_everywh
         assert (await api.request("admin", "DELETE", f"{SAVED}/{exception['id']}")).status_code == 404
         overview = (await api.get("admin", "/api/admin/calendar")).json()
         assert all(e["date"] != typhoon.isoformat() for e in overview["exceptions"])
-        events = (await api.get("admin", "/api/admin/events", params={"subject": str(exception["id"])})).json()
+        events = (
+            await api.get(
+                "admin", "/api/admin/events", params={"what": "calendar.exception", "subject": str(exception["id"])}
+            )
+        ).json()
         assert [(e["what"], e["actor"]) for e in events["items"]] == [("calendar.exception", "admin")] * 2
         assert events["items"][0]["before"]["withdrawn"] is False and events["items"][0]["after"]["withdrawn"] is True
         assert events["items"][1]["before"] is None and events["items"][1]["after"]["date"] == typhoon.isoformat()

@@ -210,7 +210,7 @@
 
   // The live feed ends when this account is deactivated or changed: the page then goes to sign-in.
   HL.live(function () {}, null);
-  refresh().then(function () { document.body.dataset.ready = '1'; });
+  refresh().then(HL.ready);
 })();
 
 /* SLA policies: the version in force as a table whose limits can be edited, a preview (the diff and how many

@@ -263,5 +263,5 @@
   setInterval(cb.refreshAll, 60000);
   document.addEventListener('visibilitychange', function () { if (!document.hidden) cb.refreshAll(); });
   if (location.hash === '#callback') showTab('callback');
-  document.body.dataset.ready = '1';
+  HL.ready();
 })();

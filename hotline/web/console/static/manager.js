@@ -71,24 +71,36 @@
     if (!to) { HL.fieldError(form, 'to', '请选择截止日期'); return Promise.resolve(); }
     if (to <= from) { HL.fieldError(form, 'to', '截止日期应晚于起始日期'); return Promise.resolve(); }
     setExports();
+    // The page arrives with the default query's report: the first run draws it (unless the browser restored other
+    // choices into the form), later runs ask the API.
+    var first = $('#report-first');
+    if (first) {
+      first.remove();
+      if (first.dataset.from === from && first.dataset.to === to && form.elements.group_by.value === 'unit') {
+        show({ok: true, status: 200, data: JSON.parse(first.textContent)});
+        return Promise.resolve();
+      }
+    }
     empty('查询中…');
     var q = query(); q.set('format', 'json');
-    return HL.api('GET', '/api/reports/closure?' + q.toString()).then(function (res) {
-      table.dataset.loaded = '1';
-      if (res.status === 404 || res.status === 405) { empty('暂无数据（统计服务暂不可用）'); table.dataset.state = 'unavailable'; return; }
-      if (!res.ok) {
-        if (res.status === 422) HL.showProblem(form, res);
-        else { err.textContent = HL.problemMessage(res); err.hidden = false; }
-        empty('暂无数据'); table.dataset.state = 'error'; return;
-      }
-      var rows = res.data.rows || [];
-      table.dataset.state = 'ok';
-      if (!rows.length) empty('暂无数据（所选期间没有受理工单）');
-      else table.tBodies[0].innerHTML = rows.map(function (r) { return rowHTML(r, r.group_name || r.group || '（未填写）'); }).join('');
-      table.tFoot.innerHTML = res.data.totals ? rowHTML(res.data.totals, '合计') : '';
-    });
+    return HL.api('GET', '/api/reports/closure?' + q.toString()).then(show);
+  }
+  function show(res) {
+    var err = $('#report-error');
+    table.dataset.loaded = '1';
+    if (res.status === 404 || res.status === 405) { empty('暂无数据（统计服务暂不可用）'); table.dataset.state = 'unavailable'; return; }
+    if (!res.ok) {
+      if (res.status === 422) HL.showProblem(form, res);
+      else { err.textContent = HL.problemMessage(res); err.hidden = false; }
+      empty('暂无数据'); table.dataset.state = 'error'; return;
+    }
+    var rows = res.data.rows || [];
+    table.dataset.state = 'ok';
+    if (!rows.length) empty('暂无数据（所选期间没有受理工单）');
+    else table.tBodies[0].innerHTML = rows.map(function (r) { return rowHTML(r, r.group_name || r.group || '（未填写）'); }).join('');
+    table.tFoot.innerHTML = res.data.totals ? rowHTML(res.data.totals, '合计') : '';
   }
   form.addEventListener('submit', function (ev) { ev.preventDefault(); runReport(); });
   form.addEventListener('change', setExports);
-  runReport().then(function () { document.body.dataset.ready = '1'; });
+  runReport().then(HL.ready);
 })();

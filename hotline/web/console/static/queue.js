@@ -37,5 +37,5 @@
   setInterval(p.refreshAll, 60000);
   document.addEventListener('visibilitychange', function () { if (!document.hidden) p.refreshAll(); });
   if (location.hash.length > 1) p.load(decodeURIComponent(location.hash.slice(1)));
-  document.body.dataset.ready = '1';
+  HL.ready();
 })();

@@ -17,5 +17,5 @@
       if (!art || String(art.dataset.version) !== String(data.version)) reload();
     }
   }, reload);
-  document.body.dataset.ready = '1';
+  HL.ready();
 })();

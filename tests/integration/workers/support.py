@@ -170,6 +170,14 @@ async def stop_worker(worker: Worker, task: asyncio.Task[None]) -> None:
         await asyncio.sleep(0.05)
     if task.done() and not task.cancelled() and task.exception() is not None:
         raise task.exception()  # type: ignore[misc]
+    # arq's close() cancels the poll loop but does not wait for it before closing the Redis pool: a loop cancelled
+    # inside one of its pipelines then unwinds against a closed pool, the pipeline keeps its connection, and the
+    # garbage collector warns about it later, in whichever test is running then. Stop the loop and let it unwind
+    # first, as a graceful shutdown would.
+    loop = worker.main_task
+    if loop is not None and not loop.done():
+        loop.cancel()
+        await asyncio.wait([loop])
     await worker.close()
     try:
         await task

@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from hotline.infra import tasks
+from hotline.infra import channels, tasks
 from hotline.infra.sql import load
 
 if TYPE_CHECKING:
@@ -36,8 +36,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-CHANNEL = "hotline:revocations"
-ACCOUNTS_CHANNEL = "hotline:accounts"
+CHANNEL = channels.REVOCATIONS
+ACCOUNTS_CHANNEL = channels.ACCOUNTS
 PING_SECONDS = 10.0  # a silent connection (no message, no error) is probed this often
 POLL_SECONDS = 5.0  # while not following, the list is reloaded from PostgreSQL this often
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, POLL_SECONDS)

@@ -12,12 +12,11 @@ import structlog
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
-from hotline.auth import revocation
-from hotline.infra import tasks
+from hotline.infra import channels, tasks
 from hotline.infra.redis_client import run_script
 from hotline.vocab import CALLBACK_ROLES, HANDLER
 
-CHANNEL = "hotline:live"
+CHANNEL = channels.LIVE
 log = structlog.get_logger(__name__)
 _encode = msgspec.json.Encoder().encode
 
@@ -60,7 +59,7 @@ def visible_to(message: dict[str, Any], role: str, unit: str | None) -> bool:
 QUEUE_SIZE = 1024  # messages a feed may fall behind before it is dropped (queues share each encoded message)
 PING_SECONDS = 10.0  # a silent subscription (no message, no error) is probed this often
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
-SESSION_CHANNELS = (revocation.CHANNEL, revocation.ACCOUNTS_CHANNEL)
+SESSION_CHANNELS = (channels.REVOCATIONS, channels.ACCOUNTS)
 END = b""  # queued last: the stream ends after the reconnect event queued before it
 
 
@@ -164,7 +163,7 @@ class Hub:
         name = channel.decode() if isinstance(channel, bytes) else channel
         text = raw.decode() if isinstance(raw, bytes) else str(raw)
         clients = [c for scope in self._scopes.values() for c in scope]
-        if name == revocation.CHANNEL:
+        if name == channels.REVOCATIONS:
             token_id = text.partition(" ")[0]
             ended = [c for c in clients if c.token_id and c.token_id == token_id]
         elif text == "*":

@@ -14,8 +14,10 @@ from zoneinfo import ZoneInfo
 import msgspec
 import phonenumbers
 
+from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
 from hotline.infra.runtime import Runtime
+from hotline.infra.sql import load
 
 # 受理 → 派单 → 签收 → 办理 → 答复 → 回访 → 办结, as the 12345 practice shows them to citizens.
 STEPS = [
@@ -262,3 +264,15 @@ def timeline_of(t: dict[str, Any], tz: ZoneInfo, now: datetime) -> ProgressTimel
         closure_text=CLOSURE_TEXT.get(closure or ""),
         timeline=timeline,
     )
+
+
+WEB_PRINCIPAL_SQL = load(__file__, "web_principal")
+WEB_USERNAME = "public-web"
+
+
+async def web_principal(rt: Runtime) -> Principal:
+    """Who logs the web form's tickets: the web channel's own account (made on first use, cannot sign in)."""
+    user_id = await rt.pool.fetchval("SELECT id FROM users WHERE username = $1", WEB_USERNAME)
+    if user_id is None:
+        user_id = await rt.pool.fetchval(WEB_PRINCIPAL_SQL)
+    return Principal(user_id, WEB_USERNAME, "integration", "网上受理", channel="web")

@@ -9,7 +9,6 @@ from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import Body, FromPath, FromQuery
 
-from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput, NotFound
 from hotline.infra.runtime import Runtime
 from hotline.tickets import announcer, citizen, intake
@@ -33,18 +32,6 @@ def _client(request: Request[Any, Any, Any]) -> str:
     # The peer's address, or the forwarded one when the peer is a trusted proxy (HOTLINE_TRUSTED_PROXIES, applied
     # by the app's middleware): a header a client writes itself is never the key of its own limit.
     return request.client.host if request.client else "unknown"
-
-
-async def _web_principal(rt: Runtime) -> Principal:
-    row = await rt.pool.fetchrow("SELECT id FROM users WHERE username = 'public-web'")
-    if row is None:
-        row = await rt.pool.fetchrow(
-            """INSERT INTO users (username, password_hash, role, channel, display_name, active)
-               VALUES ('public-web', '!', 'integration', 'web', '网上受理', false)
-               ON CONFLICT (username) DO UPDATE SET username = EXCLUDED.username RETURNING id"""
-        )
-    assert row is not None  # the upsert returns its row
-    return Principal(row["id"], "public-web", "integration", "网上受理", channel="web")
 
 
 @post(
@@ -71,7 +58,7 @@ async def submit(
             "a phone number is needed to check progress and to call you back", fields={"caller.phone": "required"}
         )
     citizen.check_submission(data.caller.phone, data.website)
-    principal = await _web_principal(rt)
+    principal = await citizen.web_principal(rt)
     ticket_in = intake.TicketIn(
         channel="web",
         kind=data.kind,
@@ -85,7 +72,8 @@ async def submit(
     )
     announcer.ensure_room(rt)
     result = await intake.create_ticket(rt, principal, ticket_in, idempotency_key=None)
-    number = await rt.pool.fetchval("SELECT number FROM tickets WHERE id = $1", result.ticket_id)
+    assert result.ticket is not None  # no idempotency key: always a new ticket, with its row
+    number = result.ticket["number"]
     announcer.announce(rt, result, number)  # as every channel's new ticket: near steps armed, the feed told
     return await citizen.submitted(rt, number)
 

@@ -96,9 +96,13 @@ def rules(rt: Runtime, principal: Principal) -> RoutingRuleList:
 async def deactivated(rt: Runtime, principal: Principal) -> DeactivatedRuleList:
     principal.require(ADMIN)
     names = rt.names
-    in_force = {(r.category, r.territory): r.id for r in rt.router.rules()}
+    # The rule in force is read with the rest, not from this process's router: another process may have just
+    # changed it, and this one's router follows a moment later.
     rows = await rt.pool.fetch(
-        "SELECT id, category, territory, unit, active FROM routing_rules WHERE NOT active ORDER BY id DESC"
+        """SELECT r.id, r.category, r.territory, r.unit,
+                  (SELECT f.id FROM routing_rules f WHERE f.active AND f.category = r.category
+                     AND f.territory IS NOT DISTINCT FROM r.territory) AS in_force
+           FROM routing_rules r WHERE NOT r.active ORDER BY r.id DESC"""
     )
     items = []
     for r in rows:
@@ -113,7 +117,7 @@ async def deactivated(rt: Runtime, principal: Principal) -> DeactivatedRuleList:
                 category_name=names.categories.get(rule.category, rule.category),
                 territory_name=names.territories.get(rule.territory, "") if rule.territory else "",
                 unit_name=names.units.get(rule.unit, "") if rule.unit else "",
-                in_force=in_force.get((rule.category, rule.territory)),
+                in_force=r["in_force"],
             )
         )
     return DeactivatedRuleList(items=items)

@@ -84,6 +84,15 @@ def test_renamed_territories_and_units_reach_every_tabs_choices_without_a_reload
         expect(urow).to_contain_text("已停用")
         expect(admin.locator(f'#f-unit option[value="{unit}"]')).to_have_count(0)
         expect(admin.locator(f'#r-unit option[value="{unit}"]')).to_have_count(0)
+        # Its handler's account still names it, and can still be edited with it.
+        admin.click('.admin-tabs .tab[data-tab="accounts"]')
+        account = admin.locator(f'#accounts-table tr[data-username="handler-{unit}"]')
+        expect(account).to_contain_text(unit_name)
+        account.locator('button[data-act="edit"]').click()
+        expect(admin.locator("#f-unit")).to_have_value(unit)
+        admin.click("#account-save")
+        expect(admin.locator("#account-form-h")).to_have_text("新建账号")
+        expect(admin.locator(f'#f-unit option[value="{unit}"]')).to_have_count(0)
 
         # Changed in another window (here: the API): the choices follow when this window comes back into view.
         server.api("admin", "PATCH", f"/api/admin/units/{unit}", json={"active": True})

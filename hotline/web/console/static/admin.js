@@ -5,6 +5,7 @@
   var $ = function (sel) { return document.querySelector(sel); };
   var esc = HL.esc;
   var root = $('#admin'), self = root.dataset.self;
+  HL.unitNames = JSON.parse(root.dataset.unitNames || '{}');  // every unit's name; admin_choices.js keeps it current
   var ROLE = {agent: '坐席', handler: '承办单位', dispatcher: '派单员', manager: '管理', admin: '系统管理员', integration: '接口'};
   var WHAT = {'account.create': '新建账号', 'account.change': '修改账号', 'account.reset_password': '重置密码',
               'account.unlock': '解除登录限制'};
@@ -46,7 +47,7 @@
   var unitSelect = $('#f-unit'), channelSelect = $('#f-channel');
   var rows = {};
   function where(a) {
-    if (a.unit) return esc((HL.unitNames && HL.unitNames[a.unit]) || optionText(unitSelect, a.unit));
+    if (a.unit) return esc(HL.unitNames[a.unit] || optionText(unitSelect, a.unit));
     if (a.channel) return esc(optionText(channelSelect, a.channel));
     return '<span class="muted">—</span>';
   }
@@ -127,7 +128,7 @@
     if (a.unit && !unitSelect.querySelector('option[value="' + (window.CSS && CSS.escape ? CSS.escape(a.unit) : a.unit) + '"]')) {
       // A unit since deactivated: the account keeps it (it can still be renamed or deactivated), no new one gets it.
       unitSelect.insertAdjacentHTML('beforeend', '<option value="' + esc(a.unit) + '" data-stale>' +
-        esc(((HL.unitNames && HL.unitNames[a.unit]) || a.unit) + '（已停用）') + '</option>');
+        esc((HL.unitNames[a.unit] || a.unit) + '（已停用）') + '</option>');
     }
     unitSelect.value = a.unit || ''; channelSelect.value = a.channel || '';
     $('#account-form-h').textContent = '编辑账号 ' + a.username; $('#account-save').textContent = '保存修改';

@@ -17,18 +17,18 @@
     select.value = value;
     if (select.value !== value) select.value = '';  // the unit chosen was deactivated meanwhile
   }
-  function byName(a, b) { return a.code < b.code ? -1 : a.code > b.code ? 1 : 0; }
+  function byCode(a, b) { return a.code < b.code ? -1 : a.code > b.code ? 1 : 0; }
   function refresh() {
     if (pending) { again = true; return pending; }  // one at a time; a change meanwhile reads again after
     pending = Promise.all([HL.api('GET', '/api/admin/units'), HL.api('GET', '/api/admin/territories')]).then(function (res) {
       if (res[0].ok) {
-        var active = res[0].data.items.filter(function (u) { return u.active; }).sort(byName);
+        var active = res[0].data.items.filter(function (u) { return u.active; }).sort(byCode);
         document.querySelectorAll('select[data-choices="units"]').forEach(function (s) { fill(s, active); });
         HL.unitNames = {};
         res[0].data.items.forEach(function (u) { HL.unitNames[u.code] = u.name; });
       }
       if (res[1].ok) {
-        var all = res[1].data.items.slice().sort(byName);
+        var all = res[1].data.items.slice().sort(byCode);
         document.querySelectorAll('select[data-choices="territories"]').forEach(function (s) { fill(s, all); });
       }
       var now = JSON.stringify([res[0].data, res[1].data]), changed = seen !== null && now !== seen;

@@ -160,6 +160,16 @@ async def test_a_ticket_held_by_a_deactivated_unit_still_shows_the_unit_name(api
         body = {"username": "h-deactivated", "role": "handler", "display_name": "测试", "unit": code}
         r = await api.post("admin", "/api/admin/accounts", json=body)
         assert r.status_code == 422 and "unit" in r.json()["fields"]
+        # Its own handler keeps it: the account can still be renamed (and deactivated), not moved to it anew.
+        handler = f"/api/admin/accounts/handler-{code}"
+        shown = next(a for a in (await api.get("admin", "/api/admin/accounts")).json()["items"]
+                     if a["username"] == f"handler-{code}")  # fmt: skip
+        r = await api.request("admin", "PATCH", handler, json={"display_name": "高速处承办员（改）"})
+        assert r.status_code == 200 and r.json()["unit"] == code, r.text
+        r = await api.request("admin", "PATCH", handler, json={"display_name": shown["display_name"]})
+        assert r.status_code == 200
+        r = await api.request("admin", "PATCH", "/api/admin/accounts/handler-city-bus", json={"unit": code})
+        assert r.status_code == 422 and "unit" in r.json()["fields"]
     finally:
         await _restore(api, before)
         await fresh.close()

@@ -8,11 +8,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import Server, shot
 
 WIDE = {"width": 1440, "height": 900}
+WCAG = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+    "resultTypes": ["violations"],
+}
+_axe = Axe()
+
+
+def _accessible(page: Any, what: str) -> None:
+    """axe-core finds no A/AA violation in what the page shows now."""
+    results = _axe.run(page, options=WCAG)
+    assert results.violations_count == 0, f"{what}:\n{results.generate_report()}"
 
 
 def _admin(browser: Any, server: Server) -> Any:
@@ -46,6 +58,7 @@ def test_renamed_territories_and_units_reach_every_tabs_choices_without_a_reload
         admin.keyboard.press("Enter")
         expect(admin.locator("#tr-name")).to_be_focused()
         expect(admin.locator("label[for=tr-name]")).to_have_text("名称")
+        _accessible(admin, "the territories tab, editing")
         admin.fill("#tr-name", "  ")
         admin.locator("#tr-name").press("Enter")
         expect(admin.locator('#territory-form .err[data-for="name"]')).to_have_text("请输入属地名称")
@@ -130,6 +143,7 @@ def test_a_deactivated_rule_is_reactivated_from_the_page(browser, server):
         expect(off).to_contain_text("如东县")
         expect(off).to_contain_text("已停用")
         expect(off.locator('button[data-act="activate"]')).to_be_enabled()
+        _accessible(admin, "the routing tab with a deactivated rule")
         # Another rule in force for the same category and territory: reactivating is not offered, and says why.
         admin.select_option("#r-category", label="城市公交")
         admin.select_option("#r-territory", label="如东县")

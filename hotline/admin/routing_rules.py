@@ -1,5 +1,6 @@
-"""The administrator's view of routing: the rules in force, in the order the router tries them, and a trial of the
-live router (category + territory → unit, and the rule that fired), exactly as intake would route."""
+"""The administrator's view of routing: the rules in force, in the order the router tries them, the deactivated ones
+(to reactivate), and a trial of the live router (category + territory → unit, and the rule that fired), exactly as
+intake would route."""
 
 from __future__ import annotations
 
@@ -39,6 +40,24 @@ class RoutingRuleList(msgspec.Struct):
     items: list[RoutingRule]
 
 
+class DeactivatedRule(msgspec.Struct):
+    """A rule out of force (deactivated, or replaced by a successor), newest first. `in_force` the id of the rule now
+    in force for the same category and territory (reactivating this one is refused while it is), or null."""
+
+    id: int
+    category: str
+    territory: str
+    unit: str
+    category_name: str
+    territory_name: str
+    unit_name: str
+    in_force: int | None
+
+
+class DeactivatedRuleList(msgspec.Struct):
+    items: list[DeactivatedRule]
+
+
 class RoutingTrial(msgspec.Struct):
     """Where the live router sends a category and territory (`unit` null: manual dispatch), why, and the rule."""
 
@@ -72,6 +91,36 @@ def rules(rt: Runtime, principal: Principal) -> RoutingRuleList:
             )
         )
     return RoutingRuleList(items=items)
+
+
+async def deactivated(rt: Runtime, principal: Principal) -> DeactivatedRuleList:
+    principal.require(ADMIN)
+    names = rt.names
+    # The rule in force is read with the rest, not from this process's router: another process may have just
+    # changed it, and this one's router follows a moment later.
+    rows = await rt.pool.fetch(
+        """SELECT r.id, r.category, r.territory, r.unit,
+                  (SELECT f.id FROM routing_rules f WHERE f.active AND f.category = r.category
+                     AND f.territory IS NOT DISTINCT FROM r.territory) AS in_force
+           FROM routing_rules r WHERE NOT r.active ORDER BY r.id DESC"""
+    )
+    items = []
+    for r in rows:
+        rule = RuleRow(r["id"], r["category"], r["territory"], r["unit"], False)
+        view = _rule(rule)
+        items.append(
+            DeactivatedRule(
+                id=view.id,
+                category=view.category,
+                territory=view.territory,
+                unit=view.unit,
+                category_name=names.categories.get(rule.category, rule.category),
+                territory_name=names.territories.get(rule.territory, "") if rule.territory else "",
+                unit_name=names.units.get(rule.unit, "") if rule.unit else "",
+                in_force=r["in_force"],
+            )
+        )
+    return DeactivatedRuleList(items=items)
 
 
 def test(rt: Runtime, principal: Principal, category: str | None, territory: str | None) -> RoutingTrial:

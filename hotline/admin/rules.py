@@ -77,7 +77,7 @@ def _check(rt: Runtime, rule: dict[str, Any]) -> None:
         fields.setdefault("category", f"unknown category {rule['category']!r}")
     if rule["territory"] != ANY and rule["territory"] not in rt.names.territories:
         fields.setdefault("territory", f'unknown territory {rule["territory"]!r} (or "*" for any)')
-    if rule["unit"] != BUREAU_TEMPLATE and rule["unit"] not in rt.names.units:
+    if rule["unit"] != BUREAU_TEMPLATE and rule["unit"] not in rt.names.active_units:
         fields.setdefault("unit", f"not a known, active unit {rule['unit']!r} (or {BUREAU_TEMPLATE!r})")
     if fields:
         raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)

@@ -167,14 +167,16 @@ async def listing(
     return AccountList(items=[_full_view(r, locked) for r in rows])
 
 
-def _check(rt: Runtime, new: dict[str, Any]) -> None:
+def _check(rt: Runtime, new: dict[str, Any], kept_unit: str | None = None) -> None:
+    """`kept_unit`: the unit the account already has, still fine when since deactivated (its handler can still be
+    renamed or deactivated); a new unit must be active."""
     fields: dict[str, str] = {}
     if new["role"] not in ROLES:
         fields["role"] = f"one of {', '.join(ROLES)}"
     if (new["role"] == "handler") != (new["unit"] is not None):
         fields["unit"] = "a handler needs a unit; other roles have none"
-    elif new["unit"] is not None and new["unit"] not in rt.names.units:
-        fields["unit"] = f"unknown unit {new['unit']!r}"
+    elif new["unit"] is not None and new["unit"] != kept_unit and new["unit"] not in rt.names.active_units:
+        fields["unit"] = f"unknown unit {new['unit']!r} (or inactive)"
     if (new["role"] == "integration") != (new["channel"] is not None):
         fields["channel"] = "an integration needs a channel; other roles have none"
     elif new["channel"] is not None and new["channel"] not in rt.names.channels:
@@ -219,7 +221,7 @@ async def change(rt: Runtime, principal: Principal, username: str, data: Account
     principal.require(ADMIN)
     row = await _account(rt, username)
     new = {**dict(row), **{k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}}
-    _check(rt, new)
+    _check(rt, new, kept_unit=row["unit"])
     if row["id"] == principal.user_id and (not new["active"] or new["role"] != "admin"):
         # The last way back in would be SQL: an administrator does not lock themself out.
         raise InvalidInput(

@@ -31,7 +31,10 @@ class Names:
     territories: dict[str, str] = field(default_factory=dict)
     categories: dict[str, str] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
+    # Every unit's name, active or not: a ticket still held by a deactivated unit shows who holds it.
     units: dict[str, str] = field(default_factory=dict)
+    # The units that may be routed, dispatched to or given accounts (the router's, dispatch's and the forms' list).
+    active_units: frozenset[str] = frozenset()
 
 
 T = TypeVar("T")
@@ -116,20 +119,22 @@ class Runtime:
 
     async def reload_reference(self) -> None:
         async with self.pool.acquire() as conn:
+            units = await conn.fetch("SELECT code, name, active FROM units")
             names = Names(
                 channels={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM channels")},
                 channel_kinds={r["code"]: r["kind"] for r in await conn.fetch("SELECT code, kind FROM channels")},
                 territories={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM territories")},
                 categories={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM categories")},
                 kinds={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM kinds")},
-                units={r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM units WHERE active")},
+                units={r["code"]: r["name"] for r in units},
+                active_units=frozenset(r["code"] for r in units if r["active"]),
             )
             rules = [
                 RuleRow(r["id"], r["category"], r["territory"], r["unit"], r["active"])
                 for r in await conn.fetch("SELECT id, category, territory, unit, active FROM routing_rules")
             ]
         self.names = names
-        self.router = Router(rules, names.units, names.territories)
+        self.router = Router(rules, names.active_units, names.territories)
 
     async def reload_policies(self) -> None:
         """The policies and the calendar in force (both move deadlines): the versions first, the rows (a JSON

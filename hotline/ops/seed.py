@@ -1,4 +1,8 @@
-"""Load reference data, SLA policies and (with --demo) demo accounts into the database. Idempotent."""
+"""Load reference data, SLA policies and (with --demo) demo accounts into the database. Idempotent.
+
+The data files load a fresh install and add what is new; they do not undo the admin console: a unit's or
+territory's name an administrator changed, a unit's contacts and active flag, and the routing rules of every
+category and territory an administrator touched stay as the console left them (each found by its admin events)."""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import sla
-from config.reference import BUREAU_TEMPLATE, Reference, load_reference, load_toml
+from config.reference import Reference, load_reference, load_toml
 from hotline.auth.tokens import hash_password
 from hotline.infra.db import Conn
 from hotline.infra.sql import load
+from hotline.ops.seed_rules import seed_rules
 
 
 async def _hash_each(password: str, count: int) -> list[str]:
@@ -65,21 +70,8 @@ async def seed(
             load(__file__, "upsert_units"),
             [(u.code, u.name, u.territory) for u in ref.units.values()],
         )
-        # Rules are replaced as a set: the file is the source of truth.
-        await conn.execute("DELETE FROM routing_rules")
-        await conn.executemany(
-            "INSERT INTO routing_rules (id, category, territory, unit, bureau_template) VALUES ($1, $2, $3, $4, $5)",
-            [
-                (
-                    r.id,
-                    r.category,
-                    None if r.territory == "*" else r.territory,
-                    None if r.unit == BUREAU_TEMPLATE else r.unit,
-                    r.unit == BUREAU_TEMPLATE,
-                )
-                for r in ref.rules
-            ],
-        )
+        # Rules the file adds or changes; an administrator's rules stay as they are (hotline.ops.seed_rules).
+        counts.update(await seed_rules(conn, ref.rules))
         # The file in force is the newest version that came from it. An edited file is a new version (a running
         # service picks it up on reload, open clocks keep theirs until recomputed); an unchanged one is not, so
         # seeding twice, or over a version an admin put in through the API, changes nothing.

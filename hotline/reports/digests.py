@@ -70,7 +70,11 @@ async def daily_digest(
             strip = lambda r: {m: r[m] for m in METRICS}  # noqa: E731
             common = {"day": day.isoformat(), "as_of": now.isoformat(), "month_from": month_q.start.isoformat()}
             records: list[tuple[str, str | None, dict[str, Any]]] = []
+            # Active units, and a deactivated one while it still has figures (tickets it held, clocks still open).
+            held = by_day.keys() | by_month.keys() | overdue.keys()
             for code, name in sorted(rt.names.units.items()):
+                if code not in rt.names.active_units and code not in held:
+                    continue
                 records.append(
                     (
                         "unit",

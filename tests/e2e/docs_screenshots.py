@@ -110,7 +110,8 @@ def console(server: Any, p: Any) -> list[str]:
 
 
 def admin(server: Any, p: Any) -> list[str]:
-    """The administrator's console at 1440x900: accounts just after creating a handler, and the routing trial."""
+    """The administrator's console at 1440x900: accounts just after creating a handler, a unit's and a territory's
+    edit form, the routing trial, an SLA edit's preview and a typhoon day's preview."""
     context = launch(p, tempfile.mkdtemp(prefix="hotline-docs-"))
     page = context.pages[0]
     page.set_viewport_size({"width": 1440, "height": 900})
@@ -124,6 +125,20 @@ def admin(server: Any, p: Any) -> list[str]:
     expect(page.locator("#secret")).to_be_visible()
     page.wait_for_timeout(300)
     page.screenshot(path=str(DOCS / "admin-accounts.png"))
+    page.click("#secret-close")
+    page.click('.admin-tabs .tab[data-tab="units"]')
+    page.locator('#units-table tr[data-unit="320612-bureau"] button[data-act="edit"]').click()
+    page.fill("#u-person", "王科长")
+    page.fill("#u-phone", "0513-86123456")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(DOCS / "admin-units.png"))
+    page.click("#unit-cancel")
+    page.click('.admin-tabs .tab[data-tab="territories"]')
+    page.locator('#territories-table tr[data-territory="320614"] button[data-act="edit"]').click()
+    expect(page.locator("#tr-name")).to_be_focused()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(DOCS / "admin-territories.png"))
+    page.click("#territory-cancel")
     page.click('.admin-tabs .tab[data-tab="routing"]')
     page.select_option("#t-category", label="出租汽车")
     page.select_option("#t-territory", label="通州区")
@@ -148,7 +163,7 @@ def admin(server: Any, p: Any) -> list[str]:
     page.wait_for_timeout(300)
     page.screenshot(path=str(DOCS / "admin-calendar.png"))
     context.close()
-    return ["admin-accounts", "admin-routing", "admin-sla", "admin-calendar"]
+    return ["admin-accounts", "admin-units", "admin-territories", "admin-routing", "admin-sla", "admin-calendar"]
 
 
 def main() -> None:

@@ -161,3 +161,36 @@ async def test_bad_rules_are_refused_naming_the_field(api, runtime):
     assert (await _patch(api, -1, active=False)).status_code == 404
     assert await runtime.pool.fetchval("SELECT count(*) FROM routing_rules") == count
     assert runtime.router.resolve("taxi", "320612").rule_id == star
+
+
+async def test_deactivated_rules_are_listed_newest_first_with_the_rule_that_replaced_them(api, runtime, made):
+    r = await api.post("admin", PATH, json={"category": "bus", "territory": "320612", "unit": "city-bus"})
+    assert r.status_code == 201, r.text
+    first = r.json()["id"]
+    made.append(first)
+    r = await _patch(api, first, unit="city-taxi")  # replaced by a successor
+    successor = r.json()["id"]
+    made.append(successor)
+    listed = (await api.get("admin", f"{PATH}/deactivated")).json()["items"]
+    old = next(i for i in listed if i["id"] == first)
+    assert old == {
+        "id": first,
+        "category": "bus",
+        "territory": "320612",
+        "unit": "city-bus",
+        "category_name": runtime.names.categories["bus"],
+        "territory_name": runtime.names.territories["320612"],
+        "unit_name": runtime.names.units["city-bus"],
+        "in_force": successor,
+    }
+    assert successor not in [i["id"] for i in listed]
+    assert [i["id"] for i in listed] == sorted((i["id"] for i in listed), reverse=True)
+    # The successor deactivated too: both listed, and the first one is free to come back.
+    assert (await _patch(api, successor, active=False)).status_code == 200
+    listed = (await api.get("admin", f"{PATH}/deactivated")).json()["items"]
+    assert [i["id"] for i in listed][:2] == [successor, first]
+    assert next(i for i in listed if i["id"] == first)["in_force"] is None
+    assert (await _patch(api, first, active=True)).status_code == 200
+    assert runtime.router.resolve("bus", "320612").unit == "city-bus"
+    assert first not in [i["id"] for i in (await api.get("admin", f"{PATH}/deactivated")).json()["items"]]
+    assert (await api.get("manager", f"{PATH}/deactivated")).status_code == 403

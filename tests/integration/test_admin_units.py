@@ -119,7 +119,7 @@ async def test_an_inactive_unit_gets_no_new_routing_and_cannot_be_dispatched_to(
         trial = (await api.get("admin", "/api/admin/routing-test", params={"category": "highway"})).json()
         assert trial["unit"] is None and "inactive" in trial["reason"]
         assert await _until(lambda: other.router.resolve("highway", "320612").unit is None)
-        assert code not in other.names.units
+        assert code not in other.names.active_units and other.names.units[code] == before["name"]
         # Still listed for the administrator, as inactive.
         listed = {u["code"]: u for u in (await api.get("admin", PATH)).json()["items"]}
         assert listed[code]["active"] is False
@@ -133,6 +133,46 @@ async def test_an_inactive_unit_gets_no_new_routing_and_cannot_be_dispatched_to(
     finally:
         await _restore(api, before)
         await other.close()
+
+
+async def test_a_ticket_held_by_a_deactivated_unit_still_shows_the_unit_name(api, runtime, settings):
+    from hotline.infra.runtime import Runtime
+
+    code = "city-highway"
+    before = await _unit(runtime, code)
+    t = await api.create("agent", category="highway")
+    assert t["unit"] == code
+    r = await api.request("admin", "PATCH", f"{PATH}/{code}", json={"active": False})
+    assert r.status_code == 200, r.text
+    fresh = await Runtime.start(settings)  # a process started after the change loads the names the same way
+    try:
+        assert fresh.names.units[code] == before["name"] and code not in fresh.names.active_units
+        assert fresh.router.resolve("highway", "320612").unit is None
+        detail = (await api.get("agent", f"/api/tickets/{t['number']}")).json()
+        assert detail["unit"] == code and detail["unit_name"] == before["name"]
+        listed = (await api.get("dispatcher", "/api/tickets", params={"unit": code})).json()["items"]
+        assert any(i["number"] == t["number"] and i["unit_name"] == before["name"] for i in listed)
+        page = await api.get("agent", f"/tickets/{t['number']}", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and before["name"] in page.text, page.text[:300]
+        # Named, but still not a unit to route to, dispatch to or give an account.
+        r = await api.post("dispatcher", f"/api/tickets/{t['number']}/dispatch", json={"unit": code})
+        assert r.status_code == 422 and "unit" in r.json()["fields"]
+        body = {"username": "h-deactivated", "role": "handler", "display_name": "测试", "unit": code}
+        r = await api.post("admin", "/api/admin/accounts", json=body)
+        assert r.status_code == 422 and "unit" in r.json()["fields"]
+        # Its own handler keeps it: the account can still be renamed (and deactivated), not moved to it anew.
+        handler = f"/api/admin/accounts/handler-{code}"
+        shown = next(a for a in (await api.get("admin", "/api/admin/accounts")).json()["items"]
+                     if a["username"] == f"handler-{code}")  # fmt: skip
+        r = await api.request("admin", "PATCH", handler, json={"display_name": "高速处承办员（改）"})
+        assert r.status_code == 200 and r.json()["unit"] == code, r.text
+        r = await api.request("admin", "PATCH", handler, json={"display_name": shown["display_name"]})
+        assert r.status_code == 200
+        r = await api.request("admin", "PATCH", "/api/admin/accounts/handler-city-bus", json={"unit": code})
+        assert r.status_code == 422 and "unit" in r.json()["fields"]
+    finally:
+        await _restore(api, before)
+        await fresh.close()
 
 
 async def test_units_are_for_administrators_only(api):

@@ -107,5 +107,5 @@ async def upstream_breach(c: Ctx) -> dict[str, Any]:
 
 
 def unit_known(c: Ctx, unit: str) -> None:
-    if unit not in c.rt.names.units:
+    if unit not in c.rt.names.active_units:
         raise InvalidInput(f"unknown unit {unit!r}", fields={"unit": "not a known, active unit"})

@@ -1,7 +1,8 @@
-"""Admin: units (GET /api/admin/units, PATCH /api/admin/units/{code}: display name, contact, active flag) and
-routing rules (POST /api/admin/routing-rules, PATCH /api/admin/routing-rules/{rule_id}). Administrators only: the
-guard answers 403 to any other role before the body is read. Each change is an admin event and reaches every
-process at once (hotline.infra.reference_follower)."""
+"""Admin: units (GET /api/admin/units, PATCH /api/admin/units/{code}: display name, contact, active flag),
+territories (GET /api/admin/territories, PATCH /api/admin/territories/{code}: display name) and routing rules
+(POST /api/admin/routing-rules, PATCH /api/admin/routing-rules/{rule_id}, GET /api/admin/routing-rules/deactivated).
+Administrators only: the guard answers 403 to any other role before the body is read. Each change is an admin event
+and reaches every process at once (hotline.infra.reference_follower)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from litestar import get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import Body, FromPath
 
-from hotline.admin import rules, units
+from hotline.admin import routing_rules, rules, territories, units
 from hotline.auth.tokens import Principal
 from hotline.infra.runtime import Runtime
 from hotline.vocab import ADMIN
@@ -52,6 +53,60 @@ async def change_unit(
     principal: NamedDependency[Principal],
 ) -> units.Unit:
     return await units.change(rt, principal, code, data)
+
+
+@get(
+    "/api/admin/territories",
+    **operation(
+        "listTerritories",
+        "admin",
+        roles=ADMINS,
+        summary="Every territory (GB/T 2260 code), the city first",
+        description="Display name, the territory it belongs to (null: the city itself) and how many units are "
+        "based in it.",
+    ),
+)
+async def list_territories(
+    rt: NamedDependency[Runtime], principal: NamedDependency[Principal]
+) -> territories.TerritoryList:
+    return await territories.listing(rt, principal)
+
+
+@patch(
+    "/api/admin/territories/{code:str}",
+    **operation(
+        "updateTerritory",
+        "admin",
+        roles=ADMINS,
+        summary="Rename a territory",
+        description="Only the display name changes: the code is GB/T 2260's, the one tickets, rules and reports "
+        "name. The new name shows at once in every process (intake's choices, ticket views, rules, reports).",
+    ),
+)
+async def change_territory(
+    code: FromPath[str],
+    data: Annotated[territories.TerritoryChange, Body()],
+    rt: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+) -> territories.Territory:
+    return await territories.change(rt, principal, code, data)
+
+
+@get(
+    "/api/admin/routing-rules/deactivated",
+    **operation(
+        "listDeactivatedRoutingRules",
+        "admin",
+        roles=ADMINS,
+        summary="The routing rules out of force, newest first, to reactivate",
+        description="Deactivated rules and rules replaced by a successor. `in_force` names the rule now in force "
+        "for the same category and territory: reactivating this one is refused (422) while that one is.",
+    ),
+)
+async def list_deactivated_rules(
+    rt: NamedDependency[Runtime], principal: NamedDependency[Principal]
+) -> routing_rules.DeactivatedRuleList:
+    return await routing_rules.deactivated(rt, principal)
 
 
 @post(
@@ -95,4 +150,12 @@ async def change_rule(
     return await rules.change(rt, principal, rule_id, data)
 
 
-ROUTES = [list_units, change_unit, create_rule, change_rule]
+ROUTES = [
+    list_units,
+    change_unit,
+    list_territories,
+    change_territory,
+    list_deactivated_rules,
+    create_rule,
+    change_rule,
+]

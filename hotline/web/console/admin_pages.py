@@ -26,7 +26,8 @@ async def admin_page(request: Request[Any, Any, Any], rt: NamedDependency[Runtim
     names = rt.names
     ctx.update(
         roles=[r for r in ROLES if r in labels.ROLE],
-        units=sorted(names.units.items()),
+        units=sorted((c, n) for c, n in names.units.items() if c in names.active_units),  # the forms' choices
+        unit_names=dict(names.units),  # every unit's, for the accounts of a unit since deactivated
         channels=sorted(names.channels.items()),
         categories=sorted(names.categories.items()),
         territories=sorted(names.territories.items()),

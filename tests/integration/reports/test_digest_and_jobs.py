@@ -167,3 +167,27 @@ async def test_a_digest_push_holds_no_database_connection_while_it_waits_on_rece
     result = await reports.daily_digest(runtime, at(5, 24, 8), urls=("http://hooks.test/slow",), http=http)
     assert result["pushed"] >= 1 and in_use
     assert max(in_use) == busy_before, in_use  # nothing of the digest's held while the receiver answers
+
+
+async def test_a_deactivated_unit_is_in_the_digest_while_it_has_figures_and_not_after(runtime, week, api):
+    """A unit an administrator deactivated still gets its digest for the tickets it held (its name kept); a
+    deactivated unit with nothing to report gets none."""
+    idle = await runtime.pool.fetchval(
+        "SELECT code FROM units u WHERE NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit = u.code) ORDER BY code"
+    )
+    assert idle is not None and idle != A
+    name = runtime.names.units[A]
+    try:
+        for code in (A, idle):
+            r = await api.request("admin", "PATCH", f"/api/admin/units/{code}", json={"active": False})
+            assert r.status_code == 200, r.text
+        rx = Receiver()
+        http = httpx.AsyncClient(transport=httpx.MockTransport(rx))
+        result = await reports.daily_digest(runtime, at(5, 26, 8), urls=("http://hooks.test/a",), http=http)
+        by_unit = {body.get("unit"): body for _, _, body in rx.posts}
+        assert by_unit[A]["unit_name"] == name and by_unit[A]["month_to_date"]["received"] > 0
+        assert idle not in by_unit
+        assert result["stored"] == len(runtime.names.active_units) + 2  # the active units, A, the managers
+    finally:
+        for code in (A, idle):
+            await api.request("admin", "PATCH", f"/api/admin/units/{code}", json={"active": True})

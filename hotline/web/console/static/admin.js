@@ -5,6 +5,7 @@
   var $ = function (sel) { return document.querySelector(sel); };
   var esc = HL.esc;
   var root = $('#admin'), self = root.dataset.self;
+  HL.unitNames = JSON.parse(root.dataset.unitNames || '{}');  // every unit's name; admin_choices.js keeps it current
   var ROLE = {agent: '坐席', handler: '承办单位', dispatcher: '派单员', manager: '管理', admin: '系统管理员', integration: '接口'};
   var WHAT = {'account.create': '新建账号', 'account.change': '修改账号', 'account.reset_password': '重置密码',
               'account.unlock': '解除登录限制'};
@@ -39,14 +40,14 @@
   }
   tabs.forEach(function (t) { t.addEventListener('click', function (ev) { ev.preventDefault(); history.replaceState(null, '', '#' + t.dataset.tab); show(t.dataset.tab); }); });
   var first = (location.hash || '#accounts').slice(1);
-  show(['units', 'routing', 'sla', 'calendar'].indexOf(first) >= 0 ? first : 'accounts');
+  show(['units', 'territories', 'routing', 'sla', 'calendar'].indexOf(first) >= 0 ? first : 'accounts');
 
   // ---- accounts ------------------------------------------------------------------------------------------------
   var table = $('#accounts-table'), search = $('#account-search'), form = $('#account-form');
   var unitSelect = $('#f-unit'), channelSelect = $('#f-channel');
   var rows = {};
   function where(a) {
-    if (a.unit) return esc(optionText(unitSelect, a.unit));
+    if (a.unit) return esc(HL.unitNames[a.unit] || optionText(unitSelect, a.unit));
     if (a.channel) return esc(optionText(channelSelect, a.channel));
     return '<span class="muted">—</span>';
   }
@@ -101,6 +102,7 @@
   }
   function refresh() { return Promise.all([loadAccounts(), loadChanges()]); }
   search.addEventListener('submit', function (ev) { ev.preventDefault(); loadAccounts(); });
+  document.addEventListener('hl:choices', function () { if (table.dataset.loaded) loadAccounts(); });
   search.elements.role.addEventListener('change', loadAccounts);
   search.elements.active.addEventListener('change', loadAccounts);
 
@@ -112,6 +114,7 @@
   form.elements.role.addEventListener('change', roleFields);
   function resetForm() {
     form.reset(); form.elements.editing.value = ''; HL.clearErrors(form);
+    unitSelect.querySelectorAll('option[data-stale]').forEach(function (o) { o.remove(); });
     form.elements.username.readOnly = false;
     $('#account-form-h').textContent = '新建账号'; $('#account-save').textContent = '创建账号';
     $('#account-cancel').hidden = true; roleFields();
@@ -122,6 +125,11 @@
     form.elements.editing.value = a.username;
     form.elements.username.value = a.username; form.elements.username.readOnly = true;
     form.elements.display_name.value = a.display_name; form.elements.role.value = a.role;
+    if (a.unit && !unitSelect.querySelector('option[value="' + (window.CSS && CSS.escape ? CSS.escape(a.unit) : a.unit) + '"]')) {
+      // A unit since deactivated: the account keeps it (it can still be renamed or deactivated), no new one gets it.
+      unitSelect.insertAdjacentHTML('beforeend', '<option value="' + esc(a.unit) + '" data-stale>' +
+        esc((HL.unitNames[a.unit] || a.unit) + '（已停用）') + '</option>');
+    }
     unitSelect.value = a.unit || ''; channelSelect.value = a.channel || '';
     $('#account-form-h').textContent = '编辑账号 ' + a.username; $('#account-save').textContent = '保存修改';
     $('#account-cancel').hidden = false; roleFields();

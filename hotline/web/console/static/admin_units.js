@@ -72,13 +72,16 @@
       HL.toast('已保存单位 ' + res.data.name);
       close();
       load();
+      document.dispatchEvent(new CustomEvent('hl:reference'));  // the other tabs' unit choices follow
     });
   });
+  document.addEventListener('hl:choices', function () { if (table.dataset.loaded) load(); });  // a territory renamed
   load();
 })();
 
-/* Routing rules: add, change (saved as a successor rule with a new id), deactivate; the table is redrawn from
- * /api/admin/routing-rules after each change, and the trial above it answers from the live router. */
+/* Routing rules: add, change (saved as a successor rule with a new id), deactivate, reactivate; the tables are
+ * redrawn from /api/admin/routing-rules (and .../deactivated) after each change, and the trial above them answers
+ * from the live router. */
 (function () {
   'use strict';
   var $ = function (sel) { return document.querySelector(sel); };
@@ -100,11 +103,47 @@
       '<button type="button" class="ghost" data-act="edit" aria-label="修改规则 #' + r.id + '">修改</button>' +
       '<button type="button" class="danger" data-act="deactivate" aria-label="停用规则 #' + r.id + '">停用</button></td></tr>';
   }
-  function load() {
-    return HL.api('GET', '/api/admin/routing-rules').then(function (res) {
-      if (res.ok) table.tBodies[0].innerHTML = res.data.items.map(rowHTML).join('');
+  var off = $('#rules-off');
+  function offHTML(r) {
+    var unit = r.unit_name || (r.unit === bureau ? '属地交通运输局' : r.unit);
+    return '<tr data-rule="' + r.id + '"><td>#' + r.id + '</td><td>' + esc(r.category_name) + '</td><td>' +
+      esc(r.territory_name || '任意属地') + '</td><td>' + esc(unit) + '</td><td>' +
+      (r.in_force ? '<span class="muted">同类别同属地现行规则 #' + r.in_force + '</span>' : '<span class="badge muted-badge">已停用</span>') +
+      '</td><td class="acts"><button type="button" data-act="activate" aria-label="重新启用规则 #' + r.id + '"' +
+      (r.in_force ? ' disabled title="请先停用规则 #' + r.in_force + '"' : '') + '>重新启用</button></td></tr>';
+  }
+  function loadOff() {
+    return HL.api('GET', '/api/admin/routing-rules/deactivated').then(function (res) {
+      var body = off.tBodies[0];
+      if (!res.ok) { body.innerHTML = '<tr class="empty"><td colspan="6">' + esc(HL.problemMessage(res)) + '</td></tr>'; return; }
+      body.innerHTML = res.data.items.length ? res.data.items.map(offHTML).join('')
+        : '<tr class="empty"><td colspan="6">没有已停用的规则</td></tr>';
+      off.dataset.loaded = '1';
     });
   }
+  function load() {
+    return Promise.all([HL.api('GET', '/api/admin/routing-rules').then(function (res) {
+      if (res.ok) table.tBodies[0].innerHTML = res.data.items.map(rowHTML).join('');
+    }), loadOff()]);
+  }
+  off.addEventListener('click', function (ev) {
+    var button = ev.target.closest('button[data-act="activate"]');
+    if (!button) return;
+    var id = button.closest('tr').dataset.rule;
+    button.disabled = true;
+    HL.api('PATCH', '/api/admin/routing-rules/' + id, {active: true}).then(function (res) {
+      if (!res.ok) {
+        button.disabled = false;
+        var fields = (res.data && res.data.fields) || {}, f = Object.keys(fields)[0];
+        HL.toast(f ? reasonText(f, fields[f]) : HL.problemMessage(res), true);
+        return;
+      }
+      HL.toast('已重新启用规则 #' + id);
+      load().then(function () { table.dataset.saved = id; });
+    });
+  });
+  document.addEventListener('hl:choices', load);  // a unit or territory renamed: the names in both tables
+  loadOff();
   function reset() {
     form.reset(); HL.clearErrors(form); form.elements.editing.value = '';
     $('#rule-form-h').textContent = '新增规则'; $('#rule-save').textContent = '新增规则'; $('#rule-cancel').hidden = true;

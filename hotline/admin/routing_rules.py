@@ -9,6 +9,7 @@ import msgspec
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
 from hotline.infra.runtime import Runtime
+from hotline.tickets import routing
 from hotline.tickets.routing import RuleRow, rule_view
 from hotline.vocab import ADMIN
 
@@ -76,7 +77,7 @@ def rules(rt: Runtime, principal: Principal) -> RoutingRuleList:
     principal.require(ADMIN)
     names = rt.names
     items = []
-    for order, rule in enumerate(rt.router.rules(), start=1):
+    for order, rule in enumerate(routing.router(rt).rules(), start=1):
         view = _rule(rule)
         items.append(
             RoutingRule(
@@ -132,8 +133,8 @@ def test(rt: Runtime, principal: Principal, category: str | None, territory: str
         fields["territory"] = f"unknown territory {territory!r}"
     if fields:
         raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
-    decision = rt.router.resolve(category or None, territory or None)
-    rule = rt.router.rule(decision.rule_id)
+    decision = routing.router(rt).resolve(category or None, territory or None)
+    rule = routing.router(rt).rule(decision.rule_id)
     return RoutingTrial(
         unit=decision.unit,
         rule_id=decision.rule_id,

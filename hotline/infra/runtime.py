@@ -19,7 +19,6 @@ from config.settings import Settings
 from hotline.infra import db, reference_follower
 from hotline.infra import db_roles as roles
 from hotline.infra.redis_client import create_pool as create_arq_pool  # bounded: a burst waits, opens nothing
-from hotline.tickets.routing import Router, RuleRow
 
 
 @dataclass
@@ -48,10 +47,13 @@ class Runtime:
     pool: asyncpg.Pool
     redis: ArqRedis
     names: Names
-    router: Router
     calendar: sla.WorkCalendar
     policies: sla.PolicySet
     _policy_checked: float = 0.0
+    # The routing rules as loaded (id, category, territory, unit, active), and how many times the reference data was
+    # loaded: hotline.tickets.routing.router() builds its table from both.
+    routing_rules: list[Any] = field(default_factory=list)
+    reference_revision: int = 0
     # What the calendar was built from: calendar.toml's overrides with the administrators' saved exceptions
     # (table calendar_exceptions) on top, and which state of that table (a count that only grows) it reflects.
     calendar_overrides: dict[str, Any] = field(default_factory=dict)
@@ -77,7 +79,6 @@ class Runtime:
             pool,
             redis,
             Names(),
-            Router([], [], []),
             calendar,
             sla.PolicySet.from_config(load_toml("sla_policies.toml"), version=0),
             calendar_overrides=overrides,
@@ -129,12 +130,10 @@ class Runtime:
                 units={r["code"]: r["name"] for r in units},
                 active_units=frozenset(r["code"] for r in units if r["active"]),
             )
-            rules = [
-                RuleRow(r["id"], r["category"], r["territory"], r["unit"], r["active"])
-                for r in await conn.fetch("SELECT id, category, territory, unit, active FROM routing_rules")
-            ]
+            rules = await conn.fetch("SELECT id, category, territory, unit, active FROM routing_rules")
         self.names = names
-        self.router = Router(rules, names.active_units, names.territories)
+        self.routing_rules = rules
+        self.reference_revision += 1  # what is built from the reference data (the routing table) is built again
 
     async def reload_policies(self) -> None:
         """The policies and the calendar in force (both move deadlines): the versions first, the rows (a JSON

@@ -22,7 +22,7 @@ from hotline.errors import DomainError
 from hotline.escalation import clocks
 from hotline.infra import queue as jobs
 from hotline.infra.runtime import Runtime
-from hotline.tickets import intake, lifecycle
+from hotline.tickets import intake, lifecycle, routing
 
 STORIES = {
     "taxi": [
@@ -242,7 +242,7 @@ class _History:
         t += timedelta(minutes=self.rng.randint(20, 240))
         if self.rng.random() < 0.3:
             return None  # still waiting for a dispatcher
-        unit = self.rt.router.resolve(category, self.rng.choice(TERRITORIES[:-1])).unit or "city-office"
+        unit = routing.router(self.rt).resolve(category, self.rng.choice(TERRITORIES[:-1])).unit or "city-office"
         if await self.act(self.dispatcher, number, "dispatch", t, unit=unit, note="人工派单") is None:
             return None
         return unit, t

@@ -29,7 +29,7 @@ from hotline.escalation import clocks as clock_rows
 from hotline.escalation import ladder
 from hotline.infra.queue import ArmedStep
 from hotline.infra.runtime import Runtime
-from hotline.tickets import citizen
+from hotline.tickets import citizen, routing
 from hotline.tickets import writer as intake_writer
 from hotline.tickets.routing import Decision
 from hotline.vocab import ADMIN, AGENT, INTEGRATION
@@ -240,7 +240,7 @@ async def create_ticket(
         )
     # Prepared before any connection is taken: current_policies() may itself need one, and holding a connection
     # while waiting for another can starve the pool under load.
-    decision = rt.router.resolve(data.category, data.territory)
+    decision = routing.router(rt).resolve(data.category, data.territory)
     policies = await rt.current_policies()
     caller = data.caller or Caller()
     phone = citizen.normalise_phone(caller.phone)

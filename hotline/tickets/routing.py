@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from hotline.infra.runtime import Runtime
 from hotline.tickets.shapes import TicketRuleView
 
 BUREAU_TEMPLATE = "{territory}-bureau"
@@ -100,3 +101,22 @@ class Router:
         return Decision(
             unit, rule.id, f"rule #{rule.id}: category {category} handled by the local bureau of {territory} → {unit}"
         )
+
+
+class _Built:
+    """The router built from a runtime's reference data, and which load of that data it was built from."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.revision = -1
+        self.router = Router([], [], [])
+
+
+def router(rt: Runtime) -> Router:
+    """The routing table of the reference data `rt` holds: built once per load of that data (start-up, and every
+    reload an administrator's change of units or rules triggers in every process)."""
+    built = rt.part(_Built)
+    if built.revision != rt.reference_revision:
+        rules = [RuleRow(r["id"], r["category"], r["territory"], r["unit"], r["active"]) for r in rt.routing_rules]
+        built.router = Router(rules, rt.names.active_units, rt.names.territories)
+        built.revision = rt.reference_revision
+    return built.router

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from hotline.tickets import routing
 from tests.conftest import PASSWORD
 
 PATH = "/api/admin/accounts"
@@ -214,7 +215,7 @@ async def test_routing_rules_in_the_routers_order_and_the_trial_uses_the_live_ro
         mine = [i["territory"] for i in items if i["category"] == category]
         assert "*" not in mine or mine[-1] == "*"  # a territory's own rule is tried before the "any" one
     r = await api.get("admin", "/api/admin/routing-test", params={"category": "taxi", "territory": "320612"})
-    decision = runtime.router.resolve("taxi", "320612")
+    decision = routing.router(runtime).resolve("taxi", "320612")
     assert r.json()["unit"] == decision.unit == "320612-bureau"
     assert r.json()["rule"]["id"] == decision.rule_id and r.json()["unit_name"]
     r = await api.get("admin", "/api/admin/routing-test", params={"category": "no-such", "territory": "320612"})

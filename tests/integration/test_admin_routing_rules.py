@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from hotline.infra import reference_follower
+from hotline.tickets import routing
 
 PATH = "/api/admin/routing-rules"
 
@@ -42,12 +43,12 @@ async def _patch(api: Any, rule_id: int, **body: Any) -> Any:
 async def test_a_rule_added_changed_and_deactivated_reaches_every_router(api, runtime, settings, made):
     from hotline.infra.runtime import Runtime
 
-    star = runtime.router.resolve("taxi", "320612")
+    star = routing.router(runtime).resolve("taxi", "320612")
     assert star.unit == "320612-bureau"  # today: the "*" rule, the local bureau
     elsewhere = next(
         t
         for t in sorted(runtime.names.territories)
-        if t != "320612" and runtime.router.resolve("taxi", t).rule_id == star.rule_id
+        if t != "320612" and routing.router(runtime).resolve("taxi", t).rule_id == star.rule_id
     )
     other = await Runtime.start(settings)  # a second API process, started before the changes
     try:
@@ -64,9 +65,9 @@ async def test_a_rule_added_changed_and_deactivated_reaches_every_router(api, ru
             "replaces": None,
         }
         # The most specific rule wins, here and in the other process; the "*" rule still serves the others.
-        assert runtime.router.resolve("taxi", "320612").rule_id == rule["id"]
-        assert runtime.router.resolve("taxi", elsewhere).rule_id == star.rule_id
-        assert await _until(lambda: other.router.resolve("taxi", "320612").unit == "city-taxi")
+        assert routing.router(runtime).resolve("taxi", "320612").rule_id == rule["id"]
+        assert routing.router(runtime).resolve("taxi", elsewhere).rule_id == star.rule_id
+        assert await _until(lambda: routing.router(other).resolve("taxi", "320612").unit == "city-taxi")
         t = await api.create("agent")
         assert t["unit"] == "city-taxi"
         trial = await api.get("admin", "/api/admin/routing-test", params={"category": "taxi", "territory": "320612"})
@@ -93,10 +94,10 @@ async def test_a_rule_added_changed_and_deactivated_reaches_every_router(api, ru
         changed = r.json()
         made.append(changed["id"])
         assert changed["replaces"] == rule["id"] and changed["id"] != rule["id"] and changed["unit"] == "city-bus"
-        assert runtime.router.resolve("taxi", "320612").unit == "city-bus"
-        assert await _until(lambda: other.router.resolve("taxi", "320612").unit == "city-bus")
-        routing = (await api.get("agent", f"/api/tickets/{t['number']}/routing")).json()
-        assert routing["rule"] == {"id": rule["id"], "category": "taxi", "territory": "320612", "unit": "city-taxi"}
+        assert routing.router(runtime).resolve("taxi", "320612").unit == "city-bus"
+        assert await _until(lambda: routing.router(other).resolve("taxi", "320612").unit == "city-bus")
+        explained = (await api.get("agent", f"/api/tickets/{t['number']}/routing")).json()
+        assert explained["rule"] == {"id": rule["id"], "category": "taxi", "territory": "320612", "unit": "city-taxi"}
         event = await runtime.pool.fetchrow(
             "SELECT before, after FROM admin_events WHERE what = 'routing_rule.change' AND subject = $1",
             str(rule["id"]),
@@ -106,8 +107,8 @@ async def test_a_rule_added_changed_and_deactivated_reaches_every_router(api, ru
         # Deactivated: the category and territory fall back to the "*" rule, everywhere.
         r = await _patch(api, changed["id"], active=False)
         assert r.status_code == 200 and r.json()["active"] is False and r.json()["id"] == changed["id"]
-        assert runtime.router.resolve("taxi", "320612").rule_id == star.rule_id
-        assert await _until(lambda: other.router.resolve("taxi", "320612").rule_id == star.rule_id)
+        assert routing.router(runtime).resolve("taxi", "320612").rule_id == star.rule_id
+        assert await _until(lambda: routing.router(other).resolve("taxi", "320612").rule_id == star.rule_id)
         assert changed["id"] not in [i["id"] for i in (await api.get("admin", PATH)).json()["items"]]
         # Reactivating the replaced one is fine (nothing in force overlaps it); then the successor would overlap.
         assert (await _patch(api, rule["id"], active=True)).status_code == 200
@@ -119,7 +120,7 @@ async def test_a_rule_added_changed_and_deactivated_reaches_every_router(api, ru
 
 
 async def test_the_last_rule_for_a_category_deactivated_sends_its_cases_to_manual_dispatch(api, runtime, made):
-    star = runtime.router.resolve("highway", "320612")
+    star = routing.router(runtime).resolve("highway", "320612")
     assert star.unit == "city-highway"
     r = await _patch(api, star.rule_id, active=False)
     assert r.status_code == 200, r.text
@@ -151,7 +152,7 @@ async def test_bad_rules_are_refused_naming_the_field(api, runtime):
         r = await api.post("admin", PATH, json=body)
         assert r.status_code == 422, (body, r.status_code, r.text)
         assert field in r.json()["fields"], (body, r.text)
-    star = runtime.router.resolve("taxi", "320612").rule_id
+    star = routing.router(runtime).resolve("taxi", "320612").rule_id
     r = await _patch(api, star, unit="no-such-unit")
     assert r.status_code == 422 and "unit" in r.json()["fields"]
     r = await _patch(api, star, active="no")
@@ -160,7 +161,7 @@ async def test_bad_rules_are_refused_naming_the_field(api, runtime):
     assert (await _patch(api, 108_358_745_386, active=False)).status_code == 404  # beyond a PostgreSQL integer
     assert (await _patch(api, -1, active=False)).status_code == 404
     assert await runtime.pool.fetchval("SELECT count(*) FROM routing_rules") == count
-    assert runtime.router.resolve("taxi", "320612").rule_id == star
+    assert routing.router(runtime).resolve("taxi", "320612").rule_id == star
 
 
 async def test_deactivated_rules_are_listed_newest_first_with_the_rule_that_replaced_them(api, runtime, made):
@@ -191,6 +192,6 @@ async def test_deactivated_rules_are_listed_newest_first_with_the_rule_that_repl
     assert [i["id"] for i in listed][:2] == [successor, first]
     assert next(i for i in listed if i["id"] == first)["in_force"] is None
     assert (await _patch(api, first, active=True)).status_code == 200
-    assert runtime.router.resolve("bus", "320612").unit == "city-bus"
+    assert routing.router(runtime).resolve("bus", "320612").unit == "city-bus"
     assert first not in [i["id"] for i in (await api.get("admin", f"{PATH}/deactivated")).json()["items"]]
     assert (await api.get("manager", f"{PATH}/deactivated")).status_code == 403

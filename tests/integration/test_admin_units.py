@@ -9,6 +9,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from hotline.tickets import routing
+
 PATH = "/api/admin/units"
 
 
@@ -105,20 +107,20 @@ async def test_an_inactive_unit_gets_no_new_routing_and_cannot_be_dispatched_to(
 
     code = "city-highway"  # category highway, any territory, goes to this unit by name
     before = await _unit(runtime, code)
-    assert runtime.router.resolve("highway", "320612").unit == code
+    assert routing.router(runtime).resolve("highway", "320612").unit == code
     other = await Runtime.start(settings)
     try:
         r = await api.request("admin", "PATCH", f"{PATH}/{code}", json={"active": False})
         assert r.status_code == 200 and r.json()["active"] is False
         t = await api.create("agent", category="highway")
         assert t["status"] == "pending_dispatch" and t["unit"] is None
-        routing = (await api.get("dispatcher", f"/api/tickets/{t['number']}/routing")).json()
-        assert routing["unit"] is None and "inactive" in routing["reason"] and code in routing["reason"]
+        explained = (await api.get("dispatcher", f"/api/tickets/{t['number']}/routing")).json()
+        assert explained["unit"] is None and "inactive" in explained["reason"] and code in explained["reason"]
         r = await api.post("dispatcher", f"/api/tickets/{t['number']}/dispatch", json={"unit": code})
         assert r.status_code == 422 and "unit" in r.json()["fields"], r.text
         trial = (await api.get("admin", "/api/admin/routing-test", params={"category": "highway"})).json()
         assert trial["unit"] is None and "inactive" in trial["reason"]
-        assert await _until(lambda: other.router.resolve("highway", "320612").unit is None)
+        assert await _until(lambda: routing.router(other).resolve("highway", "320612").unit is None)
         assert code not in other.names.active_units and other.names.units[code] == before["name"]
         # Still listed for the administrator, as inactive.
         listed = {u["code"]: u for u in (await api.get("admin", PATH)).json()["items"]}
@@ -127,7 +129,7 @@ async def test_an_inactive_unit_gets_no_new_routing_and_cannot_be_dispatched_to(
         r = await api.request("admin", "PATCH", f"{PATH}/{code}", json={"active": True})
         assert r.status_code == 200
         assert (await api.create("agent", category="highway"))["unit"] == code
-        assert await _until(lambda: other.router.resolve("highway", "320612").unit == code)
+        assert await _until(lambda: routing.router(other).resolve("highway", "320612").unit == code)
         t = await api.act("dispatcher", t["number"], "dispatch", unit=code)
         assert t["unit"] == code
     finally:
@@ -147,7 +149,7 @@ async def test_a_ticket_held_by_a_deactivated_unit_still_shows_the_unit_name(api
     fresh = await Runtime.start(settings)  # a process started after the change loads the names the same way
     try:
         assert fresh.names.units[code] == before["name"] and code not in fresh.names.active_units
-        assert fresh.router.resolve("highway", "320612").unit is None
+        assert routing.router(fresh).resolve("highway", "320612").unit is None
         detail = (await api.get("agent", f"/api/tickets/{t['number']}")).json()
         assert detail["unit"] == code and detail["unit_name"] == before["name"]
         listed = (await api.get("dispatcher", "/api/tickets", params={"unit": code})).json()["items"]

@@ -7,6 +7,7 @@ import copy
 from config.reference import load_toml
 from hotline.infra import db
 from hotline.ops.seed import seed
+from hotline.tickets import routing
 from tests.scratch import scratch_database
 
 
@@ -70,10 +71,10 @@ async def test_seeding_again_keeps_what_an_administrator_changed_and_adds_what_t
             await units.change(rt, admin, "320613-bureau", units.UnitChange(contact_phone="0513-1234567"))
             await territories.change(rt, admin, "320614", territories.TerritoryChange(name="海门区（改）"))
             added = await rules.create(rt, admin, rules.RuleNew(category="bus", territory="320612", unit="city-bus"))
-            star_taxi = rt.router.resolve("taxi", "320681").rule_id
+            star_taxi = routing.router(rt).resolve("taxi", "320681").rule_id
             assert star_taxi is not None
             await rules.change(rt, admin, star_taxi, rules.RuleChange(active=False))
-            city_road = rt.router.resolve("road", "320600").rule_id
+            city_road = routing.router(rt).resolve("road", "320600").rule_id
             assert city_road is not None
             successor = await rules.change(rt, admin, city_road, rules.RuleChange(unit="city-office"))
             before = await conn.fetch("SELECT id, category, territory, unit, active FROM routing_rules ORDER BY id")

@@ -55,6 +55,7 @@ from hotline.auth.tokens import Principal, issue_token  # noqa: E402
 from hotline.infra import db
 from hotline.infra.runtime import Runtime  # noqa: E402
 from hotline.ops.seed import fresh_database  # noqa: E402
+from hotline.tickets import routing
 from tests.perf import common  # noqa: E402
 
 TZ = timezone(timedelta(hours=8))
@@ -375,7 +376,9 @@ async def main() -> None:
 
 
 async def load(rt: Runtime, args: argparse.Namespace) -> None:
-    routes = {(c, t): rt.router.resolve(c, t).unit for c, _ in CATEGORIES + [(None, 0)] for t, _ in TERRITORIES}
+    routes = {
+        (c, t): routing.router(rt).resolve(c, t).unit for c, _ in CATEGORIES + [(None, 0)] for t, _ in TERRITORIES
+    }
     rng = random.Random(20261120)
     # Two sessions: while the server expands one slice, Python generates and copies the next.
     copier, expander = await db.connect(rt.settings.database_url), await db.connect(rt.settings.database_url)

@@ -15,7 +15,7 @@ from litestar.params import Body, FromPath, FromQuery, HeaderParameter
 
 from hotline.auth.tokens import Principal
 from hotline.infra.runtime import Runtime
-from hotline.tickets import announcer, hints, intake, shapes
+from hotline.tickets import announcer, hints, intake, routing, shapes
 from hotline.tickets import queries as ticket_service
 from hotline.tickets.routing import rule_shape
 from hotline.vocab import ADMIN, AGENT, CALLBACK_ROLES, INTEGRATION
@@ -211,7 +211,7 @@ async def get_routing(
     async with rt.pool.acquire() as conn:
         row = await ticket_service.fetch_row(conn, principal, number)
     decision = row["routing"] or {}
-    rule = rt.router.rule(decision.get("rule_id"))
+    rule = routing.router(rt).rule(decision.get("rule_id"))
     return shapes.RoutingExplanation(
         number=number,
         category=row["category"],

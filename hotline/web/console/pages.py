@@ -31,6 +31,7 @@ from hotline.errors import (
     TicketNotFound,
 )
 from hotline.infra.runtime import Runtime
+from hotline.tickets import routing
 from hotline.vocab import CALLBACK_ROLES
 from hotline.web.console import charts, demo_logins, labels, queries, views
 from hotline.web.console.password_pages import change_form
@@ -329,7 +330,7 @@ async def route_preview(
 ) -> dict[str, Any]:
     """Where a call being typed would go, explained, before it is submitted."""
     principal.require(*sorted(CALLBACK_ROLES))
-    decision = rt.router.resolve(category or None, territory or None)
+    decision = routing.router(rt).resolve(category or None, territory or None)
     rule = queries.routing_rule(rt, decision.rule_id)
     return {
         "unit": decision.unit,

@@ -15,6 +15,7 @@ import asyncpg
 import sla
 from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
+from hotline.tickets import routing
 from hotline.tickets.routing import rule_view
 from hotline.vocab import OPEN_STATUSES
 from hotline.web.console import labels
@@ -212,7 +213,7 @@ async def pending_extension(conn: Conn | asyncpg.Pool, number: str) -> dict[str,
 
 def routing_rule(rt: Runtime, rule_id: int | None) -> dict[str, Any] | None:
     """The rule a routing decision names, from the router's rules in memory (no query per row)."""
-    rule = rt.router.rule(rule_id)
+    rule = routing.router(rt).rule(rule_id)
     return rule_view(rule) if rule else None
 
 

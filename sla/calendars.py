@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 
 from sla.calendar import WorkCalendar
+from sla.errors import CalendarError
 
 __all__ = ["LocalException", "TerritoryCalendars"]
 
@@ -34,7 +35,7 @@ class TerritoryCalendars:
         for territory, entries in sorted((local or {}).items()):
             days = tuple(sorted(entries))
             if len({d for d, _, _ in days}) != len(days):
-                raise ValueError(f"territory {territory}: a day has more than one local exception")
+                raise CalendarError(f"territory {territory}: a day has more than one local exception")
             if not days:
                 continue
             self._local[territory] = days

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sla import (
+    CalendarError,
     TerritoryCalendars,
     add_working_seconds,
     build_calendar,
@@ -113,7 +114,7 @@ def test_a_city_calendar_with_a_new_exception_keeps_the_territories_own() -> Non
 
 
 def test_two_exceptions_on_one_day_of_one_territory_are_refused() -> None:
-    with pytest.raises(ValueError, match="320681"):
+    with pytest.raises(CalendarError, match="320681"):
         TerritoryCalendars(
             build_calendar(), {"320681": [(date(2026, 12, 9), False, "a"), (date(2026, 12, 9), True, "b")]}
         )

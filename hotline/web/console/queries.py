@@ -62,7 +62,8 @@ def clock_of(rt: Runtime, now: datetime, office: bool, row: Any, clock: str | No
     at = min(now, paused) if paused is not None else now
     remaining = row["suspended_remaining"] if paused is not None else None
     if remaining is None:
-        remaining = sla.working_seconds_between(rt.calendar, at, due_at) if working else (due_at - at).total_seconds()
+        calendar = rt.calendar_for(row.get("territory"))  # the ticket's territory's, when the row has it
+        remaining = sla.working_seconds_between(calendar, at, due_at) if working else (due_at - at).total_seconds()
     return Clock(
         clock,
         due_at,

@@ -5,12 +5,15 @@ database too; unknown territories refused naming the field."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
+
+from hotline.infra.runtime import Runtime
 
 PREVIEW = "/api/admin/calendar/exception-preview"
 SAVED = "/api/admin/calendar/exceptions"
@@ -56,7 +59,24 @@ async def _save(api: Any, saved: list[int], body: dict[str, Any]) -> dict[str, A
     return r.json()
 
 
-async def test_a_qidong_typhoon_day_moves_a_qidong_deadline_and_not_a_chongchuan_one(api, runtime, saved):
+async def _sees(other: Runtime, territory: str, day: date, working: bool) -> bool:
+    for _ in range(40):  # picked up within a second by the version check every process makes
+        await other.current_policies()
+        if other.calendar_for(territory).is_working_day(day) == working:
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def test_a_qidong_typhoon_day_moves_a_qidong_deadline_and_not_a_chongchuan_one(api, runtime, settings, saved):
+    other = await Runtime.start(settings)  # another API process, running before the change
+    try:
+        await _qidong_typhoon_day(api, runtime, other, saved)
+    finally:
+        await other.close()
+
+
+async def _qidong_typhoon_day(api: Any, runtime: Runtime, other: Runtime, saved: list[int]) -> None:
     qidong, chongchuan = await _ticket(api, QIDONG), await _ticket(api, CHONGCHUAN)
     typhoon = _working_day_after(runtime, _local(runtime, qidong["received_at"]), 3)
     q_due, c_due = await _reply_due(api, qidong["number"]), await _reply_due(api, chongchuan["number"])
@@ -83,6 +103,7 @@ async def test_a_qidong_typhoon_day_moves_a_qidong_deadline_and_not_a_chongchuan
     assert await _reply_due(api, chongchuan["number"]) == c_due
     # The city's calendar is untouched; 启东's has the day off; a new 启东 ticket's deadline counts it.
     assert runtime.calendar.is_working_day(typhoon) and not runtime.calendar_for(QIDONG).is_working_day(typhoon)
+    assert await _sees(other, QIDONG, typhoon, working=False) and other.calendar_for(CHONGCHUAN).is_working_day(typhoon)
     new_q, new_c = await _ticket(api, QIDONG), await _ticket(api, CHONGCHUAN)
     assert datetime.fromisoformat(new_q["deadlines"]["reply"]) > datetime.fromisoformat(new_c["deadlines"]["reply"])
     # The SLA preview takes the territory; without one it is the city's.
@@ -109,7 +130,7 @@ async def test_a_qidong_typhoon_day_moves_a_qidong_deadline_and_not_a_chongchuan
     r = await api.request("admin", "DELETE", f"{SAVED}/{saved[0]}")
     assert r.status_code == 200 and r.json()["exception"]["territories"] == [QIDONG]
     assert await _reply_due(api, qidong["number"]) == q_due and await _reply_due(api, chongchuan["number"]) == c_due
-    assert runtime.calendar_for(QIDONG).is_working_day(typhoon)
+    assert runtime.calendar_for(QIDONG).is_working_day(typhoon) and await _sees(other, QIDONG, typhoon, working=True)
     events = (
         await api.get("admin", "/api/admin/events", params={"what": "calendar.exception", "subject": str(saved[0])})
     ).json()["items"]

@@ -285,7 +285,7 @@ async def dashboard(rt: Runtime, now: datetime) -> dict[str, Any]:
     for r in supervision:
         working = r["basis"] == "working"
         over = (
-            sla.working_seconds_between(rt.calendar, r["due_at"], now)
+            sla.working_seconds_between(rt.calendar_for(r.get("territory")), r["due_at"], now)
             if working
             else (now - r["due_at"]).total_seconds()
         )

@@ -2,7 +2,8 @@
 deadlines and the escalation ladder. `now`, calendars and policies are always arguments; nothing here reads the
 clock, a file or a database.
 
-Modules: calendar (which days work, office hours) and overrides (the local calendar file), worktime (adding and
+Modules: calendar (which days work, office hours) and overrides (the local calendar file), calendars (a calendar
+per territory: the city's with a territory's own local exceptions on top), worktime (adding and
 measuring working time), policy and policy_row (which limit applies; one row and its checks), deadline (a clock's
 Deadline value and its stored form), compute (computing and moving a deadline), explain (how a deadline was
 reached), escalation (warning / overdue / supervision), bounds (the instants the arithmetic supports), errors
@@ -11,6 +12,7 @@ reached), escalation (warning / overdue / supervision), bounds (the instants the
 
 from sla.bounds import SUPPORTED_YEARS, out_of_range
 from sla.calendar import WorkCalendar, build_calendar
+from sla.calendars import TerritoryCalendars
 from sla.compute import (
     MAX_EXTENSION_WORKING_DAYS,
     UPSTREAM_BREACH_MINIMUM_WORKING_DAYS,
@@ -55,6 +57,7 @@ __all__ = [
     "PolicyRow",
     "PolicySet",
     "SlaError",
+    "TerritoryCalendars",
     "WorkCalendar",
     "add_working_days",
     "add_working_seconds",

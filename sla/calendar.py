@@ -214,6 +214,35 @@ class WorkCalendar:
         """The reason given for a local exception on `d`, or None when `d` has none."""
         return self._reasons.get(d) if d in self._exceptions else None
 
+    def overlaid(self, exceptions: Exceptions, reasons: Reasons, *, name: str) -> WorkCalendar:
+        """This calendar with more local exceptions on top (a territory's typhoon day): they win over this
+        calendar's own exception for their day. Built by patching a copy of the table, not from scratch, so a set
+        of per-territory calendars costs little to rebuild; `sla.calendars` checks it against a full build."""
+        new = object.__new__(WorkCalendar)
+        for slot in ("tz", "office_hours", "periods", "day_us", "close_us", "_years", "_known_years", "_known_span"):
+            setattr(new, slot, getattr(self, slot))
+        new.name = name
+        new._exceptions = {**self._exceptions, **exceptions}
+        new._reasons = {**{d: r for d, r in self._reasons.items() if d not in exceptions}, **reasons}
+        base = self._table
+        ords = list(base.ords)
+        for d, working in exceptions.items():
+            o = d.toordinal()
+            if not base.lo <= o <= base.hi:
+                continue  # outside the table: _classify sees the exception when the table grows
+            i = bisect_left(ords, o)
+            present = i < len(ords) and ords[i] == o
+            if working and not present:
+                ords.insert(i, o)
+            elif not working and present:
+                del ords[i]
+        new._table = DayTable(base.first_year, base.last_year, ords)
+        new.version = new._fingerprint()
+        # Local close and midnight instants do not depend on which days work: shared with this calendar.
+        new._end_utc = self._end_utc
+        new._midnight_utc = self._midnight_utc
+        return new
+
     def __repr__(self) -> str:
         return (
             f"WorkCalendar(name={self.name!r}, tz={self.tz.key!r}, office_hours={self.office_hours!r}, "

@@ -1,4 +1,5 @@
-"""Saving and withdrawing local calendar exceptions (a typhoon day off, a declared make-up working day).
+"""Saving and withdrawing local calendar exceptions (a typhoon day off, a declared make-up working day), for the
+whole city or for the territories they name.
 
 An exception is a row of calendar_exceptions, on top of config/data/calendar.toml; every process builds its calendar
 from both (Runtime.reload_calendar) and notices a change with the policy version check it already makes
@@ -19,7 +20,7 @@ import structlog
 
 from config.reference import load_toml
 from hotline.admin import audit as admin_events
-from hotline.admin.calendar_exceptions import ExceptionPreview, with_exception
+from hotline.admin.calendar_exceptions import ExceptionPreview, territories_of, with_exception
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput, NotFound
 from hotline.infra import queue as jobs
@@ -38,7 +39,8 @@ INLINE_BUDGET_SECONDS = 5.0  # the request recomputes this long; a larger backlo
 
 
 class SavedCalendarException(msgspec.Struct):
-    """A local exception an administrator saved: in force until withdrawn (`withdrawn_at` null)."""
+    """A local exception an administrator saved: in force until withdrawn (`withdrawn_at` null), for the territories
+    named (GB/T 2260 codes; none: the whole city)."""
 
     id: int
     date: str
@@ -48,6 +50,7 @@ class SavedCalendarException(msgspec.Struct):
     created_by: str
     withdrawn_at: str | None
     withdrawn_by: str | None
+    territories: list[str] = msgspec.field(default_factory=list)
 
 
 class SavedCalendarExceptionList(msgspec.Struct):
@@ -86,6 +89,7 @@ def _view(r: Any) -> SavedCalendarException:
         created_by=r["created_by"],
         withdrawn_at=_iso(r["withdrawn_at"]),
         withdrawn_by=r["withdrawn_by"],
+        territories=list(r["territories"]),
     )
 
 
@@ -129,22 +133,33 @@ def _what(working: bool) -> str:
     return "补班（工作日）" if working else "休息日"
 
 
+def _where(rt: Runtime, territories: list[str]) -> str:
+    return "、".join(rt.names.territories.get(t, t) for t in territories) if territories else "全市"
+
+
+def _record(saved: SavedCalendarException) -> dict[str, Any]:
+    """What the admin events keep of an exception."""
+    return {"date": saved.date, "working": saved.working, "reason": saved.reason, "territories": saved.territories}
+
+
 async def save(rt: Runtime, principal: Principal, data: ExceptionPreview) -> CalendarChange:
     """Save the exception (validated as the preview validates it), record the admin event, put it in force."""
     principal.require(ADMIN)
     await rt.reload_policies()
     with_exception(rt, data)
-    reason = f"日历例外 {data.date.isoformat()} {_what(data.working)}：{data.reason}"
+    territories = territories_of(rt, data)
+    reason = f"日历例外 {data.date.isoformat()} {_where(rt, territories)} {_what(data.working)}：{data.reason}"
     async with rt.pool.acquire() as conn, conn.transaction():
         version = await _next_policy_version(conn, principal, reason)
         try:
             row = await conn.fetchrow(
-                "INSERT INTO calendar_exceptions (day, working, reason, created_by) VALUES ($1, $2, $3, $4) "
-                "RETURNING id",
+                "INSERT INTO calendar_exceptions (day, working, reason, created_by, territories) "
+                "VALUES ($1, $2, $3, $4, $5) RETURNING id",
                 data.date,
                 data.working,
                 data.reason,
                 principal.user_id,
+                territories,
             )
         except asyncpg.UniqueViolationError as exc:  # saved meanwhile by another administrator
             raise InvalidInput(
@@ -153,9 +168,16 @@ async def save(rt: Runtime, principal: Principal, data: ExceptionPreview) -> Cal
             ) from exc
         assert row is not None  # INSERT ... RETURNING
         saved = _view(await conn.fetchrow(ONE_SQL, row["id"]))
-        after = {"date": saved.date, "working": saved.working, "reason": saved.reason, "policy_version": version}
+        after = {**_record(saved), "policy_version": version}
         await admin_events.record(conn, principal, "calendar.exception", str(saved.id), None, after)
-    log.info("calendar_exception_saved", id=saved.id, date=saved.date, working=saved.working, policy_version=version)
+    log.info(
+        "calendar_exception_saved",
+        id=saved.id,
+        date=saved.date,
+        working=saved.working,
+        territories=saved.territories,
+        policy_version=version,
+    )
     return await _put_in_force(rt, saved, version)
 
 
@@ -170,7 +192,7 @@ async def withdraw(rt: Runtime, principal: Principal, exception_id: int) -> Cale
         if row is None:
             raise NotFound(f"no calendar exception {exception_id} in force")
         saved = _view(await conn.fetchrow(ONE_SQL, exception_id))
-        before = {"date": saved.date, "working": saved.working, "reason": saved.reason, "withdrawn": False}
+        before = {**_record(saved), "withdrawn": False}
         after = {**before, "withdrawn": True, "policy_version": version}
         await admin_events.record(conn, principal, "calendar.exception", str(exception_id), before, after)
     log.info("calendar_exception_withdrawn", id=exception_id, policy_version=version)

@@ -58,6 +58,8 @@ class Runtime:
     # (table calendar_exceptions) on top, and which state of that table (a count that only grows) it reflects.
     calendar_overrides: dict[str, Any] = field(default_factory=dict)
     _calendar_revision: int = -1
+    # The calendar per territory: `calendar` (the city's) with each territory's own saved exceptions on top.
+    calendars: sla.TerritoryCalendars | None = None
     # Reports read here: a streaming replica when HOTLINE_DATABASE_REPLICA_URL is set, else the primary's pool.
     report_pool: asyncpg.Pool | None = None
     # The process's own parts a feature makes on first use (the ticket writer, the announcer, the revocation
@@ -153,19 +155,36 @@ class Runtime:
         self._policy_checked = time.monotonic()
 
     async def reload_calendar(self) -> None:
-        """calendar.toml with the saved exceptions in force on top (a saved one replaces the file's for its day)."""
+        """calendar.toml with the saved city-wide exceptions in force on top (a saved one replaces the file's for its
+        day), and the saved exceptions of named territories on top of that, per territory."""
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             revision = await conn.fetchval("SELECT count(*) + count(withdrawn_at) FROM calendar_exceptions")
             rows = await conn.fetch(
-                "SELECT day, working, reason FROM calendar_exceptions WHERE withdrawn_at IS NULL ORDER BY day"
+                "SELECT day, working, reason, territories FROM calendar_exceptions WHERE withdrawn_at IS NULL "
+                "ORDER BY day"
             )
         overrides, office_hours = load_calendar_config()
-        saved = {r["day"].isoformat(): {"date": r["day"], "working": r["working"], "reason": r["reason"]} for r in rows}
+        saved = {
+            r["day"].isoformat(): {"date": r["day"], "working": r["working"], "reason": r["reason"]}
+            for r in rows
+            if not r["territories"]
+        }
+        local: dict[str, list[tuple[Any, bool, str]]] = {}
+        for r in rows:
+            for territory in r["territories"]:
+                local.setdefault(territory, []).append((r["day"], r["working"], r["reason"]))
         from_file = [e for e in overrides.get("exceptions") or [] if str(e.get("date")) not in saved]
         overrides = {**overrides, "exceptions": [*from_file, *saved.values()]}
         self.calendar = sla.build_calendar(overrides, tz=self.settings.timezone, office_hours=office_hours)
+        self.calendars = sla.TerritoryCalendars(self.calendar, local)
         self.calendar_overrides = overrides
         self._calendar_revision = revision
+
+    def calendar_for(self, territory: str | None) -> sla.WorkCalendar:
+        """The calendar a ticket's deadlines in `territory` are computed on (属地): the city's, with the territory's
+        own local exceptions on top."""
+        calendars = self.calendars
+        return self.calendar if calendars is None else calendars.for_territory(territory)
 
     async def current_policies(self) -> sla.PolicySet:
         """Policies and calendar in force; another process's change is picked up within a second."""

@@ -2,6 +2,7 @@
 -- Do not edit: write a migration, then regenerate. test_database.py checks it matches.
 
 EXTENSION pg_trgm;
+FUNCTION calendar_exception_check() RETURNS trigger;
 FUNCTION events_refuse_change() RETURNS trigger;
 FUNCTION report_queue_clock() RETURNS trigger;
 FUNCTION report_queue_tickets() RETURNS trigger;
@@ -61,13 +62,15 @@ TABLE calendar_exceptions (
     created_at timestamp with time zone NOT NULL DEFAULT now()
     withdrawn_at timestamp with time zone
     withdrawn_by bigint
+    territories text[] NOT NULL DEFAULT '{}'::text[]
 );
   CONSTRAINT calendar_exceptions_check: CHECK (((withdrawn_at IS NULL) = (withdrawn_by IS NULL)))
   CONSTRAINT calendar_exceptions_created_by_fkey: FOREIGN KEY (created_by) REFERENCES users(id)
   CONSTRAINT calendar_exceptions_pkey: PRIMARY KEY (id)
   CONSTRAINT calendar_exceptions_reason_check: CHECK (((length(reason) >= 1) AND (length(reason) <= 200)))
   CONSTRAINT calendar_exceptions_withdrawn_by_fkey: FOREIGN KEY (withdrawn_by) REFERENCES users(id)
-  INDEX calendar_exceptions_in_force: CREATE UNIQUE INDEX calendar_exceptions_in_force ON public.calendar_exceptions USING btree (day) WHERE (withdrawn_at IS NULL)
+  INDEX calendar_exceptions_in_force: CREATE INDEX calendar_exceptions_in_force ON public.calendar_exceptions USING btree (day) WHERE (withdrawn_at IS NULL)
+  TRIGGER calendar_exceptions_check: CREATE TRIGGER calendar_exceptions_check BEFORE INSERT OR UPDATE ON public.calendar_exceptions FOR EACH ROW EXECUTE FUNCTION calendar_exception_check()
 
 TABLE callbacks (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL

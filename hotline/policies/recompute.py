@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -148,7 +148,7 @@ async def recompute_batch(
             ticket_ids = list({r["ticket_id"] for r in candidates})
             tickets = {r["id"]: r for r in await conn.fetch(LOCK_TICKETS_SQL, ticket_ids)}
             rows = await conn.fetch(LOCK_CLOCKS_SQL, [r["id"] for r in candidates], version)
-            changes, skipped = _changes(rows, tickets, policies, rt.calendar)
+            changes, skipped = _changes(rows, tickets, policies, rt.calendar_for)
             updated = await _apply(conn, changes, version, now) if changes else []
     return (
         last_id,
@@ -164,7 +164,10 @@ async def recompute_batch(
 
 
 def _changes(
-    rows: list[asyncpg.Record], tickets: dict[int, Any], policies: sla.PolicySet, calendar: sla.WorkCalendar
+    rows: list[asyncpg.Record],
+    tickets: dict[int, Any],
+    policies: sla.PolicySet,
+    calendar_for: Callable[[str | None], sla.WorkCalendar],
 ) -> tuple[list[_Change], int]:
     changes: list[_Change] = []
     skipped = 0
@@ -172,6 +175,7 @@ def _changes(
         t = tickets[row["ticket_id"]]
         old = sla.Deadline.from_dict(row["deadline"])
         try:
+            calendar = calendar_for(t["territory"])  # the ticket's territory's (属地)
             new = recomputed(old, policies, calendar, channel=t["channel"], kind=t["kind"], urgent=t["urgent"])
         except sla.SlaError as exc:  # no policy row applies, an instant out of range: that clock is left as it is
             log.warning("recompute_refused", clock_id=row["id"], error=str(exc)[:200])

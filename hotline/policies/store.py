@@ -252,7 +252,8 @@ async def preview(rt: Runtime, principal: Principal, doc: SlaPolicyDocument) -> 
         examined += 1
         old = sla.Deadline.from_dict(row["deadline"])
         try:
-            new = recomputed(old, policies, rt.calendar, channel=row["channel"], kind=row["kind"], urgent=row["urgent"])
+            calendar = rt.calendar_for(row["territory"])
+            new = recomputed(old, policies, calendar, channel=row["channel"], kind=row["kind"], urgent=row["urgent"])
         except sla.SlaError:
             new = None
         if new is None:

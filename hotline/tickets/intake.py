@@ -247,7 +247,7 @@ async def create_ticket(
     rows = [
         clock_rows.compute(
             policies,
-            rt.calendar,
+            rt.calendar_for(data.territory),
             clock=clock,
             start=now,
             channel=data.channel,

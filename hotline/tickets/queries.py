@@ -181,7 +181,7 @@ async def detail_view(
     by_assignment: dict[int, list[shapes.ClockView]] = {}
     for c in clocks:
         by_assignment.setdefault(c["assignment_id"], []).append(
-            shapes.ClockView(**clock_view.view(dict(c), rt.calendar, now, list(c["steps"])))
+            shapes.ClockView(**clock_view.view(dict(c), rt.calendar_for(row["territory"]), now, list(c["steps"])))
         )
     views = [
         shapes.AssignmentView(

@@ -304,7 +304,7 @@ def test_a_typhoon_day_shows_the_deadlines_it_would_move_before_anything_is_save
     number, clock = first.get_attribute("data-number"), first.get_attribute("data-clock")
     shown = server.api("admin", "GET", f"/api/tickets/{number}")
     due = datetime.fromisoformat(shown["deadlines"][clock]).astimezone(calendar.tz)
-    expect(first.locator("td").nth(2)).to_contain_text(due.strftime("%m-%d"))  # the row's deadline as it stands
+    expect(first.locator("td").nth(3)).to_contain_text(due.strftime("%m-%d"))  # the row's deadline as it stands
     # The same clock in our own preview, when its list (the first 50 by deadline) has it: moved later, as shown.
     same = [m for m in expected["moved"] if (m["number"], m["clock"]) == (number, clock)]
     entry = same[0] if same else expected["moved"][0]
@@ -323,14 +323,17 @@ def test_a_typhoon_day_shows_the_deadlines_it_would_move_before_anything_is_save
     assert admin.errors == []
 
 
-def test_a_typhoon_day_is_previewed_saved_moves_the_deadline_shown_and_is_withdrawn(browser, server):
+def test_a_typhoon_day_in_one_territory_is_previewed_saved_moves_its_deadlines_only_and_is_withdrawn(browser, server):
     import sla
     from config.reference import load_calendar_config
 
     overrides, hours = load_calendar_config()
     calendar = sla.build_calendar(overrides, office_hours=hours)
-    ticket = server.create(title="台风日保存测试")
+    # Road upkeep goes to the territory's own bureau: one ticket in 启东市, one in 崇川区.
+    ticket = server.create(title="台风日保存测试", category="road", territory="320681")
+    other = server.create(title="台风日保存测试（崇川）", category="road", territory="320613")
     due = datetime.fromisoformat(ticket["deadlines"]["reply"])
+    other_due = other["deadlines"]["reply"]
     day = datetime.fromisoformat(ticket["received_at"]).astimezone(calendar.tz).date()
     for _ in range(3):  # the third working day after receipt: inside the new ticket's reply clock
         day += timedelta(days=1)
@@ -339,28 +342,41 @@ def test_a_typhoon_day_is_previewed_saved_moves_the_deadline_shown_and_is_withdr
     admin = _admin(browser, server)
     admin.click('.admin-tabs .tab[data-tab="calendar"]')
     expect(admin.locator("#cal-saved tbody")).to_contain_text("暂无")
+    expect(admin.locator("#cal-citywide")).to_be_checked()  # 全市 unless territories are chosen
     saved_id = None
     try:
         admin.fill("#cal-date", day.isoformat())
-        admin.fill("#cal-reason", "台风红色预警，全市停工停课一天")
+        admin.fill("#cal-reason", "台风红色预警，启东市停工停课一天")
+        admin.locator('#cal-territories input[value="320681"]').check()
+        expect(admin.locator("#cal-citywide")).not_to_be_checked()
         expect(admin.locator("#cal-save")).to_be_disabled()  # not before a preview
         admin.click("#cal-form button[type=submit]")
         count = admin.locator("#cal-count")
+        expect(count).to_contain_text("启东市在办计时")
         expect(count).to_contain_text("个时限将改变")
         expect(admin.locator("#cal-save")).to_be_enabled()
-        first = admin.locator("#cal-moved tbody tr").first
+        rows = admin.locator("#cal-moved tbody tr")
+        assert {rows.nth(i).get_attribute("data-territory") for i in range(rows.count())} == {"320681"}
+        expect(rows.first.locator("td").nth(1)).to_have_text("启东市")
+        if int(count.get_attribute("data-would-move") or "0") <= rows.count():  # all listed: ours among them
+            expect(admin.locator(f'#cal-moved tr[data-number="{ticket["number"]}"]')).to_have_count(1)
+        first = rows.first
         number, clock = first.get_attribute("data-number"), first.get_attribute("data-clock")
         announced = first.locator("td.new-due").inner_text()
         admin.locator("#cal-save").focus()  # keyboard reachable: Enter on the focused button saves
         admin.keyboard.press("Enter")
         row = admin.locator(f'#cal-saved tr[data-date="{day.isoformat()}"]')
-        expect(row).to_contain_text("台风红色预警，全市停工停课一天")
+        expect(row).to_contain_text("台风红色预警，启东市停工停课一天")
+        expect(row.locator("td.territories")).to_have_text("启东市")
         expect(row.locator("button[data-withdraw]")).to_be_visible()
         expect(admin.locator("#toast")).to_contain_text("个在办时限已按新日历重算")
-        expect(admin.locator("#cal-exceptions tbody")).to_contain_text(day.isoformat())
+        # Listed once: the saved table holds it; the table of calendar.toml's exceptions does not repeat it.
+        expect(admin.locator(f'#calendar tr[data-date="{day.isoformat()}"]')).to_have_count(1)
+        expect(admin.locator("#cal-citywide")).to_be_checked()  # the form is back to 全市
         saved_id = row.get_attribute("data-id")
         shot(admin, "admin-calendar-saved")
-        # The deadline the preview showed before saving is the one the ticket has now; the new ticket's moved later.
+        # The deadline the preview showed before saving is the one the ticket has now; the 启东 ticket's moved
+        # later, the 崇川 one's did not.
         shown = server.api("admin", "GET", f"/api/tickets/{number}")
         now_due = datetime.fromisoformat(shown["deadlines"][clock]).astimezone(calendar.tz)
         assert now_due.strftime("%m-%d") in announced and now_due.strftime("%H:%M") in announced
@@ -368,11 +384,13 @@ def test_a_typhoon_day_is_previewed_saved_moves_the_deadline_shown_and_is_withdr
             datetime.fromisoformat(server.api("admin", "GET", f"/api/tickets/{ticket['number']}")["deadlines"]["reply"])
             > due
         )
-        # A second save of the same day is refused in Chinese, naming the date.
+        assert server.api("admin", "GET", f"/api/tickets/{other['number']}")["deadlines"]["reply"] == other_due
+        # A second save of the same day and territory is refused in Chinese, naming the date.
         admin.fill("#cal-date", day.isoformat())
         admin.fill("#cal-reason", "重复")
+        admin.locator('#cal-territories input[value="320681"]').check()
         admin.click("#cal-form button[type=submit]")
-        expect(admin.locator('#cal-form .err[data-for="date"]')).to_contain_text("已有本地例外")
+        expect(admin.locator('#cal-form .err[data-for="date"]')).to_contain_text("在所选属地已有本地例外")
         # Withdrawn (the confirmation is accepted): the day is a working day again and the deadline is back.
         row.locator("button[data-withdraw]").click()
         expect(row).to_contain_text("撤销")

@@ -195,7 +195,8 @@ def _known_good(op: Any, user: str, staged: Staged) -> list[dict[str, Any]]:
         ("PUT", "/api/admin/sla-policies"): [{"body": {**sla, "reason": "conformance: unchanged"}}],
         ("POST", "/api/admin/sla-policies/preview"): [{"body": sla}],
         ("POST", "/api/admin/calendar/exception-preview"): [
-            {"body": {"date": "2026-12-25", "working": False, "reason": "conformance"}}
+            {"body": {"date": "2026-12-25", "working": False, "reason": "conformance"}},
+            {"body": {"date": "2026-12-25", "working": False, "reason": "conformance", "territories": ["320681"]}},
         ],
         ("POST", "/api/admin/accounts"): [
             {"body": {"username": f"conformance-{uuid.uuid4().hex[:6]}", "role": "agent", "display_name": "新坐席"}}

@@ -98,7 +98,8 @@ async def test_a_saved_typhoon_day_moves_the_deadlines_the_preview_named_everywh
         assert await _sees(other, typhoon, working=False)
         assert _second_process(settings, typhoon) == (False, saved["calendar_version"])
         overview = (await api.get("admin", "/api/admin/calendar")).json()
-        assert {"date": typhoon.isoformat(), "working": False, "reason": body["reason"]} in overview["exceptions"]
+        entry = {"date": typhoon.isoformat(), "working": False, "reason": body["reason"]}
+        assert {**entry, "territories": [], "source": "saved"} in overview["exceptions"]
         listed = (await api.get("admin", SAVED)).json()["items"]
         assert listed[0]["id"] == exception["id"] and listed[0]["withdrawn_at"] is None
         # Saving the same day again is refused, naming the date.

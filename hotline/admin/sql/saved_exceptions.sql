@@ -1,5 +1,5 @@
 -- The calendar exceptions administrators saved, in force first, then by day (latest first).
-SELECT e.id, e.day, e.working, e.reason, e.created_at, c.username AS created_by, e.withdrawn_at,
+SELECT e.id, e.day, e.working, e.reason, e.territories, e.created_at, c.username AS created_by, e.withdrawn_at,
        w.username AS withdrawn_by
 FROM calendar_exceptions e
 JOIN users c ON c.id = e.created_by

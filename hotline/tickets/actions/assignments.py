@@ -36,7 +36,7 @@ async def new_assignment(c: Ctx, unit: str, origin: str, *, signed: bool = False
     rows = [
         clocks.compute(
             policies,
-            c.rt.calendar,
+            c.rt.calendar_for(t["territory"]),
             clock=k,
             start=c.now,
             channel=t["channel"],

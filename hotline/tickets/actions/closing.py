@@ -28,13 +28,19 @@ async def reply(c: Ctx) -> None:
         "UPDATE assignments SET replied_at = $2, reply_working_seconds = $3 WHERE id = $1",
         a["id"],
         c.now,
-        sla.working_seconds_between(c.rt.calendar, a["started_at"], c.now),
+        sla.working_seconds_between(c.rt.calendar_for(c.ticket["territory"]), a["started_at"], c.now),
     )  # for report p50/p90
     await end_assignment(c, "replied")
     policies = await c.rt.current_policies()
     t = c.ticket
     row = clocks.compute(
-        policies, c.rt.calendar, clock="callback", start=c.now, channel=t["channel"], kind=t["kind"], urgent=t["urgent"]
+        policies,
+        c.rt.calendar_for(t["territory"]),
+        clock="callback",
+        start=c.now,
+        channel=t["channel"],
+        kind=t["kind"],
+        urgent=t["urgent"],
     )
     c.armed += await clock_store.start(c.conn, ticket_id=t["id"], assignment_id=a["id"], unit=None, rows=[row])
     c.updates.update(

@@ -45,7 +45,10 @@ async def request_extension(c: Ctx) -> None:
         # Checked now, not at the decision: a date that can never be approved (a holiday, say) is the handler's to fix.
         try:
             sla.extend_deadline(
-                clock_store.deadline_of(clock), c.rt.calendar, working_days=b.working_days, until=b.until
+                clock_store.deadline_of(clock),
+                c.rt.calendar_for(c.ticket["territory"]),
+                working_days=b.working_days,
+                until=b.until,
             )
         except (sla.InvalidExtension, sla.ClockStateError, sla.OutOfRange) as exc:
             field_name = "until" if b.until is not None else "working_days"
@@ -85,7 +88,9 @@ async def decide_extension(c: Ctx) -> None:
         clock = await running_reply_clock(c)
         old = clock_store.deadline_of(clock)
         try:
-            new = sla.extend_deadline(old, c.rt.calendar, working_days=req["working_days"], until=req["until_date"])
+            new = sla.extend_deadline(
+                old, c.rt.calendar_for(c.ticket["territory"]), working_days=req["working_days"], until=req["until_date"]
+            )
         except (sla.InvalidExtension, sla.ClockStateError, sla.OutOfRange) as exc:
             field_name = "until" if req["until_date"] is not None else "working_days"
             raise InvalidInput(str(exc), fields={field_name: str(exc)}) from exc
@@ -122,7 +127,9 @@ async def suspend(c: Ctx) -> None:
     if c.ticket["suspended_at"] is not None:
         raise Conflict("the ticket is already suspended")
     clock = await running_reply_clock(c)
-    paused = sla.suspend_deadline(clock_store.deadline_of(clock), c.rt.calendar, suspended_at=c.now)
+    paused = sla.suspend_deadline(
+        clock_store.deadline_of(clock), c.rt.calendar_for(c.ticket["territory"]), suspended_at=c.now
+    )
     await clock_store.pause(c.conn, clock["id"], paused, c.now)
     c.updates["suspended_at"] = c.now
     c.status_after = c.ticket["status"]
@@ -139,7 +146,9 @@ async def resume(c: Ctx) -> None:
         raise Conflict("the ticket is not suspended")
     clock = await running_reply_clock(c)
     try:
-        resumed = sla.resume_deadline(clock_store.deadline_of(clock), c.rt.calendar, resumed_at=c.now)
+        resumed = sla.resume_deadline(
+            clock_store.deadline_of(clock), c.rt.calendar_for(c.ticket["territory"]), resumed_at=c.now
+        )
     except (sla.ClockStateError, sla.OutOfRange) as exc:
         raise Conflict(f"the reply clock cannot be resumed: {exc}") from exc
     step = await clock_store.move(c.conn, clock["id"], resumed)

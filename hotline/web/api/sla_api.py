@@ -25,7 +25,8 @@ from hotline.web.contract import operation
         summary="Preview the sign (签收) and reply (答复) deadlines a ticket received at an instant would get",
         description=(
             "In working time by the calendar (holidays, make-up workdays, office hours); `provisional` when the "
-            "calendar of that year is not yet published. `received_at` defaults to now."
+            "calendar of that year is not yet published. `received_at` defaults to now. `territory` (a GB/T 2260 "
+            "code) adds that territory's own local exceptions (a typhoon day off) to the city's calendar."
         ),
     ),
 )
@@ -36,12 +37,15 @@ async def deadlines(
     kind: FromQuery[str] = "complaint",
     urgent: FromQuery[bool] = False,
     received_at: FromQuery[datetime | None] = None,
+    territory: FromQuery[str | None] = None,
 ) -> SlaPreview:
     fields: dict[str, str] = {}
     if channel not in rt.names.channels:
         fields["channel"] = f"unknown channel {channel!r}"
     if kind not in rt.names.kinds:
         fields["kind"] = f"unknown kind {kind!r}"
+    if territory is not None and territory not in rt.names.territories:
+        fields["territory"] = f"unknown territory {territory!r}"
     if received_at is not None and received_at.tzinfo is None:
         fields["received_at"] = "must carry a UTC offset"
     elif received_at is not None and sla.out_of_range(received_at):
@@ -51,18 +55,19 @@ async def deadlines(
         raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
     at = received_at or datetime.now(UTC)
     policies = await rt.current_policies()
+    calendar = rt.calendar_for(territory)
     sign = clocks.compute(
-        policies, rt.calendar, clock="sign", start=at, channel=channel, kind=kind, urgent=urgent
+        policies, calendar, clock="sign", start=at, channel=channel, kind=kind, urgent=urgent
     ).deadline
     reply = clocks.compute(
-        policies, rt.calendar, clock="reply", start=at, channel=channel, kind=kind, urgent=urgent
+        policies, calendar, clock="reply", start=at, channel=channel, kind=kind, urgent=urgent
     ).deadline
     return SlaPreview(
         received_at=at.isoformat(),
         sign=sign.due_at.isoformat(),
         reply=reply.due_at.isoformat(),
         provisional=sign.provisional or reply.provisional,
-        explanation=DeadlineExplanations(sign=sign.explain(rt.calendar), reply=reply.explain(rt.calendar)),
+        explanation=DeadlineExplanations(sign=sign.explain(calendar), reply=reply.explain(calendar)),
     )
 
 

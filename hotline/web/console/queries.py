@@ -63,7 +63,8 @@ def clock_of(rt: Runtime, now: datetime, office: bool, row: Any, clock: str | No
     at = min(now, paused) if paused is not None else now
     remaining = row["suspended_remaining"] if paused is not None else None
     if remaining is None:
-        remaining = sla.working_seconds_between(rt.calendar, at, due_at) if working else (due_at - at).total_seconds()
+        calendar = rt.calendar_for(row.get("territory"))  # the ticket's territory's, when the row has it
+        remaining = sla.working_seconds_between(calendar, at, due_at) if working else (due_at - at).total_seconds()
     return Clock(
         clock,
         due_at,
@@ -285,7 +286,7 @@ async def dashboard(rt: Runtime, now: datetime) -> dict[str, Any]:
     for r in supervision:
         working = r["basis"] == "working"
         over = (
-            sla.working_seconds_between(rt.calendar, r["due_at"], now)
+            sla.working_seconds_between(rt.calendar_for(r.get("territory")), r["due_at"], now)
             if working
             else (now - r["due_at"]).total_seconds()
         )

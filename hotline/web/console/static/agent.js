@@ -13,7 +13,7 @@
   var PHONE_RE = /^\+?[0-9][0-9\- ]{2,19}$/;
   var idemKey = newKey();
   var cat = HL.picker($('.picker[data-name=category]', form), function () { routePreview(); hintsSoon(); });
-  var ter = HL.picker($('.picker[data-name=territory]', form), function () { routePreview(); hintsSoon(); });
+  var ter = HL.picker($('.picker[data-name=territory]', form), function () { routePreview(); slaPreview(); hintsSoon(); });
 
   function newKey() { return 'console-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 10); }
   var esc = HL.esc;
@@ -84,7 +84,8 @@
   function slaPreview() {
     var el = $('#sla-preview');
     if (!kind()) return;
-    var q = '?channel=' + encodeURIComponent($('#f-channel').value) + '&kind=' + kind() + '&urgent=' + urgent.checked;
+    var q = '?channel=' + encodeURIComponent($('#f-channel').value) + '&kind=' + kind() + '&urgent=' + urgent.checked +
+      (ter.value() ? '&territory=' + encodeURIComponent(ter.value()) : '');  // a territory's own typhoon day counts
     HL.api('GET', '/api/sla/deadlines' + q).then(function (res) {
       if (!res.ok) { el.textContent = '时限预览暂不可用。'; return; }
       el.className = '';

@@ -23,7 +23,7 @@ from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
 from hotline.infra.runtime import Runtime
 from hotline.infra.sql import load
-from hotline.policies.store import recomputed
+from hotline.policies.recompute import recomputed
 from hotline.vocab import ADMIN
 
 PREVIEW_LIST = 50  # moved deadlines listed one by one; the count covers all

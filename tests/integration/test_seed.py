@@ -154,3 +154,36 @@ async def test_seeding_again_keeps_what_an_administrator_changed_and_adds_what_t
         finally:
             await conn.close()
             await rt.close()
+
+
+async def test_seeding_the_demo_again_keeps_accounts_an_administrator_changed(database, settings):
+    """`hotline seed --demo` resets the demo accounts it owns, not one an administrator changed or reset since."""
+    import dataclasses
+
+    from hotline.auth import accounts
+    from hotline.infra.runtime import Runtime
+    from tests.conftest import principal
+
+    async with scratch_database(database, "reseedaccounts", seeded=True) as url:
+        rt = await Runtime.start(dataclasses.replace(settings, database_url=url))
+        conn = await db.connect(url)
+        try:
+            admin = await principal(rt, "admin")
+            await accounts.change(rt, admin, "handler-320612-bureau", accounts.AccountChange(display_name="通州李科员"))
+            await accounts.change(rt, admin, "dispatcher", accounts.AccountChange(active=False))
+            await accounts.reset_password(rt, admin, "agent")
+            query = "SELECT username, password_hash, role, unit, display_name, active, must_change_password FROM users"
+            changed = ("handler-320612-bureau", "dispatcher", "agent")
+            before = {r["username"]: r for r in await conn.fetch(query)}
+
+            await seed(conn, demo=True, demo_password="pw")
+
+            after = {r["username"]: r for r in await conn.fetch(query)}
+            assert [after[u] for u in changed] == [before[u] for u in changed]
+            assert after["handler-320612-bureau"]["display_name"] == "通州李科员"
+            assert after["dispatcher"]["active"] is False
+            # The demo accounts nobody touched are reset as before: a new hash of the demo password.
+            assert after["manager"]["password_hash"] != before["manager"]["password_hash"]
+        finally:
+            await conn.close()
+            await rt.close()

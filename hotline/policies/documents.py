@@ -8,6 +8,7 @@ two rows overlapping, a gap) is sla.PolicySet's to judge (hotline.policies.store
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -80,19 +81,36 @@ class SavedSlaPolicySet(msgspec.Struct):
 
 
 class SlaPolicyChange(msgspec.Struct):
-    """A row added, removed or changed (by row id; `defaults` for the defaults table): the row before and after."""
+    """A row added, removed or changed (by row id): the row before (null when added) and after (null when
+    removed)."""
 
     id: str | None
     change: Literal["added", "removed", "changed"]
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
+    before: SlaPolicyRow | None
+    after: SlaPolicyRow | None
 
 
-class SlaPolicyPreview(msgspec.Struct):
+class SlaPolicyDefaultsChange(msgspec.Struct):
+    """The `[defaults]` table changed (id `defaults`): the table before and after ({} when it had no values)."""
+
+    id: Literal["defaults"]
+    change: Literal["changed"]
+    before: SlaPolicyDefaults
+    after: SlaPolicyDefaults
+
+
+# One entry of a policy diff: the defaults entry, or a row's. msgspec decodes no union of untagged Structs (and
+# tagging would add a key to the JSON), so what holds such a union is a dataclass: it is only ever encoded, and
+# Litestar documents it field by field (a Struct holding it could not be described at all).
+SlaPolicyDiffEntry = SlaPolicyDefaultsChange | SlaPolicyChange
+
+
+@dataclass
+class SlaPolicyPreview:
     """What saving would do: the diff, the running clocks examined, how many a recomputation would move and how many
     it would leave (paused)."""
 
-    diff: list[SlaPolicyChange]
+    diff: list[SlaPolicyDiffEntry]
     open_clocks: int
     would_move: int
     would_skip: int

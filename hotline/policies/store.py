@@ -26,6 +26,8 @@ from hotline.policies.documents import (
     SavedSlaPolicySet,
     SlaPolicyChange,
     SlaPolicyDefaults,
+    SlaPolicyDefaultsChange,
+    SlaPolicyDiffEntry,
     SlaPolicyDocument,
     SlaPolicyPreview,
     SlaPolicyRow,
@@ -192,20 +194,29 @@ async def replace(
     )
 
 
-def diff(before: dict[str, Any], after: dict[str, Any]) -> list[SlaPolicyChange]:
-    """Rows added, removed and changed between two policy sets, by row id (and the defaults as one entry)."""
+def diff(before: dict[str, Any], after: dict[str, Any]) -> list[SlaPolicyDiffEntry]:
+    """Rows added, removed and changed between two policy sets, by row id (and the defaults as one entry). Both
+    sets are validated documents (rows as SlaPolicyRow's builtins), so each row converts back as it was."""
     old = {r.get("id"): r for r in before.get("policy", []) if isinstance(r, dict)}
     new = {r.get("id"): r for r in after.get("policy", []) if isinstance(r, dict)}
-    out: list[SlaPolicyChange] = []
+    out: list[SlaPolicyDiffEntry] = []
     if (before.get("defaults") or {}) != (after.get("defaults") or {}):
-        out.append(SlaPolicyChange("defaults", "changed", before.get("defaults") or {}, after.get("defaults") or {}))
+        out.append(
+            SlaPolicyDefaultsChange(
+                "defaults",
+                "changed",
+                msgspec.convert(before.get("defaults") or {}, SlaPolicyDefaults),
+                msgspec.convert(after.get("defaults") or {}, SlaPolicyDefaults),
+            )
+        )
+    row = lambda r: msgspec.convert(r, SlaPolicyRow)  # noqa: E731
     for rid in [*old, *(k for k in new if k not in old)]:
         if rid not in new:
-            out.append(SlaPolicyChange(rid, "removed", old[rid], None))
+            out.append(SlaPolicyChange(rid, "removed", row(old[rid]), None))
         elif rid not in old:
-            out.append(SlaPolicyChange(rid, "added", None, new[rid]))
+            out.append(SlaPolicyChange(rid, "added", None, row(new[rid])))
         elif old[rid] != new[rid]:
-            out.append(SlaPolicyChange(rid, "changed", old[rid], new[rid]))
+            out.append(SlaPolicyChange(rid, "changed", row(old[rid]), row(new[rid])))
     return out
 
 

@@ -13,6 +13,7 @@ from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
 from hotline.escalation import clocks
 from hotline.infra.runtime import Runtime
+from hotline.tickets.deadline_explanation import typed
 from hotline.tickets.shapes import DeadlineExplanations, SlaPreview
 from hotline.web.contract import operation
 
@@ -62,7 +63,9 @@ async def deadlines(
         sign=sign.due_at.isoformat(),
         reply=reply.due_at.isoformat(),
         provisional=sign.provisional or reply.provisional,
-        explanation=DeadlineExplanations(sign=sign.explain(rt.calendar), reply=reply.explain(rt.calendar)),
+        explanation=DeadlineExplanations(
+            sign=typed(sign.explain(rt.calendar)), reply=typed(reply.explain(rt.calendar))
+        ),
     )
 
 

@@ -8,7 +8,6 @@ clocks keep the deadline they were given unless the change asks for recomputatio
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import asyncpg
@@ -95,19 +94,12 @@ def as_document(policy_set: SlaPolicySet) -> dict[str, Any]:
     return doc
 
 
-def _fields(problems: tuple[str, ...], rows: Any) -> dict[str, str]:
-    """Name the offending rows as fields, policy[0] for the first: by the position (#N) or the quoted id a problem
-    names; set-wide problems (a gap) under `policy`."""
-    ids: dict[str, int] = {}
-    for i, row in enumerate(rows if isinstance(rows, list) else []):
-        if isinstance(row, dict) and isinstance(row.get("id"), str):
-            ids.setdefault(row["id"], i)
+def _fields(exc: sla.PolicyError) -> dict[str, str]:
+    """Name the offending rows as fields, policy[0] for the first, from the rows sla says each problem is about;
+    set-wide problems (a gap) under `policy`."""
     fields: dict[str, str] = {}
-    for problem in problems:
-        positions = {int(p) - 1 for p in re.findall(r"#(\d+)", problem)}
-        positions |= {ids[q] for q in re.findall(r"'([^']*)'", problem) if q in ids}
-        keys = [f"policy[{p}]" for p in sorted(positions)] or ["policy"]
-        for key in keys:
+    for problem, rows in zip(exc.problems, exc.rows, strict=True):
+        for key in [f"policy[{p - 1}]" for p in sorted(set(rows))] or ["policy"]:
             fields[key] = f"{fields[key]}; {problem}" if key in fields else problem
     return fields
 
@@ -121,7 +113,7 @@ def validate(rt: Runtime, data: SlaPolicyDocument) -> dict[str, Any]:
     except sla.PolicyError as exc:
         raise InvalidInput(
             "the policy set was refused: " + "; ".join(exc.problems),
-            fields=_fields(exc.problems, clean.get("policy")),
+            fields=_fields(exc),
             problems=list(exc.problems),
         ) from exc
     return clean

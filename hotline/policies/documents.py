@@ -18,6 +18,12 @@ UNSET: Any = msgspec.UNSET
 # A limit stays as written: 5 is sent back as 5, 0.5 as 0.5. Documented as one JSON number (oneOf integer/number
 # would be ambiguous: 5 is both).
 Number = Annotated[int | float, msgspec.Meta(extra_json_schema={"extra": {"one_of": None, "type": "number"}})]
+# true, false or "*" (any). Documented with an enum rather than Litestar's const for "*": openapi-python-client
+# checks a const branch of a union without falling back to the boolean one (a client then fails on `false`).
+Urgent = Annotated[
+    bool | Literal["*"],
+    msgspec.Meta(extra_json_schema={"extra": {"one_of": [{"type": "boolean"}, {"type": "string", "enum": ["*"]}]}}),
+]
 
 
 class SlaPolicyDefaults(msgspec.Struct, forbid_unknown_fields=True):
@@ -34,7 +40,7 @@ class SlaPolicyRow(msgspec.Struct, forbid_unknown_fields=True):
     clock: Literal["sign", "reply", "callback"]
     channel: str
     kind: str
-    urgent: bool | Literal["*"]
+    urgent: Urgent
     limit: Number
     unit: Literal["working_days", "working_hours", "hours", "minutes"]
     warning_ratio: float | msgspec.UnsetType = UNSET

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from hotline.policies.documents import Number
+from hotline.policies.documents import Number, Urgent
 
 
 class ExplainedPolicy(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -24,7 +24,7 @@ class ExplainedPolicy(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     clock: str | UnsetType = UNSET
     channel: str | UnsetType = UNSET
     kind: str | UnsetType = UNSET
-    urgent: bool | Literal["*"] | UnsetType = UNSET
+    urgent: Urgent | UnsetType = UNSET
     limit: Number
     unit: str
     warning_ratio: Number | UnsetType = UNSET

@@ -49,8 +49,13 @@ class CalendarError(SlaError):
 
 
 class PolicyError(SlaError):
-    """A policy set is invalid (the message names the rows), or no row applies to a selection."""
+    """A policy set is invalid (the message names the rows), or no row applies to a selection.
 
-    def __init__(self, problems: Iterable[str]) -> None:
+    `rows` says, for each problem in order, the positions (1 for the first row) of the rows it is about: () for a
+    problem of the set as a whole (a gap, the defaults). Callers name the rows from it, not from the wording."""
+
+    def __init__(self, problems: Iterable[str], rows: Iterable[tuple[int, ...]] | None = None) -> None:
         self.problems: tuple[str, ...] = tuple(problems)
+        named = tuple(rows) if rows is not None else ()
+        self.rows: tuple[tuple[int, ...], ...] = named + ((),) * (len(self.problems) - len(named))
         super().__init__("; ".join(self.problems))

@@ -32,20 +32,22 @@ def _overlap(a: PolicyRow, b: PolicyRow) -> bool:
     )
 
 
-def _structure_problems(rows: list[PolicyRow]) -> list[str]:
-    problems: list[str] = []
+def _structure_problems(rows: list[tuple[int, PolicyRow]]) -> list[tuple[str, tuple[int, ...]]]:
+    """Ids used twice, duplicate and overlapping rows: each problem with the positions of the rows it names."""
+    problems: list[tuple[str, tuple[int, ...]]] = []
     seen_ids: dict[str, int] = {}
-    for i, row in enumerate(rows, start=1):
+    for position, row in rows:
         if row.id in seen_ids:
-            problems.append(f"row id {row.id!r} is used by rows #{seen_ids[row.id]} and #{i}")
+            first = seen_ids[row.id]
+            problems.append((f"row id {row.id!r} is used by rows #{first} and #{position}", (first, position)))
         else:
-            seen_ids[row.id] = i
-    for i, a in enumerate(rows):
-        for b in rows[i + 1 :]:
+            seen_ids[row.id] = position
+    for i, (pa, a) in enumerate(rows):
+        for pb, b in rows[i + 1 :]:
             if a.clock != b.clock or a.specificity != b.specificity or not _overlap(a, b):
                 continue
             if (a.channel, a.kind, a.urgent) == (b.channel, b.kind, b.urgent):
-                problems.append(f"rows {a.label()} and {b.id!r} are exact duplicates")
+                problems.append((f"rows {a.label()} and {b.id!r} are exact duplicates", (pa, pb)))
             else:
                 both = (
                     a.channel if a.channel != WILDCARD else b.channel,
@@ -53,8 +55,11 @@ def _structure_problems(rows: list[PolicyRow]) -> list[str]:
                     a.urgent if a.urgent != WILDCARD else b.urgent,
                 )
                 problems.append(
-                    f"rows {a.label()} and {b.label()} overlap: both match clock={a.clock} channel={both[0]} "
-                    f"kind={both[1]} urgent={str(both[2]).lower()} with the same specificity {a.specificity}"
+                    (
+                        f"rows {a.label()} and {b.label()} overlap: both match clock={a.clock} channel={both[0]} "
+                        f"kind={both[1]} urgent={str(both[2]).lower()} with the same specificity {a.specificity}",
+                        (pa, pb),
+                    )
                 )
     return problems
 
@@ -141,17 +146,21 @@ class PolicySet:
         resolved = resolved_defaults(defaults, problems)
         if not isinstance(rows, list):
             raise PolicyError([*problems, f"rows must be a list of tables, got {type(rows).__name__}"])
-        parsed: list[PolicyRow] = []
+        named: list[tuple[int, ...]] = [()] * len(problems)  # the rows each problem is about (set-wide: none)
+        parsed: list[tuple[int, PolicyRow]] = []
         for position, raw in enumerate(rows, start=1):
             row, row_problems = parse_row(raw, position, resolved, channel_set, kind_set)
             problems.extend(row_problems)
+            named.extend([(position,)] * len(row_problems))
             if row is not None:
-                parsed.append(row)
-        problems.extend(_structure_problems(parsed))
+                parsed.append((position, row))
+        for text, positions in _structure_problems(parsed):
+            problems.append(text)
+            named.append(positions)
         if problems:
             # Completeness is judged only on a set whose rows are all valid; otherwise gaps would be noise.
-            raise PolicyError(problems)
-        policy_set = cls(parsed, version=version, channels=channel_set, kinds=kind_set)
+            raise PolicyError(problems, named)
+        policy_set = cls([row for _, row in parsed], version=version, channels=channel_set, kinds=kind_set)
         gaps = _gaps(policy_set._by_clock, channel_set, kind_set)
         if gaps:
             raise PolicyError(gaps)

@@ -3,8 +3,9 @@ the thing before and after, as JSON. Written in the same transaction as the chan
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import msgspec
 
@@ -12,6 +13,7 @@ from hotline import inputs
 from hotline.auth.tokens import Principal
 from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
+from hotline.policies.documents import SlaPolicyDiffEntry
 from hotline.vocab import ADMIN
 
 
@@ -33,20 +35,112 @@ async def record(
     )
 
 
-class AdminEvent(msgspec.Struct):
+class AccountSnapshot(TypedDict):
+    """`account.create` (after) and `account.change`: the account as it was or became."""
+
+    username: str
+    role: str
+    unit: str | None
+    channel: str | None
+    display_name: str
+    active: bool
+
+
+class PasswordResetSnapshot(TypedDict):
+    """`account.reset_password`: whether the account had to choose a new password (after: it must)."""
+
+    must_change_password: bool
+
+
+class UnlockSnapshot(TypedDict):
+    """`account.unlock`: seconds the account still had to wait before its next sign-in (after: 0)."""
+
+    locked_seconds: int
+
+
+class UnitSnapshot(TypedDict):
+    """`unit.change`: the unit (territory null for a city-wide unit, contacts null when not given)."""
+
+    code: str
+    name: str
+    territory: str | None
+    active: bool
+    contact_person: str | None
+    contact_phone: str | None
+
+
+class RoutingRuleSnapshot(TypedDict):
+    """`routing_rule.create` (after) and `routing_rule.change`: the rule ("*" any territory, "{territory}-bureau"
+    the local bureau)."""
+
+    id: int
+    category: str
+    territory: str
+    unit: str
+    active: bool
+
+
+class _ExceptionDay(TypedDict):
+    date: str
+    working: bool
+    reason: str
+
+
+class CalendarExceptionSnapshot(_ExceptionDay, total=False):
+    """`calendar.exception`: the local exception (its date, whether it is a working day, why); on withdrawal
+    `withdrawn` before and after; after a save or a withdrawal the SLA policy version that put it in force."""
+
+    withdrawn: bool
+    policy_version: int
+
+
+class _PolicyVersion(TypedDict):
+    version: int
+
+
+class SlaPolicyVersionSnapshot(_PolicyVersion, total=False):
+    """`sla_policy.version`: the version in force before; after, the new version, its reason, whether running clocks
+    are recomputed and the rows added, removed and changed."""
+
+    reason: str | None
+    recompute_open: bool
+    diff: list[SlaPolicyDiffEntry]
+
+
+# What an event holds before and after, by the kind of thing changed: the JSON `record()` stored, so typed as the
+# dicts they are. Each shape has required keys of its own, so a snapshot is one of them only.
+AdminSnapshot = (
+    AccountSnapshot
+    | PasswordResetSnapshot
+    | UnlockSnapshot
+    | UnitSnapshot
+    | RoutingRuleSnapshot
+    | CalendarExceptionSnapshot
+    | SlaPolicyVersionSnapshot
+)
+
+
+@dataclass
+class AdminEvent:
     """One change: its actor, time, what (`account.create`, `sla_policy.version`...), subject, and the thing before
-    and after (JSON whose shape depends on `what`; null where there was none)."""
+    and after, whose shape depends on `what` (null where there was none).
+
+    The snapshots are sent as they were stored (JSON written by `record()`); the union describes them, and
+    tests/integration/test_admin_event_snapshots.py checks each kind of event against the served document. A
+    dataclass, as what holds a union of records must be (msgspec describes no such union; see
+    hotline.policies.documents)."""
 
     id: int
     at: str
     actor: str
     what: str
     subject: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
+    before: AdminSnapshot | None
+    after: AdminSnapshot | None
 
 
-class AdminEventPage(msgspec.Struct):
+@dataclass
+class AdminEventPage:
     items: list[AdminEvent]
 
 

@@ -8,6 +8,7 @@ two rows overlapping, a gap) is sla.PolicySet's to judge (hotline.policies.store
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -17,6 +18,12 @@ UNSET: Any = msgspec.UNSET
 # A limit stays as written: 5 is sent back as 5, 0.5 as 0.5. Documented as one JSON number (oneOf integer/number
 # would be ambiguous: 5 is both).
 Number = Annotated[int | float, msgspec.Meta(extra_json_schema={"extra": {"one_of": None, "type": "number"}})]
+# true, false or "*" (any). Documented with an enum rather than Litestar's const for "*": openapi-python-client
+# checks a const branch of a union without falling back to the boolean one (a client then fails on `false`).
+Urgent = Annotated[
+    bool | Literal["*"],
+    msgspec.Meta(extra_json_schema={"extra": {"one_of": [{"type": "boolean"}, {"type": "string", "enum": ["*"]}]}}),
+]
 
 
 class SlaPolicyDefaults(msgspec.Struct, forbid_unknown_fields=True):
@@ -33,7 +40,7 @@ class SlaPolicyRow(msgspec.Struct, forbid_unknown_fields=True):
     clock: Literal["sign", "reply", "callback"]
     channel: str
     kind: str
-    urgent: bool | Literal["*"]
+    urgent: Urgent
     limit: Number
     unit: Literal["working_days", "working_hours", "hours", "minutes"]
     warning_ratio: float | msgspec.UnsetType = UNSET
@@ -80,19 +87,36 @@ class SavedSlaPolicySet(msgspec.Struct):
 
 
 class SlaPolicyChange(msgspec.Struct):
-    """A row added, removed or changed (by row id; `defaults` for the defaults table): the row before and after."""
+    """A row added, removed or changed (by row id): the row before (null when added) and after (null when
+    removed)."""
 
     id: str | None
     change: Literal["added", "removed", "changed"]
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
+    before: SlaPolicyRow | None
+    after: SlaPolicyRow | None
 
 
-class SlaPolicyPreview(msgspec.Struct):
+class SlaPolicyDefaultsChange(msgspec.Struct):
+    """The `[defaults]` table changed (id `defaults`): the table before and after ({} when it had no values)."""
+
+    id: Literal["defaults"]
+    change: Literal["changed"]
+    before: SlaPolicyDefaults
+    after: SlaPolicyDefaults
+
+
+# One entry of a policy diff: the defaults entry, or a row's. msgspec decodes no union of untagged Structs (and
+# tagging would add a key to the JSON), so what holds such a union is a dataclass: it is only ever encoded, and
+# Litestar documents it field by field (a Struct holding it could not be described at all).
+SlaPolicyDiffEntry = SlaPolicyDefaultsChange | SlaPolicyChange
+
+
+@dataclass
+class SlaPolicyPreview:
     """What saving would do: the diff, the running clocks examined, how many a recomputation would move and how many
     it would leave (paused)."""
 
-    diff: list[SlaPolicyChange]
+    diff: list[SlaPolicyDiffEntry]
     open_clocks: int
     would_move: int
     would_skip: int

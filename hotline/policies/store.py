@@ -8,7 +8,6 @@ clocks keep the deadline they were given unless the change asks for recomputatio
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import asyncpg
@@ -26,6 +25,8 @@ from hotline.policies.documents import (
     SavedSlaPolicySet,
     SlaPolicyChange,
     SlaPolicyDefaults,
+    SlaPolicyDefaultsChange,
+    SlaPolicyDiffEntry,
     SlaPolicyDocument,
     SlaPolicyPreview,
     SlaPolicyRow,
@@ -93,19 +94,12 @@ def as_document(policy_set: SlaPolicySet) -> dict[str, Any]:
     return doc
 
 
-def _fields(problems: tuple[str, ...], rows: Any) -> dict[str, str]:
-    """Name the offending rows as fields, policy[0] for the first: by the position (#N) or the quoted id a problem
-    names; set-wide problems (a gap) under `policy`."""
-    ids: dict[str, int] = {}
-    for i, row in enumerate(rows if isinstance(rows, list) else []):
-        if isinstance(row, dict) and isinstance(row.get("id"), str):
-            ids.setdefault(row["id"], i)
+def _fields(exc: sla.PolicyError) -> dict[str, str]:
+    """Name the offending rows as fields, policy[0] for the first, from the rows sla says each problem is about;
+    set-wide problems (a gap) under `policy`."""
     fields: dict[str, str] = {}
-    for problem in problems:
-        positions = {int(p) - 1 for p in re.findall(r"#(\d+)", problem)}
-        positions |= {ids[q] for q in re.findall(r"'([^']*)'", problem) if q in ids}
-        keys = [f"policy[{p}]" for p in sorted(positions)] or ["policy"]
-        for key in keys:
+    for problem, rows in zip(exc.problems, exc.rows, strict=True):
+        for key in [f"policy[{p - 1}]" for p in sorted(set(rows))] or ["policy"]:
             fields[key] = f"{fields[key]}; {problem}" if key in fields else problem
     return fields
 
@@ -119,7 +113,7 @@ def validate(rt: Runtime, data: SlaPolicyDocument) -> dict[str, Any]:
     except sla.PolicyError as exc:
         raise InvalidInput(
             "the policy set was refused: " + "; ".join(exc.problems),
-            fields=_fields(exc.problems, clean.get("policy")),
+            fields=_fields(exc),
             problems=list(exc.problems),
         ) from exc
     return clean
@@ -192,20 +186,29 @@ async def replace(
     )
 
 
-def diff(before: dict[str, Any], after: dict[str, Any]) -> list[SlaPolicyChange]:
-    """Rows added, removed and changed between two policy sets, by row id (and the defaults as one entry)."""
+def diff(before: dict[str, Any], after: dict[str, Any]) -> list[SlaPolicyDiffEntry]:
+    """Rows added, removed and changed between two policy sets, by row id (and the defaults as one entry). Both
+    sets are validated documents (rows as SlaPolicyRow's builtins), so each row converts back as it was."""
     old = {r.get("id"): r for r in before.get("policy", []) if isinstance(r, dict)}
     new = {r.get("id"): r for r in after.get("policy", []) if isinstance(r, dict)}
-    out: list[SlaPolicyChange] = []
+    out: list[SlaPolicyDiffEntry] = []
     if (before.get("defaults") or {}) != (after.get("defaults") or {}):
-        out.append(SlaPolicyChange("defaults", "changed", before.get("defaults") or {}, after.get("defaults") or {}))
+        out.append(
+            SlaPolicyDefaultsChange(
+                "defaults",
+                "changed",
+                msgspec.convert(before.get("defaults") or {}, SlaPolicyDefaults),
+                msgspec.convert(after.get("defaults") or {}, SlaPolicyDefaults),
+            )
+        )
+    row = lambda r: msgspec.convert(r, SlaPolicyRow)  # noqa: E731
     for rid in [*old, *(k for k in new if k not in old)]:
         if rid not in new:
-            out.append(SlaPolicyChange(rid, "removed", old[rid], None))
+            out.append(SlaPolicyChange(rid, "removed", row(old[rid]), None))
         elif rid not in old:
-            out.append(SlaPolicyChange(rid, "added", None, new[rid]))
+            out.append(SlaPolicyChange(rid, "added", None, row(new[rid])))
         elif old[rid] != new[rid]:
-            out.append(SlaPolicyChange(rid, "changed", old[rid], new[rid]))
+            out.append(SlaPolicyChange(rid, "changed", row(old[rid]), row(new[rid])))
     return out
 
 

@@ -19,7 +19,7 @@ from hotline.escalation import clocks as clock_view
 from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
 from hotline.infra.sql import load
-from hotline.tickets import shapes
+from hotline.tickets import deadline_explanation, shapes
 from hotline.vocab import OPEN_STATUSES, STATUSES
 
 TICKET_COLUMNS = """t.id, t.number, t.status, t.closure, t.channel, t.kind, t.category, t.territory, t.title,
@@ -180,9 +180,9 @@ async def detail_view(
         timeline = [staff_event(e) for e in events]
     by_assignment: dict[int, list[shapes.ClockView]] = {}
     for c in clocks:
-        by_assignment.setdefault(c["assignment_id"], []).append(
-            shapes.ClockView(**clock_view.view(dict(c), rt.calendar_for(row["territory"]), now, list(c["steps"])))
-        )
+        fields = clock_view.view(dict(c), rt.calendar_for(row["territory"]), now, list(c["steps"]))
+        fields["explanation"] = deadline_explanation.typed(fields["explanation"])
+        by_assignment.setdefault(c["assignment_id"], []).append(shapes.ClockView(**fields))
     views = [
         shapes.AssignmentView(
             seq=a["seq"],

@@ -14,6 +14,8 @@ import msgspec
 import structlog
 from msgspec import UNSET, UnsetType
 
+from hotline.tickets.deadline_explanation import DeadlineExplanation
+
 log = structlog.get_logger(__name__)
 
 
@@ -192,7 +194,7 @@ class ClockView(msgspec.Struct, kw_only=True):
     steps_recorded: list[str]
     provisional: bool
     version: int
-    explanation: dict[str, Any]
+    explanation: DeadlineExplanation
 
 
 class AssignmentView(msgspec.Struct, kw_only=True):
@@ -261,8 +263,10 @@ class RoutingExplanation(msgspec.Struct):
 
 
 class DeadlineExplanations(msgspec.Struct):
-    sign: dict[str, Any]
-    reply: dict[str, Any]
+    """How the sign (签收) and reply (答复) deadlines were counted."""
+
+    sign: DeadlineExplanation
+    reply: DeadlineExplanation
 
 
 class SlaPreview(msgspec.Struct):

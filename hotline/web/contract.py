@@ -7,12 +7,14 @@ A route reads:
     @get("/api/escalations", **operation("listEscalations", "escalations", roles=STAFF_ROLES))
 
 The guard runs before Litestar reads the body: a request without a valid token is told 401, and a role the route
-does not admit 403, before any 422 about what it sent.
+does not admit 403, before any 422 about what it sent. A JSON body is then decoded strictly against the route's
+body type (hotline.web.strict_bodies), so what the document says a field is, it must be.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -20,12 +22,24 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import Components, Contact, SecurityScheme, Tag
+from litestar.openapi.spec import (
+    Components,
+    Contact,
+    Example,
+    OpenAPIHeader,
+    OpenAPIResponse,
+    Operation,
+    RequestBody,
+    Schema,
+    SecurityScheme,
+    Tag,
+)
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.types import Guard
 
 from hotline.auth.tokens import Principal
 from hotline.errors import Forbidden
-from hotline.web import ratelimit
+from hotline.web import ratelimit, strict_bodies
 from hotline.web.signed_in import principal_from_request
 
 PROBLEM_JSON = "application/problem+json"
@@ -152,10 +166,68 @@ def operation(
         "description": f"{description}\n\n{who}" if description else who,
         "responses": PROBLEM_RESPONSES,
     }
+    # Bodies are decoded strictly, as documented ("3" is no integer), and refused naming each field.
+    spec["before_request"] = strict_bodies.check_body
     if not public:
         spec["security"] = [{BEARER: []}]
         spec["guards"] = [requires(roles) if roles is not None else signed_in]
     return spec
+
+
+@dataclass
+class VerbatimExample(Example):
+    """An example whose value the document shows as written: Litestar leaves out every null of every object it
+    writes, and a ticket's nulls (`closure`, `reply`...) are part of it."""
+
+    def to_schema(self) -> dict[str, Any]:
+        schema = super().to_schema()
+        if self.value is not None:
+            schema["value"] = self.value
+        return schema
+
+
+# Sent on the 200 of an intake that replays an earlier one (its Idempotency-Key, or a transfer's channel and
+# external_ref, made the ticket before).
+IDEMPOTENT_REPLAY = {
+    "Idempotent-Replay": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, const="true"),
+        description="`true`: this request replays an earlier one, and the ticket is the one made then",
+        required=True,
+    )
+}
+
+
+def documented(
+    *,
+    headers: Mapping[int, Mapping[str, OpenAPIHeader]] | None = None,
+    examples: Mapping[int, Sequence[Example]] | None = None,
+    optional_body: bool = False,
+) -> type[Operation]:
+    """An `operation_class` for a route: adds what Litestar's route decorators cannot say to the operation it
+    generates: headers a response sends (by status), examples of a response's body (by status), and a body that may
+    be left out (Litestar documents every body as required)."""
+    extra_headers = {str(code): dict(named) for code, named in (headers or {}).items()}
+    extra_examples = {
+        str(code): {f"example{i}": e for i, e in enumerate(listed, 1)} for code, listed in (examples or {}).items()
+    }
+
+    @dataclass
+    class DocumentedOperation(Operation):
+        def __post_init__(self) -> None:
+            responses = self.responses or {}
+            for code, headers_of in extra_headers.items():
+                response = responses[code]
+                assert isinstance(response, OpenAPIResponse), code
+                response.headers = {**(response.headers or {}), **headers_of}
+            for code, examples_of in extra_examples.items():
+                response = responses[code]
+                assert isinstance(response, OpenAPIResponse) and response.content, code
+                for media in response.content.values():
+                    media.examples = dict(examples_of)
+            if optional_body and isinstance(self.request_body, RequestBody):
+                self.request_body.required = False
+
+    return DocumentedOperation
 
 
 def openapi_config(version: str) -> OpenAPIConfig:

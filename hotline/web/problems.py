@@ -5,7 +5,6 @@ bad fields. STATUS is the table from each domain error to its status and title; 
 
 from __future__ import annotations
 
-import re
 from typing import Any, Unpack
 
 import asyncpg
@@ -101,11 +100,10 @@ def domain_error_handler(_: Request, exc: DomainError) -> Response[ProblemDetail
     )
 
 
-def _field_name(key: str | None, message: str) -> str:
-    missing = re.search(r"missing required field `([^`]+)`", message)
-    if missing:
-        prefix = key.removeprefix("$.").removeprefix("data").lstrip(".") if key else ""
-        return f"{prefix}.{missing.group(1)}" if prefix else missing.group(1)
+def _field_name(key: str | None) -> str:
+    """The field Litestar names (its error's `key`: a query or path parameter, or a place in the body), or `body`.
+    JSON bodies are refused before Litestar converts them (hotline.web.strict_bodies), naming each field from the
+    body's structure; what reaches here about a body is that there is none."""
     if not key or key in ("data", "$"):
         return "body"
     return key.removeprefix("$.").removeprefix("data.")
@@ -119,7 +117,7 @@ def validation_handler(_: Request, exc: ValidationException) -> Response[Problem
             message = str(item.get("message", "invalid"))
             if item.get("key") == "data" and message == "'data'":  # Litestar's KeyError: no body was sent
                 message = "a JSON body is required"
-            fields[_field_name(item.get("key"), message)] = message
+            fields[_field_name(item.get("key"))] = message
     detail = "; ".join(f"{k}: {v}" for k, v in fields.items()) or str(exc.detail)
     return problem(422 if fields else 400, "Invalid input", detail, fields=fields)
 

@@ -202,6 +202,16 @@ def _known_good(op: Any, user: str, staged: Staged) -> list[dict[str, Any]]:
             {"body": {"username": f"conformance-{uuid.uuid4().hex[:6]}", "role": "agent", "display_name": "新坐席"}}
         ],
         ("POST", "/public/tickets"): [{"body": public}],
+        # Admin changes whose events GET /api/admin/events then answers (each kind's snapshot checked there too).
+        ("PATCH", "/api/admin/units/{code}"): [
+            {"path_parameters": {"code": "320612-bureau"}, "body": {"contact_person": "王科长"}}
+        ],
+        ("POST", "/api/admin/routing-rules"): [
+            {"body": {"category": "taxi", "territory": "320685", "unit": "city-taxi"}}
+        ],
+        ("POST", "/api/admin/calendar/exceptions"): [
+            {"body": {"date": "2026-12-26", "working": True, "reason": "conformance: 调休上班"}}
+        ],
     }
     variants = list(good.get(key, []))
     action = op.path.rsplit("/", 1)[-1] if op.path.startswith("/api/tickets/{number}/") else None

@@ -7,15 +7,14 @@ No `from __future__ import annotations` here: the routes are made in a loop, and
 `data` annotation at runtime, so it must be the real body type.
 """
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, NamedTuple
 
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, HTTPException
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi.spec import Example, Operation, RequestBody
+from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath
 
 from hotline.auth.tokens import Principal
@@ -24,8 +23,8 @@ from hotline.infra.runtime import Runtime
 from hotline.tickets import lifecycle
 from hotline.tickets.actions import Action
 from hotline.tickets.shapes import Ticket
-from hotline.web import problems
-from hotline.web.contract import operation, signed_in
+from hotline.web import examples, problems
+from hotline.web.contract import documented, operation, signed_in
 
 
 class Doc(NamedTuple):
@@ -33,6 +32,7 @@ class Doc(NamedTuple):
     summary: str
     example: dict[str, Any] | None = None
     example_summary: str = ""
+    answers: Sequence[Example] | None = None  # examples of the ticket it answers
 
 
 # Bodies of the examples are from the demo data (hotline/ops/demo.py).
@@ -72,24 +72,16 @@ DOCS: dict[str, Doc] = {
     "reply": Doc(
         "replyToTicket",
         "Reply (答复): the unit's answer to the citizen",
-        {
-            "content": "经核查情况属实，已约谈驾驶员并依法处理，向来电人致歉。",
-            "outcome": "resolved",
-            "expected_version": 3,
-        },
+        examples.REPLY,
         "The unit replies: resolved",
+        examples.REPLIED_EXAMPLES,
     ),
     "callback": Doc(
         "recordCallback",
         "Record the callback (回访) to the citizen",
-        {
-            "contacted": True,
-            "resolved": "resolved",
-            "satisfaction": "satisfied",
-            "note": "已电话回访。",
-            "expected_version": 4,
-        },
+        examples.CALLBACK,
         "The agent called back: resolved, satisfied",
+        examples.CALLED_BACK_EXAMPLES,
     ),
     "urge": Doc("urgeTicket", "Urge (催办) the unit holding the ticket", {"note": "请抓紧办理。"}, "A manager urges"),
     "close": Doc(
@@ -118,15 +110,6 @@ DOCS: dict[str, Doc] = {
     ),
     "resume": Doc("resumeTicket", "Resume (恢复) the suspended reply clock", {"text": "恢复办理"}, "Resumed"),
 }
-
-
-@dataclass
-class OptionalBodyOperation(Operation):
-    """An operation whose body may be left out: Litestar documents every body as required."""
-
-    def __post_init__(self) -> None:
-        if isinstance(self.request_body, RequestBody):
-            self.request_body.required = False
 
 
 def invalid_json_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -167,7 +150,7 @@ def _route(name: str, action: Action, doc: Doc) -> HTTPRouteHandler:
     return post(
         f"/api/tickets/{{number:str}}/{name}",
         status_code=200,
-        operation_class=OptionalBodyOperation if empty else Operation,
+        operation_class=documented(examples={200: doc.answers} if doc.answers else None, optional_body=empty),
         exception_handlers={HTTPException: invalid_json_handler},
         **operation(
             doc.operation_id,

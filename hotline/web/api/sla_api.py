@@ -13,6 +13,7 @@ from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput
 from hotline.escalation import clocks
 from hotline.infra.runtime import Runtime
+from hotline.tickets.deadline_explanation import typed
 from hotline.tickets.shapes import DeadlineExplanations, SlaPreview
 from hotline.web.contract import operation
 
@@ -67,7 +68,7 @@ async def deadlines(
         sign=sign.due_at.isoformat(),
         reply=reply.due_at.isoformat(),
         provisional=sign.provisional or reply.provisional,
-        explanation=DeadlineExplanations(sign=sign.explain(calendar), reply=reply.explain(calendar)),
+        explanation=DeadlineExplanations(sign=typed(sign.explain(calendar)), reply=typed(reply.explain(calendar))),
     )
 
 

@@ -10,7 +10,6 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, HeaderParameter
 
 from hotline.auth.tokens import Principal
@@ -19,42 +18,8 @@ from hotline.tickets import announcer, hints, intake, routing, shapes
 from hotline.tickets import queries as ticket_service
 from hotline.tickets.routing import rule_shape
 from hotline.vocab import ADMIN, AGENT, CALLBACK_ROLES, INTEGRATION
-from hotline.web.contract import operation
-
-# From the demo data (hotline/ops/demo.py): a call to 96196 logged by the agent, and a case transferred by the
-# 12345 platform's integration account with its reference and upstream deadline.
-INTAKE_EXAMPLES = [
-    Example(
-        summary="A phone call to 96196, logged by the agent",
-        value={
-            "channel": "96196",
-            "kind": "complaint",
-            "category": "taxi",
-            "territory": "320612",
-            "title": "出租车拒载",
-            "content": "在万达广场打车，司机以交班为由拒载，车牌苏F12345。",
-            "caller": {"name": "张先生", "phone": "13812345678"},
-            "urgent": False,
-            "address": "通州区万达广场",
-        },
-    ),
-    Example(
-        summary="A case transferred from 12345 (integration-12345), with its upstream deadline",
-        value={
-            "channel": "12345",
-            "kind": "complaint",
-            "category": "road",
-            "territory": "320612",
-            "title": "道路坑洼影响通行",
-            "content": "南大街路段出现多处坑洼，雨天积水，电动车易摔倒。",
-            "caller": {"name": "李女士", "phone": "13912345678"},
-            "urgent": False,
-            "external_ref": "12345-20261130-00042",
-            "received_at": "2026-11-30T09:15:00+08:00",
-            "external_due_at": "2026-12-14T17:30:00+08:00",
-        },
-    ),
-]
+from hotline.web.contract import IDEMPOTENT_REPLAY, documented, operation
+from hotline.web.examples import CREATED_EXAMPLES, INTAKE_EXAMPLES, REPLAYED_EXAMPLES
 
 CREATE_TICKET = operation(
     "createTicket",
@@ -93,6 +58,9 @@ CREATE_TICKET["responses"] = {
         ),
     ],
     response_description="The ticket made (201), routed to its unit when a rule matched",
+    operation_class=documented(
+        headers={200: IDEMPOTENT_REPLAY}, examples={201: CREATED_EXAMPLES, 200: REPLAYED_EXAMPLES}
+    ),
     **CREATE_TICKET,
 )
 async def create_ticket(

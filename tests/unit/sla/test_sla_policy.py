@@ -231,3 +231,24 @@ def test_limits_past_what_the_arithmetic_covers_are_refused() -> None:
     with pytest.raises(PolicyError, match="supervision_after_working_days 61"):
         PolicySet.from_rows([FALLBACKS[0], row("reply-all", supervision_after_working_days=61), FALLBACKS[2]])
     PolicySet.from_rows([FALLBACKS[0], row("reply-all", limit=250), FALLBACKS[2]])
+
+
+def test_each_problem_says_which_rows_it_is_about_by_position() -> None:
+    """Callers name the offending rows from `PolicyError.rows` (positions, 1 for the first), never from the wording;
+    a row refused on its own counts in the positions of the rows after it."""
+    rows = [
+        *FALLBACKS,  # 1-3
+        row("bad", limit=-1),  # 4: refused on its own
+        row("twice", kind="help"),  # 5
+        row("twice", kind="report"),  # 6: the same id as 5
+        row("a", channel="12345", kind="help"),  # 7
+        row("b", channel="12345", kind="help"),  # 8: an exact duplicate of 7
+    ]
+    with pytest.raises(PolicyError) as refused:
+        PolicySet.from_rows(rows)
+    about = dict(zip(refused.value.problems, refused.value.rows, strict=True))
+    assert sorted(about.values()) == [(4,), (5, 6), (7, 8)], about
+    assert any("#5 and #6" in problem for problem in about)
+    with pytest.raises(PolicyError) as gap:
+        PolicySet.from_rows(FALLBACKS[:2])  # no callback row: a problem of the whole set
+    assert gap.value.rows == ((),) * len(gap.value.problems)

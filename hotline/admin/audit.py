@@ -69,6 +69,14 @@ class UnitSnapshot(TypedDict):
     contact_phone: str | None
 
 
+class TerritorySnapshot(TypedDict):
+    """`territory.change`: the territory (GB/T 2260 code, display name, the code of the one above it or null)."""
+
+    code: str
+    name: str
+    parent: str | None
+
+
 class RoutingRuleSnapshot(TypedDict):
     """`routing_rule.create` (after) and `routing_rule.change`: the rule ("*" any territory, "{territory}-bureau"
     the local bureau)."""
@@ -87,9 +95,12 @@ class _ExceptionDay(TypedDict):
 
 
 class CalendarExceptionSnapshot(_ExceptionDay, total=False):
-    """`calendar.exception`: the local exception (its date, whether it is a working day, why); on withdrawal
-    `withdrawn` before and after; after a save or a withdrawal the SLA policy version that put it in force."""
+    """`calendar.exception`: the local exception (its date, whether it is a working day, why, the territories it
+    applies to: empty for the whole city, absent in events recorded before exceptions named territories); on
+    withdrawal `withdrawn` before and after; after a save or a withdrawal the SLA policy version that put it in
+    force."""
 
+    territories: list[str]
     withdrawn: bool
     policy_version: int
 
@@ -114,6 +125,7 @@ AdminSnapshot = (
     | PasswordResetSnapshot
     | UnlockSnapshot
     | UnitSnapshot
+    | TerritorySnapshot
     | RoutingRuleSnapshot
     | CalendarExceptionSnapshot
     | SlaPolicyVersionSnapshot

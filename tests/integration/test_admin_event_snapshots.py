@@ -21,6 +21,7 @@ KINDS = {
     "account.reset_password",
     "account.unlock",
     "unit.change",
+    "territory.change",
     "routing_rule.create",
     "routing_rule.change",
     "calendar.exception",
@@ -53,6 +54,11 @@ async def _make_one_event_of_each_kind(api: Any, runtime: Any) -> None:
     )
     assert r.status_code == 200, r.text
 
+    r = await api.request("admin", "PATCH", "/api/admin/territories/320623", json={"name": "如东县（快照）"})
+    assert r.status_code == 200, r.text
+    r = await api.request("admin", "PATCH", "/api/admin/territories/320623", json={"name": "如东县"})
+    assert r.status_code == 200, r.text
+
     in_force = [r["id"] for r in await runtime.pool.fetch("SELECT id FROM routing_rules WHERE active")]
     rule = await api.post(
         "admin", "/api/admin/routing-rules", json={"category": "taxi", "territory": "320685", "unit": "city-taxi"}
@@ -76,6 +82,14 @@ async def _make_one_event_of_each_kind(api: Any, runtime: Any) -> None:
     )
     assert saved.status_code == 201, saved.text
     gone = await api.request("admin", "DELETE", f"/api/admin/calendar/exceptions/{saved.json()['exception']['id']}")
+    assert gone.status_code == 200, gone.text
+    local = await api.post(  # one territory's day
+        "admin",
+        "/api/admin/calendar/exceptions",
+        json={"date": day.isoformat(), "working": True, "reason": "启东调休（测试）", "territories": ["320681"]},
+    )
+    assert local.status_code == 201, local.text
+    gone = await api.request("admin", "DELETE", f"/api/admin/calendar/exceptions/{local.json()['exception']['id']}")
     assert gone.status_code == 200, gone.text
 
     policies = (await api.get("admin", "/api/admin/sla-policies")).json()

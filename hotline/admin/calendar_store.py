@@ -19,8 +19,8 @@ import msgspec
 import structlog
 
 from config.reference import load_toml
-from hotline.admin import audit as admin_events
 from hotline.admin.calendar_exceptions import ExceptionPreview, territories_of, with_exception
+from hotline.auth import audit as admin_events
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput, NotFound
 from hotline.infra import queue as jobs

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import msgspec
 
 from hotline import errors
-from hotline.admin import audit as admin_events
+from hotline.auth import audit as admin_events
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput, NotFound
 from hotline.infra import reference_follower

@@ -1,7 +1,7 @@
 """Staff accounts (admin): listing, creating, deactivating, reactivating, moving to another role or unit, resetting
 a password, unlocking after sign-in throttling. A change takes effect on the account's open sessions at once, in
 every API process (hotline.auth.revocation): a deactivated account's token is refused, a changed one must sign in again
-for a token that says what it may do now. Every change is an admin event (hotline.admin.audit) with its actor and
+for a token that says what it may do now. Every change is an admin event (hotline.auth.audit) with its actor and
 the account before and after; passwords and their hashes never appear in one."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import asyncpg
 import msgspec
 
 from hotline import inputs
-from hotline.admin import audit as admin_events
+from hotline.auth import audit as admin_events
 from hotline.auth import revocation, throttle
 from hotline.auth.tokens import Principal, hash_password
 from hotline.errors import Conflict, InvalidInput, NotFound

@@ -15,7 +15,7 @@ import msgspec
 import structlog
 
 import sla
-from hotline.admin import audit as admin_events
+from hotline.auth import audit as admin_events
 from hotline.auth.tokens import Principal
 from hotline.errors import InvalidInput, NotFound, StaleVersion
 from hotline.infra import queue as jobs

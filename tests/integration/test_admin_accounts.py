@@ -31,8 +31,8 @@ async def _events(runtime: Any, subject: str) -> list[dict[str, Any]]:
         {
             "actor": r["actor"],
             "what": r["what"],
-            "before": json.loads(r["before"]) if r["before"] else None,
-            "after": json.loads(r["after"]) if r["after"] else None,
+            "before": r["before"] if r["before"] else None,
+            "after": r["after"] if r["after"] else None,
         }
         for r in rows
     ]

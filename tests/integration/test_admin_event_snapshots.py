@@ -135,3 +135,15 @@ async def test_a_deadline_explanation_is_what_the_document_says(api, client):
     validator = await _schema(client, "DeadlineExplanation")
     bad = [p for e in explanations for p in _problems(validator, e)]
     assert not bad, bad
+
+
+async def test_snapshots_are_stored_as_json_objects_that_sql_can_read(api, runtime):
+    r = await api.request("admin", "PATCH", "/api/admin/territories/320682", json={"name": "如皋市（存储）"})
+    assert r.status_code == 200, r.text
+    row = await runtime.pool.fetchrow(
+        "SELECT jsonb_typeof(before) AS b, jsonb_typeof(after) AS a, after ->> 'name' AS name FROM admin_events "
+        "WHERE what = 'territory.change' AND subject = '320682' ORDER BY id DESC LIMIT 1"
+    )
+    assert (row["b"], row["a"], row["name"]) == ("object", "object", "如皋市（存储）")
+    r = await api.request("admin", "PATCH", "/api/admin/territories/320682", json={"name": "如皋市"})
+    assert r.status_code == 200, r.text

@@ -5,7 +5,6 @@ to every process; bad input refused naming the field, nothing written."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -59,7 +58,7 @@ async def test_a_renamed_territory_shows_its_new_name_in_every_process(api, runt
             CODE,
         )
         assert event["actor"] == "admin"
-        assert json.loads(event["before"]) == before and json.loads(event["after"]) == {**before, "name": new_name}
+        assert event["before"] == before and event["after"] == {**before, "name": new_name}
         events = (await api.get("admin", "/api/admin/events", params={"what": "territory.", "subject": CODE})).json()
         assert events["items"][0]["after"]["name"] == new_name
         # This process at once, the other within moments: intake's choices, units, rules and the trial name it.

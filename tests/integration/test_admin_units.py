@@ -5,7 +5,6 @@ renamed unit shows its new name in ticket views; an inactive unit gets no new ro
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -83,8 +82,8 @@ async def test_a_renamed_unit_shows_its_new_name_in_ticket_views_of_every_proces
             code,
         )
         assert event["actor"] == "admin"
-        assert json.loads(event["before"])["name"] == before["name"]
-        assert json.loads(event["after"]) == {**before, "name": new_name, "contact_person": "王科长",
+        assert event["before"]["name"] == before["name"]
+        assert event["after"] == {**before, "name": new_name, "contact_person": "王科长",
                                               "contact_phone": "0513-86123456"}  # fmt: skip
         events = (await api.get("admin", "/api/admin/events", params={"what": "unit.", "subject": code})).json()
         assert events["items"][0]["after"]["name"] == new_name

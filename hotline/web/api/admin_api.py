@@ -16,9 +16,8 @@ from litestar import delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import Body, FromPath, FromQuery
 
-from hotline.admin import audit as admin_events
 from hotline.admin import calendar_exceptions as calendar_admin
-from hotline.admin import calendar_store
+from hotline.admin import calendar_store, events
 from hotline.admin import routing_rules as routing_admin
 from hotline.auth import accounts
 from hotline.auth.tokens import Principal
@@ -231,8 +230,8 @@ async def list_admin_events(
     subject: FromQuery[str | None] = None,
     before_id: FromQuery[int | None] = None,
     limit: FromQuery[int] = 50,
-) -> admin_events.AdminEventPage:
-    return await admin_events.recent(rt, principal, what_prefix=what, subject=subject, before_id=before_id, limit=limit)
+) -> events.AdminEventPage:
+    return await events.recent(rt, principal, what_prefix=what, subject=subject, before_id=before_id, limit=limit)
 
 
 @get(

@@ -3,7 +3,6 @@ that saves nothing, a new version with its reason, past versions, and an admin e
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from hotline.policies import recompute
@@ -47,8 +46,8 @@ async def test_the_preview_counts_the_clocks_the_recomputation_then_moves_and_th
             "WHERE e.what = 'sla_policy.version' AND e.subject = $1",
             str(version),
         )
-        after = json.loads(event["after"])
-        assert event["username"] == "admin" and json.loads(event["before"]) == {"version": before["version"]}
+        after = event["after"]
+        assert event["username"] == "admin" and event["before"] == {"version": before["version"]}
         assert after["reason"] == "台风季临时压缩求助件时限" and [d["id"] for d in after["diff"]] == ["reply-help"]
     finally:
         r = await api.request("admin", "PUT", PATH, json={"defaults": before["defaults"], "policy": rows})

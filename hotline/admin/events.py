@@ -1,5 +1,5 @@
-"""The record of administrators' changes (table admin_events, append-only for the service): who, when, what, and
-the thing before and after, as JSON. Written in the same transaction as the change it records."""
+"""The administrators' audit trail as it is read back (GET /api/admin/events): each event with the thing before and
+after, typed by the kind of thing changed. hotline.auth.audit writes it."""
 
 from __future__ import annotations
 
@@ -11,28 +11,9 @@ import msgspec
 
 from hotline import inputs
 from hotline.auth.tokens import Principal
-from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
 from hotline.policies.documents import SlaPolicyDiffEntry
 from hotline.vocab import ADMIN
-
-
-async def record(
-    conn: Conn,
-    actor: Principal,
-    what: str,
-    subject: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> None:
-    await conn.execute(
-        "INSERT INTO admin_events (actor, what, subject, before, after) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)",
-        actor.user_id,
-        what,
-        subject,
-        None if before is None else msgspec.json.encode(before).decode(),
-        None if after is None else msgspec.json.encode(after).decode(),
-    )
 
 
 class AccountSnapshot(TypedDict):
@@ -183,7 +164,7 @@ async def recent(
 
 def _view(r: Any) -> AdminEvent:
     at: datetime = r["at"]
-    decode = lambda v: None if v is None else msgspec.json.decode(v)  # noqa: E731
+    decode = lambda v: msgspec.json.decode(v) if isinstance(v, str) else v  # noqa: E731  (older rows: JSON text)
     return AdminEvent(
         id=r["id"],
         at=at.isoformat(),

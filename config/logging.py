@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from typing import Any
+from typing import IO, Any
 
 import structlog
 
@@ -47,6 +47,18 @@ def redact_processor(_logger: Any, _name: str, event_dict: dict[str, Any]) -> di
 
 
 _configured = False
+FORMATS = ("json", "console")
+
+
+def log_format_for(stream: IO[str], configured: str | None = None) -> str:
+    """`console` (structlog's human renderer) or `json`: the configured HOTLINE_LOG_FORMAT if it is one of them, else
+    the human renderer for a terminal and JSON for anything else (a file, a pipe, a log collector)."""
+    if configured and configured.strip().lower() in FORMATS:
+        return configured.strip().lower()
+    try:
+        return "console" if stream.isatty() else "json"
+    except (AttributeError, ValueError):  # a stream without a terminal behind it, or closed
+        return "json"
 
 
 def configure_logging(level: str = "INFO", json: bool = True) -> None:
@@ -78,6 +90,8 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Python's warnings (printed bare to stderr otherwise) become log lines of the same format.
+    logging.captureWarnings(True)
     # uvicorn's access log duplicates our canonical request line.
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("asyncio").setLevel(logging.WARNING)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
-import subprocess
 import sys
-import time
 
 from config.logging import configure_logging
 from config.settings import get_settings
+
+SHUTDOWN_GRACE_SECONDS = 5
 
 
 async def _migrate() -> list[str]:
@@ -105,8 +104,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
         loop="uvloop",
         http="httptools",
         lifespan="on",
-        proxy_headers=False,
-    )  # the app trusts X-Forwarded-For from HOTLINE_TRUSTED_PROXIES only
+        proxy_headers=False,  # the app trusts X-Forwarded-For from HOTLINE_TRUSTED_PROXIES only
+        # On SIGTERM/SIGINT open requests get this long, then are cancelled: a live feed (EventSource) never ends
+        # by itself, and uvicorn would otherwise wait for it forever. The console's EventSource reconnects.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+    )
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
@@ -125,7 +127,8 @@ def cmd_services(_: argparse.Namespace) -> None:
 
 
 def cmd_dev(args: argparse.Namespace) -> None:
-    """make run: services, migrations, demo data, API and worker, until Ctrl-C."""
+    """make run: services, migrations, demo data, API and worker, until Ctrl-C (hotline/ops/dev.py)."""
+    from hotline.ops import dev
     from hotline.ops.devservices import ServiceError, discover
 
     try:
@@ -135,43 +138,7 @@ def cmd_dev(args: argparse.Namespace) -> None:
     # This is a development machine: the API may sign with the development key (and says so in its settings).
     os.environ.setdefault("HOTLINE_ENV", "development")
     get_settings.cache_clear()
-    applied = asyncio.run(_migrate())
-    print(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
-    # A console with nothing in it shows nothing: a first start fills twelve weeks of demo history (once).
-    counts = asyncio.run(_seed(True, demo_tickets=args.demo_tickets, only_if_empty=True))
-    print("seeded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
-    exe = [sys.executable, "-m", "hotline.ops.cli"]
-    api = subprocess.Popen([*exe, "serve", "--port", str(args.port), "--host", args.host])
-    worker = subprocess.Popen([*exe, "worker"])
-    password = get_settings().demo_password
-    time.sleep(1.5)
-    print(
-        f"\nHotline is running.\n  console: http://localhost:{args.port}/\n  API docs: http://localhost:{args.port}/schema\n"
-        f"  demo logins (password: {password}): agent, dispatcher, manager, admin, integration-12345, "
-        "integration-12328, integration-12319,\n    and one handler per unit: handler-<unit code>, e.g. "
-        "handler-320612-bureau, handler-city-taxi\nPress Ctrl-C to stop.",
-        flush=True,
-    )
-
-    def stop(*_: object) -> None:
-        for p in (api, worker):
-            if p.poll() is None:
-                p.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        while api.poll() is None and worker.poll() is None:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop()
-        for p in (api, worker):
-            try:
-                p.wait(timeout=25)  # the worker lets running jobs finish for up to 20 s
-            except subprocess.TimeoutExpired:
-                p.kill()  # never left behind, serving on after `make run` is gone
-                p.wait(timeout=5)
+    dev.run(port=args.port, host=args.host, demo_tickets=args.demo_tickets, migrate=_migrate, seed=_seed)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -53,17 +53,19 @@ Python, merging the sorted arrays) over the stored values, not from a histogram.
 
 from hotline.reports.compute import closure_report, compute, group_name
 from hotline.reports.digests import daily_digest, digest_day, list_digests
-from hotline.reports.export import to_csv, to_xlsx
-from hotline.reports.metrics import FORMATS, GROUPS, METRICS, empty_metrics, percentiles
+from hotline.reports.export import Readable, to_csv, to_xlsx
+from hotline.reports.metrics import COLUMNS, FORMATS, GROUPS, METRICS, empty_metrics, percentiles
 from hotline.reports.planner import Plan, plan
 from hotline.reports.query import ReportQuery, parse_query, unit_scope
 from hotline.reports.rollups import backfill_reply_hours, rebuild_all, rebuild_days, refresh_rollups
 
 __all__ = [
+    "COLUMNS",
     "FORMATS",
     "GROUPS",
     "METRICS",
     "Plan",
+    "Readable",
     "ReportQuery",
     "backfill_reply_hours",
     "closure_report",

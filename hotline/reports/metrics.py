@@ -11,6 +11,9 @@ import asyncpg
 
 GROUPS = ("unit", "territory", "channel", "category", "kind")
 FORMATS = ("json", "csv", "xlsx")
+# How a file's columns are written: `labels` (default) as the manager's screen reads them, `codes` with the field
+# names and raw values of the contract, for integrations (hotline/reports/export.py).
+COLUMNS = ("labels", "codes")
 METRICS = (
     "received",
     "dispatched",
@@ -41,6 +44,31 @@ RATES = {
     "return_rate",
 }
 HOURS = {"p50_working_hours", "p90_working_hours"}
+# The screen's words (the manager's report table and the exported files' default headers).
+GROUP_LABELS = {"unit": "承办单位", "territory": "属地", "channel": "渠道", "category": "业务类别", "kind": "诉求类型"}
+GROUP_COLUMN = "分组"
+TOTAL_LABEL = "合计"
+LABELS = {
+    "received": "受理量",
+    "dispatched": "派单",
+    "signed_on_time": "按时签收",
+    "on_time_sign_rate": "按时签收率",
+    "due": "应办结",
+    "replied_on_time": "按时办结",
+    "on_time_reply_rate": "按时办结率",
+    "closed": "办结",
+    "closure_rate": "办结率",
+    "callbacks": "回访",
+    "satisfaction_rate": "满意率",
+    "resolution_rate": "解决率",
+    "returned": "退单",
+    "return_rate": "退单率",
+    "extensions": "延期",
+    "urges": "催办",
+    "overdue_open": "超期未办结",
+    "p50_working_hours": "办理用时中位数（工作小时）",
+    "p90_working_hours": "办理用时90%分位（工作小时）",
+}
 # Counters summed from facts; due and overdue_open are added from the as_of-dependent parts.
 COUNTERS = (
     "received",

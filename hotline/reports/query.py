@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from hotline import inputs
 from hotline.auth.tokens import Principal
 from hotline.errors import Forbidden, InvalidInput
-from hotline.reports.metrics import FORMATS, GROUPS
+from hotline.reports.metrics import COLUMNS, FORMATS, GROUPS
 from hotline.reports.shapes import Group
 from hotline.vocab import DISPATCHING_ROLES, HANDLER
 
@@ -25,6 +25,7 @@ class ReportQuery:
     as_of: datetime
     group_by: Group = "unit"
     format: str = "json"
+    columns: str = "labels"  # a file's headers and values: the screen's (labels) or the contract's (codes)
 
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -72,6 +73,7 @@ def parse_query(
     as_of: str | None,
     group_by: str | None,
     format: str | None,
+    columns: str | None = None,
     now: datetime | None = None,
 ) -> ReportQuery:
     """Read the query string; every bad field is named in one 422."""
@@ -90,12 +92,15 @@ def parse_query(
         fields["group_by"] = f"one of {', '.join(GROUPS)}"
     if fmt not in FORMATS:
         fields["format"] = f"one of {', '.join(FORMATS)}"
+    cols = (columns or "labels").strip().lower()
+    if cols not in COLUMNS:
+        fields["columns"] = f"one of {', '.join(COLUMNS)}"
     if start is not None and end is not None and start >= end:
         fields["to"] = "must be after from"
     if fields:
         raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
     assert start is not None and end is not None and at is not None
-    return ReportQuery(start, end, at, cast(Group, group), fmt)  # group is one of GROUPS
+    return ReportQuery(start, end, at, cast(Group, group), fmt, cols)  # group is one of GROUPS
 
 
 # Who may read reports (unit_scope says how much): every unit for DISPATCHING_ROLES, a handler its own unit's.

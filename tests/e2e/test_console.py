@@ -623,11 +623,23 @@ def test_the_manager_report_matches_its_csv_and_xlsx_exports_and_the_charts_are_
     _expect_rows(page, report, RATES)
     shot(page, "manager-report")
 
+    # The export buttons download what the screen shows: its headers, its percentages, its names, row by row.
+    screen_header = table.locator("thead th").all_inner_texts()
+    screen_rows = [tr.locator("td").all_inner_texts() for tr in table.locator("tbody tr, tfoot tr").all()]
     with page.expect_download() as download:
         page.click("#export-csv")
     assert download.value.suggested_filename.endswith(".csv")
-    text = download.value.path().read_text(encoding="utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    lines = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
+    header = lines[0]
+    assert header[0] == "分组" and set(screen_header) <= set(header) and "p50_working_hours" not in header
+    cols = [header.index(h) for h in screen_header]
+    assert [[line[i] for i in cols] for line in lines[1:]] == screen_rows
+    assert lines[-1][0] == "合计" and any(c.endswith("%") for c in lines[1])
+    # columns=codes (for integrations): the field names and the JSON's raw values.
+    codes = page.context.request.get(
+        server.base_url + page.locator("#export-csv").get_attribute("href") + "&columns=codes"
+    )
+    rows = list(csv.DictReader(io.StringIO(codes.body().decode("utf-8-sig"))))
     assert [r["group"] for r in rows] == [r["group"] or "" for r in report["rows"]] + ["total"]
     for got, want in zip(rows, [*report["rows"], report["totals"]], strict=True):
         for metric in report["metrics"]:
@@ -639,14 +651,18 @@ def test_the_manager_report_matches_its_csv_and_xlsx_exports_and_the_charts_are_
     with page.expect_download() as download:
         page.click("#export-xlsx")
     assert download.value.suggested_filename.endswith(".xlsx")
-    sheet = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes())).active
-    values = list(sheet.iter_rows(values_only=True))
+    book = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
+    values = list(book["办结率统计"].iter_rows(values_only=True))
     header = list(values[0])
-    by_group = {row[header.index("group")] or "": row for row in values[1:]}
+    assert set(screen_header) <= set(header)
+    by_group = {row[0]: row for row in values[1:]}
     for want in report["rows"]:
-        got = by_group[want["group"] or ""]
-        assert got[header.index("received")] == want["received"]
-        assert got[header.index("closed")] == want["closed"]
+        got = by_group[want["group_name"]]
+        assert got[header.index("受理量")] == want["received"]
+        assert got[header.index("办结率")] == want["closure_rate"]
+    query = dict(book["查询条件"].iter_rows(values_only=True))
+    assert query["起始时间（含）"] == f"{start} 00:00 北京时间" and query["截止时间（不含）"] == f"{end} 00:00 北京时间"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} 北京时间", query["统计时点"])
 
     # Charts are SVG drawn by the server: 12 weeks of bars, a unit x territory grid.
     expect(page.locator("#trend svg rect.bar.received")).to_have_count(12)

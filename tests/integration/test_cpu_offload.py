@@ -47,9 +47,9 @@ async def test_the_xlsx_workbook_is_built_in_a_worker_thread(api, monkeypatch):
     built_in: list[int] = []
     real = reports.to_xlsx
 
-    def to_xlsx(report):  # the real builder, noting which thread ran it
+    def to_xlsx(report, readable=None):  # the real builder, noting which thread ran it
         built_in.append(threading.get_ident())
-        return real(report)
+        return real(report, readable)
 
     monkeypatch.setattr(reports, "to_xlsx", to_xlsx)
     r = await api.get(

@@ -22,3 +22,20 @@ def test_redaction_of_keys_and_embedded_numbers():
     assert out["password"] == "***" and out["caller_phone"] == "***"
     assert "13912345678" not in out["detail"] and "139****5678" in out["detail"]
     assert out["nested"] == {"phone": "***", "ok": 1}
+
+
+def test_the_log_format_is_the_configured_one_else_human_on_a_terminal_and_json_elsewhere(tmp_path):
+    import os
+    import pty
+
+    from config.logging import log_format_for
+
+    master, slave = pty.openpty()
+    try:
+        with open(slave, "w", closefd=False) as terminal, open(tmp_path / "log", "w") as file:
+            assert log_format_for(terminal) == "console" and log_format_for(file) == "json"
+            assert log_format_for(terminal, "json") == "json" and log_format_for(file, "console") == "console"
+            assert log_format_for(file, "yaml") == "json"  # not a format: chosen as if unset
+    finally:
+        os.close(master)
+        os.close(slave)

@@ -29,14 +29,18 @@ CLOSURE_FILES = success_media(
     {
         CSV: Schema(
             type=OpenAPIType.STRING,
-            description="format=csv: UTF-8 with a BOM; a header row (group, group_name, the metrics), a row per "
-            "group, a last row `total` (合计); empty cells for null rates",
+            description="format=csv: UTF-8 with a BOM; a header row, a row per group, a last row 合计. By default "
+            "(columns=labels) the screen's Chinese headers (分组, 受理量, …, 按时办结率, …), rates as percentages "
+            "(86.3%) and — for null; with columns=codes the header row is group, group_name and the metrics, the last "
+            "row's group is `total`, the values are the JSON's (rates as fractions, empty cells for null)",
         ),
         XLSX: Schema(
             type=OpenAPIType.STRING,
             format=OpenAPIFormat.BINARY,
-            description="format=xlsx: a workbook with the sheet `closure` (as the CSV, rates as percentages) and "
-            "the sheet `query` (from, to, as_of, group_by, unit)",
+            description="format=xlsx: a workbook with the figures (as the CSV, numbers kept numeric, rates formatted "
+            "as percentages) and the query. By default the sheets 办结率统计 and 查询条件 (Chinese headers, instants "
+            "in the calendar's local time, e.g. 2026-12-03 09:30 北京时间); with columns=codes the sheets `closure` "
+            "(group, group_name, the metrics) and `query` (from, to, as_of in ISO 8601, group_by, unit)",
         ),
     }
 )
@@ -79,11 +83,22 @@ async def closure(
         str | None,
         QueryParameter(description="json (default), or a file: csv or xlsx", schema_extra={"enum": [*reports.FORMATS]}),
     ] = None,
+    columns: Annotated[
+        str | None,
+        QueryParameter(
+            description="A file's columns: labels (default), the screen's Chinese headers, percentages and local "
+            "times, for people; codes, the field names of the JSON report and its raw values, for integrations "
+            "(ignored with format=json)",
+            schema_extra={"enum": [*reports.COLUMNS]},
+        ),
+    ] = None,
 ) -> Response[ClosureReport]:
     # 403 before a 422: agents and integrations learn nothing about the query (the route's guard refuses them before
     # anything is read, and unit_scope, the service's own check, refuses them and a handler without a unit here).
     reports.unit_scope(principal)
-    q = reports.parse_query(rt.settings.timezone, from_=from_, to=to, as_of=as_of, group_by=group_by, format=format)
+    q = reports.parse_query(
+        rt.settings.timezone, from_=from_, to=to, as_of=as_of, group_by=group_by, format=format, columns=columns
+    )
     body = await reports.closure_report(rt, principal, q)
     if q.format == "json":
         return Response(body)
@@ -97,7 +112,16 @@ async def closure(
         client=request.client.host if request.client else None,
     )
     # openpyxl takes tens of milliseconds per workbook (more for long reports): in a thread, not on the event loop.
-    content = reports.to_csv(body) if q.format == "csv" else await asyncio.to_thread(reports.to_xlsx, body)
+    readable = (
+        None
+        if q.columns == "codes"
+        else reports.Readable(rt.calendar.tz, rt.names.units.get(body.unit) if body.unit else None)
+    )
+    content = (
+        reports.to_csv(body, readable)
+        if q.format == "csv"
+        else await asyncio.to_thread(reports.to_xlsx, body, readable)
+    )
     name = f"closure-{q.group_by}-{q.start.date():%Y%m%d}-{q.end.date():%Y%m%d}.{q.format}"
     # The same route answers a file: its media types are documented by CLOSURE_FILES beside the JSON report.
     file: Response[Any] = Response(

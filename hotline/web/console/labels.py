@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hotline.reports.metrics import GROUP_COLUMN, GROUP_LABELS
+from hotline.reports.metrics import LABELS as METRIC_LABELS
 from hotline.vocab import ADMIN, AGENT, DISPATCHING_ROLES, HANDLER, STAFF_ROLES
 
 ROLE = {
@@ -81,7 +83,9 @@ ACTION = {
     "merged_from": "并入重复件",
 }
 UNIT_TEXT = {"working_days": "个工作日", "working_hours": "个工作小时", "hours": "小时（自然时间）"}
-GROUP_BY = {"unit": "承办单位", "territory": "属地", "channel": "渠道", "category": "业务类别", "kind": "诉求类型"}
+GROUP_BY = GROUP_LABELS
+# The closure report's column headers, the same words as its exported files (hotline.reports.metrics.LABELS).
+REPORT_COLUMN = {"group": GROUP_COLUMN, **METRIC_LABELS}
 
 _WEEKDAYS = "一二三四五六日"
 

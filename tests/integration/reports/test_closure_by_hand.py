@@ -295,6 +295,7 @@ async def test_agents_and_integrations_are_refused(api, week, user):
         ({"as_of": "tomorrow"}, "as_of"),
         ({"group_by": "street"}, "group_by"),
         ({"format": "pdf"}, "format"),
+        ({"format": "csv", "columns": "english"}, "columns"),
     ],
 )
 async def test_bad_input_is_a_422_naming_the_field(api, params, field):
@@ -305,8 +306,10 @@ async def test_bad_input_is_a_422_naming_the_field(api, params, field):
     assert field in r.json()["fields"]
 
 
-async def test_csv_has_a_bom_metric_headers_names_and_totals(api, week, runtime):
-    r = await api.get("manager", "/api/reports/closure", params={**PERIOD, "as_of": AS_OF, "format": "csv"})
+async def test_csv_with_codes_has_a_bom_metric_headers_names_and_totals(api, week, runtime):
+    r = await api.get(
+        "manager", "/api/reports/closure", params={**PERIOD, "as_of": AS_OF, "format": "csv", "columns": "codes"}
+    )
     assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
     assert "attachment" in r.headers["content-disposition"]
     assert r.content.startswith(b"\xef\xbb\xbf")
@@ -319,12 +322,11 @@ async def test_csv_has_a_bom_metric_headers_names_and_totals(api, week, runtime)
     assert rows[""]["group_name"] == "未派单" and rows["total"]["received"] == "8"
 
 
-async def test_xlsx_opens_with_the_same_figures(api, week):
+async def test_xlsx_with_codes_opens_with_the_same_figures(api, week):
     from openpyxl import load_workbook
 
-    r = await api.get(
-        "manager", "/api/reports/closure", params={**PERIOD, "as_of": AS_OF, "format": "xlsx", "group_by": "channel"}
-    )
+    query = {**PERIOD, "as_of": AS_OF, "format": "xlsx", "group_by": "channel", "columns": "codes"}
+    r = await api.get("manager", "/api/reports/closure", params=query)
     assert r.status_code == 200 and "spreadsheetml" in r.headers["content-type"]
     ws = load_workbook(io.BytesIO(r.content)).worksheets[0]
     values = list(ws.iter_rows(values_only=True))

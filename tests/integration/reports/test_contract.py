@@ -39,6 +39,7 @@ async def test_the_closure_report_is_documented_as_json_csv_and_xlsx(client):
         assert nullable == (name.endswith(("_rate", "_working_hours"))), name
     params = {p["name"]: p for p in op["parameters"]}
     assert params["format"]["schema"]["enum"] == ["json", "csv", "xlsx"]
+    assert params["columns"]["schema"]["enum"] == ["labels", "codes"] and "codes" in params["columns"]["description"]
     assert {"from", "to", "as_of", "group_by"} <= set(params)
 
 
@@ -54,20 +55,24 @@ async def test_each_format_is_sent_as_documented_and_the_json_conforms(api, week
     assert body["metrics"] == list(reports.METRICS) and body["unit"] is None
     csv = await api.get("manager", CLOSURE, params={**WEEK, "format": "csv"})
     assert csv.status_code == 200 and csv.headers["content-type"] == f"{CSV}; charset=utf-8"
-    assert csv.content.decode("utf-8-sig").split("\r\n")[0] == ",".join(["group", "group_name", *reports.METRICS])
+    # Issue 23's contract: Chinese column headers by default; DESIGN's: columns=codes gives the field names.
+    assert csv.content.decode("utf-8-sig").split("\r\n")[0].split(",")[:4] == ["分组", "受理量", "派单", "按时签收"]
+    codes = await api.get("manager", CLOSURE, params={**WEEK, "format": "csv", "columns": "codes"})
+    assert codes.status_code == 200 and codes.headers["content-type"] == f"{CSV}; charset=utf-8"
+    assert codes.content.decode("utf-8-sig").split("\r\n")[0] == ",".join(["group", "group_name", *reports.METRICS])
     xlsx = await api.get(HA, CLOSURE, params={**WEEK, "format": "xlsx"})
     assert xlsx.status_code == 200 and xlsx.headers["content-type"] == XLSX and xlsx.content[:2] == b"PK"
     assert xlsx.headers["content-disposition"].startswith('attachment; filename="closure-unit-20330509-20330514')
 
 
 async def test_roles_the_report_does_not_admit_are_refused_before_the_query_is_read(api):
-    bad = {"from": "x", "group_by": "nope", "format": "pdf"}
+    bad = {"from": "x", "group_by": "nope", "format": "pdf", "columns": "english"}
     for who in ("agent", "integration-12345"):
         r = await api.get(who, CLOSURE, params=bad)
         assert r.status_code == 403 and r.headers["content-type"].startswith("application/problem+json")
         assert (await api.get(who, "/api/reports/digests", params={"day": "x"})).status_code == 403
     r = await api.get("manager", CLOSURE, params=bad)
-    assert r.status_code == 422 and {"from", "to", "group_by", "format"} <= set(r.json()["fields"])
+    assert r.status_code == 422 and {"from", "to", "group_by", "format", "columns"} <= set(r.json()["fields"])
     assert (await api.get(None, CLOSURE)).status_code == 401
 
 

@@ -58,6 +58,11 @@ def _view(rt: Runtime, row: Any) -> Unit:
     return Unit(**_record(row), territory_name=rt.names.territories.get(territory) if territory is not None else None)
 
 
+async def active(rt: Runtime) -> list[Any]:
+    """The units that may be routed and dispatched to, by code: code, name, territory (null: city-wide)."""
+    return list(await rt.pool.fetch("SELECT code, name, territory FROM units WHERE active ORDER BY code"))
+
+
 async def listing(rt: Runtime, principal: Principal) -> UnitList:
     principal.require(ADMIN)
     rows = await rt.pool.fetch(f"SELECT {_COLUMNS} FROM units ORDER BY code")

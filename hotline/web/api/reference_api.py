@@ -8,6 +8,7 @@ import msgspec
 from litestar import get
 from litestar.di import NamedDependency
 
+from hotline.admin import units as unit_service
 from hotline.auth.tokens import Principal
 from hotline.infra.runtime import Runtime
 from hotline.web.contract import operation
@@ -53,7 +54,7 @@ class Reference(msgspec.Struct, kw_only=True):
 )
 async def reference(rt: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> Reference:
     n = rt.names
-    units = await rt.pool.fetch("SELECT code, name, territory FROM units WHERE active ORDER BY code")
+    units = await unit_service.active(rt)
     return Reference(
         channels=[
             ReferenceChannel(code=c, name=name, kind=cast(ChannelKind | None, n.channel_kinds.get(c)))

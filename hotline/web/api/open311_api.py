@@ -1,0 +1,281 @@
+"""Open311 GeoReport v2 at /open311/v2/ (hotline.open311): discovery, services, service definitions, service
+requests (POST with an API key, GET by filters or by id), each as `.json` or `.xml` as the spec's URLs name them.
+
+Errors are the spec's, not problem+json: an array of {code, description} (XML: <errors><error>…) with the HTTP
+status, 403 for a missing or invalid api_key, 404 for what does not exist, 400 for any other bad input; the
+service's own error mapping (hotline.web.problems) decides the status and text, and is only re-dressed here.
+Rate-limited per client address like /public. The OpenAPI document describes the JSON operations (each says its
+`.xml` twin answers the same as text/xml).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, Router, get, post
+from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
+from litestar.params import FromPath
+
+from hotline.errors import InvalidInput, NotFound
+from hotline.infra.runtime import Runtime
+from hotline.open311 import catalogue, requests, shapes, xml
+from hotline.web import problems, ratelimit
+from hotline.web.contract import operation
+
+BASE = "/open311/v2"
+JSON = "application/json; charset=utf-8"
+XML = "text/xml"  # Litestar adds "; charset=utf-8" to text types
+CHANGESET = "2026-12-04"
+# Open311's status for each of the service's own: a missing or bad key is 403, other bad input 400 (the spec).
+STATUS = {401: 403, 409: 400, 415: 400, 422: 400}
+
+_ERRORS = {
+    400: "Bad input: each error's description names the parameter",
+    403: "Missing or invalid api_key",
+    404: "No such service_code or service_request_id",
+    429: "Too many requests: wait `Retry-After` seconds",
+    503: "A dependency is unavailable: retry after `Retry-After` seconds",
+}
+RESPONSES = {
+    status: ResponseSpec(
+        data_container=list[shapes.Open311Error], media_type=JSON, description=text, generate_examples=False
+    )
+    for status, text in _ERRORS.items()
+}
+
+
+def _op(operation_id: str, summary: str, description: str) -> dict[str, Any]:
+    spec = operation(operation_id, "public", public=True, summary=summary, description=description)
+    return {**spec, "responses": RESPONSES}
+
+
+def _answer(value: Any, root: str, fmt: str, status: int = 200) -> Response[Any]:
+    if fmt == "xml":
+        return Response(content=xml.render(root, value), media_type=XML, status_code=status)
+    return Response(content=msgspec.json.encode(value), media_type=JSON, status_code=status)
+
+
+def _split(name: str) -> tuple[str, str]:
+    """`T-1.json` -> (`T-1`, `json`); another suffix is a resource that does not exist."""
+    stem, dot, fmt = name.rpartition(".")
+    if not dot or fmt not in ("json", "xml") or not stem:
+        raise NotFound(f"{name!r}: the resource ends in .json or .xml")
+    return stem, fmt
+
+
+async def _limit(request: Request[Any, Any, Any], rt: Runtime, scope: str) -> None:
+    # The peer, or the forwarded address when the peer is a trusted proxy (as /public counts).
+    client = request.client.host if request.client else "unknown"
+    await ratelimit.hit(rt.redis, scope, client, rt.settings.public_rate_limit_per_minute)
+
+
+def _discovery(request: Request[Any, Any, Any]) -> shapes.Discovery:
+    url = str(request.base_url).rstrip("/") + BASE
+    return shapes.Discovery(
+        changeset=CHANGESET,
+        contact="南通市交通运输服务监督电话 96196",
+        key_service="API keys are issued to an integration account by the hotline's administrator "
+        "(hotline open311-key <username>)",
+        endpoints=[
+            shapes.Endpoint(
+                specification=shapes.SPEC,
+                url=url,
+                changeset=CHANGESET,
+                type="production",
+                formats=["text/xml", "application/json"],
+            )
+        ],
+    )
+
+
+@get(
+    f"{BASE}/discovery.json",
+    **_op("getOpen311Discovery", "Open311 service discovery", "The endpoint, its formats and how to get a key."),
+)
+async def discovery_json(request: Request[Any, Any, Any], rt: NamedDependency[Runtime]) -> Response[shapes.Discovery]:
+    await _limit(request, rt, "open311-read")
+    return _answer(_discovery(request), "discovery", "json")
+
+
+@get(f"{BASE}/discovery.xml", include_in_schema=False)
+async def discovery_xml(request: Request[Any, Any, Any], rt: NamedDependency[Runtime]) -> Response[Any]:
+    await _limit(request, rt, "open311-read")
+    return _answer(_discovery(request), "discovery", "xml")
+
+
+@get(
+    f"{BASE}/services.json",
+    **_op(
+        "listOpen311Services",
+        "Open311 services: one per category",
+        "`service_code` is the category code (e.g. `taxi`), `service_name` its Chinese name; every service has a "
+        "definition (`metadata`: true) and answers at once (`type`: realtime). `services.xml`: the same as XML.",
+    ),
+)
+async def services_json(
+    request: Request[Any, Any, Any], rt: NamedDependency[Runtime]
+) -> Response[list[shapes.Service]]:
+    await _limit(request, rt, "open311-read")
+    return _answer(catalogue.services(rt), "services", "json")
+
+
+@get(f"{BASE}/services.xml", include_in_schema=False)
+async def services_xml(request: Request[Any, Any, Any], rt: NamedDependency[Runtime]) -> Response[Any]:
+    await _limit(request, rt, "open311-read")
+    return _answer(catalogue.services(rt), "services", "xml")
+
+
+@get(
+    f"{BASE}/services/{{name:str}}",
+    **_op(
+        "getOpen311ServiceDefinition",
+        "An Open311 service definition",
+        "`services/{service_code}.json` (or `.xml`): the attributes a request gives: `kind` (required), "
+        "`territory` and `urgent`, each a singlevaluelist.",
+    ),
+)
+async def service_definition(
+    name: FromPath[str], request: Request[Any, Any, Any], rt: NamedDependency[Runtime]
+) -> Response[shapes.ServiceDefinition]:
+    await _limit(request, rt, "open311-read")
+    code, fmt = _split(name)
+    return _answer(catalogue.definition(rt, code), "service_definition", fmt)
+
+
+@get(
+    f"{BASE}/requests.json",
+    **_op(
+        "listOpen311Requests",
+        "Open311 service requests",
+        "Filters: `service_request_id` (comma list; overrides the others), `service_code` and `status` "
+        "(open, closed; comma lists), `start_date`/`end_date` (w3 date-times with offset, at most 90 days apart; "
+        "the last 90 days by default); newest first, `page_size` (1-1000, default 1000) per `page` (from 1). "
+        "Only requests submitted through Open311; nothing personal. `requests.xml`: the same as XML.",
+    ),
+)
+async def requests_json(
+    request: Request[Any, Any, Any], rt: NamedDependency[Runtime]
+) -> Response[list[shapes.ServiceRequest]]:
+    await _limit(request, rt, "open311-read")
+    return _answer(await requests.query(rt, dict(request.query_params)), "service_requests", "json")
+
+
+@get(f"{BASE}/requests.xml", include_in_schema=False)
+async def requests_xml(request: Request[Any, Any, Any], rt: NamedDependency[Runtime]) -> Response[Any]:
+    await _limit(request, rt, "open311-read")
+    return _answer(await requests.query(rt, dict(request.query_params)), "service_requests", "xml")
+
+
+@get(
+    f"{BASE}/requests/{{name:str}}",
+    **_op(
+        "getOpen311Request",
+        "One Open311 service request",
+        "`requests/{service_request_id}.json` (or `.xml`): its status (open, closed), the reply (`status_notes`), "
+        "the unit (`agency_responsible`), the reply deadline (`expected_datetime`) and the location.",
+    ),
+)
+async def request_one(
+    name: FromPath[str], request: Request[Any, Any, Any], rt: NamedDependency[Runtime]
+) -> Response[list[shapes.ServiceRequest]]:
+    await _limit(request, rt, "open311-read")
+    number, fmt = _split(name)
+    return _answer([await requests.one(rt, number)], "service_requests", fmt)
+
+
+async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The POST's parameters: form-encoded as the spec says, or a JSON object with the same names (`attribute`
+    may be an object there: {"kind": "complaint"} for attribute[kind])."""
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type != "application/json":
+        form = await request.form()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    try:
+        doc = msgspec.json.decode(await request.body())
+    except msgspec.DecodeError as exc:
+        raise InvalidInput("the body is not valid JSON", fields={"body": "a JSON object"}) from exc
+    if not isinstance(doc, dict):
+        raise InvalidInput("the body is a JSON object of the POST's parameters", fields={"body": "a JSON object"})
+    flat = dict(doc)
+    attributes = flat.pop("attribute", None)
+    if isinstance(attributes, dict):
+        flat.update({f"attribute[{k}]": v for k, v in attributes.items()})
+    elif attributes is not None:
+        raise InvalidInput("attribute is an object of codes and values", fields={"attribute": "an object"})
+    out: dict[str, str] = {}
+    for key, value in flat.items():
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, str | int | float):
+            out[key] = str(value)
+        elif value is not None:
+            raise InvalidInput(f"{key} is a string or a number", fields={key: "a string or a number"})
+    return out
+
+
+@post(
+    f"{BASE}/requests.json",
+    status_code=201,
+    **_op(
+        "createOpen311Request",
+        "Submit an Open311 service request",
+        "Form-encoded (application/x-www-form-urlencoded) as the spec says, or JSON with the same names: `api_key` "
+        "(an integration account's), `service_code`, `lat` and `long` or `address_string`, `description`, "
+        "`attribute[kind]` (required), `attribute[territory]`, `attribute[urgent]`; `first_name`, `last_name` and "
+        "`phone` are kept for the callback and never shown. Logged as a `web` ticket; `service_request_id` is its "
+        "number. `requests.xml`: the same as XML.",
+    ),
+)
+async def create_json(
+    request: Request[Any, Any, Any], rt: NamedDependency[Runtime]
+) -> Response[list[shapes.CreatedRequest]]:
+    await _limit(request, rt, "open311-submit")
+    return _answer([await requests.submit(rt, await _form(request))], "service_requests", "json", 201)
+
+
+@post(f"{BASE}/requests.xml", status_code=201, include_in_schema=False)
+async def create_xml(request: Request[Any, Any, Any], rt: NamedDependency[Runtime]) -> Response[Any]:
+    await _limit(request, rt, "open311-submit")
+    return _answer([await requests.submit(rt, await _form(request))], "service_requests", "xml", 201)
+
+
+def _as_open311(handler: Callable[..., Response[Any]]) -> Callable[..., Response[Any]]:
+    """The service's error answer (status, detail, fields) re-dressed as the spec's error array."""
+
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        response = handler(request, exc)
+        problem = response.content
+        status = STATUS.get(response.status_code or 500, response.status_code or 500)
+        fields = getattr(problem, "fields", None) or {}
+        texts = [f"{name}: {reason}" for name, reason in fields.items()] or [getattr(problem, "detail", "error")]
+        errors = [shapes.Open311Error(code=status, description=text) for text in texts]
+        fmt = "xml" if request.url.path.endswith(".xml") else "json"
+        answer = _answer(errors, "errors", fmt, status)
+        retry = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), None)
+        if retry:
+            answer.headers["Retry-After"] = retry
+        return answer
+
+    return handle
+
+
+ROUTER = Router(
+    path="/",
+    route_handlers=[
+        discovery_json,
+        discovery_xml,
+        services_json,
+        services_xml,
+        service_definition,
+        requests_json,
+        requests_xml,
+        request_one,
+        create_json,
+        create_xml,
+    ],
+    exception_handlers={exc: _as_open311(h) for exc, h in problems.EXCEPTION_HANDLERS.items()},
+)
+ROUTES = [ROUTER]

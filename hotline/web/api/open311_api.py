@@ -11,12 +11,14 @@ Rate-limited per client address like /public. The OpenAPI document describes the
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromPath
 
 from hotline.errors import InvalidInput, NotFound
@@ -41,7 +43,10 @@ _ERRORS = {
 }
 RESPONSES = {
     status: ResponseSpec(
-        data_container=list[shapes.Open311Error], media_type=JSON, description=text, generate_examples=False
+        data_container=list[shapes.Open311Error],
+        media_type="application/json",
+        description=text,
+        generate_examples=False,
     )
     for status, text in _ERRORS.items()
 }
@@ -216,9 +221,56 @@ async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
     return out
 
 
+# The POST's parameters as the OpenAPI document shows them (the handler reads the form itself, to answer every bad
+# one in the spec's error format): each a string; in JSON `attribute` may be an object of codes and values.
+_PARAMETERS = {
+    "api_key": "an integration account's key",
+    "service_code": "a service_code of services.json (our category code)",
+    "lat": "latitude (WGS84), with long",
+    "long": "longitude (WGS84), with lat",
+    "address_string": "the address, when no lat/long",
+    "description": "what happened (at most 4000 characters)",
+    "attribute[kind]": "the kind of request (诉求类型), a value of the service definition",
+    "attribute[territory]": "the territory (GB/T 2260 code), a value of the service definition",
+    "attribute[urgent]": "true or false",
+    "first_name": "kept for the callback, never shown",
+    "last_name": "kept for the callback, never shown",
+    "phone": "kept for the callback, never shown",
+    "email": "not kept",
+    "jurisdiction_id": "ignored: one jurisdiction",
+}
+_REQUIRED = ["api_key", "service_code", "description", "attribute[kind]"]
+
+
+def _form_schema(json: bool) -> Schema:
+    properties: dict[str, Schema] = {
+        name: Schema(type=OpenAPIType.STRING, description=text) for name, text in _PARAMETERS.items()
+    }
+    if json:
+        properties["attribute"] = Schema(
+            type=OpenAPIType.OBJECT,
+            description="the attributes by code: kind, territory, urgent",
+            additional_properties=Schema(one_of=[Schema(type=OpenAPIType.STRING), Schema(type=OpenAPIType.BOOLEAN)]),
+        )
+    return Schema(type=OpenAPIType.OBJECT, properties=properties, required=_REQUIRED)
+
+
+@dataclass
+class _SubmitOperation(Operation):
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            content={
+                "application/x-www-form-urlencoded": OpenAPIMediaType(schema=_form_schema(json=False)),
+                "application/json": OpenAPIMediaType(schema=_form_schema(json=True)),
+            },
+        )
+
+
 @post(
     f"{BASE}/requests.json",
     status_code=201,
+    operation_class=_SubmitOperation,
     **_op(
         "createOpen311Request",
         "Submit an Open311 service request",

@@ -18,7 +18,7 @@ import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Reference, RequestBody, Schema
 from litestar.params import FromPath
 
 from hotline.errors import InvalidInput, NotFound
@@ -243,7 +243,7 @@ _REQUIRED = ["api_key", "service_code", "description", "attribute[kind]"]
 
 
 def _form_schema(json: bool) -> Schema:
-    properties: dict[str, Schema] = {
+    properties: dict[str, Schema | Reference] = {
         name: Schema(type=OpenAPIType.STRING, description=text) for name, text in _PARAMETERS.items()
     }
     if json:

@@ -1,7 +1,7 @@
 """Open311 service requests: POST one (a `web` ticket through the one intake, logged by the API key's integration
 account), GET a list with the spec's filters, GET one by its id (our ticket number).
 
-Only the requests Open311 clients submitted are shown (tickets logged by an account holding an API key): calls
+Only the requests Open311 clients submitted are shown (web tickets logged by an account holding an API key): calls
 and transfers are written for internal handling and may name people. Nothing personal is answered: the caller's
 name and phone are kept for the callback and never returned. `open` is every status but `closed`; `status_notes`
 is the unit's reply (or the answer, or how it was closed); `expected_datetime` is the reply deadline.
@@ -145,9 +145,10 @@ async def submit(rt: Runtime, form: Mapping[str, str]) -> CreatedRequest:
     announcer.ensure_room(rt)
     try:
         result = await intake.create_ticket(rt, principal, data, idempotency_key=None)
-    except InvalidInput as exc:
+    except (InvalidInput, Forbidden) as exc:  # intake's names, told in the client's (an account on another
+        # channel than web is refused as its key: 403)
         fields = {FIELD_NAMES.get(k, k): v for k, v in exc.fields.items()}
-        raise InvalidInput("; ".join(f"{k}: {v}" for k, v in fields.items()) or exc.detail, fields=fields) from exc
+        raise type(exc)("; ".join(f"{k}: {v}" for k, v in fields.items()) or exc.detail, fields=fields) from exc
     assert result.ticket is not None  # no idempotency key: always a new ticket, with its row
     number = result.ticket["number"]
     announcer.announce(rt, result, number)

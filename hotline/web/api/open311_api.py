@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, Router, get, post
+from litestar import Request, Response, Router, get, post, route
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Reference, RequestBody, Schema
@@ -294,6 +294,12 @@ async def create_xml(request: Request[Any, Any, Any], rt: NamedDependency[Runtim
     return _answer([await requests.submit(rt, await _form(request))], "service_requests", "xml", 201)
 
 
+@route(f"{BASE}/{{rest:path}}", http_method=["GET", "POST"], include_in_schema=False)
+async def unknown(rest: FromPath[str]) -> None:
+    """Anything else under the base URL: the spec's 404, in the format its suffix asks for."""
+    raise NotFound(f"no Open311 resource {rest!r}; see discovery.json")
+
+
 def _as_open311(handler: Callable[..., Response[Any]]) -> Callable[..., Response[Any]]:
     """The service's error answer (status, detail, fields) re-dressed as the spec's error array."""
 
@@ -327,6 +333,7 @@ ROUTER = Router(
         request_one,
         create_json,
         create_xml,
+        unknown,
     ],
     exception_handlers={exc: _as_open311(h) for exc, h in problems.EXCEPTION_HANDLERS.items()},
 )

@@ -171,6 +171,10 @@ async def test_errors_are_the_spec_array_in_both_formats(o311):
     r = await o311.get(f"{BASE}/requests/web-19990101-000001.xml")
     assert r.status_code == 404 and xml_of(r).findtext("error/code") == "404"
     assert (await o311.get(f"{BASE}/requests/web-1.html")).status_code == 404
+    r = await o311.get(f"{BASE}/tokens/123.xml")  # not served: every request is realtime
+    assert r.status_code == 404 and xml_of(r).findtext("error/code") == "404"
+    r = await o311.post(f"{BASE}/nothing.json", data={})
+    assert r.status_code == 404 and r.json()[0]["code"] == 404
 
 
 async def test_every_bad_input_is_a_400_naming_it(o311):

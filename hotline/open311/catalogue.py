@@ -30,7 +30,10 @@ def services(rt: Runtime) -> list[Service]:
 
 def definition(rt: Runtime, service_code: str) -> ServiceDefinition:
     if service_code not in rt.names.categories:
-        raise NotFound(f"service_code {service_code!r} was not found", fields={"service_code": "unknown"})
+        raise NotFound(
+            f"service_code {service_code!r} was not found",
+            fields={"service_code": f"{service_code!r} was not found; see services.json"},
+        )
     return ServiceDefinition(
         service_code=service_code,
         attributes=[

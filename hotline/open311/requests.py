@@ -101,7 +101,10 @@ def ticket_in(rt: Runtime, form: Mapping[str, str]) -> intake.TicketIn:
     if code is None:
         raise InvalidInput("service_code was not provided", fields={"service_code": "required"})
     if code not in rt.names.categories:
-        raise NotFound(f"service_code {code!r} was not found", fields={"service_code": "unknown"})
+        raise NotFound(
+            f"service_code {code!r} was not found",
+            fields={"service_code": f"{code!r} was not found; see services.json"},
+        )
     fields: dict[str, str] = {}
     location = _location(form, fields)
     address = _text(form, "address_string")
@@ -140,7 +143,9 @@ async def submit(rt: Runtime, form: Mapping[str, str]) -> CreatedRequest:
     feed told); the answer is our ticket number and the promised reply deadline."""
     principal = await keys.principal_for_key(rt, form.get("api_key", ""))
     if principal is None:
-        raise Forbidden("missing or invalid api_key", fields={"api_key": "an integration account's key"})
+        raise Forbidden(
+            "missing or invalid api_key", fields={"api_key": "missing or invalid; send an integration account's key"}
+        )
     data = ticket_in(rt, form)
     announcer.ensure_room(rt)
     try:
@@ -238,7 +243,7 @@ async def one(rt: Runtime, service_request_id: str) -> ServiceRequest:
     if not rows:
         raise NotFound(
             f"service_request_id {service_request_id!r} was not found",
-            fields={"service_request_id": "unknown"},
+            fields={"service_request_id": f"{service_request_id!r} was not found"},
         )
     return _request(rt, rows[0])
 

@@ -187,7 +187,7 @@ def _whole(params: Mapping[str, str], name: str, default: int, top: int, fields:
     text = _text(params, name)
     if text is None:
         return default
-    if not text.isdigit() or not 1 <= int(text) <= top:
+    if not (text.isascii() and text.isdigit() and len(text) <= 9) or not 1 <= int(text) <= top:
         fields[name] = f"a whole number from 1 to {top}"
         return default
     return int(text)

@@ -26,6 +26,7 @@ from hotline.infra.runtime import Runtime
 from hotline.open311 import catalogue, requests, shapes, xml
 from hotline.web import problems, ratelimit
 from hotline.web.contract import operation
+from hotline.web.limits import MAX_JSON_DEPTH, json_depth_exceeds
 
 BASE = "/open311/v2"
 JSON = "application/json; charset=utf-8"
@@ -198,8 +199,11 @@ async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
     if content_type != "application/json":
         form = await request.form()
         return {k: v for k, v in form.items() if isinstance(v, str)}
+    body = await request.body()
+    if json_depth_exceeds(body):
+        raise InvalidInput("the JSON body nests too deep", fields={"body": f"at most {MAX_JSON_DEPTH} levels"})
     try:
-        doc = msgspec.json.decode(await request.body())
+        doc = msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
         raise InvalidInput("the body is not valid JSON", fields={"body": "a JSON object"}) from exc
     if not isinstance(doc, dict):

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, Router, get, post, route
 from litestar.di import NamedDependency
+from litestar.exceptions import MethodNotAllowedException
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Reference, RequestBody, Schema
 from litestar.params import FromPath
@@ -304,6 +305,24 @@ async def unknown(rest: FromPath[str]) -> None:
     raise NotFound(f"no Open311 resource {rest!r}; see discovery.json")
 
 
+@get([BASE, f"{BASE}/"], include_in_schema=False)
+async def base() -> None:
+    raise NotFound("the Open311 GeoReport v2 endpoint: see discovery.json (or .xml)")
+
+
+_FIXED = ["discovery.json", "discovery.xml", "services.json", "services.xml", "requests.json", "requests.xml"]
+
+
+@route(
+    [*(f"{BASE}/{p}" for p in _FIXED), f"{BASE}/services/{{name:str}}", f"{BASE}/requests/{{name:str}}"],
+    http_method=["PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
+async def not_allowed() -> None:
+    """Methods the spec has no use for: 405 as the spec's error array, not the framework's."""
+    raise MethodNotAllowedException("Open311 resources are read with GET; requests are submitted with POST")
+
+
 def _as_open311(handler: Callable[..., Response[Any]]) -> Callable[..., Response[Any]]:
     """The service's error answer (status, detail, fields) re-dressed as the spec's error array."""
 
@@ -338,6 +357,8 @@ ROUTER = Router(
         create_json,
         create_xml,
         unknown,
+        base,
+        not_allowed,
     ],
     exception_handlers={exc: _as_open311(h) for exc, h in problems.EXCEPTION_HANDLERS.items()},
 )

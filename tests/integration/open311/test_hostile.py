@@ -59,3 +59,12 @@ async def test_hostile_posts_write_nothing(o311, runtime):
     r = await o311.post(f"{BASE}/requests.json", content=b"x" * (1024 * 1024 + 1), headers=big)
     assert r.status_code == 413 and r.json()[0]["code"] == 413
     await _no_ticket_written(runtime, before)
+
+
+async def test_other_methods_and_the_bare_base_answer_in_the_spec_format(o311):
+    for method, path in (("PUT", "requests.json"), ("DELETE", "services/taxi.xml"), ("PATCH", "requests/x.json")):
+        r = await o311.request(method, f"{BASE}/{path}")
+        assert r.status_code == 405, (method, path, r.text)
+        assert r.headers["content-type"].startswith("text/xml" if path.endswith(".xml") else "application/json")
+    r = await o311.get(f"{BASE}/")
+    assert r.status_code == 404 and "discovery.json" in r.json()[0]["description"]

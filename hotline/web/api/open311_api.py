@@ -5,64 +5,28 @@ Errors are the spec's, not problem+json: an array of {code, description} (XML: <
 status, 403 for a missing or invalid api_key, 404 for what does not exist, 400 for any other bad input; the
 service's own error mapping (hotline.web.problems) decides the status and text, and is only re-dressed here.
 Rate-limited per client address like /public. The OpenAPI document describes the JSON operations (each says its
-`.xml` twin answers the same as text/xml).
+`.xml` twin answers the same as text/xml); hotline.web.api.open311_contract says how.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, Router, get, post, route
 from litestar.di import NamedDependency
 from litestar.exceptions import MethodNotAllowedException
-from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Reference, RequestBody, Schema
 from litestar.params import FromPath
 
 from hotline.errors import InvalidInput, NotFound
 from hotline.infra.runtime import Runtime
-from hotline.open311 import catalogue, requests, shapes, xml
+from hotline.open311 import catalogue, requests, shapes
 from hotline.web import problems, ratelimit
-from hotline.web.contract import operation
+from hotline.web.api.open311_contract import SubmitOperation, answer, as_open311, op
 from hotline.web.limits import MAX_JSON_DEPTH, json_depth_exceeds
 
 BASE = "/open311/v2"
-JSON = "application/json; charset=utf-8"
-XML = "text/xml"  # Litestar adds "; charset=utf-8" to text types
 CHANGESET = "2026-12-04"
-# Open311's status for each of the service's own: a missing or bad key is 403, other bad input 400 (the spec).
-STATUS = {401: 403, 409: 400, 415: 400, 422: 400}
-
-_ERRORS = {
-    400: "Bad input: each error's description names the parameter",
-    403: "Missing or invalid api_key",
-    404: "No such service_code or service_request_id",
-    429: "Too many requests: wait `Retry-After` seconds",
-    503: "A dependency is unavailable: retry after `Retry-After` seconds",
-}
-RESPONSES = {
-    status: ResponseSpec(
-        data_container=list[shapes.Open311Error],
-        media_type="application/json",
-        description=text,
-        generate_examples=False,
-    )
-    for status, text in _ERRORS.items()
-}
-
-
-def _op(operation_id: str, summary: str, description: str) -> dict[str, Any]:
-    spec = operation(operation_id, "public", public=True, summary=summary, description=description)
-    return {**spec, "responses": RESPONSES}
-
-
-def _answer(value: Any, root: str, fmt: str, status: int = 200) -> Response[Any]:
-    if fmt == "xml":
-        return Response(content=xml.render(root, value), media_type=XML, status_code=status)
-    return Response(content=msgspec.json.encode(value), media_type=JSON, status_code=status)
 
 
 def _split(name: str) -> tuple[str, str]:
@@ -100,22 +64,22 @@ def _discovery(request: Request[Any, Any, Any]) -> shapes.Discovery:
 
 @get(
     f"{BASE}/discovery.json",
-    **_op("getOpen311Discovery", "Open311 service discovery", "The endpoint, its formats and how to get a key."),
+    **op("getOpen311Discovery", "Open311 service discovery", "The endpoint, its formats and how to get a key."),
 )
 async def discovery_json(request: Request[Any, Any, Any], rt: NamedDependency[Runtime]) -> Response[shapes.Discovery]:
     await _limit(request, rt, "open311-read")
-    return _answer(_discovery(request), "discovery", "json")
+    return answer(_discovery(request), "discovery", "json")
 
 
 @get(f"{BASE}/discovery.xml", include_in_schema=False)
 async def discovery_xml(request: Request[Any, Any, Any], rt: NamedDependency[Runtime]) -> Response[Any]:
     await _limit(request, rt, "open311-read")
-    return _answer(_discovery(request), "discovery", "xml")
+    return answer(_discovery(request), "discovery", "xml")
 
 
 @get(
     f"{BASE}/services.json",
-    **_op(
+    **op(
         "listOpen311Services",
         "Open311 services: one per category",
         "`service_code` is the category code (e.g. `taxi`), `service_name` its Chinese name; every service has a "
@@ -126,18 +90,18 @@ async def services_json(
     request: Request[Any, Any, Any], rt: NamedDependency[Runtime]
 ) -> Response[list[shapes.Service]]:
     await _limit(request, rt, "open311-read")
-    return _answer(catalogue.services(rt), "services", "json")
+    return answer(catalogue.services(rt), "services", "json")
 
 
 @get(f"{BASE}/services.xml", include_in_schema=False)
 async def services_xml(request: Request[Any, Any, Any], rt: NamedDependency[Runtime]) -> Response[Any]:
     await _limit(request, rt, "open311-read")
-    return _answer(catalogue.services(rt), "services", "xml")
+    return answer(catalogue.services(rt), "services", "xml")
 
 
 @get(
     f"{BASE}/services/{{name:str}}",
-    **_op(
+    **op(
         "getOpen311ServiceDefinition",
         "An Open311 service definition",
         "`services/{service_code}.json` (or `.xml`): the attributes a request gives: `kind` (required), "
@@ -149,12 +113,12 @@ async def service_definition(
 ) -> Response[shapes.ServiceDefinition]:
     await _limit(request, rt, "open311-read")
     code, fmt = _split(name)
-    return _answer(catalogue.definition(rt, code), "service_definition", fmt)
+    return answer(catalogue.definition(rt, code), "service_definition", fmt)
 
 
 @get(
     f"{BASE}/requests.json",
-    **_op(
+    **op(
         "listOpen311Requests",
         "Open311 service requests",
         "Filters: `service_request_id` (comma list; overrides the others), `service_code` and `status` "
@@ -167,18 +131,18 @@ async def requests_json(
     request: Request[Any, Any, Any], rt: NamedDependency[Runtime]
 ) -> Response[list[shapes.ServiceRequest]]:
     await _limit(request, rt, "open311-read")
-    return _answer(await requests.query(rt, dict(request.query_params)), "service_requests", "json")
+    return answer(await requests.query(rt, dict(request.query_params)), "service_requests", "json")
 
 
 @get(f"{BASE}/requests.xml", include_in_schema=False)
 async def requests_xml(request: Request[Any, Any, Any], rt: NamedDependency[Runtime]) -> Response[Any]:
     await _limit(request, rt, "open311-read")
-    return _answer(await requests.query(rt, dict(request.query_params)), "service_requests", "xml")
+    return answer(await requests.query(rt, dict(request.query_params)), "service_requests", "xml")
 
 
 @get(
     f"{BASE}/requests/{{name:str}}",
-    **_op(
+    **op(
         "getOpen311Request",
         "One Open311 service request",
         "`requests/{service_request_id}.json` (or `.xml`): its status (open, closed), the reply (`status_notes`), "
@@ -190,7 +154,7 @@ async def request_one(
 ) -> Response[list[shapes.ServiceRequest]]:
     await _limit(request, rt, "open311-read")
     number, fmt = _split(name)
-    return _answer([await requests.one(rt, number)], "service_requests", fmt)
+    return answer([await requests.one(rt, number)], "service_requests", fmt)
 
 
 async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -226,57 +190,11 @@ async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
     return out
 
 
-# The POST's parameters as the OpenAPI document shows them (the handler reads the form itself, to answer every bad
-# one in the spec's error format): each a string; in JSON `attribute` may be an object of codes and values.
-_PARAMETERS = {
-    "api_key": "an integration account's key",
-    "service_code": "a service_code of services.json (our category code)",
-    "lat": "latitude (WGS84), with long",
-    "long": "longitude (WGS84), with lat",
-    "address_string": "the address, when no lat/long",
-    "description": "what happened (at most 4000 characters)",
-    "attribute[kind]": "the kind of request (诉求类型), a value of the service definition",
-    "attribute[territory]": "the territory (GB/T 2260 code), a value of the service definition",
-    "attribute[urgent]": "true or false",
-    "first_name": "kept for the callback, never shown",
-    "last_name": "kept for the callback, never shown",
-    "phone": "kept for the callback, never shown",
-    "email": "not kept",
-    "jurisdiction_id": "ignored: one jurisdiction",
-}
-_REQUIRED = ["api_key", "service_code", "description", "attribute[kind]"]
-
-
-def _form_schema(json: bool) -> Schema:
-    properties: dict[str, Schema | Reference] = {
-        name: Schema(type=OpenAPIType.STRING, description=text) for name, text in _PARAMETERS.items()
-    }
-    if json:
-        properties["attribute"] = Schema(
-            type=OpenAPIType.OBJECT,
-            description="the attributes by code: kind, territory, urgent",
-            additional_properties=Schema(one_of=[Schema(type=OpenAPIType.STRING), Schema(type=OpenAPIType.BOOLEAN)]),
-        )
-    return Schema(type=OpenAPIType.OBJECT, properties=properties, required=_REQUIRED)
-
-
-@dataclass
-class _SubmitOperation(Operation):
-    def __post_init__(self) -> None:
-        self.request_body = RequestBody(
-            required=True,
-            content={
-                "application/x-www-form-urlencoded": OpenAPIMediaType(schema=_form_schema(json=False)),
-                "application/json": OpenAPIMediaType(schema=_form_schema(json=True)),
-            },
-        )
-
-
 @post(
     f"{BASE}/requests.json",
     status_code=201,
-    operation_class=_SubmitOperation,
-    **_op(
+    operation_class=SubmitOperation,
+    **op(
         "createOpen311Request",
         "Submit an Open311 service request",
         "Form-encoded (application/x-www-form-urlencoded) as the spec says, or JSON with the same names: `api_key` "
@@ -290,13 +208,13 @@ async def create_json(
     request: Request[Any, Any, Any], rt: NamedDependency[Runtime]
 ) -> Response[list[shapes.CreatedRequest]]:
     await _limit(request, rt, "open311-submit")
-    return _answer([await requests.submit(rt, await _form(request))], "service_requests", "json", 201)
+    return answer([await requests.submit(rt, await _form(request))], "service_requests", "json", 201)
 
 
 @post(f"{BASE}/requests.xml", status_code=201, include_in_schema=False)
 async def create_xml(request: Request[Any, Any, Any], rt: NamedDependency[Runtime]) -> Response[Any]:
     await _limit(request, rt, "open311-submit")
-    return _answer([await requests.submit(rt, await _form(request))], "service_requests", "xml", 201)
+    return answer([await requests.submit(rt, await _form(request))], "service_requests", "xml", 201)
 
 
 @route(f"{BASE}/{{rest:path}}", http_method=["GET", "POST"], include_in_schema=False)
@@ -323,26 +241,6 @@ async def not_allowed() -> None:
     raise MethodNotAllowedException("Open311 resources are read with GET; requests are submitted with POST")
 
 
-def _as_open311(handler: Callable[..., Response[Any]]) -> Callable[..., Response[Any]]:
-    """The service's error answer (status, detail, fields) re-dressed as the spec's error array."""
-
-    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-        response = handler(request, exc)
-        problem = response.content
-        status = STATUS.get(response.status_code or 500, response.status_code or 500)
-        fields = getattr(problem, "fields", None) or {}
-        texts = [f"{name}: {reason}" for name, reason in fields.items()] or [getattr(problem, "detail", "error")]
-        errors = [shapes.Open311Error(code=status, description=text) for text in texts]
-        fmt = "xml" if request.url.path.endswith(".xml") else "json"
-        answer = _answer(errors, "errors", fmt, status)
-        retry = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), None)
-        if retry:
-            answer.headers["Retry-After"] = retry
-        return answer
-
-    return handle
-
-
 ROUTER = Router(
     path="/",
     route_handlers=[
@@ -360,6 +258,6 @@ ROUTER = Router(
         base,
         not_allowed,
     ],
-    exception_handlers={exc: _as_open311(h) for exc, h in problems.EXCEPTION_HANDLERS.items()},
+    exception_handlers={exc: as_open311(h) for exc, h in problems.EXCEPTION_HANDLERS.items()},
 )
 ROUTES = [ROUTER]

@@ -1,6 +1,6 @@
 """The Open311 routes' contract (hotline.web.api.open311_api): how their answers and the spec's errors are sent
 (`answer()`, `as_open311()`), and what the OpenAPI document says of them (`op()`: the JSON operations under the
-`public` tag with the spec's error array; `SubmitOperation`: the POST's form and JSON bodies)."""
+`public` tag with the spec's error array; `SubmitOperation`: the POST's form body)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def answer(value: Any, root: str, fmt: str, status: int = 200) -> Response[Any]:
 
 
 # The POST's parameters as the OpenAPI document shows them (the handler reads the form itself, to answer every bad
-# one in the spec's error format): each a string; in JSON `attribute` may be an object of codes and values.
+# one in the spec's error format): each a string.
 _PARAMETERS = {
     "api_key": "an integration account's key",
     "service_code": "a service_code of services.json (our category code)",
@@ -74,16 +74,10 @@ _PARAMETERS = {
 _REQUIRED = ["api_key", "service_code", "description", "attribute[kind]"]
 
 
-def _form_schema(json: bool) -> Schema:
+def _form_schema() -> Schema:
     properties: dict[str, Schema | Reference] = {
         name: Schema(type=OpenAPIType.STRING, description=text) for name, text in _PARAMETERS.items()
     }
-    if json:
-        properties["attribute"] = Schema(
-            type=OpenAPIType.OBJECT,
-            description="the attributes by code: kind, territory, urgent",
-            additional_properties=Schema(one_of=[Schema(type=OpenAPIType.STRING), Schema(type=OpenAPIType.BOOLEAN)]),
-        )
     return Schema(type=OpenAPIType.OBJECT, properties=properties, required=_REQUIRED)
 
 
@@ -92,10 +86,9 @@ class SubmitOperation(Operation):
     def __post_init__(self) -> None:
         self.request_body = RequestBody(
             required=True,
-            content={
-                "application/x-www-form-urlencoded": OpenAPIMediaType(schema=_form_schema(json=False)),
-                "application/json": OpenAPIMediaType(schema=_form_schema(json=True)),
-            },
+            # The spec's form only: a JSON body with the same names is read too (said in the description), but two
+            # body types make openapi-python-client generate a client that does not type-check (Unset undefined).
+            content={"application/x-www-form-urlencoded": OpenAPIMediaType(schema=_form_schema())},
         )
 
 

@@ -276,3 +276,21 @@ async def test_reads_are_rate_limited_per_client(client, settings):
     assert codes[:-1] == [200] * settings.public_rate_limit_per_minute and codes[-1] == 429
     assert refused.status_code == 429 and 0 < int(refused.headers["retry-after"]) <= 60
     assert xml_of(refused).findtext("error/code") == "429"
+
+
+async def test_submissions_are_rate_limited_per_client_before_the_key_is_looked_up(client, settings, runtime):
+    import httpx
+
+    before = await runtime.pool.fetchval("SELECT count(*) FROM tickets WHERE channel = 'web'")
+    transport = httpx.ASGITransport(app=client.app, client=("10.31.252.1", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as o311:
+        codes = [
+            (await o311.post(f"{BASE}/requests.json", data=report(api_key="guess"))).status_code
+            for _ in range(settings.public_rate_limit_per_minute + 1)
+        ]
+        refused = await o311.post(f"{BASE}/requests.xml", data=report())  # a good key waits too
+        reads = await o311.get(f"{BASE}/services.json")  # reads count apart
+    assert codes == [403] * settings.public_rate_limit_per_minute + [429]
+    assert refused.status_code == 429 and xml_of(refused).findtext("error/code") == "429"
+    assert reads.status_code == 200
+    assert await runtime.pool.fetchval("SELECT count(*) FROM tickets WHERE channel = 'web'") == before

@@ -3,6 +3,8 @@ written: NUL characters, odd digits, huge numbers, deep JSON, other content type
 
 from __future__ import annotations
 
+from xml.etree import ElementTree
+
 from tests.integration.open311.conftest import BASE, report
 
 
@@ -68,3 +70,41 @@ async def test_other_methods_and_the_bare_base_answer_in_the_spec_format(o311):
         assert r.headers["content-type"].startswith("text/xml" if path.endswith(".xml") else "application/json")
     r = await o311.get(f"{BASE}/")
     assert r.status_code == 404 and "discovery.json" in r.json()[0]["description"]
+
+
+async def test_random_parameters_never_get_a_server_error(client):
+    """A fixed-seed fuzz of every parameter with text from ASCII, CJK, digits, control characters and huge values:
+    each answer is a 2xx or the spec's 4xx error array in the format asked for."""
+    import random
+
+    import httpx
+
+    rng = random.Random(311)
+    alphabet = "09az.,:+-TZ_[]%" + "\x00\x01\u3000\u2028\ufffe" + "出租车通州²１"
+
+    def text() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.choice((0, 1, 3, 10, 25, 400))))
+
+    names = ["service_request_id", "service_code", "start_date", "end_date", "status", "page", "page_size"]
+    fields = ["api_key", "service_code", "lat", "long", "address_string", "description", "attribute[kind]"]
+    fields += ["attribute[territory]", "attribute[urgent]", "first_name", "last_name", "phone", "attribute"]
+    seen: set[int] = set()
+    for batch in range(12):  # a client address per batch: the rate limit is per client
+        transport = httpx.ASGITransport(app=client.app, client=(f"10.31.253.{batch + 1}", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            for _ in range(12):
+                fmt = rng.choice(("json", "xml"))
+                params = {n: text() for n in rng.sample(names, rng.randint(1, 4))}
+                r = await c.get(f"{BASE}/requests.{fmt}", params=params)
+                form = report(**{f: text() for f in rng.sample(fields, rng.randint(1, 5))})
+                p = await c.post(f"{BASE}/requests.{fmt}", data=form)
+                for answer in (r, p):
+                    seen.add(answer.status_code)
+                    assert answer.status_code < 500, (params, form, answer.text[:300])
+                    if answer.status_code >= 400 and answer.status_code != 429:
+                        if fmt == "json":
+                            assert answer.json()[0]["code"] == answer.status_code
+                        else:
+                            code = ElementTree.fromstring(answer.content).findtext("error/code")
+                            assert code == str(answer.status_code)
+    assert 400 in seen

@@ -20,6 +20,20 @@ TABLE admin_events (
   CONSTRAINT admin_events_pkey: PRIMARY KEY (id)
   INDEX admin_events_subject: CREATE INDEX admin_events_subject ON public.admin_events USING btree (what, subject, at DESC)
 
+TABLE api_keys (
+    id bigint GENERATED ALWAYS AS IDENTITY NOT NULL
+    user_id bigint NOT NULL
+    key_hash text NOT NULL
+    label text NOT NULL
+    created_at timestamp with time zone NOT NULL DEFAULT now()
+    revoked_at timestamp with time zone
+);
+  CONSTRAINT api_keys_key_hash_check: CHECK ((key_hash ~ '^[0-9a-f]{64}$'::text))
+  CONSTRAINT api_keys_key_hash_key: UNIQUE (key_hash)
+  CONSTRAINT api_keys_pkey: PRIMARY KEY (id)
+  CONSTRAINT api_keys_user_id_fkey: FOREIGN KEY (user_id) REFERENCES users(id)
+  INDEX api_keys_user_idx: CREATE INDEX api_keys_user_idx ON public.api_keys USING btree (user_id)
+
 TABLE assignments (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL
     ticket_id bigint NOT NULL
@@ -502,6 +516,7 @@ TABLE tickets (
   CONSTRAINT tickets_title_check: CHECK (((length(title) >= 1) AND (length(title) <= 200)))
   CONSTRAINT tickets_unit_fkey: FOREIGN KEY (unit) REFERENCES units(code)
   CONSTRAINT tickets_upstream_received_check: CHECK (((upstream_received_at IS NULL) OR ((external_ref IS NOT NULL) AND (upstream_received_at <= received_at) AND ((external_due_at IS NULL) OR (upstream_received_at <= external_due_at)))))
+  INDEX tickets_created_by_idx: CREATE INDEX tickets_created_by_idx ON public.tickets USING btree (created_by, received_at DESC, id DESC)
   INDEX tickets_created_idx: CREATE INDEX tickets_created_idx ON public.tickets USING btree (created_at DESC, id DESC)
   INDEX tickets_phone_idx: CREATE INDEX tickets_phone_idx ON public.tickets USING btree (caller_phone, created_at DESC)
   INDEX tickets_received_idx: CREATE INDEX tickets_received_idx ON public.tickets USING btree (received_at)

@@ -1,4 +1,4 @@
-"""The `hotline` command: migrate, seed, serve, worker, dev (everything), services."""
+"""The `hotline` command: migrate, seed, serve, worker, dev (everything), services, open311-key."""
 
 from __future__ import annotations
 
@@ -82,6 +82,31 @@ def cmd_seed(args: argparse.Namespace) -> None:
         sys.exit("hotline seed: --demo-tickets needs --demo (the tickets are logged by the demo accounts)")
     counts = asyncio.run(_seed(args.demo, args.demo_tickets))
     print("seeded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    if args.demo:
+        from hotline.open311.keys import DEMO_USERNAME, demo_key
+
+        print(f"Open311 demo API key ({DEMO_USERNAME}): {demo_key(get_settings().demo_password)}")
+
+
+async def _add_key(username: str, key: str, label: str) -> bool:
+    from hotline.infra import db
+    from hotline.open311.keys import add_key
+
+    conn = await db.connect(get_settings().database_url)
+    try:
+        return await add_key(conn, username, key, label)
+    finally:
+        await conn.close()
+
+
+def cmd_open311_key(args: argparse.Namespace) -> None:
+    """A new API key for an integration account, printed once: only its hash is stored."""
+    from hotline.open311.keys import new_key
+
+    key = new_key()
+    if not asyncio.run(_add_key(args.username, key, args.label)):
+        sys.exit(f"hotline open311-key: {args.username!r} is not an integration account")
+    print(key)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -169,6 +194,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     p.add_argument("--check", action="store_true", help="health check for supervisors: exit 0 if a worker is alive")
     p.set_defaults(func=cmd_worker)
+    p = sub.add_parser("open311-key", help="issue an Open311 API key for an integration account (printed once)")
+    p.add_argument("username", help="the integration account, e.g. integration-open311")
+    p.add_argument("--label", default="issued by hotline open311-key", help="a note kept with the key")
+    p.set_defaults(func=cmd_open311_key)
     sub.add_parser("services", help="print env exports pointing at reachable PostgreSQL/Redis").set_defaults(
         func=cmd_services
     )

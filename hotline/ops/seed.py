@@ -16,6 +16,7 @@ from config.reference import Reference, load_reference, load_toml
 from hotline.auth.tokens import hash_password
 from hotline.infra.db import Conn
 from hotline.infra.sql import load
+from hotline.open311 import keys as open311_keys
 from hotline.ops.seed_rules import seed_rules
 
 
@@ -99,6 +100,7 @@ async def seed(
                 ],
             )
             counts["accounts"] = len(ref.accounts)
+            await open311_keys.seed_demo_key(conn, demo_password)
             await conn.execute("INSERT INTO service_flags (name) VALUES ('demo_data') ON CONFLICT (name) DO NOTHING")
     return counts
 

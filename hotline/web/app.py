@@ -28,6 +28,7 @@ from hotline.web.api import exports_api as exports
 from hotline.web.api import health_api as health
 from hotline.web.api import live_api as live
 from hotline.web.api import notifications_api as notifications
+from hotline.web.api import open311_api as open311
 from hotline.web.api import public_api as public
 from hotline.web.api import reference_api as reference
 from hotline.web.api import reports_api as reports
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *lifecycle_api.ROUTES,
         *sla_api.ROUTES,
         *public.ROUTES,
+        *open311.ROUTES,
         *reference.ROUTES,
         *live.ROUTES,
         *escalations.ROUTES,

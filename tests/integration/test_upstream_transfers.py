@@ -28,8 +28,8 @@ async def upstream(
 
 async def events(runtime: Any, number: str) -> list[Any]:
     return await runtime.pool.fetch(
-        "SELECT e.action, e.role, e.actor, e.payload, e.status_after FROM events e JOIN tickets t ON t.id = e.ticket_id "
-        "WHERE t.number = $1 ORDER BY e.id",
+        "SELECT e.action, e.role, e.actor, e.payload, e.status_after FROM events e "
+        "JOIN tickets t ON t.id = e.ticket_id WHERE t.number = $1 ORDER BY e.id",
         number,
     )
 
@@ -49,7 +49,8 @@ async def test_a_recall_closes_the_case_as_withdrawn_uncharged_once_per_request_
     )
     assert (a["end_reason"], a["charged"]) == ("withdrawn", False)
     running = await runtime.pool.fetchval(
-        "SELECT count(*) FROM clocks c JOIN tickets t ON t.id = c.ticket_id WHERE t.number = $1 AND c.stopped_at IS NULL",
+        "SELECT count(*) FROM clocks c JOIN tickets t ON t.id = c.ticket_id "
+        "WHERE t.number = $1 AND c.stopped_at IS NULL",
         number,
     )
     assert running == 0
@@ -118,7 +119,8 @@ async def test_a_recall_after_the_reply_stops_the_callback_clock(api, runtime):
     assert r.status_code == 200, r.text
     assert r.json()["closure"] == "withdrawn" and r.json()["deadlines"]["callback"] is None
     running = await runtime.pool.fetchval(
-        "SELECT count(*) FROM clocks c JOIN tickets t ON t.id = c.ticket_id WHERE t.number = $1 AND c.stopped_at IS NULL",
+        "SELECT count(*) FROM clocks c JOIN tickets t ON t.id = c.ticket_id "
+        "WHERE t.number = $1 AND c.stopped_at IS NULL",
         number,
     )
     assert running == 0

@@ -74,8 +74,15 @@ async def test_every_event_arrives_in_order_through_500s_timeouts_and_dropped_co
     assert closed["data"]["closure"] == "callback_done" and closed["data"]["satisfaction"] == "satisfied"
 
 
+async def scrape(client) -> dict[str, float]:
+    r = await client.get("/metrics")
+    assert r.status_code == 200
+    pairs = (line.rpartition(" ") for line in r.text.splitlines() if line and not line.startswith("#"))
+    return {name: float(value) for name, _, value in pairs}
+
+
 async def test_a_dead_letter_after_the_configured_attempts_holds_back_the_next_and_is_re_driven(
-    settings, redis_clean, tmp_path, api
+    settings, redis_clean, tmp_path, api, client
 ):
     async with UpstreamReceiver(then="500") as hook:
         async with upstream_runtime(settings, upstream_file(tmp_path, hook.url, max_attempts=3)) as (own, rt):
@@ -101,6 +108,12 @@ async def test_a_dead_letter_after_the_configured_attempts_holds_back_the_next_a
             assert listed["event"] == "signed" and listed["event_id"] == str(first["event_id"])
             assert (await api.post("agent", f"/api/outbox/{first['id']}/retry")).status_code == 403
 
+            m = await scrape(client)
+            assert m['hotline_upstream_dead{channel="12345"}'] >= 1
+            assert m['hotline_upstream_pending{channel="12345"}'] >= 1  # the reply, held back
+            assert m['hotline_upstream_oldest_pending_seconds{channel="12345"}'] > 0
+            assert m['hotline_upstream_dead{channel="12319"}'] == 0
+
             hook.then = "ok"
             r = await api.post("manager", f"/api/outbox/{first['id']}/retry")
             assert r.status_code == 200, r.text
@@ -112,6 +125,9 @@ async def test_a_dead_letter_after_the_configured_attempts_holds_back_the_next_a
                 return await all_delivered(rt, [tid], 2)
 
             await run_workers(own, until=done)
+            assert (await scrape(client))['hotline_upstream_dead{channel="12345"}'] == m[
+                'hotline_upstream_dead{channel="12345"}'
+            ] - 1
     assert hook.by_ticket()[number] == [1, 2]
 
 

@@ -25,7 +25,7 @@ UNIT = "320612-bureau"
 class UpstreamReceiver:
     """Answers each POST by the next mode of `script` (then `then`): "ok" (200, the body acknowledged), "500",
     "timeout" (holds the request longer than the sender waits, then closes), "drop" (closes without an answer),
-    "hold" (waits for `release` before answering 200, for a sender killed meanwhile)."""
+    "hold" (sets `holding`, then waits for `release` and closes without an answer: for a sender killed meanwhile)."""
 
     def __init__(self, script: list[str] | None = None, then: str = "ok") -> None:
         self.script = list(script or [])
@@ -59,10 +59,11 @@ class UpstreamReceiver:
                 return
             elif mode == "drop":
                 return
+            elif mode == "hold":  # the sender is killed meanwhile: no answer ever goes back
+                self.holding.set()
+                await self.release.wait()
+                return
             else:
-                if mode == "hold":
-                    self.holding.set()
-                    await self.release.wait()
                 self.acked.append((headers, body))
                 writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
             await writer.drain()

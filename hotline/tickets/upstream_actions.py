@@ -56,21 +56,21 @@ async def _recall(c: Ctx) -> None:
         await clock_store.stop(c.conn, assignment_id=a["id"], at=c.now, reason="recalled")
     c.updates.update(closure="withdrawn", closed_at=c.now, sign_due_at=None, reply_due_at=None, callback_due_at=None)
     c.status_after = "closed"
-    c.payload = {"reason": c.body.reason, "upstream": c.principal.channel}
+    c.payload = {"reason": c.body.reason, "channel": c.principal.channel}
     if c.ticket["unit"]:
         c.units.add(c.ticket["unit"])
 
 
 async def _urge(c: Ctx) -> None:
     c.status_after = c.ticket["status"]
-    c.payload = {"note": c.body.note, "upstream": c.principal.channel}
+    c.payload = {"note": c.body.note, "channel": c.principal.channel}
     if c.ticket["unit"]:
         c.units.add(c.ticket["unit"])
 
 
 async def _supplement(c: Ctx) -> None:
     c.status_after = c.ticket["status"]
-    c.payload = {"text": c.body.text, "upstream": c.principal.channel}
+    c.payload = {"text": c.body.text, "channel": c.principal.channel}
     if c.ticket["unit"]:
         c.units.add(c.ticket["unit"])
 
@@ -136,7 +136,6 @@ async def act_upstream(
 def _with_request(action: Action, channel: str, request_id: str, print_: str) -> Action:
     async def run(c: Ctx) -> None:
         await action.run(c)
-        c.payload["request_id"] = request_id
         await c.conn.execute(_INSERT_REQUEST, channel, request_id, action.name, c.ticket["id"], print_, c.now)
 
     return Action(action.name, action.roles, action.statuses, action.body, run)

@@ -56,7 +56,11 @@ async def test_a_recall_closes_the_case_as_withdrawn_uncharged_once_per_request_
     assert running == 0
     [recall] = [e for e in await events(runtime, number) if e["action"] == "recall"]
     assert recall["role"] == "integration" and recall["actor"] == "12345平台接口"
-    assert recall["payload"]["reason"] == "市民已撤诉" and recall["payload"]["request_id"] == key
+    assert recall["payload"] == {"reason": "市民已撤诉", "channel": "12345"}
+    done = await runtime.pool.fetchrow("SELECT action, ticket_id FROM upstream_requests WHERE request_id = $1", key)
+    assert done["action"] == "recall"
+    page = await api.get("dispatcher", f"/tickets/{number}", headers={"Accept": "text/html"})
+    assert "上级平台撤回" in page.text and "撤回理由：市民已撤诉" in page.text
 
     again = await upstream(api, "recall", ref, {"reason": "市民已撤诉"}, key)
     assert again.status_code == 200 and again.headers["idempotent-replay"] == "true"
@@ -83,7 +87,7 @@ async def test_an_upstream_urge_is_counted_as_an_urge_and_a_supplement_is_append
         assert UNIT in m["units"]
     evs = await events(runtime, number)
     urge = next(e for e in evs if e["action"] == "urge")
-    assert urge["role"] == "integration" and urge["payload"]["upstream"] == "12345"
+    assert urge["role"] == "integration" and urge["payload"]["channel"] == "12345"
     supplement = next(e for e in evs if e["action"] == "supplement")
     assert supplement["payload"]["text"] == "市民补充：车牌号苏F12345"
     # Counted where every urge is: the unit's queue shows it.
@@ -94,6 +98,10 @@ async def test_an_upstream_urge_is_counted_as_an_urge_and_a_supplement_is_append
     assert urges == 1
     handler = await api.get(f"handler-{UNIT}", f"/api/tickets/{number}")
     assert [e["action"] for e in handler.json()["events"]][-2:] == ["urge", "supplement"]
+    page = await api.get(f"handler-{UNIT}", f"/tickets/{number}", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "12345政务服务便民热线催办：市民再次来电催促" in page.text
+    assert "补充材料：市民补充：车牌号苏F12345" in page.text
 
 
 async def test_another_channels_reference_is_not_found_and_the_request_id_is_required(api):

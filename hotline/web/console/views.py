@@ -155,8 +155,7 @@ EVENT_TEXTS: dict[str, Callable[[dict[str, Any], Runtime], str]] = {
     "reply": _reply_text,
     "callback": _callback_text,
     "urge": lambda e, rt: (
-        (f"{rt.names.channels.get(e['channel'], e['channel'])}催办：" if e.get("channel") else "")
-        + e.get("note", "")
+        (f"{rt.names.channels.get(e['channel'], e['channel'])}催办：" if e.get("channel") else "") + e.get("note", "")
     ),
     "recall": lambda e, rt: f"撤回理由：{e.get('reason', '')}",
     "supplement": lambda e, rt: f"补充材料：{e.get('text', '')}",

@@ -105,6 +105,7 @@ class WorkerSettings:
     on_job_start = bind_job
     after_job_end = unbind_job
     max_jobs = 16
+    poll_delay = 0.1  # seconds between queue reads: a job enqueued now starts within it (arq reads max_jobs per poll)
     job_timeout = 120
     keep_result = 3600  # a finished job's id stays taken for an hour: re-arming the same step is a no-op
     health_check_interval = 10  # the health key (arq:queue:health-check) is refreshed every 10 s, kept 11 s

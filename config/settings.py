@@ -39,6 +39,7 @@ class Settings:
     signin_free_failures: int = 5  # failed sign-ins in a row before an account must wait (1 s, then doubling)
     signin_client_free_failures: int = 20  # the same for a client address (a call centre may share one)
     signin_max_backoff_seconds: int = 900
+    upstream_config: str | None = None  # the upstream platforms' feedback file, if not config/data/upstream.toml
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -79,6 +80,7 @@ class Settings:
             signin_free_failures=get_int("HOTLINE_SIGNIN_FREE_FAILURES", 5),
             signin_client_free_failures=get_int("HOTLINE_SIGNIN_CLIENT_FREE_FAILURES", 20),
             signin_max_backoff_seconds=get_int("HOTLINE_SIGNIN_MAX_BACKOFF", 900),
+            upstream_config=env.get("HOTLINE_UPSTREAM_CONFIG", "").strip() or None,
         )
 
 

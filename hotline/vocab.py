@@ -19,6 +19,10 @@ CLOSED: Final = "closed"
 OPEN_STATUSES: Final = (PENDING_DISPATCH, DISPATCHED, IN_PROGRESS, RETURN_REQUESTED, REPLIED)
 STATUSES: Final = (*OPEN_STATUSES, CLOSED)
 
+# How a closed ticket ended (tickets_closure_check holds the same): answered at once, closed after the callback,
+# merged into another, rejected, withdrawn by the upstream platform that transferred it (撤回).
+CLOSURES: Final = ("answered", "callback_done", "merged", "rejected", "withdrawn")
+
 # --- roles ------------------------------------------------------------------------------------------------------------
 AGENT: Final = "agent"
 DISPATCHER: Final = "dispatcher"

@@ -16,6 +16,7 @@ from hotline.infra import queue as jobs
 from hotline.infra import webhooks
 from hotline.infra.runtime import Runtime
 from hotline.policies import recompute
+from hotline.upstream import delivery as upstream
 
 UTC = UTC
 # Failures worth another try: the database restarting, a deadlock or lock timeout, a dropped connection.
@@ -85,6 +86,19 @@ async def deliver_webhooks(ctx: dict[str, Any]) -> str:
         if run.claimed == 0:
             break
     return f"claimed={claimed} delivered={delivered}"
+
+
+async def deliver_upstream(ctx: dict[str, Any], outbox_id: int) -> str:
+    """外网反馈: post the due feedback events of this outbox row's ticket, in order. Retries are scheduled by the
+    delivery itself (jobs at each backoff instant); the sweep below is the safety net."""
+    run = await upstream.deliver_for_row(_rt(ctx), outbox_id)
+    return f"claimed={run.claimed} delivered={run.delivered} retrying={run.retrying} dead={run.dead}"
+
+
+async def sweep_upstream(ctx: dict[str, Any]) -> str:
+    """Cron: every due feedback event of every ticket, whatever job was lost (Redis flushed, a worker killed)."""
+    run = await upstream.deliver_due(_rt(ctx))
+    return f"claimed={run.claimed} delivered={run.delivered} retrying={run.retrying} dead={run.dead}"
 
 
 async def recompute_open_clocks(ctx: dict[str, Any], version: int, after_id: int = 0) -> str:

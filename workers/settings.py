@@ -23,6 +23,7 @@ from hotline.infra.runtime import Runtime
 from workers import jobs, report_jobs
 
 log = structlog.get_logger("hotline.worker")
+UPSTREAM_SWEEP_SECONDS = 5  # the feedback outbox's safety net: what a lost job missed is posted within this
 
 
 # The runtime of the worker started last in this process. arq skips on_shutdown when Redis is gone by the time it
@@ -67,6 +68,8 @@ FUNCTIONS = [
     func(jobs.escalate_clock, name=job_names.ESCALATE_JOB, max_tries=5, timeout=60),
     # Deliveries carry their own attempts and backoff in PostgreSQL; an arq retry would only duplicate that.
     func(jobs.deliver_webhooks, name=job_names.WEBHOOK_JOB, max_tries=1, timeout=120, keep_result=0),
+    # The outbox carries attempts and backoff in PostgreSQL; claims are leased: a re-run posts nothing twice at once.
+    func(jobs.deliver_upstream, name=job_names.UPSTREAM_JOB, max_tries=1, timeout=120, keep_result=0),
     # Idempotent (only clocks still on an older policy version are taken); re-run after a SIGTERM is harmless.
     func(jobs.recompute_open_clocks, name=job_names.RECOMPUTE_JOB, max_tries=3, timeout=120),
 ]
@@ -81,6 +84,14 @@ CRON_JOBS = [
         timeout=120,
     ),
     cron(jobs.deliver_webhooks, name="webhooks_retry", second={7}, max_tries=1, timeout=120),
+    cron(
+        jobs.sweep_upstream,
+        name="upstream_sweep",
+        second=set(range(3, 60, UPSTREAM_SWEEP_SECONDS)),
+        run_at_startup=True,
+        max_tries=1,
+        timeout=120,
+    ),
     cron(jobs.resume_recomputation, name="resume_recomputation", second={37}, max_tries=1, timeout=30),
 ]
 
@@ -94,6 +105,7 @@ class WorkerSettings:
     on_job_start = bind_job
     after_job_end = unbind_job
     max_jobs = 16
+    poll_delay = 0.1  # seconds between queue reads: a job enqueued now starts within it (arq reads max_jobs per poll)
     job_timeout = 120
     keep_result = 3600  # a finished job's id stays taken for an hour: re-arming the same step is a no-op
     health_check_interval = 10  # the health key (arq:queue:health-check) is refreshed every 10 s, kept 11 s

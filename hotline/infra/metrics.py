@@ -37,6 +37,39 @@ DATABASE_GAUGES = {
 }
 GAUGES = {**DATABASE_GAUGES, "job_queue_depth": "Jobs queued or deferred in arq (Redis)"}
 
+# The upstream feedback outbox (外网反馈), per transfer channel (label `channel`): over its index of undelivered rows.
+UPSTREAM_SQL = """
+SELECT channel,
+       count(*) FILTER (WHERE status IN ('pending', 'failed')) AS pending,
+       count(*) FILTER (WHERE status = 'dead') AS dead,
+       extract(epoch FROM $1 - min(created_at) FILTER (WHERE status IN ('pending', 'failed'))) AS oldest
+FROM upstream_outbox WHERE status <> 'delivered' GROUP BY channel
+"""
+UPSTREAM_GAUGES = {
+    "upstream_pending": "Feedback events to the upstream platform not delivered yet (waiting or retrying)",
+    "upstream_dead": "Feedback events given up after their attempts (dead letters: re-drive them)",
+    "upstream_oldest_pending_seconds": "Age of the oldest feedback event not delivered yet, seconds",
+}
+
+
+async def collect_upstream(rt: Runtime, now: datetime | None = None) -> dict[str, dict[str, float]]:
+    """Per transfer channel: pending, dead and the oldest pending's age (0 when none); NaN when unreadable."""
+    now = now or datetime.now(UTC)
+    channels = [c for c, kind in rt.names.channel_kinds.items() if kind == "transfer"]
+    values = {
+        c: {"upstream_pending": 0.0, "upstream_dead": 0.0, "upstream_oldest_pending_seconds": 0.0} for c in channels
+    }
+    try:
+        for r in await asyncio.wait_for(rt.pool.fetch(UPSTREAM_SQL, now), 2):
+            values[r["channel"]] = {
+                "upstream_pending": float(r["pending"]),
+                "upstream_dead": float(r["dead"]),
+                "upstream_oldest_pending_seconds": float(r["oldest"] or 0.0),
+            }
+    except Exception:  # noqa: BLE001 - a scrape reports what it can
+        values = {c: dict.fromkeys(UPSTREAM_GAUGES, math.nan) for c in channels}
+    return values
+
 
 async def collect(rt: Runtime, now: datetime | None = None) -> dict[str, float]:
     now = now or datetime.now(UTC)
@@ -60,4 +93,9 @@ async def exposition(rt: Runtime) -> bytes:
     registry = CollectorRegistry()
     for key, help_text in GAUGES.items():
         Gauge(f"hotline_{key}", help_text, registry=registry).set(values[key])
+    upstream = await collect_upstream(rt)
+    for key, help_text in UPSTREAM_GAUGES.items():
+        gauge = Gauge(f"hotline_{key}", help_text, ["channel"], registry=registry)
+        for channel, figures in sorted(upstream.items()):
+            gauge.labels(channel=channel).set(figures[key])
     return generate_latest(REGISTRY) + generate_latest(registry)

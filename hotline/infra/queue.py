@@ -19,6 +19,7 @@ from hotline.infra.redis_client import run_script
 
 ESCALATE_JOB = "escalate_clock"
 WEBHOOK_JOB = "deliver_webhooks"  # args: none; posts every due webhook delivery
+UPSTREAM_JOB = "deliver_upstream"  # args: (outbox_id,); posts that row's ticket's due feedback events in order
 RECOMPUTE_JOB = "recompute_open_clocks"  # args: (policy_version, after_clock_id)
 log = structlog.get_logger(__name__)
 

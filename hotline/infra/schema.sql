@@ -499,7 +499,7 @@ TABLE tickets (
   CONSTRAINT tickets_check1: CHECK (((merged_into IS NULL) OR (closure = 'merged'::text)))
   CONSTRAINT tickets_check2: CHECK (((closure IS DISTINCT FROM 'merged'::text) OR (merged_into IS NOT NULL)))
   CONSTRAINT tickets_check3: CHECK (((status <> 'pending_dispatch'::text) OR (unit IS NULL)))
-  CONSTRAINT tickets_closure_check: CHECK ((closure = ANY (ARRAY['answered'::text, 'callback_done'::text, 'merged'::text, 'rejected'::text])))
+  CONSTRAINT tickets_closure_check: CHECK ((closure = ANY (ARRAY['answered'::text, 'callback_done'::text, 'merged'::text, 'rejected'::text, 'withdrawn'::text])))
   CONSTRAINT tickets_content_check: CHECK (((length(content) >= 1) AND (length(content) <= 10000)))
   CONSTRAINT tickets_created_by_fkey: FOREIGN KEY (created_by) REFERENCES users(id)
   CONSTRAINT tickets_created_by_idempotency_key_key: UNIQUE (created_by, idempotency_key)
@@ -538,6 +538,48 @@ TABLE units (
 );
   CONSTRAINT units_pkey: PRIMARY KEY (code)
   CONSTRAINT units_territory_fkey: FOREIGN KEY (territory) REFERENCES territories(code)
+
+TABLE upstream_outbox (
+    id bigint GENERATED ALWAYS AS IDENTITY NOT NULL
+    event_id uuid NOT NULL DEFAULT gen_random_uuid()
+    ticket_id bigint NOT NULL
+    seq integer NOT NULL
+    channel text NOT NULL
+    event text NOT NULL
+    body jsonb NOT NULL
+    status text NOT NULL DEFAULT 'pending'::text
+    attempts integer NOT NULL DEFAULT 0
+    last_error text
+    created_at timestamp with time zone NOT NULL
+    next_attempt_at timestamp with time zone NOT NULL
+    locked_until timestamp with time zone
+    delivered_at timestamp with time zone
+);
+  CONSTRAINT upstream_outbox_channel_fkey: FOREIGN KEY (channel) REFERENCES channels(code)
+  CONSTRAINT upstream_outbox_check: CHECK (((status = 'delivered'::text) = (delivered_at IS NOT NULL)))
+  CONSTRAINT upstream_outbox_event_check: CHECK ((event = ANY (ARRAY['signed'::text, 'extension_approved'::text, 'replied'::text, 'returned_upstream'::text, 'closed'::text])))
+  CONSTRAINT upstream_outbox_event_id_key: UNIQUE (event_id)
+  CONSTRAINT upstream_outbox_pkey: PRIMARY KEY (id)
+  CONSTRAINT upstream_outbox_seq_check: CHECK ((seq > 0))
+  CONSTRAINT upstream_outbox_status_check: CHECK ((status = ANY (ARRAY['pending'::text, 'failed'::text, 'dead'::text, 'delivered'::text])))
+  CONSTRAINT upstream_outbox_ticket_id_fkey: FOREIGN KEY (ticket_id) REFERENCES tickets(id)
+  CONSTRAINT upstream_outbox_ticket_id_seq_key: UNIQUE (ticket_id, seq)
+  INDEX upstream_outbox_due_idx: CREATE INDEX upstream_outbox_due_idx ON public.upstream_outbox USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['pending'::text, 'failed'::text]))
+  INDEX upstream_outbox_open_idx: CREATE INDEX upstream_outbox_open_idx ON public.upstream_outbox USING btree (channel, status, created_at) WHERE (status <> 'delivered'::text)
+
+TABLE upstream_requests (
+    channel text NOT NULL
+    request_id text NOT NULL
+    action text NOT NULL
+    ticket_id bigint NOT NULL
+    fingerprint text NOT NULL
+    at timestamp with time zone NOT NULL
+);
+  CONSTRAINT upstream_requests_action_check: CHECK ((action = ANY (ARRAY['recall'::text, 'urge'::text, 'supplement'::text])))
+  CONSTRAINT upstream_requests_channel_fkey: FOREIGN KEY (channel) REFERENCES channels(code)
+  CONSTRAINT upstream_requests_pkey: PRIMARY KEY (channel, request_id)
+  CONSTRAINT upstream_requests_request_id_check: CHECK (((length(request_id) >= 1) AND (length(request_id) <= 200)))
+  CONSTRAINT upstream_requests_ticket_id_fkey: FOREIGN KEY (ticket_id) REFERENCES tickets(id)
 
 TABLE users (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL

@@ -64,15 +64,25 @@ def payload(step: Any) -> dict[str, Any]:
     }
 
 
-async def post(http: httpx.AsyncClient, url: str, body: dict[str, Any], *, delivery: str, attempt: int) -> str | None:
-    """The one way the service POSTs to a receiver (escalation steps, daily digests): the JSON body with the delivery
-    id a receiver drops a repeat by, the event and the attempt as headers. None on a 2xx; otherwise what went wrong,
-    for last_error. The caller holds no pool connection meanwhile: a receiver may take up to its timeout."""
+async def post(
+    http: httpx.AsyncClient,
+    url: str,
+    body: dict[str, Any],
+    *,
+    delivery: str,
+    attempt: int,
+    headers: dict[str, str] | None = None,
+) -> str | None:
+    """The one way the service POSTs to a receiver (escalation steps, daily digests, upstream feedback): the JSON
+    body with the delivery id a receiver drops a repeat by, the event and the attempt as headers (plus `headers`, an
+    upstream platform's auth). None on a 2xx; otherwise what went wrong, for last_error. The caller holds no pool
+    connection meanwhile: a receiver may take up to its timeout."""
     try:
         r = await http.post(
             url,
             json=body,
             headers={
+                **(headers or {}),
                 "X-Hotline-Delivery": delivery,
                 "X-Hotline-Event": body["event"],
                 "X-Hotline-Attempt": str(attempt),

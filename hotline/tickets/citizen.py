@@ -34,6 +34,7 @@ CLOSURE_TEXT = {
     "callback_done": "回访后办结",
     "merged": "已作为重复件并入其他工单办理",
     "rejected": "不予受理",
+    "withdrawn": "已由转办平台撤回",
 }
 STATUS_ZH = {
     "pending_dispatch": "待派单",

@@ -8,6 +8,7 @@ is told only after the commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,10 +25,11 @@ from hotline.tickets import bodies, shapes
 from hotline.tickets import queries as ticket_service
 from hotline.tickets.actions import ACTIONS, Action, Ctx, allowed_actions
 from hotline.tickets.bodies import Body, refuse_nul
+from hotline.upstream import delivery, outbox
 
 _INSERT_EVENT = load(__file__, "insert_event")
 
-__all__ = ["ACTIONS", "act", "allowed_actions", "perform"]
+__all__ = ["ACTIONS", "act", "act_from", "allowed_actions", "perform"]
 
 # --- execution -----------------------------------------------------------------------------------------------------
 
@@ -78,6 +80,27 @@ async def act(
         raise Conflict("another action changed these tickets at the same moment; reload and try again") from exc
 
 
+async def act_from(
+    rt: Runtime,
+    principal: Principal,
+    number: str,
+    action: Action,
+    body: Body,
+    *,
+    allowed_for: Callable[[str, str], list[str]],
+    now: datetime | None = None,
+) -> shapes.Ticket:
+    """An action of another table through the same engine (the upstream platforms' recall, urge and supplement,
+    hotline/tickets/upstream_actions.py): the caller has checked the role; `allowed_for` names its table's actions
+    in a 409."""
+    refuse_nul(body)
+    now = now or datetime.now(UTC)
+    try:
+        return await _perform(rt, principal, number, action.name, action, body, now, allowed_for)
+    except asyncpg.DeadlockDetectedError as exc:
+        raise Conflict("another action changed these tickets at the same moment; reload and try again") from exc
+
+
 async def perform(
     rt: Runtime, principal: Principal, number: str, name: str, body: Body | bytes, now: datetime | None = None
 ) -> dict[str, Any]:
@@ -92,7 +115,14 @@ async def perform(
 
 
 async def _perform(
-    rt: Runtime, principal: Principal, number: str, name: str, action: Action, body: Body, now: datetime
+    rt: Runtime,
+    principal: Principal,
+    number: str,
+    name: str,
+    action: Action,
+    body: Body,
+    now: datetime,
+    allowed_for: Callable[[str, str], list[str]] = allowed_actions,
 ) -> shapes.Ticket:
     # The calendar an extension, a suspension or a resumption counts with: another process's saved calendar exception
     # is in force here within a second (a version check at most once a second, before a connection is taken).
@@ -105,7 +135,7 @@ async def _perform(
             )
             if ticket is None:
                 raise TicketNotFound(f"no ticket {number}")
-            allowed = allowed_actions(principal.role, ticket["status"])
+            allowed = allowed_for(principal.role, ticket["status"])
             if body.expected_version is not None and body.expected_version != ticket["version"]:
                 raise StaleVersion(
                     f"the ticket changed (version {ticket['version']}, you sent {body.expected_version}); "
@@ -160,7 +190,19 @@ async def _perform(
                 new_version,
                 {k: v for k, v in c.payload.items() if v is not None},
             )
+            # 外网反馈: what this action tells the upstream platform, in this transaction (rolled back with it).
+            told = await outbox.stage(
+                rt,
+                conn,
+                name=name,
+                ticket=ticket,
+                status_after=c.status_after,
+                updates=updates,
+                payload=c.payload,
+                now=now,
+            )
             row = await ticket_service.fetch_by_id(conn, ticket["id"])
+    await delivery.enqueue(rt, told)
     await jobs.arm(rt.redis, c.armed)
     units = sorted(u for u in (c.units | {row["unit"]}) if u)
     await live.publish_many(

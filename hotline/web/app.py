@@ -22,7 +22,7 @@ from config.logging import configure_logging
 from config.settings import Settings, get_settings, require_secret_key
 from hotline.infra.runtime import Runtime
 from hotline.web.api import admin_api as admin
-from hotline.web.api import admin_units_api, auth_api, lifecycle_api, sla_api, tickets_api
+from hotline.web.api import admin_units_api, auth_api, lifecycle_api, outbox_api, sla_api, tickets_api, transfers_api
 from hotline.web.api import escalations_api as escalations
 from hotline.web.api import exports_api as exports
 from hotline.web.api import health_api as health
@@ -134,6 +134,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *reference.ROUTES,
         *live.ROUTES,
         *escalations.ROUTES,
+        *outbox_api.ROUTES,
+        *transfers_api.ROUTES,
         *notifications.ROUTES,
         *reports.ROUTES,
         *exports.ROUTES,

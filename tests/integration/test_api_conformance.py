@@ -127,6 +127,7 @@ class Staged:
     username: str  # a throwaway account for the admin's account operations
     one_time_password: str
     policies: dict[str, Any]  # the SLA policy document in force
+    transfers: dict[str, str]  # upstream action -> the external_ref of a 12345 transfer of its own
 
 
 def _stage(base: str, tokens: dict[str, str]) -> Staged:
@@ -149,6 +150,9 @@ def _stage(base: str, tokens: dict[str, str]) -> Staged:
         "admin", "POST", "/api/admin/accounts", json={"username": username, "role": "agent", "display_name": "一次性"}
     )
     policies = staging.call("admin", "GET", "/api/admin/sla-policies")
+    transfers = {name: uuid.uuid4().hex for name in ("recall", "urge", "supplement")}
+    for ref in transfers.values():
+        staging.call("integration-12345", "POST", "/api/tickets", json=ticket_body(channel="12345", external_ref=ref))
     return Staged(
         per_action,
         visible,
@@ -156,6 +160,7 @@ def _stage(base: str, tokens: dict[str, str]) -> Staged:
         username=username,
         one_time_password=str(account["password"]),
         policies={"defaults": policies["defaults"], "policy": policies["policy"]},
+        transfers=transfers,
     )
 
 
@@ -224,6 +229,17 @@ def _known_good(op: Any, user: str, staged: Staged) -> list[dict[str, Any]]:
         variants.append({"path_parameters": {"number": staged.visible[user]}, "negative": True})
         if op.path.startswith("/public/"):
             variants.insert(0, {"path_parameters": {"number": staged.visible[user]}, "query": {"phone_tail": "5678"}})
+    elif op.path.startswith("/api/transfers/"):
+        upstream = op.path.rsplit("/", 1)[-1]
+        variants.append(
+            {
+                "path_parameters": {"channel": "12345", "external_ref": staged.transfers[upstream]},
+                "headers": {"Idempotency-Key": f"conformance-{upstream}"},
+                "body": {"recall": {"reason": "市民已撤诉"}, "urge": {"note": "请抓紧办理"}}.get(
+                    upstream, {"text": "市民补充材料"}
+                ),
+            }
+        )
     elif "{username}" in op.path:
         variants.append({"path_parameters": {"username": staged.username}, "negative": True})
     elif "{number}" in op.path and op.path.startswith("/api/admin/sla-policies/versions"):

@@ -173,6 +173,7 @@ PERIOD = f"from={FROM}&to={TO}"
         (f"/api/reports/closure?{PERIOD}&format=xlsx", {"dispatcher", "manager", "admin", H_OWN, H_OTHER}),
         ("/api/admin/sla-policies", {"admin"}),
         ("/api/escalations", {*STAFF, H_OWN, H_OTHER}),
+        ("/api/outbox", {"manager", "admin"}),
     ],
 )
 async def test_reports_exports_and_admin(api: Api, path: str, allowed: set[str]) -> None:
@@ -206,3 +207,18 @@ async def test_public_progress_leaks_nothing_and_answers_alike(api: Api, tickets
     no_ticket = await api.get(None, "/public/tickets/96196-20000101-999999", params={"phone_tail": "5678"})
     assert wrong_tail.status_code == no_ticket.status_code == 404
     assert wrong_tail.json()["detail"] == no_ticket.json()["detail"]
+
+
+@pytest.mark.parametrize("action", ["urge", "supplement"])
+async def test_only_the_transferring_platform_acts_on_its_transfer(
+    api: Api, tickets: dict[str, Any], action: str
+) -> None:
+    ref = tickets["transfer"]["external_ref"]
+    body = {"note": "请尽快办理"} if action == "urge" else {"text": "补充材料"}
+    expected = {None: 401, I_OTHER: 404, I_OWN: 200} | {who: 403 for who in (*STAFF, H_OWN, H_OTHER)}
+    for who, status in expected.items():
+        key = f"matrix-{action}-{who}"
+        r = await api.post(who, f"/api/transfers/12345/{ref}/{action}", json=body, headers={"Idempotency-Key": key})
+        assert r.status_code == status, (who, action, r.text)
+    r = await api.post(I_OTHER, f"/api/transfers/12328/{ref}/{action}", json=body, headers={"Idempotency-Key": "m2"})
+    assert r.status_code == 404, r.text

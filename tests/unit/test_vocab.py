@@ -19,6 +19,15 @@ def test_the_schema_allows_exactly_the_roles() -> None:
     assert tuple(re.findall(r"'(\w+)'::text", check)) == vocab.ROLES
 
 
+def test_the_schema_the_console_and_the_citizen_page_know_every_closure() -> None:
+    from hotline.tickets import citizen
+
+    check = next(line for line in SCHEMA.read_text().splitlines() if "tickets_closure_check" in line)
+    assert tuple(re.findall(r"'(\w+)'::text", check)) == vocab.CLOSURES
+    assert tuple(labels.CLOSURE) == vocab.CLOSURES
+    assert set(citizen.CLOSURE_TEXT) == set(vocab.CLOSURES)
+
+
 def test_the_console_names_every_status_and_every_staff_role() -> None:
     assert set(labels.STATUS) == set(vocab.STATUSES)
     assert vocab.STAFF_ROLES <= set(labels.ROLE)

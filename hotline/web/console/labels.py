@@ -49,7 +49,13 @@ STATUS = {
     "replied": "已答复待回访",
     "closed": "已办结",
 }
-CLOSURE = {"answered": "直接答复", "callback_done": "回访办结", "merged": "重复件合并", "rejected": "不予受理"}
+CLOSURE = {
+    "answered": "直接答复",
+    "callback_done": "回访办结",
+    "merged": "重复件合并",
+    "rejected": "不予受理",
+    "withdrawn": "上级平台撤回",
+}
 OUTCOME = {"resolved": "已解决", "partly_resolved": "部分解决", "unresolved": "未解决", "explained": "已解释说明"}
 SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意", "no_answer": "未接通"}
 RESOLVED = {"resolved": "已解决", "partly": "部分解决", "unresolved": "未解决"}
@@ -77,6 +83,8 @@ ACTION = {
     "reply": "答复",
     "callback": "回访",
     "urge": "催办",
+    "recall": "上级平台撤回",
+    "supplement": "补充材料",
     "close": "直接答复办结",
     "reject": "不予受理",
     "merge": "合并为重复件",

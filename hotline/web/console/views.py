@@ -154,7 +154,11 @@ EVENT_TEXTS: dict[str, Callable[[dict[str, Any], Runtime], str]] = {
     "decide-extension": _decide_extension_text,
     "reply": _reply_text,
     "callback": _callback_text,
-    "urge": lambda e, rt: e.get("note", ""),
+    "urge": lambda e, rt: (
+        (f"{rt.names.channels.get(e['channel'], e['channel'])}催办：" if e.get("channel") else "") + e.get("note", "")
+    ),
+    "recall": lambda e, rt: f"撤回理由：{e.get('reason', '')}",
+    "supplement": lambda e, rt: f"补充材料：{e.get('text', '')}",
     "close": lambda e, rt: f"答复内容：{e.get('answer', '')}",
     "reject": lambda e, rt: f"理由：{e.get('reason', '')}",
     "merge": lambda e, rt: f"并入工单{e.get('into', '')}",

@@ -103,4 +103,34 @@
   form.addEventListener('submit', function (ev) { ev.preventDefault(); runReport(); });
   form.addEventListener('change', setExports);
   runReport().then(HL.ready);
+
+  // ---- dead letters of the upstream feedback (外网反馈): re-driven by 重试 --------------------------------------
+  var dead = $('#dead-letters');
+  var EVENT_LABEL = {signed: '签收', extension_approved: '延期获批', replied: '答复', returned_upstream: '退单', closed: '办结'};
+  function loadDeadLetters() {
+    return HL.api('GET', '/api/outbox?status=dead&limit=50').then(function (res) {
+      var body = dead.querySelector('tbody');
+      if (!res.ok) { body.innerHTML = '<tr class="empty"><td colspan="9">无法读取（' + res.status + '）</td></tr>'; return; }
+      var items = res.data.items || [];
+      if (!items.length) { body.innerHTML = '<tr class="empty"><td colspan="9">无失败的反馈</td></tr>'; return; }
+      body.innerHTML = items.map(function (d) {
+        return '<tr data-outbox="' + d.id + '"><td><a href="/tickets/' + encodeURIComponent(d.ticket) + '">' + esc(d.ticket) + '</a></td>' +
+          '<td>' + esc(d.channel) + '</td><td>' + esc(d.external_ref) + '</td>' +
+          '<td>' + esc(EVENT_LABEL[d.event] || d.event) + '</td><td>' + d.sequence + '</td><td>' + d.attempts + '</td>' +
+          '<td class="muted">' + esc(d.last_error) + '</td><td>' + esc(HL.time(d.created_at)) + '</td>' +
+          '<td><button type="button" class="retry" data-id="' + d.id + '">重试</button></td></tr>';
+      }).join('');
+    });
+  }
+  dead.addEventListener('click', function (ev) {
+    var button = ev.target.closest('button.retry');
+    if (!button) return;
+    button.disabled = true;
+    HL.api('POST', '/api/outbox/' + button.dataset.id + '/retry', {}).then(function (res) {
+      if (res.ok) { HL.toast('已重新投递'); } else { HL.toast(HL.problemMessage(res), true); button.disabled = false; }
+      loadDeadLetters();
+    });
+  });
+  loadDeadLetters();
+  setInterval(loadDeadLetters, 60000);
 })();

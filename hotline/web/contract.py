@@ -195,6 +195,16 @@ IDEMPOTENT_REPLAY = {
         required=True,
     )
 }
+# Sent on a 200 that may or may not replay an earlier request (an upstream platform's recall, urge or supplement
+# under a request id it sent before): present only when it does.
+MAY_REPLAY = {
+    "Idempotent-Replay": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, const="true"),
+        description="`true` when this request replays an earlier one with the same Idempotency-Key (nothing was done "
+        "again); absent otherwise",
+        required=False,
+    )
+}
 
 
 def documented(

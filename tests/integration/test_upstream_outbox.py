@@ -16,7 +16,7 @@ def config(tmp_path: Path, events: list[str]) -> Path:
     return path
 
 
-async def test_sign_an_approved_extension_and_a_return_each_tell_upstream_in_sequence(settings, tmp_path):
+async def test_sign_an_approved_extension_and_a_return_each_tell_upstream_in_sequence(database, settings, tmp_path):
     from hotline.tickets import lifecycle
 
     everything = ["signed", "extension_approved", "replied", "returned_upstream", "closed"]

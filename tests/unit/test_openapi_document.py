@@ -317,7 +317,7 @@ def test_the_intake_replay_header_is_declared(doc):
     replay = doc["paths"]["/api/tickets"]["post"]["responses"]["200"]
     header = (replay.get("headers") or {}).get("Idempotent-Replay")
     assert header and header["schema"].get("const") == "true", replay.get("headers")
-    # Declared wherever the service sends it (an intake replay only).
+    # Declared wherever the service sends it: an intake replay, and an upstream platform's replayed request.
     from pathlib import Path
 
     import hotline
@@ -327,7 +327,12 @@ def test_the_intake_replay_header_is_declared(doc):
         for p in Path(hotline.__file__).parent.rglob("*.py")
         if '"Idempotent-Replay": "true"' in p.read_text(encoding="utf-8")
     )
-    assert sent == ["web/api/tickets_api.py"], sent
+    assert sent == ["web/api/tickets_api.py", "web/api/transfers_api.py"], sent
+    paths = [p for p in doc["paths"] if p.startswith("/api/transfers/")]
+    assert len(paths) == 3, paths
+    for path in paths:
+        header = doc["paths"][path]["post"]["responses"]["200"].get("headers", {}).get("Idempotent-Replay")
+        assert header and header["schema"].get("const") == "true" and not header.get("required"), (path, header)
 
 
 def examples_of(doc: dict[str, Any], media: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -12,7 +12,7 @@ from hotline.infra.runtime import Runtime
 from hotline.tickets import shapes
 from hotline.tickets import upstream_actions as up
 from hotline.vocab import INTEGRATION
-from hotline.web.contract import operation
+from hotline.web.contract import MAY_REPLAY, documented, operation
 
 RequestKey = Annotated[
     str | None,
@@ -42,6 +42,7 @@ async def _act(
 @post(
     "/api/transfers/{channel:str}/{external_ref:str}/recall",
     status_code=200,
+    operation_class=documented(headers={200: MAY_REPLAY}),
     **operation(
         "recallTransfer",
         "tickets",
@@ -63,6 +64,7 @@ async def recall_transfer(
 @post(
     "/api/transfers/{channel:str}/{external_ref:str}/urge",
     status_code=200,
+    operation_class=documented(headers={200: MAY_REPLAY}),
     **operation(
         "urgeTransfer",
         "tickets",
@@ -84,6 +86,7 @@ async def urge_transfer(
 @post(
     "/api/transfers/{channel:str}/{external_ref:str}/supplement",
     status_code=200,
+    operation_class=documented(headers={200: MAY_REPLAY}),
     **operation(
         "supplementTransfer",
         "tickets",

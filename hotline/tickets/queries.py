@@ -295,7 +295,7 @@ def _filters(principal: Principal, query: ListQuery) -> _Where:
         where.add("t.status = {0}", query.status)
     for name in TEXT_FILTERS:
         value = getattr(query, name)
-        if value == NONE and name in ("unit", "territory"):  # a figure's "未派单" / "未填写属地" row
+        if value == NONE and name in ("unit", "territory", "category"):  # a figure's "未派单" / "未填写属地" row
             where.conditions.append(f"t.{name} IS NULL")
         elif value:
             where.add(f"t.{name} = {{0}}", value)
@@ -316,7 +316,7 @@ def _filters(principal: Principal, query: ListQuery) -> _Where:
     return where
 
 
-NONE = "none"  # unit=none, territory=none: tickets without one (codes are GB/T 2260 digits or unit slugs)
+NONE = "none"  # unit=, territory=, category=none: tickets without one (no code is spelled so)
 
 
 def _late_filters(query: ListQuery, where: _Where) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 FONT = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',sans-serif"
 SERIES = (("received", "受理量", "#4c78a8"), ("closed", "办结量", "#54a24b"), ("overdue", "超期件", "#e45756"))
@@ -103,6 +104,7 @@ def heatmap_svg(data: dict[str, Any], *, cell_w: int = 58, cell_h: int = 22) -> 
     units: list[tuple[str, str]] = data["units"]
     territories: list[tuple[str, str]] = data["territories"]
     cells: dict[tuple[str, str], int] = data["cells"]
+    drill = data.get("drill", "overdue=true")  # the cell's tickets: GET /api/tickets?<drill>&unit=&territory=
     label_w, head_h = 150, 30
     width = label_w + cell_w * (len(territories) + 1) + 8
     height = head_h + cell_h * (len(units) + 1) + 8
@@ -133,6 +135,8 @@ def heatmap_svg(data: dict[str, Any], *, cell_w: int = 58, cell_h: int = 22) -> 
             colour = _heat_colour(v, peak)
             parts.append(
                 f'<rect class="cell" data-unit="{escape(code)}" data-territory="{escape(tcode)}" '
+                f'data-drill="{escape(drill)}&amp;unit={quote(code)}&amp;territory={quote(tcode or "none")}" '
+                f'data-title="超期未办结 · {escape(name)} × {escape(tname)}" '
                 f'data-count="{v}" x="{x + 1}" y="{yy + 1}" width="{cell_w - 2}" height="{cell_h - 2}" '
                 f'rx="2" fill="{colour}"><title>{escape(name)} × {escape(tname)}：超期 {v} 件</title></rect>'
             )

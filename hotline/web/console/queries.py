@@ -362,4 +362,5 @@ async def overdue_heatmap(rt: Runtime, now: datetime) -> dict[str, Any]:
         "units": [(u["code"], u["name"]) for u in unit_rows],
         "territories": [(t, rt.names.territories.get(t, "未填写")) for t in territories],
         "cells": cells,
+        "drill": drill_queries(local_midnight(rt, now), now)["overdue"],
     }

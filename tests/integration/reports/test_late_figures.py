@@ -161,3 +161,10 @@ async def test_the_whole_board_equals_the_report_over_every_receipt_day(
     assert len(listed) == len(set(listed)) == board["overdue"]
     assert len(await _listed(api, sign_overdue="true", as_of=AS_OF.isoformat())) == board["sign_overdue"]
     assert len(await _listed(api, supervised="true", as_of=AS_OF.isoformat())) == board["supervised"]
+
+
+async def test_bad_drill_down_filters_are_refused_naming_the_field(api: Any) -> None:
+    for query, field in (("overdue=maybe", "overdue"), ("as_of=2041-03-29T12:00:00", "as_of"), ("as_of=soon", "as_of")):
+        r = await api.get("manager", "/api/tickets?" + query)
+        assert 400 <= r.status_code < 500 and r.headers["content-type"].startswith("application/problem+json"), r.text
+        assert field in r.text, r.text

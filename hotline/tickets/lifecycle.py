@@ -174,6 +174,8 @@ async def _perform(
                 "unit": row["unit"],
                 "units": units,
                 "version": new_version,
+                # A decision's outcome, for the consoles' notices (批准/同意, and which unit had returned it).
+                **{k: c.payload[k] for k in ("approve", "accept", "returned_by") if k in c.payload},
             },
             *c.also_changed,
         ],

@@ -16,10 +16,11 @@ from hotline import inputs
 from hotline.auth.tokens import Principal
 from hotline.errors import Forbidden, InvalidInput, TicketNotFound, nul_fields
 from hotline.escalation import clocks as clock_view
+from hotline.escalation import overdue
 from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
 from hotline.infra.sql import load
-from hotline.tickets import deadline_explanation, overdue, shapes
+from hotline.tickets import deadline_explanation, shapes
 from hotline.vocab import OPEN_STATUSES, STATUSES
 
 TICKET_COLUMNS = """t.id, t.number, t.status, t.closure, t.channel, t.kind, t.category, t.territory, t.title,
@@ -232,7 +233,7 @@ class ListQuery(msgspec.Struct):
     limit: int = 50
     cursor: str | None = None
     sort: str = "created"  # "created" (newest first) or "due" (least time left first)
-    # The figures' drill-down (hotline/tickets/overdue.py): late under a label at as_of (default now), closed in a
+    # The figures' drill-down (hotline/escalation/overdue.py): late under a label at as_of (default now), closed in a
     # range, reopened (重办).
     overdue: bool | None = None
     sign_overdue: bool | None = None

@@ -14,9 +14,10 @@ from urllib.parse import urlencode
 import asyncpg
 
 import sla
+from hotline.escalation import overdue
 from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
-from hotline.tickets import overdue, routing
+from hotline.tickets import routing
 from hotline.tickets.routing import rule_view
 from hotline.vocab import OPEN_STATUSES
 from hotline.web.console import labels
@@ -267,7 +268,7 @@ async def dashboard(rt: Runtime, now: datetime) -> dict[str, Any]:
     midnight = local_midnight(rt, now)
     async with rt.pool.acquire() as conn:
         counts = await conn.fetchrow(DASHBOARD_SQL, midnight, now)
-        late = await overdue.board(conn, now)  # the late figures: one definition (hotline/tickets/overdue.py)
+        late = await overdue.board(conn, now)  # the late figures: one definition (hotline/escalation/overdue.py)
         supervision = await overdue.supervision_list(conn, now)
     assert counts is not None  # aggregates: always one row
     row = {**dict(counts), **late}
@@ -351,7 +352,7 @@ async def weekly_trend(rt: Runtime, now: datetime, weeks: int = 12) -> list[dict
 
 
 async def overdue_heatmap(rt: Runtime, now: datetime) -> dict[str, Any]:
-    """超期未办结 tickets (hotline/tickets/overdue.py), counted by the unit holding them and the ticket's territory."""
+    """超期未办结 tickets (hotline/escalation/overdue.py) by the unit holding them and the ticket's territory."""
     async with rt.pool.acquire() as conn:
         cells = await overdue.heatmap(conn, now)
     unit_rows = await units(rt)

@@ -1,5 +1,5 @@
 """超期未办结, 超期未签收 and 督办 reconcile: the manager's board, the heat map, the closure report, the ticket list's
-drill-down and a direct SQL count agree at one instant, each ticket counted once (hotline/tickets/overdue.py).
+drill-down and a direct SQL count agree at one instant, each ticket counted once (hotline/escalation/overdue.py).
 
 A fixed history in March 2041 (no official calendar: Mon-Fri, 08:30-12:00 and 13:30-17:30), judged at
 AS_OF = Fri 2041-03-29 12:00 +08:00. Sign: 1 working day; complaint reply: 15 working days (Mon 03-04 -> Mon 03-25

@@ -1,5 +1,6 @@
 """What "late" means, once, for every figure that counts late tickets: the manager's board (tiles, the rows by unit
-and territory, the supervision list), the heat map, and the ticket list's filters behind each of them.
+and territory, the supervision list), the heat map, the ticket list's filters behind each of them, and the daily
+digest's overdue_open_now. It lives beside the clocks so that tickets, reports and the console all read it.
 
 Each label counts tickets (件), each ticket once, judged at one instant (`as_of`):
 - 超期未办结 (`overdue`): the ticket's open, charged assignment is past its reply deadline, unless the reply clock

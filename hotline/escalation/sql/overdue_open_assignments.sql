@@ -1,7 +1,7 @@
 -- The open assignments that are late at an instant, one row per ticket (a ticket has at most one open assignment,
 -- assignments_one_open_idx), with what each is late on. $1: the instant (as_of).
 -- The one definition behind the board's tiles and rows, the heat map, the supervision list and the list filters
--- (hotline/tickets/overdue.py). `overdue` is the closure report's overdue_open, assignment for assignment: charged,
+-- (hotline/escalation/overdue.py). `overdue` is the closure report's overdue_open, assignment for assignment: charged,
 -- not ended, reply clock due at or before $1, unless it was suspended (挂起) before falling due.
 SELECT a.ticket_id, a.unit, t.territory,
        coalesce(rc.due_at <= $1 AND (rc.suspended_at IS NULL OR rc.suspended_at >= rc.due_at), false) AS overdue,

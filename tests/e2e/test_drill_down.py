@@ -68,6 +68,10 @@ def test_a_tile_a_unit_row_a_heat_map_cell_and_a_report_figure_list_exactly_thei
     busiest = max(range(len(counts)), key=lambda i: counts[i])
     in_cell = _listed(page, cells.nth(busiest), server)
     assert set(in_cell) <= set(late)
+    # The heat map's totals open their row's, their column's and all of its tickets.
+    assert set(_listed(page, page.locator("#heatmap text.row-total[data-drill]").first, server)) <= set(late)
+    assert set(_listed(page, page.locator("#heatmap text.col-total[data-drill]").first, server)) <= set(late)
+    assert sorted(_listed(page, page.locator("#heatmap text.col-total[data-drill]").last, server)) == sorted(late)
 
     expect(page.locator("#report-table")).to_have_attribute("data-state", "ok")
     received = page.locator('#report-table tfoot td[data-k="received"]')

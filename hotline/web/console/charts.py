@@ -149,7 +149,8 @@ def heatmap_svg(data: dict[str, Any], *, cell_w: int = 58, cell_h: int = 22) -> 
         x = label_w + cell_w * len(territories)
         parts.append(
             f'<text class="row-total" x="{x + cell_w / 2:.1f}" y="{yy + cell_h / 2 + 4:.1f}" '
-            f'text-anchor="middle" fill="#333" font-weight="700">{row_total}</text>'
+            f'data-drill="{escape(drill)}&amp;unit={quote(code)}" data-title="超期未办结 · {escape(name)}" '
+            f'data-count="{row_total}" text-anchor="middle" fill="#333" font-weight="700">{row_total}</text>'
         )
     yy = head_h + cell_h * len(units)
     parts.append(
@@ -158,9 +159,14 @@ def heatmap_svg(data: dict[str, Any], *, cell_w: int = 58, cell_h: int = 22) -> 
     )
     for j, v in enumerate([*col_totals, sum(col_totals)]):
         x = label_w + cell_w * j + cell_w / 2
+        if j < len(territories):
+            tcode, tname = territories[j]
+            target = f"{escape(drill)}&amp;territory={quote(tcode or 'none')}", f"超期未办结 · {escape(tname)}"
+        else:
+            target = escape(drill), "超期未办结"
         parts.append(
-            f'<text class="col-total" x="{x:.1f}" y="{yy + cell_h / 2 + 4:.1f}" text-anchor="middle" '
-            f'fill="#333" font-weight="700">{v}</text>'
+            f'<text class="col-total" x="{x:.1f}" y="{yy + cell_h / 2 + 4:.1f}" data-drill="{target[0]}" '
+            f'data-title="{target[1]}" data-count="{v}" text-anchor="middle" fill="#333" font-weight="700">{v}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -356,6 +356,9 @@ async def overdue_heatmap(rt: Runtime, now: datetime) -> dict[str, Any]:
     async with rt.pool.acquire() as conn:
         cells = await overdue.heatmap(conn, now)
     unit_rows = await units(rt)
+    listed = {u["code"] for u in unit_rows}
+    # A unit made inactive still holds its late tickets: it keeps its row while it does.
+    unit_rows += [{"code": c, "name": rt.names.units.get(c, c)} for c in sorted({u for u, _ in cells} - listed)]
     territories = sorted(rt.names.territories)
     if any(t == "" for _, t in cells):
         territories.append("")

@@ -63,7 +63,7 @@
   });
   document.addEventListener('keydown', function (ev) {
     var el = ev.target;
-    if ((ev.key === 'Enter' || ev.key === ' ') && el.matches && el.matches('tr[data-drill], td[data-drill]')) {
+    if ((ev.key === 'Enter' || ev.key === ' ') && el.matches && el.matches('tr[data-drill], td[data-drill], rect[data-drill]')) {
       ev.preventDefault();
       open(el);
     }

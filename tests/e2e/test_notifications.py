@@ -53,6 +53,10 @@ def test_live_notices_and_desktop_notifications_for_dispatch_urge_and_decisions(
     page.context.grant_permissions(["notifications"], origin=server.base_url)
     page.add_init_script(RECORD_DESKTOP)
     _ready(page, server, "/handler")
+    other = browser("handler-320614-bureau")  # another unit hears nothing of these tickets
+    _ready(other, server, "/handler")
+    dispatcher = browser("dispatcher")
+    _ready(dispatcher, server, "/dispatcher")
     expect(page.locator("#bell-desktop")).to_be_hidden()  # already allowed: nothing to ask
 
     ticket = server.create(title="通知测试：派单")["number"]
@@ -61,12 +65,20 @@ def test_live_notices_and_desktop_notifications_for_dispatch_urge_and_decisions(
     _notice(page, "催办", ticket)
     server.act(BUREAU, ticket, "sign")
     server.act(BUREAU, ticket, "request-extension", working_days=3, reason="需调取监控")
+    _notice(dispatcher, "延期待审批", ticket)  # the dispatcher hears of what waits for a decision
     server.act("dispatcher", ticket, "decide-extension", approve=True)
     _notice(page, "延期申请已批准", ticket)
+
+    waiting = server.create(title="通知测试：待派单", category=None, kind="help")
+    assert waiting["status"] == "pending_dispatch"
+    _notice(dispatcher, "新工单待派单", waiting["number"])
+    expect(other.locator("#notices .notice")).to_have_count(0)
+    expect(page.locator(f'#notices .notice[data-number="{waiting["number"]}"]')).to_have_count(0)
 
     returned = server.create(title="通知测试：退单")["number"]
     _notice(page, "新派单", returned)
     server.act(BUREAU, returned, "return", reason="不属本单位职责")
+    _notice(dispatcher, "退单待审", returned)
     server.act("dispatcher", returned, "decide-return", accept=False)
     _notice(page, "退单未同意", returned)
 

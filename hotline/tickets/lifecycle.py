@@ -20,7 +20,7 @@ from hotline.infra import live
 from hotline.infra import queue as jobs
 from hotline.infra.runtime import Runtime
 from hotline.infra.sql import load
-from hotline.tickets import bodies, shapes
+from hotline.tickets import bodies, event_notices, shapes
 from hotline.tickets import queries as ticket_service
 from hotline.tickets.actions import ACTIONS, Action, Ctx, allowed_actions
 from hotline.tickets.bodies import Body, refuse_nul
@@ -161,6 +161,7 @@ async def _perform(
                 {k: v for k, v in c.payload.items() if v is not None},
             )
             row = await ticket_service.fetch_by_id(conn, ticket["id"])
+            await event_notices.tell(conn, name, c.payload, row["unit"], number, now)
     await jobs.arm(rt.redis, c.armed)
     units = sorted(u for u in (c.units | {row["unit"]}) if u)
     await live.publish_many(

@@ -63,6 +63,10 @@ def test_live_notices_and_desktop_notifications_for_dispatch_urge_and_decisions(
     _notice(page, "新派单", ticket)
     server.act("dispatcher", ticket, "urge", note="请尽快处理")
     _notice(page, "催办", ticket)
+    # Stored too: the bell's count follows, live, and its list names the urge.
+    expect(page.locator("#bell")).to_have_attribute("data-unread", str(_unread(server, BUREAU)))
+    latest = server.api(BUREAU, "GET", "/api/notifications", params={"limit": 1})["items"][0]
+    assert latest["kind"] == "urge" and latest["ticket"] == ticket
     server.act(BUREAU, ticket, "sign")
     server.act(BUREAU, ticket, "request-extension", working_days=3, reason="需调取监控")
     _notice(dispatcher, "延期待审批", ticket)  # the dispatcher hears of what waits for a decision

@@ -123,6 +123,7 @@
     if (type === 'ticket') {
       var t = ticketText(d);
       if (t) notice(t[0], d.number, t[1] === 'info' ? '' : t[1]);
+      if (t && role === 'handler') loadSoon();  // a handler's notices are stored too (the bell's list)
     } else if (type === 'escalation' || type === 'notification') {
       var told = d.notify || [];
       if (told.indexOf(role) < 0 || (role === 'handler' && d.unit !== unit)) return;

@@ -5,6 +5,8 @@ writes its notifications (to AUDIENCE_SQL's people) and webhook deliveries; a st
 another teller, is left alone, and UNIQUE (user_id, step_id) would refuse a second notification anyway.
 Who is told: warning (预警) the handling unit; overdue (超期) the unit and the dispatchers; supervision (督办) the
 managers. For the callback clock, which the call center runs and no unit holds, the agents stand in for the unit.
+Lifecycle events are told too (tell_event, from hotline/tickets/event_notices.py, in the event's transaction): a
+unit's handlers hear of a dispatch to it, an urge, and the decisions on its extension request and its return.
 """
 
 from __future__ import annotations
@@ -98,7 +100,18 @@ STEP_TITLES = {
     "supervision": "督办：工单 {number} {clock}超期未办，已转入督办",
 }
 
+EVENT_TITLES = {
+    "dispatch": "新派单：工单 {number} 已派至本单位",
+    "urge": "催办：工单 {number} 被催办，请加快办理",
+    ("extension_decision", True): "延期申请已批准：工单 {number}",
+    ("extension_decision", False): "延期申请未批准：工单 {number}",
+    ("return_decision", True): "退单已同意：工单 {number} 已改派",
+    ("return_decision", False): "退单未同意：工单 {number} 退回本单位继续办理",
+}
+EventKind = Literal["dispatch", "urge", "extension_decision", "return_decision"]
+
 LIST_SQL = load(__file__, "notifications")
+TELL_EVENT_SQL = load(__file__, "tell_event")
 MARK_READ_SQL = load(__file__, "mark_read")
 
 
@@ -114,17 +127,19 @@ class MarkRead(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class Notification(msgspec.Struct, kw_only=True):
-    """站内通知: a person told of an escalation step of a ticket (its number, clock, step, unit and deadline)."""
+    """站内通知: a person told of an escalation step of a ticket (its number, clock, step, unit and deadline), or of a
+    lifecycle event on it (a dispatch to the unit, an urge, a decision on its extension request or return)."""
 
     id: int
-    kind: Literal["escalation"]
+    kind: Literal["escalation", "dispatch", "urge", "extension_decision", "return_decision"]
     title: str
     ticket: str | None
     step: str | None
     clock: str | None
     unit: str | None
     due_at: str | None
-    step_id: int
+    step_id: int | None  # an escalation's step; null for a lifecycle event
+    approved: bool | None = None  # a decision's outcome (extension approved, return accepted)
     created_at: str
     read: bool
     read_at: str | None
@@ -159,7 +174,20 @@ async def tell_untold(
     return await conn.fetch(TELL_UNTOLD_SQL, now, list(webhook_urls), before, limit)
 
 
-def title(payload: dict[str, Any]) -> str:
+async def tell_event(
+    conn: Conn, kind: EventKind, unit: str, number: str, now: datetime, approved: bool | None = None
+) -> None:
+    """In the event's transaction: tell the unit's handlers (a dispatch, an urge, a decision on their request)."""
+    payload: dict[str, Any] = {"number": number, "unit": unit}
+    if approved is not None:
+        payload["approved"] = approved
+    await conn.execute(TELL_EVENT_SQL, kind, unit, payload, now)
+
+
+def title(payload: dict[str, Any], kind: str = "escalation") -> str:
+    if kind != "escalation":
+        key: Any = (kind, bool(payload.get("approved"))) if kind.endswith("_decision") else kind
+        return EVENT_TITLES.get(key, "工单 {number} 有新的提醒").format(number=payload.get("number", ""))
     template = STEP_TITLES.get(payload.get("step", ""), "工单 {number} 有新的提醒")
     return template.format(number=payload.get("number", ""), clock=CLOCK_NAMES.get(payload.get("clock", ""), ""))
 
@@ -169,13 +197,14 @@ def serialize(row: Any) -> Notification:
     return Notification(
         id=row["id"],
         kind=row["kind"],
-        title=title(payload),
+        title=title(payload, row["kind"]),
         ticket=payload.get("number"),
         step=payload.get("step"),
         clock=payload.get("clock"),
         unit=payload.get("unit"),
         due_at=payload.get("due_at"),
         step_id=row["step_id"],
+        approved=payload.get("approved"),
         created_at=row["created_at"].isoformat(),
         read=row["read_at"] is not None,
         read_at=row["read_at"].isoformat() if row["read_at"] else None,

@@ -267,13 +267,14 @@ TABLE notifications (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL
     user_id bigint NOT NULL
     kind text NOT NULL
-    step_id bigint NOT NULL
+    step_id bigint
     payload jsonb NOT NULL DEFAULT '{}'::jsonb
     created_at timestamp with time zone NOT NULL DEFAULT now()
     read_at timestamp with time zone
 );
-  CONSTRAINT notifications_kind_check: CHECK ((kind = 'escalation'::text))
+  CONSTRAINT notifications_kind_check: CHECK ((kind = ANY (ARRAY['escalation'::text, 'dispatch'::text, 'urge'::text, 'extension_decision'::text, 'return_decision'::text])))
   CONSTRAINT notifications_pkey: PRIMARY KEY (id)
+  CONSTRAINT notifications_step_check: CHECK (((kind = 'escalation'::text) = (step_id IS NOT NULL)))
   CONSTRAINT notifications_step_id_fkey: FOREIGN KEY (step_id) REFERENCES escalation_steps(id)
   CONSTRAINT notifications_user_id_fkey: FOREIGN KEY (user_id) REFERENCES users(id)
   CONSTRAINT notifications_user_id_step_id_key: UNIQUE (user_id, step_id)

@@ -14,6 +14,7 @@ import msgspec
 import structlog
 
 from hotline.auth.tokens import Principal
+from hotline.escalation import overdue as late
 from hotline.infra import webhooks
 from hotline.infra.runtime import Runtime
 from hotline.reports.compute import compute, group_name
@@ -56,15 +57,8 @@ async def daily_digest(
         if not exists:
             day_r = await compute(conn, rt.settings.timezone, day_q)
             month_r = await compute(conn, rt.settings.timezone, month_q)
-            overdue = {
-                r["unit"]: r["n"]
-                for r in await conn.fetch(
-                    """SELECT a.unit, count(*)::int AS n FROM assignments a
-                   JOIN clocks c ON c.assignment_id = a.id AND c.clock = 'reply'
-                   WHERE a.ended_at IS NULL AND a.charged AND c.due_at <= $1 GROUP BY a.unit""",
-                    now,
-                )
-            }
+            # 超期未办结 now, as the board counts it (the report's overdue_open over every receipt day).
+            overdue = {unit: int(n) for unit, n in (await late.board(conn, now))["overdue_by_unit"].items()}
             by_day = {r["group"]: r for r in day_r["rows"]}
             by_month = {r["group"]: r for r in month_r["rows"]}
             strip = lambda r: {m: r[m] for m in METRICS}  # noqa: E731

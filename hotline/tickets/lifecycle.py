@@ -21,7 +21,7 @@ from hotline.infra import live
 from hotline.infra import queue as jobs
 from hotline.infra.runtime import Runtime
 from hotline.infra.sql import load
-from hotline.tickets import bodies, shapes
+from hotline.tickets import bodies, event_notices, shapes
 from hotline.tickets import queries as ticket_service
 from hotline.tickets.actions import ACTIONS, Action, Ctx, allowed_actions
 from hotline.tickets.bodies import Body, refuse_nul
@@ -202,6 +202,7 @@ async def _perform(
                 now=now,
             )
             row = await ticket_service.fetch_by_id(conn, ticket["id"])
+            await event_notices.tell(conn, name, c.payload, row["unit"], number, now)
     await delivery.enqueue(rt, told)
     await jobs.arm(rt.redis, c.armed)
     units = sorted(u for u in (c.units | {row["unit"]}) if u)
@@ -216,6 +217,8 @@ async def _perform(
                 "unit": row["unit"],
                 "units": units,
                 "version": new_version,
+                # A decision's outcome, for the consoles' notices (批准/同意, and which unit had returned it).
+                **{k: c.payload[k] for k in ("approve", "accept", "returned_by") if k in c.payload},
             },
             *c.also_changed,
         ],

@@ -16,6 +16,7 @@ from hotline import inputs
 from hotline.auth.tokens import Principal
 from hotline.errors import Forbidden, InvalidInput, TicketNotFound, nul_fields
 from hotline.escalation import clocks as clock_view
+from hotline.escalation import overdue
 from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
 from hotline.infra.sql import load
@@ -232,6 +233,15 @@ class ListQuery(msgspec.Struct):
     limit: int = 50
     cursor: str | None = None
     sort: str = "created"  # "created" (newest first) or "due" (least time left first)
+    # The figures' drill-down (hotline/escalation/overdue.py): late under a label at as_of (default now), closed in a
+    # range, reopened (重办).
+    overdue: bool | None = None
+    sign_overdue: bool | None = None
+    supervised: bool | None = None
+    as_of: datetime | None = None
+    closed_from: datetime | None = None
+    closed_to: datetime | None = None
+    reopened: bool | None = None
 
 
 TEXT_FILTERS = ("unit", "territory", "category", "kind", "channel")  # columns matched as given
@@ -266,11 +276,13 @@ def _check(query: ListQuery) -> None:
     nul = nul_fields({name: getattr(query, name) for name in ("status", *TEXT_FILTERS, "phone", "q", "cursor")})
     if nul:
         raise InvalidInput("; ".join(f"{k}: {v}" for k, v in nul.items()), fields=nul)
-    for name in ("created_from", "created_to"):
-        value = getattr(query, name)
+    instants = {
+        name: getattr(query, name) for name in ("created_from", "created_to", "closed_from", "closed_to", "as_of")
+    }
+    for name, value in instants.items():
         if value is not None and value.tzinfo is None:
             raise InvalidInput(f"{name} must carry a UTC offset", fields={name: "ISO 8601 with offset"})
-    inputs.require_instants({"created_from": query.created_from, "created_to": query.created_to})
+    inputs.require_instants(instants)
 
 
 def _filters(principal: Principal, query: ListQuery) -> _Where:
@@ -284,7 +296,9 @@ def _filters(principal: Principal, query: ListQuery) -> _Where:
         where.add("t.status = {0}", query.status)
     for name in TEXT_FILTERS:
         value = getattr(query, name)
-        if value:
+        if value == NONE and name in ("unit", "territory", "category"):  # a figure's "未派单" / "未填写属地" row
+            where.conditions.append(f"t.{name} IS NULL")
+        elif value:
             where.add(f"t.{name} = {{0}}", value)
     if query.phone:
         if not principal.sees_phone:  # matching is seeing: 10,000 filtered lists would unmask a masked number
@@ -299,7 +313,26 @@ def _filters(principal: Principal, query: ListQuery) -> _Where:
         where.add("t.created_at >= {0}", query.created_from)
     if query.created_to:
         where.add("t.created_at < {0}", query.created_to)
+    _late_filters(query, where)
     return where
+
+
+NONE = "none"  # unit=, territory=, category=none: tickets without one (no code is spelled so)
+
+
+def _late_filters(query: ListQuery, where: _Where) -> None:
+    """The drill-down filters: the same conditions, at the same instant, as the figures they open."""
+    as_of = query.as_of or datetime.now(UTC)
+    for label in overdue.LATE:
+        wanted = getattr(query, label)
+        if wanted is not None:
+            where.add(overdue.list_condition(label, "{0}", negate=not wanted), as_of)
+    if query.closed_from:
+        where.add("t.closed_at >= {0}", query.closed_from)
+    if query.closed_to:
+        where.add("t.closed_at < {0}", query.closed_to)
+    if query.reopened is not None:
+        where.conditions.append("t.reopen_count > 0" if query.reopened else "t.reopen_count = 0")
 
 
 def _order_after_cursor(query: ListQuery, where: _Where) -> str:

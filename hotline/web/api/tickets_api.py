@@ -98,7 +98,11 @@ async def create_ticket(
         summary="List tickets with filters, newest first (or by reply deadline), a page at a time",
         description=(
             "A handler sees its unit's tickets, an integration account its channel's. `status=open` is every open "
-            "status; `phone` needs a role that sees numbers; `next_cursor` fetches the next page."
+            "status; `phone` needs a role that sees numbers; `next_cursor` fetches the next page. The figures' "
+            "drill-down: `overdue=true` (超期未办结: the open, charged assignment past its reply deadline, the "
+            "closure report's overdue_open), `sign_overdue=true` (超期未签收), `supervised=true` (督办), each judged "
+            "at `as_of` (default now; false: not late so); `closed_from`/`closed_to` (closing time), "
+            "`reopened=true` (重办); `unit=none` / `territory=none` for tickets without one."
         ),
     ),
 )
@@ -118,9 +122,35 @@ async def list_tickets(
     limit: FromQuery[int] = 50,
     cursor: FromQuery[str | None] = None,
     sort: FromQuery[str] = "created",
+    overdue: FromQuery[bool | None] = None,
+    sign_overdue: FromQuery[bool | None] = None,
+    supervised: FromQuery[bool | None] = None,
+    as_of: FromQuery[datetime | None] = None,
+    closed_from: FromQuery[datetime | None] = None,
+    closed_to: FromQuery[datetime | None] = None,
+    reopened: FromQuery[bool | None] = None,
 ) -> shapes.TicketPage:
     query = ticket_service.ListQuery(
-        status, unit, territory, category, kind, channel, phone, q, created_from, created_to, limit, cursor, sort
+        status,
+        unit,
+        territory,
+        category,
+        kind,
+        channel,
+        phone,
+        q,
+        created_from,
+        created_to,
+        limit,
+        cursor,
+        sort,
+        overdue=overdue,
+        sign_overdue=sign_overdue,
+        supervised=supervised,
+        as_of=as_of,
+        closed_from=closed_from,
+        closed_to=closed_to,
+        reopened=reopened,
     )
     return await ticket_service.list_tickets(rt, principal, query)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 FONT = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',sans-serif"
 SERIES = (("received", "受理量", "#4c78a8"), ("closed", "办结量", "#54a24b"), ("overdue", "超期件", "#e45756"))
@@ -103,6 +104,7 @@ def heatmap_svg(data: dict[str, Any], *, cell_w: int = 58, cell_h: int = 22) -> 
     units: list[tuple[str, str]] = data["units"]
     territories: list[tuple[str, str]] = data["territories"]
     cells: dict[tuple[str, str], int] = data["cells"]
+    drill = data.get("drill", "overdue=true")  # the cell's tickets: GET /api/tickets?<drill>&unit=&territory=
     label_w, head_h = 150, 30
     width = label_w + cell_w * (len(territories) + 1) + 8
     height = head_h + cell_h * (len(units) + 1) + 8
@@ -133,6 +135,8 @@ def heatmap_svg(data: dict[str, Any], *, cell_w: int = 58, cell_h: int = 22) -> 
             colour = _heat_colour(v, peak)
             parts.append(
                 f'<rect class="cell" data-unit="{escape(code)}" data-territory="{escape(tcode)}" '
+                f'data-drill="{escape(drill)}&amp;unit={quote(code)}&amp;territory={quote(tcode or "none")}" '
+                f'data-title="超期未办结 · {escape(name)} × {escape(tname)}" '
                 f'data-count="{v}" x="{x + 1}" y="{yy + 1}" width="{cell_w - 2}" height="{cell_h - 2}" '
                 f'rx="2" fill="{colour}"><title>{escape(name)} × {escape(tname)}：超期 {v} 件</title></rect>'
             )
@@ -145,7 +149,8 @@ def heatmap_svg(data: dict[str, Any], *, cell_w: int = 58, cell_h: int = 22) -> 
         x = label_w + cell_w * len(territories)
         parts.append(
             f'<text class="row-total" x="{x + cell_w / 2:.1f}" y="{yy + cell_h / 2 + 4:.1f}" '
-            f'text-anchor="middle" fill="#333" font-weight="700">{row_total}</text>'
+            f'data-drill="{escape(drill)}&amp;unit={quote(code)}" data-title="超期未办结 · {escape(name)}" '
+            f'data-count="{row_total}" text-anchor="middle" fill="#333" font-weight="700">{row_total}</text>'
         )
     yy = head_h + cell_h * len(units)
     parts.append(
@@ -154,9 +159,14 @@ def heatmap_svg(data: dict[str, Any], *, cell_w: int = 58, cell_h: int = 22) -> 
     )
     for j, v in enumerate([*col_totals, sum(col_totals)]):
         x = label_w + cell_w * j + cell_w / 2
+        if j < len(territories):
+            tcode, tname = territories[j]
+            target = f"{escape(drill)}&amp;territory={quote(tcode or 'none')}", f"超期未办结 · {escape(tname)}"
+        else:
+            target = escape(drill), "超期未办结"
         parts.append(
-            f'<text class="col-total" x="{x:.1f}" y="{yy + cell_h / 2 + 4:.1f}" text-anchor="middle" '
-            f'fill="#333" font-weight="700">{v}</text>'
+            f'<text class="col-total" x="{x:.1f}" y="{yy + cell_h / 2 + 4:.1f}" data-drill="{target[0]}" '
+            f'data-title="{target[1]}" data-count="{v}" text-anchor="middle" fill="#333" font-weight="700">{v}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import asyncpg
 
 import sla
+from hotline.escalation import overdue
 from hotline.infra.db import Conn
 from hotline.infra.runtime import Runtime
 from hotline.tickets import routing
@@ -234,51 +236,52 @@ def local_midnight(rt: Runtime, now: datetime) -> datetime:
 
 
 DASHBOARD_SQL = """
-WITH overdue AS (
-    SELECT c.clock, c.unit, t.territory, c.supervision_at <= $1 AS supervised
-    FROM clocks c JOIN tickets t ON t.id = c.ticket_id
-    WHERE c.stopped_at IS NULL AND c.due_at <= $1 AND t.status <> 'closed'
-)
 SELECT
     (SELECT coalesce(jsonb_object_agg(channel, n), '{}') FROM
-        (SELECT channel, count(*) AS n FROM tickets WHERE received_at >= $2 GROUP BY channel) x) AS today_by_channel,
+        (SELECT channel, count(*) AS n FROM tickets WHERE received_at >= $1 AND received_at < $2 GROUP BY channel) x)
+        AS today_by_channel,
     (SELECT coalesce(jsonb_object_agg(status, n), '{}') FROM
         (SELECT status, count(*) AS n FROM tickets WHERE status <> 'closed' GROUP BY status) x) AS open_by_status,
-    (SELECT count(*) FROM tickets WHERE closed_at >= $2) AS closed_today,
+    (SELECT count(*) FROM tickets WHERE closed_at >= $1 AND closed_at < $2) AS closed_today,
     (SELECT count(*) FROM tickets WHERE status <> 'closed' AND reopen_count > 0) AS reopened_open,
-    (SELECT count(*) FROM events WHERE action = 'urge' AND at >= $2) AS urges_today,
-    (SELECT coalesce(jsonb_object_agg(coalesce(unit, ''), n), '{}') FROM
-        (SELECT unit, count(*) AS n FROM overdue GROUP BY unit) x) AS overdue_by_unit,
-    (SELECT coalesce(jsonb_object_agg(coalesce(territory, ''), n), '{}') FROM
-        (SELECT territory, count(*) AS n FROM overdue GROUP BY territory) x) AS overdue_by_territory,
-    (SELECT count(*) FROM overdue) AS overdue_total,
-    (SELECT count(*) FROM overdue WHERE supervised) AS supervision_total
+    (SELECT count(*) FROM events WHERE action = 'urge' AND at >= $1) AS urges_today
 """
 
-SUPERVISION_SQL = """
-SELECT t.number, t.title, t.unit, t.territory, t.status, c.clock, c.due_at, c.supervision_at,
-       c.deadline->>'basis' AS basis,
-       (SELECT count(*) FROM events e WHERE e.ticket_id = t.id AND e.action = 'urge') AS urges
-FROM clocks c JOIN tickets t ON t.id = c.ticket_id
-WHERE c.stopped_at IS NULL AND c.supervision_at <= $1 AND t.status <> 'closed'
-ORDER BY c.due_at, t.id
-LIMIT 50
-"""
+
+def drill_queries(midnight: datetime, now: datetime) -> dict[str, str]:
+    """Each figure's GET /api/tickets query: the same filter at the same instant as the figure (the console's
+    drill-down lists them). Rows add their unit, territory, channel or status to these."""
+    today = {"created_from": midnight.isoformat(), "created_to": now.isoformat()}
+    late = {"as_of": now.isoformat()}
+    return {
+        "today": urlencode(today),
+        "open": "status=open",
+        "closed_today": urlencode({"closed_from": midnight.isoformat(), "closed_to": now.isoformat()}),
+        "overdue": urlencode({"overdue": "true", **late}),
+        "sign_overdue": urlencode({"sign_overdue": "true", **late}),
+        "supervised": urlencode({"supervised": "true", **late}),
+        "reopened": "status=open&reopened=true",
+    }
 
 
 async def dashboard(rt: Runtime, now: datetime) -> dict[str, Any]:
     midnight = local_midnight(rt, now)
     async with rt.pool.acquire() as conn:
-        row = await conn.fetchrow(DASHBOARD_SQL, now, midnight)
-        supervision = await conn.fetch(SUPERVISION_SQL, now)
-    assert row is not None  # aggregates: always one row
+        counts = await conn.fetchrow(DASHBOARD_SQL, midnight, now)
+        late = await overdue.board(conn, now)  # the late figures: one definition (hotline/escalation/overdue.py)
+        supervision = await overdue.supervision_list(conn, now)
+    assert counts is not None  # aggregates: always one row
+    row = {**dict(counts), **late}
     names = rt.names
     by_unit = sorted(
-        ((names.units.get(k, "回访（呼叫中心）" if k == "" else k), v) for k, v in row["overdue_by_unit"].items()),
+        ((names.units.get(k, k), v, k) for k, v in row["overdue_by_unit"].items()),
         key=lambda kv: (-kv[1], kv[0]),
     )
     by_territory = sorted(
-        ((names.territories.get(k, "未填写属地" if k == "" else k), v) for k, v in row["overdue_by_territory"].items()),
+        (
+            (names.territories.get(k, "未填写属地" if k == "" else k), v, k)
+            for k, v in row["overdue_by_territory"].items()
+        ),
         key=lambda kv: (-kv[1], kv[0]),
     )
     today = row["today_by_channel"]
@@ -302,7 +305,9 @@ async def dashboard(rt: Runtime, now: datetime) -> dict[str, Any]:
         "overdue_by_unit": by_unit,
         "overdue_by_territory": by_territory,
         "overdue_total": row["overdue_total"],
+        "sign_overdue_total": row["sign_overdue_total"],
         "supervision_total": row["supervision_total"],
+        "drill": drill_queries(midnight, now),
         "supervision": sup,
     }
 
@@ -346,25 +351,20 @@ async def weekly_trend(rt: Runtime, now: datetime, weeks: int = 12) -> list[dict
     ]
 
 
-HEATMAP_SQL = """
-SELECT c.unit, t.territory, count(*) AS n
-FROM clocks c JOIN tickets t ON t.id = c.ticket_id
-WHERE c.stopped_at IS NULL AND c.due_at <= $1 AND c.clock IN ('sign', 'reply') AND c.unit IS NOT NULL
-  AND t.status <> 'closed'
-GROUP BY c.unit, t.territory
-"""
-
-
 async def overdue_heatmap(rt: Runtime, now: datetime) -> dict[str, Any]:
-    """Open overdue sign/reply clocks, counted by the unit holding them and the ticket's territory."""
-    rows = await rt.pool.fetch(HEATMAP_SQL, now)
+    """超期未办结 tickets (hotline/escalation/overdue.py) by the unit holding them and the ticket's territory."""
+    async with rt.pool.acquire() as conn:
+        cells = await overdue.heatmap(conn, now)
     unit_rows = await units(rt)
+    listed = {u["code"] for u in unit_rows}
+    # A unit made inactive still holds its late tickets: it keeps its row while it does.
+    unit_rows += [{"code": c, "name": rt.names.units.get(c, c)} for c in sorted({u for u, _ in cells} - listed)]
     territories = sorted(rt.names.territories)
-    cells = {(r["unit"], r["territory"] or ""): r["n"] for r in rows}
     if any(t == "" for _, t in cells):
         territories.append("")
     return {
         "units": [(u["code"], u["name"]) for u in unit_rows],
         "territories": [(t, rt.names.territories.get(t, "未填写")) for t in territories],
         "cells": cells,
+        "drill": drill_queries(local_midnight(rt, now), now)["overdue"],
     }

@@ -180,6 +180,8 @@
   };
 
   // ---- live feed ---------------------------------------------------------------------------------------------
+  // Others on the page that follow the same feed (the bell: notify.js), without a second stream.
+  HL.liveListeners = [];
   HL.live = function (onEvent, onPoll) {
     var status = document.getElementById('live-status');
     var pollTimer = null, source = null, retry = 2000;
@@ -213,6 +215,7 @@
           var data = {};
           try { data = JSON.parse(ev.data); } catch (e) { /* keep going */ }
           onEvent(type, data);
+          HL.liveListeners.forEach(function (fn) { fn(type, data); });
         });
       });
       source.onmessage = function (ev) {

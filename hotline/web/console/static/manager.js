@@ -41,9 +41,22 @@
     if (/_rate$/.test(key)) return (Math.floor(value * 1000 + 0.5 + 1e-9) / 10).toFixed(1) + '%';
     return esc(value);
   }
-  function rowHTML(r, label) {
+  // The report's ticket figures open their tickets (drill.js): received in the period, of the group; closed; and
+  // overdue_open at the report's as_of. The assignment figures (dispatched, the rates) count assignments, not 件.
+  var DRILL = {received: '', closed: '&status=closed', overdue_open: '&overdue=true'};
+  var NULLABLE = {unit: 1, territory: 1, category: 1};
+  function drill(report, r, k, total) {
+    if (!(k in DRILL) || !report || !r[k]) return '';
+    var q = new URLSearchParams({created_from: report.from, created_to: report.to});
+    if (k === 'overdue_open') q.set('as_of', report.as_of);
+    var g = report.group_by;
+    if (!total && (r.group !== null || NULLABLE[g])) q.set(g, r.group === null ? 'none' : r.group);
+    var title = (total ? '合计' : (r.group_name || r.group || '（未填写）')) + ' · ' + table.querySelector('th[data-k="' + k + '"]').textContent;
+    return ' data-drill="' + esc(q.toString() + DRILL[k]) + '" data-title="' + esc(title) + '" class="drill"';
+  }
+  function rowHTML(r, label, report, total) {
     return '<tr data-group="' + esc(r.group) + '">' + columns.map(function (k, i) {
-      return '<td data-k="' + k + '">' + (i === 0 ? esc(label) : cell(k, r[k])) + '</td>';
+      return '<td data-k="' + k + '"' + (i ? drill(report, r, k, total) : '') + '>' + (i === 0 ? esc(label) : cell(k, r[k])) + '</td>';
     }).join('') + '</tr>';
   }
   function query() {
@@ -97,8 +110,8 @@
     var rows = res.data.rows || [];
     table.dataset.state = 'ok';
     if (!rows.length) empty('暂无数据（所选期间没有受理工单）');
-    else table.tBodies[0].innerHTML = rows.map(function (r) { return rowHTML(r, r.group_name || r.group || '（未填写）'); }).join('');
-    table.tFoot.innerHTML = res.data.totals ? rowHTML(res.data.totals, '合计') : '';
+    else table.tBodies[0].innerHTML = rows.map(function (r) { return rowHTML(r, r.group_name || r.group || '（未填写）', res.data, false); }).join('');
+    table.tFoot.innerHTML = res.data.totals ? rowHTML(res.data.totals, '合计', res.data, true) : '';
   }
   form.addEventListener('submit', function (ev) { ev.preventDefault(); runReport(); });
   form.addEventListener('change', setExports);

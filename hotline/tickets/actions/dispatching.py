@@ -6,6 +6,7 @@ from hotline.errors import Conflict, InvalidInput
 from hotline.escalation import clock_store
 from hotline.tickets.actions.assignments import (
     end_assignment,
+    end_dispatch_wait,
     new_assignment,
     unit_known,
     upstream_breach,
@@ -24,6 +25,7 @@ async def dispatch(c: Ctx) -> None:
         if c.assignment["unit"] == b.unit:
             raise Conflict(f"the ticket is already with {b.unit}", fields={"unit": "already holds the ticket"})
         await end_assignment(c, "withdrawn", clock_reason="redispatched")
+    await end_dispatch_wait(c, "dispatched")
     breach = await upstream_breach(c)
     origin = "dispatch" if c.ticket["status"] == "pending_dispatch" else "redispatch"
     await new_assignment(c, b.unit, origin)

@@ -210,6 +210,8 @@ class ClockView(msgspec.Struct, kw_only=True):
     provisional: bool
     version: int
     explanation: DeadlineExplanation
+    # Paused since (挂起, or a return under review, 退单待审): running but not counting down; null when counting.
+    suspended_at: str | None = None
 
 
 class AssignmentView(msgspec.Struct, kw_only=True):

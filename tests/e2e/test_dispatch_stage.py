@@ -17,15 +17,17 @@ def _live(page: Any) -> None:
 
 
 def _overdue_waiting(server: Any) -> str:
-    """A demo ticket that has waited for a dispatcher past its dispatch deadline (the demo data leaves some)."""
+    """The demo ticket that has waited longest past its dispatch deadline (the demo data leaves some waiting): the
+    first of the lists sorted by deadline."""
     items = server.api("dispatcher", "GET", "/api/tickets", params={"status": "pending_dispatch", "limit": 200})
     now = datetime.now(UTC)
+    late = []
     for t in items["items"]:
-        detail = server.api("dispatcher", "GET", f"/api/tickets/{t['number']}")
-        clock = detail["clocks"].get("dispatch")
+        clock = server.api("dispatcher", "GET", f"/api/tickets/{t['number']}")["clocks"].get("dispatch")
         if clock and datetime.fromisoformat(clock["due_at"]) < now:
-            return t["number"]
-    raise AssertionError("the demo data left no ticket waiting past its dispatch deadline")
+            late.append((datetime.fromisoformat(clock["due_at"]), t["number"]))
+    assert late, "the demo data left no ticket waiting past its dispatch deadline"
+    return min(late)[1]
 
 
 def test_the_pending_list_shows_each_wait_and_its_dispatch_deadline_in_the_ladders_colours(browser, server):
@@ -71,3 +73,23 @@ def test_the_dispatcher_fills_in_a_missing_territory_and_sees_the_new_suggestion
     expect(page.locator("#timeline")).to_contain_text("推荐承办单位：通州区交通运输局")
     t = server.api("dispatcher", "GET", f"/api/tickets/{pending['number']}")
     assert t["territory"] == "320612" and t["routing"]["unit"] == "320612-bureau" and t["status"] == "pending_dispatch"
+
+
+def test_while_a_return_is_reviewed_the_panel_says_the_units_clock_is_paused(browser, server):
+    t = server.create(title="出租车拒载（退单待审）")
+    server.act("handler-320612-bureau", t["number"], "return", reason="该路段属海门区管辖")
+    page = browser("dispatcher")
+    page.goto(f"{server.base_url}/tickets/{t['number']}")
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+    expect(page.locator("#review-note")).to_contain_text("本单位的签收、办结时限暂停计时")
+    sign = page.locator('.clock-table tr.clock[data-clock="sign"]')
+    expect(sign).to_contain_text("暂停计时")
+    expect(sign.locator(".cd")).to_have_attribute("data-ticking", "0")
+    expect(page.locator('.clock-table tr.clock[data-clock="dispatch"]')).to_contain_text("剩余")  # the review's own
+    shot(page, "return-review-paused")
+    server.act("dispatcher", t["number"], "decide-return", accept=False, proper=False, note="属地管理，请继续办理")
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+    expect(page.locator("#review-note")).to_have_count(0)
+    expect(page.locator('.clock-table tr.clock[data-clock="sign"]')).not_to_contain_text("暂停计时")
+    expect(page.locator('.clock-table tr.clock[data-clock="dispatch"]')).to_have_count(0)

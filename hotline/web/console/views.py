@@ -194,6 +194,13 @@ def event_text(e: dict[str, Any], rt: Runtime) -> str:
     return text(e, rt) if text is not None else ""
 
 
+def _clock_text(c: dict[str, Any], working: bool, ds: int, past_due: bool, tz: Any) -> str:
+    if not c["running"]:
+        return f"已于{labels.local(c['stopped_at'], tz)}停止计时"
+    left = labels.countdown(c["remaining_seconds"], working=working, day_seconds=ds, past_due=past_due)
+    return f"暂停计时（{left}）" if c["suspended_at"] else left
+
+
 async def ticket_context(rt: Runtime, principal: Principal, number: str, now: datetime | None = None) -> dict[str, Any]:
     """Everything the ticket panel shows: facts, clocks with explanations, timeline, and the actions on offer."""
     now = now or datetime.now(UTC)
@@ -220,16 +227,15 @@ async def ticket_context(rt: Runtime, principal: Principal, number: str, now: da
         if c is None:
             continue
         working = c["basis"] == "working"
-        past_due = now >= datetime.fromisoformat(c["due_at"])
+        counted_to = min(now, datetime.fromisoformat(c["suspended_at"])) if c["suspended_at"] else now
+        past_due = counted_to >= datetime.fromisoformat(c["due_at"])
         clocks.append(
             {
                 **c,
                 "label": labels.CLOCK[name],
                 "past_due": past_due,
-                "text": labels.countdown(c["remaining_seconds"], working=working, day_seconds=ds, past_due=past_due)
-                if c["running"]
-                else f"已于{labels.local(c['stopped_at'], tz)}停止计时",
-                "ticking": c["running"] and (office or not working),
+                "text": _clock_text(c, working, ds, past_due, tz),
+                "ticking": c["running"] and not c["suspended_at"] and (office or not working),
                 "working": working,
                 "explain": labels.deadline_text(c["explanation"], tz, rt.names.kinds),
             }

@@ -121,3 +121,28 @@ async def test_a_bad_correction_is_a_problem_naming_the_field(api, runtime):
     routed = await api.create("agent")
     r = await api.post("dispatcher", f"/api/tickets/{routed['number']}/reclassify", json={"territory": "320614"})
     assert r.status_code == 409 and "reclassify" not in r.json()["allowed_actions"]
+
+
+async def test_an_overdue_wait_is_in_the_pending_list_the_risk_list_and_the_board(runtime):
+    from hotline.web.console import queries as console
+
+    tuesday = datetime(2026, 12, 1, 9, 0, tzinfo=CN)  # due 11:00 that morning, supervision two working days later
+    number = await _waiting(runtime, urgent=False, when=tuesday)
+    now = datetime(2026, 12, 4, 9, 0, tzinfo=CN)
+    [item] = [i for i in await console.pending_dispatch(runtime, now) if i["number"] == number]
+    assert item["clock_view"].clock == "dispatch" and item["clock_view"].step == "supervision"
+    assert item["clock_view"].past_due and item["age"] == (now - tuesday).total_seconds()
+    [risk] = [i for i in await console.at_risk(runtime, now) if i["number"] == number]
+    assert risk["clock"] == "dispatch" and risk["unit"] is None
+    board = await console.dashboard(runtime, now)
+    assert dict(board["overdue_by_unit"]).get("待派单（调度）", 0) >= 1
+    assert number in {s["number"] for s in board["supervision"]}
+    await api_dispatch(runtime, number, now)
+    assert number not in {i["number"] for i in await console.at_risk(runtime, now)}
+
+
+async def api_dispatch(runtime, number: str, now: datetime) -> None:
+    from hotline.tickets import lifecycle
+
+    dispatcher = await principal(runtime, "dispatcher")
+    await lifecycle.perform(runtime, dispatcher, number, "dispatch", b'{"unit": "320612-bureau"}', now=now)

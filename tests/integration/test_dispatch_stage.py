@@ -146,3 +146,30 @@ async def api_dispatch(runtime, number: str, now: datetime) -> None:
 
     dispatcher = await principal(runtime, "dispatcher")
     await lifecycle.perform(runtime, dispatcher, number, "dispatch", b'{"unit": "320612-bureau"}', now=now)
+
+
+async def test_a_corrected_territory_counts_the_wait_on_its_own_calendar(api, runtime):
+    """启东市 (320681) takes Monday 14 December off (a local exception): a wait received there at 09:00 with no
+    territory was due at 11:00; corrected to 启东市, it is counted on 启东's calendar, from Tuesday 08:30."""
+    from hotline.tickets import lifecycle
+
+    monday = datetime(2026, 12, 14, 9, 0, tzinfo=CN)
+    r = await api.post(
+        "admin",
+        "/api/admin/calendar/exceptions",
+        json={"date": "2026-12-14", "working": False, "reason": "台风停工", "territories": ["320681"]},
+    )
+    assert r.status_code == 201, r.text
+    try:
+        number = await _waiting(runtime, urgent=False, when=monday)
+        t = (await api.get("dispatcher", f"/api/tickets/{number}")).json()
+        assert datetime.fromisoformat(t["clocks"]["dispatch"]["due_at"]) == datetime(2026, 12, 14, 11, 0, tzinfo=CN)
+        dispatcher = await principal(runtime, "dispatcher")
+        body = b'{"territory": "320681"}'
+        await lifecycle.perform(runtime, dispatcher, number, "reclassify", body, now=monday.replace(minute=30))
+        t = (await api.get("dispatcher", f"/api/tickets/{number}")).json()
+        clock = t["clocks"]["dispatch"]
+        assert datetime.fromisoformat(clock["due_at"]) == datetime(2026, 12, 15, 10, 30, tzinfo=CN)
+        assert clock["version"] == 2 and clock["started_at"] == t["received_at"]
+    finally:
+        await api.request("admin", "DELETE", f"/api/admin/calendar/exceptions/{r.json()['exception']['id']}")

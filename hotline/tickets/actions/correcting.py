@@ -5,6 +5,7 @@ router's suggestion is computed again from the corrected codes; the dispatcher s
 from __future__ import annotations
 
 from hotline.errors import InvalidInput
+from hotline.escalation import clock_store, clocks
 from hotline.tickets import routing
 from hotline.tickets.actions.table import Ctx, action
 from hotline.tickets.bodies import ReclassifyBody
@@ -35,3 +36,36 @@ async def reclassify(c: Ctx) -> None:
     c.updates.update(territory=after["territory"], category=after["category"], routing=decision.to_dict())
     c.status_after = c.ticket["status"]
     c.payload = {"before": before, "after": after, "routing": decision.to_dict()}
+    if after["territory"] != before["territory"]:
+        await _recount_wait(c, after["territory"])
+
+
+async def _recount_wait(c: Ctx, territory: str | None) -> None:
+    """The dispatch clock is counted on the ticket's territory's calendar (its local exceptions): counted again,
+    from the same start, on the corrected territory's."""
+    clock = await c.conn.fetchrow(
+        "SELECT id, deadline FROM clocks WHERE ticket_id = $1 AND clock = 'dispatch' AND stopped_at IS NULL "
+        "AND suspended_at IS NULL FOR UPDATE",
+        c.ticket["id"],
+    )
+    policies = await c.rt.current_policies()
+    if clock is None or not policies.times("dispatch"):
+        return
+    t, old = c.ticket, clock_store.deadline_of(clock)
+    row = clocks.compute(
+        policies,
+        c.rt.calendar_for(territory),
+        clock="dispatch",
+        start=old.start,
+        channel=t["channel"],
+        kind=t["kind"],
+        urgent=t["urgent"],
+    )
+    if (row.deadline.due_at, row.deadline.warning_at, row.deadline.supervision_at) != (
+        old.due_at,
+        old.warning_at,
+        old.supervision_at,
+    ):
+        step = await clock_store.move(c.conn, clock["id"], row.deadline)
+        if step:
+            c.armed.append(step)

@@ -95,7 +95,7 @@ LEFT JOIN LATERAL (
     WHERE k.assignment_id = t.current_assignment_id AND k.stopped_at IS NULL AND k.clock IN ('sign', 'reply')
     ORDER BY k.due_at LIMIT 1) c ON true
 WHERE t.unit = $1 AND t.status = any($2::text[])
-ORDER BY c.due_at ASC NULLS LAST, t.id
+ORDER BY c.suspended_at IS NOT NULL, c.due_at ASC NULLS LAST, t.id  -- a paused clock (挂起, 退单待审) waits last
 LIMIT {QUEUE_LIMIT}
 """
 

@@ -14,7 +14,7 @@ from itertools import product
 from typing import Any
 
 from sla.errors import PolicyError
-from sla.policy_row import CLOCKS, WILDCARD, PolicyRow, parse_row, resolved_defaults
+from sla.policy_row import CLOCKS, REQUIRED_CLOCKS, WILDCARD, PolicyRow, parse_row, resolved_defaults
 
 __all__ = ["PolicySet"]
 
@@ -83,9 +83,10 @@ def _gaps(
 ) -> list[str]:
     channel_space = sorted(channels) if channels is not None else [_ANY_OTHER]
     kind_space = sorted(kinds) if kinds is not None else [_ANY_OTHER]
+    clocks = [c for c in CLOCKS if c in REQUIRED_CLOCKS or c in rows_by_clock]  # an optional clock: all or nothing
     gaps = [
         (clock, channel, kind, urgent)
-        for clock, channel, kind, urgent in product(CLOCKS, channel_space, kind_space, (False, True))
+        for clock, channel, kind, urgent in product(clocks, channel_space, kind_space, (False, True))
         if _select(rows_by_clock, clock, channel, kind, urgent) is None
     ]
     if not gaps:
@@ -192,6 +193,10 @@ class PolicySet:
             kinds=kinds,
             defaults=parsed_toml.get("defaults"),
         )
+
+    def times(self, clock: str) -> bool:
+        """Whether this set times `clock` at all (the optional dispatch clock may have no rows)."""
+        return clock in self._by_clock
 
     def select(self, clock: str, channel: str, kind: str, urgent: bool) -> PolicyRow:
         """The most specific row for this ticket; PolicyError when none matches (an incomplete set)."""

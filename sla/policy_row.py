@@ -15,6 +15,7 @@ from sla.errors import PolicyError
 
 __all__ = [
     "CLOCKS",
+    "REQUIRED_CLOCKS",
     "MAX_EXTENSION_WORKING_DAYS",
     "UNITS",
     "UPSTREAM_BREACH_MINIMUM_WORKING_DAYS",
@@ -25,7 +26,11 @@ __all__ = [
     "resolved_defaults",
 ]
 
-CLOCKS = ("sign", "reply", "callback")
+CLOCKS = ("sign", "reply", "callback", "dispatch")
+# The clocks every set must cover. The dispatch clock (派单) is optional: a set either covers it for every ticket or
+# has no dispatch row at all (then no ticket waiting for a dispatcher is timed); sets saved before it existed stay
+# valid.
+REQUIRED_CLOCKS = ("sign", "reply", "callback")
 UNITS = ("working_days", "working_hours", "hours", "minutes")
 WILDCARD = "*"
 DEFAULT_WARNING_RATIO = 0.75
@@ -51,7 +56,7 @@ class PolicyRow:
     """One limit: for `clock`, tickets matching channel/kind/urgent ("*" matches anything) get `limit` `unit`."""
 
     id: str
-    clock: Literal["sign", "reply", "callback"]
+    clock: Literal["sign", "reply", "callback", "dispatch"]
     channel: str
     kind: str
     urgent: bool | Literal["*"]

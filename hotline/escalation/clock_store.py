@@ -24,8 +24,9 @@ assert ladder.FIRST_INSTANT == "warning_at"
 
 
 async def start(
-    conn: Conn, *, ticket_id: int, assignment_id: int, unit: str | None, rows: list[ClockRow]
+    conn: Conn, *, ticket_id: int, assignment_id: int | None, unit: str | None, rows: list[ClockRow]
 ) -> list[ArmedStep]:
+    """Start clocks: an assignment's (its unit's), or, with no assignment and no unit, the ticket's dispatch clock."""
     armed: list[ArmedStep] = []
     for row in rows:
         d = row.deadline
@@ -61,6 +62,25 @@ async def stop(
         at,
         reason,
         list(clocks) if clocks else None,
+    )
+    if stopped:
+        await conn.execute(
+            "UPDATE escalation_steps SET resolved_at = $2 WHERE clock_id = any($1::bigint[]) AND resolved_at IS NULL",
+            [r["id"] for r in stopped],
+            at,
+        )
+
+
+async def stop_dispatch(conn: Conn, *, ticket_id: int, at: datetime, reason: str) -> None:
+    """Stop the ticket's running dispatch clock (派单时限), if any: a dispatcher dispatched or ruled, or the ticket
+    closed. Its open escalation steps are resolved, as an assignment's are."""
+    stopped = await conn.fetch(
+        """UPDATE clocks SET stopped_at = $2, stop_reason = $3, next_step = NULL, next_step_at = NULL
+           WHERE ticket_id = $1 AND clock = 'dispatch' AND stopped_at IS NULL
+           RETURNING id""",
+        ticket_id,
+        at,
+        reason,
     )
     if stopped:
         await conn.execute(

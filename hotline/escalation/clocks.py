@@ -76,6 +76,7 @@ def view(row: dict[str, Any], calendar: sla.WorkCalendar, now: datetime, recorde
         "supervision_at": row["supervision_at"].isoformat(),
         "running": stopped is None,
         "stopped_at": stopped.isoformat() if stopped else None,
+        "suspended_at": row["suspended_at"].isoformat() if row.get("suspended_at") else None,
         "remaining_seconds": round(sla.remaining_seconds(d, calendar, at)),
         "basis": d.basis,
         "step": sla.step_due(d, at),

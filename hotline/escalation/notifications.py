@@ -4,7 +4,8 @@ TELL_SQL tells a recorded step exactly once: in one transaction it takes the ste
 writes its notifications (to AUDIENCE_SQL's people) and webhook deliveries; a step already taken, or held by
 another teller, is left alone, and UNIQUE (user_id, step_id) would refuse a second notification anyway.
 Who is told: warning (预警) the handling unit; overdue (超期) the unit and the dispatchers; supervision (督办) the
-managers. For the callback clock, which the call center runs and no unit holds, the agents stand in for the unit.
+managers. For the callback clock, which the call center runs and no unit holds, the agents stand in for the unit;
+for the dispatch clock (派单), the dispatchers do, and its overdue goes to the duty managers as well.
 Lifecycle events are told too (tell_event, from hotline/tickets/event_notices.py, in the event's transaction): a
 unit's handlers hear of a dispatch to it, an urge, and the decisions on its extension request and its return.
 """
@@ -25,17 +26,25 @@ from hotline.infra.runtime import Runtime
 from hotline.infra.sql import load
 
 # Joined against the recorded steps `s` (columns step, unit): the active users `u` who must hear of each one.
+# The dispatch clock (派单) is the dispatchers' own: they hear of its warning and overdue, and the duty manager of
+# its overdue too (a ticket no unit holds has nobody else to chase it).
 AUDIENCE_SQL = """
     u.active AND (
         (s.step IN ('warning', 'overdue') AND s.unit IS NOT NULL AND u.role = 'handler' AND u.unit = s.unit)
-     OR (s.step IN ('warning', 'overdue') AND s.unit IS NULL AND u.role = 'agent')
-     OR (s.step = 'overdue' AND u.role = 'dispatcher')
+     OR (s.step IN ('warning', 'overdue') AND s.unit IS NULL AND s.clock <> 'dispatch' AND u.role = 'agent')
+     OR (s.step IN ('warning', 'overdue') AND s.clock = 'dispatch' AND u.role = 'dispatcher')
+     OR (s.step = 'overdue' AND s.clock <> 'dispatch' AND u.role = 'dispatcher')
+     OR (s.step = 'overdue' AND s.clock = 'dispatch' AND u.role = 'manager')
      OR (s.step = 'supervision' AND u.role = 'manager'))
 """
 
 
-def audience(step: str, unit: str | None) -> list[str]:
+def audience(step: str, unit: str | None, clock: str | None = None) -> list[str]:
     """The roles AUDIENCE_SQL tells of a step, for the live feed's announcement."""
+    if clock == "dispatch":
+        return {"warning": ["dispatcher"], "overdue": ["dispatcher", "manager"], "supervision": ["manager"]}.get(
+            step, []
+        )
     holder = "handler" if unit is not None else "agent"
     return {"warning": [holder], "overdue": [holder, "dispatcher"], "supervision": ["manager"]}.get(step, [])
 
@@ -93,7 +102,7 @@ TELL_UNTOLD_SQL = TELL_SQL.format(
     tickets="JOIN tickets k ON k.id = s.ticket_id",
 )
 
-CLOCK_NAMES = {"sign": "签收", "reply": "办结", "callback": "回访"}
+CLOCK_NAMES = {"sign": "签收", "reply": "办结", "callback": "回访", "dispatch": "派单"}
 STEP_TITLES = {
     "warning": "预警：工单 {number} {clock}时限即将届满",
     "overdue": "超期：工单 {number} 已超过{clock}时限",

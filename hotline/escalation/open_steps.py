@@ -19,12 +19,14 @@ LEVELS = ("warning", "overdue", "supervision")
 LIST_SQL = load(__file__, "open_steps")
 
 Level = Literal["warning", "overdue", "supervision"]  # LEVELS
-Clock = Literal["sign", "reply", "callback"]
+Clock = Literal["sign", "reply", "callback", "dispatch"]
+CLOCKS = ("sign", "reply", "callback", "dispatch")
 
 
 class OpenStep(msgspec.Struct, kw_only=True):
     """An escalation step (预警 warning, 超期 overdue, 督办 supervision) whose clock still runs: the ticket, the
-    clock and its deadline, the unit charged (null for the callback clock, which the call center runs)."""
+    clock and its deadline, the unit charged (null for the callback clock, which the call center runs, and for the
+    dispatch clock, the dispatchers')."""
 
     id: int
     ticket: str
@@ -62,8 +64,8 @@ async def list_open(
     fields: dict[str, str] = {}
     if level is not None and level not in LEVELS:
         fields["level"] = f"one of {', '.join(LEVELS)}"
-    if clock is not None and clock not in ("sign", "reply", "callback"):
-        fields["clock"] = "one of sign, reply, callback"
+    if clock is not None and clock not in CLOCKS:
+        fields["clock"] = f"one of {', '.join(CLOCKS)}"
     fields.update(inputs.limit_fields(limit))
     after = inputs.read_cursor(cursor, "instant", "id", fields=fields) or (None, None)
     inputs.raise_fields(fields)

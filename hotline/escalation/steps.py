@@ -136,7 +136,7 @@ class RecordedStep:
             "recorded_at": self.recorded_at.isoformat(),
             "source": self.source,
             "notified": self.notified,
-            "notify": notifications.audience(self.step, self.unit),
+            "notify": notifications.audience(self.step, self.unit, self.clock),
         }
 
 

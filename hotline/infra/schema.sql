@@ -3,6 +3,7 @@
 
 EXTENSION pg_trgm;
 FUNCTION calendar_exception_check() RETURNS trigger;
+FUNCTION escalation_step_dispatch_clock() RETURNS trigger;
 FUNCTION events_refuse_change() RETURNS trigger;
 FUNCTION report_queue_clock() RETURNS trigger;
 FUNCTION report_queue_tickets() RETURNS trigger;
@@ -124,7 +125,7 @@ TABLE channels (
 TABLE clocks (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL
     ticket_id bigint NOT NULL
-    assignment_id bigint NOT NULL
+    assignment_id bigint
     clock text NOT NULL
     unit text
     started_at timestamp with time zone NOT NULL
@@ -145,12 +146,14 @@ TABLE clocks (
   CONSTRAINT clocks_assignment_id_clock_key: UNIQUE (assignment_id, clock)
   CONSTRAINT clocks_assignment_id_fkey: FOREIGN KEY (assignment_id) REFERENCES assignments(id)
   CONSTRAINT clocks_check: CHECK (((next_step IS NULL) = (next_step_at IS NULL)))
-  CONSTRAINT clocks_clock_check: CHECK ((clock = ANY (ARRAY['sign'::text, 'reply'::text, 'callback'::text])))
+  CONSTRAINT clocks_clock_check: CHECK ((clock = ANY (ARRAY['sign'::text, 'reply'::text, 'callback'::text, 'dispatch'::text])))
+  CONSTRAINT clocks_dispatch_check: CHECK ((((clock = 'dispatch'::text) = (assignment_id IS NULL)) AND ((clock <> 'dispatch'::text) OR (unit IS NULL))))
   CONSTRAINT clocks_next_step_check: CHECK ((next_step = ANY (ARRAY['warning'::text, 'overdue'::text, 'supervision'::text])))
   CONSTRAINT clocks_pkey: PRIMARY KEY (id)
   CONSTRAINT clocks_ticket_clock_assignment_key: UNIQUE (ticket_id, id, assignment_id)
   CONSTRAINT clocks_ticket_id_fkey: FOREIGN KEY (ticket_id) REFERENCES tickets(id)
   CONSTRAINT clocks_unit_fkey: FOREIGN KEY (unit) REFERENCES units(code)
+  INDEX clocks_dispatch_running_key: CREATE UNIQUE INDEX clocks_dispatch_running_key ON public.clocks USING btree (ticket_id) WHERE ((clock = 'dispatch'::text) AND (stopped_at IS NULL))
   INDEX clocks_next_step_idx: CREATE INDEX clocks_next_step_idx ON public.clocks USING btree (next_step_at) WHERE (next_step_at IS NOT NULL)
   INDEX clocks_open_provisional_idx: CREATE INDEX clocks_open_provisional_idx ON public.clocks USING btree (id) WHERE ((stopped_at IS NULL) AND provisional)
   INDEX clocks_reply_due_idx: CREATE INDEX clocks_reply_due_idx ON public.clocks USING btree (due_at) INCLUDE (assignment_id, ticket_id) WHERE (clock = 'reply'::text)
@@ -166,7 +169,7 @@ TABLE escalation_steps (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL
     clock_id bigint NOT NULL
     ticket_id bigint NOT NULL
-    assignment_id bigint NOT NULL
+    assignment_id bigint
     unit text
     clock text NOT NULL
     step text NOT NULL
@@ -178,10 +181,12 @@ TABLE escalation_steps (
 );
   CONSTRAINT escalation_steps_clock_fkey: FOREIGN KEY (ticket_id, clock_id, assignment_id) REFERENCES clocks(ticket_id, id, assignment_id)
   CONSTRAINT escalation_steps_clock_id_step_key: UNIQUE (clock_id, step)
+  CONSTRAINT escalation_steps_dispatch_check: CHECK (((clock = 'dispatch'::text) = (assignment_id IS NULL)))
   CONSTRAINT escalation_steps_pkey: PRIMARY KEY (id)
   CONSTRAINT escalation_steps_source_check: CHECK ((source = ANY (ARRAY['job'::text, 'sweep'::text])))
   CONSTRAINT escalation_steps_step_check: CHECK ((step = ANY (ARRAY['warning'::text, 'overdue'::text, 'supervision'::text])))
   INDEX escalation_steps_open_idx: CREATE INDEX escalation_steps_open_idx ON public.escalation_steps USING btree (recorded_at DESC) WHERE (resolved_at IS NULL)
+  TRIGGER escalation_steps_dispatch_clock: CREATE TRIGGER escalation_steps_dispatch_clock BEFORE INSERT OR UPDATE ON public.escalation_steps FOR EACH ROW WHEN ((new.assignment_id IS NULL)) EXECUTE FUNCTION escalation_step_dispatch_clock()
   TRIGGER escalation_steps_no_delete: CREATE TRIGGER escalation_steps_no_delete BEFORE DELETE ON public.escalation_steps FOR EACH ROW EXECUTE FUNCTION events_refuse_change()
 
 TABLE events (

@@ -37,7 +37,7 @@ class SlaPolicyRow(msgspec.Struct, forbid_unknown_fields=True):
     """One row: for `clock`, tickets matching channel/kind/urgent ("*" matches anything) get `limit` `unit`."""
 
     id: str
-    clock: Literal["sign", "reply", "callback"]
+    clock: Literal["sign", "reply", "callback", "dispatch"]
     channel: str
     kind: str
     urgent: Urgent

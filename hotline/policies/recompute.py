@@ -92,8 +92,11 @@ def recomputed(
     old: sla.Deadline, policies: sla.PolicySet, calendar: sla.WorkCalendar, *, channel: str, kind: str, urgent: bool
 ) -> sla.Deadline | None:
     """The deadline the clock would have under `policies`, with its approved extensions granted again; None for a
-    paused (suspended or resumed) clock, whose remaining time cannot be re-derived from its start."""
+    paused (suspended or resumed) clock, whose remaining time cannot be re-derived from its start, and for a dispatch
+    clock when the new set times no dispatching (it keeps the deadline it was given)."""
     if old.suspended_at is not None or any(a.kind != "extension" for a in old.adjustments):
+        return None
+    if not policies.times(old.clock):
         return None
     new = sla.compute_deadline(
         policies, calendar, clock=old.clock, start=old.start, channel=channel, kind=kind, urgent=urgent, cap=old.cap

@@ -28,6 +28,14 @@ class DispatchBody(Body, kw_only=True):
     note: Text | None = None
 
 
+class ReclassifyBody(Body, kw_only=True):
+    """更正属地与类别: correct the territory and/or the category of a ticket waiting for dispatch (an absent field
+    is left as it is); the routing suggestion is recomputed."""
+
+    territory: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$", description="a GB/T 2260 code")] | None = None
+    category: Annotated[str, msgspec.Meta(min_length=1, max_length=40, description="a category code")] | None = None
+
+
 class EmptyBody(Body, kw_only=True):
     """No fields of its own: `{}`, only `expected_version`, or no body at all."""
 

@@ -255,8 +255,9 @@ async def create_ticket(
             urgent=data.urgent,
             cap=data.external_due_at,
         )
-        for clock in (("sign", "reply") if decision.unit is not None else ())
+        for clock in _clocks_at_intake(decision, policies)
     ]
+    due = {r.clock: r.deadline.due_at for r in rows}
     local_day = now.astimezone(ZoneInfo(rt.settings.timezone)).date()
     status = "dispatched" if decision.unit else "pending_dispatch"
     events = _intake_events(data, decision, now)
@@ -291,8 +292,8 @@ async def create_ticket(
             "routing": decision.to_dict(),
             "created_by": principal.user_id,
             "received_at": now,
-            "sign_due_at": rows[0].deadline.due_at if rows else None,
-            "reply_due_at": rows[1].deadline.due_at if rows else None,
+            "sign_due_at": due.get("sign"),
+            "reply_due_at": due.get("reply"),
         },
         [r.params() for r in rows],
         [{**e, **actor} for e in events],
@@ -312,6 +313,14 @@ async def create_ticket(
         if existing is not None:
             return IntakeResult(existing, False, [], None)
     raise RuntimeError("could not allocate a ticket number after 3 attempts")
+
+
+def _clocks_at_intake(decision: Decision, policies: sla.PolicySet) -> tuple[str, ...]:
+    """A routed ticket's unit signs and replies; one no rule routed waits for a dispatcher, on the dispatch clock
+    (派单时限, from receipt) when the policy set times dispatching."""
+    if decision.unit is not None:
+        return ("sign", "reply")
+    return ("dispatch",) if policies.times("dispatch") else ()
 
 
 def _intake_events(data: TicketIn, decision: Decision, now: datetime) -> list[dict[str, Any]]:

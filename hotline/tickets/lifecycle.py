@@ -48,6 +48,9 @@ UPDATABLE = {
     "reply_outcome",
     "replied_at",
     "reopen_count",
+    "territory",  # reclassify (更正属地与类别), before dispatch
+    "category",
+    "routing",
 }
 
 

@@ -179,7 +179,7 @@ async def detail_view(
         timeline = [public_event(e) for e in events if e["action"] not in INTERNAL_ACTIONS]
     else:
         timeline = [staff_event(e) for e in events]
-    by_assignment: dict[int, list[shapes.ClockView]] = {}
+    by_assignment: dict[int | None, list[shapes.ClockView]] = {}
     for c in clocks:
         fields = clock_view.view(dict(c), rt.calendar_for(row["territory"]), now, list(c["steps"]))
         fields["explanation"] = deadline_explanation.typed(fields["explanation"])
@@ -204,12 +204,15 @@ async def detail_view(
         )
         for a in assignments
     ]
-    current = [c for a in views if a.current for c in a.clocks]
+    # The ticket's own dispatch clocks (派单时限: waiting for a dispatcher, no assignment); the running one is current.
+    dispatch_clocks = by_assignment.get(None, [])
+    current = [c for a in views if a.current for c in a.clocks] + [c for c in dispatch_clocks if c.running]
     return shapes.TicketDetail(
         **msgspec.structs.asdict(serialize(row, principal, rt)),
         events=timeline,
         assignments=views,
         clocks={c.clock: c for c in current},
+        dispatch_clocks=dispatch_clocks,
     )
 
 

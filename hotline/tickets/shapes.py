@@ -103,7 +103,19 @@ class UpstreamBreach(msgspec.Struct):
     charged_to: str
 
 
-_TYPED_PAYLOAD: dict[str, type[msgspec.Struct]] = {"routing": RoutingDecision, "upstream_breach": UpstreamBreach}
+class Classification(msgspec.Struct):
+    """A ticket's territory and category, before and after a dispatcher's correction (更正属地与类别)."""
+
+    territory: str | None
+    category: str | None
+
+
+_TYPED_PAYLOAD: dict[str, type[msgspec.Struct]] = {
+    "routing": RoutingDecision,
+    "upstream_breach": UpstreamBreach,
+    "before": Classification,
+    "after": Classification,
+}
 
 
 class Event(msgspec.Struct, kw_only=True):
@@ -154,6 +166,8 @@ class Event(msgspec.Struct, kw_only=True):
     upstream_breached: bool | None | UnsetType = UNSET
     upstream_breach: UpstreamBreach | None | UnsetType = UNSET
     routing: RoutingDecision | None | UnsetType = UNSET
+    before: Classification | None | UnsetType = UNSET
+    after: Classification | None | UnsetType = UNSET
 
 
 # The JSON names of an event's optional fields, for building one from a stored payload.
@@ -179,7 +193,8 @@ def event(fixed: dict[str, Any], payload: dict[str, Any]) -> Event:
 
 
 class ClockView(msgspec.Struct, kw_only=True):
-    """One clock of an assignment: its deadline, time left in working time, step reached and explanation."""
+    """One clock of an assignment (or the ticket's dispatch clock, 派单): its deadline, time left in working time,
+    step reached and explanation."""
 
     clock: str
     started_at: str
@@ -195,6 +210,8 @@ class ClockView(msgspec.Struct, kw_only=True):
     provisional: bool
     version: int
     explanation: DeadlineExplanation
+    # Paused since (挂起, or a return under review, 退单待审): running but not counting down; null when counting.
+    suspended_at: str | None = None
 
 
 class AssignmentView(msgspec.Struct, kw_only=True):
@@ -218,11 +235,13 @@ class AssignmentView(msgspec.Struct, kw_only=True):
 
 
 class TicketDetail(Ticket, kw_only=True):
-    """A ticket with its timeline (GET /api/tickets/{number}): events, assignments and the current clocks."""
+    """A ticket with its timeline (GET /api/tickets/{number}): events, assignments and the current clocks (the
+    current assignment's, and the running `dispatch` clock while the ticket waits for a dispatcher)."""
 
     events: list[Event]
     assignments: list[AssignmentView]
     clocks: dict[str, ClockView]
+    dispatch_clocks: list[ClockView] = msgspec.field(default_factory=list)  # every wait for a dispatcher, in order
 
 
 class TicketPage(msgspec.Struct):

@@ -392,9 +392,13 @@ def test_the_handler_queue_is_sorted_by_time_left_with_escalation_colours(browse
         "el => getComputedStyle(el).borderLeftColor"
     )
     assert border == "rgb(106, 27, 154)"  # supervision is marked apart from plain overdue
-    dues = handler.locator("#handler-queue .row .cd").evaluate_all("els => els.map(e => e.dataset.due)")
-    parsed = [datetime.fromisoformat(d) for d in dues]
-    assert len(parsed) > 10 and parsed == sorted(parsed)
+    # By time left; a paused clock (挂起, or a return under review: 退单待审) does not count down and comes last.
+    dues = handler.locator("#handler-queue .row .cd").evaluate_all(
+        "els => els.map(e => [e.dataset.due, !!e.querySelector('.muted-badge')])"
+    )
+    counting = [datetime.fromisoformat(d) for d, paused in dues if not paused]
+    assert len(counting) > 10 and counting == sorted(counting)
+    assert [paused for _, paused in dues] == sorted(paused for _, paused in dues)
     expect(handler.locator("#handler-queue .row").first).to_have_class(re.compile(r"step-(overdue|supervision)"))
     shot(handler, "handler-queue")
     # Its deadline explanation says how supervision was reached.
@@ -728,7 +732,7 @@ def test_the_dashboard_breaks_overdue_items_down_by_unit_and_territory_and_lists
     by_unit, by_territory = rows("#overdue-by-unit"), rows("#overdue-by-territory")
     assert sum(by_unit.values()) == total and sum(by_territory.values()) == total
     names = server.api("manager", "GET", "/api/reference")
-    unit_names = {u["name"] for u in names["units"]} | {"回访（呼叫中心）"}
+    unit_names = {u["name"] for u in names["units"]} | {"回访（呼叫中心）", "待派单（调度）"}
     territory_names = {t["name"] for t in names["territories"]} | {"未填写属地"}
     assert set(by_unit) <= unit_names and set(by_territory) <= territory_names
     assert list(by_unit.values()) == sorted(by_unit.values(), reverse=True)  # the worst first
@@ -740,7 +744,8 @@ def test_the_dashboard_breaks_overdue_items_down_by_unit_and_territory_and_lists
     texts = page.locator("#supervision-list tr").evaluate_all(
         "trs => trs.map(tr => [tr.cells[2].innerText, tr.cells[3].innerText])"
     )
-    assert all(unit in unit_names | {"回访"} and "超期" in late for unit, late in texts), texts[:3]
+    # A dispatch clock (a ticket waiting for dispatch, or a return under review) is the dispatchers': 调度派单.
+    assert all(unit in unit_names | {"回访", "调度派单"} and "超期" in late for unit, late in texts), texts[:3]
     warning = _ladder(server, "warning")
     expect(page.locator(f'#supervision-list a[href="/tickets/{warning}"]')).to_have_count(0)
     assert page.errors == []

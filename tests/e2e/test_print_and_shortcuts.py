@@ -162,10 +162,15 @@ def test_the_dispatchers_shortcuts_walk_the_list_whose_tab_is_open(browser, serv
     page.locator('.group-tabs [data-group="risk-group"]').click()
     risk = page.locator("#risk-group .row[data-number]")
     expect(risk.first).to_be_visible()
-    page.keyboard.press("j")  # the selected pending ticket is not in the open list: the list's first
-    assert _selected(page) == risk.first.get_attribute("data-number")
+    numbers = risk.evaluate_all("els => els.map(e => e.dataset.number)")
+    selected = _selected(page)
+    # A waiting ticket overdue on its dispatch clock is in 预警与超期 too: j goes on from it there; a selected ticket
+    # that is not in the open list starts it at its first.
+    start = numbers.index(selected) + 1 if selected in numbers else 0
     page.keyboard.press("j")
-    assert _selected(page) == risk.nth(1).get_attribute("data-number")
+    assert _selected(page) == numbers[start]
+    page.keyboard.press("j")
+    assert _selected(page) == numbers[start + 1]
     page.keyboard.press("s")
     expect(page.locator("#toast")).to_have_text("该工单当前不能签收")
     assert page.errors == []

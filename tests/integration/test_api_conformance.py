@@ -55,6 +55,7 @@ SPECIAL_STAGE = {"decide-extension": "extension_requested", "resume": "suspended
 ACTION_BODIES: dict[str, dict[str, Any]] = {
     "dispatch": {"unit": "320613-bureau", "note": "改派"},
     "request-extension": {"working_days": 2, "reason": "需要现场核查"},
+    "reclassify": {"category": "taxi"},  # the staged waiting ticket has no category
 }  # and merge: {"into": an open ticket}
 # The live feed never ends: Schemathesis reads an event stream until the read timeout, so it gets a short one.
 STREAM_TIMEOUT = (5, 1.5)

@@ -109,6 +109,9 @@ ACTION_ROWS: list[tuple[str, dict[str, Any], str | None, str, int]] = [
     ("decide-extension", {"approve": True}, H_OWN, "phone", 403),
     ("reply", {"content": "已处理", "outcome": "resolved"}, H_OTHER, "phone", 404),
     ("reply", {"content": "已处理", "outcome": "resolved"}, "manager", "phone", 403),
+    *[("reclassify", {"territory": "320614"}, who, "phone", 403) for who in (H_OWN, "agent")],
+    ("reclassify", {"territory": "320614"}, I_OWN, "transfer", 403),
+    ("reclassify", {"territory": "320614"}, "dispatcher", "phone", 409),  # dispatched: no longer waiting
 ]
 
 
@@ -126,7 +129,8 @@ async def test_refused_actions_changed_nothing(api: Api, tickets: dict[str, Any]
         now = (await api.get("manager", f"/api/tickets/{ticket['number']}")).json()
         assert now["status"] == "dispatched" and now["unit"] == OWN_UNIT, which
         actions = [e["action"] for e in now["events"]]
-        assert not {"sign", "return", "urge", "note", "close", "reject", "reply"} & set(actions), actions
+        assert not {"sign", "return", "urge", "note", "close", "reject", "reply", "reclassify"} & set(actions), actions
+        assert now["territory"] == "320612", which
 
 
 @pytest.mark.parametrize(

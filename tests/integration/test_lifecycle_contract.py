@@ -29,6 +29,7 @@ OPERATION_IDS = {
     "merge": "mergeTicket",
     "suspend": "suspendTicket",
     "resume": "resumeTicket",
+    "reclassify": "reclassifyTicket",
 }
 
 

@@ -81,6 +81,11 @@ async def end_assignment(c: Ctx, reason: str, *, charged: bool | None = None, cl
     c.units.add(a["unit"])
 
 
+async def end_dispatch_wait(c: Ctx, reason: str) -> None:
+    """The dispatcher's wait is over (dispatched, ruled on, or the ticket closed): its dispatch clock stops."""
+    await clock_store.stop_dispatch(c.conn, ticket_id=c.ticket["id"], at=c.now, reason=reason)
+
+
 async def running_reply_clock(c: Ctx) -> asyncpg.Record:
     assert c.assignment is not None
     clock = await clock_store.running(c.conn, c.assignment["id"], "reply")

@@ -8,6 +8,7 @@ from hotline.escalation import clock_store, clocks
 from hotline.infra.sql import load
 from hotline.tickets.actions.assignments import (
     end_assignment,
+    end_dispatch_wait,
     new_assignment,
 )
 from hotline.tickets.actions.table import MAX_UNANSWERED_CALLBACKS, Ctx, action
@@ -117,6 +118,7 @@ async def urge(c: Ctx) -> None:
 async def close(c: Ctx) -> None:
     """直接答复: answered on the phone. An unsigned assignment is withdrawn and not charged to its unit."""
     await end_assignment(c, "withdrawn", charged=False, clock_reason="answered")
+    await end_dispatch_wait(c, "answered")
     c.updates.update(closure="answered", answer=c.body.answer, closed_at=c.now, sign_due_at=None, reply_due_at=None)
     c.status_after = "closed"
     c.payload = {"answer": c.body.answer}
@@ -131,6 +133,7 @@ async def close(c: Ctx) -> None:
 async def reject(c: Ctx) -> None:
     """不予受理."""
     await end_assignment(c, "rejected", charged=False)
+    await end_dispatch_wait(c, "rejected")
     c.updates.update(closure="rejected", closed_at=c.now, sign_due_at=None, reply_due_at=None)
     c.status_after = "closed"
     c.payload = {"reason": c.body.reason}
@@ -155,6 +158,7 @@ async def merge(c: Ctx) -> None:
     if target["status"] == "closed":
         raise Conflict(f"{b.into} is closed; merge into an open ticket", fields={"into": "must be open"})
     await end_assignment(c, "merged", charged=False)
+    await end_dispatch_wait(c, "merged")
     c.updates.update(closure="merged", merged_into=target["id"], closed_at=c.now, sign_due_at=None, reply_due_at=None)
     c.status_after = "closed"
     c.payload = {"into": b.into}

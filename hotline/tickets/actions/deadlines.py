@@ -84,6 +84,12 @@ async def decide_extension(c: Ctx) -> None:
     if req is None:
         raise Conflict("there is no pending extension request on this ticket")
     new_due = None
+    if b.approve and c.ticket["status"] == "return_requested":
+        # The unit's clocks are paused while its return is reviewed (hotline.tickets.actions.review).
+        raise Conflict(
+            "rule on the return first: the unit's clocks are paused while its return is reviewed",
+            fields={"approve": "decide the return before approving an extension"},
+        )
     if b.approve:
         clock = await running_reply_clock(c)
         old = clock_store.deadline_of(clock)

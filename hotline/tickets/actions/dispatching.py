@@ -6,10 +6,12 @@ from hotline.errors import Conflict, InvalidInput
 from hotline.escalation import clock_store
 from hotline.tickets.actions.assignments import (
     end_assignment,
+    end_dispatch_wait,
     new_assignment,
     unit_known,
     upstream_breach,
 )
+from hotline.tickets.actions.review import resume_after_refusal, start_review, undo_pause_on_accept
 from hotline.tickets.actions.table import Ctx, action
 from hotline.tickets.bodies import DecideReturnBody, DispatchBody, EmptyBody, NoteBody, ReturnBody
 from hotline.vocab import DISPATCHING_ROLES, HANDLER, OPEN_STATUSES, STAFF_ROLES
@@ -24,6 +26,7 @@ async def dispatch(c: Ctx) -> None:
         if c.assignment["unit"] == b.unit:
             raise Conflict(f"the ticket is already with {b.unit}", fields={"unit": "already holds the ticket"})
         await end_assignment(c, "withdrawn", clock_reason="redispatched")
+    await end_dispatch_wait(c, "dispatched")
     breach = await upstream_breach(c)
     origin = "dispatch" if c.ticket["status"] == "pending_dispatch" else "redispatch"
     await new_assignment(c, b.unit, origin)
@@ -46,13 +49,14 @@ async def sign(c: Ctx) -> None:
 
 @action("return", {HANDLER}, {"dispatched", "in_progress"}, ReturnBody)
 async def return_ticket(c: Ctx) -> None:
-    """退单: the unit says the ticket is not theirs. Its clocks keep running until the dispatcher rules; a proper
-    return stops them at the moment of this (the latest) return."""
+    """退单: the unit says the ticket is not theirs. Its clocks are paused while the dispatcher reviews the return
+    (on the dispatch clock); a proper return stops them at the moment of this (the latest) return."""
     a = c.assignment
     assert a is not None
     await c.conn.execute(
         "UPDATE assignments SET returned_at = $2, return_reason = $3 WHERE id = $1", a["id"], c.now, c.body.reason
     )
+    await start_review(c)
     c.status_after = "return_requested"
     c.payload = {"reason": c.body.reason, "signed": a["signed_at"] is not None}
 
@@ -62,6 +66,7 @@ async def decide_return(c: Ctx) -> None:
     b: DecideReturnBody = c.body
     a = c.assignment
     assert a is not None
+    await end_dispatch_wait(c, "return_decided")
     if b.accept:
         if not b.unit:
             raise InvalidInput(
@@ -73,6 +78,7 @@ async def decide_return(c: Ctx) -> None:
                 "re-dispatch to another unit than the one that returned it",
                 fields={"unit": "must differ from the returning unit"},
             )
+        await undo_pause_on_accept(c)
         # A proper return is not charged to the unit: its clocks are ruled stopped at the moment it returned.
         await c.conn.execute("UPDATE assignments SET return_proper = $2 WHERE id = $1", a["id"], b.proper)
         await end_assignment(c, "returned", charged=not b.proper)
@@ -88,6 +94,7 @@ async def decide_return(c: Ctx) -> None:
     else:
         breach = {}
         await c.conn.execute("UPDATE assignments SET return_proper = false WHERE id = $1", a["id"])
+        await resume_after_refusal(c)
         c.status_after = "in_progress" if a["signed_at"] is not None else "dispatched"
         c.units.add(a["unit"])
     c.payload = {

@@ -1,4 +1,5 @@
--- New tickets in one statement, each with its first assignment, clocks and events (group commit).
+-- New tickets in one statement, each with its first assignment, clocks and events (group commit); a ticket no rule
+-- routed has no assignment and one clock, its dispatch clock.
 -- $1 tickets, $2 clocks, $3 events: JSON arrays of objects (one document each instead of dozens of array
 -- parameters; PostgreSQL parses JSON faster than quoted array literals of JSON); clocks and events name their
 -- ticket by its ordinal `ti` in the group.
@@ -51,12 +52,13 @@ WITH r AS (
 ), c AS (
     INSERT INTO clocks (ticket_id, assignment_id, clock, unit, started_at, due_at, warning_at, supervision_at,
                         deadline, provisional, policy_version, calendar_version, next_step, next_step_at)
-    SELECT a.ticket_id, a.id, k.clock, a.unit, a.started_at, k.due_at, k.warning_at, k.supervision_at, k.deadline,
+    SELECT t.id, a.id, k.clock, a.unit, t.received_at, k.due_at, k.warning_at, k.supervision_at, k.deadline,
            k.provisional, k.policy_version, k.calendar_version, '{first_step}', k.{first_instant}
     FROM jsonb_to_recordset($2::jsonb) AS k(
         i integer, ti integer, clock text, due_at timestamptz, warning_at timestamptz, supervision_at timestamptz,
         deadline jsonb, provisional boolean, policy_version integer, calendar_version text)
-    JOIN numbered nb ON nb.i = k.ti JOIN t ON t.number = nb.number JOIN a ON a.ticket_id = t.id
+    -- A routed ticket's clocks are its first assignment's; an unrouted one's dispatch clock is the ticket's own.
+    JOIN numbered nb ON nb.i = k.ti JOIN t ON t.number = nb.number LEFT JOIN a ON a.ticket_id = t.id
     ORDER BY k.i
     RETURNING id, ticket_id, clock, version
 ), e AS (

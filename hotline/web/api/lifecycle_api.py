@@ -108,6 +108,12 @@ DOCS: dict[str, Doc] = {
         {"reason": "等待公安部门调查结论"},
         "Waiting on the police",
     ),
+    "reclassify": Doc(
+        "reclassifyTicket",
+        "Correct the territory or category (更正属地与类别) of a ticket waiting for dispatch",
+        {"territory": "320612", "expected_version": 1},
+        "The dispatcher fills in the missing territory",
+    ),
     "resume": Doc("resumeTicket", "Resume (恢复) the suspended reply clock", {"text": "恢复办理"}, "Resumed"),
 }
 

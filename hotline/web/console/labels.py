@@ -59,7 +59,7 @@ CLOSURE = {
 OUTCOME = {"resolved": "已解决", "partly_resolved": "部分解决", "unresolved": "未解决", "explained": "已解释说明"}
 SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意", "no_answer": "未接通"}
 RESOLVED = {"resolved": "已解决", "partly": "部分解决", "unresolved": "未解决"}
-CLOCK = {"sign": "签收", "reply": "办结", "callback": "回访"}
+CLOCK = {"sign": "签收", "reply": "办结", "callback": "回访", "dispatch": "派单"}
 STEP = {"warning": "预警", "overdue": "超期", "supervision": "督办"}
 ORIGIN = {"route": "自动派单", "dispatch": "人工派单", "redispatch": "改派", "reopen": "重办"}
 END_REASON = {
@@ -89,6 +89,7 @@ ACTION = {
     "reject": "不予受理",
     "merge": "合并为重复件",
     "merged_from": "并入重复件",
+    "reclassify": "更正属地与类别",
 }
 UNIT_TEXT = {"working_days": "个工作日", "working_hours": "个工作小时", "hours": "小时（自然时间）"}
 GROUP_BY = GROUP_LABELS

@@ -263,7 +263,7 @@ async def ticket_page(
 
 async def _dispatcher_lists(rt: Runtime) -> dict[str, Any]:
     now = datetime.now(UTC)
-    pending = await queries.pending_dispatch(rt)
+    pending = await queries.pending_dispatch(rt, now)
     returns = await queries.return_requests(rt)
     for item in (*pending, *returns):
         rule = queries.routing_rule(rt, (item["routing"] or {}).get("rule_id"))

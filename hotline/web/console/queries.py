@@ -97,7 +97,7 @@ LEFT JOIN LATERAL (
     WHERE k.assignment_id = t.current_assignment_id AND k.stopped_at IS NULL AND k.clock IN ('sign', 'reply')
     ORDER BY k.due_at LIMIT 1) c ON true
 WHERE t.unit = $1 AND t.status = any($2::text[])
-ORDER BY c.due_at ASC NULLS LAST, t.id
+ORDER BY c.suspended_at IS NOT NULL, c.due_at ASC NULLS LAST, t.id  -- a paused clock (挂起, 退单待审) waits last
 LIMIT {QUEUE_LIMIT}
 """
 
@@ -147,14 +147,21 @@ async def callback_queue(rt: Runtime, now: datetime) -> list[dict[str, Any]]:
 # --- dispatcher ---------------------------------------------------------------------------------------------------
 
 
-async def pending_dispatch(rt: Runtime) -> list[dict[str, Any]]:
+async def pending_dispatch(rt: Runtime, now: datetime) -> list[dict[str, Any]]:
+    """Tickets waiting for a dispatcher, the least time left on their dispatch clock (派单时限) first, with how long
+    each has waited (natural time since receipt)."""
     rows = await rt.pool.fetch(
         f"""SELECT t.number, t.title, t.kind, t.category, t.territory, t.channel, t.urgent, t.received_at, t.routing,
-                   t.version
-            FROM tickets t WHERE t.status = 'pending_dispatch' ORDER BY t.urgent DESC, t.received_at, t.id
+                   t.version, c.clock, c.due_at, c.warning_at, c.supervision_at, {CLOCK_EXTRA}
+            FROM tickets t
+            LEFT JOIN clocks c ON c.ticket_id = t.id AND c.clock = 'dispatch' AND c.stopped_at IS NULL
+            WHERE t.status = 'pending_dispatch' ORDER BY c.due_at NULLS LAST, t.urgent DESC, t.received_at, t.id
             LIMIT {QUEUE_LIMIT}"""
     )
-    return [dict(r) for r in rows]
+    office = in_office(rt, now)
+    return [
+        {**r, "clock_view": clock_of(rt, now, office, r), "age": (now - r["received_at"]).total_seconds()} for r in rows
+    ]
 
 
 async def return_requests(rt: Runtime) -> list[dict[str, Any]]:
@@ -182,8 +189,9 @@ SELECT t.number, t.title, t.unit, t.status, t.urgent, t.version, c.clock, c.due_
        {CLOCK_EXTRA},
        (SELECT count(*) FROM events e WHERE e.ticket_id = t.id AND e.action = 'urge') AS urges,
        (SELECT max(e.at) FROM events e WHERE e.ticket_id = t.id AND e.action = 'urge') AS last_urge
-FROM clocks c JOIN tickets t ON t.id = c.ticket_id AND t.current_assignment_id = c.assignment_id
-WHERE c.stopped_at IS NULL AND c.clock IN ('sign', 'reply') AND c.warning_at <= $1
+FROM clocks c
+JOIN tickets t ON t.id = c.ticket_id AND (t.current_assignment_id = c.assignment_id OR c.clock = 'dispatch')
+WHERE c.stopped_at IS NULL AND c.clock IN ('sign', 'reply', 'dispatch') AND c.warning_at <= $1
   AND t.status = any($2::text[])
 ORDER BY c.due_at, t.id
 LIMIT {QUEUE_LIMIT // 2}
@@ -192,7 +200,7 @@ LIMIT {QUEUE_LIMIT // 2}
 
 async def at_risk(rt: Runtime, now: datetime) -> list[dict[str, Any]]:
     """Tickets whose running clock has reached its warning step: the ones worth an urge (催办)."""
-    rows = await rt.pool.fetch(AT_RISK_SQL, now, ["dispatched", "in_progress", "return_requested"])
+    rows = await rt.pool.fetch(AT_RISK_SQL, now, ["pending_dispatch", "dispatched", "in_progress", "return_requested"])
     office = in_office(rt, now)
     out: dict[str, dict[str, Any]] = {}
     for r in rows:

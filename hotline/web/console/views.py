@@ -28,9 +28,20 @@ STATIC = HERE / "static"
 PANEL_ACTIONS = {
     "handler": ["sign", "reply", "note", "request-extension", "return"],
     "agent": ["callback", "close", "note", "merge", "reject"],
-    "dispatcher": ["dispatch", "decide-return", "decide-extension", "urge", "note", "merge", "reject"],
+    "dispatcher": ["dispatch", "reclassify", "decide-return", "decide-extension", "urge", "note", "merge", "reject"],
     "manager": ["urge", "decide-extension", "decide-return", "dispatch", "note"],
-    "admin": ["dispatch", "decide-return", "decide-extension", "urge", "callback", "note", "merge", "reject", "close"],
+    "admin": [
+        "dispatch",
+        "reclassify",
+        "decide-return",
+        "decide-extension",
+        "urge",
+        "callback",
+        "note",
+        "merge",
+        "reject",
+        "close",
+    ],
 }
 
 
@@ -141,6 +152,20 @@ def _callback_text(e: dict[str, Any], rt: Runtime) -> str:
     return _with_note(text, e)
 
 
+def _reclassify_text(e: dict[str, Any], rt: Runtime) -> str:
+    before, after = e.get("before") or {}, e.get("after") or {}
+    names = rt.names
+    parts = [
+        f"{label}由{names_of.get(before.get(key) or '', before.get(key) or '未填写')}"
+        f"改为{names_of.get(after.get(key) or '', after.get(key) or '未填写')}"
+        for key, label, names_of in (("territory", "属地", names.territories), ("category", "类别", names.categories))
+        if before.get(key) != after.get(key)
+    ]
+    unit = (e.get("routing") or {}).get("unit")
+    suggestion = f"推荐承办单位：{_unit(rt, unit)}" if unit else "仍无匹配规则，需人工派单"
+    return "；".join([*parts, suggestion])
+
+
 # One timeline line's details for each action, from the event's payload; an action not listed has none.
 EVENT_TEXTS: dict[str, Callable[[dict[str, Any], Runtime], str]] = {
     "create": _create_text,
@@ -163,6 +188,7 @@ EVENT_TEXTS: dict[str, Callable[[dict[str, Any], Runtime], str]] = {
     "reject": lambda e, rt: f"理由：{e.get('reason', '')}",
     "merge": lambda e, rt: f"并入工单{e.get('into', '')}",
     "merged_from": lambda e, rt: f"工单{e.get('from', '')}作为重复件并入本单",
+    "reclassify": _reclassify_text,
 }
 
 
@@ -170,6 +196,13 @@ def event_text(e: dict[str, Any], rt: Runtime) -> str:
     """One timeline line's details in Chinese, from the event's payload."""
     text = EVENT_TEXTS.get(e["action"])
     return text(e, rt) if text is not None else ""
+
+
+def _clock_text(c: dict[str, Any], working: bool, ds: int, past_due: bool, tz: Any) -> str:
+    if not c["running"]:
+        return f"已于{labels.local(c['stopped_at'], tz)}停止计时"
+    left = labels.countdown(c["remaining_seconds"], working=working, day_seconds=ds, past_due=past_due)
+    return f"暂停计时（{left}）" if c["suspended_at"] else left
 
 
 async def ticket_context(rt: Runtime, principal: Principal, number: str, now: datetime | None = None) -> dict[str, Any]:
@@ -193,21 +226,20 @@ async def ticket_context(rt: Runtime, principal: Principal, number: str, now: da
     office = queries.in_office(rt, now)
     ds = queries.day_seconds(rt)
     clocks = []
-    for name in ("sign", "reply", "callback"):
+    for name in ("dispatch", "sign", "reply", "callback"):
         c = t["clocks"].get(name)
         if c is None:
             continue
         working = c["basis"] == "working"
-        past_due = now >= datetime.fromisoformat(c["due_at"])
+        counted_to = min(now, datetime.fromisoformat(c["suspended_at"])) if c["suspended_at"] else now
+        past_due = counted_to >= datetime.fromisoformat(c["due_at"])
         clocks.append(
             {
                 **c,
                 "label": labels.CLOCK[name],
                 "past_due": past_due,
-                "text": labels.countdown(c["remaining_seconds"], working=working, day_seconds=ds, past_due=past_due)
-                if c["running"]
-                else f"已于{labels.local(c['stopped_at'], tz)}停止计时",
-                "ticking": c["running"] and (office or not working),
+                "text": _clock_text(c, working, ds, past_due, tz),
+                "ticking": c["running"] and not c["suspended_at"] and (office or not working),
                 "working": working,
                 "explain": labels.deadline_text(c["explanation"], tz, rt.names.kinds),
             }

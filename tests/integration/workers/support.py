@@ -39,6 +39,15 @@ FAST_ROWS = [  # urgent praise on 96196: sign due in 3 s (warning 2.25 s), reply
         "limit": 0.05,
         "unit": "minutes",
     },
+    {  # a ticket of that kind no rule routes waits for a dispatcher: its dispatch clock is due in 3 s too
+        "id": "test-fast-dispatch",
+        "clock": "dispatch",
+        "channel": "96196",
+        "kind": "praise",
+        "urgent": True,
+        "limit": 0.05,
+        "unit": "minutes",
+    },
     {
         "id": "test-fast-reply",
         "clock": "reply",
@@ -50,6 +59,7 @@ FAST_ROWS = [  # urgent praise on 96196: sign due in 3 s (warning 2.25 s), reply
     },
 ]
 FAST = {"kind": "praise", "urgent": True, "category": "taxi", "territory": "320612"}  # -> 320612-bureau
+FAST_PENDING = {"kind": "praise", "urgent": True, "category": "taxi", "territory": None}  # no rule: pending_dispatch
 UNIT = "320612-bureau"
 # --- the worker's own scheduling lag ---------------------------------------------------------------------------------
 
@@ -234,9 +244,11 @@ async def expected_recipients(runtime: Any, step: Any) -> set[int]:
     from hotline.escalation.notifications import AUDIENCE_SQL
 
     rows = await runtime.pool.fetch(
-        f"SELECT u.id FROM users u, (SELECT $1::text AS step, $2::text AS unit) s WHERE {AUDIENCE_SQL}",
+        "SELECT u.id FROM users u, (SELECT $1::text AS step, $2::text AS unit, $3::text AS clock) s "
+        f"WHERE {AUDIENCE_SQL}",
         step["step"],
         step["unit"],
+        step.get("clock") or "",  # the audience depends on the clock only for the dispatch clock
     )
     return {r["id"] for r in rows}
 

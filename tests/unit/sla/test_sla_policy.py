@@ -252,3 +252,27 @@ def test_each_problem_says_which_rows_it_is_about_by_position() -> None:
     with pytest.raises(PolicyError) as gap:
         PolicySet.from_rows(FALLBACKS[:2])  # no callback row: a problem of the whole set
     assert gap.value.rows == ((),) * len(gap.value.problems)
+
+
+# ---- the optional dispatch clock (派单时限) ------------------------------------------------------------------
+
+
+def test_the_shipped_dispatch_rows_time_a_wait_two_working_hours_and_an_urgent_one_fifteen_minutes() -> None:
+    ps = PolicySet.from_config(shipped(), channels=CHANNELS, kinds=KINDS)
+    assert ps.times("dispatch")
+    ordinary, urgent = ps.select("dispatch", "96196", "complaint", False), ps.select("dispatch", "12345", "help", True)
+    assert (ordinary.limit, ordinary.unit) == (2, "working_hours")
+    assert (urgent.limit, urgent.unit) == (15, "minutes")
+
+
+def test_a_set_without_dispatch_rows_is_valid_and_times_no_wait() -> None:
+    ps = PolicySet.from_rows(FALLBACKS)
+    assert not ps.times("dispatch") and ps.times("reply")
+    with pytest.raises(PolicyError, match="no policy row matches clock=dispatch"):
+        ps.select("dispatch", "96196", "complaint", False)
+
+
+def test_a_set_with_some_dispatch_rows_must_cover_every_ticket() -> None:
+    with pytest.raises(PolicyError, match="clock=dispatch channel=\\(any other\\) kind=\\(any other\\) urgent=false"):
+        PolicySet.from_rows([*FALLBACKS, row("dispatch-urgent", "dispatch", urgent=True, limit=15, unit="minutes")])
+    PolicySet.from_rows([*FALLBACKS, row("dispatch-all", "dispatch", limit=2, unit="working_hours")])

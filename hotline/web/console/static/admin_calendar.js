@@ -5,7 +5,7 @@
   var $ = function (sel) { return document.querySelector(sel); };
   var esc = HL.esc, form = $('#cal-form');
   if (!form) return;
-  var CLOCK = {sign: '签收', reply: '办结', callback: '回访'};
+  var CLOCK = {sign: '签收', reply: '办结', callback: '回访', dispatch: '派单'};
   var citywide = form.elements.citywide, boxes = Array.prototype.slice.call(form.querySelectorAll('input[name=territory]'));
   var NAMES = {};
   boxes.forEach(function (b) { NAMES[b.value] = b.dataset.name; });

@@ -46,12 +46,13 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium \
 	    fonts-wqy-microhei >/dev/null; }
 
-# Debian's haproxy for the deployment files' check (`haproxy -c -f deploy/haproxy.cfg`), installed the way the
-# private servers' packages are (hotline/ops/packages.py: its packaged service is not started, nor enabled).
-# systemd-analyze, for `verify` on deploy/systemd/, comes with systemd.
+# Debian's haproxy and docker-compose for the deployment files' checks (`haproxy -c -f deploy/haproxy.cfg`,
+# `docker-compose config`: no daemon), installed the way the private servers' packages are (hotline/ops/packages.py:
+# haproxy's packaged service is not started, nor enabled). systemd-analyze, for deploy/systemd/, comes with systemd.
 deploy-tools: install
-	@command -v haproxy >/dev/null 2>&1 || $(BIN)/python -c 'from pathlib import Path; from hotline.ops import packages; \
-	  packages.apt_install(["haproxy"], "to check deploy/haproxy.cfg; its service left off", Path(".hotline/install.log"))'
+	@command -v haproxy >/dev/null 2>&1 && command -v docker-compose >/dev/null 2>&1 || $(BIN)/python -c \
+	  'from pathlib import Path; from hotline.ops import packages; packages.apt_install(["haproxy", "docker-compose"], \
+	  "to check deploy/haproxy.cfg and compose.yaml; no service started", Path(".hotline/install.log"))'
 
 test: install browser deploy-tools
 	@eval "$$($(BIN)/hotline services)" && $(BIN)/pytest --durations=20 --cov --cov-report=term $(PYTEST_ARGS)

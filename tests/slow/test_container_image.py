@@ -5,8 +5,9 @@ private database; one ticket goes through intake.
 No image registry is reachable here, so python:3.11-slim cannot be pulled: the Dockerfile takes its base as a build
 argument and this test builds FROM a Debian made locally (debootstrap, python3 and python3-venv, this machine's
 package configuration read at run time so pip reaches the registry: tests/slow/test_bare_machine.py's helpers).
-The containers use the host's network (dockerd runs with --bridge=none, see /work/shared/PITFALLS.md-style notes in
-README "Deploy"). compose.yaml itself is checked by tests/unit/test_deploy_files.py: no compose engine runs here.
+The containers use the host's network (the test's own dockerd runs with --bridge=none --iptables=false: the default
+bridge's range is not allowed here). compose.yaml is checked by tests/unit/test_deploy_files.py (docker-compose
+config): compose's postgres:15 and redis:7 cannot be pulled here, nor its bridge network made.
 """
 
 from __future__ import annotations

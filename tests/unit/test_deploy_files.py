@@ -80,8 +80,46 @@ def test_compose_takes_every_secret_from_the_environment_and_refuses_to_start_wi
     for path, value in _values(doc):
         for password in re.findall(r"://[^:/@\s]+:([^@\s]+)@", value):
             assert REQUIRED_VAR.match(password), f"{path}: a literal password in {value!r}"
-    env = doc["services"]["api"]["environment"]
-    assert env["HOTLINE_DATABASE_RUNTIME_URL"].startswith("postgresql://hotline_app:${HOTLINE_APP_PASSWORD:?")
+    # api and worker log in as the runtime role; only migrate has the superuser's password.
+    for name in ("api", "worker"):
+        env = doc["services"][name]["environment"]
+        assert env["HOTLINE_DATABASE_URL"] == env["HOTLINE_DATABASE_RUNTIME_URL"], name
+        assert env["HOTLINE_DATABASE_URL"].startswith("postgresql://hotline_app:${HOTLINE_APP_PASSWORD:?"), name
+        assert "POSTGRES_PASSWORD" not in json.dumps(env), name
+    migrate = doc["services"]["migrate"]["environment"]
+    assert migrate["HOTLINE_DATABASE_URL"].startswith("postgresql://postgres:${POSTGRES_PASSWORD:?")
+    assert migrate["HOTLINE_DATABASE_RUNTIME_URL"] == doc["services"]["api"]["environment"]["HOTLINE_DATABASE_URL"]
+
+
+def _compose_config(**secrets: str) -> subprocess.CompletedProcess[str]:
+    compose = shutil.which("docker-compose")
+    assert compose, "docker-compose missing: `make deploy-tools` installs Debian's (`make test` runs it first)"
+    env = {k: v for k, v in os.environ.items() if k not in ("POSTGRES_PASSWORD", "HOTLINE_APP_PASSWORD")}
+    env.pop("HOTLINE_SECRET_KEY", None)
+    return subprocess.run(
+        [compose, "-f", str(ROOT / "compose.yaml"), "config"],
+        env={**env, **secrets},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_compose_yaml_is_valid_for_a_compose_engine_and_refuses_to_start_without_a_secret() -> None:
+    """Debian's docker-compose (1.29, the Compose Specification) validates and resolves the file, no daemon needed."""
+    secrets = {"POSTGRES_PASSWORD": "pg-x", "HOTLINE_APP_PASSWORD": "app-y", "HOTLINE_SECRET_KEY": "key-z"}
+    result = _compose_config(**secrets)
+    assert result.returncode == 0, result.stderr
+    resolved = yaml.safe_load(result.stdout)["services"]
+    assert (
+        resolved["api"]["environment"]["HOTLINE_DATABASE_URL"] == "postgresql://hotline_app:app-y@postgres:5432/hotline"
+    )
+    assert resolved["migrate"]["environment"]["HOTLINE_DATABASE_URL"].startswith("postgresql://postgres:pg-x@")
+    assert resolved["api"]["deploy"]["replicas"] == 2 and resolved["migrate"]["healthcheck"]["test"] == ["NONE"]
+    for name in secrets:
+        missing = _compose_config(**{k: v for k, v in secrets.items() if k != name})
+        assert missing.returncode != 0 and f"set {name}" in missing.stderr, (name, missing.stderr)
 
 
 def _dockerfile() -> list[tuple[str, str]]:

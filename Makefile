@@ -68,7 +68,8 @@ check: install
 test-unit: install
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-# The slow tier (minutes; installs docker.io and debootstrap if missing): the 60 s database-restart load and `make run` on a bare Debian container. CI runs it after `make test`.
+# The slow tier (minutes; installs docker.io and debootstrap if missing): the 60 s database-restart load, `make run` on a
+# bare Debian container, the image built and run, the systemd units under a real systemd in a container. CI runs it after `make test`.
 test-slow: install
 	@eval "$$($(BIN)/hotline services)" && $(BIN)/pytest tests/integration tests/slow -m slow -s $(PYTEST_ARGS)
 

@@ -48,11 +48,12 @@ browser:
 
 # Debian's haproxy and docker-compose for the deployment files' checks (`haproxy -c -f deploy/haproxy.cfg`,
 # `docker-compose config`: no daemon), installed the way the private servers' packages are (hotline/ops/packages.py:
-# haproxy's packaged service is not started, nor enabled). systemd-analyze, for deploy/systemd/, comes with systemd.
+# haproxy's packaged service is not started, nor enabled), and systemd for systemd-analyze when it is missing.
 deploy-tools: install
-	@command -v haproxy >/dev/null 2>&1 && command -v docker-compose >/dev/null 2>&1 || $(BIN)/python -c \
-	  'from pathlib import Path; from hotline.ops import packages; packages.apt_install(["haproxy", "docker-compose"], \
-	  "to check deploy/haproxy.cfg and compose.yaml; no service started", Path(".hotline/install.log"))'
+	@$(BIN)/python -c 'import shutil; from pathlib import Path; from hotline.ops import packages; \
+	  want = [p for p, b in (("haproxy", "haproxy"), ("docker-compose", "docker-compose"), ("systemd", "systemd-analyze")) \
+	          if not shutil.which(b)]; \
+	  want and packages.apt_install(want, "to check the deployment files; no service started", Path(".hotline/install.log"))'
 
 test: install browser deploy-tools
 	@eval "$$($(BIN)/hotline services)" && $(BIN)/pytest --durations=20 --cov --cov-report=term $(PYTEST_ARGS)

@@ -6,7 +6,7 @@ No image registry is reachable here, so python:3.11-slim cannot be pulled: the D
 argument and this test builds FROM a Debian made locally (debootstrap, python3 and python3-venv, this machine's
 package configuration read at run time so pip reaches the registry: tests/slow/test_bare_machine.py's helpers).
 The containers use the host's network (the test's own dockerd runs with --bridge=none --iptables=false: the default
-bridge's range is not allowed here). compose.yaml is checked by tests/unit/test_deploy_files.py (docker-compose
+bridge's range is not allowed here). compose.yaml is checked by tests/integration/test_deploy_files.py (docker-compose
 config): compose's postgres:15 and redis:7 cannot be pulled here, nor its bridge network made.
 """
 

@@ -24,7 +24,8 @@ FEDORA_EXTENSIONS = {"postgis": "postgis", "pg_partman": "pg_partman"}
 BREW_EXTENSIONS = {"postgis": "postgis", "pg_partman": "pg_partman"}
 # The packaged services would take 5432/6379 and come back at every boot with Debian's password authentication;
 # the private servers never use them, and a later `make run` must not mistake them for a usable default.
-SYSTEM_SERVICES = {"postgresql-": "postgresql", "redis-server": "redis-server"}
+# haproxy (installed by `make deploy-tools` to check deploy/haproxy.cfg) would take port 80 with Debian's sample.
+SYSTEM_SERVICES = {"postgresql-": "postgresql", "redis-server": "redis-server", "haproxy": "haproxy"}
 POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
 _CREATE_EXTENSION = re.compile(r"create\s+extension\s+(?:if\s+not\s+exists\s+)?\"?(\w+)", re.IGNORECASE)
 

@@ -39,3 +39,31 @@ def test_make_install_installs_from_the_lockfile_with_hashes_required() -> None:
     makefile = (ROOT / "Makefile").read_text()
     assert "--require-hashes -r requirements-dev.txt" in makefile
     assert "$(STAMP): pyproject.toml requirements-dev.txt" in makefile
+
+
+def test_the_runtime_lock_is_the_service_part_of_the_lockfile() -> None:
+    """requirements.txt (what the image installs) is derived from requirements-dev.txt, never resolved apart."""
+    from hotline.ops.runtime_lock import canonical, entries, runtime_lock
+
+    dev = (ROOT / "requirements-dev.txt").read_text()
+    runtime = (ROOT / "requirements.txt").read_text()
+    assert runtime == runtime_lock(dev, (ROOT / "pyproject.toml").read_text()), (
+        "requirements.txt is stale: run `python3 hotline/ops/runtime_lock.py > requirements.txt` (or `make lock`)"
+    )
+    pins = entries(runtime)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert {canonical(_name(r)) for r in project["dependencies"]} <= pins.keys()
+    # What the service's packages pull in comes along (uvicorn[standard]'s, litestar[jinja]'s, redis's)...
+    assert {"uvloop", "httptools", "jinja2", "hiredis", "async-timeout"} <= pins.keys()
+    # ...and nothing only the tests and gates need.
+    assert not {"pytest", "mypy", "ruff", "playwright", "schemathesis", "asyncpg-stubs"} & pins.keys()
+    dev_entries = entries(dev)
+    assert all(text == dev_entries[name][0] for name, (text, _) in pins.items()), "same versions and hashes"
+
+
+def test_pip_itself_is_pinned_with_hashes_for_make_install_and_the_image() -> None:
+    text = (ROOT / "requirements-pip.txt").read_text()
+    assert re.search(r"^pip==\S+ \\$", text, re.MULTILINE)
+    assert len(re.findall(r"--hash=sha256:[0-9a-f]{64}", text)) >= 1
+    assert "--require-hashes -r requirements-pip.txt" in (ROOT / "Makefile").read_text()
+    assert "--require-hashes -r /tmp/requirements-pip.txt" in (ROOT / "Dockerfile").read_text()

@@ -123,7 +123,7 @@ async def test_a_bad_correction_is_a_problem_naming_the_field(api, runtime):
     assert r.status_code == 409 and "reclassify" not in r.json()["allowed_actions"]
 
 
-async def test_an_overdue_wait_is_in_the_pending_list_the_risk_list_and_the_board(runtime):
+async def test_an_overdue_wait_is_in_the_pending_list_and_the_risk_list(runtime):
     from hotline.web.console import queries as console
 
     tuesday = datetime(2026, 12, 1, 9, 0, tzinfo=CN)  # due 11:00 that morning, supervision two working days later
@@ -134,9 +134,8 @@ async def test_an_overdue_wait_is_in_the_pending_list_the_risk_list_and_the_boar
     assert item["clock_view"].past_due and item["age"] == (now - tuesday).total_seconds()
     [risk] = [i for i in await console.at_risk(runtime, now) if i["number"] == number]
     assert risk["clock"] == "dispatch" and risk["unit"] is None
-    board = await console.dashboard(runtime, now)
-    assert dict(board["overdue_by_unit"]).get("待派单（调度）", 0) >= 1
-    assert number in {s["number"] for s in board["supervision"]}
+    # Not on the manager's late tiles or 督办清单: their one definition (hotline/escalation/overdue.py) counts units'
+    # sign and reply deadlines; a wait for dispatch is the dispatcher's, shown in these two lists.
     await api_dispatch(runtime, number, now)
     assert number not in {i["number"] for i in await console.at_risk(runtime, now)}
 

@@ -189,3 +189,34 @@ async def test_the_calendar_operations_are_named_guarded_typed_and_answer_as_doc
     contract._conforms(document, "delete", SAVED + "/{exception_id}", r)
     contract._conforms(document, "post", SAVED, await api.post("admin", SAVED, json={"date": "x", "reason": "y"}))
     assert runtime.calendar.is_working_day(sunday) is False
+
+
+async def test_the_calendar_page_of_another_process_shows_a_save_or_withdrawal_at_once(api, app, settings):
+    """The administrator's next read may land on another API process: it shows the change at once, not after that
+    process's once-a-second version check (the browser test once read the withdrawn typhoon day back)."""
+    import httpx
+
+    from hotline.web.app import create_app
+
+    other = await Runtime.start(settings)
+    second = create_app(settings)
+    second.state.settings, second.state.runtime, second.state.redis = settings, other, other.redis
+    headers = {"Authorization": f"Bearer {await api.token('admin')}"}
+    sunday = date(2026, 12, 20)
+    entry = {"date": sunday.isoformat(), "working": True, "reason": "补班（另一进程）", "territories": []}
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=second), base_url="http://other") as c:
+            await other.reload_policies()  # its check is fresh: within the second, it would not look again
+            r = await api.post(
+                "admin", SAVED, json={"date": sunday.isoformat(), "working": True, "reason": entry["reason"]}
+            )
+            assert r.status_code == 201, r.text
+            exception_id = r.json()["exception"]["id"]
+            seen = (await c.get("/api/admin/calendar", headers=headers)).json()["exceptions"]
+            assert {**entry, "source": "saved"} in seen
+            await other.reload_policies()
+            assert (await api.request("admin", "DELETE", f"{SAVED}/{exception_id}")).status_code == 200
+            seen = (await c.get("/api/admin/calendar", headers=headers)).json()["exceptions"]
+            assert all(e["date"] != sunday.isoformat() for e in seen)
+    finally:
+        await other.close()

@@ -283,7 +283,9 @@ async def test_routing(
 async def calendar_overview(
     rt: NamedDependency[Runtime], principal: NamedDependency[Principal]
 ) -> calendar_admin.CalendarOverview:
-    await rt.current_policies()  # with the calendar: an exception saved by another process is in force here too
+    # Read through, not within current_policies()'s second: the administrator who just saved or withdrew an
+    # exception on another process must see it here at once (one small versions query).
+    await rt.reload_policies()
     return calendar_admin.overview(rt, principal)
 
 

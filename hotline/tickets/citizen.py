@@ -120,6 +120,35 @@ def normalise_phone(phone: str | None) -> str | None:
     return re.sub(r"[\s-]", "", phone) or None
 
 
+def staff_phone_problem(phone: str) -> str | None:
+    """Why an agent's or a platform's caller number cannot be called back, or None when it can: a Chinese mobile
+    number, a landline with its area code, a service number (12345, 96196, 110) or a valid number of another country
+    written with its + prefix. The reason names what is wrong (too short, too long, not a number in the plan)."""
+    try:
+        parsed = phonenumbers.parse(phone, "CN")
+    except phonenumbers.NumberParseException as e:
+        if e.error_type == phonenumbers.NumberParseException.TOO_LONG:
+            return "too long to be a phone number"
+        if (
+            e.error_type
+            in (
+                phonenumbers.NumberParseException.TOO_SHORT_NSN,
+                phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD,
+                phonenumbers.NumberParseException.NOT_A_NUMBER,
+            )
+            and len(re.sub(r"\D", "", phone)) < 3
+        ):
+            return "too short to be a phone number"
+        return "not a Chinese mobile, landline with area code or service number"
+    if parsed.country_code == 86 and phonenumbers.is_valid_short_number(parsed):
+        return None
+    if phonenumbers.is_valid_number(parsed):
+        return None
+    if phonenumbers.is_possible_number_with_reason(parsed) == phonenumbers.ValidationResult.TOO_LONG:
+        return "too long to be a phone number"
+    return "not a Chinese mobile, landline with area code or service number"
+
+
 def valid_phone(phone: str) -> bool:
     """A Chinese mobile number or a landline with its area code (0513-85123456), as phonenumbers knows the plan;
     short service numbers (12345, 110) and numbers of other countries are not ones we can call back."""

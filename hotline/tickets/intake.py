@@ -35,12 +35,14 @@ from hotline.tickets.routing import Decision
 from hotline.vocab import ADMIN, AGENT, INTEGRATION
 
 log = structlog.get_logger(__name__)
-PHONE_RE = r"^\+?[0-9][0-9\- ]{2,19}$"
+# Only the characters a number is written with; whether it is one we can call back is checked against the numbering
+# plan (citizen.staff_phone_problem), so that the reason given is the real one (too short, too long, not a number).
+PHONE_RE = r"^\+?[0-9][0-9\- ]*$"
 
 
 class Caller(msgspec.Struct):
     name: Annotated[str, msgspec.Meta(max_length=50)] | None = None
-    phone: Annotated[str, msgspec.Meta(pattern=PHONE_RE)] | None = None
+    phone: Annotated[str, msgspec.Meta(pattern=PHONE_RE, max_length=30)] | None = None
 
 
 def _number_within(limit: int) -> dict[str, Any]:
@@ -185,6 +187,10 @@ def _content_fields(rt: Runtime, data: TicketIn) -> dict[str, str]:
         fields["title"] = "must not be blank"
     if not data.content.strip():
         fields["content"] = "must not be blank"
+    phone = data.caller.phone if data.caller else None
+    problem = citizen.staff_phone_problem(citizen.normalise_phone(phone) or "") if phone else None
+    if problem:
+        fields["caller.phone"] = problem
     fields.update(
         nul_fields(
             {

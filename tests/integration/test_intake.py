@@ -180,3 +180,22 @@ async def test_the_created_ticket_is_answered_as_it_is_stored(api):
         created = r.json()
         read = (await api.get(who, f"/api/tickets/{created['number']}")).json()
         assert {k: read[k] for k in created} == created
+
+
+async def test_caller_numbers_are_checked_against_the_numbering_plan_with_the_real_reason(api, runtime):
+    before = await runtime.pool.fetchval("SELECT count(*) FROM tickets")
+    refused = {
+        "9" * 20: "too long",  # twenty nines used to pass the character pattern
+        "1": "too short",  # and one digit was refused for its "pattern"
+        "12345678901": "not a Chinese mobile",  # eleven digits, but no mobile range starts 123
+        "0513-8612": "not a Chinese mobile",  # an area code and half a number
+    }
+    for phone, reason in refused.items():
+        r = await api.post("agent", "/api/tickets", json=ticket_body(caller={"name": "李", "phone": phone}))
+        body = _problem(r, 422, "caller.phone")
+        assert reason in body["fields"]["caller.phone"], (phone, body)
+    assert await runtime.pool.fetchval("SELECT count(*) FROM tickets") == before
+    # A mobile, a landline with its area code, a service number and a foreign mobile with its + are callable.
+    for phone in ("138 1234 5678", "0513-86123456", "12345", "+14155552671"):
+        r = await api.post("agent", "/api/tickets", json=ticket_body(caller={"name": "李", "phone": phone}))
+        assert r.status_code == 201, (phone, r.text)

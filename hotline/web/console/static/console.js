@@ -34,6 +34,9 @@
                accept: '审核结果', approve: '审批结果', from: '起始日期', to: '截止日期', group_by: '分组'};
   var REASON = [
     [/required|missing required/i, '为必填项'],
+    [/too short to be a phone/i, '位数太少，不是可回访的号码'],
+    [/too long to be a phone/i, '位数太多，不是可回访的号码'],
+    [/not a Chinese mobile/i, '不是有效的手机号、带区号的固定电话或服务号码'],
     [/pattern|phone/i, '格式不正确'],
     [/unknown channel/i, '不是有效的受理渠道'],
     [/unknown kind/i, '不是有效的诉求类型'],
@@ -47,7 +50,7 @@
     [/exactly one of/i, '请填写延期工作日数或延至日期（二选一）'],
     [/blank/i, '不能为空'],
     [/length|characters/i, '长度超出限制'],
-    [/unknown ticket/i, '工单编号不存在'],
+    [/unknown ticket/i, '编号不存在'],
     [/must be open/i, '目标工单已办结，只能并入在办工单'],
     [/another ticket/i, '不能并入本工单'],
     [/>=|<=|between/i, '超出允许范围'],

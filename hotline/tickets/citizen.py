@@ -124,29 +124,19 @@ def staff_phone_problem(phone: str) -> str | None:
     """Why an agent's or a platform's caller number cannot be called back, or None when it can: a Chinese mobile
     number, a landline with its area code, a service number (12345, 96196, 110) or a valid number of another country
     written with its + prefix. The reason names what is wrong (too short, too long, not a number in the plan)."""
+    not_in_plan = "not a Chinese mobile, landline with area code or service number"
+    if len(re.sub(r"\D", "", phone)) < 3:  # shorter than the shortest service number (110)
+        return "too short to be a phone number"
     try:
         parsed = phonenumbers.parse(phone, "CN")
     except phonenumbers.NumberParseException as e:
-        if e.error_type == phonenumbers.NumberParseException.TOO_LONG:
-            return "too long to be a phone number"
-        if (
-            e.error_type
-            in (
-                phonenumbers.NumberParseException.TOO_SHORT_NSN,
-                phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD,
-                phonenumbers.NumberParseException.NOT_A_NUMBER,
-            )
-            and len(re.sub(r"\D", "", phone)) < 3
-        ):
-            return "too short to be a phone number"
-        return "not a Chinese mobile, landline with area code or service number"
-    if parsed.country_code == 86 and phonenumbers.is_valid_short_number(parsed):
-        return None
-    if phonenumbers.is_valid_number(parsed):
+        return "too long to be a phone number" if e.error_type == e.TOO_LONG else not_in_plan
+    service = parsed.country_code == 86 and phonenumbers.is_valid_short_number(parsed)
+    if service or phonenumbers.is_valid_number(parsed):
         return None
     if phonenumbers.is_possible_number_with_reason(parsed) == phonenumbers.ValidationResult.TOO_LONG:
         return "too long to be a phone number"
-    return "not a Chinese mobile, landline with area code or service number"
+    return not_in_plan
 
 
 def valid_phone(phone: str) -> bool:

@@ -341,6 +341,7 @@ def test_intake_shows_chinese_errors_by_the_field_earlier_calls_duplicates_and_a
         "来电号码位数太少，不是可回访的号码"
     )
     expect(agent.locator("#result")).not_to_contain_text("已直接答复办结")
+    shot(agent, "agent-intake-phone-refused")
     agent.fill("#f-phone", _phone())
     agent.keyboard.press("Control+Shift+Enter")
     expect(agent.locator("#result")).to_contain_text("已直接答复办结")
